@@ -1,0 +1,57 @@
+// npm run stack -- up | down | status   (stack name defaults to "dev"; --name to choose another)
+import { addresses, down, listStacks, readState, up } from './stack';
+import { StackError } from './processes';
+
+function print(name: string): void {
+  const state = readState(name);
+  if (!state) {
+    console.log(`stack "${name}": not running`);
+    return;
+  }
+  const a = addresses(state);
+  console.log(`stack "${name}" (started ${state.startedAt})`);
+  console.log(`  KAFKA_BROKERS=${a.kafkaBrokers}`);
+  console.log(`  REDIS_URL=${a.redisUrl}`);
+  console.log(`  REDIS_CLUSTER_NODES=${a.redisClusterNodes}`);
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const command = args[0] ?? 'status';
+  const nameIndex = args.indexOf('--name');
+  const name = nameIndex >= 0 ? args[nameIndex + 1] : 'dev';
+  switch (command) {
+    case 'up': {
+      const started = Date.now();
+      await up({ name, cluster: !args.includes('--no-cluster') });
+      console.log(`started in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      print(name);
+      break;
+    }
+    case 'down':
+      console.log((await down(name)) ? `stack "${name}" stopped` : `stack "${name}" was not running`);
+      break;
+    case 'status': {
+      const stacks = listStacks();
+      if (stacks.length === 0) console.log('no stack running');
+      stacks.forEach((s) => print(s.name));
+      break;
+    }
+    case 'env': {
+      const state = readState(name);
+      if (!state) process.exit(1);
+      const a = addresses(state);
+      console.log(`KAFKA_BROKERS=${a.kafkaBrokers}\nREDIS_URL=${a.redisUrl}\nREDIS_CLUSTER_NODES=${a.redisClusterNodes}`);
+      break;
+    }
+    default:
+      console.error(`unknown command "${command}": use up | down | status | env [--name NAME]`);
+      process.exit(2);
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof StackError) console.error(`[stack] ${error.code}: ${error.message}`);
+  else console.error(error);
+  process.exit(1);
+});

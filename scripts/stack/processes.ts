@@ -1,0 +1,119 @@
+// Process helpers for the local stack: spawn detached children whose pid we record,
+// and stop them again by pid, never by name, so a user's own Redis or Kafka is never touched.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+export class StackError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StackError';
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function spawnDetached(command: string, args: string[], logFile: string, cwd?: string): number {
+  const fd = openSync(logFile, 'a');
+  try {
+    const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', fd, fd] });
+    if (child.pid === undefined) throw new StackError('SPAWN_FAILED', `could not start ${command}`);
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** True when `pid` is alive and its command line mentions `marker` (guards against pid reuse). */
+export function isOurs(pid: number, marker: string): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const cmdlinePath = `/proc/${pid}/cmdline`;
+  if (!existsSync(cmdlinePath)) return true;
+  try {
+    const cmdline = readFileSync(cmdlinePath, 'utf8').replace(/\0/g, ' ');
+    return cmdline.includes(marker);
+  } catch {
+    return false;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs = 200,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const result = await probe();
+      if (result !== undefined) return result;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  const reason = lastError instanceof Error ? `: ${lastError.message}` : '';
+  throw new StackError('TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${what}${reason}`);
+}
+
+/** SIGTERM, wait up to graceMs, then SIGKILL. Only kills pids whose cmdline has `marker`. */
+export async function stopPid(pid: number, marker: string, graceMs = 10_000): Promise<void> {
+  if (!isOurs(pid, marker)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+  const killDeadline = Date.now() + 5_000;
+  while (Date.now() < killDeadline && isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+}
+
+export function commandExists(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+export function tail(file: string, lines = 40): string {
+  if (!existsSync(file)) return '(no log)';
+  const all = readFileSync(file, 'utf8').split('\n');
+  return all.slice(-lines).join('\n');
+}

@@ -1,0 +1,119 @@
+// Local redis-server instances: a standalone one and a 3-master cluster, loopback only,
+// no persistence, each on a free port, each stoppable and restartable on the same port.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { commandExists, freePort, isOurs, spawnDetached, StackError, stopPid, tail, waitFor } from './processes';
+
+export interface RedisNodeInfo {
+  port: number;
+  pid: number;
+  dir: string;
+}
+
+const CLUSTER_SLOTS = 16384;
+
+export function ensureRedisInstalled(): void {
+  if (commandExists('redis-server')) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot && commandExists('apt-get')) {
+    console.error('[stack] redis-server missing: installing it with apt-get (Debian package redis-server)');
+    const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    const install = spawnSync('apt-get', ['install', '-y', '-qq', 'redis-server'], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    if (update.status === 0 && install.status === 0 && commandExists('redis-server')) return;
+  }
+  throw new StackError(
+    'REDIS_MISSING',
+    'redis-server is not installed. Install it with: sudo apt-get install -y redis-server',
+  );
+}
+
+function redisArgs(port: number, dir: string, cluster: boolean): string[] {
+  const args = [
+    '--port', String(port),
+    '--bind', '127.0.0.1',
+    '--protected-mode', 'yes',
+    '--save', '',
+    '--appendonly', 'no',
+    '--dir', dir,
+    '--daemonize', 'no',
+    '--logfile', '',
+    '--maxmemory-policy', 'noeviction',
+  ];
+  if (cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000');
+  return args;
+}
+
+export async function startRedisNode(dir: string, options: { port?: number; cluster?: boolean } = {}): Promise<RedisNodeInfo> {
+  ensureRedisInstalled();
+  mkdirSync(dir, { recursive: true });
+  const port = options.port ?? (await freePort());
+  const logFile = join(dir, 'redis.log');
+  const pid = spawnDetached('redis-server', redisArgs(port, dir, options.cluster ?? false), logFile);
+  try {
+    await waitFor(
+      `redis-server on 127.0.0.1:${port}`,
+      async () => {
+        if (!isOurs(pid, String(port))) throw new StackError('REDIS_EXITED', `redis-server exited:\n${tail(logFile)}`);
+        const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          return (await client.ping()) === 'PONG' ? true : undefined;
+        } finally {
+          client.disconnect();
+        }
+      },
+      15_000,
+      100,
+    );
+  } catch (error) {
+    await stopPid(pid, String(port), 2_000);
+    throw error;
+  }
+  return { port, pid, dir };
+}
+
+export async function stopRedisNode(node: RedisNodeInfo): Promise<void> {
+  await stopPid(node.pid, String(node.port), 5_000);
+}
+
+/** Starts `masters` cluster-enabled nodes, splits the slots evenly, joins them, waits for cluster_state:ok. */
+export async function startRedisCluster(baseDir: string, masters = 3): Promise<RedisNodeInfo[]> {
+  const nodes: RedisNodeInfo[] = [];
+  try {
+    for (let i = 0; i < masters; i += 1) nodes.push(await startRedisNode(join(baseDir, `node-${i}`), { cluster: true }));
+    const clients = nodes.map((n) => new Redis({ port: n.port, host: '127.0.0.1', maxRetriesPerRequest: 1 }));
+    try {
+      const per = Math.ceil(CLUSTER_SLOTS / masters);
+      for (let i = 0; i < masters; i += 1) {
+        const from = i * per;
+        const to = Math.min(CLUSTER_SLOTS - 1, (i + 1) * per - 1);
+        await clients[i].call('CLUSTER', 'ADDSLOTSRANGE', String(from), String(to));
+      }
+      for (let i = 1; i < masters; i += 1) await clients[0].call('CLUSTER', 'MEET', '127.0.0.1', String(nodes[i].port));
+      await waitFor(
+        'redis cluster_state:ok on every node',
+        async () => {
+          for (const client of clients) {
+            const info = String(await client.call('CLUSTER', 'INFO'));
+            if (!info.includes('cluster_state:ok') || !info.includes(`cluster_known_nodes:${masters}`)) return undefined;
+          }
+          return true;
+        },
+        30_000,
+        200,
+      );
+    } finally {
+      clients.forEach((c) => c.disconnect());
+    }
+    return nodes;
+  } catch (error) {
+    await Promise.all(nodes.map(stopRedisNode));
+    throw error;
+  }
+}

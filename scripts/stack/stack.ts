@@ -1,0 +1,149 @@
+// The local stack: one Kafka broker (KRaft), one redis-server and a 3-master Redis Cluster,
+// all on free loopback ports, all recorded in `.stack/runs/<name>/state.json` so that
+// `down` (or the next `up` after a crash) stops exactly what was started, by pid.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULT_ENTITY_UPDATED_PARTITIONS, DEFAULT_TOPICS } from '../../libs/contracts/src/topics';
+import { createTopics, KafkaNodeInfo, startKafka, stopKafka } from './kafka';
+import { isAlive } from './processes';
+import { RedisNodeInfo, startRedisCluster, startRedisNode, stopRedisNode } from './redis';
+
+export const STACK_ROOT = resolve(process.env.STACK_DIR ?? join(__dirname, '..', '..', '.stack'));
+
+export interface StackState {
+  name: string;
+  /** Process that owns this stack; when it is dead the stack is a leftover. Absent for CLI stacks. */
+  ownerPid?: number;
+  startedAt: string;
+  kafka?: KafkaNodeInfo;
+  redis?: RedisNodeInfo;
+  cluster?: RedisNodeInfo[];
+}
+
+export interface StackAddresses {
+  kafkaBrokers: string;
+  redisUrl: string;
+  redisClusterNodes: string;
+}
+
+export interface UpOptions {
+  name: string;
+  ownerPid?: number;
+  cluster?: boolean;
+}
+
+function runDir(name: string): string {
+  return join(STACK_ROOT, 'runs', name);
+}
+
+function statePath(name: string): string {
+  return join(runDir(name), 'state.json');
+}
+
+export function readState(name: string): StackState | undefined {
+  const path = statePath(name);
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(readFileSync(path, 'utf8')) as StackState;
+}
+
+function writeState(state: StackState): void {
+  mkdirSync(runDir(state.name), { recursive: true });
+  writeFileSync(statePath(state.name), JSON.stringify(state, null, 2));
+}
+
+export function addresses(state: StackState): StackAddresses {
+  return {
+    kafkaBrokers: state.kafka ? `127.0.0.1:${state.kafka.brokerPort}` : '',
+    redisUrl: state.redis ? `redis://127.0.0.1:${state.redis.port}` : '',
+    redisClusterNodes: (state.cluster ?? []).map((n) => `127.0.0.1:${n.port}`).join(','),
+  };
+}
+
+export async function down(name: string): Promise<boolean> {
+  const state = readState(name);
+  if (!state) return false;
+  await Promise.all([
+    state.kafka ? stopKafka(state.kafka) : Promise.resolve(),
+    state.redis ? stopRedisNode(state.redis) : Promise.resolve(),
+    ...(state.cluster ?? []).map(stopRedisNode),
+  ]);
+  rmSync(runDir(name), { recursive: true, force: true });
+  return true;
+}
+
+/** Stops stacks left behind by crashed owners (test runs whose jest process died). */
+export async function cleanLeftovers(): Promise<string[]> {
+  const runs = join(STACK_ROOT, 'runs');
+  if (!existsSync(runs)) return [];
+  const cleaned: string[] = [];
+  for (const name of readdirSync(runs)) {
+    const state = readState(name);
+    if (!state) {
+      rmSync(join(runs, name), { recursive: true, force: true });
+      continue;
+    }
+    if (state.ownerPid !== undefined && !isAlive(state.ownerPid)) {
+      await down(name);
+      cleaned.push(name);
+    }
+  }
+  return cleaned;
+}
+
+export async function up(options: UpOptions): Promise<StackState> {
+  const cleaned = await cleanLeftovers();
+  if (cleaned.length > 0) console.error(`[stack] cleaned leftovers of crashed runs: ${cleaned.join(', ')}`);
+  // A stack of the same name (e.g. `dev` after a crash) is replaced, not duplicated.
+  await down(options.name);
+  const dir = runDir(options.name);
+  mkdirSync(dir, { recursive: true });
+  const state: StackState = { name: options.name, ownerPid: options.ownerPid, startedAt: new Date().toISOString() };
+  writeState(state);
+  try {
+    const [kafka, redis, cluster] = await Promise.all([
+      startKafka(join(dir, 'kafka'), join(STACK_ROOT, 'cache')).then((k) => {
+        state.kafka = k;
+        writeState(state);
+        return k;
+      }),
+      startRedisNode(join(dir, 'redis')).then((r) => {
+        state.redis = r;
+        writeState(state);
+        return r;
+      }),
+      options.cluster === false
+        ? Promise.resolve(undefined)
+        : startRedisCluster(join(dir, 'redis-cluster')).then((c) => {
+            state.cluster = c;
+            writeState(state);
+            return c;
+          }),
+    ]);
+    void redis;
+    void cluster;
+    await createTopics([`127.0.0.1:${kafka.brokerPort}`], [
+      { topic: DEFAULT_TOPICS.entityUpdated, numPartitions: DEFAULT_ENTITY_UPDATED_PARTITIONS },
+      { topic: DEFAULT_TOPICS.deadLetter, numPartitions: 1 },
+      {
+        topic: DEFAULT_TOPICS.mappings,
+        numPartitions: 1,
+        configEntries: [
+          { name: 'cleanup.policy', value: 'compact' },
+          { name: 'min.compaction.lag.ms', value: '0' },
+        ],
+      },
+    ]);
+    return state;
+  } catch (error) {
+    await down(options.name);
+    throw error;
+  }
+}
+
+export function listStacks(): StackState[] {
+  const runs = join(STACK_ROOT, 'runs');
+  if (!existsSync(runs)) return [];
+  return readdirSync(runs)
+    .map((name) => readState(name))
+    .filter((s): s is StackState => s !== undefined);
+}

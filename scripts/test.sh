@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): type-check, Lua drift check, unit tests, then e2e
+# tests against a real Kafka + Redis stack that jest's globalSetup starts once and stops.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npx tsc -p tsconfig.json --noEmit
+npx jest --selectProjects unit
+npx jest --selectProjects e2e --runInBand "$@"
