@@ -1,0 +1,34 @@
+// The contract between the invalidator and libs/cache-protocol: what one event does to one key.
+// (Types only; the implementation lives beside this file.)
+
+export type KeyAction = 'delete' | 'tombstone' | 'warm';
+
+export interface KeyEffect {
+  key: string;
+  /** The entity version this effect carries; never moves a key backwards. */
+  version: number;
+  action: KeyAction;
+  /** How long the tombstone (carrying `version`) lives. `delete` still voids leases. */
+  tombstoneTtlMs: number;
+  /** `warm` only: the new value (already serialised) and its TTL. */
+  value?: string;
+  ttlMs?: number;
+  /** `warm` only: tags the rewritten key belongs to. */
+  tags?: string[];
+}
+
+export type EffectOutcome =
+  /** value removed (and tombstone written when the action asks for one) */
+  | 'deleted'
+  /** nothing was cached, a tombstone now guards the key */
+  | 'tombstoned'
+  /** value rewritten with the newer version */
+  | 'warmed'
+  /** the stored value or tombstone was at least as new: nothing changed */
+  | 'skipped-older';
+
+export interface TagEffect {
+  tag: string;
+  version: number;
+  tombstoneTtlMs: number;
+}

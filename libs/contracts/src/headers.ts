@@ -1,0 +1,28 @@
+/** Kafka header names of entity.updated messages. */
+export const EVENT_HEADERS = {
+  /** Integer schema version of the payload ("1"). */
+  schemaVersion: 'x-schema-version',
+  /** "application/json" is the only content type v1 knows. */
+  contentType: 'content-type',
+  /** W3C traceparent or any opaque trace id; copied to logs and to the dead-letter record. */
+  traceId: 'x-trace-id',
+} as const;
+
+/** Headers the invalidator adds when it dead-letters a message. */
+export const DLQ_HEADERS = {
+  reason: 'x-dlq-reason',
+  reasonCode: 'x-dlq-reason-code',
+  originTopic: 'x-dlq-origin-topic',
+  originPartition: 'x-dlq-origin-partition',
+  originOffset: 'x-dlq-origin-offset',
+  originTimestamp: 'x-dlq-origin-timestamp',
+  failedAt: 'x-dlq-failed-at',
+} as const;
+
+export const CURRENT_SCHEMA_VERSION = 1;
+export const JSON_CONTENT_TYPE = 'application/json';
+
+/** Message key: one entity stays in one partition, in order. */
+export function entityMessageKey(entityType: string, entityId: string): string {
+  return `${entityType}:${entityId}`;
+}

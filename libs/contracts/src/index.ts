@@ -1,0 +1,4 @@
+export * from './entity-updated.event';
+export * from './headers';
+export * from './topics';
+export * from './validate-event';

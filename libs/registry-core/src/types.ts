@@ -1,0 +1,54 @@
+// The contract between the mapping registry and the invalidator (types only).
+import type { EntityUpdated } from '@app/contracts';
+
+export type MappingKeyAction = 'delete' | 'tombstone' | 'warm';
+
+export interface KeyRule {
+  /** e.g. "product:{entityId}", "category:{after.categoryId}:products" */
+  template: string;
+  action: MappingKeyAction;
+  /** warm: TTL of the rewritten value. */
+  ttlSeconds?: number;
+  /** tombstone/delete: how long the version guard lives (default set by the registry). */
+  tombstoneTtlSeconds?: number;
+  /** warm: where the value comes from; "after" = the event's `after` object (JSON). */
+  warmFrom?: 'after' | { loaderUrl: string };
+}
+
+export interface Mapping {
+  /** Stable id (the compacted topic's key), e.g. "catalog.product". */
+  id: string;
+  entityType: string;
+  /** When set, applies to events of this tenant only. */
+  tenant?: string;
+  keys: KeyRule[];
+  /** e.g. "tenant:{tenant}:products" */
+  tags: string[];
+  owner: string;
+  description?: string;
+  /** The mapping's own version, bumped by every change. */
+  version: number;
+}
+
+export interface ResolvedKey {
+  key: string;
+  action: MappingKeyAction;
+  tombstoneTtlSeconds: number;
+  ttlSeconds?: number;
+  /** warm from `after`: the serialised value. */
+  value?: string;
+  mappingId: string;
+}
+
+export interface Resolution {
+  keys: ResolvedKey[];
+  tags: string[];
+}
+
+/** What the invalidator needs from the registry: pure, synchronous, compiled once per mapping change. */
+export interface MappingResolver {
+  /** Throws a RegistryError (code e.g. TEMPLATE_WIDENS_KEY, FANOUT_LIMIT) for an event that can never resolve safely. */
+  resolve(event: EntityUpdated): Resolution;
+  hasEntityType(entityType: string): boolean;
+  readonly mappingCount: number;
+}
