@@ -1,4 +1,5 @@
 // entity.updated v1: the one event write services publish and the invalidator consumes.
+import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import {
   IsDateString,
@@ -11,6 +12,7 @@ import {
   MaxLength,
   Min,
   ArrayMaxSize,
+  IsArray,
 } from 'class-validator';
 
 /** Identifiers that end up inside Redis keys: no glob characters, no separators, no whitespace. */
@@ -62,6 +64,7 @@ export class EntityUpdatedEvent {
   after?: Record<string, unknown>;
 
   @IsOptional()
+  @IsArray()
   @IsString({ each: true })
   @ArrayMaxSize(256)
   changedFields?: string[];

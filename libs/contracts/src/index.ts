@@ -2,3 +2,4 @@ export * from './entity-updated.event';
 export * from './headers';
 export * from './topics';
 export * from './validate-event';
+export * from './fast-validate';

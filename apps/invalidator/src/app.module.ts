@@ -1,0 +1,20 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { EntityUpdatedController } from './entity-updated.controller';
+import { HealthController } from './health/health.controller';
+import { MetricsController } from './metrics/metrics.controller';
+import { InvalidationPipeline } from './pipeline/invalidation.pipeline';
+import { InvalidatorRuntime } from './runtime';
+
+@Module({})
+export class AppModule {
+  static forRuntime(runtime: InvalidatorRuntime): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: [EntityUpdatedController, HealthController, MetricsController],
+      providers: [
+        { provide: InvalidatorRuntime, useValue: runtime },
+        { provide: InvalidationPipeline, useValue: runtime.pipeline },
+      ],
+    };
+  }
+}

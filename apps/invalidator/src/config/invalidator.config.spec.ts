@@ -1,0 +1,33 @@
+import { ConfigError, loadInvalidatorConfig } from './invalidator.config';
+
+const base = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6380' };
+
+function problemsOf(env: Record<string, string>): string {
+  try {
+    loadInvalidatorConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadInvalidatorConfig', () => {
+  it('applies defaults and coerces numbers and booleans', () => {
+    const c = loadInvalidatorConfig({ ...base, CHUNK_SIZE: '500', STRICT_ENTITY_TYPES: 'true' });
+    expect(c.CHUNK_SIZE).toBe(500);
+    expect(c.STRICT_ENTITY_TYPES).toBe(true);
+    expect(c.KAFKA_TOPIC).toBe('entity.updated');
+    expect(c.KAFKA_BROKERS).toBe('127.0.0.1:9092');
+  });
+
+  it('names the variable that is wrong', () => {
+    expect(problemsOf({ ...base, KAFKA_BROKERS: 'not a broker' })).toContain('KAFKA_BROKERS');
+    expect(problemsOf({ ...base, CHUNK_SIZE: 'lots' })).toContain('CHUNK_SIZE');
+    expect(problemsOf({ ...base, STRICT_ENTITY_TYPES: 'yes' })).toContain('STRICT_ENTITY_TYPES');
+    expect(problemsOf({ KAFKA_BROKERS: '127.0.0.1:9092' })).toContain('REDIS_URL or REDIS_CLUSTER_NODES');
+    expect(problemsOf({ ...base, MAPPINGS_SOURCE: 'file' })).toContain('MAPPINGS_FILE');
+    expect(problemsOf({ ...base, KAFKA_SASL_MECHANISM: 'plain' })).toContain('KAFKA_SASL_USERNAME');
+    expect(problemsOf({ REDIS_URL: 'redis://x:1' })).toContain('KAFKA_BROKERS');
+  });
+});

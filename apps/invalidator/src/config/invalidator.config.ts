@@ -1,0 +1,138 @@
+// One typed config, read from the environment and validated at start. A bad value stops
+// startup with a message naming the variable (see the README config table).
+import 'reflect-metadata';
+import { plainToInstance } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { DEFAULT_TOPICS } from '@app/contracts';
+
+const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
+
+export class InvalidatorConfig {
+  @Matches(HOST_PORT_LIST, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
+  KAFKA_BROKERS!: string;
+
+  @IsString() @IsNotEmpty()
+  KAFKA_CLIENT_ID = 'cache-invalidator';
+
+  @IsString() @IsNotEmpty()
+  KAFKA_GROUP_ID = 'cache-invalidator';
+
+  @IsString() @IsNotEmpty()
+  KAFKA_TOPIC: string = DEFAULT_TOPICS.entityUpdated;
+
+  @IsString() @IsNotEmpty()
+  KAFKA_DLQ_TOPIC: string = DEFAULT_TOPICS.deadLetter;
+
+  @IsString() @IsNotEmpty()
+  KAFKA_MAPPINGS_TOPIC: string = DEFAULT_TOPICS.mappings;
+
+  @IsBoolean()
+  KAFKA_SSL = false;
+
+  @IsOptional() @IsIn(['plain', 'scram-sha-256', 'scram-sha-512'])
+  KAFKA_SASL_MECHANISM?: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+  @IsOptional() @IsString()
+  KAFKA_SASL_USERNAME?: string;
+
+  @IsOptional() @IsString()
+  KAFKA_SASL_PASSWORD?: string;
+
+  @IsOptional() @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must look like redis://host:port or rediss://host:port' })
+  REDIS_URL?: string;
+
+  @IsOptional() @Matches(HOST_PORT_LIST, { message: 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port' })
+  REDIS_CLUSTER_NODES?: string;
+
+  @IsBoolean()
+  REDIS_TLS = false;
+
+  @IsOptional() @IsString()
+  REDIS_USERNAME?: string;
+
+  @IsOptional() @IsString()
+  REDIS_PASSWORD?: string;
+
+  @IsIn(['kafka', 'file'])
+  MAPPINGS_SOURCE: 'kafka' | 'file' = 'kafka';
+
+  @IsOptional() @IsString()
+  MAPPINGS_FILE?: string;
+
+  @IsBoolean()
+  STRICT_ENTITY_TYPES = false;
+
+  @IsInt() @Min(256) @Max(10_485_760)
+  MAX_EVENT_BYTES = 262_144;
+
+  @IsInt() @Min(1) @Max(100_000)
+  CHUNK_SIZE = 2_000;
+
+  @IsInt() @Min(1) @Max(64)
+  PARTITIONS_CONSUMED_CONCURRENTLY = 3;
+
+  @IsInt() @Min(1024)
+  MAX_BYTES_PER_PARTITION = 1_048_576;
+
+  @IsInt() @Min(6_000) @Max(300_000)
+  SESSION_TIMEOUT_MS = 30_000;
+
+  @IsInt() @Min(1)
+  TOMBSTONE_TTL_SECONDS = 86_400;
+
+  @IsInt() @Min(1)
+  RETRY_INITIAL_MS = 100;
+
+  @IsInt() @Min(1)
+  RETRY_MAX_MS = 5_000;
+
+  @IsInt() @Min(1)
+  DEDUP_MEMORY = 200_000;
+
+  @IsInt() @Min(0) @Max(65_535)
+  HTTP_PORT = 3001;
+
+  @IsInt() @Min(1_000)
+  SHUTDOWN_TIMEOUT_MS = 15_000;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+}
+
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIG';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const BOOLEAN_KEYS = new Set(['KAFKA_SSL', 'REDIS_TLS', 'STRICT_ENTITY_TYPES']);
+
+function coerce(key: string, raw: string, sample: unknown): unknown {
+  if (BOOLEAN_KEYS.has(key)) return raw === 'true' ? true : raw === 'false' ? false : raw;
+  if (typeof sample === 'number') return /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  return raw;
+}
+
+export function loadInvalidatorConfig(env: NodeJS.ProcessEnv = process.env): InvalidatorConfig {
+  const defaults = new InvalidatorConfig();
+  const plain: Record<string, unknown> = {};
+  for (const key of Object.keys(defaults).concat(['KAFKA_BROKERS', 'KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_USERNAME', 'REDIS_PASSWORD', 'MAPPINGS_FILE'])) {
+    const raw = env[key];
+    if (raw !== undefined && raw !== '') plain[key] = coerce(key, raw, (defaults as unknown as Record<string, unknown>)[key]);
+  }
+  const config = Object.assign(defaults, plainToInstance(InvalidatorConfig, plain, { enableImplicitConversion: false }));
+  const problems = validateSync(config).flatMap((e) =>
+    Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? m : `${e.property}: ${m} (got ${JSON.stringify(plain[e.property])})`)),
+  );
+  if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES) problems.push('REDIS_URL or REDIS_CLUSTER_NODES must be set');
+  if (config.REDIS_URL && config.REDIS_CLUSTER_NODES) problems.push('set only one of REDIS_URL and REDIS_CLUSTER_NODES');
+  if (config.MAPPINGS_SOURCE === 'file' && !config.MAPPINGS_FILE) problems.push('MAPPINGS_FILE must be set when MAPPINGS_SOURCE=file');
+  if (config.KAFKA_SASL_MECHANISM && (!config.KAFKA_SASL_USERNAME || !config.KAFKA_SASL_PASSWORD)) {
+    problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD must be set when KAFKA_SASL_MECHANISM is set');
+  }
+  if (config.RETRY_MAX_MS < config.RETRY_INITIAL_MS) problems.push('RETRY_MAX_MS must be >= RETRY_INITIAL_MS');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

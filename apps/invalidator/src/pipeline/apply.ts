@@ -1,0 +1,67 @@
+// Step 5: apply the plan to Redis through libs/cache-protocol, retrying until it is in Redis
+// or the batch is no longer ours. Every operation is idempotent and version-guarded, so a
+// retry after a partial apply (or a redelivery after a crash) is harmless.
+import type { EffectOutcome } from '@app/cache-protocol/effects';
+import type { BatchControl } from '@app/kafka-adapter';
+import type { Logger } from '@app/observability';
+import { BackoffPolicy, backoffDelay } from './backoff';
+import { EffectPlan } from './resolve';
+
+/** The part of CacheProtocol the invalidator uses (kept narrow so tests can count calls). */
+export interface EffectSink {
+  applyKeyEffects(effects: EffectPlan['keys']): Promise<EffectOutcome[]>;
+  invalidateTags(tags: EffectPlan['tags']): Promise<{ keysInvalidated: number }>;
+}
+
+export interface ApplyReport {
+  outcomes: Record<EffectOutcome, number>;
+  tagKeysInvalidated: number;
+  attempts: number;
+}
+
+export type ApplyResult = { applied: true; report: ApplyReport } | { applied: false; attempts: number };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function applyPlan(
+  plan: EffectPlan,
+  sink: EffectSink,
+  control: BatchControl,
+  policy: BackoffPolicy,
+  log: Logger,
+  onRetry: () => void,
+): Promise<ApplyResult> {
+  let attempt = 0;
+  let paused = false;
+  try {
+    for (;;) {
+      try {
+        const outcomes = plan.keys.length > 0 ? await sink.applyKeyEffects(plan.keys) : [];
+        const tagged = plan.tags.length > 0 ? await sink.invalidateTags(plan.tags) : { keysInvalidated: 0 };
+        const counts: Record<EffectOutcome, number> = { deleted: 0, tombstoned: 0, warmed: 0, 'skipped-older': 0 };
+        for (const o of outcomes) counts[o] += 1;
+        if (attempt > 0) log.info({ attempts: attempt + 1 }, 'redis is back: batch applied, partition resumed');
+        return { applied: true, report: { outcomes: counts, tagKeysInvalidated: tagged.keysInvalidated, attempts: attempt + 1 } };
+      } catch (error) {
+        onRetry();
+        if (!control.isActive()) {
+          log.warn({ err: (error as Error).message, attempts: attempt + 1 }, 'apply failed and the batch is no longer ours: abandoning it uncommitted (it will be redelivered)');
+          return { applied: false, attempts: attempt + 1 };
+        }
+        if (!paused) {
+          control.pausePartition();
+          paused = true;
+        }
+        const delay = backoffDelay(attempt, policy);
+        if (attempt === 0 || attempt % 10 === 0) {
+          log.warn({ err: (error as Error).message, attempt: attempt + 1, retryInMs: delay }, 'redis apply failed: partition paused, nothing committed past this batch, retrying');
+        }
+        attempt += 1;
+        await sleep(delay);
+        await control.heartbeat().catch(() => undefined);
+      }
+    }
+  } finally {
+    if (paused) control.resumePartition();
+  }
+}

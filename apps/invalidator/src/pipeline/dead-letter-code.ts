@@ -1,0 +1,22 @@
+/** Why a message went to the dead-letter topic. Stable: dashboards and alerts key on these. */
+export type DeadLetterCode =
+  | 'EMPTY_VALUE'
+  | 'OVERSIZED'
+  | 'BAD_JSON'
+  | 'BAD_SCHEMA'
+  | 'UNSUPPORTED_SCHEMA_VERSION'
+  | 'UNSUPPORTED_CONTENT_TYPE'
+  | 'UNKNOWN_ENTITY_TYPE'
+  | 'UNRESOLVABLE';
+
+export interface Rejection {
+  /** Kafka coordinates of the message being rejected. */
+  partition: number;
+  offset: string;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string | undefined>;
+  code: DeadLetterCode;
+  reason: string;
+}

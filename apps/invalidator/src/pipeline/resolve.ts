@@ -1,0 +1,78 @@
+// Step 4: entity changes -> the key and tag effects to apply, through the mapping registry.
+// Keys of every event of the change are resolved (a moved entity invalidates its old keys);
+// all carry the change's newest version; only the newest event's keys may be warmed.
+import type { KeyEffect, TagEffect } from '@app/cache-protocol/effects';
+import type { MappingResolver, ResolvedKey } from '@app/registry-core/types';
+import { DecodedEvent } from './decode';
+import { EntityChange } from './coalesce';
+
+export interface Unresolvable {
+  decoded: DecodedEvent;
+  code: 'UNKNOWN_ENTITY_TYPE' | 'UNRESOLVABLE';
+  reason: string;
+}
+
+export interface EffectPlan {
+  keys: KeyEffect[];
+  tags: TagEffect[];
+  /** Events with no mapping when not strict: committed, counted, nothing to do. */
+  unmapped: number;
+  unresolvable: Unresolvable[];
+}
+
+export interface ResolveOptions {
+  strictEntityTypes: boolean;
+  defaultTombstoneTtlSeconds: number;
+}
+
+const ACTION_RANK = { delete: 0, tombstone: 1, warm: 2 } as const;
+
+function toEffect(k: ResolvedKey, version: number, warmAllowed: boolean, tombstoneTtlSeconds: number): KeyEffect {
+  const tombstoneTtlMs = (k.tombstoneTtlSeconds || tombstoneTtlSeconds) * 1000;
+  if (k.action === 'warm' && warmAllowed && k.value !== undefined) {
+    return { key: k.key, version, action: 'warm', tombstoneTtlMs, value: k.value, ttlMs: (k.ttlSeconds ?? 0) * 1000 || undefined };
+  }
+  // A warm key of an older event (or a loader warm the service cannot run) still must go away.
+  return { key: k.key, version, action: k.action === 'delete' ? 'delete' : 'tombstone', tombstoneTtlMs };
+}
+
+export function resolveEffects(changes: EntityChange[], resolver: MappingResolver, options: ResolveOptions): EffectPlan {
+  const keys = new Map<string, KeyEffect>();
+  const tags = new Map<string, TagEffect>();
+  const unresolvable: Unresolvable[] = [];
+  let unmapped = 0;
+  for (const change of changes) {
+    if (!resolver.hasEntityType(change.entityType)) {
+      if (options.strictEntityTypes) {
+        for (const decoded of change.events) {
+          unresolvable.push({ decoded, code: 'UNKNOWN_ENTITY_TYPE', reason: `no mapping for entityType "${change.entityType}" (STRICT_ENTITY_TYPES=true)` });
+        }
+      } else unmapped += change.events.length;
+      continue;
+    }
+    const tombstoneTtlMs = options.defaultTombstoneTtlSeconds * 1000;
+    for (const decoded of change.events) {
+      let resolution;
+      try {
+        resolution = resolver.resolve(decoded.event);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        unresolvable.push({ decoded, code: 'UNRESOLVABLE', reason: `${code ?? 'ERROR'}: ${(error as Error).message}` });
+        continue;
+      }
+      const isNewest = decoded.event === change.newest;
+      for (const k of resolution.keys) {
+        const effect = toEffect(k, change.version, isNewest, options.defaultTombstoneTtlSeconds);
+        const existing = keys.get(effect.key);
+        if (!existing || ACTION_RANK[effect.action] > ACTION_RANK[existing.action] || effect.version > existing.version) {
+          keys.set(effect.key, existing && existing.version > effect.version ? { ...effect, version: existing.version } : effect);
+        }
+      }
+      for (const tag of resolution.tags) {
+        const existing = tags.get(tag);
+        if (!existing || existing.version < change.version) tags.set(tag, { tag, version: change.version, tombstoneTtlMs });
+      }
+    }
+  }
+  return { keys: [...keys.values()], tags: [...tags.values()], unmapped, unresolvable };
+}

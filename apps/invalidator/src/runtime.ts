@@ -1,0 +1,90 @@
+// Composition root: builds every collaborator from the config, owns their start/stop order.
+// Nest only sees the finished objects (AppModule.forRuntime), so the wiring reads in one place.
+import type Redis from 'ioredis';
+import type { Cluster } from 'ioredis';
+import { CacheProtocol } from '@app/cache-protocol';
+import { createKafka, KafkaBatchConsumer, RecordProducer } from '@app/kafka-adapter';
+import { createLogger, Logger, metricsRegistry } from '@app/observability';
+import { InvalidatorConfig } from './config/invalidator.config';
+import { createMappingSource } from './mapping-source.factory';
+import { MappingSource } from './mapping-source';
+import { InvalidatorMetrics } from './metrics/invalidator-metrics';
+import { toDeadLetterRecord } from './pipeline/dead-letter';
+import { RecentEvents } from './pipeline/dedupe';
+import { InvalidationPipeline } from './pipeline/invalidation.pipeline';
+import { createRedis, isRedisReady } from './redis-connection';
+
+export class InvalidatorRuntime {
+  readonly log: Logger;
+  readonly redis: Redis | Cluster;
+  readonly consumer: KafkaBatchConsumer;
+  readonly deadLetterProducer: RecordProducer;
+  readonly mappings: MappingSource;
+  readonly metrics: InvalidatorMetrics;
+  readonly pipeline: InvalidationPipeline;
+
+  constructor(readonly config: InvalidatorConfig) {
+    this.log = createLogger('invalidator', config.LOG_LEVEL);
+    const kafka = createKafka({
+      brokers: config.KAFKA_BROKERS.split(','),
+      clientId: config.KAFKA_CLIENT_ID,
+      ssl: config.KAFKA_SSL,
+      sasl: config.KAFKA_SASL_MECHANISM
+        ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME!, password: config.KAFKA_SASL_PASSWORD! }
+        : undefined,
+      logger: this.log.child({ component: 'kafkajs' }),
+    });
+    this.redis = createRedis(config);
+    this.redis.on('error', (error: Error) => this.log.debug({ err: error.message }, 'redis connection error'));
+    this.consumer = new KafkaBatchConsumer(kafka, {
+      groupId: config.KAFKA_GROUP_ID,
+      topic: config.KAFKA_TOPIC,
+      fromBeginning: true,
+      sessionTimeoutMs: config.SESSION_TIMEOUT_MS,
+      maxBytesPerPartition: config.MAX_BYTES_PER_PARTITION,
+      partitionsConsumedConcurrently: config.PARTITIONS_CONSUMED_CONCURRENTLY,
+    });
+    this.consumer.on((event, detail) => {
+      if (event === 'crash') this.log.error({ detail }, 'consumer crashed; kafkajs restarts it when the error is retriable');
+      else this.log.info({ event }, `consumer ${event}`);
+    });
+    this.deadLetterProducer = new RecordProducer(kafka);
+    this.mappings = createMappingSource(config, kafka, this.log);
+    this.metrics = new InvalidatorMetrics(metricsRegistry());
+    const protocol = new CacheProtocol(this.redis);
+    const dlqTopic = config.KAFKA_DLQ_TOPIC;
+    this.pipeline = new InvalidationPipeline(
+      () => this.mappings.current(),
+      protocol,
+      { send: (rejections, originTopic) => this.deadLetterProducer.send(dlqTopic, rejections.map((r) => toDeadLetterRecord(r, originTopic))) },
+      new RecentEvents(config.DEDUP_MEMORY),
+      this.metrics,
+      {
+        maxEventBytes: config.MAX_EVENT_BYTES,
+        strictEntityTypes: config.STRICT_ENTITY_TYPES,
+        defaultTombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS,
+        chunkSize: config.CHUNK_SIZE,
+        retry: { initialMs: config.RETRY_INITIAL_MS, maxMs: config.RETRY_MAX_MS },
+      },
+      this.log.child({ component: 'pipeline' }),
+    );
+  }
+
+  /** Everything the consumer needs before its first batch: the DLQ producer and the full mapping set. */
+  async start(): Promise<void> {
+    await this.deadLetterProducer.connect();
+    await this.mappings.start();
+    this.metrics.mappings.set(this.mappings.current().mappingCount);
+  }
+
+  readiness(): Record<string, boolean> {
+    this.metrics.mappings.set(this.mappings.current().mappingCount);
+    return { kafkaGroupJoined: this.consumer.hasJoinedGroup, redisConnected: isRedisReady(this.redis), mappingsLoaded: this.mappings.isReady() };
+  }
+
+  /** After the consumer stopped (transport closed): release the rest. */
+  async stop(): Promise<void> {
+    await Promise.allSettled([this.deadLetterProducer.disconnect(), this.mappings.stop()]);
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,45 @@
+// A NestJS custom transport around a kafkajs eachBatch consumer (the stock Kafka transport is
+// one message at a time). Lifecycle only: listen() starts consuming and hands each batch to the
+// @EventPattern handler; close() stops fetching, lets the in-flight batch finish or abandon
+// (it checks isActive), commits what was applied and disconnects.
+import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { isObservable, lastValueFrom } from 'rxjs';
+import type { BatchControl, InboundBatch, KafkaBatchConsumer } from '@app/kafka-adapter';
+
+export const ENTITY_UPDATED_PATTERN = 'entity.updated';
+
+/** What an @EventPattern(ENTITY_UPDATED_PATTERN) handler receives. */
+export interface BatchPayload {
+  batch: InboundBatch;
+  control: BatchControl;
+}
+
+export class KafkaBatchTransport extends Server implements CustomTransportStrategy {
+  constructor(private readonly consumer: KafkaBatchConsumer) {
+    super();
+  }
+
+  listen(callback: (error?: unknown) => void): void {
+    this.consumer
+      .start(async (batch, control) => {
+        const handler = this.getHandlerByPattern(ENTITY_UPDATED_PATTERN);
+        if (!handler) throw new Error(`no @EventPattern('${ENTITY_UPDATED_PATTERN}') handler is registered`);
+        const payload: BatchPayload = { batch, control };
+        const result: unknown = await handler(payload);
+        if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+      })
+      .then(() => callback(), (error: unknown) => callback(error));
+  }
+
+  async close(): Promise<void> {
+    await this.consumer.stop();
+  }
+
+  on(): void {
+    // kafkajs lifecycle events are exposed through KafkaBatchConsumer.on instead.
+  }
+
+  unwrap<T>(): T {
+    return this.consumer as unknown as T;
+  }
+}

@@ -1,0 +1,160 @@
+// A batch consumer behind one small interface, so the transport never sees kafkajs types.
+// Offsets are resolved only by the caller (eachBatchAutoResolve off) and only for work whose
+// effect is already in Redis; commits happen right after resolving.
+import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+
+export interface InboundMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string | undefined>;
+  /** Record timestamp (ms since epoch) as the broker stored it. */
+  timestamp: number;
+}
+
+export interface BatchControl {
+  /** Marks every message up to and including `offset` as done; then commits. */
+  resolveAndCommit(offset: string): Promise<void>;
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the batch was taken away by a rebalance. */
+  isActive(): boolean;
+  /** Stops fetching this partition until `resume` (used while Redis is down). */
+  pausePartition(): void;
+  resumePartition(): void;
+}
+
+export interface InboundBatch {
+  topic: string;
+  partition: number;
+  highWatermark: string;
+  messages: InboundMessage[];
+}
+
+export type BatchHandler = (batch: InboundBatch, control: BatchControl) => Promise<void>;
+
+export interface BatchConsumerOptions {
+  groupId: string;
+  topic: string;
+  fromBeginning?: boolean;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  maxBytesPerPartition?: number;
+  maxBytes?: number;
+  maxWaitTimeMs?: number;
+  partitionsConsumedConcurrently?: number;
+}
+
+export type ConsumerLifecycleEvent = 'group-join' | 'crash' | 'stop' | 'rebalancing';
+
+export class KafkaBatchConsumer {
+  private readonly consumer: Consumer;
+  private listeners: ((event: ConsumerLifecycleEvent, detail?: unknown) => void)[] = [];
+  private joined = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: BatchConsumerOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+      maxBytes: options.maxBytes ?? 10_485_760,
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
+      allowAutoTopicCreation: false,
+    });
+    const { GROUP_JOIN, CRASH, STOP, REBALANCING } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, (e) => {
+      this.joined = true;
+      this.emit('group-join', e.payload);
+    });
+    this.consumer.on(CRASH, (e) => {
+      this.joined = false;
+      this.emit('crash', e.payload);
+    });
+    this.consumer.on(STOP, () => {
+      this.joined = false;
+      this.emit('stop');
+    });
+    this.consumer.on(REBALANCING, (e) => this.emit('rebalancing', e.payload));
+  }
+
+  get hasJoinedGroup(): boolean {
+    return this.joined;
+  }
+
+  on(listener: (event: ConsumerLifecycleEvent, detail?: unknown) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private emit(event: ConsumerLifecycleEvent, detail?: unknown): void {
+    for (const l of this.listeners) l(event, detail);
+  }
+
+  async start(handler: BatchHandler): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.options.topic], fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.run({
+      autoCommit: true,
+      autoCommitInterval: null,
+      autoCommitThreshold: null,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      eachBatch: (payload) => handler(toInboundBatch(payload), this.control(payload)),
+    });
+  }
+
+  private control(payload: EachBatchPayload): BatchControl {
+    const { topic, partition } = payload.batch;
+    let resumeFn: (() => void) | undefined;
+    return {
+      resolveAndCommit: async (offset) => {
+        payload.resolveOffset(offset);
+        await payload.commitOffsetsIfNecessary();
+      },
+      heartbeat: () => payload.heartbeat(),
+      isActive: () => payload.isRunning() && !payload.isStale(),
+      pausePartition: () => {
+        if (!resumeFn) {
+          this.consumer.pause([{ topic, partitions: [partition] }]);
+          resumeFn = () => this.consumer.resume([{ topic, partitions: [partition] }]);
+        }
+      },
+      resumePartition: () => {
+        resumeFn?.();
+        resumeFn = undefined;
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
+
+function toInboundBatch(payload: EachBatchPayload): InboundBatch {
+  const { batch } = payload;
+  return {
+    topic: batch.topic,
+    partition: batch.partition,
+    highWatermark: batch.highWatermark,
+    messages: batch.messages.map((m) => {
+      const headers: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(m.headers ?? {})) {
+        headers[name] = value === undefined ? undefined : Array.isArray(value) ? String(value[0]) : String(value);
+      }
+      return {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: m.offset,
+        key: m.key,
+        value: m.value,
+        headers,
+        timestamp: Number(m.timestamp),
+      };
+    }),
+  };
+}

@@ -1,0 +1,30 @@
+// A small producer for records the service itself writes (dead letters): acks from all
+// in-sync replicas, idempotent, awaited before the origin offset is resolved.
+import { Kafka, Producer } from 'kafkajs';
+
+export interface OutboundRecord {
+  key: string | Buffer | null;
+  value: string | Buffer | null;
+  headers: Record<string, string>;
+}
+
+export class RecordProducer {
+  private readonly producer: Producer;
+
+  constructor(kafka: Kafka) {
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  async send(topic: string, records: OutboundRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.producer.send({ topic, acks: -1, messages: records });
+  }
+
+  disconnect(): Promise<void> {
+    return this.producer.disconnect();
+  }
+}
