@@ -1,6 +1,6 @@
 // A small producer for records the service itself writes (dead letters): acks from all
 // in-sync replicas, idempotent, awaited before the origin offset is resolved.
-import { Kafka, Producer } from 'kafkajs';
+import { Kafka, Partitioners, Producer } from 'kafkajs';
 
 export interface OutboundRecord {
   key: string | Buffer | null;
@@ -12,7 +12,7 @@ export class RecordProducer {
   private readonly producer: Producer;
 
   constructor(kafka: Kafka) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   }
 
   connect(): Promise<void> {

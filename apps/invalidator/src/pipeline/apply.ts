@@ -11,6 +11,8 @@ import { EffectPlan } from './resolve';
 export interface EffectSink {
   applyKeyEffects(effects: EffectPlan['keys']): Promise<EffectOutcome[]>;
   invalidateTags(tags: EffectPlan['tags']): Promise<{ keysInvalidated: number }>;
+  /** Why an effect would be refused without touching Redis (never retriable). */
+  checkKeyEffect?(effect: EffectPlan['keys'][number]): Error | undefined;
 }
 
 export interface ApplyReport {

@@ -58,6 +58,7 @@ export class InvalidationPipeline {
     const plan = resolveEffects(changes, this.resolver(), {
       strictEntityTypes: this.options.strictEntityTypes,
       defaultTombstoneTtlSeconds: this.options.defaultTombstoneTtlSeconds,
+      checkKeyEffect: this.sink.checkKeyEffect?.bind(this.sink),
     });
 
     const byOffset = new Map<string, InboundMessage>(plan.unresolvable.length > 0 ? chunk.map((m) => [m.offset, m]) : []);

@@ -23,6 +23,8 @@ export interface EffectPlan {
 export interface ResolveOptions {
   strictEntityTypes: boolean;
   defaultTombstoneTtlSeconds: number;
+  /** The cache protocol's own key rules (length, reserved prefix...): a key it would refuse dead-letters its event. */
+  checkKeyEffect?: (effect: KeyEffect) => Error | undefined;
 }
 
 const ACTION_RANK = { delete: 0, tombstone: 1, warm: 2 } as const;
@@ -61,8 +63,13 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
         continue;
       }
       const isNewest = decoded.event === change.newest;
-      for (const k of resolution.keys) {
-        const effect = toEffect(k, change.version, isNewest, options.defaultTombstoneTtlSeconds);
+      const effects = resolution.keys.map((k) => toEffect(k, change.version, isNewest, options.defaultTombstoneTtlSeconds));
+      const problem = options.checkKeyEffect ? effects.map(options.checkKeyEffect).find((p) => p !== undefined) : undefined;
+      if (problem) {
+        unresolvable.push({ decoded, code: 'UNRESOLVABLE', reason: `${(problem as { code?: string }).code ?? 'KEY_REFUSED'}: ${problem.message}` });
+        continue;
+      }
+      for (const effect of effects) {
         const existing = keys.get(effect.key);
         if (!existing || ACTION_RANK[effect.action] > ACTION_RANK[existing.action] || effect.version > existing.version) {
           keys.set(effect.key, existing && existing.version > effect.version ? { ...effect, version: existing.version } : effect);

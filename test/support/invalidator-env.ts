@@ -1,0 +1,77 @@
+// Per-test-file wiring for the invalidator: own topics, own group, a mapping YAML file.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { createTopic, kafka, stackEnv, uniqueName } from './stack-env';
+
+export const SHOP_MAPPINGS = [
+  {
+    id: 'shop.product',
+    entityType: 'product',
+    owner: 'catalog',
+    description: 'product page warmed from after; listings of old and new category dropped; tenant tag',
+    keys: [
+      { template: 'product:{entityId}', action: 'warm', warmFrom: 'after', ttlSeconds: 3600, tombstoneTtlSeconds: 600 },
+      { template: 'product-summary:{entityId}', action: 'tombstone', tombstoneTtlSeconds: 600 },
+      { template: 'category:{after.categoryId}:products', action: 'delete' },
+      { template: 'category:{before.categoryId}:products', action: 'delete' },
+    ],
+    tags: ['tenant:{tenant}:products'],
+  },
+];
+
+export interface InvalidatorTestEnv {
+  topic: string;
+  dlqTopic: string;
+  groupId: string;
+  mappingsFile: string;
+  env: Record<string, string>;
+}
+
+export async function invalidatorTestEnv(options: { partitions?: number; redisUrl?: string; extra?: Record<string, string> } = {}): Promise<InvalidatorTestEnv> {
+  const topic = uniqueName('entity.updated');
+  const dlqTopic = `${topic}.dlq`;
+  await createTopic(topic, options.partitions ?? 3);
+  await createTopic(dlqTopic, 1);
+  const dir = mkdtempSync(join(tmpdir(), 'inv-'));
+  const mappingsFile = join(dir, 'mappings.yaml');
+  writeFileSync(mappingsFile, stringify({ mappings: SHOP_MAPPINGS }));
+  const groupId = uniqueName('invalidator');
+  return {
+    topic,
+    dlqTopic,
+    groupId,
+    mappingsFile,
+    env: {
+      KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
+      KAFKA_TOPIC: topic,
+      KAFKA_DLQ_TOPIC: dlqTopic,
+      KAFKA_GROUP_ID: groupId,
+      REDIS_URL: options.redisUrl ?? stackEnv.redisUrl,
+      MAPPINGS_SOURCE: 'file',
+      MAPPINGS_FILE: mappingsFile,
+      SESSION_TIMEOUT_MS: '10000',
+      RETRY_INITIAL_MS: '50',
+      RETRY_MAX_MS: '500',
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'warn',
+      ...options.extra,
+    },
+  };
+}
+
+/** Committed offset sum of `groupId` on `topic` vs. the end offsets (from the admin API, as an operator sees it). */
+export async function committedVsEnd(groupId: string, topic: string): Promise<{ committed: number; end: number }> {
+  const admin = kafka('e2e-lag').admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const ends = await admin.fetchTopicOffsets(topic);
+    const committed = offsets.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+    const end = ends.reduce((s, p) => s + Number(p.high), 0);
+    return { committed, end };
+  } finally {
+    await admin.disconnect();
+  }
+}
