@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit
 npx jest --selectProjects unit
-npx jest --selectProjects e2e --runInBand "$@"
+npx jest --selectProjects e2e --runInBand --forceExit "$@"

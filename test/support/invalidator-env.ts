@@ -51,7 +51,7 @@ export async function invalidatorTestEnv(options: { partitions?: number; redisUr
       REDIS_URL: options.redisUrl ?? stackEnv.redisUrl,
       MAPPINGS_SOURCE: 'file',
       MAPPINGS_FILE: mappingsFile,
-      SESSION_TIMEOUT_MS: '10000',
+      SESSION_TIMEOUT_MS: '6000',
       RETRY_INITIAL_MS: '50',
       RETRY_MAX_MS: '500',
       HTTP_PORT: '0',

@@ -1,0 +1,98 @@
+// Every protocol script on a real 3-master Redis Cluster: each touches only keys of one slot
+// (no CROSSSLOT), the batch path groups by slot and pipelines per node, and our local slot
+// computation agrees with the cluster's.
+import { Cluster } from 'ioredis';
+import { CacheProtocol, clusterSlot, companionsOf, KeyEffect, namespaceKey, tagMembersKey, tagPendingKey, tagStateKey } from '@app/cache-protocol';
+import { redisCluster, uniqueName } from './support/stack-env';
+
+describe('cache protocol on a 3-master Redis Cluster', () => {
+  let c: Cluster;
+  let p: CacheProtocol;
+
+  beforeAll(async () => {
+    c = redisCluster();
+    p = new CacheProtocol(c, { maxKeysPerScriptCall: 8, tagScanCount: 20 });
+    await c.ping();
+  });
+  afterAll(() => c.disconnect());
+
+  // Plain keys spread over all slots, and hash-tagged keys that share a few slots (so batch calls carry several keys).
+  const keysOf = (n: number) => [
+    ...Array.from({ length: n }, (_, i) => uniqueName(`plain:${i}`)),
+    ...Array.from({ length: n }, (_, i) => `{${uniqueName(`tenant-${i % 4}`).slice(0, 10)}}:${uniqueName('cart')}`),
+  ];
+
+  it('computes the same slot as the cluster for keys and all their companions', async () => {
+    const key = `{t1}${uniqueName('x')}`;
+    const samples = [uniqueName('p'), key, 'produit:é', companionsOf(key).tombstone, companionsOf('plain').lease, tagStateKey('tag:a'), tagMembersKey('tag:a'), tagPendingKey('tag:a', 1_764_000_000_000_001), namespaceKey('ns:a')];
+    for (const k of samples) expect([k, clusterSlot(k)]).toEqual([k, Number(await c.cluster('KEYSLOT', k))]);
+  });
+
+  it('runs invalidate, warm, leaseGet, fill and releaseLease for keys of every node without CROSSSLOT', async () => {
+    const keys = keysOf(30);
+    const slots = new Set(keys.map(clusterSlot));
+    expect(slots.size).toBeGreaterThan(20);
+    await Promise.all(
+      keys.map(async (key, i) => {
+        const got = await p.leaseGet(key, { leaseTtlMs: 5_000 });
+        if (got.kind !== 'miss') throw new Error(`expected a miss on ${key}`);
+        if (i % 5 === 0) {
+          expect(await p.releaseLease(got.lease)).toBe(true);
+          return;
+        }
+        expect(await p.fill(got.lease, 2, 'v2', { ttlMs: 60_000 })).toBe('filled');
+        expect(await p.warm(key, 3, 'v3', 60_000)).toBe('warmed');
+        expect(await p.invalidate(key, 4, 30_000)).toBe('deleted');
+        expect(await p.invalidate(key, 4, 30_000)).toBe('skipped-older');
+      }),
+    );
+  });
+
+  it('applies a batch spanning all nodes, several keys per call where keys share a slot', async () => {
+    const keys = keysOf(150);
+    await Promise.all(keys.slice(0, 50).map((k) => p.warm(k, 5, 'v5', 60_000)));
+    const effects: KeyEffect[] = keys.map((key, i) =>
+      i % 3 === 0 ? { key, version: 6, action: 'warm', tombstoneTtlMs: 1, value: 'v6', ttlMs: 60_000 } : { key, version: 6, action: i % 3 === 1 ? 'tombstone' : 'delete', tombstoneTtlMs: 30_000 },
+    );
+    const outcomes = await p.applyKeyEffects(effects);
+    expect(outcomes).toHaveLength(effects.length);
+    effects.forEach((e, i) => {
+      if (e.action === 'warm') expect(outcomes[i]).toBe('warmed');
+      else if (i < 50 || e.action === 'delete') expect(outcomes[i]).toBe('deleted');
+      else expect(outcomes[i]).toBe('tombstoned');
+    });
+    expect(new Set(await p.applyKeyEffects(effects))).toEqual(new Set(['skipped-older', 'deleted']));
+    const sample = await Promise.all([keys[0], keys[1], keys[3]].map((k) => p.inspect(k)));
+    expect(sample.map((s) => s.entry?.payload ?? s.tombstoneVersion)).toEqual(['v6', 6, 'v6']);
+  });
+
+  it('joins tags at fill and warm, invalidates them across nodes, and refuses fills of an invalidated tag', async () => {
+    const tag = uniqueName('tag');
+    const keys = keysOf(60);
+    await Promise.all(
+      keys.map(async (key, i) => {
+        if (i % 2 === 0) {
+          await p.applyKeyEffects([{ key, version: 1, action: 'warm', tombstoneTtlMs: 1, value: 'w', ttlMs: 60_000, tags: [tag] }]);
+          return;
+        }
+        const got = await p.leaseGet(key, { leaseTtlMs: 5_000 });
+        if (got.kind !== 'miss') throw new Error('expected a miss');
+        expect(await p.fill(got.lease, 0, 'page', { ttlMs: 60_000, tags: await p.readTagEpochs([tag]) })).toBe('filled');
+      }),
+    );
+    const late = uniqueName('late');
+    const got = await p.leaseGet(late, { leaseTtlMs: 5_000 });
+    const epochs = await p.readTagEpochs([tag]);
+    expect(await p.invalidateTags([{ tag, version: 2, tombstoneTtlMs: 30_000 }])).toEqual({ keysInvalidated: keys.length });
+    if (got.kind !== 'miss') throw new Error('expected a miss');
+    expect(await p.fill(got.lease, 0, 'stale page', { ttlMs: 60_000, tags: epochs })).toBe('tag-invalidated');
+    const states = await Promise.all(keys.map((k) => p.inspect(k)));
+    expect(states.filter((s) => s.entry)).toHaveLength(0);
+  });
+
+  it('bumps namespaces', async () => {
+    const ns = uniqueName('ns');
+    expect(await p.bumpNamespace(ns)).toBe(1);
+    expect(await p.namespaceGeneration(ns)).toBe(1);
+  });
+});

@@ -1,0 +1,207 @@
+// Property-based: random interleavings of writes to the source of truth, invalidation events
+// applied late, out of order and twice, tag invalidations, and readers that take a lease, load
+// and fill at arbitrary moments, all against the real redis-server. Each script is atomic in
+// Redis, so an interleaving of whole operations is exactly what concurrent clients can produce;
+// the stress test at the end adds real concurrency inside the multi-step tag invalidation.
+//
+// What must hold after every step:
+//  - the cached data is never older than the newest invalidation event applied so far;
+//  - a fill that obtained its lease before an invalidation that changed something (or, for an
+//    aggregate key, before any invalidation) never lands;
+//  - the stored version never moves backwards;
+//  - applying the same effect twice changes nothing the second time.
+import fc from 'fast-check';
+import type Redis from 'ioredis';
+import { CacheProtocol, EffectOutcome, KeyEffect, Lease, TagEpoch } from '@app/cache-protocol';
+import { redis, uniqueName } from './support/stack-env';
+
+type Mode = 'versioned-tombstone' | 'versioned-delete' | 'aggregate';
+
+type Step =
+  | { t: 'write' }
+  | { t: 'apply'; picks: number[]; warm: boolean; twice: boolean }
+  | { t: 'tagInvalidate' }
+  | { t: 'lease'; reader: number }
+  | { t: 'load'; reader: number }
+  | { t: 'fill'; reader: number };
+
+const READERS = 3;
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<Step>({ t: 'write' }) },
+  { weight: 4, arbitrary: fc.record({ t: fc.constant('apply' as const), picks: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }), warm: fc.boolean(), twice: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.constant<Step>({ t: 'tagInvalidate' }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('lease' as const), reader: fc.nat(READERS - 1) }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('load' as const), reader: fc.nat(READERS - 1) }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('fill' as const), reader: fc.nat(READERS - 1) }) },
+);
+
+interface WriteEvent {
+  /** Position in the source of truth's history (what data "as of" this event means). */
+  seq: number;
+  /** The version the event carries: = seq for the entity's own key; unrelated numbers for an aggregate. */
+  version: number;
+}
+
+interface Reader {
+  lease?: Lease;
+  epochs?: TagEpoch[];
+  leaseStep?: number;
+  loadedSeq?: number;
+}
+
+const payloadOf = (seq: number) => `seq:${seq}`;
+const seqOf = (payload: string) => Number(payload.slice(4));
+
+describe('cache protocol properties (random interleavings, real redis-server)', () => {
+  let r: Redis;
+  let p: CacheProtocol;
+
+  beforeAll(() => {
+    r = redis();
+    p = new CacheProtocol(r, { maxKeysPerScriptCall: 2 });
+  });
+  afterAll(() => r.disconnect());
+
+  async function run(mode: Mode, steps: Step[], aggregateVersions: number[]): Promise<void> {
+    const key = uniqueName(`prop-${mode}`);
+    const tag = uniqueName('prop-tag');
+    let seq = 0;
+    const events: WriteEvent[] = [];
+    const readers: Reader[] = Array.from({ length: READERS }, () => ({}));
+    /** Newest source-of-truth position an applied invalidation (key or tag) stands for. */
+    let newestAppliedSeq = 0;
+    /** Step of the last invalidation that changed something / of any invalidation. */
+    let lastChangingInvalidation = -1;
+    let lastAnyInvalidation = -1;
+    let highestStoredVersion = -1;
+
+    const check = async (step: number, what: string) => {
+      const state = await p.inspect(key);
+      if (!state.entry) return;
+      const dataSeq = seqOf(state.entry.payload);
+      if (dataSeq < newestAppliedSeq) throw new Error(`step ${step} (${what}): cached data of seq ${dataSeq} is older than applied invalidation seq ${newestAppliedSeq}`);
+      if (mode !== 'aggregate') {
+        if (state.entry.version < highestStoredVersion) throw new Error(`step ${step} (${what}): version moved back from ${highestStoredVersion} to ${state.entry.version}`);
+        highestStoredVersion = state.entry.version;
+      }
+    };
+
+    for (let i = 0; i < steps.length; i += 1) {
+      const step = steps[i];
+      switch (step.t) {
+        case 'write': {
+          seq += 1;
+          events.push({ seq, version: mode === 'aggregate' ? aggregateVersions[seq % aggregateVersions.length] : seq });
+          break;
+        }
+        case 'apply': {
+          if (events.length === 0) break;
+          const picked = step.picks.map((n) => events[n % events.length]);
+          const effects = picked.map((e): KeyEffect => {
+            if (mode === 'versioned-tombstone' && step.warm) return { key, version: e.version, action: 'warm', tombstoneTtlMs: 60_000, value: payloadOf(e.seq), ttlMs: 60_000, tags: [tag] };
+            return { key, version: e.version, action: mode === 'versioned-delete' ? 'delete' : 'tombstone', tombstoneTtlMs: 60_000 };
+          });
+          const apply = async (): Promise<EffectOutcome[]> => {
+            const outcomes = await p.applyKeyEffects(effects);
+            outcomes.forEach((o, n) => {
+              if (effects[n].action !== 'warm') lastAnyInvalidation = i;
+              if (o === 'deleted' || o === 'tombstoned') lastChangingInvalidation = i;
+            });
+            return outcomes;
+          };
+          await apply();
+          for (const e of picked) newestAppliedSeq = Math.max(newestAppliedSeq, e.seq);
+          if (step.twice) {
+            const before = await p.inspect(key);
+            await apply();
+            const after = await p.inspect(key);
+            expect({ entry: after.entry, tombstone: after.tombstoneVersion }).toEqual({ entry: before.entry, tombstone: before.tombstoneVersion });
+          }
+          break;
+        }
+        case 'tagInvalidate': {
+          // As the invalidator applies one event: its key effect (for the entity's own key; an
+          // aggregate key is only reached through the tag), then its tags.
+          const newest = events[events.length - 1];
+          if (mode !== 'aggregate' && newest) {
+            await p.applyKeyEffects([{ key, version: newest.version, action: mode === 'versioned-delete' ? 'delete' : 'tombstone', tombstoneTtlMs: 60_000 }]);
+          }
+          await p.invalidateTags([{ tag, version: seq, tombstoneTtlMs: 60_000 }]);
+          newestAppliedSeq = Math.max(newestAppliedSeq, seq);
+          lastAnyInvalidation = i;
+          lastChangingInvalidation = i;
+          break;
+        }
+        case 'lease': {
+          const reader = readers[step.reader];
+          if (reader.lease) break;
+          const got = await p.leaseGet(key, { leaseTtlMs: 60_000 });
+          if (got.kind === 'miss') {
+            reader.lease = got.lease;
+            reader.leaseStep = i;
+            reader.epochs = await p.readTagEpochs([tag]);
+            reader.loadedSeq = undefined;
+          }
+          break;
+        }
+        case 'load': {
+          const reader = readers[step.reader];
+          if (reader.lease && reader.loadedSeq === undefined) reader.loadedSeq = seq;
+          break;
+        }
+        case 'fill': {
+          const reader = readers[step.reader];
+          if (!reader.lease || reader.loadedSeq === undefined) break;
+          const version = mode === 'aggregate' ? 0 : reader.loadedSeq;
+          const outcome = await p.fill(reader.lease, version, payloadOf(reader.loadedSeq), { ttlMs: 60_000, tags: reader.epochs });
+          const guard = mode === 'aggregate' ? lastAnyInvalidation : lastChangingInvalidation;
+          if (outcome === 'filled' && guard > (reader.leaseStep ?? 0)) {
+            throw new Error(`step ${i}: a fill whose lease was taken at step ${reader.leaseStep} landed after the invalidation at step ${guard}`);
+          }
+          readers[step.reader] = {};
+          break;
+        }
+      }
+      await check(i, step.t);
+    }
+  }
+
+  const scenario = (mode: Mode) =>
+    fc.asyncProperty(fc.array(stepArb, { minLength: 5, maxLength: 30 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }), (steps, versions) => run(mode, steps, versions));
+
+  it('versioned keys with tombstones and warm rewrites', async () => {
+    await fc.assert(scenario('versioned-tombstone'), { numRuns: 120 });
+  });
+
+  it('versioned keys invalidated by plain delete (no tombstone)', async () => {
+    await fc.assert(scenario('versioned-delete'), { numRuns: 40 });
+  });
+
+  it('aggregate keys (version 0), invalidated with versions of unrelated entities', async () => {
+    await fc.assert(scenario('aggregate'), { numRuns: 300 });
+  });
+
+  it('a tag invalidation racing many concurrent fills never leaves data older than it', async () => {
+    const tag = uniqueName('race-tag');
+    const keys = Array.from({ length: 40 }, () => uniqueName('race-key'));
+    let seq = 0;
+    for (let round = 0; round < 15; round += 1) {
+      // Readers take leases and read the tag epoch at the current seq, then the source changes
+      // and its tag invalidation runs while the readers join the tag and fill.
+      const loadedSeq = seq;
+      const readers = await Promise.all(
+        keys.map(async (key) => {
+          const got = await p.leaseGet(key, { leaseTtlMs: 60_000 });
+          return got.kind === 'miss' ? { lease: got.lease, epochs: await p.readTagEpochs([tag]) } : undefined;
+        }),
+      );
+      seq += 1;
+      await Promise.all([
+        p.invalidateTags([{ tag, version: seq, tombstoneTtlMs: 60_000 }]),
+        ...readers.map((rd) => rd && p.fill(rd.lease, 0, payloadOf(loadedSeq), { ttlMs: 60_000, tags: rd.epochs })),
+      ]);
+      const states = await Promise.all(keys.map((k) => p.inspect(k)));
+      for (const s of states) if (s.entry) expect(seqOf(s.entry.payload)).toBeGreaterThanOrEqual(seq);
+    }
+  });
+});

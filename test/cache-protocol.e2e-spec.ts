@@ -1,0 +1,273 @@
+// The cache protocol's script contracts, against the real redis-server of the stack: what each
+// operation does to a key, that doing it twice is doing it once, and that nothing ever moves a
+// key back to an older version.
+import type Redis from 'ioredis';
+import { CacheProtocol, companionsOf, KeyEffect, tagMembersKey } from '@app/cache-protocol';
+import { eventually, redis, uniqueName } from './support/stack-env';
+
+describe('cache protocol scripts (standalone redis-server)', () => {
+  let r: Redis;
+  let p: CacheProtocol;
+
+  beforeAll(() => {
+    r = redis();
+    p = new CacheProtocol(r, { maxValueBytes: 4096, tagScanCount: 50 });
+  });
+  afterAll(() => r.disconnect());
+
+  const lease = { leaseTtlMs: 5_000 };
+  async function fillFresh(key: string, version: number, payload: string, options: { ttlMs?: number; staleWhileRevalidateMs?: number; tags?: string[] } = {}) {
+    const got = await p.leaseGet(key, lease);
+    if (got.kind !== 'miss') throw new Error(`expected a miss on ${key}, got ${got.kind}`);
+    const tags = options.tags ? await p.readTagEpochs(options.tags) : undefined;
+    return p.fill(got.lease, version, payload, { ttlMs: options.ttlMs ?? 60_000, staleWhileRevalidateMs: options.staleWhileRevalidateMs, tags });
+  }
+
+  describe('invalidate', () => {
+    it('deletes an older value, leaves a tombstone with the version, and a repeat changes nothing', async () => {
+      const key = uniqueName('product');
+      expect(await fillFresh(key, 3, 'v3')).toBe('filled');
+      expect(await p.invalidate(key, 5, 30_000)).toBe('deleted');
+      const after = await p.inspect(key);
+      expect(after).toMatchObject({ tombstoneVersion: 5 });
+      expect(after.entry).toBeUndefined();
+      expect(await p.invalidate(key, 5, 30_000)).toBe('skipped-older');
+      expect(await p.invalidate(key, 4, 30_000)).toBe('skipped-older');
+      expect((await p.inspect(key)).tombstoneVersion).toBe(5);
+    });
+
+    it('keeps a value at least as new (an older or duplicate event changes nothing)', async () => {
+      const key = uniqueName('product');
+      await fillFresh(key, 7, 'v7');
+      expect(await p.invalidate(key, 7, 30_000)).toBe('skipped-older');
+      expect(await p.invalidate(key, 2, 30_000)).toBe('skipped-older');
+      expect((await p.inspect(key)).entry).toMatchObject({ version: 7, payload: 'v7' });
+    });
+
+    it('tombstones an empty key so a later fill of older data cannot land', async () => {
+      const key = uniqueName('product');
+      expect(await p.invalidate(key, 9, 30_000)).toBe('tombstoned');
+      const got = await p.leaseGet(key, lease);
+      expect(got).toMatchObject({ kind: 'miss', tombstoneVersion: 9 });
+      if (got.kind !== 'miss') return;
+      expect(await p.fill(got.lease, 8, 'v8', { ttlMs: 60_000 })).toBe('older-than-tombstone');
+      const again = await p.leaseGet(key, lease);
+      if (again.kind !== 'miss') throw new Error('lease should be free again');
+      expect(await p.fill(again.lease, 9, 'v9', { ttlMs: 60_000 })).toBe('filled');
+    });
+
+    it('with action delete removes the value and voids the lease but leaves no tombstone', async () => {
+      const key = uniqueName('product');
+      await fillFresh(key, 1, 'v1');
+      expect(await p.applyKeyEffects([{ key, version: 2, action: 'delete', tombstoneTtlMs: 0 }])).toEqual(['deleted']);
+      expect(await p.inspect(key)).toEqual({});
+    });
+
+    it('version 0 (unversioned) always deletes', async () => {
+      const key = uniqueName('product');
+      await fillFresh(key, 50, 'v50');
+      expect(await p.invalidate(key, 0, 30_000)).toBe('deleted');
+      expect((await p.inspect(key)).entry).toBeUndefined();
+    });
+  });
+
+  describe('warm', () => {
+    it('writes only when newer than the value and not older than the tombstone', async () => {
+      const key = uniqueName('product');
+      expect(await p.warm(key, 4, 'v4', 60_000)).toBe('warmed');
+      expect(await p.warm(key, 4, 'v4-again', 60_000)).toBe('skipped-older');
+      expect(await p.warm(key, 3, 'v3', 60_000)).toBe('skipped-older');
+      expect(await p.invalidate(key, 6, 30_000)).toBe('deleted');
+      expect(await p.warm(key, 5, 'v5', 60_000)).toBe('skipped-older');
+      expect(await p.warm(key, 6, 'v6', 60_000)).toBe('warmed');
+      const state = await p.inspect(key);
+      expect(state.entry).toMatchObject({ version: 6, payload: 'v6' });
+      expect(state.valueTtlMs).toBeGreaterThan(50_000);
+    });
+
+    it('an unversioned warm (version 0) cannot prove it is newer: it invalidates instead', async () => {
+      const key = uniqueName('product');
+      await p.warm(key, 2, 'v2', 60_000);
+      expect(await p.warm(key, 0, 'unversioned', 60_000)).toBe('deleted');
+      expect((await p.inspect(key)).entry).toBeUndefined();
+    });
+  });
+
+  describe('leaseGet and fill', () => {
+    it('hands out one lease per key; others wait; the holder gets its lease back when asking again', async () => {
+      const key = uniqueName('page');
+      const first = await p.leaseGet(key, { ...lease, token: 'reader-a' });
+      expect(first.kind).toBe('miss');
+      expect(await p.leaseGet(key, { ...lease, token: 'reader-b' })).toMatchObject({ kind: 'wait' });
+      expect(await p.leaseGet(key, { ...lease, token: 'reader-a' })).toMatchObject({ kind: 'miss' });
+      expect(await p.fill({ key, token: 'reader-b' }, 1, 'x', { ttlMs: 60_000 })).toBe('lease-lost');
+      expect(await p.fill({ key, token: 'reader-a' }, 1, 'x', { ttlMs: 60_000 })).toBe('filled');
+      expect(await p.leaseGet(key, { ...lease, token: 'reader-b' })).toMatchObject({ kind: 'hit', entry: { version: 1, payload: 'x' } });
+      expect((await p.inspect(key)).leaseToken).toBeUndefined();
+    });
+
+    it('an invalidation voids the lease: the fill of what was loaded before it never lands', async () => {
+      const key = uniqueName('product');
+      const got = await p.leaseGet(key, lease);
+      if (got.kind !== 'miss') throw new Error('expected a miss');
+      expect(await p.invalidate(key, 10, 30_000)).toBe('tombstoned');
+      expect(await p.fill(got.lease, 10, 'loaded-before', { ttlMs: 60_000 })).toBe('lease-lost');
+      expect((await p.inspect(key)).entry).toBeUndefined();
+    });
+
+    it('aggregate keys (version 0): any invalidation voids the lease, even one "older" than the tombstone', async () => {
+      const key = uniqueName('category-page');
+      expect(await p.invalidate(key, 9, 30_000)).toBe('tombstoned'); // product 1 at version 9
+      const got = await p.leaseGet(key, lease);
+      if (got.kind !== 'miss') throw new Error('expected a miss');
+      // Product 2 at version 3: its version does not compare with product 1's, yet the page it appears on is stale.
+      expect(await p.invalidate(key, 3, 30_000)).toBe('skipped-older');
+      expect(await p.fill(got.lease, 0, 'page loaded before product 2 changed', { ttlMs: 60_000 })).toBe('lease-lost');
+      expect(await fillFresh(key, 0, 'page')).toBe('filled'); // version 0 ignores the tombstone: the lease guards it
+      expect(await p.invalidate(key, 1, 30_000)).toBe('deleted');
+    });
+
+    it('a newer value that landed meanwhile (warm) wins over an older fill', async () => {
+      const key = uniqueName('product');
+      const got = await p.leaseGet(key, lease);
+      if (got.kind !== 'miss') throw new Error('expected a miss');
+      expect(await p.warm(key, 5, 'v5', 60_000)).toBe('warmed');
+      expect(await p.fill(got.lease, 4, 'v4', { ttlMs: 60_000 })).toBe('older-than-value');
+      expect((await p.inspect(key)).entry?.payload).toBe('v5');
+    });
+
+    it('serves a value past its fresh time as stale, with one refresh lease', async () => {
+      const key = uniqueName('product');
+      expect(await fillFresh(key, 1, 'v1', { ttlMs: 30, staleWhileRevalidateMs: 60_000 })).toBe('filled');
+      await eventually('the value turns stale', async () => (await p.leaseGet(key, { ...lease, token: 'probe' })).kind === 'stale', 5_000, 10);
+      // The probe above took the refresh lease; everyone else is served stale without it.
+      expect(await p.leaseGet(key, { ...lease, token: 'other' })).toMatchObject({ kind: 'stale', entry: { payload: 'v1' } });
+      const other = await p.leaseGet(key, { ...lease, token: 'other' });
+      expect(other.kind === 'stale' && other.lease).toBeFalsy();
+      const holder = await p.leaseGet(key, { ...lease, token: 'probe' });
+      if (holder.kind !== 'stale' || !holder.lease) throw new Error('the probe should hold the refresh lease');
+      expect(await p.fill(holder.lease, 2, 'v2', { ttlMs: 60_000 })).toBe('filled');
+      expect(await p.leaseGet(key, lease)).toMatchObject({ kind: 'hit', entry: { payload: 'v2' } });
+    });
+
+    it('releases a lease early only for its holder', async () => {
+      const key = uniqueName('product');
+      const got = await p.leaseGet(key, lease);
+      if (got.kind !== 'miss') throw new Error('expected a miss');
+      expect(await p.releaseLease({ key, token: 'not-mine' })).toBe(false);
+      expect(await p.releaseLease(got.lease)).toBe(true);
+      expect((await p.leaseGet(key, lease)).kind).toBe('miss');
+    });
+
+    it('reads a value not written by the protocol as a miss, and invalidation deletes it', async () => {
+      const key = uniqueName('legacy');
+      await r.set(key, 'raw value');
+      expect((await p.leaseGet(key, lease)).kind).toBe('miss');
+      expect(await p.invalidate(key, 1, 30_000)).toBe('deleted');
+      await r.hset(key, 'field', 'x');
+      expect(await p.invalidate(key, 1, 30_000)).toBe('deleted');
+      expect(await r.exists(key)).toBe(0);
+    });
+  });
+
+  describe('applyKeyEffects', () => {
+    it('applies many keys in few calls, result[i] is the outcome of effects[i], duplicates included', async () => {
+      const keys = Array.from({ length: 300 }, () => uniqueName('bulk'));
+      await Promise.all(keys.slice(0, 100).map((k) => p.warm(k, 5, 'v5', 60_000)));
+      const effects: KeyEffect[] = [
+        ...keys.map((key): KeyEffect => ({ key, version: 6, action: 'tombstone', tombstoneTtlMs: 30_000 })),
+        { key: keys[0], version: 6, action: 'tombstone', tombstoneTtlMs: 30_000 },
+        { key: keys[1], version: 7, action: 'warm', tombstoneTtlMs: 30_000, value: 'v7', ttlMs: 60_000 },
+      ];
+      const outcomes = await p.applyKeyEffects(effects);
+      expect(outcomes.slice(0, 100).every((o) => o === 'deleted')).toBe(true);
+      expect(outcomes.slice(100, 300).every((o) => o === 'tombstoned')).toBe(true);
+      expect(outcomes.slice(300)).toEqual(['skipped-older', 'warmed']);
+      // Re-running the whole batch (a redelivery after a crash) changes nothing.
+      expect(new Set(await p.applyKeyEffects(effects))).toEqual(new Set(['skipped-older']));
+      expect((await p.inspect(keys[1])).entry?.payload).toBe('v7');
+    });
+
+    it('refuses a bad effect with its code and index before touching Redis', async () => {
+      const good = uniqueName('good');
+      const effects: KeyEffect[] = [
+        { key: good, version: 1, action: 'tombstone', tombstoneTtlMs: 30_000 },
+        { key: 'bad key', version: 1, action: 'tombstone', tombstoneTtlMs: 30_000 },
+      ];
+      await expect(p.applyKeyEffects(effects)).rejects.toMatchObject({ code: 'KEY_BAD_CHARACTER', index: 1, retriable: false });
+      expect(await p.inspect(good)).toEqual({});
+      await expect(p.applyKeyEffects([{ key: good, version: 1, action: 'warm', tombstoneTtlMs: 1, value: 'x'.repeat(4097) }])).rejects.toMatchObject({ code: 'VALUE_TOO_LARGE' });
+      expect(p.checkKeyEffect(effects[1])?.code).toBe('KEY_BAD_CHARACTER');
+    });
+  });
+
+  describe('tags', () => {
+    it('invalidates every member of a big tag in bounded SSCAN steps', async () => {
+      const tag = uniqueName('tag');
+      const keys = Array.from({ length: 1200 }, () => uniqueName('member'));
+      await Promise.all(keys.map((k) => fillFresh(k, 2, 'v2', { tags: [tag] })));
+      expect(await r.scard(tagMembersKey(tag))).toBe(1200);
+      const sscan = jest.spyOn(r, 'sscan');
+      try {
+        expect(await p.invalidateTags([{ tag, version: 1, tombstoneTtlMs: 30_000 }])).toEqual({ keysInvalidated: 1200 });
+        expect(sscan.mock.calls.length).toBeGreaterThanOrEqual(1200 / 50 / 2); // never one huge read
+      } finally {
+        sscan.mockRestore();
+      }
+      const states = await Promise.all(keys.map((k) => p.inspect(k)));
+      expect(states.filter((s) => s.entry).length).toBe(0);
+      expect(states.every((s) => s.tombstoneVersion === 2)).toBe(true); // guards against an older warm landing
+      // Running it again is harmless: nothing left to invalidate.
+      expect(await p.invalidateTags([{ tag, version: 1, tombstoneTtlMs: 30_000 }])).toEqual({ keysInvalidated: 0 });
+    });
+
+    it('a fill whose tag was invalidated after it read the epoch does not land', async () => {
+      const tag = uniqueName('tag');
+      const key = uniqueName('page');
+      const got = await p.leaseGet(key, lease);
+      if (got.kind !== 'miss') throw new Error('expected a miss');
+      const epochs = await p.readTagEpochs([tag]);
+      await p.invalidateTags([{ tag, version: 1, tombstoneTtlMs: 30_000 }]);
+      expect(await p.fill(got.lease, 0, 'loaded before the tag changed', { ttlMs: 60_000, tags: epochs })).toBe('tag-invalidated');
+      expect(await p.inspect(key)).toEqual({});
+    });
+
+    it('warm effects join their tags', async () => {
+      const tag = uniqueName('tag');
+      const key = uniqueName('product');
+      await p.applyKeyEffects([{ key, version: 3, action: 'warm', tombstoneTtlMs: 1, value: 'v3', ttlMs: 60_000, tags: [tag] }]);
+      expect(await p.invalidateTags([{ tag, version: 1, tombstoneTtlMs: 30_000 }])).toEqual({ keysInvalidated: 1 });
+      expect(await p.inspect(key)).toMatchObject({ tombstoneVersion: 3 });
+    });
+  });
+
+  describe('namespaces', () => {
+    it('a generation bump turns everything filled under the old generation into misses', async () => {
+      const ns = uniqueName('ns');
+      const key = `${ns}:product:1`;
+      const generation = await p.namespaceGeneration(ns);
+      const got = await p.leaseGet(key, { ...lease, minNamespaceGeneration: generation });
+      if (got.kind !== 'miss') throw new Error('expected a miss');
+      await p.fill(got.lease, 1, 'v1', { ttlMs: 60_000, namespaceGeneration: generation });
+      expect((await p.leaseGet(key, { ...lease, minNamespaceGeneration: generation })).kind).toBe('hit');
+      const bumped = await p.bumpNamespace(ns);
+      expect(bumped).toBe(generation + 1);
+      expect((await p.leaseGet(key, { ...lease, minNamespaceGeneration: bumped })).kind).toBe('miss');
+      expect((await p.inspect(key)).entry).toBeUndefined();
+    });
+  });
+
+  it('refuses a client with keyPrefix (companions would land in other slots)', () => {
+    const prefixed = { options: { keyPrefix: 'app:' }, defineCommand: () => undefined } as unknown as Redis;
+    expect(() => new CacheProtocol(prefixed)).toThrow(expect.objectContaining({ code: 'KEY_PREFIX_UNSUPPORTED' }));
+  });
+
+  it('stores the companions of a key where the README says', async () => {
+    const key = uniqueName('layout');
+    await p.invalidate(key, 4, 30_000);
+    const c = companionsOf(key);
+    expect(c.tombstone).toBe(`~t{${key}}`);
+    expect(await r.get(`~t{${key}}`)).toBe('4');
+    expect(companionsOf('{tenant-1}cart:9').tombstone).toBe('~t:{tenant-1}cart:9');
+  });
+});

@@ -1,0 +1,179 @@
+// Guarantees under faults, with the invalidator as a real child process:
+// kill -9 mid-batch + restart, a rebalance between two instances under traffic, Redis stopped
+// and restarted under traffic. After each: every committed event's keys are gone or at least
+// as new (guarantee 1), nothing moved backwards (guarantee 3).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import type { Producer } from 'kafkajs';
+import { CacheProtocol } from '../libs/cache-protocol/src';
+import type { EntityUpdated } from '../libs/contracts/src';
+import { startRedisNode, stopRedisNode, RedisNodeInfo } from '../scripts/stack/redis';
+import { productEvent, publish } from './support/events';
+import { committedVsEnd, invalidatorTestEnv } from './support/invalidator-env';
+import { spawnInvalidator, InvalidatorProcess } from './support/invalidator-process';
+import { eventually, kafka, redis, uniqueName } from './support/stack-env';
+
+/** Asserts, for every entity, that the page holds >= its newest version and the summary is tombstoned at >= it. */
+async function expectNoLostInvalidation(protocol: CacheProtocol, newest: Map<string, number>): Promise<void> {
+  const ids = [...newest.keys()];
+  const problems: string[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    const slice = ids.slice(i, i + 500);
+    const pages = await Promise.all(slice.map((id) => protocol.inspect(`product:${id}`)));
+    const summaries = await Promise.all(slice.map((id) => protocol.inspect(`product-summary:${id}`)));
+    slice.forEach((id, j) => {
+      const want = newest.get(id)!;
+      const page = pages[j].entry?.version ?? pages[j].tombstoneVersion ?? 0;
+      const summary = Math.max(summaries[j].entry?.version ?? 0, summaries[j].tombstoneVersion ?? 0);
+      if (page < want) problems.push(`product:${id} at ${page}, event ${want} committed`);
+      if (summary < want || summaries[j].entry !== undefined) problems.push(`product-summary:${id} not invalidated to ${want}`);
+    });
+  }
+  expect(problems.slice(0, 10)).toEqual([]);
+}
+
+async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+describe('invalidator under faults (real Kafka + Redis, child processes)', () => {
+  let producer: Producer;
+  let r: Redis;
+  let protocol: CacheProtocol;
+  const children: InvalidatorProcess[] = [];
+
+  beforeAll(async () => {
+    producer = kafka('e2e-faults').producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    r = redis();
+    protocol = new CacheProtocol(r);
+  });
+
+  afterEach(async () => {
+    await Promise.all(children.splice(0).map((c) => (c.child.exitCode === null ? c.kill9() : undefined)));
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    r?.disconnect();
+  });
+
+  it('kill -9 in the middle of the backlog, restart: no lost invalidation', async () => {
+    const t = await invalidatorTestEnv({ partitions: 3, extra: { CHUNK_SIZE: '25' } });
+    const prefix = uniqueName('k9');
+    const total = 12_000;
+    const newest = new Map<string, number>();
+    const events: EntityUpdated[] = [];
+    const preload = [];
+    for (let i = 0; i < total; i += 1) {
+      const id = `${prefix}-${i}`;
+      newest.set(id, 2);
+      events.push(productEvent(id, 2, { categoryId: 'c', price: 2 }));
+      preload.push({ key: `product:${id}`, version: 1, action: 'warm' as const, value: '{"price":1}', ttlMs: 600_000, tombstoneTtlMs: 600_000 });
+      preload.push({ key: `product-summary:${id}`, version: 1, action: 'warm' as const, value: 'v1', ttlMs: 600_000, tombstoneTtlMs: 600_000 });
+    }
+    for (let i = 0; i < preload.length; i += 5000) await protocol.applyKeyEffects(preload.slice(i, i + 5000));
+    for (let i = 0; i < events.length; i += 2000) await publish(producer, t.topic, events.slice(i, i + 2000));
+
+    const first = await spawnInvalidator(t.env);
+    children.push(first);
+    await eventually('some progress committed', async () => (await committedVsEnd(t.groupId, t.topic)).committed >= total * 0.05, 60_000, 20);
+    await first.kill9();
+    const atKill = await committedVsEnd(t.groupId, t.topic);
+    expect(atKill.committed).toBeLessThan(atKill.end); // the kill really hit mid-backlog
+
+    const second = await spawnInvalidator(t.env);
+    children.push(second);
+    await eventually('backlog drained after restart', async () => {
+      const { committed, end } = await committedVsEnd(t.groupId, t.topic);
+      return committed === end;
+    }, 90_000, 200);
+    await expectNoLostInvalidation(protocol, newest);
+  });
+
+  it('two instances in one group, a rebalance under traffic, then SIGTERM of one: nothing lost, nothing backwards', async () => {
+    const t = await invalidatorTestEnv({ partitions: 6, extra: { CHUNK_SIZE: '50' } });
+    const prefix = uniqueName('rb');
+    const newest = new Map<string, number>();
+    let publishing = true;
+    let published = 0;
+    const traffic = (async () => {
+      let round = 0;
+      while (publishing) {
+        round += 1;
+        const batch: EntityUpdated[] = [];
+        for (let i = 0; i < 200; i += 1) {
+          const id = `${prefix}-${(round * 37 + i) % 400}`;
+          const v = (newest.get(id) ?? 0) + 1;
+          newest.set(id, v);
+          batch.push(productEvent(id, v, { categoryId: `c${v % 5}`, price: v }));
+        }
+        await publish(producer, t.topic, batch);
+        published += batch.length;
+        await new Promise((res) => setTimeout(res, 25));
+      }
+    })();
+
+    try {
+    const a = await spawnInvalidator(t.env);
+    children.push(a);
+    await eventually('A applies traffic', async () => (await metric(a.port, 'invalidator_events_applied_total')) > 500, 30_000);
+    const b = await spawnInvalidator(t.env);
+    children.push(b);
+    await eventually('B gets partitions and applies', async () => (await metric(b.port, 'invalidator_events_applied_total')) > 200, 60_000, 200);
+    const exit = await a.terminate(20_000);
+    expect(exit).toBe(0);
+    } finally {
+      publishing = false;
+      await traffic.catch(() => undefined);
+    }
+    expect(published).toBeGreaterThan(1000);
+    await eventually('everything committed by B', async () => {
+      const { committed, end } = await committedVsEnd(t.groupId, t.topic);
+      return committed === end;
+    }, 60_000, 200);
+    await expectNoLostInvalidation(protocol, newest);
+    // the page holds exactly the newest version's value: never an older one
+    for (const [id, v] of [...newest.entries()].slice(0, 50)) {
+      const page = await protocol.inspect(`product:${id}`);
+      expect(JSON.parse(page.entry!.payload).price).toBe(v);
+    }
+  });
+
+  it('Redis stopped under traffic: nothing committed past the gap; restarted: everything applied', async () => {
+    let node: RedisNodeInfo = await startRedisNode(mkdtempSync(join(tmpdir(), 'redis-gap-')));
+    const own = new Redis({ port: node.port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+    own.on('error', () => undefined);
+    const ownProtocol = new CacheProtocol(own);
+    try {
+      const t = await invalidatorTestEnv({ partitions: 3, redisUrl: `redis://127.0.0.1:${node.port}` });
+      const child = await spawnInvalidator(t.env);
+      children.push(child);
+      const prefix = uniqueName('gap');
+      const before = Array.from({ length: 100 }, (_, i) => productEvent(`${prefix}-${i}`, 1, { categoryId: 'c', price: 1 }));
+      await publish(producer, t.topic, before);
+      await eventually('first wave committed', async () => (await committedVsEnd(t.groupId, t.topic)).committed === 100);
+
+      await stopRedisNode(node);
+      const during = Array.from({ length: 100 }, (_, i) => productEvent(`${prefix}-${i}`, 2, { categoryId: 'c', price: 2 }));
+      await publish(producer, t.topic, during);
+      await eventually('invalidator is retrying against the dead Redis', async () => (await metric(child.port, 'invalidator_redis_retries_total')) >= 3, 30_000, 100);
+      const gap = await committedVsEnd(t.groupId, t.topic);
+      expect(gap.end).toBe(200);
+      expect(gap.committed).toBe(100); // nothing past the gap
+      const notReady = await fetch(`http://127.0.0.1:${child.port}/health/ready`);
+      expect(notReady.status).toBe(503);
+
+      node = await startRedisNode(node.dir, { port: node.port });
+      await eventually('second wave committed after Redis is back', async () => (await committedVsEnd(t.groupId, t.topic)).committed === 200, 60_000, 100);
+      await expectNoLostInvalidation(ownProtocol, new Map(during.map((e) => [e.entityId, 2])));
+    } finally {
+      own.disconnect();
+      await stopRedisNode(node);
+    }
+  });
+});
