@@ -119,14 +119,14 @@ describe('invalidator under faults (real Kafka + Redis, child processes)', () =>
     })();
 
     try {
-    const a = await spawnInvalidator(t.env);
-    children.push(a);
-    await eventually('A applies traffic', async () => (await metric(a.port, 'invalidator_events_applied_total')) > 500, 30_000);
-    const b = await spawnInvalidator(t.env);
-    children.push(b);
-    await eventually('B gets partitions and applies', async () => (await metric(b.port, 'invalidator_events_applied_total')) > 200, 60_000, 200);
-    const exit = await a.terminate(20_000);
-    expect(exit).toBe(0);
+      const a = await spawnInvalidator(t.env);
+      children.push(a);
+      await eventually('A applies traffic', async () => (await metric(a.port, 'invalidator_events_applied_total')) > 500, 30_000);
+      const b = await spawnInvalidator(t.env);
+      children.push(b);
+      await eventually('B gets partitions and applies', async () => (await metric(b.port, 'invalidator_events_applied_total')) > 200, 60_000, 200);
+      const exit = await a.terminate(20_000);
+      expect(exit).toBe(0);
     } finally {
       publishing = false;
       await traffic.catch(() => undefined);
@@ -150,27 +150,27 @@ describe('invalidator under faults (real Kafka + Redis, child processes)', () =>
     own.on('error', () => undefined);
     const ownProtocol = new CacheProtocol(own);
     try {
-      const t = await invalidatorTestEnv({ partitions: 3, redisUrl: `redis://127.0.0.1:${node.port}` });
-      const child = await spawnInvalidator(t.env);
-      children.push(child);
-      const prefix = uniqueName('gap');
-      const before = Array.from({ length: 100 }, (_, i) => productEvent(`${prefix}-${i}`, 1, { categoryId: 'c', price: 1 }));
-      await publish(producer, t.topic, before);
-      await eventually('first wave committed', async () => (await committedVsEnd(t.groupId, t.topic)).committed === 100);
+        const t = await invalidatorTestEnv({ partitions: 3, redisUrl: `redis://127.0.0.1:${node.port}` });
+        const child = await spawnInvalidator(t.env);
+        children.push(child);
+        const prefix = uniqueName('gap');
+        const before = Array.from({ length: 100 }, (_, i) => productEvent(`${prefix}-${i}`, 1, { categoryId: 'c', price: 1 }));
+        await publish(producer, t.topic, before);
+        await eventually('first wave committed', async () => (await committedVsEnd(t.groupId, t.topic)).committed === 100);
 
-      await stopRedisNode(node);
-      const during = Array.from({ length: 100 }, (_, i) => productEvent(`${prefix}-${i}`, 2, { categoryId: 'c', price: 2 }));
-      await publish(producer, t.topic, during);
-      await eventually('invalidator is retrying against the dead Redis', async () => (await metric(child.port, 'invalidator_redis_retries_total')) >= 3, 30_000, 100);
-      const gap = await committedVsEnd(t.groupId, t.topic);
-      expect(gap.end).toBe(200);
-      expect(gap.committed).toBe(100); // nothing past the gap
-      const notReady = await fetch(`http://127.0.0.1:${child.port}/health/ready`);
-      expect(notReady.status).toBe(503);
+        await stopRedisNode(node);
+        const during = Array.from({ length: 100 }, (_, i) => productEvent(`${prefix}-${i}`, 2, { categoryId: 'c', price: 2 }));
+        await publish(producer, t.topic, during);
+        await eventually('invalidator is retrying against the dead Redis', async () => (await metric(child.port, 'invalidator_redis_retries_total')) >= 3, 30_000, 100);
+        const gap = await committedVsEnd(t.groupId, t.topic);
+        expect(gap.end).toBe(200);
+        expect(gap.committed).toBe(100); // nothing past the gap
+        const notReady = await fetch(`http://127.0.0.1:${child.port}/health/ready`);
+        expect(notReady.status).toBe(503);
 
-      node = await startRedisNode(node.dir, { port: node.port });
-      await eventually('second wave committed after Redis is back', async () => (await committedVsEnd(t.groupId, t.topic)).committed === 200, 60_000, 100);
-      await expectNoLostInvalidation(ownProtocol, new Map(during.map((e) => [e.entityId, 2])));
+        node = await startRedisNode(node.dir, { port: node.port });
+        await eventually('second wave committed after Redis is back', async () => (await committedVsEnd(t.groupId, t.topic)).committed === 200, 60_000, 100);
+        await expectNoLostInvalidation(ownProtocol, new Map(during.map((e) => [e.entityId, 2])));
     } finally {
       own.disconnect();
       await stopRedisNode(node);

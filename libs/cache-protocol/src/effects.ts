@@ -1,5 +1,5 @@
 // The contract between the invalidator and libs/cache-protocol: what one event does to one key.
-// (Types only; the implementation lives beside this file.)
+// (Types only; the implementation lives beside this file: cache-protocol.ts.)
 
 export type KeyAction = 'delete' | 'tombstone' | 'warm';
 
@@ -15,6 +15,10 @@ export interface KeyEffect {
   ttlMs?: number;
   /** `warm` only: tags the rewritten key belongs to. */
   tags?: string[];
+  /** `warm` only: after `ttlMs` the value is served stale for this long while one reader refreshes it. */
+  staleWhileRevalidateMs?: number;
+  /** `warm` only: the namespace generation the value belongs to (see CacheProtocol.bumpNamespace); default 0. */
+  namespaceGeneration?: number;
 }
 
 export type EffectOutcome =

@@ -28,6 +28,10 @@ export interface Mapping {
   description?: string;
   /** The mapping's own version, bumped by every change. */
   version: number;
+  /** Set by the store on every change (ISO-8601); not part of the mapping's content (diffs ignore it). */
+  updatedAt?: string;
+  /** Team (or "*" admin) that made the last change; not part of the content. */
+  updatedBy?: string;
 }
 
 export interface ResolvedKey {
@@ -37,6 +41,8 @@ export interface ResolvedKey {
   ttlSeconds?: number;
   /** warm from `after`: the serialised value. */
   value?: string;
+  /** warm from a loader: the URL to fetch the value from (placeholders substituted, URI-encoded). */
+  loaderUrl?: string;
   mappingId: string;
 }
 

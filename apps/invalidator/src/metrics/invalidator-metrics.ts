@@ -38,7 +38,7 @@ export class InvalidatorMetrics {
     this.eventAge = new Histogram({
       name: 'invalidator_event_age_seconds',
       help: 'occurredAt -> effect applied in Redis',
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      buckets: [0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     });
     this.mappings = new Gauge({ name: 'invalidator_mappings', help: 'Mappings currently loaded', registers });

@@ -1,0 +1,70 @@
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Patch, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CatalogStore } from '../store/catalog-store';
+import { Product } from '../store/product';
+import { SafeIdPipe, TraceId } from './http-support';
+import { CategoryListingView, CreateProductDto, MoveProductDto, ProductView, TenantListingView, UpdateProductDto } from './product.dto';
+
+@ApiTags('products')
+@Controller('products')
+export class ProductsController {
+  constructor(@Inject(CatalogStore) private readonly store: CatalogStore) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a product (version 1); publishes entity.updated' })
+  @ApiCreatedResponse({ type: ProductView })
+  create(@Body() body: CreateProductDto, @TraceId() traceId?: string): Product {
+    return this.store.create(body, traceId).product;
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'The product as stored now (the truth the storefront loads)' })
+  @ApiOkResponse({ type: ProductView })
+  get(@Param('id', SafeIdPipe) id: string): Product {
+    const product = this.store.get(id);
+    if (!product) throw new NotFoundException({ statusCode: 404, code: 'PRODUCT_NOT_FOUND', message: `product "${id}" does not exist` });
+    return product;
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change name, price and/or category; version+1 and an event when anything changed' })
+  @ApiOkResponse({ type: ProductView })
+  update(@Param('id', SafeIdPipe) id: string, @Body() body: UpdateProductDto, @TraceId() traceId?: string): Product {
+    const { expectedVersion, ...patch } = body;
+    return this.store.update(id, patch, { expectedVersion, traceId }).product;
+  }
+
+  @Post(':id/move')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Move the product to another category' })
+  @ApiOkResponse({ type: ProductView })
+  move(@Param('id', SafeIdPipe) id: string, @Body() body: MoveProductDto, @TraceId() traceId?: string): Product {
+    return this.store.move(id, body.categoryId, { expectedVersion: body.expectedVersion, traceId }).product;
+  }
+}
+
+@ApiTags('categories')
+@Controller('categories')
+export class CategoriesController {
+  constructor(@Inject(CatalogStore) private readonly store: CatalogStore) {}
+
+  @Get(':id/products')
+  @ApiOperation({ summary: 'Products in the category now, sorted by id (empty for an unknown category)' })
+  @ApiOkResponse({ type: CategoryListingView })
+  list(@Param('id', SafeIdPipe) id: string): CategoryListingView {
+    return { categoryId: id, products: this.store.listByCategory(id) };
+  }
+}
+
+@ApiTags('tenants')
+@Controller('tenants')
+export class TenantsController {
+  constructor(@Inject(CatalogStore) private readonly store: CatalogStore) {}
+
+  @Get(':tenant/products')
+  @ApiOperation({ summary: "Every product of a tenant now, sorted by id (the truth of the storefront's tag-invalidated listing)" })
+  @ApiOkResponse({ type: TenantListingView })
+  list(@Param('tenant', SafeIdPipe) tenant: string): TenantListingView {
+    return { tenant, products: this.store.listByTenant(tenant) };
+  }
+}

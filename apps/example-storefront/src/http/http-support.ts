@@ -1,0 +1,50 @@
+// HTTP edges: ids are checked before they become cache keys (a glob or colon would widen or
+// alias a key); loader errors map to 404/503 with a stable code.
+import { ArgumentMetadata, ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, Injectable, PipeTransform } from '@nestjs/common';
+import type { Response } from 'express';
+import { SAFE_ID_MESSAGE, SAFE_ID_PATTERN } from '@app/contracts';
+import type { Logger } from '@app/observability';
+import { CatalogUnavailableError, ProductNotFoundError } from '../catalog-truth.client';
+
+@Injectable()
+export class SafeIdPipe implements PipeTransform<string, string> {
+  transform(value: string, metadata: ArgumentMetadata): string {
+    if (typeof value !== 'string' || value.length > 128 || !SAFE_ID_PATTERN.test(value)) {
+      const field = metadata.data ?? 'id';
+      throw new BadRequestException({ statusCode: 400, code: 'INVALID_REQUEST', message: `${field} ${SAFE_ID_MESSAGE}`, fields: [{ field, message: SAFE_ID_MESSAGE }] });
+    }
+    return value;
+  }
+}
+
+/** The loader's error may arrive as is or as the `cause` of a cache-client error. */
+function rootCause(error: unknown): unknown {
+  let current = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current instanceof ProductNotFoundError || current instanceof CatalogUnavailableError) return current;
+    current = current.cause;
+  }
+  return error;
+}
+
+@Catch()
+export class StorefrontErrorFilter implements ExceptionFilter {
+  constructor(private readonly logger: Logger) {}
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    if (error instanceof HttpException) {
+      response.status(error.getStatus()).json(error.getResponse());
+      return;
+    }
+    const cause = rootCause(error);
+    if (cause instanceof ProductNotFoundError) {
+      response.status(404).json({ statusCode: 404, code: cause.code, message: cause.message });
+      return;
+    }
+    const code = cause instanceof CatalogUnavailableError ? cause.code : ((error as { code?: string }).code ?? 'READ_FAILED');
+    const message = error instanceof Error ? error.message : String(error);
+    this.logger.warn({ code, reason: message }, 'read failed; answered 503');
+    response.status(503).json({ statusCode: 503, code, message });
+  }
+}

@@ -1,0 +1,23 @@
+// explain output for people: one line per key (action, key, details, [template]), per tag, per
+// skipped template.
+import type { Explanation } from '@app/registry-core';
+
+export function formatExplanation(x: Explanation): string {
+  const e = x.event;
+  const lines = [`event ${e.entityType}:${e.entityId} v${e.version}${e.tenant ? ` (tenant ${e.tenant})` : ''} -> ${x.outcome}` + (x.mappings.length > 0 ? ` (mappings: ${x.mappings.map((m) => (m.version > 0 ? `${m.id} v${m.version}` : m.id)).join(', ')})` : '')];
+  const rows: [string, string, string, string][] = [];
+  for (const k of x.keys.warm) {
+    const from = k.warmFrom === 'loader' ? `from ${k.loaderUrl}` : `from after (${k.valueBytes} bytes)`;
+    rows.push(['warm', k.key, `${from}${k.ttlSeconds ? `, ttl ${k.ttlSeconds}s` : ''}`, k.template]);
+  }
+  for (const k of x.keys.tombstone) rows.push(['tombstone', k.key, `guard ${k.tombstoneTtlSeconds}s${k.note ? `; ${k.note}` : ''}`, k.template]);
+  for (const k of x.keys.delete) rows.push(['delete', k.key, `guard ${k.tombstoneTtlSeconds}s`, k.template]);
+  for (const t of x.tags) rows.push(['tag', t.tag, '', t.template]);
+  for (const s of x.skipped) rows.push(['skipped', '-', `${s.missingField} is absent`, s.template]);
+  const width = (i: number) => Math.max(0, ...rows.map((r) => r[i].length));
+  const widths = [width(0), width(1), width(2)];
+  for (const r of rows) lines.push(`  ${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${widths[2] > 0 ? `${r[2].padEnd(widths[2])}  ` : ''}[${r[3]}]`);
+  if (x.error) lines.push(`  REJECTED ${x.error.code}: ${x.error.message}`);
+  lines.push(`  fan-out ${x.fanout} of ${x.fanoutCap}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,58 @@
+// A small HTTP client of the registry API for the CLI (Node's fetch; no extra dependency).
+import type { Explanation, Mapping, MappingSetDiff } from '@app/registry-core';
+import { CliError, EXIT } from './exit-codes';
+
+export interface ApplyRequest {
+  mappings: Mapping[];
+  prune?: boolean;
+  pruneOwners?: string[];
+  dryRun?: boolean;
+}
+
+export class RegistryClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  async list(query: { entityType?: string; owner?: string } = {}): Promise<Mapping[]> {
+    const params = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined));
+    const body = await this.call<{ mappings: Mapping[] }>('GET', `/mappings${params.size > 0 ? `?${params}` : ''}`);
+    return body.mappings;
+  }
+
+  apply(request: ApplyRequest): Promise<{ dryRun: boolean; diff: MappingSetDiff }> {
+    return this.call('POST', '/mappings/apply', request);
+  }
+
+  explain(event: unknown): Promise<Explanation> {
+    return this.call('POST', '/explain', { event });
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new CliError(EXIT.ERROR, `cannot reach the registry at ${url}: ${(error as Error).cause ?? (error as Error).message} (set REGISTRY_URL)`);
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) {
+      const problem = parsed as { code?: string; message?: string; field?: string } | undefined;
+      const what = problem?.code ? `${problem.code}${problem.field ? ` at ${problem.field}` : ''}: ${problem.message}` : text.slice(0, 500);
+      throw new CliError(EXIT.ERROR, `registry refused ${method} ${path} (HTTP ${response.status}) ${what}`);
+    }
+    return parsed as T;
+  }
+}

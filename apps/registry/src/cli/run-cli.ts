@@ -1,0 +1,150 @@
+// `npm run mappings -- <command>`: GitOps for mappings. runCli() returns the exit code instead of
+// exiting, so tests run it in-process; cli.ts is the thin process entry.
+import { existsSync, readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { EntityUpdated, validateEntityUpdated } from '@app/contracts';
+import {
+  dumpMappingsYaml,
+  Explanation,
+  formatMappingSetDiff,
+  isEmptyDiff,
+  isRegistryError,
+  loadMappingsYamlFile,
+  MappingSetResolver,
+  registryLimits,
+} from '@app/registry-core';
+import { CliError, EXIT, ExitCode } from './exit-codes';
+import { formatExplanation } from './format-explanation';
+import { RegistryClient } from './registry-client';
+
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const DEFAULT_URL = 'http://127.0.0.1:3002';
+
+function requireFile(path: string): string {
+  if (!existsSync(path)) throw new CliError(EXIT.USAGE, `file not found: ${path}`);
+  return path;
+}
+
+function client(io: CliIo): RegistryClient {
+  const token = io.env.REGISTRY_TOKEN;
+  if (!token) throw new CliError(EXIT.USAGE, 'REGISTRY_TOKEN is not set (a bearer token of your team, see the registry README)');
+  return new RegistryClient(io.env.REGISTRY_URL || DEFAULT_URL, token);
+}
+
+function loadFile(path: string, fanoutCap?: number) {
+  try {
+    return loadMappingsYamlFile(requireFile(path), registryLimits({ fanoutCap }));
+  } catch (error) {
+    if (isRegistryError(error)) throw new CliError(EXIT.ERROR, `${path}: ${error.code}${error.field ? ` at ${error.field}` : ''}: ${error.message}`);
+    throw error;
+  }
+}
+
+function readEvent(path: string): EntityUpdated {
+  let event: unknown;
+  try {
+    event = JSON.parse(readFileSync(requireFile(path), 'utf8'));
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(EXIT.ERROR, `${path}: not JSON (${(error as Error).message})`);
+  }
+  const violations = validateEntityUpdated(event);
+  if (violations.length > 0) throw new CliError(EXIT.ERROR, `${path}: not a valid entity.updated v1 event: ${violations.map((v) => `${v.field}: ${v.message}`).join('; ')}`);
+  return event as EntityUpdated;
+}
+
+function positiveInteger(value: string): number {
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('must be a positive integer');
+  return Number(value);
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function program(io: CliIo, setExit: (code: ExitCode) => void): Command {
+  const cli = new Command('mappings')
+    .description('Manage cache mappings in the registry (env: REGISTRY_URL, default http://127.0.0.1:3002; REGISTRY_TOKEN)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
+    .showHelpAfterError();
+
+  cli
+    .command('list')
+    .description('list the stored mappings')
+    .option('--entity-type <type>', 'only this entity type')
+    .option('--owner <team>', 'only this owner')
+    .option('--json', 'print JSON instead of YAML')
+    .action(async (options: { entityType?: string; owner?: string; json?: boolean }) => {
+      const mappings = await client(io).list({ entityType: options.entityType, owner: options.owner });
+      io.out(options.json ? JSON.stringify(mappings, null, 2) : dumpMappingsYaml(mappings, { includeVersion: true }).trimEnd());
+    });
+
+  const applyLike = (name: 'apply' | 'diff', description: string) =>
+    cli
+      .command(`${name} <file>`)
+      .description(description)
+      .option('--no-prune', "do not delete stored mappings missing from the file")
+      .option('--prune-owner <team>', 'owner whose missing mappings are deleted (repeatable; default: the owners in the file)', collect)
+      .action(async (file: string, options: { prune: boolean; pruneOwner?: string[] }) => {
+        const mappings = loadFile(file);
+        const dryRun = name === 'diff';
+        const result = await client(io).apply({ mappings, prune: options.prune, pruneOwners: options.pruneOwner, dryRun });
+        io.out(formatMappingSetDiff(result.diff));
+        if (dryRun && !isEmptyDiff(result.diff)) setExit(EXIT.DIFF_FOUND);
+        if (!dryRun) io.out(isEmptyDiff(result.diff) ? 'nothing to apply' : 'applied');
+      });
+  applyLike('apply', 'make the registry match a mapping YAML file (for the owners it names), in one transaction');
+  applyLike('diff', 'show what `apply` would change; exit 3 when there is a difference');
+
+  cli
+    .command('explain <event>')
+    .description('show exactly which keys (per action) and tags a sample entity.updated event (JSON file) would touch')
+    .option('--file <mappings.yaml>', 'explain offline against this mapping file instead of the registry')
+    .option('--fanout-cap <n>', 'fan-out cap for --file (default 64)', positiveInteger)
+    .option('--json', 'print the explanation as JSON')
+    .action(async (eventFile: string, options: { file?: string; fanoutCap?: number; json?: boolean }) => {
+      const event = readEvent(eventFile);
+      let explanation: Explanation;
+      if (options.file) {
+        const limits = registryLimits({ fanoutCap: options.fanoutCap });
+        explanation = MappingSetResolver.compile(loadFile(options.file, options.fanoutCap), { limits }).explain(event);
+      } else {
+        explanation = await client(io).explain(event);
+      }
+      io.out(options.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation));
+      if (explanation.outcome === 'rejected') setExit(EXIT.ERROR);
+    });
+
+  return cli;
+}
+
+/** Runs one CLI invocation (argv without node and script) and returns its exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
+  let exit: ExitCode = EXIT.OK;
+  const cli = program(io, (code) => (exit = code));
+  try {
+    if (argv.length === 0) {
+      cli.outputHelp({ error: true });
+      return EXIT.USAGE;
+    }
+    await cli.parseAsync(argv, { from: 'user' });
+    return exit;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help / --version end with exitCode 0; everything else commander refuses is usage.
+      return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (error instanceof CliError) {
+      io.err(`mappings: ${error.message}`);
+      return error.exitCode;
+    }
+    io.err(`mappings: unexpected error: ${(error as Error).stack ?? String(error)}`);
+    return EXIT.ERROR;
+  }
+}

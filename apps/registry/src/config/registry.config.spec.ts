@@ -1,0 +1,36 @@
+import { ConfigError, readRegistryConfig } from './registry.config';
+
+const base = { KAFKA_BROKERS: '127.0.0.1:9092', REGISTRY_TOKENS: 'tokenA=team-a,tokenB=team-b:bob,adminTok=*' };
+
+function problems(input: Record<string, unknown>): string {
+  try {
+    readRegistryConfig(input);
+    return '';
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+}
+
+describe('registry config', () => {
+  it('reads env strings into typed values with defaults', () => {
+    const config = readRegistryConfig({ ...base, REGISTRY_PORT: '4000', REGISTRY_CREATE_TOPICS: 'false' });
+    expect(config).toMatchObject({ REGISTRY_PORT: 4000, REGISTRY_CREATE_TOPICS: false, REGISTRY_FANOUT_CAP: 64, KAFKA_MAPPINGS_TOPIC: 'cache-mappings', KAFKA_AUDIT_TOPIC: 'cache-mappings.audit' });
+  });
+
+  it('names the variable of every problem', () => {
+    expect(problems({})).toMatch(/KAFKA_BROKERS must be a comma-separated list of host:port/);
+    expect(problems({})).toMatch(/REGISTRY_TOKENS/);
+    expect(problems({ ...base, REGISTRY_FANOUT_CAP: 'lots' })).toMatch(/REGISTRY_FANOUT_CAP must be an integer number \(got "lots"\)/);
+    expect(problems({ ...base, REGISTRY_PORT: '70000' })).toMatch(/REGISTRY_PORT/);
+    expect(problems({ ...base, LOG_LEVEL: 'loud' })).toMatch(/LOG_LEVEL/);
+  });
+
+  it('refuses malformed tokens without echoing them', () => {
+    const message = problems({ ...base, REGISTRY_TOKENS: 'secret-token-without-team' });
+    expect(message).toMatch(/REGISTRY_TOKENS: entry 1 must look like token=team/);
+    expect(message).not.toContain('secret-token-without-team');
+    expect(problems({ ...base, REGISTRY_TOKENS: 'a=team one' })).toMatch(/REGISTRY_TOKENS: entry 1: team must be/);
+    expect(problems({ ...base, REGISTRY_TOKENS: 'a=x,a=y' })).toMatch(/entry 2 repeats a token/);
+  });
+});

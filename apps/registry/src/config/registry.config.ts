@@ -1,0 +1,111 @@
+// The registry's one typed config. Property names are the env variable names (README table), so
+// every problem names the variable to fix. Validated once at start; a bad value stops startup.
+import 'reflect-metadata';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { DEFAULT_TOPICS } from '@app/contracts';
+import { parseTeamTokens } from '../auth/team-tokens';
+
+const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
+export const DEFAULT_AUDIT_TOPIC = `${DEFAULT_TOPICS.mappings}.audit`;
+
+export class RegistryConfig {
+  @Matches(HOST_PORT_LIST, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
+  KAFKA_BROKERS!: string;
+
+  @IsString() @IsNotEmpty()
+  KAFKA_CLIENT_ID = 'mapping-registry';
+
+  /** The compacted topic holding the mappings (same variable name as the invalidator's). */
+  @IsString() @IsNotEmpty()
+  KAFKA_MAPPINGS_TOPIC: string = DEFAULT_TOPICS.mappings;
+
+  /** Audit entries, one per change, kept forever (retention.ms=-1 when the registry creates it). */
+  @IsString() @IsNotEmpty()
+  KAFKA_AUDIT_TOPIC = DEFAULT_AUDIT_TOPIC;
+
+  /** Create the mappings and audit topics when missing. */
+  @IsBoolean()
+  REGISTRY_CREATE_TOPICS = true;
+
+  /** "token=team,token2=team2:alice,adminToken=*" (":name" is optional and recorded in the audit). */
+  @IsString() @IsNotEmpty({ message: 'REGISTRY_TOKENS must list at least one token=team pair' })
+  REGISTRY_TOKENS!: string;
+
+  @IsString() @IsNotEmpty()
+  REGISTRY_HOST = '127.0.0.1';
+
+  @IsInt() @Min(0) @Max(65_535)
+  REGISTRY_PORT = 3002;
+
+  /** Most keys + tags one event may resolve to; use the same value as every invalidator. */
+  @IsInt() @Min(1) @Max(10_000)
+  REGISTRY_FANOUT_CAP = 64;
+
+  /** Tombstone TTL of rules that set none; use the invalidator's TOMBSTONE_TTL_SECONDS. */
+  @IsInt() @Min(1)
+  REGISTRY_DEFAULT_TOMBSTONE_TTL_SECONDS = 86_400;
+
+  /** A YAML mapping file applied at start when the mappings topic is empty (first boot). */
+  @IsOptional() @IsString()
+  REGISTRY_SEED_FILE?: string;
+
+  /** Audit entries kept in memory for GET /audit (the topic keeps them all). */
+  @IsInt() @Min(10) @Max(1_000_000)
+  REGISTRY_AUDIT_MEMORY = 10_000;
+
+  /** Startup fails (and /health/live turns 503) when the topics cannot be read to their end in time. */
+  @IsInt() @Min(1_000)
+  REGISTRY_START_TIMEOUT_MS = 60_000;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+}
+
+/** Typed values (tests, dev scripts) or env strings; KAFKA_BROKERS and REGISTRY_TOKENS are required. */
+export type RegistryConfigInput = Partial<RegistryConfig> & Pick<RegistryConfig, 'KAFKA_BROKERS' | 'REGISTRY_TOKENS'>;
+
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIG';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const REQUIRED = ['KAFKA_BROKERS', 'REGISTRY_TOKENS', 'REGISTRY_SEED_FILE'];
+
+function coerce(raw: unknown, sample: unknown): unknown {
+  if (typeof raw !== 'string') return raw;
+  if (typeof sample === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
+  if (typeof sample === 'number') return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+  return raw;
+}
+
+/** `input` holds env strings or typed values; unknown keys are ignored, empty strings mean "unset". */
+export function readRegistryConfig(input: Record<string, unknown>): RegistryConfig {
+  const config = new RegistryConfig();
+  const fields = config as unknown as Record<string, unknown>;
+  for (const key of new Set([...Object.keys(fields), ...REQUIRED])) {
+    const raw = input[key];
+    if (raw !== undefined && raw !== '') fields[key] = coerce(raw, fields[key]);
+  }
+  const problems = validateSync(config).flatMap((e) =>
+    Object.values(e.constraints ?? {}).map((m) => {
+      const shown = e.property === 'REGISTRY_TOKENS' ? '(hidden)' : JSON.stringify(input[e.property] ?? null);
+      return `${m.startsWith(e.property) ? m : `${e.property}: ${m}`} (got ${shown})`;
+    }),
+  );
+  if (typeof config.REGISTRY_TOKENS === 'string' && config.REGISTRY_TOKENS) {
+    try {
+      parseTeamTokens(config.REGISTRY_TOKENS);
+    } catch (error) {
+      problems.push(`REGISTRY_TOKENS: ${(error as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+export function loadRegistryConfig(env: Record<string, string | undefined> = process.env): RegistryConfig {
+  return readRegistryConfig(env);
+}

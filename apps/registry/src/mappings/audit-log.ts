@@ -1,0 +1,111 @@
+// Who changed which mapping, when, and exactly what (field-level diff). Entries are written in
+// the same Kafka transaction as the mapping change (MappingStore.write's side records), so a
+// change is never stored without its audit entry; the topic keeps them across restarts and
+// every registry instance reads it back into memory for GET /audit.
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from '@app/observability';
+import { ensureTopic, FieldChange, MappingChange, RegistryError, SideRecord, TopicFollower, TopicSpec, WrittenOffset } from '@app/registry-core';
+import type { Principal } from '../auth/team-tokens';
+
+export interface AuditEntry {
+  id: string;
+  /** ISO-8601 time the change was committed by the registry. */
+  at: string;
+  mappingId: string;
+  action: 'create' | 'update' | 'delete';
+  actor: { team: string; name?: string; tokenId: string };
+  fromVersion?: number;
+  toVersion?: number;
+  /** Field-level diff; a create/delete is one "(mapping)" change holding the whole mapping. */
+  changes: FieldChange[];
+}
+
+export interface AuditQuery {
+  mappingId?: string;
+  team?: string;
+  limit?: number;
+}
+
+export function auditTopicSpec(topic: string): TopicSpec {
+  return { topic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] };
+}
+
+export class AuditLog {
+  private entries: AuditEntry[] = [];
+  private loaded = false;
+  private readonly follower: TopicFollower;
+
+  constructor(
+    private readonly kafka: Kafka,
+    readonly topic: string,
+    private readonly logger: Logger,
+    private readonly memory: number,
+    clientId: string,
+  ) {
+    this.follower = new TopicFollower({ kafka, topic, groupIdPrefix: `${clientId}-audit`, logger, onRecords: (records) => this.apply(records) });
+  }
+
+  async start(createTopic: boolean, timeoutMs: number): Promise<void> {
+    if (createTopic && (await ensureTopic(this.kafka, auditTopicSpec(this.topic)))) this.logger.info({ topic: this.topic }, 'created the audit topic');
+    await this.follower.start(timeoutMs);
+    this.loaded = true;
+    this.logger.info({ topic: this.topic, entries: this.entries.length }, 'audit log loaded');
+  }
+
+  stop(): Promise<void> {
+    return this.follower.stop();
+  }
+
+  /** Waits until the entries of a write (its offsets on the audit topic) are visible in list(). */
+  waitForWrite(offsets: WrittenOffset[], timeoutMs = 10_000): Promise<void> {
+    return this.follower.waitForOffsets(
+      offsets.filter((o) => o.topic === this.topic),
+      timeoutMs,
+    );
+  }
+
+  /** The audit records for a set of changes, to commit atomically with them. */
+  recordsFor(changes: MappingChange[], principal: Principal): SideRecord[] {
+    const at = new Date().toISOString();
+    return changes.map((change) => {
+      const entry: AuditEntry = {
+        id: randomUUID(),
+        at,
+        mappingId: change.id,
+        action: change.kind,
+        actor: { team: principal.team, name: principal.name, tokenId: principal.tokenId },
+        fromVersion: change.before?.version,
+        toVersion: change.after?.version,
+        changes: change.changes,
+      };
+      return { topic: this.topic, key: change.id, value: JSON.stringify(entry) };
+    });
+  }
+
+  /** Newest first. */
+  list(query: AuditQuery = {}): AuditEntry[] {
+    if (!this.loaded) throw new RegistryError('STORE_NOT_READY', `audit log has not read ${this.topic} to its end yet`);
+    const limit = query.limit ?? 100;
+    const out: AuditEntry[] = [];
+    for (let i = this.entries.length - 1; i >= 0 && out.length < limit; i--) {
+      const e = this.entries[i];
+      if (query.mappingId !== undefined && e.mappingId !== query.mappingId) continue;
+      if (query.team !== undefined && e.actor.team !== query.team) continue;
+      out.push(e);
+    }
+    return out;
+  }
+
+  private apply(records: { offset: string; value: Buffer | null }[]): void {
+    for (const record of records) {
+      if (record.value === null) continue;
+      try {
+        this.entries.push(JSON.parse(record.value.toString('utf8')) as AuditEntry);
+      } catch {
+        this.logger.error({ topic: this.topic, offset: record.offset }, 'audit record is not JSON; skipped');
+      }
+    }
+    if (this.entries.length > this.memory) this.entries = this.entries.slice(this.entries.length - this.memory);
+  }
+}

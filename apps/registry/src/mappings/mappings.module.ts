@@ -1,0 +1,50 @@
+// The mapping registry feature: store, audit, auth, API. Everything is built from the one
+// RegistryConfig passed to forRoot (no env reads in here).
+import { DynamicModule, Module } from '@nestjs/common';
+import type { Logger } from '@app/observability';
+import { kafkaClient, MappingStore } from '@app/registry-core';
+import { BearerTokenGuard } from '../auth/bearer-token.guard';
+import { TeamTokens } from '../auth/team-tokens';
+import { RegistryConfig } from '../config/registry.config';
+import { AuditLog } from './audit-log';
+import { MappingsController } from './mappings.controller';
+import { MappingsService } from './mappings.service';
+import { RegistryLifecycle } from './registry-lifecycle';
+import { REGISTRY_LOGGER } from './tokens';
+
+@Module({})
+export class MappingsModule {
+  static forRoot(config: RegistryConfig, logger: Logger): DynamicModule {
+    const kafka = kafkaClient(config.KAFKA_BROKERS.split(','), config.KAFKA_CLIENT_ID, logger.child({ component: 'kafkajs' }));
+    return {
+      module: MappingsModule,
+      controllers: [MappingsController],
+      providers: [
+        { provide: RegistryConfig, useValue: config },
+        { provide: REGISTRY_LOGGER, useValue: logger },
+        { provide: TeamTokens, useFactory: () => new TeamTokens(config.REGISTRY_TOKENS) },
+        {
+          provide: MappingStore,
+          useFactory: () =>
+            new MappingStore({
+              kafka,
+              topic: config.KAFKA_MAPPINGS_TOPIC,
+              clientId: config.KAFKA_CLIENT_ID,
+              limits: { fanoutCap: config.REGISTRY_FANOUT_CAP, defaultTombstoneTtlSeconds: config.REGISTRY_DEFAULT_TOMBSTONE_TTL_SECONDS },
+              logger: logger.child({ component: 'mapping-store' }),
+              createTopic: config.REGISTRY_CREATE_TOPICS,
+              startTimeoutMs: config.REGISTRY_START_TIMEOUT_MS,
+            }),
+        },
+        {
+          provide: AuditLog,
+          useFactory: () => new AuditLog(kafka, config.KAFKA_AUDIT_TOPIC, logger.child({ component: 'audit' }), config.REGISTRY_AUDIT_MEMORY, config.KAFKA_CLIENT_ID),
+        },
+        BearerTokenGuard,
+        MappingsService,
+        RegistryLifecycle,
+      ],
+      exports: [MappingStore, RegistryLifecycle],
+    };
+  }
+}

@@ -1,0 +1,313 @@
+// The read side: getOrLoad on top of the protocol's leaseGet/fill. One loader call per key at
+// a time across all processes (the lease), others wait with a deadline or are served stale
+// within the grace window, and the cache being down never fails a read: the loader answers.
+import type Redis from 'ioredis';
+import type { Cluster } from 'ioredis';
+import { CacheProtocol, CacheProtocolError, Envelope, Lease, LeaseGetResult, newLeaseToken, TagEpoch, validateKey } from '@app/cache-protocol';
+import { createLogger, Logger, metricsRegistry } from '@app/observability';
+import { CacheClientError } from './errors';
+import { CacheClientMetrics, cacheClientMetrics } from './metrics';
+import { CacheClientOptions, GetOrLoadOptions, LoadResult } from './options';
+import { DeadlineExceeded, jitteredTtl, sleep, withDeadline } from './timing';
+
+type Loader<T> = () => Promise<LoadResult<T>>;
+
+interface ReadSettings {
+  ttlMs: number;
+  tags: string[];
+  staleWhileRevalidateMs: number;
+  waitMs: number;
+  loaderTimeoutMs: number;
+  jitterRatio: number;
+}
+
+/** Thrown inside a read when Redis cannot serve it; turned into a loader call, never surfaced. */
+class CacheUnavailable extends Error {}
+
+const DOWN_STATES = new Set(['reconnecting', 'close', 'end']);
+
+/** Protocol errors that mean the caller's input is wrong (surfaced); any other failure means the cache is unavailable. */
+const INPUT_ERRORS = new Set<string>(['KEY_EMPTY', 'KEY_TOO_LONG', 'KEY_BAD_CHARACTER', 'KEY_BAD_HASH_TAG', 'KEY_RESERVED_PREFIX', 'VERSION_INVALID', 'TTL_INVALID', 'VALUE_MISSING', 'VALUE_TOO_LARGE']);
+
+export class CacheClient {
+  readonly protocol: CacheProtocol;
+  private readonly metrics: CacheClientMetrics;
+  private readonly label: { cache: string };
+  private readonly log: Logger;
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly refreshes = new Set<Promise<void>>();
+  private readonly namespaces: string[];
+  private readonly knownGenerations = new Map<string, number>();
+  private readonly serialize: (value: unknown) => string;
+  private readonly deserialize: (payload: string) => unknown;
+  private available = true;
+
+  constructor(
+    readonly redis: Redis | Cluster,
+    private readonly options: CacheClientOptions = {},
+  ) {
+    this.protocol = new CacheProtocol(redis, options.protocol);
+    this.metrics = cacheClientMetrics(options.registry ?? metricsRegistry());
+    this.label = { cache: options.name ?? 'default' };
+    this.log = options.logger ?? createLogger('cache-client');
+    this.namespaces = [...(options.namespaces ?? [])].sort((a, b) => b.length - a.length);
+    this.serialize = options.serialize ?? ((v) => JSON.stringify(v));
+    this.deserialize = options.deserialize ?? ((s) => JSON.parse(s));
+    for (const name of ['redisTimeoutMs', 'leaseMarginMs', 'pollMinMs', 'pollMaxMs'] as const) {
+      const v = options[name];
+      if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new CacheClientError('OPTIONS_INVALID', `option ${name} must be a positive number, got ${v}`);
+    }
+  }
+
+  /**
+   * The cached value of `key`, or the loader's (stored for the next reader). Throws only for
+   * bad input (CacheProtocolError KEY_*, CacheClientError OPTIONS_INVALID) and loader failures
+   * (the loader's error, LOADER_TIMEOUT, LOADER_RESULT_INVALID); never because Redis is down.
+   */
+  getOrLoad<T>(key: string, loader: () => Promise<LoadResult<T>>, options: GetOrLoadOptions): Promise<T> {
+    let settings: ReadSettings;
+    try {
+      validateKey(key, this.options.protocol?.maxKeyBytes);
+      settings = this.settingsOf(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.options.coalesce === false) return this.read(key, loader, settings);
+    const pending = this.inFlight.get(key);
+    if (pending) return pending as Promise<T>;
+    const read = this.read(key, loader, settings).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, read);
+    return read;
+  }
+
+  /** Waits for background refreshes; closes the connection when this client owns it. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.refreshes]);
+    if (this.options.closeRedisOnClose) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  private async read<T>(key: string, loader: Loader<T>, s: ReadSettings): Promise<T> {
+    if (DOWN_STATES.has(this.redis.status)) return this.bypass(loader, s);
+    const token = newLeaseToken();
+    const deadline = Date.now() + s.waitMs;
+    let pause = this.options.pollMinMs ?? 5;
+    for (;;) {
+      let got: LeaseGetResult;
+      let generation: number;
+      try {
+        [got, generation] = await this.leaseGet(key, token, s);
+      } catch (error) {
+        if (error instanceof CacheUnavailable) return this.bypass(loader, s);
+        throw error;
+      }
+      this.markAvailable();
+      switch (got.kind) {
+        case 'hit':
+          this.metrics.hits.inc(this.label);
+          return this.serve(got.entry, loader, s);
+        case 'stale':
+          this.metrics.staleServed.inc(this.label);
+          if (got.lease) this.refreshInBackground(got.lease, loader, s, generation);
+          return this.serve(got.entry, loader, s);
+        case 'miss':
+          this.metrics.misses.inc(this.label);
+          return this.loadAndFill(got.lease, loader, s, generation);
+        case 'wait': {
+          const left = deadline - Date.now();
+          if (left <= 0) {
+            this.metrics.waitTimeouts.inc(this.label);
+            return (await this.callLoader(loader, s)).value;
+          }
+          await sleep(Math.min(pause, left));
+          pause = Math.min(pause * 1.5, this.options.pollMaxMs ?? 50);
+        }
+      }
+    }
+  }
+
+  /** leaseGet plus, for keys under a namespace, its generation (read in parallel, before any loader runs). */
+  private async leaseGet(key: string, token: string, s: ReadSettings): Promise<[LeaseGetResult, number]> {
+    const namespace = this.namespaces.find((ns) => key.startsWith(ns));
+    const leaseTtlMs = s.loaderTimeoutMs + (this.options.leaseMarginMs ?? 1000);
+    const known = namespace ? (this.knownGenerations.get(namespace) ?? 0) : 0;
+    const leased = this.protocol.leaseGet(key, { token, leaseTtlMs, minNamespaceGeneration: known });
+    let got: LeaseGetResult;
+    let generation: number;
+    try {
+      [got, generation] = await this.cacheCall(Promise.all([leased, namespace ? this.protocol.namespaceGeneration(namespace) : Promise.resolve(0)]), 'leaseGet');
+    } catch (error) {
+      this.releaseIfGrantedLate(leased);
+      throw error;
+    }
+    if (!namespace || generation <= known) return [got, generation];
+    this.knownGenerations.set(namespace, generation);
+    if (got.kind !== 'hit' && got.kind !== 'stale') return [got, generation];
+    if (got.entry.namespaceGeneration >= generation) return [got, generation];
+    // Filled before the namespace was bumped: ask again with the new generation, which drops it.
+    const retried = this.protocol.leaseGet(key, { token, leaseTtlMs, minNamespaceGeneration: generation });
+    try {
+      return [await this.cacheCall(retried, 'leaseGet'), generation];
+    } catch (error) {
+      this.releaseIfGrantedLate(retried);
+      throw error;
+    }
+  }
+
+  /**
+   * A leaseGet we gave up on (slow Redis) may still be granted: hand such a lease back at once,
+   * or every other reader of the key would wait for it until its TTL.
+   */
+  private releaseIfGrantedLate(leased: Promise<LeaseGetResult>): void {
+    leased.then(
+      (late) => {
+        const lease = late.kind === 'miss' ? late.lease : late.kind === 'stale' ? late.lease : undefined;
+        if (lease) void this.protocol.releaseLease(lease).catch(() => undefined);
+      },
+      () => undefined,
+    );
+  }
+
+  private async loadAndFill<T>(lease: Lease, loader: Loader<T>, s: ReadSettings, generation: number): Promise<T> {
+    // Tag epochs are read before the loader runs: a tag invalidation after this point makes the fill fail.
+    let epochs: TagEpoch[] | undefined;
+    let cacheUsable = true;
+    if (s.tags.length > 0) {
+      try {
+        epochs = await this.cacheCall(this.protocol.readTagEpochs(s.tags), 'readTagEpochs');
+      } catch (error) {
+        if (!(error instanceof CacheUnavailable)) throw error;
+        cacheUsable = false;
+      }
+    }
+    let result: LoadResult<T>;
+    try {
+      result = await this.callLoader(loader, s);
+    } catch (error) {
+      // Give the lease back so waiting readers try themselves instead of waiting for its TTL.
+      if (cacheUsable) await this.cacheCall(this.protocol.releaseLease(lease), 'releaseLease').catch(() => undefined);
+      throw error;
+    }
+    if (cacheUsable) await this.fill(lease, result, s, epochs, generation);
+    return result.value;
+  }
+
+  private async fill<T>(lease: Lease, result: LoadResult<T>, s: ReadSettings, tags: TagEpoch[] | undefined, generation: number): Promise<void> {
+    try {
+      const payload = this.serialize(result.value);
+      if (typeof payload !== 'string') {
+        this.metrics.fillsRejected.inc({ ...this.label, reason: 'unserializable' });
+        await this.cacheCall(this.protocol.releaseLease(lease), 'releaseLease');
+        return;
+      }
+      const outcome = await this.cacheCall(
+        this.protocol.fill(lease, result.version, payload, {
+          ttlMs: jitteredTtl(s.ttlMs, s.jitterRatio),
+          staleWhileRevalidateMs: s.staleWhileRevalidateMs,
+          tags,
+          namespaceGeneration: generation,
+        }),
+        'fill',
+      );
+      if (outcome === 'filled') this.metrics.fills.inc(this.label);
+      else this.metrics.fillsRejected.inc({ ...this.label, reason: outcome });
+    } catch (error) {
+      if (error instanceof CacheProtocolError && error.code === 'VALUE_TOO_LARGE') {
+        this.metrics.fillsRejected.inc({ ...this.label, reason: 'value-too-large' });
+        this.log.warn({ key: lease.key, err: error.message }, 'value not cached: larger than maxValueBytes; readers keep loading it');
+        await this.cacheCall(this.protocol.releaseLease(lease), 'releaseLease').catch(() => undefined);
+        return;
+      }
+      if (!(error instanceof CacheUnavailable)) throw error;
+    }
+  }
+
+  private refreshInBackground<T>(lease: Lease, loader: Loader<T>, s: ReadSettings, generation: number): void {
+    const refresh = this.loadAndFill(lease, loader, s, generation).then(
+      () => undefined,
+      (error: unknown) => this.log.debug({ key: lease.key, err: (error as Error).message }, 'background refresh failed; the stale value stays until its grace ends'),
+    );
+    this.refreshes.add(refresh);
+    void refresh.finally(() => this.refreshes.delete(refresh));
+  }
+
+  private async callLoader<T>(loader: Loader<T>, s: ReadSettings): Promise<LoadResult<T>> {
+    this.metrics.loaderCalls.inc(this.label);
+    let result: LoadResult<T>;
+    try {
+      result = await withDeadline(Promise.resolve().then(loader), s.loaderTimeoutMs, 'loader');
+    } catch (error) {
+      if (error instanceof DeadlineExceeded) {
+        this.metrics.loaderErrors.inc({ ...this.label, reason: 'timeout' });
+        throw new CacheClientError('LOADER_TIMEOUT', `loader did not finish within loaderTimeoutMs (${s.loaderTimeoutMs} ms)`, error);
+      }
+      this.metrics.loaderErrors.inc({ ...this.label, reason: 'error' });
+      throw error;
+    }
+    if (!result || typeof result !== 'object' || !Number.isSafeInteger(result.version) || result.version < 0) {
+      this.metrics.loaderErrors.inc({ ...this.label, reason: 'invalid-result' });
+      throw new CacheClientError('LOADER_RESULT_INVALID', 'loader must resolve to { value, version } with an integer version >= 0 (0 = unversioned)');
+    }
+    return result;
+  }
+
+  /** Redis down: the loader answers, counted, never an error for the caller. */
+  private async bypass<T>(loader: Loader<T>, s: ReadSettings): Promise<T> {
+    this.metrics.redisUnavailable.inc(this.label);
+    return (await this.callLoader(loader, s)).value;
+  }
+
+  /** A Redis call bounded by redisTimeoutMs; failures become CacheUnavailable (bad input stays an error). */
+  private async cacheCall<T>(call: Promise<T>, what: string): Promise<T> {
+    try {
+      return await withDeadline(call, this.options.redisTimeoutMs ?? 250, `redis ${what}`);
+    } catch (error) {
+      if (error instanceof CacheProtocolError && INPUT_ERRORS.has(error.code)) throw error;
+      this.markUnavailable(error as Error, what);
+      throw new CacheUnavailable(what);
+    }
+  }
+
+  private markUnavailable(error: Error, what: string): void {
+    if (!this.available) return;
+    this.available = false;
+    this.log.warn({ err: error.message, op: what }, 'redis unavailable: reads are answered by their loaders until it is back');
+  }
+
+  private markAvailable(): void {
+    if (this.available) return;
+    this.available = true;
+    this.log.info('redis available again: reads use the cache');
+  }
+
+  /** A cached value; one this client cannot deserialize (another writer's format) is answered by the loader. */
+  private async serve<T>(entry: Envelope, loader: Loader<T>, s: ReadSettings): Promise<T> {
+    let value: T;
+    try {
+      value = this.deserialize(entry.payload) as T;
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'cached value cannot be deserialized: answered by the loader (it stays until invalidated or expired)');
+      return (await this.callLoader(loader, s)).value;
+    }
+    return value;
+  }
+
+  private settingsOf(o: GetOrLoadOptions): ReadSettings {
+    const d = this.options.defaults ?? {};
+    const s: ReadSettings = {
+      ttlMs: o.ttlMs,
+      tags: o.tags ?? [],
+      staleWhileRevalidateMs: o.staleWhileRevalidateMs ?? d.staleWhileRevalidateMs ?? 0,
+      waitMs: o.waitMs ?? d.waitMs ?? 1000,
+      loaderTimeoutMs: o.loaderTimeoutMs ?? d.loaderTimeoutMs ?? 5000,
+      jitterRatio: o.jitterRatio ?? d.jitterRatio ?? 0.1,
+    };
+    if (!Number.isSafeInteger(s.ttlMs) || s.ttlMs <= 0) throw new CacheClientError('OPTIONS_INVALID', `ttlMs must be a positive integer, got ${o.ttlMs}`);
+    if (!Number.isSafeInteger(s.staleWhileRevalidateMs) || s.staleWhileRevalidateMs < 0) throw new CacheClientError('OPTIONS_INVALID', 'staleWhileRevalidateMs must be an integer >= 0');
+    if (!(s.waitMs >= 0)) throw new CacheClientError('OPTIONS_INVALID', 'waitMs must be >= 0');
+    if (!Number.isSafeInteger(s.loaderTimeoutMs) || s.loaderTimeoutMs <= 0) throw new CacheClientError('OPTIONS_INVALID', 'loaderTimeoutMs must be a positive integer');
+    if (!(s.jitterRatio >= 0 && s.jitterRatio < 1)) throw new CacheClientError('OPTIONS_INVALID', 'jitterRatio must be in [0, 1)');
+    // Tags are checked before a lease is taken, so bad input never leaves a lease behind.
+    s.tags.forEach((tag) => validateKey(tag, this.options.protocol?.maxKeyBytes, 'tag'));
+    return s;
+  }
+}

@@ -1,0 +1,289 @@
+// THE agreement with Redis, as one class both sides use: the invalidator (applyKeyEffects,
+// invalidateTags) and the read side (leaseGet, fill, via libs/cache-client). Every operation
+// is idempotent and never moves a key backwards in version; see README.md for each contract.
+import { randomBytes } from 'node:crypto';
+import type { EffectOutcome, KeyEffect, TagEffect } from './effects';
+import { CacheProtocolError } from './errors';
+import { Envelope, decodeEnvelope } from './envelope';
+import { KeyBatchRunner } from './key-batch';
+import { EffectLimits, isTtl, isVersion, keyEffectItem, keyEffectProblem, lifetimeOf } from './key-effects';
+import { companionsOf, DEFAULT_MAX_KEY_BYTES, namespaceKey, tagMembersKey, tagStateKey, validateKey } from './key-layout';
+import { effectOutcomeOf, FillOutcome, Lease, LeaseGetResult } from './outcomes';
+import {
+  defineProtocolCommands,
+  fillScript,
+  invalidateScript,
+  leaseGetScript,
+  RedisConnection,
+  releaseLeaseScript,
+  tagJoinScript,
+  warmScript,
+} from './scripts';
+import { invalidateTag } from './tag-invalidation';
+
+export interface CacheProtocolOptions {
+  /** Keys (effects) per EVALSHA of the batch script. Default 64. */
+  maxKeysPerScriptCall?: number;
+  /** SSCAN COUNT per step of a tag invalidation: the most work one step asks of Redis. Default 256. */
+  tagScanCount?: number;
+  /** Tags invalidated at the same time by one invalidateTags call. Default 16. */
+  tagConcurrency?: number;
+  /** Longest key, tag or namespace in UTF-8 bytes. Default 512. */
+  maxKeyBytes?: number;
+  /** Largest value (payload) accepted by warm and fill; larger ones are refused, never truncated. Default 1 MiB. */
+  maxValueBytes?: number;
+  /** TTL of a warm effect without ttlMs. Default 1 hour. */
+  defaultWarmTtlMs?: number;
+  /** Minimum lifetime of a tag's epoch record. Default 24 hours. */
+  tagStateTtlMs?: number;
+}
+
+/** A tag and the epoch read before loading (pass to fill). '' = the tag had no state yet. */
+export interface TagEpoch {
+  tag: string;
+  epoch: string;
+}
+
+export interface FillOptions {
+  /** How long the value is fresh (hard TTL when staleWhileRevalidateMs is 0). */
+  ttlMs: number;
+  /** After ttlMs the value is served stale this long while one reader refreshes it. Default 0. */
+  staleWhileRevalidateMs?: number;
+  /** Tags with the epochs read (readTagEpochs) before the loader ran. */
+  tags?: TagEpoch[];
+  /** Namespace generation read before the loader ran. Default 0. */
+  namespaceGeneration?: number;
+}
+
+export interface WarmOptions {
+  tags?: string[];
+  staleWhileRevalidateMs?: number;
+  namespaceGeneration?: number;
+}
+
+export interface LeaseGetOptions {
+  /** How long the lease blocks other loaders when its holder never fills. */
+  leaseTtlMs: number;
+  /** Token to ask with; reuse it when asking again so a lease you hold comes back to you. */
+  token?: string;
+  /** Values of an older namespace generation read as a miss. Default 0. */
+  minNamespaceGeneration?: number;
+}
+
+/** Everything stored for one key, for tests and debugging. */
+export interface KeyInspection {
+  entry?: Envelope;
+  /** A value that is not an envelope. */
+  foreign?: boolean;
+  valueTtlMs?: number;
+  tombstoneVersion?: number;
+  tombstoneTtlMs?: number;
+  leaseToken?: string;
+}
+
+const DEFAULTS = {
+  maxKeysPerScriptCall: 64,
+  tagScanCount: 256,
+  tagConcurrency: 16,
+  maxKeyBytes: DEFAULT_MAX_KEY_BYTES,
+  maxValueBytes: 1024 * 1024,
+  defaultWarmTtlMs: 3_600_000,
+  tagStateTtlMs: 86_400_000,
+} satisfies Required<CacheProtocolOptions>;
+
+export function newLeaseToken(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+export class CacheProtocol {
+  private readonly settings: Required<CacheProtocolOptions>;
+  private readonly limits: EffectLimits;
+  private readonly runner: KeyBatchRunner;
+
+  constructor(
+    readonly redis: RedisConnection,
+    options: CacheProtocolOptions = {},
+  ) {
+    this.settings = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+    for (const name of ['maxKeysPerScriptCall', 'tagScanCount', 'tagConcurrency', 'maxKeyBytes', 'maxValueBytes', 'defaultWarmTtlMs', 'tagStateTtlMs'] as const) {
+      if (!isTtl(this.settings[name])) throw new CacheProtocolError('TTL_INVALID', `option ${name} must be a positive integer, got ${String(this.settings[name])}`);
+    }
+    this.limits = { maxKeyBytes: this.settings.maxKeyBytes, maxValueBytes: this.settings.maxValueBytes, defaultWarmTtlMs: this.settings.defaultWarmTtlMs };
+    defineProtocolCommands(redis);
+    this.runner = new KeyBatchRunner(redis, this.settings.maxKeysPerScriptCall);
+  }
+
+  // ---- invalidator side ------------------------------------------------------------------
+
+  /** Why applyKeyEffects would refuse `effect` (undefined when it is fine). Lets a caller dead-letter it first. */
+  checkKeyEffect(effect: KeyEffect): CacheProtocolError | undefined {
+    return keyEffectProblem(effect, this.limits);
+  }
+
+  /**
+   * Applies the effects of many keys: grouped by cluster slot (standalone: in order), up to
+   * maxKeysPerScriptCall keys per EVALSHA, one pipeline per node, no await per key.
+   * Result[i] is the outcome of effects[i]. Throws CacheProtocolError (retriable: false, with
+   * `index`) for a bad effect before touching Redis; rejects when Redis fails, and then the
+   * whole call is safe to run again.
+   */
+  async applyKeyEffects(effects: KeyEffect[]): Promise<EffectOutcome[]> {
+    for (let i = 0; i < effects.length; i += 1) {
+      const problem = keyEffectProblem(effects[i], this.limits);
+      if (problem) throw new CacheProtocolError(problem.code, `effect ${i}: ${problem.message}`, false, i);
+    }
+    await this.joinWarmTags(effects);
+    const codes = await this.runner.run(effects.map((e) => keyEffectItem(e, this.limits)));
+    return codes.map(effectOutcomeOf);
+  }
+
+  /** Invalidates every key of each tag, in bounded SSCAN steps; safe to run again (see README). */
+  async invalidateTags(tags: TagEffect[]): Promise<{ keysInvalidated: number }> {
+    tags.forEach((t, i) => {
+      validateKey(t.tag, this.settings.maxKeyBytes, 'tag');
+      if (!isTtl(t.tombstoneTtlMs)) throw new CacheProtocolError('TTL_INVALID', `tag ${i} "${t.tag}": tombstoneTtlMs is not a positive integer`, false, i);
+    });
+    let keysInvalidated = 0;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < tags.length) {
+        const t = tags[next++];
+        keysInvalidated += await invalidateTag(this.redis, this.runner, t.tag, t.tombstoneTtlMs, {
+          scanCount: this.settings.tagScanCount,
+          stateTtlMs: Math.max(this.settings.tagStateTtlMs, t.tombstoneTtlMs),
+          maxKeyBytes: this.settings.maxKeyBytes,
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.settings.tagConcurrency, tags.length) }, worker));
+    return { keysInvalidated };
+  }
+
+  /** Version-guarded invalidation of one key (invalidate-3.lua). */
+  async invalidate(key: string, version: number, tombstoneTtlMs: number, options: { tombstone?: boolean } = {}): Promise<EffectOutcome> {
+    validateKey(key, this.settings.maxKeyBytes);
+    if (!isVersion(version)) throw new CacheProtocolError('VERSION_INVALID', `version ${version} is not an integer in 0..2^53-1`);
+    if (!isTtl(tombstoneTtlMs)) throw new CacheProtocolError('TTL_INVALID', `tombstoneTtlMs ${tombstoneTtlMs} is not a positive integer`);
+    return invalidateScript.run(this.redis, companionsOf(key), version, tombstoneTtlMs, options.tombstone ?? true);
+  }
+
+  /** Version-guarded rewrite of one key (warm-3.lua); joins `tags` first. */
+  async warm(key: string, version: number, value: string, ttlMs: number, options: WarmOptions = {}): Promise<EffectOutcome> {
+    const effect: KeyEffect = { key, version, action: 'warm', tombstoneTtlMs: 1, value, ttlMs, tags: options.tags, ...pickDefined(options) };
+    const problem = keyEffectProblem(effect, this.limits);
+    if (problem) throw problem;
+    await this.joinWarmTags([effect]);
+    const { hardTtlMs, freshForMs } = lifetimeOf(ttlMs, options.staleWhileRevalidateMs);
+    return warmScript.run(this.redis, companionsOf(key), version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, value);
+  }
+
+  // ---- read side -------------------------------------------------------------------------
+
+  /** Hit, stale (maybe with the refresh lease), miss with the lease, or wait (leaseGet-3.lua). */
+  async leaseGet(key: string, options: LeaseGetOptions): Promise<LeaseGetResult> {
+    validateKey(key, this.settings.maxKeyBytes);
+    if (!isTtl(options.leaseTtlMs)) throw new CacheProtocolError('TTL_INVALID', `leaseTtlMs ${options.leaseTtlMs} is not a positive integer`);
+    return leaseGetScript.run(this.redis, companionsOf(key), options.token ?? newLeaseToken(), options.leaseTtlMs, options.minNamespaceGeneration ?? 0);
+  }
+
+  /** Epochs of `tags` now; read them before loading and pass them to fill. */
+  async readTagEpochs(tags: string[]): Promise<TagEpoch[]> {
+    tags.forEach((t) => validateKey(t, this.settings.maxKeyBytes, 'tag'));
+    const epochs = await Promise.all(tags.map((t) => this.redis.hget(tagStateKey(t), 'e')));
+    return tags.map((tag, i) => ({ tag, epoch: epochs[i] ?? '' }));
+  }
+
+  /**
+   * Stores what a lease holder loaded (fill-3.lua), after joining its tags (tagJoin-2.lua):
+   * lands only with a live lease, a version not older than the tombstone or stored value, and
+   * tags not invalidated since their epochs were read.
+   */
+  async fill(lease: Lease, version: number, value: string, options: FillOptions): Promise<FillOutcome> {
+    validateKey(lease.key, this.settings.maxKeyBytes);
+    if (!isVersion(version)) throw new CacheProtocolError('VERSION_INVALID', `version ${version} is not an integer in 0..2^53-1`);
+    if (!isTtl(options.ttlMs)) throw new CacheProtocolError('TTL_INVALID', `ttlMs ${options.ttlMs} is not a positive integer`);
+    this.checkValueSize(lease.key, value);
+    const { hardTtlMs, freshForMs } = lifetimeOf(options.ttlMs, options.staleWhileRevalidateMs);
+    const tags = options.tags ?? [];
+    if (tags.length > 0) {
+      const joined = await Promise.all(tags.map((t) => tagJoinScript.run(this.redis, tagStateKey(t.tag), tagMembersKey(t.tag), t.epoch, lease.key, hardTtlMs)));
+      if (joined.includes(false)) {
+        await this.releaseLease(lease);
+        return 'tag-invalidated';
+      }
+    }
+    return fillScript.run(this.redis, companionsOf(lease.key), lease.token, version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, value);
+  }
+
+  /** Gives a lease back early (the loader failed) so waiters need not wait for its TTL. */
+  async releaseLease(lease: Lease): Promise<boolean> {
+    return releaseLeaseScript.run(this.redis, companionsOf(lease.key), lease);
+  }
+
+  // ---- namespaces ------------------------------------------------------------------------
+
+  /** Invalidates everything filled under `namespace` (a key prefix the readers declare): returns the new generation. */
+  async bumpNamespace(namespace: string): Promise<number> {
+    validateKey(namespace, this.settings.maxKeyBytes, 'namespace');
+    return this.redis.incr(namespaceKey(namespace));
+  }
+
+  async namespaceGeneration(namespace: string): Promise<number> {
+    validateKey(namespace, this.settings.maxKeyBytes, 'namespace');
+    return Number((await this.redis.get(namespaceKey(namespace))) ?? 0);
+  }
+
+  // ---- debugging -------------------------------------------------------------------------
+
+  async inspect(key: string): Promise<KeyInspection> {
+    validateKey(key, this.settings.maxKeyBytes);
+    const c = companionsOf(key);
+    const [raw, valueTtl, tomb, tombTtl, lease] = await Promise.all([
+      this.redis.get(c.value).catch(() => null),
+      this.redis.pttl(c.value),
+      this.redis.get(c.tombstone),
+      this.redis.pttl(c.tombstone),
+      this.redis.get(c.lease),
+    ]);
+    const out: KeyInspection = {};
+    if (raw !== null) {
+      try {
+        out.entry = decodeEnvelope(raw);
+      } catch {
+        out.foreign = true;
+      }
+      out.valueTtlMs = valueTtl;
+    }
+    if (tomb !== null) {
+      out.tombstoneVersion = Number(tomb);
+      out.tombstoneTtlMs = tombTtl;
+    }
+    if (lease !== null) out.leaseToken = lease;
+    return out;
+  }
+
+  private checkValueSize(key: string, value: string): void {
+    if (typeof value !== 'string') throw new CacheProtocolError('VALUE_MISSING', `value of "${key}" is not a string`);
+    if (value.length > this.settings.maxValueBytes || Buffer.byteLength(value, 'utf8') > this.settings.maxValueBytes) {
+      throw new CacheProtocolError('VALUE_TOO_LARGE', `value of "${key}" is larger than ${this.settings.maxValueBytes} bytes (option maxValueBytes)`);
+    }
+  }
+
+  /** Warm values join their tags before they land, so a tag invalidation running meanwhile finds them. */
+  private async joinWarmTags(effects: KeyEffect[]): Promise<void> {
+    const joins: Promise<boolean>[] = [];
+    for (const e of effects) {
+      if (e.action !== 'warm' || !e.tags?.length) continue;
+      const { hardTtlMs } = lifetimeOf(e.ttlMs ?? this.settings.defaultWarmTtlMs, e.staleWhileRevalidateMs);
+      for (const tag of e.tags) joins.push(tagJoinScript.run(this.redis, tagStateKey(tag), tagMembersKey(tag), '*', e.key, hardTtlMs));
+    }
+    if (joins.length > 0) await Promise.all(joins);
+  }
+}
+
+function pickDefined(options: WarmOptions): Partial<KeyEffect> {
+  const out: Partial<KeyEffect> = {};
+  if (options.staleWhileRevalidateMs !== undefined) out.staleWhileRevalidateMs = options.staleWhileRevalidateMs;
+  if (options.namespaceGeneration !== undefined) out.namespaceGeneration = options.namespaceGeneration;
+  return out;
+}

@@ -1,0 +1,77 @@
+// KeyEffect -> one item of the batch script, after checking it at the edge: a bad effect is
+// refused before anything reaches Redis (never truncated, never half-applied).
+import type { KeyEffect } from './effects';
+import { CacheProtocolError } from './errors';
+import { KeyBatchItem } from './key-batch';
+import { keyProblem } from './key-layout';
+
+export interface EffectLimits {
+  maxKeyBytes: number;
+  maxValueBytes: number;
+  /** TTL of a warm effect that carries none. */
+  defaultWarmTtlMs: number;
+}
+
+export function isVersion(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
+export function isTtl(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0;
+}
+
+/** Why `effect` would be refused by applyKeyEffects (undefined when it is fine). */
+export function keyEffectProblem(effect: KeyEffect, limits: EffectLimits): CacheProtocolError | undefined {
+  const problem = keyProblem(effect.key, limits.maxKeyBytes);
+  if (problem) return problem;
+  if (!isVersion(effect.version)) return new CacheProtocolError('VERSION_INVALID', `version ${String(effect.version)} of "${effect.key}" is not an integer in 0..2^53-1`);
+  switch (effect.action) {
+    case 'delete':
+      return undefined;
+    case 'tombstone':
+      return isTtl(effect.tombstoneTtlMs) ? undefined : new CacheProtocolError('TTL_INVALID', `tombstoneTtlMs ${String(effect.tombstoneTtlMs)} of "${effect.key}" is not a positive integer`);
+    case 'warm':
+      if (typeof effect.value !== 'string') return new CacheProtocolError('VALUE_MISSING', `warm effect of "${effect.key}" has no value`);
+      if (effect.value.length > limits.maxValueBytes || Buffer.byteLength(effect.value, 'utf8') > limits.maxValueBytes) {
+        return new CacheProtocolError('VALUE_TOO_LARGE', `warm value of "${effect.key}" is larger than ${limits.maxValueBytes} bytes (option maxValueBytes)`);
+      }
+      if (effect.ttlMs !== undefined && !isTtl(effect.ttlMs)) return new CacheProtocolError('TTL_INVALID', `ttlMs ${String(effect.ttlMs)} of "${effect.key}" is not a positive integer`);
+      if (effect.staleWhileRevalidateMs !== undefined && !isVersion(effect.staleWhileRevalidateMs)) {
+        return new CacheProtocolError('TTL_INVALID', `staleWhileRevalidateMs of "${effect.key}" is not a non-negative integer`);
+      }
+      if (effect.namespaceGeneration !== undefined && !isVersion(effect.namespaceGeneration)) {
+        return new CacheProtocolError('VERSION_INVALID', `namespaceGeneration of "${effect.key}" is not a non-negative integer`);
+      }
+      for (const tag of effect.tags ?? []) {
+        const tagProblem = keyProblem(tag, limits.maxKeyBytes, 'tag');
+        if (tagProblem) return tagProblem;
+      }
+      return undefined;
+    default:
+      return new CacheProtocolError('ACTION_INVALID', `action ${JSON.stringify((effect as { action: unknown }).action)} of "${effect.key}" is not delete, tombstone or warm`);
+  }
+}
+
+/** Hard TTL and fresh-for of a value kept `ttlMs` fresh and then `staleWhileRevalidateMs` stale. */
+export function lifetimeOf(ttlMs: number, staleWhileRevalidateMs = 0): { hardTtlMs: number; freshForMs: number } {
+  return staleWhileRevalidateMs > 0 ? { hardTtlMs: ttlMs + staleWhileRevalidateMs, freshForMs: ttlMs } : { hardTtlMs: ttlMs, freshForMs: 0 };
+}
+
+/** The batch-script item of a checked effect. */
+export function keyEffectItem(effect: KeyEffect, limits: EffectLimits): KeyBatchItem {
+  switch (effect.action) {
+    case 'delete':
+      return { key: effect.key, argv: ['d', effect.version, 0] };
+    case 'tombstone':
+      return { key: effect.key, argv: ['t', effect.version, effect.tombstoneTtlMs] };
+    default: {
+      const { hardTtlMs, freshForMs } = lifetimeOf(effect.ttlMs ?? limits.defaultWarmTtlMs, effect.staleWhileRevalidateMs);
+      return { key: effect.key, argv: ['w', effect.version, hardTtlMs, freshForMs, effect.namespaceGeneration ?? 0, effect.value as string] };
+    }
+  }
+}
+
+/** A tag member's unconditional invalidation. */
+export function purgeItem(key: string, tombstoneTtlMs: number): KeyBatchItem {
+  return { key, argv: ['p', 0, tombstoneTtlMs] };
+}

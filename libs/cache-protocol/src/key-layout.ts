@@ -1,0 +1,74 @@
+// Where everything the protocol stores lives. A key K's companions (tombstone, lease) share K's
+// Redis Cluster slot, so one script can touch all of them: K's own hash tag when it has one
+// (`~t:` + K keeps it the first tag), else `{K}` (`~t{K}`). The two forms differ right after
+// the type letter (`:` or `{`), so no two keys ever share a companion. `~` is reserved: no user
+// key may start with it. Tags and namespaces are named like keys and get companions the same way.
+import { CacheProtocolError } from './errors';
+
+export const DEFAULT_MAX_KEY_BYTES = 512;
+export const RESERVED_PREFIX = '~';
+
+const BAD_CHARACTER = /[\s\x00-\x1f\x7f]/;
+
+export interface KeyCompanions {
+  value: string;
+  tombstone: string;
+  lease: string;
+}
+
+function hasHashTag(key: string): boolean {
+  const open = key.indexOf('{');
+  if (open < 0) return false;
+  return key.indexOf('}', open + 1) > open + 1;
+}
+
+/** Why `key` cannot be used (or undefined when it can). Cheap enough for the hot path. */
+export function keyProblem(key: string, maxKeyBytes = DEFAULT_MAX_KEY_BYTES, what = 'key'): CacheProtocolError | undefined {
+  if (typeof key !== 'string' || key.length === 0) return new CacheProtocolError('KEY_EMPTY', `${what} is empty`);
+  if (key.length > maxKeyBytes || Buffer.byteLength(key, 'utf8') > maxKeyBytes) {
+    return new CacheProtocolError('KEY_TOO_LONG', `${what} "${key.slice(0, 40)}..." is longer than ${maxKeyBytes} bytes (option maxKeyBytes)`);
+  }
+  if (BAD_CHARACTER.test(key)) return new CacheProtocolError('KEY_BAD_CHARACTER', `${what} ${JSON.stringify(key)} contains whitespace or a control character`);
+  if (key.startsWith(RESERVED_PREFIX)) return new CacheProtocolError('KEY_RESERVED_PREFIX', `${what} "${key}" starts with "${RESERVED_PREFIX}", reserved for the protocol's companion keys`);
+  if ((key.includes('{') || key.includes('}')) && !hasHashTag(key)) {
+    return new CacheProtocolError('KEY_BAD_HASH_TAG', `${what} "${key}" has "{" or "}" that do not form a non-empty hash tag like "{tenant}"; companions could not share its cluster slot`);
+  }
+  return undefined;
+}
+
+/** Throws a CacheProtocolError (KEY_*) when `key` cannot be used. */
+export function validateKey(key: string, maxKeyBytes = DEFAULT_MAX_KEY_BYTES, what = 'key'): void {
+  const problem = keyProblem(key, maxKeyBytes, what);
+  if (problem) throw problem;
+}
+
+/** The companion `type` of `key` (type: letters and digits only), in `key`'s slot. */
+export function companionKey(type: string, key: string): string {
+  return hasHashTag(key) ? `~${type}:${key}` : `~${type}{${key}}`;
+}
+
+/** The three keys every per-key script takes, in KEYS order. `key` must be valid. */
+export function companionsOf(key: string): KeyCompanions {
+  if (hasHashTag(key)) return { value: key, tombstone: `~t:${key}`, lease: `~l:${key}` };
+  return { value: key, tombstone: `~t{${key}}`, lease: `~l{${key}}` };
+}
+
+/** Tag state hash: e = current epoch, c = epochs whose pending sets are scanned through. */
+export function tagStateKey(tag: string): string {
+  return companionKey('e', tag);
+}
+
+/** The set fills and warms join while the tag's epoch stays the same. */
+export function tagMembersKey(tag: string): string {
+  return companionKey('m', tag);
+}
+
+/** The member set of a closed epoch, scanned by invalidateTags and then deleted. */
+export function tagPendingKey(tag: string, epoch: number): string {
+  return companionKey(`m${epoch}`, tag);
+}
+
+/** Namespace generation counter (INCR = invalidate everything under the prefix). */
+export function namespaceKey(namespace: string): string {
+  return companionKey('n', namespace);
+}

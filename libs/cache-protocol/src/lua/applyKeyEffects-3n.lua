@@ -1,0 +1,36 @@
+--[[
+  applyKeyEffects-3n: applies the effects of N keys in one call (the invalidator's hot path:
+  one EVALSHA per N keys instead of per key). Under Redis Cluster all 3N keys must share one
+  slot; the caller groups by slot.
+
+  KEYS[3i-2] value key of effect i, KEYS[3i-1] its tombstone, KEYS[3i] its lease
+  ARGV, per effect in order, first the action:
+    'd' delete     then version, tombstoneTtlMs (deletes and voids the lease, no tombstone)
+    't' tombstone  then version, tombstoneTtlMs
+    'p' purge      then version (ignored), tombstoneTtlMs (a tag member: unconditional)
+    'w' warm       then version, hardTtlMs, freshForMs, namespaceGen, payload
+
+  Returns an array of N outcome codes: 1 deleted, 2 tombstoned, 3 warmed, 4 skipped-older
+  (for 'p': 1 a value was removed, 4 nothing was cached).
+]]
+--- @include "invalidateKey"
+--- @include "purgeKey"
+--- @include "warmKey"
+local results = {}
+local a = 1
+for i = 1, #KEYS, 3 do
+  local action = ARGV[a]
+  local code
+  if action == 'w' then
+    code = warmKey(KEYS[i], KEYS[i + 1], KEYS[i + 2], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
+    a = a + 6
+  elseif action == 'p' then
+    code = purgeKey(KEYS[i], KEYS[i + 1], KEYS[i + 2], ARGV[a + 2])
+    a = a + 3
+  else
+    code = invalidateKey(KEYS[i], KEYS[i + 1], KEYS[i + 2], ARGV[a + 1], ARGV[a + 2], action == 't')
+    a = a + 3
+  end
+  results[#results + 1] = code
+end
+return results

@@ -1,0 +1,22 @@
+// generated.ts ships the Lua (Nest's build drops .lua files); this test fails when it drifted
+// from the .lua sources. Fix: `npm run gen:lua`.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseLuaScripts, renderGeneratedLua } from '../../../../scripts/gen-lua';
+import { LUA_SCRIPTS } from './generated';
+
+describe('generated Lua', () => {
+  it('matches the .lua files (run `npm run gen:lua` when this fails)', () => {
+    expect(readFileSync(join(__dirname, 'generated.ts'), 'utf8')).toBe(renderGeneratedLua(__dirname));
+  });
+
+  it('names every script name-<numKeys>.lua with a header documenting its KEYS and return', () => {
+    const scripts = parseLuaScripts(__dirname);
+    expect(scripts.map((s) => s.file)).toEqual(expect.arrayContaining(['invalidate-3.lua', 'warm-3.lua', 'leaseGet-3.lua', 'fill-3.lua', 'applyKeyEffects-3n.lua']));
+    for (const s of scripts) expect(LUA_SCRIPTS[s.name as keyof typeof LUA_SCRIPTS].numberOfKeys).toBe(s.numberOfKeys);
+  });
+
+  it('inlines every include (no @include left for Redis to choke on)', () => {
+    for (const s of Object.values(LUA_SCRIPTS)) expect(s.lua).not.toMatch(/@include/);
+  });
+});

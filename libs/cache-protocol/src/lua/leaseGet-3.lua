@@ -1,0 +1,48 @@
+--[[
+  leaseGet-3: the read side's GET. A hit returns the envelope; a miss hands out the one live
+  lease of K (Facebook memcache leases) or tells the caller to wait for its holder.
+
+  KEYS[1] value key (K)
+  KEYS[2] tombstone of K
+  KEYS[3] lease of K
+  ARGV[1] lease token the caller would hold (random, unique per request)
+  ARGV[2] lease TTL in ms (a crashed holder blocks others at most this long)
+  ARGV[3] minimum namespace generation: an envelope of an older generation is deleted and
+          read as a miss
+
+  Returns one of
+    {1, envelope}          hit, fresh
+    {2, envelope}          stale but servable, and the caller now holds the lease to refresh it
+    {3, envelope}          stale but servable, someone else is refreshing it
+    {4, tombstoneVersion}  miss, the caller holds the lease (tombstoneVersion '0' if none)
+    {5, tombstoneVersion}  miss, someone else holds the lease: wait, then ask again
+  A caller asking again with the token it holds gets its lease back (2 or 4), not 3 or 5.
+  A value that is not an envelope reads as a miss (a fill may overwrite it).
+]]
+--- @include "serverTime"
+local function takeLease()
+  local holder = redis.call('GET', KEYS[3])
+  if not holder then
+    redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])
+    return true
+  end
+  return holder == ARGV[1]
+end
+
+local envelope = redis.pcall('GET', KEYS[1])
+if type(envelope) == 'string' then
+  local _, writtenAt, freshFor, namespaceGen = string.match(envelope, '^1|(%d+)|(%d+)|(%d+)|(%d+)|')
+  if writtenAt ~= nil then
+    if tonumber(namespaceGen) < tonumber(ARGV[3]) then
+      redis.call('DEL', KEYS[1])
+    else
+      local fresh = tonumber(freshFor)
+      if fresh == 0 or tonumber(writtenAt) + fresh > tonumber(nowMillis()) then return {1, envelope} end
+      if takeLease() then return {2, envelope} end
+      return {3, envelope}
+    end
+  end
+end
+local tombstone = redis.call('GET', KEYS[2]) or '0'
+if takeLease() then return {4, tombstone} end
+return {5, tombstone}

@@ -1,0 +1,17 @@
+--[[
+  warm-3: version-guarded rewrite of one cache key with a value the caller already has.
+
+  KEYS[1] value key (K)
+  KEYS[2] tombstone of K
+  KEYS[3] lease of K
+  ARGV[1] version (decimal; 0 cannot be proven newer, so it invalidates instead)
+  ARGV[2] hard TTL in ms (the value is gone after it)
+  ARGV[3] fresh-for in ms (served as stale after it, until the hard TTL; 0 = never stale)
+  ARGV[4] namespace generation the value belongs to
+  ARGV[5] payload
+
+  Returns 3 warmed, 4 skipped-older (the value was at least as new or the tombstone newer),
+  1 deleted (version 0 only).
+]]
+--- @include "warmKey"
+return warmKey(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])

@@ -1,0 +1,141 @@
+// One typed function per Lua script. Each alone knows its script's KEYS/ARGV order. Scripts are
+// registered with ioredis defineCommand (EVALSHA, with EVAL on first use per connection and on
+// NOSCRIPT) under `cp:<script>:<sha8>`: versioned by content, so two library versions sharing
+// one connection never run each other's script.
+import { createHash } from 'node:crypto';
+import type Redis from 'ioredis';
+import type { ChainableCommander, Cluster } from 'ioredis';
+import { effectOutcomeOf, fillOutcomeOf, FillOutcome, Lease, LeaseGetResult, leaseGetResultOf } from './outcomes';
+import type { EffectOutcome } from './effects';
+import { CacheProtocolError } from './errors';
+import { KeyCompanions } from './key-layout';
+import { LUA_SCRIPTS, LuaScriptName } from './lua/generated';
+
+export type RedisConnection = Redis | Cluster;
+export type ScriptArg = string | number;
+
+const COMMAND_NAMES = Object.fromEntries(
+  (Object.keys(LUA_SCRIPTS) as LuaScriptName[]).map((name) => [
+    name,
+    `cp:${name}:${createHash('sha1').update(LUA_SCRIPTS[name].lua).digest('hex').slice(0, 8)}`,
+  ]),
+) as Record<LuaScriptName, string>;
+
+export function commandName(script: LuaScriptName): string {
+  return COMMAND_NAMES[script];
+}
+
+/** Registers every protocol script on the connection (idempotent). Pipelines created afterwards carry them too. */
+export function defineProtocolCommands(redis: RedisConnection): void {
+  const options = redis.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } } | undefined;
+  if (options?.keyPrefix || options?.redisOptions?.keyPrefix) {
+    throw new CacheProtocolError('KEY_PREFIX_UNSUPPORTED', 'the Redis client has keyPrefix set: prefixed companions would hash to other cluster slots; use key names instead');
+  }
+  const host = redis as unknown as Record<string, unknown>;
+  for (const name of Object.keys(LUA_SCRIPTS) as LuaScriptName[]) {
+    const command = COMMAND_NAMES[name];
+    if (typeof host[command] === 'function') continue;
+    const script = LUA_SCRIPTS[name];
+    redis.defineCommand(command, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+  }
+}
+
+type Callable = Record<string, (...args: ScriptArg[]) => unknown>;
+
+function send(target: RedisConnection | ChainableCommander, script: LuaScriptName, args: ScriptArg[]): unknown {
+  const fn = (target as unknown as Callable)[COMMAND_NAMES[script]];
+  if (typeof fn !== 'function') throw new Error(`script ${script} is not registered on this connection: call defineProtocolCommands(redis) first`);
+  return fn.apply(target, args);
+}
+
+/** A script behind one typed function: `run` on a connection, or `queue` on a pipeline (decode its exec() reply with the returned function). */
+export interface ProtocolScript<P extends unknown[], R> {
+  readonly script: LuaScriptName;
+  run(redis: RedisConnection, ...params: P): Promise<R>;
+  queue(pipeline: ChainableCommander, ...params: P): (reply: unknown) => R;
+}
+
+function protocolScript<P extends unknown[], R>(script: LuaScriptName, toArgs: (...params: P) => ScriptArg[], decode: (reply: unknown, ...params: P) => R): ProtocolScript<P, R> {
+  return {
+    script,
+    async run(redis, ...params) {
+      return decode(await (send(redis, script, toArgs(...params)) as Promise<unknown>), ...params);
+    },
+    queue(pipeline, ...params) {
+      send(pipeline, script, toArgs(...params));
+      return (reply: unknown) => decode(reply, ...params);
+    },
+  };
+}
+
+export const invalidateScript = protocolScript(
+  'invalidate',
+  (k: KeyCompanions, version: number, tombstoneTtlMs: number, writeTombstone: boolean) => [k.value, k.tombstone, k.lease, version, tombstoneTtlMs, writeTombstone ? '1' : '0'],
+  (reply): EffectOutcome => effectOutcomeOf(reply),
+);
+
+export const warmScript = protocolScript(
+  'warm',
+  (k: KeyCompanions, version: number, hardTtlMs: number, freshForMs: number, namespaceGeneration: number, payload: string) => [
+    k.value, k.tombstone, k.lease, version, hardTtlMs, freshForMs, namespaceGeneration, payload,
+  ],
+  (reply): EffectOutcome => effectOutcomeOf(reply),
+);
+
+export const leaseGetScript = protocolScript(
+  'leaseGet',
+  (k: KeyCompanions, token: string, leaseTtlMs: number, minNamespaceGeneration: number) => [k.value, k.tombstone, k.lease, token, leaseTtlMs, minNamespaceGeneration],
+  (reply, k: KeyCompanions, token: string): LeaseGetResult => leaseGetResultOf(reply, k.value, token),
+);
+
+export const fillScript = protocolScript(
+  'fill',
+  (k: KeyCompanions, token: string, version: number, hardTtlMs: number, freshForMs: number, namespaceGeneration: number, payload: string) => [
+    k.value, k.tombstone, k.lease, token, version, hardTtlMs, freshForMs, namespaceGeneration, payload,
+  ],
+  (reply): FillOutcome => fillOutcomeOf(reply),
+);
+
+export const releaseLeaseScript = protocolScript(
+  'releaseLease',
+  (k: KeyCompanions, lease: Lease) => [k.lease, lease.token],
+  (reply): boolean => reply === 1,
+);
+
+/**
+ * The batch script: `keys` is 3 keys per item (value, tombstone, lease), `argv` the items'
+ * arguments in order (see applyKeyEffects-3n.lua). Returns one code per item.
+ */
+export const applyKeyEffectsScript = protocolScript(
+  'applyKeyEffects',
+  (keys: string[], argv: ScriptArg[]) => [keys.length, ...keys, ...argv],
+  (reply, keys: string[]): number[] => {
+    if (!Array.isArray(reply) || reply.length * 3 !== keys.length) {
+      throw new CacheProtocolError('UNEXPECTED_REPLY', `applyKeyEffects answered ${JSON.stringify(reply)} for ${keys.length / 3} keys`);
+    }
+    return reply as number[];
+  },
+);
+
+export const tagJoinScript = protocolScript(
+  'tagJoin',
+  (stateKey: string, membersKey: string, epoch: string, member: string, memberTtlMs: number) => [stateKey, membersKey, epoch, member, memberTtlMs],
+  (reply): boolean => reply === 1,
+);
+
+export const tagBumpScript = protocolScript(
+  'tagBump',
+  (stateKey: string, membersKey: string, pendingKey: string, expectedEpoch: string, nextEpoch: number, scannedThroughIfNew: number, stateTtlMs: number) => [
+    stateKey, membersKey, pendingKey, expectedEpoch, nextEpoch, scannedThroughIfNew, stateTtlMs,
+  ],
+  (reply): { bumped: false } | { bumped: true; scannedThrough: number } => {
+    if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1)) throw new CacheProtocolError('UNEXPECTED_REPLY', `unexpected tagBump reply ${JSON.stringify(reply)}`);
+    return reply[0] === 1 ? { bumped: true, scannedThrough: Number(reply[1]) } : { bumped: false };
+  },
+);
+
+export const tagRetireScript = protocolScript(
+  'tagRetire',
+  (stateKey: string, pendingKey: string, epoch: number) => [stateKey, pendingKey, epoch],
+  (): void => undefined,
+);

@@ -1,0 +1,29 @@
+// What GET /dashboard/data returns: the lag snapshot, the lag history since the page's last
+// poll, and the invalidators' figures. Built in one place so the page and tests agree.
+import type { LagHistoryView } from '../lag/lag-history';
+import type { GroupLag, PartitionLag } from '../lag/lag-types';
+import type { InvalidatorFigures } from './invalidator-figures';
+import type { InvalidatorSource, ThroughputHistory } from './invalidator-scraper';
+
+export interface MappingCount {
+  count: number | null;
+  /** Where the count comes from: the registry's own function, the invalidator's gauge, or nowhere. */
+  source: 'registry' | 'invalidator' | null;
+}
+
+export interface DashboardData {
+  /** Epoch ms of the lag snapshot. */
+  now: number;
+  intervalMs: number;
+  historyMs: number;
+  group: GroupLag;
+  partitions: PartitionLag[];
+  errors: string[];
+  history: LagHistoryView;
+  invalidator: {
+    sources: InvalidatorSource[];
+    figures: InvalidatorFigures;
+    throughput: ThroughputHistory;
+  };
+  mappings: MappingCount;
+}

@@ -1,0 +1,15 @@
+import { renderDashboardPage } from './dashboard-page';
+
+describe('renderDashboardPage', () => {
+  it('embeds its settings so that no value can break out of the script or the title', () => {
+    const html = renderDashboardPage({ dataUrl: '/x/</script><script>alert(1)</script>/data', pollMs: 1000, title: '<b>$& lag</b>' });
+    expect(html).not.toContain('</script><script>alert(1)');
+    expect(html).toContain('<title>&lt;b&gt;$&amp; lag&lt;/b&gt;</title>');
+    expect(html).toContain('"pollMs":1000');
+  });
+
+  it('is plain HTML: no external script, stylesheet or font is loaded', () => {
+    const html = renderDashboardPage({ dataUrl: '/dashboard/data', pollMs: 1000, title: 't' });
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+  });
+});

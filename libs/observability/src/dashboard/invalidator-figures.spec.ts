@@ -1,0 +1,54 @@
+import { computeInvalidatorFigures, Scrape } from './invalidator-figures';
+import type { PromSample } from './prometheus-text';
+
+const s = (name: string, value: number, labels: Record<string, string> = {}): PromSample => ({ name, labels, value });
+
+function scrape(at: number, consumed: number, dead: Record<string, number>, ageBuckets: [string, number][], mappings = 4): Scrape {
+  return {
+    at,
+    samples: [
+      s('invalidator_events_consumed_total', consumed),
+      s('invalidator_events_applied_total', consumed),
+      ...Object.entries(dead).map(([reason, n]) => s('invalidator_events_dead_lettered_total', n, { reason })),
+      ...ageBuckets.map(([le, n]) => s('invalidator_event_age_seconds_bucket', n, { le })),
+      s('invalidator_mappings', mappings),
+    ],
+  };
+}
+
+describe('computeInvalidatorFigures', () => {
+  it('computes throughput, dead letters, latency quantiles and mappings over the window, summed across instances', () => {
+    const a = [
+      scrape(0, 100, {}, [['0.01', 0], ['0.1', 0], ['+Inf', 0]]),
+      scrape(10_000, 600, { BAD_JSON: 2 }, [['0.01', 300], ['0.1', 490], ['+Inf', 500]]),
+    ];
+    const b = [scrape(0, 0, {}, [['0.01', 0], ['0.1', 0], ['+Inf', 0]], 4), scrape(10_000, 500, { BAD_SCHEMA: 1 }, [['0.01', 200], ['0.1', 490], ['+Inf', 500]], 5)];
+    const f = computeInvalidatorFigures([a, b], 10_000, 15_000);
+    expect(f.eventsConsumedPerSecond).toBeCloseTo(100, 10); // (500 + 500) / 10 s
+    expect(f.deadLettered).toBe(3);
+    expect(f.deadLetteredByReason).toEqual({ BAD_JSON: 2, BAD_SCHEMA: 1 });
+    expect(f.deadLetteredPerSecond).toBeCloseTo(0.3, 10);
+    // 1 000 observations: 500 <= 10 ms, 480 in (10, 100] ms, 20 above
+    expect(f.applyLatencyP50Seconds).toBeCloseTo(0.01, 10);
+    expect(f.applyLatencyP99Seconds).toBe(0.1);
+    expect(f.mappings).toBe(5);
+  });
+
+  it('treats a counter that went down as a restart, not a negative rate', () => {
+    const restarted = [scrape(0, 1_000, {}, [['+Inf', 0]]), scrape(5_000, 50, {}, [['+Inf', 0]])];
+    expect(computeInvalidatorFigures([restarted], 5_000, 15_000).eventsConsumedPerSecond).toBeCloseTo(10, 10);
+  });
+
+  it('has no rate or quantile without two scrapes or observations in the window, but still a dead-letter count of 0', () => {
+    const one = [scrape(0, 10, {}, [['0.1', 5], ['+Inf', 5]])];
+    const f = computeInvalidatorFigures([one], 0, 15_000);
+    expect(f.eventsConsumedPerSecond).toBeNull();
+    expect(f.applyLatencyP50Seconds).toBeNull();
+    expect(f.deadLettered).toBe(0);
+  });
+
+  it('forgets scrapes older than the window', () => {
+    const old = [scrape(0, 0, {}, [['+Inf', 0]]), scrape(1_000, 1_000, {}, [['+Inf', 0]])];
+    expect(computeInvalidatorFigures([old], 60_000, 15_000).eventsConsumedPerSecond).toBeNull();
+  });
+});

@@ -1,0 +1,20 @@
+// LagModule.forRoot(options): the lag monitor, GET /lag, GET /dashboard(/data) and, unless
+// serveMetrics is false, GET /metrics, in any Nest app (the registry app, or startLagServer).
+import { DynamicModule, Module } from '@nestjs/common';
+import { DashboardController } from './dashboard.controller';
+import { LagController } from './lag.controller';
+import { LAG_MODULE_OPTIONS, LagModuleOptions } from './lag-module-options';
+import { LagService } from './lag.service';
+import { MetricsController } from './metrics.controller';
+
+@Module({})
+export class LagModule {
+  static forRoot(options: LagModuleOptions): DynamicModule {
+    return {
+      module: LagModule,
+      controllers: [LagController, DashboardController, ...(options.serveMetrics === false ? [] : [MetricsController])],
+      providers: [{ provide: LAG_MODULE_OPTIONS, useValue: options }, LagService],
+      exports: [LagService],
+    };
+  }
+}

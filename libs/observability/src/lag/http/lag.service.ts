@@ -1,0 +1,100 @@
+// Runs the lag monitor and the invalidator scraper for the life of the Nest app, exports the
+// lag metrics, and assembles what the controllers serve.
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { DashboardData, MappingCount } from '../../dashboard/dashboard-data';
+import { InvalidatorScraper } from '../../dashboard/invalidator-scraper';
+import { createLogger } from '../../logger';
+import { metricsRegistry } from '../../metrics';
+import type { LagHistoryView } from '../lag-history';
+import { exportLagMetrics } from '../lag-metrics';
+import { LagMonitor } from '../lag-monitor';
+import type { LagSnapshot } from '../lag-types';
+import { LAG_MODULE_OPTIONS, LagModuleOptions } from './lag-module-options';
+
+export interface LagReport extends LagSnapshot {
+  intervalMs: number;
+  windowMs: number;
+  stopAfterMs: number;
+  history: LagHistoryView;
+}
+
+@Injectable()
+export class LagService implements OnModuleInit, OnModuleDestroy {
+  readonly monitor: LagMonitor;
+  readonly scraper: InvalidatorScraper;
+  readonly registry: Registry;
+  private readonly log: Logger;
+  private detachMetrics: (() => void) | undefined;
+
+  constructor(@Inject(LAG_MODULE_OPTIONS) private readonly options: LagModuleOptions) {
+    this.log = options.logger ?? createLogger('lag-service');
+    this.monitor = new LagMonitor(options, { logger: options.logger });
+    this.registry = options.registry ?? metricsRegistry();
+    this.scraper = new InvalidatorScraper({
+      urls: options.invalidatorMetricsUrls ?? [],
+      intervalMs: this.monitor.options.intervalMs,
+      windowMs: options.invalidatorWindowMs,
+      historyMs: this.monitor.options.historyMs,
+      logger: options.logger,
+    });
+  }
+
+  onModuleInit(): void {
+    this.detachMetrics = exportLagMetrics(this.registry, this.monitor);
+    this.monitor.start();
+    this.scraper.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.detachMetrics?.();
+    await Promise.all([this.monitor.stop(), this.scraper.stop()]);
+  }
+
+  pageSettings(): { pollMs: number; title: string } {
+    return { pollMs: this.options.dashboardPollMs ?? 1_000, title: this.options.title ?? `Consumer lag · ${this.monitor.options.groupId}` };
+  }
+
+  /** The latest snapshot; the first request before any round waits for one. */
+  async snapshot(): Promise<LagSnapshot> {
+    return this.monitor.latest() ?? this.monitor.poll();
+  }
+
+  async report(sinceMs?: number): Promise<LagReport> {
+    const snapshot = await this.snapshot();
+    const { intervalMs, windowMs, stopAfterMs } = this.monitor.options;
+    return { ...snapshot, intervalMs, windowMs, stopAfterMs, history: this.monitor.historyView(sinceMs) };
+  }
+
+  async dashboardData(sinceMs?: number): Promise<DashboardData> {
+    const snapshot = await this.snapshot();
+    return {
+      now: snapshot.at,
+      intervalMs: this.monitor.options.intervalMs,
+      historyMs: this.monitor.options.historyMs,
+      group: snapshot.group,
+      partitions: snapshot.partitions,
+      errors: snapshot.errors,
+      history: this.monitor.historyView(sinceMs),
+      invalidator: {
+        sources: this.scraper.sourceStates(),
+        figures: this.scraper.figures(),
+        throughput: this.scraper.throughputHistory(sinceMs),
+      },
+      mappings: await this.mappings(),
+    };
+  }
+
+  private async mappings(): Promise<MappingCount> {
+    if (this.options.mappingCount) {
+      try {
+        return { count: await this.options.mappingCount(), source: 'registry' };
+      } catch (error) {
+        this.log.warn({ err: error }, 'mappingCount() failed; the dashboard shows the invalidators\' figure instead');
+      }
+    }
+    const fromInvalidator = this.scraper.figures().mappings;
+    return fromInvalidator === null ? { count: null, source: null } : { count: fromInvalidator, source: 'invalidator' };
+  }
+}

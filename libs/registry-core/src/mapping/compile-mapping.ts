@@ -1,0 +1,87 @@
+// One mapping -> its compiled rules. Every template is parsed here, once; every semantic rule of
+// a mapping (templates, warm sources, TTL use, duplicates, its own fan-out) is checked here, and
+// all violations are reported together with the field that is wrong.
+import { RegistryError, Violation } from '../errors';
+import { RegistryLimits } from '../limits';
+import { CompiledTemplate, compileTemplate } from '../template/key-template';
+import type { Mapping, MappingKeyAction } from '../types';
+
+export interface CompiledKeyRule {
+  readonly template: CompiledTemplate;
+  readonly action: MappingKeyAction;
+  readonly tombstoneTtlSeconds: number;
+  readonly ttlSeconds?: number;
+  /** warm from the event's `after` (serialised once per event). */
+  readonly warmFromAfter: boolean;
+  /** warm from a loader: the URL template. */
+  readonly loaderUrl?: CompiledTemplate;
+}
+
+export interface CompiledMapping {
+  readonly mapping: Mapping;
+  readonly keys: readonly CompiledKeyRule[];
+  readonly tags: readonly CompiledTemplate[];
+}
+
+function attempt<T>(violations: Violation[], field: string, fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (error) {
+    if (!(error instanceof RegistryError)) throw error;
+    violations.push({ field, code: error.code, message: error.message });
+    return undefined;
+  }
+}
+
+/** Throws a RegistryError listing every violation (field paths relative to the mapping). */
+export function compileMapping(mapping: Mapping, limits: RegistryLimits): CompiledMapping {
+  const violations: Violation[] = [];
+  const invalid = (field: string, message: string) => violations.push({ field, code: 'MAPPING_INVALID', message });
+  const keys: CompiledKeyRule[] = [];
+  const seenTemplates = new Set<string>();
+
+  mapping.keys.forEach((rule, i) => {
+    const at = `keys[${i}]`;
+    if (seenTemplates.has(rule.template)) invalid(`${at}.template`, `template "${rule.template}" appears twice in this mapping`);
+    seenTemplates.add(rule.template);
+    const template = attempt(violations, `${at}.template`, () => compileTemplate(rule.template, 'key', limits.template));
+    if (rule.action !== 'warm' && rule.warmFrom !== undefined) invalid(`${at}.warmFrom`, `warmFrom only applies to action "warm" (this rule is "${rule.action}")`);
+    if (rule.action !== 'warm' && rule.ttlSeconds !== undefined) {
+      invalid(`${at}.ttlSeconds`, `ttlSeconds is the TTL of a warm value; for "${rule.action}" set tombstoneTtlSeconds`);
+    }
+    const source = rule.action === 'warm' ? (rule.warmFrom ?? 'after') : undefined;
+    const loaderUrl =
+      typeof source === 'object' ? attempt(violations, `${at}.warmFrom.loaderUrl`, () => compileTemplate(source.loaderUrl, 'loaderUrl', limits.template)) : undefined;
+    if (template) {
+      keys.push({
+        template,
+        action: rule.action,
+        tombstoneTtlSeconds: rule.tombstoneTtlSeconds ?? limits.defaultTombstoneTtlSeconds,
+        ttlSeconds: rule.ttlSeconds,
+        warmFromAfter: source === 'after',
+        loaderUrl,
+      });
+    }
+  });
+
+  const tags: CompiledTemplate[] = [];
+  const seenTags = new Set<string>();
+  mapping.tags.forEach((source, i) => {
+    if (seenTags.has(source)) invalid(`tags[${i}]`, `tag "${source}" appears twice in this mapping`);
+    seenTags.add(source);
+    const tag = attempt(violations, `tags[${i}]`, () => compileTemplate(source, 'tag', limits.template));
+    if (tag) tags.push(tag);
+  });
+
+  const fanout = mapping.keys.length + mapping.tags.length;
+  if (fanout === 0) invalid('keys', 'a mapping needs at least one key or tag');
+  if (fanout > limits.fanoutCap) {
+    violations.push({
+      field: 'keys',
+      code: 'FANOUT_LIMIT',
+      message: `${mapping.keys.length} keys + ${mapping.tags.length} tags = ${fanout} per event, over the fan-out cap of ${limits.fanoutCap}`,
+    });
+  }
+  if (violations.length > 0) throw RegistryError.fromViolations(violations);
+  return { mapping, keys, tags };
+}

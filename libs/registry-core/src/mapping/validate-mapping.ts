@@ -1,0 +1,102 @@
+// Input -> a checked, normalised Mapping, or every violation with the field that is wrong.
+// Used by the YAML loader, the store (records read from the topic) and the registry API.
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import { RegistryError, Violation } from '../errors';
+import { RegistryLimits, registryLimits } from '../limits';
+import type { KeyRule, Mapping } from '../types';
+import { compileMapping } from './compile-mapping';
+import { KeyRuleDto, MappingDto, MappingSpecDto } from './mapping.dto';
+
+function joinPath(prefix: string, property: string): string {
+  if (/^\d+$/.test(property)) return `${prefix}[${property}]`;
+  return prefix ? `${prefix}.${property}` : property;
+}
+
+/** class-validator errors -> violations named like "keys[0].template". */
+export function violationsOf(errors: ValidationError[], prefix = ''): Violation[] {
+  return errors.flatMap((error) => {
+    const field = joinPath(prefix, error.property);
+    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, code: 'MAPPING_INVALID' as const, message: message.replace(/^property /, '') }));
+    return [...own, ...violationsOf(error.children ?? [], field)];
+  });
+}
+
+export const MAPPING_VALIDATOR_OPTIONS = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true } as const;
+
+/** Structural check only (types, patterns, unknown properties). */
+export function validateMappingShape<T extends MappingSpecDto>(plain: unknown, cls: new () => T): { value?: T; violations: Violation[] } {
+  if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
+    return { violations: [{ field: '(root)', code: 'MAPPING_INVALID', message: 'a mapping must be an object' }] };
+  }
+  const value = plainToInstance(cls, plain);
+  const violations = violationsOf(validateSync(value, MAPPING_VALIDATOR_OPTIONS));
+  return violations.length > 0 ? { violations } : { value, violations };
+}
+
+function normaliseRule(rule: KeyRuleDto): KeyRule {
+  const out: KeyRule = { template: rule.template, action: rule.action };
+  if (rule.ttlSeconds !== undefined) out.ttlSeconds = rule.ttlSeconds;
+  if (rule.tombstoneTtlSeconds !== undefined) out.tombstoneTtlSeconds = rule.tombstoneTtlSeconds;
+  if (rule.action === 'warm') out.warmFrom = typeof rule.warmFrom === 'object' ? { loaderUrl: rule.warmFrom.loaderUrl } : 'after';
+  else if (rule.warmFrom !== undefined) out.warmFrom = rule.warmFrom;
+  return out;
+}
+
+/** A plain Mapping with a fixed property order and defaults filled (warmFrom "after", tags []). */
+export function normaliseMapping(input: Omit<MappingSpecDto, 'keys'> & { keys: KeyRuleDto[] | KeyRule[]; id: string; version?: number; updatedAt?: string; updatedBy?: string }): Mapping {
+  const out: Mapping = {
+    id: input.id,
+    entityType: input.entityType,
+    keys: input.keys.map((k) => normaliseRule(k as KeyRuleDto)),
+    tags: [...(input.tags ?? [])],
+    owner: input.owner,
+    version: input.version ?? 0,
+  };
+  if (input.tenant !== undefined) out.tenant = input.tenant;
+  if (input.description !== undefined) out.description = input.description;
+  if (input.updatedAt !== undefined) out.updatedAt = input.updatedAt;
+  if (input.updatedBy !== undefined) out.updatedBy = input.updatedBy;
+  // Canonical property order, so JSON of equal mappings is equal.
+  const { id, entityType, tenant, keys, tags, owner, description, version, updatedAt, updatedBy } = out;
+  return JSON.parse(JSON.stringify({ id, entityType, tenant, keys, tags, owner, description, version, updatedAt, updatedBy })) as Mapping;
+}
+
+export interface MappingValidation {
+  mapping?: Mapping;
+  violations: Violation[];
+}
+
+/**
+ * Full check of one mapping: shape, then templates and per-mapping fan-out against `limits`.
+ * A missing version becomes 0 ("not stored yet").
+ */
+export function validateMapping(plain: unknown, limits: RegistryLimits = registryLimits()): MappingValidation {
+  const shape = validateMappingShape(plain, MappingDto);
+  if (!shape.value) return { violations: shape.violations };
+  const mapping = normaliseMapping(shape.value);
+  try {
+    compileMapping(mapping, limits);
+  } catch (error) {
+    if (error instanceof RegistryError) return { violations: error.violations };
+    throw error;
+  }
+  return { mapping, violations: [] };
+}
+
+/** validateMapping that throws a RegistryError (code of the first violation) instead. */
+export function parseMapping(plain: unknown, limits?: RegistryLimits): Mapping {
+  const result = validateMapping(plain, limits);
+  if (!result.mapping) throw RegistryError.fromViolations(result.violations);
+  return result.mapping;
+}
+
+/** The part of a mapping that changes behaviour: everything but version and change metadata. */
+export function mappingContent(mapping: Mapping): Omit<Mapping, 'version' | 'updatedAt' | 'updatedBy'> {
+  const { version: _v, updatedAt: _a, updatedBy: _b, ...content } = normaliseMapping(mapping);
+  return content;
+}
+
+export function sameContent(a: Mapping, b: Mapping): boolean {
+  return JSON.stringify(mappingContent(a)) === JSON.stringify(mappingContent(b));
+}

@@ -1,0 +1,47 @@
+// What `explain` answers: exactly the keys and tags one event would touch, grouped by action,
+// plus why a template gave nothing. Built from the same resolve() the invalidator runs.
+import type { MappingKeyAction } from '../types';
+import type { RegistryErrorCode } from '../errors';
+
+export interface ExplainedKey {
+  key: string;
+  mappingId: string;
+  /** The template that produced the key (the first one, when several produce the same key). */
+  template: string;
+  tombstoneTtlSeconds: number;
+  ttlSeconds?: number;
+  /** warm: where the value comes from. */
+  warmFrom?: 'after' | 'loader';
+  /** warm from after: size of the serialised value in bytes. */
+  valueBytes?: number;
+  loaderUrl?: string;
+  /** e.g. why a warm rule became a tombstone. */
+  note?: string;
+}
+
+export interface ExplainedTag {
+  tag: string;
+  mappingId: string;
+  template: string;
+}
+
+export interface SkippedTemplate {
+  mappingId: string;
+  template: string;
+  /** The first referenced field the event lacks (or holds null). */
+  missingField: string;
+}
+
+export interface Explanation {
+  event: { entityType: string; entityId: string; tenant?: string; version: number };
+  /** apply: the invalidator applies `keys`/`tags`; no-mapping: no mapping matches (nothing happens); rejected: resolve throws, the event is dead-lettered. */
+  outcome: 'apply' | 'no-mapping' | 'rejected';
+  mappings: { id: string; owner: string; tenant?: string; version: number }[];
+  keys: Record<MappingKeyAction, ExplainedKey[]>;
+  tags: ExplainedTag[];
+  skipped: SkippedTemplate[];
+  /** keys + tags this event resolves to. */
+  fanout: number;
+  fanoutCap: number;
+  error?: { code: RegistryErrorCode; message: string; field?: string };
+}

@@ -1,0 +1,56 @@
+// The few Kafka things the registry needs (a client with our logger, topic creation), kept here
+// so the rest of registry-core never touches kafkajs configuration.
+import { Kafka, logLevel, LogEntry } from 'kafkajs';
+import type { Logger } from '@app/observability';
+
+export function kafkaClient(brokers: string[], clientId: string, logger: Logger): Kafka {
+  // kafkajs logs to the console by default; route warnings and errors into our structured log.
+  // kafkajs logs errors of single requests it then retries ("Connection" namespace: coordinator
+  // loading, not leader; entries with retryCount: e.g. CONCURRENT_TRANSACTIONS right after a
+  // commit) at error level; they are warnings here. Failures that stop something reach the caller.
+  const logCreator = () => (entry: LogEntry) => {
+    const { message, ...rest } = entry.log;
+    const fields = { kafkajs: entry.namespace, ...rest };
+    const retried = entry.namespace === 'Connection' || 'retryCount' in rest;
+    if (entry.level === logLevel.ERROR && !retried) logger.error(fields, message);
+    else logger.warn(fields, message);
+  };
+  return new Kafka({ clientId, brokers, logLevel: logLevel.WARN, logCreator });
+}
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+  configEntries?: { name: string; value: string }[];
+}
+
+/** Creates the topic when it does not exist. Returns true when this call created it. */
+export async function ensureTopic(kafka: Kafka, spec: TopicSpec): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = await admin.listTopics();
+    if (existing.includes(spec.topic)) return false;
+    try {
+      return await admin.createTopics({ topics: [{ ...spec }], waitForLeaders: true });
+    } catch (error) {
+      // Two instances starting at once: the loser sees TOPIC_ALREADY_EXISTS, which is fine.
+      if ((error as { type?: string }).type === 'TOPIC_ALREADY_EXISTS' || /already exists/i.test(String(error))) return false;
+      throw error;
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The mapping topic's settings: compacted (latest value per mapping id), one partition (one total order). */
+export function mappingTopicSpec(topic: string): TopicSpec {
+  return {
+    topic,
+    numPartitions: 1,
+    configEntries: [
+      { name: 'cleanup.policy', value: 'compact' },
+      { name: 'min.compaction.lag.ms', value: '0' },
+    ],
+  };
+}

@@ -1,0 +1,17 @@
+// What an invalidator holds: the current compiled mapping set, swapped whole on every change.
+// Implemented by MappingStore (Kafka, live) and StaticMappingSource (a YAML file).
+import type { MappingSetResolver } from '../resolver/mapping-set-resolver';
+
+/** Called after a new resolver is in place; `changedIds` are the mapping ids that changed. */
+export type MappingChangeListener = (resolver: MappingSetResolver, changedIds: string[]) => void;
+
+export interface MappingSource {
+  /** Resolves once the whole set is loaded; before that current() throws STORE_NOT_READY. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  isReady(): boolean;
+  /** The resolver to use for the next event. Read it per event or per batch; never cache it longer. */
+  current(): MappingSetResolver;
+  /** Returns a function that removes the listener. */
+  onChange(listener: MappingChangeListener): () => void;
+}

@@ -1,0 +1,340 @@
+// The mapping set kept in a compacted Kafka topic (key = mapping id, value = mapping JSON,
+// null value = deleted), like a schema registry keeps schemas. Every instance (registry API,
+// every invalidator) follows the topic from its beginning, so all of them apply changes in the
+// same order, and the set survives the loss of Redis or of any instance.
+//
+// Writes go through write(): plan the changes against the current set, let the caller veto
+// (team check), compile the resulting set strictly (a set that would be refused per event is
+// refused at write time), then produce the records, plus any side records (the audit), in ONE
+// Kafka transaction, and wait until this instance has read them back (read-your-writes).
+import { randomUUID } from 'node:crypto';
+import { Kafka, Partitioners, Producer } from 'kafkajs';
+import { createLogger, Logger } from '@app/observability';
+import { DEFAULT_TOPICS } from '@app/contracts';
+import { RegistryError, isRegistryError } from '../errors';
+import { RegistryLimits, RegistryLimitsInput, registryLimits } from '../limits';
+import { diffMappings, FieldChange } from '../diff/mapping-diff';
+import { compileMapping } from '../mapping/compile-mapping';
+import { MappingDto } from '../mapping/mapping.dto';
+import { normaliseMapping, sameContent, validateMapping, validateMappingShape } from '../mapping/validate-mapping';
+import { MappingSetResolver } from '../resolver/mapping-set-resolver';
+import type { Mapping } from '../types';
+import { ensureTopic, kafkaClient, mappingTopicSpec } from './kafka-client';
+import type { MappingChangeListener, MappingSource } from './mapping-source';
+import { FollowedRecord, TopicFollower } from './topic-follower';
+
+export interface MappingStoreOptions {
+  /** Either a kafkajs client or broker addresses (one of the two is required). */
+  kafka?: Kafka;
+  brokers?: string[];
+  /** Default DEFAULT_TOPICS.mappings ("cache-mappings"). */
+  topic?: string;
+  /** kafkajs clientId and prefix of the random consumer group / transactional ids. Default "mapping-store". */
+  clientId?: string;
+  limits?: RegistryLimitsInput;
+  logger?: Logger;
+  /** Create the compacted topic when missing (the registry does; invalidators should not). Default false. */
+  createTopic?: boolean;
+  /** start() fails with STORE_TIMEOUT when the topic cannot be read to its end in time. Default 60000. */
+  startTimeoutMs?: number;
+  /** A write fails with STORE_TIMEOUT when this instance cannot read it back in time. Default 10000. */
+  writeTimeoutMs?: number;
+}
+
+export type MappingIntent =
+  /** Create or replace; `mapping.version` is ignored (the store assigns it). expectedVersion 0 = must not exist yet. */
+  | { op: 'put'; mapping: Mapping; expectedVersion?: number }
+  | { op: 'delete'; id: string; expectedVersion?: number };
+
+export interface MappingChange {
+  id: string;
+  kind: 'create' | 'update' | 'delete';
+  before?: Mapping;
+  after?: Mapping;
+  changes: FieldChange[];
+}
+
+/** A record to write in the same transaction as the mapping changes (e.g. the audit entry). */
+export interface SideRecord {
+  topic: string;
+  key: string;
+  value: string;
+}
+
+export interface WriteOptions {
+  /** Recorded as `updatedBy` on changed mappings. */
+  actor?: string;
+  /** Throw (e.g. RegistryError WRONG_TEAM) to refuse a planned change; nothing is written. */
+  authorize?: (change: MappingChange) => void;
+  /** Extra records committed atomically with the changes (all or nothing). */
+  sideRecords?: (changes: MappingChange[]) => SideRecord[];
+  /** Plan and check only: nothing is written. */
+  dryRun?: boolean;
+}
+
+/** Where a write's records landed (the last offset per topic and partition). */
+export interface WrittenOffset {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface WriteResult {
+  changes: MappingChange[];
+  /** Ids whose put carried no change (no new version, no record). */
+  unchanged: string[];
+  /** Empty for dry runs and writes without changes. Side-record readers wait for these (read-your-writes). */
+  offsets: WrittenOffset[];
+}
+
+export class MappingStore implements MappingSource {
+  readonly topic: string;
+  readonly limits: RegistryLimits;
+  private readonly kafka: Kafka;
+  private readonly logger: Logger;
+  private readonly follower: TopicFollower;
+  private readonly mappings = new Map<string, Mapping>();
+  private readonly listeners = new Set<MappingChangeListener>();
+  private resolver: MappingSetResolver;
+  private ready = false;
+  private producer?: Promise<Producer>;
+  private writeQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: MappingStoreOptions) {
+    this.topic = options.topic ?? DEFAULT_TOPICS.mappings;
+    this.limits = registryLimits(options.limits);
+    this.logger = options.logger ?? createLogger('mapping-store');
+    const clientId = options.clientId ?? 'mapping-store';
+    if (options.kafka) this.kafka = options.kafka;
+    else if (options.brokers && options.brokers.length > 0) this.kafka = kafkaClient(options.brokers, clientId, this.logger);
+    else throw new Error('MappingStore needs `kafka` or `brokers`');
+    this.resolver = MappingSetResolver.empty(this.limits);
+    this.follower = new TopicFollower({
+      kafka: this.kafka,
+      topic: this.topic,
+      groupIdPrefix: clientId,
+      logger: this.logger,
+      onRecords: (records) => this.apply(records),
+    });
+  }
+
+  async start(): Promise<void> {
+    const started = Date.now();
+    if (this.options.createTopic && (await ensureTopic(this.kafka, mappingTopicSpec(this.topic)))) {
+      this.logger.info({ topic: this.topic }, 'created the compacted mappings topic');
+    }
+    await this.follower.start(this.options.startTimeoutMs ?? 60_000);
+    // The initial load compiles once, here, not once per fetched batch.
+    this.resolver = MappingSetResolver.compile(this.mappings.values(), { limits: this.limits, mode: 'lenient' });
+    this.ready = true;
+    this.logger.info({ topic: this.topic, mappings: this.resolver.mappingCount, groupId: this.follower.groupId, ms: Date.now() - started }, 'mapping set loaded; following changes');
+    this.notify([...this.mappings.keys()]);
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    await this.follower.stop();
+    const producer = this.producer;
+    this.producer = undefined;
+    if (producer) await (await producer.catch(() => undefined))?.disconnect();
+  }
+
+  isReady(): boolean {
+    return this.ready && !this.follower.failed;
+  }
+
+  current(): MappingSetResolver {
+    if (!this.ready) throw new RegistryError('STORE_NOT_READY', `mapping store has not read ${this.topic} to its end yet (await start())`);
+    return this.resolver;
+  }
+
+  onChange(listener: MappingChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get(id: string): Mapping | undefined {
+    return this.mappings.get(id);
+  }
+
+  list(): Mapping[] {
+    return [...this.mappings.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async put(mapping: Mapping, options?: WriteOptions & { expectedVersion?: number }): Promise<WriteResult> {
+    return this.write([{ op: 'put', mapping, expectedVersion: options?.expectedVersion }], options);
+  }
+
+  async delete(id: string, options?: WriteOptions & { expectedVersion?: number }): Promise<WriteResult> {
+    return this.write([{ op: 'delete', id, expectedVersion: options?.expectedVersion }], options);
+  }
+
+  /** Makes the stored set equal to `mappings` (YAML seeding): puts what differs, deletes what is missing. */
+  async replaceAll(mappings: Mapping[], options?: WriteOptions): Promise<WriteResult> {
+    const wanted = new Set(mappings.map((m) => m.id));
+    const intents: MappingIntent[] = [
+      ...mappings.map((mapping) => ({ op: 'put' as const, mapping })),
+      ...this.list()
+        .filter((m) => !wanted.has(m.id))
+        .map((m) => ({ op: 'delete' as const, id: m.id })),
+    ];
+    return this.write(intents, options);
+  }
+
+  /** Plans, checks and commits `intents` as one transaction. Writes of one instance run one at a time. */
+  write(intents: MappingIntent[], options: WriteOptions = {}): Promise<WriteResult> {
+    const run = this.writeQueue.then(() => this.writeNow(intents, options));
+    this.writeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeNow(intents: MappingIntent[], options: WriteOptions): Promise<WriteResult> {
+    if (!this.isReady()) throw new RegistryError('STORE_NOT_READY', `mapping store has not read ${this.topic} to its end yet`);
+    const next = new Map(this.mappings);
+    const changes: MappingChange[] = [];
+    const unchanged: string[] = [];
+    const now = new Date().toISOString();
+    for (const intent of intents) {
+      const id = intent.op === 'put' ? intent.mapping.id : intent.id;
+      const before = next.get(id);
+      if (intent.expectedVersion !== undefined && (before?.version ?? 0) !== intent.expectedVersion) {
+        throw new RegistryError('VERSION_CONFLICT', `mapping "${id}" is at version ${before ? before.version : '0 (does not exist)'}, not ${intent.expectedVersion}`);
+      }
+      if (intent.op === 'delete') {
+        if (!before) throw new RegistryError('MAPPING_NOT_FOUND', `mapping "${id}" does not exist`);
+        next.delete(id);
+        changes.push({ id, kind: 'delete', before, changes: diffMappings(before, undefined) });
+        continue;
+      }
+      const { version: _version, updatedAt: _at, updatedBy: _by, ...content } = intent.mapping;
+      const checked = validateMapping(content, this.limits);
+      if (!checked.mapping) throw RegistryError.fromViolations(checked.violations);
+      if (before && sameContent(before, checked.mapping)) {
+        unchanged.push(id);
+        continue;
+      }
+      const after = normaliseMapping({ ...checked.mapping, version: (before?.version ?? 0) + 1, updatedAt: now, updatedBy: options.actor });
+      next.set(id, after);
+      changes.push({ id, kind: before ? 'update' : 'create', before, after, changes: diffMappings(before, after) });
+    }
+    for (const change of changes) options.authorize?.(change);
+    // The whole resulting set must compile strictly: per-mapping rules and the fan-out of all
+    // mappings of an entity type together.
+    MappingSetResolver.compile(next.values(), { limits: this.limits, mode: 'strict' });
+    if (options.dryRun || changes.length === 0) return { changes, unchanged, offsets: [] };
+
+    const side = options.sideRecords?.(changes) ?? [];
+    const offsets = await this.commit(changes, side);
+    // Read-your-writes: wait until our own follower has applied the records just committed.
+    await this.follower.waitForOffsets(
+      offsets.filter((o) => o.topic === this.topic),
+      this.options.writeTimeoutMs ?? 10_000,
+    );
+    this.logger.info({ topic: this.topic, actor: options.actor, changes: changes.map((c) => `${c.kind} ${c.id}`) }, 'mappings written');
+    return { changes, unchanged, offsets };
+  }
+
+  private async commit(changes: MappingChange[], side: SideRecord[]): Promise<WrittenOffset[]> {
+    const producer = await this.transactionalProducer();
+    const transaction = await producer.transaction();
+    try {
+      const byTopic = new Map<string, { key: string; value: string | null }[]>([[this.topic, changes.map((c) => ({ key: c.id, value: c.after ? JSON.stringify(c.after) : null }))]]);
+      for (const r of side) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), { key: r.key, value: r.value }]);
+      const offsets: WrittenOffset[] = [];
+      for (const [topic, messages] of byTopic) {
+        const written = await transaction.send({ topic, messages });
+        // One partition written: its records are base..base+n-1. Several: at least the base
+        // offset of each (a batch to one partition is applied whole by the follower).
+        for (const meta of written) {
+          const last = written.length === 1 ? BigInt(meta.baseOffset ?? '0') + BigInt(messages.length - 1) : BigInt(meta.baseOffset ?? '0');
+          offsets.push({ topic, partition: meta.partition, offset: last.toString() });
+        }
+      }
+      await transaction.commit();
+      return offsets;
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      // A failed transactional producer may be fenced: start a fresh one next time.
+      this.producer = undefined;
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private transactionalProducer(): Promise<Producer> {
+    if (!this.producer) {
+      const producer = this.kafka.producer({
+        // Unique per instance: two registry instances must never fence each other.
+        transactionalId: `${this.options.clientId ?? 'mapping-store'}-${randomUUID()}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      this.producer = producer.connect().then(() => producer);
+      this.producer.catch(() => (this.producer = undefined));
+    }
+    return this.producer;
+  }
+
+  /** Applies one fetched batch from the topic, then swaps in a freshly compiled resolver. */
+  private apply(records: FollowedRecord[]): void {
+    const changed: string[] = [];
+    for (const record of records) {
+      const id = record.key;
+      const where = { topic: this.topic, partition: record.partition, offset: record.offset, id };
+      if (!id) {
+        this.logger.error(where, 'mapping record without key ignored');
+        continue;
+      }
+      if (record.value === null) {
+        if (this.mappings.delete(id)) changed.push(id);
+        continue;
+      }
+      const mapping = this.decode(record.value, id);
+      if (isRegistryError(mapping)) {
+        // E.g. written by a newer registry, or by hand: keep the last good version in effect.
+        this.logger.error({ ...where, code: mapping.code, err: mapping.message }, 'invalid mapping record ignored; the previous version of this mapping stays in effect');
+        continue;
+      }
+      this.mappings.set(id, mapping);
+      changed.push(id);
+    }
+    if (changed.length === 0 || !this.ready) return;
+    // Every stored mapping compiled on its own (decode), so lenient mode only relaxes the
+    // set-wide fan-out check, which resolve() then enforces per event.
+    this.resolver = MappingSetResolver.compile(this.mappings.values(), { limits: this.limits, mode: 'lenient' });
+    this.logger.info({ topic: this.topic, changed, mappings: this.resolver.mappingCount }, 'mapping set changed; new resolver in effect');
+    this.notify(changed);
+  }
+
+  private decode(value: Buffer, id: string): Mapping | RegistryError {
+    let plain: unknown;
+    try {
+      plain = JSON.parse(value.toString('utf8'));
+    } catch {
+      return new RegistryError('MAPPING_INVALID', 'value is not JSON');
+    }
+    const shape = validateMappingShape(plain, MappingDto);
+    if (!shape.value) return RegistryError.fromViolations(shape.violations);
+    if (shape.value.id !== id) return new RegistryError('MAPPING_INVALID', `record key "${id}" differs from the mapping's id "${shape.value.id}"`);
+    if (shape.value.version === undefined) return new RegistryError('MAPPING_INVALID', 'stored mapping has no version');
+    const mapping = normaliseMapping(shape.value);
+    try {
+      compileMapping(mapping, this.limits);
+    } catch (error) {
+      if (isRegistryError(error)) return error;
+      throw error;
+    }
+    return mapping;
+  }
+
+  private notify(changedIds: string[]): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(this.resolver, changedIds);
+      } catch (error) {
+        this.logger.error({ err: error }, 'mapping change listener threw; other listeners still run');
+      }
+    }
+  }
+}

@@ -1,0 +1,158 @@
+// Key, tag and loader-URL templates: parsed and checked once when a mapping is compiled, then
+// rendered per event by a closure (string concatenation only; no regex is built per event).
+//
+// Grammar: literal text and placeholders `{field}`, field one of entityId, entityType, tenant,
+// version, after.<path>, before.<path>. Keys and tags are ":"-separated segments; no segment may
+// be empty, literals may not contain glob characters, braces or whitespace.
+//
+// Missing fields: when a referenced field is absent or null in the event (a create has no
+// `before`, a delete has no `after`, an event without tenant), render() returns undefined and
+// the template contributes nothing for that event. A present but unsafe value throws.
+import type { EntityUpdated } from '@app/contracts';
+import { RegistryError } from '../errors';
+import { FieldPath, parseFieldPath } from './event-fields';
+import { KEY_SEGMENT_SEPARATOR, safeSegment } from './key-segment';
+
+export type TemplateKind = 'key' | 'tag' | 'loaderUrl';
+
+export interface TemplateLimits {
+  /** Longest template source accepted. Default 256. */
+  maxTemplateLength: number;
+  /** Longest substituted value. Default 128. */
+  maxValueLength: number;
+  /** Longest rendered key/tag/URL. Default 512. */
+  maxKeyLength: number;
+}
+
+export const DEFAULT_TEMPLATE_LIMITS: TemplateLimits = { maxTemplateLength: 256, maxValueLength: 128, maxKeyLength: 512 };
+
+export interface CompiledTemplate {
+  readonly source: string;
+  readonly kind: TemplateKind;
+  /** Referenced fields in order of appearance, e.g. ["after.categoryId"]. */
+  readonly fields: readonly string[];
+  /** The rendered text, or undefined when a referenced field is absent. Throws TEMPLATE_WIDENS_KEY / TEMPLATE_VALUE_NOT_SCALAR. */
+  render(event: EntityUpdated): string | undefined;
+  /** For explain: the first referenced field the event lacks (why render() gave nothing). */
+  firstMissingField(event: EntityUpdated): string | undefined;
+}
+
+// Literal characters of keys and tags: no glob (* ? [ ] \), no braces (cluster hash tags come
+// only from the caller's convention), no whitespace, no quotes.
+const KEY_LITERAL = /^[A-Za-z0-9_.:\-/@#=+%~|,]*$/;
+// Loader URLs are not keys: allow the URL characters, still no whitespace, braces or quotes.
+const URL_LITERAL = /^[A-Za-z0-9_.:\-/@#=+%~|,?&;!$'()*[\]]*$/;
+
+type Part = string | FieldPath;
+
+function syntax(template: string, message: string): RegistryError {
+  return new RegistryError('TEMPLATE_SYNTAX', `template "${template}": ${message}`);
+}
+
+function parse(source: string, kind: TemplateKind): Part[] {
+  const parts: Part[] = [];
+  let literal = '';
+  let i = 0;
+  while (i < source.length) {
+    const ch = source[i];
+    if (ch === '{') {
+      const close = source.indexOf('}', i + 1);
+      const nextOpen = source.indexOf('{', i + 1);
+      if (close < 0 || (nextOpen >= 0 && nextOpen < close)) throw syntax(source, `unclosed "{" at position ${i}`);
+      if (literal) parts.push(literal);
+      literal = '';
+      parts.push(parseFieldPath(source.slice(i + 1, close), source));
+      i = close + 1;
+      continue;
+    }
+    if (ch === '}') throw syntax(source, `"}" without "{" at position ${i}`);
+    literal += ch;
+    i += 1;
+  }
+  if (literal) parts.push(literal);
+  const allowed = kind === 'loaderUrl' ? URL_LITERAL : KEY_LITERAL;
+  for (const part of parts) {
+    if (typeof part === 'string' && !allowed.test(part)) {
+      const bad = [...part].find((c) => !allowed.test(c));
+      throw syntax(source, `literal character ${JSON.stringify(bad)} is not allowed in a ${kind === 'loaderUrl' ? 'loader URL' : kind}`);
+    }
+  }
+  return parts;
+}
+
+function checkSegments(source: string, parts: Part[]): void {
+  // Placeholders always render non-empty text, so only literal structure can make an empty segment.
+  const shape = parts.map((p) => (typeof p === 'string' ? p : 'x')).join('');
+  if (shape.split(KEY_SEGMENT_SEPARATOR).some((segment) => segment.length === 0)) {
+    throw syntax(source, `empty segment (a key must not start or end with "${KEY_SEGMENT_SEPARATOR}" or contain "${KEY_SEGMENT_SEPARATOR}${KEY_SEGMENT_SEPARATOR}")`);
+  }
+}
+
+/** Parses and checks a template once. Throws RegistryError TEMPLATE_SYNTAX / TEMPLATE_UNKNOWN_FIELD. */
+export function compileTemplate(source: string, kind: TemplateKind = 'key', limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS): CompiledTemplate {
+  if (typeof source !== 'string' || source.length === 0) throw new RegistryError('TEMPLATE_SYNTAX', 'template must be a non-empty string');
+  if (source.length > limits.maxTemplateLength) {
+    throw syntax(source.slice(0, 40) + '...', `longer than ${limits.maxTemplateLength} characters`);
+  }
+  const parts = parse(source, kind);
+  if (kind === 'loaderUrl') {
+    if (!/^https?:\/\/[^/]/.test(source)) throw syntax(source, 'a loader URL must start with http:// or https://');
+  } else {
+    checkSegments(source, parts);
+  }
+  const fields = parts.filter((p): p is FieldPath => typeof p !== 'string');
+  const { maxValueLength, maxKeyLength } = limits;
+  const encode = kind === 'loaderUrl' ? encodeURIComponent : (text: string) => text;
+  const substitute = (field: FieldPath, value: unknown) => encode(safeSegment(value, source, field.path, maxValueLength));
+  const capLength = (text: string) => {
+    if (text.length > maxKeyLength) {
+      throw new RegistryError('TEMPLATE_WIDENS_KEY', `template "${source}": rendered ${kind} is ${text.length} characters long (cap ${maxKeyLength})`);
+    }
+    return text;
+  };
+
+  let render: (event: EntityUpdated) => string | undefined;
+  if (fields.length === 0) {
+    const constant = parts.join('');
+    render = () => constant;
+  } else if (fields.length === 1 && parts.length <= 3) {
+    // The common shape "prefix{field}suffix": one read, one concatenation.
+    const index = parts.findIndex((p) => typeof p !== 'string');
+    const prefix = index > 0 ? (parts[0] as string) : '';
+    const suffix = index < parts.length - 1 ? (parts[parts.length - 1] as string) : '';
+    const [field] = fields;
+    render = (event) => {
+      const value = field.read(event);
+      if (value === undefined || value === null) return undefined;
+      return capLength(prefix + substitute(field, value) + suffix);
+    };
+  } else {
+    render = (event) => {
+      let out = '';
+      for (const part of parts) {
+        if (typeof part === 'string') {
+          out += part;
+        } else {
+          const value = part.read(event);
+          if (value === undefined || value === null) return undefined;
+          out += substitute(part, value);
+        }
+      }
+      return capLength(out);
+    };
+  }
+
+  return {
+    source,
+    kind,
+    fields: fields.map((f) => f.path),
+    render,
+    firstMissingField(event) {
+      const missing = fields.find((f) => {
+        const value = f.read(event);
+        return value === undefined || value === null;
+      });
+      return missing?.path;
+    },
+  };
+}

@@ -1,0 +1,290 @@
+// npm run bench: one run, one machine, same workload for every contender.
+//   ours       the invalidator (child process, MAPPINGS_SOURCE=file) through a backlog
+//   naive      one message at a time, await DEL per key, SMEMBERS + DEL per tag
+//   raw        kafkajs eachBatch that only JSON-decodes (the Kafka-side ceiling)
+//   script     pipelined applyKeyEffects of the same effects, no Kafka (the Redis-side ceiling)
+// plus publish -> applied latency at fixed offered rates, and the service's CPU and peak RSS.
+// Options (env): BENCH_EVENTS (200000), BENCH_KEYS (100000 entities), BENCH_NAIVE_EVENTS (10000),
+// BENCH_RATES ("1000,5000,20000"), BENCH_RATE_SECONDS (5).
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { stringify } from 'yaml';
+import { CacheProtocol, KeyEffect } from '@app/cache-protocol';
+import { entityMessageKey, EVENT_HEADERS } from '@app/contracts';
+import { addresses, down, up } from '../stack/stack';
+import { createTopics } from '../stack/kafka';
+import { spawnInvalidator, InvalidatorProcess } from '../../test/support/invalidator-process';
+import { naiveConsume } from './naive';
+import { percentile, readProcStats } from './proc-stats';
+import { rawConsume } from './raw-consume';
+import { BENCH_MAPPING, BenchEvent, CATEGORIES, generateEvents, keysOf, tagOf } from './workload';
+import { histogramDelta, parseHistogram, quantileFromBuckets } from './histogram';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
+const ENTITIES = Number(process.env.BENCH_KEYS ?? 100_000);
+const NAIVE_EVENTS = Number(process.env.BENCH_NAIVE_EVENTS ?? 10_000);
+const RATES = (process.env.BENCH_RATES ?? '1000,5000,20000').split(',').map(Number);
+const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 5);
+const PARTITIONS = 6;
+
+const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function produceAll(producer: Producer, topic: string, events: Iterable<BenchEvent>): Promise<number> {
+  let batch: BenchEvent[] = [];
+  let count = 0;
+  const flush = async () => {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: batch.map((e) => ({ key: entityMessageKey(e.entityType, e.entityId), value: JSON.stringify(e), headers: { [EVENT_HEADERS.schemaVersion]: '1' } })),
+    });
+    count += batch.length;
+    batch = [];
+  };
+  for (const e of events) {
+    batch.push(e);
+    if (batch.length === 5000) await flush();
+  }
+  if (batch.length > 0) await flush();
+  return count;
+}
+
+/** Preloads every key the workload touches, in our envelope (ours/script) or plain (naive). */
+async function preload(redis: Redis, protocol: CacheProtocol, mode: 'protocol' | 'plain'): Promise<void> {
+  await redis.flushall();
+  const step = 5000;
+  for (let from = 0; from < ENTITIES; from += step) {
+    const ids = Array.from({ length: Math.min(step, ENTITIES - from) }, (_, i) => String(from + i));
+    if (mode === 'protocol') {
+      const effects: KeyEffect[] = ids.flatMap((id) => [
+        { key: `product:${id}`, version: 0, action: 'warm' as const, value: '{"price":0}', ttlMs: 3_600_000, tombstoneTtlMs: 60_000 },
+        { key: `product-page:${id}`, version: 0, action: 'warm' as const, value: '<html/>', ttlMs: 3_600_000, tombstoneTtlMs: 60_000 },
+      ]);
+      await protocol.applyKeyEffects(effects);
+    } else {
+      const p = redis.pipeline();
+      for (const id of ids) p.set(`product:${id}`, '{"price":0}').set(`product-page:${id}`, '<html/>');
+      await p.exec();
+    }
+  }
+  for (let c = 0; c < CATEGORIES; c += 1) {
+    if (mode === 'protocol') {
+      await protocol.warm(`category:${c}:products`, 0, '[]', 3_600_000);
+      await protocol.warm(`category:${c}:page:1`, 0, '[]', 3_600_000, { tags: [`category:${c}`] });
+    } else {
+      await redis.pipeline().set(`category:${c}:products`, '[]').set(`category:${c}:page:1`, '[]').sadd(`category:${c}`, `category:${c}:page:1`).exec();
+    }
+  }
+}
+
+async function committedVsEnd(kafka: Kafka, groupId: string, topic: string): Promise<{ committed: number; end: number }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const ends = await admin.fetchTopicOffsets(topic);
+    return { committed: offsets.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0), end: ends.reduce((s, p) => s + Number(p.high), 0) };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function metricsText(child: InvalidatorProcess): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${child.port}/metrics`)).text();
+}
+
+function counter(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+interface Row {
+  contender: string;
+  events: number;
+  seconds: number;
+  eventsPerSec: number;
+  keysPerSec: number;
+  note: string;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log(`starting stack (events=${EVENTS}, entities=${ENTITIES}, naive events=${NAIVE_EVENTS})`);
+  const state = await up({ name: `bench-${process.pid}`, ownerPid: process.pid, cluster: false });
+  const a = addresses(state);
+  const kafka = new Kafka({ clientId: 'bench', brokers: [a.kafkaBrokers], logLevel: logLevel.NOTHING });
+  const redis = new Redis(a.redisUrl, { maxRetriesPerRequest: 3 });
+  const protocol = new CacheProtocol(redis);
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const rows: Row[] = [];
+  const result: Record<string, unknown> = { date: new Date().toISOString(), machine: { cores: require('node:os').cpus().length, memGb: Math.round(require('node:os').totalmem() / 2 ** 30) }, events: EVENTS, entities: ENTITIES };
+  let child: InvalidatorProcess | undefined;
+  try {
+    const topic = 'bench.backlog';
+    const latencyTopic = 'bench.latency';
+    await createTopics([a.kafkaBrokers], [
+      { topic, numPartitions: PARTITIONS },
+      { topic: latencyTopic, numPartitions: PARTITIONS },
+      { topic: 'bench.dlq', numPartitions: 1 },
+    ]);
+    log('producing the backlog');
+    await produceAll(producer, topic, generateEvents(EVENTS, ENTITIES));
+
+    const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+    const mappingsFile = join(dir, 'mappings.yaml');
+    writeFileSync(mappingsFile, stringify({ mappings: [BENCH_MAPPING] }));
+    const env = (group: string, t: string) => ({
+      KAFKA_BROKERS: a.kafkaBrokers,
+      KAFKA_TOPIC: t,
+      KAFKA_DLQ_TOPIC: 'bench.dlq',
+      KAFKA_GROUP_ID: group,
+      REDIS_URL: a.redisUrl,
+      MAPPINGS_SOURCE: 'file',
+      MAPPINGS_FILE: mappingsFile,
+      PARTITIONS_CONSUMED_CONCURRENTLY: String(PARTITIONS),
+      LOG_LEVEL: 'warn',
+    });
+
+    // ---- ours: throughput through the backlog ----
+    await preload(redis, protocol, 'protocol');
+    log('ours: invalidator through the backlog');
+    const group = `bench-ours-${Date.now()}`;
+    child = await spawnInvalidator(env(group, topic), { waitReady: false });
+    let first: { at: number; committed: number; cpuSeconds: number } | undefined;
+    for (;;) {
+      const { committed, end } = await committedVsEnd(kafka, group, topic);
+      const now = performance.now();
+      if (!first && committed > 0) first = { at: now, committed, cpuSeconds: readProcStats(child.child.pid!).cpuSeconds };
+      if (first && committed >= end) {
+        const seconds = (now - first.at) / 1000;
+        const events = end - first.committed;
+        rows.push({ contender: 'ours (invalidator)', events, seconds, eventsPerSec: events / seconds, keysPerSec: (events * 3) / seconds, note: `${PARTITIONS} partitions, 3 keys + 1 tag/event` });
+        break;
+      }
+      if (child.child.exitCode !== null) throw new Error(`invalidator exited:\n${child.output()}`);
+      await sleep(50);
+    }
+    const stats = readProcStats(child.child.pid!);
+    const oursCost = { cpuSeconds: stats.cpuSeconds - first!.cpuSeconds, peakRssMb: stats.peakRssMb };
+    const oursText = await metricsText(child);
+    result.oursCounters = {
+      applied: counter(oursText, 'invalidator_events_applied_total'),
+      coalesced: counter(oursText, 'invalidator_events_coalesced_total'),
+      deduped: counter(oursText, 'invalidator_events_deduped_total'),
+    };
+    await child.terminate();
+    child = undefined;
+
+    // ---- raw consume ceiling ----
+    log('raw: kafkajs decode-only ceiling');
+    const raw = await rawConsume(kafka, topic, EVENTS);
+    rows.push({ contender: 'raw kafkajs decode (Kafka ceiling)', events: raw.events, seconds: raw.seconds, eventsPerSec: raw.events / raw.seconds, keysPerSec: NaN, note: 'eachBatch + JSON.parse only' });
+
+    // ---- script ceiling ----
+    log('script: pipelined applyKeyEffects, no Kafka (Redis-side ceiling)');
+    await preload(redis, protocol, 'protocol');
+    const scriptEvents = [...generateEvents(Math.min(EVENTS, 100_000), ENTITIES, 2)];
+    const t0 = performance.now();
+    for (let i = 0; i < scriptEvents.length; i += 2000) {
+      const chunk = scriptEvents.slice(i, i + 2000);
+      const effects: KeyEffect[] = chunk.flatMap((e) => keysOf(e).map((key) => ({ key, version: e.version, action: key.startsWith('category:') ? ('delete' as const) : ('tombstone' as const), tombstoneTtlMs: 600_000 })));
+      await protocol.applyKeyEffects(effects);
+      await protocol.invalidateTags([...new Set(chunk.map(tagOf))].map((tag) => ({ tag, version: 1, tombstoneTtlMs: 600_000 })));
+    }
+    const scriptSeconds = (performance.now() - t0) / 1000;
+    rows.push({ contender: 'our scripts, pipelined (Redis ceiling)', events: scriptEvents.length, seconds: scriptSeconds, eventsPerSec: scriptEvents.length / scriptSeconds, keysPerSec: (scriptEvents.length * 3) / scriptSeconds, note: 'applyKeyEffects + invalidateTags, chunks of 2000' });
+    const plainStart = performance.now();
+    for (let i = 0; i < scriptEvents.length; i += 2000) {
+      const p = redis.pipeline();
+      for (const e of scriptEvents.slice(i, i + 2000)) p.del(...keysOf(e));
+      await p.exec();
+    }
+    const plainSeconds = (performance.now() - plainStart) / 1000;
+    rows.push({ contender: 'plain pipelined DEL (reference)', events: scriptEvents.length, seconds: plainSeconds, eventsPerSec: scriptEvents.length / plainSeconds, keysPerSec: (scriptEvents.length * 3) / plainSeconds, note: 'no guard, no tags: what correctness costs' });
+
+    // ---- naive ----
+    log(`naive: one message at a time, first ${NAIVE_EVENTS} events`);
+    await preload(redis, protocol, 'plain');
+    const naive = await naiveConsume(kafka, redis, topic, NAIVE_EVENTS);
+    rows.push({ contender: 'naive (await DEL per key, SMEMBERS+DEL)', events: naive.events, seconds: naive.seconds, eventsPerSec: naive.events / naive.seconds, keysPerSec: (naive.events * 3) / naive.seconds, note: 'eachMessage, as in common guides' });
+
+    // ---- latency at fixed offered rates ----
+    await preload(redis, protocol, 'protocol');
+    log(`latency: offered rates ${RATES.join(', ')} events/s, ${RATE_SECONDS}s each`);
+    const latGroup = `bench-latency-${Date.now()}`;
+    child = await spawnInvalidator(env(latGroup, latencyTopic));
+    const latency: Record<string, unknown>[] = [];
+    let version = 1_000_000;
+    for (const rate of RATES) {
+      const beforeText = await metricsText(child);
+      const before = parseHistogram(beforeText, 'invalidator_event_age_seconds');
+      const applyBefore = parseHistogram(beforeText, 'invalidator_apply_duration_seconds');
+      const tickMs = 10;
+      const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+      const ticks = Math.round((RATE_SECONDS * 1000) / tickMs);
+      const startedAt = performance.now();
+      let sent = 0;
+      for (let tick = 0; tick < ticks; tick += 1) {
+        const due = startedAt + tick * tickMs;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+        version += 1;
+        const events = [...generateEvents(perTick, ENTITIES, version)];
+        await producer.send({ topic: latencyTopic, acks: 1, messages: events.map((e) => ({ key: entityMessageKey(e.entityType, e.entityId), value: JSON.stringify({ ...e, occurredAt: new Date().toISOString() }) })) });
+        sent += events.length;
+      }
+      const achieved = sent / ((performance.now() - startedAt) / 1000);
+      for (;;) {
+        const { committed, end } = await committedVsEnd(kafka, latGroup, latencyTopic);
+        if (committed >= end) break;
+        await sleep(50);
+      }
+      const afterText = await metricsText(child);
+      const delta = histogramDelta(parseHistogram(afterText, 'invalidator_event_age_seconds'), before);
+      const applyDelta = histogramDelta(parseHistogram(afterText, 'invalidator_apply_duration_seconds'), applyBefore);
+      const ms = (h: typeof delta, q: number) => Math.round(quantileFromBuckets(h, q) * 10_000) / 10;
+      latency.push({ offeredRate: rate, achievedRate: Math.round(achieved), samples: delta.count, p50ms: ms(delta, 0.5), p99ms: ms(delta, 0.99), p999ms: ms(delta, 0.999), chunks: applyDelta.count, chunkApplyP50ms: ms(applyDelta, 0.5), chunkApplyP99ms: ms(applyDelta, 0.99) });
+    }
+    await child.terminate();
+    child = undefined;
+
+    // ---- report ----
+    const ours = rows[0];
+    const rawRow = rows.find((r) => r.contender.startsWith('raw'))!;
+    const naiveRow = rows.find((r) => r.contender.startsWith('naive'))!;
+    const scriptRow = rows.find((r) => r.contender.startsWith('our scripts'))!;
+    const ratios = {
+      oursOverNaive: ours.eventsPerSec / naiveRow.eventsPerSec,
+      oursOverRawConsume: ours.eventsPerSec / rawRow.eventsPerSec,
+      oursOverScriptCeiling: ours.eventsPerSec / scriptRow.eventsPerSec,
+    };
+    Object.assign(result, { throughput: rows, ratios, latency, cost: oursCost, seconds: Math.round((Date.now() - started) / 1000) });
+    console.log('\nThroughput (same workload: 3 keys + 1 tag per event)');
+    console.table(rows.map((r) => ({ contender: r.contender, events: r.events, seconds: r.seconds.toFixed(2), 'events/s': Math.round(r.eventsPerSec), 'keys/s': Number.isNaN(r.keysPerSec) ? '-' : Math.round(r.keysPerSec), note: r.note })));
+    console.log('Ratios');
+    console.table({ 'ours / naive': ratios.oursOverNaive.toFixed(1) + 'x (target >= 10x)', 'ours / raw consume': ratios.oursOverRawConsume.toFixed(2) + 'x (target >= 0.5x)', 'ours / script ceiling': ratios.oursOverScriptCeiling.toFixed(2) + 'x' });
+    console.log('Latency publish -> applied in Redis (from the invalidator_event_age_seconds histogram, interpolated within buckets)');
+    console.table(latency);
+    console.log('Cost of the invalidator process during the backlog run');
+    console.table({ cpuSeconds: oursCost.cpuSeconds.toFixed(2), cpuSecondsPerMillionEvents: ((oursCost.cpuSeconds / ours.events) * 1e6).toFixed(1), peakRssMb: oursCost.peakRssMb.toFixed(0) });
+    mkdirSync(join(__dirname, '..', '..', 'bench-results'), { recursive: true });
+    const out = join(__dirname, '..', '..', 'bench-results', 'latest.json');
+    writeFileSync(out, JSON.stringify(result, null, 2));
+    console.log(`\nwritten: ${out}`);
+  } finally {
+    if (child && child.child.exitCode === null) await child.kill9();
+    await producer.disconnect().catch(() => undefined);
+    redis.disconnect();
+    await down(state.name);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
