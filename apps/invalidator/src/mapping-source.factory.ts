@@ -8,8 +8,9 @@ import { InvalidatorConfig } from './config/invalidator.config';
 import { MappingSource } from './mapping-source';
 
 export function createMappingSource(config: InvalidatorConfig, kafka: Kafka, log: Logger): MappingSource {
+  const limits = { defaultTombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS };
   if (config.MAPPINGS_SOURCE === 'file') {
-    return StaticMappingSource.fromYamlFile(config.MAPPINGS_FILE!, { logger: log.child({ component: 'mappings' }) });
+    return StaticMappingSource.fromYamlFile(config.MAPPINGS_FILE!, { limits, logger: log.child({ component: 'mappings' }) });
   }
   return new MappingStore({
     kafka,
@@ -17,5 +18,6 @@ export function createMappingSource(config: InvalidatorConfig, kafka: Kafka, log
     clientId: `${config.KAFKA_CLIENT_ID}-mappings`,
     logger: log.child({ component: 'mappings' }),
     createTopic: false,
+    limits,
   });
 }
