@@ -7,7 +7,7 @@ import { CacheProtocolError } from './errors';
 import { Envelope, decodeEnvelope } from './envelope';
 import { KeyBatchRunner } from './key-batch';
 import { EffectLimits, isTtl, isVersion, keyEffectItem, keyEffectProblem, lifetimeOf } from './key-effects';
-import { companionsOf, DEFAULT_MAX_KEY_BYTES, namespaceKey, tagMembersKey, tagStateKey, validateKey } from './key-layout';
+import { companionsOf, DEFAULT_MAX_KEY_BYTES, keyProblem, namespaceKey, tagMembersKey, tagStateKey, validateKey } from './key-layout';
 import { effectOutcomeOf, FillOutcome, Lease, LeaseGetResult } from './outcomes';
 import {
   defineProtocolCommands,
@@ -140,7 +140,8 @@ export class CacheProtocol {
   /** Invalidates every key of each tag, in bounded SSCAN steps; safe to run again (see README). */
   async invalidateTags(tags: TagEffect[]): Promise<{ keysInvalidated: number }> {
     tags.forEach((t, i) => {
-      validateKey(t.tag, this.settings.maxKeyBytes, 'tag');
+      const problem = keyProblem(t.tag, this.settings.maxKeyBytes, 'tag');
+      if (problem) throw new CacheProtocolError(problem.code, `tag ${i}: ${problem.message}`, false, i);
       if (!isTtl(t.tombstoneTtlMs)) throw new CacheProtocolError('TTL_INVALID', `tag ${i} "${t.tag}": tombstoneTtlMs is not a positive integer`, false, i);
     });
     let keysInvalidated = 0;

@@ -1,0 +1,176 @@
+// npm run dev: the whole thing on one machine. Starts the stack (Kafka + Redis), the registry
+// (seeded with examples/mappings/catalog.yaml), the invalidator, the example catalog and
+// storefront, the lag dashboard and a small traffic generator; prints the URLs and a live
+// counter line; Ctrl-C stops everything it started. DEV_DURATION_SECONDS=N stops by itself.
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { addresses, down, up } from './stack/stack';
+import { freePort } from './stack/processes';
+import { startTraffic, TrafficSummary } from './traffic';
+import { startLagServer, LagServer } from '../libs/observability/src';
+import { DEFAULT_TOPICS } from '../libs/contracts/src';
+
+const ROOT = join(__dirname, '..');
+const STACK = 'dev';
+const DEV_TOKEN = 'dev-admin-token';
+
+interface Service {
+  name: string;
+  url: string;
+  child: ChildProcess;
+}
+
+const services: Service[] = [];
+let lag: LagServer | undefined;
+let traffic: ReturnType<typeof startTraffic> | undefined;
+let stopping = false;
+
+function startService(name: string, entry: string, port: number, env: Record<string, string>): Service {
+  const logDir = join(ROOT, '.stack', 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, entry)], {
+    cwd: ROOT,
+    env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const prefix = `[${name}] `;
+  const forward = (d: Buffer) => {
+    for (const line of d.toString().split('\n')) if (line.trim()) process.stderr.write(prefix + line + '\n');
+  };
+  child.stdout?.on('data', forward);
+  child.stderr?.on('data', forward);
+  child.once('exit', (code) => {
+    if (!stopping) console.error(`${prefix}exited with ${code}; stopping everything`);
+    if (!stopping) void shutdown(1);
+  });
+  const service = { name, url: `http://127.0.0.1:${port}`, child };
+  services.push(service);
+  return service;
+}
+
+async function waitHealthy(service: Service, path: string, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (service.child.exitCode !== null) throw new Error(`${service.name} exited with ${service.child.exitCode}`);
+    try {
+      const res = await fetch(service.url + path);
+      if (res.ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${service.name} not healthy at ${service.url}${path} after ${timeoutMs} ms`);
+}
+
+async function counters(invalidatorUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${invalidatorUrl}/metrics`)).text();
+  const sum = (prefix: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(prefix) && !l.startsWith('#'))
+      .reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  return {
+    applied: sum('invalidator_events_applied_total'),
+    deadLettered: sum('invalidator_events_dead_lettered_total'),
+    keys: sum('invalidator_keys_total'),
+  };
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.error('\nstopping: traffic, services, dashboard, stack');
+  await traffic?.stop().catch(() => undefined);
+  await Promise.all(
+    services.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.child.exitCode !== null) return resolve();
+          const timer = setTimeout(() => s.child.kill('SIGKILL'), 20_000);
+          s.child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          s.child.kill('SIGTERM');
+        }),
+    ),
+  );
+  await lag?.close().catch(() => undefined);
+  await down(STACK);
+  console.error('stopped');
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+  console.error('[dev] starting Kafka + Redis (first run downloads the Kafka jars from Maven Central)');
+  const state = await up({ name: STACK, ownerPid: process.pid, cluster: false });
+  const a = addresses(state);
+  const [registryPort, invalidatorPort, catalogPort, storefrontPort, lagPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const common = { KAFKA_BROKERS: a.kafkaBrokers };
+
+  const registry = startService('registry', 'apps/registry/src/main.ts', registryPort, {
+    ...common,
+    REGISTRY_PORT: String(registryPort),
+    REGISTRY_TOKENS: `${DEV_TOKEN}=*,dev-catalog-token=catalog`,
+    REGISTRY_SEED_FILE: join(ROOT, 'examples/mappings/catalog.yaml'),
+  });
+  await waitHealthy(registry, '/health/ready');
+  const invalidator = startService('invalidator', 'apps/invalidator/src/main.ts', invalidatorPort, {
+    ...common,
+    REDIS_URL: a.redisUrl,
+    HTTP_PORT: String(invalidatorPort),
+    MAPPINGS_SOURCE: 'kafka',
+  });
+  const catalog = startService('catalog', 'apps/example-catalog/src/main.ts', catalogPort, {
+    ...common,
+    CATALOG_PORT: String(catalogPort),
+    CATALOG_DATA_FILE: join(ROOT, '.stack', 'runs', STACK, 'catalog.jsonl'),
+  });
+  const storefront = startService('storefront', 'apps/example-storefront/src/main.ts', storefrontPort, {
+    REDIS_URL: a.redisUrl,
+    CATALOG_URL: catalog.url,
+    STOREFRONT_PORT: String(storefrontPort),
+  });
+  await Promise.all([waitHealthy(invalidator, '/health/ready'), waitHealthy(catalog, '/health'), waitHealthy(storefront, '/health')]);
+  lag = await startLagServer({
+    port: lagPort,
+    brokers: [a.kafkaBrokers],
+    groupId: 'cache-invalidator',
+    topics: [DEFAULT_TOPICS.entityUpdated],
+    invalidatorMetricsUrls: [`${invalidator.url}/metrics`],
+  });
+
+  let last: TrafficSummary | undefined;
+  traffic = startTraffic({ catalogUrl: catalog.url, storefrontUrl: storefront.url, writesPerSecond: 5, readsPerSecond: 50, onSummary: (s) => (last = s) });
+
+  console.log(`
+  Dashboard (lag, throughput, DLQ, latency)   ${lag.url}/dashboard
+  Lag JSON / Prometheus                       ${lag.url}/lag   ${lag.url}/metrics
+  Invalidator health / metrics                ${invalidator.url}/health/ready   ${invalidator.url}/metrics
+  Registry API + OpenAPI                      ${registry.url}/mappings   ${registry.url}/docs   (token: ${DEV_TOKEN})
+  Example catalog (write service) + OpenAPI   ${catalog.url}/products   ${catalog.url}/docs
+  Example storefront (read service)           ${storefront.url}/products/<id>
+  Kafka / Redis                               ${a.kafkaBrokers}   ${a.redisUrl}
+  Ctrl-C stops everything.
+`);
+  const duration = Number(process.env.DEV_DURATION_SECONDS ?? 0);
+  if (duration > 0) setTimeout(() => void shutdown(0), duration * 1000).unref();
+  setInterval(() => {
+    counters(invalidator.url)
+      .then((c) => {
+        const t = last;
+        const traffic = t ? `writes ${t.writes} reads ${t.reads} stale reads ${t.staleReads} errors ${t.writeErrors + t.readErrors}` : 'traffic starting';
+        process.stdout.write(`[live] events applied ${c.applied}  keys ${c.keys}  dead-lettered ${c.deadLettered}  |  ${traffic}\n`);
+      })
+      .catch(() => undefined);
+  }, 2000).unref();
+}
+
+main().catch(async (error: unknown) => {
+  console.error('[dev] failed:', error instanceof Error ? error.message : error);
+  await shutdown(1);
+});
