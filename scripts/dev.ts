@@ -8,8 +8,6 @@ import { join } from 'node:path';
 import { addresses, down, up } from './stack/stack';
 import { freePort } from './stack/processes';
 import { startTraffic, TrafficSummary } from './traffic';
-import { startLagServer, LagServer } from '../libs/observability/src';
-import { DEFAULT_TOPICS } from '../libs/contracts/src';
 
 const ROOT = join(__dirname, '..');
 const STACK = 'dev';
@@ -22,7 +20,6 @@ interface Service {
 }
 
 const services: Service[] = [];
-let lag: LagServer | undefined;
 let traffic: ReturnType<typeof startTraffic> | undefined;
 let stopping = false;
 
@@ -97,7 +94,6 @@ async function shutdown(code: number): Promise<void> {
         }),
     ),
   );
-  await lag?.close().catch(() => undefined);
   await down(STACK);
   console.error('stopped');
   process.exit(code);
@@ -109,7 +105,7 @@ async function main(): Promise<void> {
   console.error('[dev] starting Kafka + Redis (first run downloads the Kafka jars from Maven Central)');
   const state = await up({ name: STACK, ownerPid: process.pid, cluster: false });
   const a = addresses(state);
-  const [registryPort, invalidatorPort, catalogPort, storefrontPort, lagPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [registryPort, invalidatorPort, catalogPort, storefrontPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const common = { KAFKA_BROKERS: a.kafkaBrokers };
 
   const registry = startService('registry', 'apps/registry/src/main.ts', registryPort, {
@@ -117,6 +113,7 @@ async function main(): Promise<void> {
     REGISTRY_PORT: String(registryPort),
     REGISTRY_TOKENS: `${DEV_TOKEN}=*,dev-catalog-token=catalog`,
     REGISTRY_SEED_FILE: join(ROOT, 'examples/mappings/catalog.yaml'),
+    INVALIDATOR_METRICS_URLS: `http://127.0.0.1:${invalidatorPort}/metrics`,
   });
   await waitHealthy(registry, '/health/ready');
   const invalidator = startService('invalidator', 'apps/invalidator/src/main.ts', invalidatorPort, {
@@ -136,20 +133,13 @@ async function main(): Promise<void> {
     STOREFRONT_PORT: String(storefrontPort),
   });
   await Promise.all([waitHealthy(invalidator, '/health/ready'), waitHealthy(catalog, '/health'), waitHealthy(storefront, '/health')]);
-  lag = await startLagServer({
-    port: lagPort,
-    brokers: [a.kafkaBrokers],
-    groupId: 'cache-invalidator',
-    topics: [DEFAULT_TOPICS.entityUpdated],
-    invalidatorMetricsUrls: [`${invalidator.url}/metrics`],
-  });
 
   let last: TrafficSummary | undefined;
   traffic = startTraffic({ catalogUrl: catalog.url, storefrontUrl: storefront.url, writesPerSecond: 5, readsPerSecond: 50, onSummary: (s) => (last = s) });
 
   console.log(`
-  Dashboard (lag, throughput, DLQ, latency)   ${lag.url}/dashboard
-  Lag JSON / Prometheus                       ${lag.url}/lag   ${lag.url}/metrics
+  Dashboard (lag, throughput, DLQ, latency)   ${registry.url}/dashboard
+  Lag JSON / Prometheus                       ${registry.url}/lag   ${registry.url}/metrics
   Invalidator health / metrics                ${invalidator.url}/health/ready   ${invalidator.url}/metrics
   Registry API + OpenAPI                      ${registry.url}/mappings   ${registry.url}/docs   (token: ${DEV_TOKEN})
   Example catalog (write service) + OpenAPI   ${catalog.url}/products   ${catalog.url}/docs

@@ -6,7 +6,7 @@ import type { Cluster } from 'ioredis';
 import { CacheProtocol, CacheProtocolError, Envelope, Lease, LeaseGetResult, newLeaseToken, TagEpoch, validateKey } from '@app/cache-protocol';
 import { createLogger, Logger, metricsRegistry } from '@app/observability';
 import { CacheClientError } from './errors';
-import { CacheClientMetrics, cacheClientMetrics } from './metrics';
+import { BoundCacheClientMetrics, bindCacheClientMetrics, cacheClientMetrics } from './metrics';
 import { CacheClientOptions, GetOrLoadOptions, LoadResult } from './options';
 import { DeadlineExceeded, jitteredTtl, sleep, withDeadline } from './timing';
 
@@ -31,8 +31,7 @@ const INPUT_ERRORS = new Set<string>(['KEY_EMPTY', 'KEY_TOO_LONG', 'KEY_BAD_CHAR
 
 export class CacheClient {
   readonly protocol: CacheProtocol;
-  private readonly metrics: CacheClientMetrics;
-  private readonly label: { cache: string };
+  private readonly metrics: BoundCacheClientMetrics;
   private readonly log: Logger;
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly refreshes = new Set<Promise<void>>();
@@ -47,8 +46,7 @@ export class CacheClient {
     private readonly options: CacheClientOptions = {},
   ) {
     this.protocol = new CacheProtocol(redis, options.protocol);
-    this.metrics = cacheClientMetrics(options.registry ?? metricsRegistry());
-    this.label = { cache: options.name ?? 'default' };
+    this.metrics = bindCacheClientMetrics(cacheClientMetrics(options.registry ?? metricsRegistry()), options.name ?? 'default');
     this.log = options.logger ?? createLogger('cache-client');
     this.namespaces = [...(options.namespaces ?? [])].sort((a, b) => b.length - a.length);
     this.serialize = options.serialize ?? ((v) => JSON.stringify(v));
@@ -103,19 +101,19 @@ export class CacheClient {
       this.markAvailable();
       switch (got.kind) {
         case 'hit':
-          this.metrics.hits.inc(this.label);
+          this.metrics.hits.inc();
           return this.serve(got.entry, loader, s);
         case 'stale':
-          this.metrics.staleServed.inc(this.label);
+          this.metrics.staleServed.inc();
           if (got.lease) this.refreshInBackground(got.lease, loader, s, generation);
           return this.serve(got.entry, loader, s);
         case 'miss':
-          this.metrics.misses.inc(this.label);
+          this.metrics.misses.inc();
           return this.loadAndFill(got.lease, loader, s, generation);
         case 'wait': {
           const left = deadline - Date.now();
           if (left <= 0) {
-            this.metrics.waitTimeouts.inc(this.label);
+            this.metrics.waitTimeouts.inc();
             return (await this.callLoader(loader, s)).value;
           }
           await sleep(Math.min(pause, left));
@@ -132,9 +130,10 @@ export class CacheClient {
     const known = namespace ? (this.knownGenerations.get(namespace) ?? 0) : 0;
     const leased = this.protocol.leaseGet(key, { token, leaseTtlMs, minNamespaceGeneration: known });
     let got: LeaseGetResult;
-    let generation: number;
+    let generation = 0;
     try {
-      [got, generation] = await this.cacheCall(Promise.all([leased, namespace ? this.protocol.namespaceGeneration(namespace) : Promise.resolve(0)]), 'leaseGet');
+      if (namespace) [got, generation] = await this.cacheCall(Promise.all([leased, this.protocol.namespaceGeneration(namespace)]), 'leaseGet');
+      else got = await this.cacheCall(leased, 'leaseGet');
     } catch (error) {
       this.releaseIfGrantedLate(leased);
       throw error;
@@ -195,7 +194,7 @@ export class CacheClient {
     try {
       const payload = this.serialize(result.value);
       if (typeof payload !== 'string') {
-        this.metrics.fillsRejected.inc({ ...this.label, reason: 'unserializable' });
+        this.metrics.fillRejected('unserializable');
         await this.cacheCall(this.protocol.releaseLease(lease), 'releaseLease');
         return;
       }
@@ -208,11 +207,11 @@ export class CacheClient {
         }),
         'fill',
       );
-      if (outcome === 'filled') this.metrics.fills.inc(this.label);
-      else this.metrics.fillsRejected.inc({ ...this.label, reason: outcome });
+      if (outcome === 'filled') this.metrics.fills.inc();
+      else this.metrics.fillRejected(outcome);
     } catch (error) {
       if (error instanceof CacheProtocolError && error.code === 'VALUE_TOO_LARGE') {
-        this.metrics.fillsRejected.inc({ ...this.label, reason: 'value-too-large' });
+        this.metrics.fillRejected('value-too-large');
         this.log.warn({ key: lease.key, err: error.message }, 'value not cached: larger than maxValueBytes; readers keep loading it');
         await this.cacheCall(this.protocol.releaseLease(lease), 'releaseLease').catch(() => undefined);
         return;
@@ -231,20 +230,20 @@ export class CacheClient {
   }
 
   private async callLoader<T>(loader: Loader<T>, s: ReadSettings): Promise<LoadResult<T>> {
-    this.metrics.loaderCalls.inc(this.label);
+    this.metrics.loaderCalls.inc();
     let result: LoadResult<T>;
     try {
       result = await withDeadline(Promise.resolve().then(loader), s.loaderTimeoutMs, 'loader');
     } catch (error) {
       if (error instanceof DeadlineExceeded) {
-        this.metrics.loaderErrors.inc({ ...this.label, reason: 'timeout' });
+        this.metrics.loaderError('timeout');
         throw new CacheClientError('LOADER_TIMEOUT', `loader did not finish within loaderTimeoutMs (${s.loaderTimeoutMs} ms)`, error);
       }
-      this.metrics.loaderErrors.inc({ ...this.label, reason: 'error' });
+      this.metrics.loaderError('error');
       throw error;
     }
     if (!result || typeof result !== 'object' || !Number.isSafeInteger(result.version) || result.version < 0) {
-      this.metrics.loaderErrors.inc({ ...this.label, reason: 'invalid-result' });
+      this.metrics.loaderError('invalid-result');
       throw new CacheClientError('LOADER_RESULT_INVALID', 'loader must resolve to { value, version } with an integer version >= 0 (0 = unversioned)');
     }
     return result;
@@ -252,7 +251,7 @@ export class CacheClient {
 
   /** Redis down: the loader answers, counted, never an error for the caller. */
   private async bypass<T>(loader: Loader<T>, s: ReadSettings): Promise<T> {
-    this.metrics.redisUnavailable.inc(this.label);
+    this.metrics.redisUnavailable.inc();
     return (await this.callLoader(loader, s)).value;
   }
 

@@ -20,6 +20,34 @@ function counter<L extends string>(registry: Registry, name: string, help: strin
   return new Counter({ name, help, labelNames, registers: [registry] });
 }
 
+/** The counters of one client, label already bound (no label hashing per read). */
+export interface BoundCacheClientMetrics {
+  hits: { inc(): void };
+  misses: { inc(): void };
+  staleServed: { inc(): void };
+  fills: { inc(): void };
+  redisUnavailable: { inc(): void };
+  loaderCalls: { inc(): void };
+  waitTimeouts: { inc(): void };
+  fillRejected(reason: string): void;
+  loaderError(reason: string): void;
+}
+
+export function bindCacheClientMetrics(metrics: CacheClientMetrics, cache: string): BoundCacheClientMetrics {
+  const label = { cache };
+  return {
+    hits: metrics.hits.labels(label),
+    misses: metrics.misses.labels(label),
+    staleServed: metrics.staleServed.labels(label),
+    fills: metrics.fills.labels(label),
+    redisUnavailable: metrics.redisUnavailable.labels(label),
+    loaderCalls: metrics.loaderCalls.labels(label),
+    waitTimeouts: metrics.waitTimeouts.labels(label),
+    fillRejected: (reason) => metrics.fillsRejected.inc({ cache, reason }),
+    loaderError: (reason) => metrics.loaderErrors.inc({ cache, reason }),
+  };
+}
+
 export function cacheClientMetrics(registry: Registry): CacheClientMetrics {
   return {
     hits: counter(registry, 'cache_client_hits_total', 'Reads answered by a fresh cached value', ['cache']),

@@ -91,8 +91,13 @@ const DEFAULTS = {
   tagStateTtlMs: 86_400_000,
 } satisfies Required<CacheProtocolOptions>;
 
+// Tokens only need to be unique: a random per-process prefix plus a counter (no syscall per read).
+const TOKEN_PREFIX = randomBytes(9).toString('base64url');
+let tokenCounter = 0;
+
 export function newLeaseToken(): string {
-  return randomBytes(12).toString('base64url');
+  tokenCounter = tokenCounter >= Number.MAX_SAFE_INTEGER ? 1 : tokenCounter + 1;
+  return TOKEN_PREFIX + tokenCounter.toString(36);
 }
 
 export class CacheProtocol {

@@ -57,6 +57,25 @@ export class RegistryConfig {
   @IsInt() @Min(1_000)
   REGISTRY_START_TIMEOUT_MS = 60_000;
 
+  /** Serve the consumer-lag monitor, /dashboard and /metrics from this app (operators' page). */
+  @IsBoolean()
+  LAG_ENABLED = true;
+
+  /** The invalidators' consumer group whose lag is shown. */
+  @IsString() @IsNotEmpty()
+  LAG_GROUP_ID = 'cache-invalidator';
+
+  /** Comma-separated topics the group consumes. */
+  @IsString() @IsNotEmpty()
+  LAG_TOPICS: string = DEFAULT_TOPICS.entityUpdated;
+
+  @IsInt() @Min(250)
+  LAG_INTERVAL_MS = 2_000;
+
+  /** Comma-separated invalidator /metrics URLs, scraped for the dashboard's throughput, DLQ and latency panels. */
+  @IsOptional() @IsString()
+  INVALIDATOR_METRICS_URLS?: string;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 }
