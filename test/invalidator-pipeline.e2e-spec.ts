@@ -7,7 +7,7 @@ import { DLQ_HEADERS } from '../libs/contracts/src';
 import { loadInvalidatorConfig } from '../apps/invalidator/src/config/invalidator.config';
 import { RunningInvalidator, startInvalidator } from '../apps/invalidator/src/bootstrap';
 import { productEvent, publish } from './support/events';
-import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv } from './support/invalidator-env';
+import { committedVsEnd, fillAggregate, invalidatorTestEnv, InvalidatorTestEnv } from './support/invalidator-env';
 import { eventually, kafka, redis, uniqueName } from './support/stack-env';
 
 describe('invalidator pipeline (real Kafka + Redis)', () => {
@@ -41,8 +41,9 @@ describe('invalidator pipeline (real Kafka + Redis)', () => {
     const id = uniqueName('p');
     await protocol.warm(`product:${id}`, 1, JSON.stringify({ price: 1 }), 60_000);
     await protocol.warm(`product-summary:${id}`, 1, 'summary-v1', 60_000);
-    await protocol.warm(`category:old-${id}:products`, 0, '[1,2]', 60_000);
-    await protocol.warm(`category:new-${id}:products`, 0, '[3]', 60_000);
+    await fillAggregate(protocol, `category:old-${id}:products`, '[1,2]');
+    await fillAggregate(protocol, `category:new-${id}:products`, '[3]');
+    expect((await protocol.inspect(`category:old-${id}:products`)).entry?.payload).toBe('[1,2]');
 
     await publish(producer, t.topic, [productEvent(id, 2, { categoryId: `new-${id}`, price: 2 }, { categoryId: `old-${id}`, price: 1 })]);
     await drained();

@@ -56,13 +56,14 @@ async function produceAll(producer: Producer, topic: string, events: Iterable<Be
 /** Preloads every key the workload touches, in our envelope (ours/script) or plain (naive). */
 async function preload(redis: Redis, protocol: CacheProtocol, mode: 'protocol' | 'plain'): Promise<void> {
   await redis.flushall();
+  await redis.script('FLUSH'); // scripts come back through EVALSHA's NOSCRIPT fallback
   const step = 5000;
   for (let from = 0; from < ENTITIES; from += step) {
     const ids = Array.from({ length: Math.min(step, ENTITIES - from) }, (_, i) => String(from + i));
     if (mode === 'protocol') {
       const effects: KeyEffect[] = ids.flatMap((id) => [
-        { key: `product:${id}`, version: 0, action: 'warm' as const, value: '{"price":0}', ttlMs: 3_600_000, tombstoneTtlMs: 60_000 },
-        { key: `product-page:${id}`, version: 0, action: 'warm' as const, value: '<html/>', ttlMs: 3_600_000, tombstoneTtlMs: 60_000 },
+        { key: `product:${id}`, version: 1, action: 'warm' as const, value: '{"price":0}', ttlMs: 3_600_000, tombstoneTtlMs: 60_000 },
+        { key: `product-page:${id}`, version: 1, action: 'warm' as const, value: '<html/>', ttlMs: 3_600_000, tombstoneTtlMs: 60_000 },
       ]);
       await protocol.applyKeyEffects(effects);
     } else {
@@ -73,8 +74,13 @@ async function preload(redis: Redis, protocol: CacheProtocol, mode: 'protocol' |
   }
   for (let c = 0; c < CATEGORIES; c += 1) {
     if (mode === 'protocol') {
-      await protocol.warm(`category:${c}:products`, 0, '[]', 3_600_000);
-      await protocol.warm(`category:${c}:page:1`, 0, '[]', 3_600_000, { tags: [`category:${c}`] });
+      // aggregates are filled the way readers fill them: lease, then version 0 (+ the tag's epoch)
+      for (const [key, tags] of [[`category:${c}:products`, []], [`category:${c}:page:1`, [`category:${c}`]]] as const) {
+        const got = await protocol.leaseGet(key, { leaseTtlMs: 10_000 });
+        if (got.kind !== 'miss') throw new Error(`preload: ${key} was ${got.kind}`);
+        const outcome = await protocol.fill(got.lease, 0, '[]', { ttlMs: 3_600_000, tags: await protocol.readTagEpochs([...tags]) });
+        if (outcome !== 'filled') throw new Error(`preload: fill of ${key}: ${outcome}`);
+      }
     } else {
       await redis.pipeline().set(`category:${c}:products`, '[]').set(`category:${c}:page:1`, '[]').sadd(`category:${c}`, `category:${c}:page:1`).exec();
     }
@@ -133,7 +139,7 @@ async function main(): Promise<void> {
       { topic: 'bench.dlq', numPartitions: 1 },
     ]);
     log('producing the backlog');
-    await produceAll(producer, topic, generateEvents(EVENTS, ENTITIES));
+    await produceAll(producer, topic, generateEvents(EVENTS, ENTITIES, 2)); // preloaded values are version 1
 
     const dir = mkdtempSync(join(tmpdir(), 'bench-'));
     const mappingsFile = join(dir, 'mappings.yaml');

@@ -75,3 +75,11 @@ export async function committedVsEnd(groupId: string, topic: string): Promise<{ 
     await admin.disconnect();
   }
 }
+
+/** Caches an aggregate (unversioned) value the way a reader does: lease, then fill with version 0. */
+export async function fillAggregate(protocol: import('../../libs/cache-protocol/src').CacheProtocol, key: string, value: string): Promise<void> {
+  const got = await protocol.leaseGet(key, { leaseTtlMs: 5_000 });
+  if (got.kind !== 'miss') throw new Error(`expected a miss for ${key}, got ${got.kind}`);
+  const outcome = await protocol.fill(got.lease, 0, value, { ttlMs: 60_000 });
+  if (outcome !== 'filled') throw new Error(`fill of ${key}: ${outcome}`);
+}

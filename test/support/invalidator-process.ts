@@ -3,7 +3,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from '../../scripts/stack/processes';
-import { eventually } from './stack-env';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -18,9 +17,13 @@ export interface InvalidatorProcess {
 
 export async function spawnInvalidator(env: Record<string, string>, options: { waitReady?: boolean } = {}): Promise<InvalidatorProcess> {
   const port = await freePort();
+  // The test process carries the stack's addresses; the child gets only what `env` says about Redis.
+  const inherited = { ...process.env };
+  delete inherited.REDIS_URL;
+  delete inherited.REDIS_CLUSTER_NODES;
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/invalidator/src/main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), LOG_LEVEL: 'warn', ...env, HTTP_PORT: String(port) },
+    env: { ...inherited, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), LOG_LEVEL: 'warn', ...env, HTTP_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -45,20 +48,16 @@ export async function spawnInvalidator(env: Record<string, string>, options: { w
     },
   };
   if (options.waitReady !== false) {
-    try {
-      await eventually(
-        `invalidator on port ${port} ready`,
-        async () => {
-          if (child.exitCode !== null) throw new Error(`invalidator exited with ${child.exitCode}:\n${out}`);
-          const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
-          return res.status === 200;
-        },
-        45_000,
-        200,
-      );
-    } catch (error) {
-      child.kill('SIGKILL');
-      throw new Error(`${(error as Error).message}\n--- invalidator output ---\n${out}`);
+    const deadline = Date.now() + 45_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`invalidator exited with ${child.exitCode}:\n${out}`);
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.status === 200, () => false);
+      if (ready) break;
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`invalidator on port ${port} not ready after 45 s\n--- invalidator output ---\n${out}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
   }
   return proc;

@@ -53,7 +53,7 @@ export class CacheClient {
     this.deserialize = options.deserialize ?? ((s) => JSON.parse(s));
     for (const name of ['redisTimeoutMs', 'leaseMarginMs', 'pollMinMs', 'pollMaxMs'] as const) {
       const v = options[name];
-      if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new CacheClientError('OPTIONS_INVALID', `option ${name} must be a positive number, got ${v}`);
+      if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new CacheClientError('OPTIONS_INVALID', `option ${name} must be a positive integer (ms), got ${v}`);
     }
   }
 
