@@ -1,0 +1,334 @@
+// A consistency checker in the spirit of Meta's Polaris: writers change a source of truth with
+// increasing versions and publish entity.updated; readers read through libs/cache-client; a
+// sampler compares what Redis holds with the truth, while faults are injected (kill -9 and
+// restart of an invalidator, rebalances between instances, a Redis restart, duplicated and
+// reordered events, poison messages). At the end writers stop, the system converges, and every
+// key is checked: stale entries and lost invalidations must both be 0.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { stringify } from 'yaml';
+import { CacheClient } from '../../libs/cache-client/src';
+import { CacheProtocol } from '../../libs/cache-protocol/src';
+import { EntityPublisher, buildEntityUpdated } from '../../libs/publisher/src';
+import type { EntityUpdated } from '../../libs/contracts/src';
+import { startRedisNode, stopRedisNode, RedisNodeInfo } from '../stack/redis';
+import { spawnInvalidator, InvalidatorProcess } from '../../test/support/invalidator-process';
+
+export interface CheckOptions {
+  brokers: string;
+  durationMs: number;
+  entities?: number;
+  groups?: number;
+  writesPerSecond?: number;
+  readers?: number;
+  /** The convergence window M: a key may lag the truth by this long and still count as consistent. */
+  windowMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface CheckReport {
+  durationMs: number;
+  writes: number;
+  eventsPublished: number;
+  duplicatesPublished: number;
+  reorderedPublished: number;
+  poisonPublished: number;
+  faults: string[];
+  reads: number;
+  staleReads: number;
+  staleReadsBeyondWindow: number;
+  samples: number;
+  samplesConsistentWithinWindow: number;
+  ninesWithinWindow: number;
+  windowMs: number;
+  convergenceMs: number;
+  keysChecked: number;
+  staleEntriesAfterConvergence: number;
+  lostInvalidations: number;
+  problems: string[];
+}
+
+interface Truth {
+  version: number;
+  group: string;
+  price: number;
+  changedAt: number;
+  lastEvent?: EntityUpdated;
+}
+
+const MAPPING = {
+  id: 'checker.item',
+  entityType: 'item',
+  owner: 'checker',
+  description: 'consistency checker: one reader-filled key, one warmed key, group listings',
+  keys: [
+    { template: 'item:{entityId}', action: 'tombstone', tombstoneTtlSeconds: 3600 },
+    { template: 'item-view:{entityId}', action: 'warm', warmFrom: 'after', ttlSeconds: 3600, tombstoneTtlSeconds: 3600 },
+    { template: 'group:{after.group}:items', action: 'delete' },
+    { template: 'group:{before.group}:items', action: 'delete' },
+  ],
+  tags: [],
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runConsistencyCheck(options: CheckOptions): Promise<CheckReport> {
+  const log = options.log ?? (() => undefined);
+  const entities = options.entities ?? 200;
+  const groups = options.groups ?? 8;
+  const windowMs = options.windowMs ?? 2_000;
+  const started = Date.now();
+  const topic = `checker-${Date.now()}`;
+  const groupId = `checker-${Date.now()}`;
+  const kafka = new Kafka({ clientId: 'checker', brokers: options.brokers.split(','), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: 6 }, { topic: `${topic}.dlq`, numPartitions: 1 }], waitForLeaders: true });
+
+  const dir = mkdtempSync(join(tmpdir(), 'checker-'));
+  const mappingsFile = join(dir, 'mappings.yaml');
+  writeFileSync(mappingsFile, stringify({ mappings: [MAPPING] }));
+  let redisNode: RedisNodeInfo = await startRedisNode(join(dir, 'redis'));
+  const redis = new Redis({ host: '127.0.0.1', port: redisNode.port, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+  redis.on('error', () => undefined);
+  const protocol = new CacheProtocol(redis);
+  const client = new CacheClient(redis, { name: 'checker', redisTimeoutMs: 500 });
+  const publisher = new EntityPublisher({ brokers: options.brokers.split(','), topic });
+  const rawProducer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await rawProducer.connect();
+
+  const env = {
+    KAFKA_BROKERS: options.brokers,
+    KAFKA_TOPIC: topic,
+    KAFKA_DLQ_TOPIC: `${topic}.dlq`,
+    KAFKA_GROUP_ID: groupId,
+    REDIS_URL: `redis://127.0.0.1:${redisNode.port}`,
+    MAPPINGS_SOURCE: 'file',
+    MAPPINGS_FILE: mappingsFile,
+    SESSION_TIMEOUT_MS: '6000',
+    CHUNK_SIZE: '100',
+    RETRY_INITIAL_MS: '50',
+    RETRY_MAX_MS: '500',
+  };
+  const instances: InvalidatorProcess[] = [];
+  const faults: string[] = [];
+  const problems: string[] = [];
+  const truth = new Map<string, Truth>();
+  const ids = Array.from({ length: entities }, (_, i) => `it${i}`);
+  for (const id of ids) truth.set(id, { version: 0, group: `g${Number(id.slice(2)) % groups}`, price: 0, changedAt: 0 });
+  const report = { writes: 0, eventsPublished: 0, duplicatesPublished: 0, reorderedPublished: 0, poisonPublished: 0, reads: 0, staleReads: 0, staleReadsBeyondWindow: 0, samples: 0, samplesConsistentWithinWindow: 0 };
+  let running = true;
+  const history: EntityUpdated[] = [];
+
+  const listingOf = (group: string) =>
+    ids
+      .filter((id) => truth.get(id)!.version > 0 && truth.get(id)!.group === group)
+      .sort()
+      .map((id) => ({ id, version: truth.get(id)!.version }));
+
+  // ---- writers: the truth changes, then its event is published (as an outbox relay would) ----
+  const writer = async () => {
+    const perTick = Math.max(1, Math.round((options.writesPerSecond ?? 200) / 20));
+    while (running) {
+      const events: EntityUpdated[] = [];
+      for (let i = 0; i < perTick; i += 1) {
+        const id = ids[Math.floor(Math.random() * ids.length)];
+        const t = truth.get(id)!;
+        const before = t.version > 0 ? { group: t.group, price: t.price } : undefined;
+        const next: Truth = { version: t.version + 1, group: Math.random() < 0.2 ? `g${Math.floor(Math.random() * groups)}` : t.group, price: Math.round(Math.random() * 1000), changedAt: Date.now() };
+        const event = buildEntityUpdated({ entityType: 'item', entityId: id, version: next.version, before, after: { group: next.group, price: next.price, version: next.version } });
+        next.lastEvent = event;
+        truth.set(id, next);
+        events.push(event);
+        history.push(event);
+        report.writes += 1;
+      }
+      await publisher.publishMany(events);
+      report.eventsPublished += events.length;
+      // duplicates (same eventId, and same version under a new id), reordered old events, poison
+      if (Math.random() < 0.3) {
+        const e = events[0];
+        await publisher.publishMany([e, { ...e, eventId: `${e.eventId}-dup` }]);
+        report.duplicatesPublished += 2;
+      }
+      if (Math.random() < 0.2 && history.length > 50) {
+        const old = history[Math.floor(Math.random() * (history.length - 50))];
+        await publisher.publishMany([old]);
+        report.reorderedPublished += 1;
+      }
+      if (Math.random() < 0.05) {
+        await rawProducer.send({ topic, messages: [{ key: 'poison', value: '{"eventId": broken' }, { key: 'poison', value: JSON.stringify({ entityType: 'item', entityId: 'x y', version: -1 }) }] });
+        report.poisonPublished += 2;
+      }
+      await sleep(50);
+    }
+  };
+
+  // ---- readers through the cache client; a read is stale if it returns less than the truth had before it started ----
+  const reader = async () => {
+    while (running) {
+      const id = ids[Math.floor(Math.random() * ids.length)];
+      const before = truth.get(id)!;
+      const readStart = Date.now();
+      if (Math.random() < 0.8) {
+        const value = await client.getOrLoad(`item:${id}`, async () => {
+          const t = truth.get(id)!;
+          await sleep(Math.random() * 5); // a loader takes time: the window where a stale fill could race an invalidation
+          return { value: { version: t.version, price: t.price }, version: t.version };
+        }, { ttlMs: 60_000, waitMs: 500, loaderTimeoutMs: 2_000 });
+        report.reads += 1;
+        if (value.version < before.version) {
+          report.staleReads += 1;
+          if (readStart - before.changedAt > windowMs) report.staleReadsBeyondWindow += 1;
+        }
+      } else {
+        const group = `g${Math.floor(Math.random() * groups)}`;
+        await client.getOrLoad(`group:${group}:items`, async () => ({ value: listingOf(group), version: 0 }), { ttlMs: 60_000, waitMs: 500, loaderTimeoutMs: 2_000 });
+        report.reads += 1;
+      }
+      await sleep(2); // a reader is a request handler, not a busy loop: leave CPU to the system under test
+    }
+  };
+
+  // ---- sampler: what Redis holds vs. the truth ----
+  const sampler = async () => {
+    while (running) {
+      const sample = Array.from({ length: 20 }, () => ids[Math.floor(Math.random() * ids.length)]);
+      const states = await Promise.all(sample.map((id) => protocol.inspect(`item:${id}`).catch(() => undefined)));
+      const now = Date.now();
+      sample.forEach((id, i) => {
+        const s = states[i];
+        if (!s) return; // Redis down: nothing cached, nothing stale
+        report.samples += 1;
+        const t = truth.get(id)!;
+        const cached = s.entry?.version;
+        if (cached === undefined || cached >= t.version || now - t.changedAt <= windowMs) report.samplesConsistentWithinWindow += 1;
+      });
+      await sleep(100);
+    }
+  };
+
+  const spawn = async (why: string) => {
+    const p = await spawnInvalidator(env);
+    instances.push(p);
+    faults.push(`${((Date.now() - started) / 1000).toFixed(1)}s ${why}`);
+    log(why);
+    return p;
+  };
+
+  try {
+    await spawn('start invalidator #1');
+    const loops = [writer(), sampler(), ...Array.from({ length: options.readers ?? 8 }, () => reader())];
+    const d = options.durationMs;
+    const at = async (fraction: number) => {
+      const wait = started + d * fraction - Date.now();
+      if (wait > 0) await sleep(wait);
+    };
+    await at(0.1);
+    await spawn('start invalidator #2 (rebalance)');
+    await at(0.25);
+    const victim = instances[0];
+    await victim.kill9();
+    faults.push(`${((Date.now() - started) / 1000).toFixed(1)}s kill -9 invalidator #1`);
+    log('kill -9 invalidator #1');
+    await at(0.35);
+    await spawn('restart invalidator #1 (rebalance)');
+    await at(0.5);
+    await stopRedisNode(redisNode);
+    faults.push(`${((Date.now() - started) / 1000).toFixed(1)}s Redis stopped`);
+    log('Redis stopped');
+    await sleep(1_500);
+    redisNode = await startRedisNode(redisNode.dir, { port: redisNode.port });
+    faults.push(`${((Date.now() - started) / 1000).toFixed(1)}s Redis restarted (empty)`);
+    log('Redis restarted');
+    await at(0.65);
+    await spawn('start invalidator #3 (rebalance)');
+    await at(0.8);
+    const leaving = instances[1];
+    const code = await leaving.terminate(20_000);
+    faults.push(`${((Date.now() - started) / 1000).toFixed(1)}s SIGTERM invalidator #2 (exit ${code})`);
+    if (code !== 0) problems.push(`SIGTERM exit code ${code}`);
+    await at(1);
+    running = false;
+    await Promise.allSettled(loops);
+
+    // ---- convergence: everything published is committed by the group ----
+    const convergeStart = Date.now();
+    for (;;) {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const ends = await admin.fetchTopicOffsets(topic);
+      const committed = offsets.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+      const end = ends.reduce((s, p) => s + Number(p.high), 0);
+      if (committed === end) break;
+      if (Date.now() - convergeStart > 120_000) {
+        problems.push(`did not converge: committed ${committed} of ${end}`);
+        break;
+      }
+      await sleep(100);
+    }
+    const convergenceMs = Date.now() - convergeStart;
+
+    // ---- after convergence: nothing stale, nothing lost ----
+    let stale = 0;
+    let lost = 0;
+    for (const id of ids) {
+      const t = truth.get(id)!;
+      if (t.version === 0) continue;
+      const [item, view] = await Promise.all([protocol.inspect(`item:${id}`), protocol.inspect(`item-view:${id}`)]);
+      if (item.entry && item.entry.version < t.version) {
+        stale += 1;
+        if ((item.tombstoneVersion ?? 0) < t.version) lost += 1;
+        problems.push(`item:${id} holds v${item.entry.version}, truth v${t.version}`);
+      }
+      if (view.entry && view.entry.version < t.version) {
+        stale += 1;
+        lost += 1;
+        problems.push(`item-view:${id} holds v${view.entry.version}, truth v${t.version}`);
+      }
+    }
+    for (let g = 0; g < groups; g += 1) {
+      const listing = await protocol.inspect(`group:g${g}:items`);
+      if (listing.entry && listing.entry.payload !== JSON.stringify(listingOf(`g${g}`))) {
+        stale += 1;
+        problems.push(`group:g${g}:items differs from the truth`);
+      }
+    }
+    const consistent = report.samples === 0 ? 1 : report.samplesConsistentWithinWindow / report.samples;
+    return {
+      ...report,
+      durationMs: Date.now() - started,
+      faults,
+      windowMs,
+      ninesWithinWindow: consistent >= 1 ? Infinity : -Math.log10(1 - consistent),
+      convergenceMs,
+      keysChecked: ids.length * 2 + groups,
+      staleEntriesAfterConvergence: stale,
+      lostInvalidations: lost,
+      problems: problems.slice(0, 20),
+    };
+  } finally {
+    running = false;
+    await Promise.all(instances.map((p) => (p.child.exitCode === null ? p.kill9() : undefined)));
+    await publisher.disconnect().catch(() => undefined);
+    await rawProducer.disconnect().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+    await client.close().catch(() => undefined);
+    redis.disconnect();
+    await stopRedisNode(redisNode);
+  }
+}
+
+export function formatReport(r: CheckReport): string {
+  const nines = Number.isFinite(r.ninesWithinWindow) ? r.ninesWithinWindow.toFixed(2) : 'all samples';
+  return [
+    `duration ${(r.durationMs / 1000).toFixed(0)} s, writes ${r.writes}, events ${r.eventsPublished} (+${r.duplicatesPublished} duplicates, ${r.reorderedPublished} reordered, ${r.poisonPublished} poison)`,
+    `faults: ${r.faults.join('; ')}`,
+    `reads ${r.reads}: stale ${r.staleReads} (within the ${r.windowMs} ms window: ${r.staleReads - r.staleReadsBeyondWindow}, beyond it: ${r.staleReadsBeyondWindow})`,
+    `samples ${r.samples}: ${nines} nines of keys consistent within ${r.windowMs / 1000} s`,
+    `converged in ${r.convergenceMs} ms; keys checked ${r.keysChecked}: stale entries after convergence ${r.staleEntriesAfterConvergence}, lost invalidations ${r.lostInvalidations}`,
+    ...(r.problems.length > 0 ? [`problems: ${r.problems.join('; ')}`] : []),
+  ].join('\n');
+}
