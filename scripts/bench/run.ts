@@ -160,7 +160,9 @@ async function main(): Promise<void> {
     await preload(redis, protocol, 'protocol');
     log('ours: invalidator through the backlog');
     const group = `bench-ours-${Date.now()}`;
-    child = await spawnInvalidator(env(group, topic), { waitReady: false });
+    // BENCH_PROFILE=<dir>: the invalidator writes a V8 CPU profile there (open in Chrome DevTools / speedscope)
+    const nodeArgs = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    child = await spawnInvalidator(env(group, topic), { waitReady: false, nodeArgs });
     let first: { at: number; committed: number; cpuSeconds: number } | undefined;
     for (;;) {
       const { committed, end } = await committedVsEnd(kafka, group, topic);
@@ -185,6 +187,12 @@ async function main(): Promise<void> {
     };
     await child.terminate();
     child = undefined;
+
+    if (process.env.BENCH_ONLY === 'ours') {
+      console.table(rows);
+      console.table(oursCost);
+      return;
+    }
 
     // ---- raw consume ceiling ----
     log('raw: kafkajs decode-only ceiling');

@@ -15,13 +15,13 @@ export interface InvalidatorProcess {
   terminate(timeoutMs?: number): Promise<number | null>;
 }
 
-export async function spawnInvalidator(env: Record<string, string>, options: { waitReady?: boolean } = {}): Promise<InvalidatorProcess> {
+export async function spawnInvalidator(env: Record<string, string>, options: { waitReady?: boolean; nodeArgs?: string[] } = {}): Promise<InvalidatorProcess> {
   const port = await freePort();
   // The test process carries the stack's addresses; the child gets only what `env` says about Redis.
   const inherited = { ...process.env };
   delete inherited.REDIS_URL;
   delete inherited.REDIS_CLUSTER_NODES;
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/invalidator/src/main.ts')], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/invalidator/src/main.ts')], {
     cwd: ROOT,
     env: { ...inherited, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), LOG_LEVEL: 'warn', ...env, HTTP_PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

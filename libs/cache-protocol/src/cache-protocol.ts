@@ -26,7 +26,7 @@ export interface CacheProtocolOptions {
   maxKeysPerScriptCall?: number;
   /** SSCAN COUNT per step of a tag invalidation: the most work one step asks of Redis. Default 256. */
   tagScanCount?: number;
-  /** Tags invalidated at the same time by one invalidateTags call. Default 16. */
+  /** Tags invalidated at the same time by one invalidateTags call (their commands share the connection, so this is pipelining depth). Default 128. */
   tagConcurrency?: number;
   /** Longest key, tag or namespace in UTF-8 bytes. Default 512. */
   maxKeyBytes?: number;
@@ -84,7 +84,7 @@ export interface KeyInspection {
 const DEFAULTS = {
   maxKeysPerScriptCall: 64,
   tagScanCount: 256,
-  tagConcurrency: 16,
+  tagConcurrency: 128,
   maxKeyBytes: DEFAULT_MAX_KEY_BYTES,
   maxValueBytes: 1024 * 1024,
   defaultWarmTtlMs: 3_600_000,

@@ -126,10 +126,11 @@ export const tagJoinScript = protocolScript(
 export const tagBumpScript = protocolScript(
   'tagBump',
   (stateKey: string, membersKey: string, pendingKey: string, expectedEpoch: string, nextEpoch: number, scannedThroughIfNew: number, stateTtlMs: number) => [
-    stateKey, membersKey, pendingKey, expectedEpoch, nextEpoch, scannedThroughIfNew, stateTtlMs,
+    stateKey, membersKey, pendingKey, expectedEpoch, nextEpoch, scannedThroughIfNew, stateTtlMs, String(nextEpoch - 1),
   ],
-  (reply): { bumped: false } | { bumped: true; scannedThrough: number } => {
-    if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1)) throw new CacheProtocolError('UNEXPECTED_REPLY', `unexpected tagBump reply ${JSON.stringify(reply)}`);
+  (reply): { bumped: false } | { bumped: true; scannedThrough: number } | { bumped: true; nothingToScan: true } => {
+    if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1 && reply[0] !== 2)) throw new CacheProtocolError('UNEXPECTED_REPLY', `unexpected tagBump reply ${JSON.stringify(reply)}`);
+    if (reply[0] === 2) return { bumped: true, nothingToScan: true };
     return reply[0] === 1 ? { bumped: true, scannedThrough: Number(reply[1]) } : { bumped: false };
   },
 );

@@ -23,6 +23,7 @@ export interface TagScanSettings {
 const MAX_BUMP_ATTEMPTS = 20;
 
 async function closeEpoch(redis: RedisConnection, tag: string, stateTtlMs: number): Promise<{ closing: number; scannedThrough: number }> {
+  // Returns scannedThrough === closing when there is nothing to scan (tagBump's fast path).
   const stateKey = tagStateKey(tag);
   for (let attempt = 0; attempt < MAX_BUMP_ATTEMPTS; attempt += 1) {
     const current = await redis.hget(stateKey, 'e');
@@ -30,6 +31,7 @@ async function closeEpoch(redis: RedisConnection, tag: string, stateTtlMs: numbe
     // state expires and is created again, so a stale reader's epoch can never match by chance.
     const closing = current === null ? Date.now() * 1000 + randomInt(1000) : Number(current);
     const reply = await tagBumpScript.run(redis, stateKey, tagMembersKey(tag), tagPendingKey(tag, closing), current ?? '', closing + 1, closing - 1, stateTtlMs);
+    if (reply.bumped && 'nothingToScan' in reply) return { closing, scannedThrough: closing };
     if (reply.bumped) {
       // A state without a readable scanned-through mark: scan at least the epoch just closed.
       const scannedThrough = Number.isSafeInteger(reply.scannedThrough) && reply.scannedThrough < closing ? reply.scannedThrough : closing - 1;
@@ -43,6 +45,7 @@ async function closeEpoch(redis: RedisConnection, tag: string, stateTtlMs: numbe
 export async function invalidateTag(redis: RedisConnection, runner: KeyBatchRunner, tag: string, tombstoneTtlMs: number, settings: TagScanSettings): Promise<number> {
   const { closing, scannedThrough } = await closeEpoch(redis, tag, settings.stateTtlMs);
   let invalidated = 0;
+  if (scannedThrough >= closing) return 0;
   for (let epoch = scannedThrough + 1; epoch <= closing; epoch += 1) {
     const pending = tagPendingKey(tag, epoch);
     let cursor = '0';

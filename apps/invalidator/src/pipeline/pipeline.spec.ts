@@ -224,3 +224,13 @@ describe('InvalidationPipeline', () => {
     expect(control.committed).toEqual(['1', '3', '4']);
   });
 });
+
+describe('RecentEvents', () => {
+  it('remembers at least the last capacity/2 identities and never grows past capacity', () => {
+    const recent = new RecentEvents(100);
+    for (let i = 0; i < 1000; i += 1) recent.remember(`e${i}`);
+    for (let i = 950; i < 1000; i += 1) expect(recent.has(`e${i}`)).toBe(true);
+    expect(recent.has('e0')).toBe(false);
+    expect(recent.size).toBeLessThanOrEqual(100);
+  });
+});
