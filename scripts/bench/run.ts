@@ -154,6 +154,7 @@ async function main(): Promise<void> {
       MAPPINGS_FILE: mappingsFile,
       PARTITIONS_CONSUMED_CONCURRENTLY: String(PARTITIONS),
       LOG_LEVEL: 'warn',
+      ...(process.env.BENCH_INVALIDATOR_ENV ? Object.fromEntries(process.env.BENCH_INVALIDATOR_ENV.split(',').map((kv) => kv.split('='))) : {}),
     });
 
     // ---- ours: throughput through the backlog ----

@@ -51,7 +51,7 @@ export class InvalidatorRuntime {
     this.deadLetterProducer = new RecordProducer(kafka);
     this.mappings = createMappingSource(config, kafka, this.log);
     this.metrics = new InvalidatorMetrics(metricsRegistry());
-    const protocol = new CacheProtocol(this.redis);
+    const protocol = new CacheProtocol(this.redis, { maxKeysPerScriptCall: config.REDIS_KEYS_PER_SCRIPT_CALL });
     const dlqTopic = config.KAFKA_DLQ_TOPIC;
     this.pipeline = new InvalidationPipeline(
       () => this.mappings.current(),

@@ -71,6 +71,10 @@ export class InvalidatorConfig {
   @IsInt() @Min(1) @Max(64)
   PARTITIONS_CONSUMED_CONCURRENTLY = 3;
 
+  /** Keys per EVALSHA of the batch script: more amortises the client's per-command cost, fewer keeps each script call short. */
+  @IsInt() @Min(1) @Max(1_000)
+  REDIS_KEYS_PER_SCRIPT_CALL = 64;
+
   @IsInt() @Min(1024)
   MAX_BYTES_PER_PARTITION = 1_048_576;
 
