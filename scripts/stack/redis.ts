@@ -8,6 +8,8 @@ import { commandExists, freePort, isOurs, spawnDetached, StackError, stopPid, ta
 
 export interface RedisNodeInfo {
   port: number;
+  /** Cluster bus port (cluster nodes only). */
+  busPort?: number;
   pid: number;
   dir: string;
 }
@@ -32,7 +34,7 @@ export function ensureRedisInstalled(): void {
   );
 }
 
-function redisArgs(port: number, dir: string, cluster: boolean): string[] {
+function redisArgs(port: number, dir: string, cluster: boolean, busPort: number): string[] {
   const args = [
     '--port', String(port),
     '--bind', '127.0.0.1',
@@ -44,7 +46,8 @@ function redisArgs(port: number, dir: string, cluster: boolean): string[] {
     '--logfile', '',
     '--maxmemory-policy', 'noeviction',
   ];
-  if (cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000');
+  // The bus port defaults to port + 10000, which does not exist for ports above 55535: pick one.
+  if (cluster) args.push('--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000');
   return args;
 }
 
@@ -52,8 +55,10 @@ export async function startRedisNode(dir: string, options: { port?: number; clus
   ensureRedisInstalled();
   mkdirSync(dir, { recursive: true });
   const port = options.port ?? (await freePort());
+  let busPort = options.cluster ? await freePort() : 0;
+  while (options.cluster && busPort === port) busPort = await freePort();
   const logFile = join(dir, 'redis.log');
-  const pid = spawnDetached('redis-server', redisArgs(port, dir, options.cluster ?? false), logFile);
+  const pid = spawnDetached('redis-server', redisArgs(port, dir, options.cluster ?? false, busPort), logFile);
   try {
     await waitFor(
       `redis-server on 127.0.0.1:${port}`,
@@ -75,7 +80,7 @@ export async function startRedisNode(dir: string, options: { port?: number; clus
     await stopPid(pid, String(port), 2_000);
     throw error;
   }
-  return { port, pid, dir };
+  return { port, pid, dir, ...(options.cluster ? { busPort } : {}) };
 }
 
 export async function stopRedisNode(node: RedisNodeInfo): Promise<void> {
@@ -95,7 +100,7 @@ export async function startRedisCluster(baseDir: string, masters = 3): Promise<R
         const to = Math.min(CLUSTER_SLOTS - 1, (i + 1) * per - 1);
         await clients[i].call('CLUSTER', 'ADDSLOTSRANGE', String(from), String(to));
       }
-      for (let i = 1; i < masters; i += 1) await clients[0].call('CLUSTER', 'MEET', '127.0.0.1', String(nodes[i].port));
+      for (let i = 1; i < masters; i += 1) await clients[0].call('CLUSTER', 'MEET', '127.0.0.1', String(nodes[i].port), String(nodes[i].busPort));
       await waitFor(
         'redis cluster_state:ok on every node',
         async () => {

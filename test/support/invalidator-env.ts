@@ -29,7 +29,7 @@ export interface InvalidatorTestEnv {
   env: Record<string, string>;
 }
 
-export async function invalidatorTestEnv(options: { partitions?: number; redisUrl?: string; extra?: Record<string, string> } = {}): Promise<InvalidatorTestEnv> {
+export async function invalidatorTestEnv(options: { partitions?: number; redisUrl?: string; redisClusterNodes?: string; extra?: Record<string, string> } = {}): Promise<InvalidatorTestEnv> {
   const topic = uniqueName('entity.updated');
   const dlqTopic = `${topic}.dlq`;
   await createTopic(topic, options.partitions ?? 3);
@@ -48,7 +48,7 @@ export async function invalidatorTestEnv(options: { partitions?: number; redisUr
       KAFKA_TOPIC: topic,
       KAFKA_DLQ_TOPIC: dlqTopic,
       KAFKA_GROUP_ID: groupId,
-      REDIS_URL: options.redisUrl ?? stackEnv.redisUrl,
+      ...(options.redisClusterNodes ? { REDIS_CLUSTER_NODES: options.redisClusterNodes } : { REDIS_URL: options.redisUrl ?? stackEnv.redisUrl }),
       MAPPINGS_SOURCE: 'file',
       MAPPINGS_FILE: mappingsFile,
       SESSION_TIMEOUT_MS: '6000',

@@ -125,6 +125,11 @@ export class CacheProtocol {
     return keyEffectProblem(effect, this.limits);
   }
 
+  /** Why invalidateTags would refuse `tag` (undefined when it is fine). */
+  checkTag(tag: string): CacheProtocolError | undefined {
+    return keyProblem(tag, this.settings.maxKeyBytes, 'tag');
+  }
+
   /**
    * Applies the effects of many keys: grouped by cluster slot (standalone: in order), up to
    * maxKeysPerScriptCall keys per EVALSHA, one pipeline per node, no await per key.

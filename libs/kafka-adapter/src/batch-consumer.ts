@@ -98,9 +98,11 @@ export class KafkaBatchConsumer {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [this.options.topic], fromBeginning: this.options.fromBeginning ?? true });
     await this.consumer.run({
+      // Threshold 1: commitOffsetsIfNecessary() commits whatever was resolved, so every chunk's
+      // resolve is followed by a real commit (with null/null kafkajs would only commit at batch end).
       autoCommit: true,
       autoCommitInterval: null,
-      autoCommitThreshold: null,
+      autoCommitThreshold: 1,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
       eachBatch: (payload) => handler(toInboundBatch(payload), this.control(payload)),
@@ -110,13 +112,24 @@ export class KafkaBatchConsumer {
   private control(payload: EachBatchPayload): BatchControl {
     const { topic, partition } = payload.batch;
     let resumeFn: (() => void) | undefined;
+    // kafkajs notices a rebalance only when a heartbeat or commit fails; remember it, so a
+    // caller that swallowed the error (a retry loop) still sees the batch is no longer ours.
+    let lost = false;
+    const watch = async <T>(op: () => Promise<T>): Promise<T> => {
+      try {
+        return await op();
+      } catch (error) {
+        lost = true;
+        throw error;
+      }
+    };
     return {
       resolveAndCommit: async (offset) => {
         payload.resolveOffset(offset);
-        await payload.commitOffsetsIfNecessary();
+        await watch(() => payload.commitOffsetsIfNecessary());
       },
-      heartbeat: () => payload.heartbeat(),
-      isActive: () => payload.isRunning() && !payload.isStale(),
+      heartbeat: () => watch(() => payload.heartbeat()),
+      isActive: () => !lost && payload.isRunning() && !payload.isStale(),
       pausePartition: () => {
         if (!resumeFn) {
           this.consumer.pause([{ topic, partitions: [partition] }]);

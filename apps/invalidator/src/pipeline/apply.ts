@@ -13,6 +13,7 @@ export interface EffectSink {
   invalidateTags(tags: EffectPlan['tags']): Promise<{ keysInvalidated: number }>;
   /** Why an effect would be refused without touching Redis (never retriable). */
   checkKeyEffect?(effect: EffectPlan['keys'][number]): Error | undefined;
+  checkTag?(tag: string): Error | undefined;
 }
 
 export interface ApplyReport {

@@ -59,6 +59,7 @@ export class InvalidationPipeline {
       strictEntityTypes: this.options.strictEntityTypes,
       defaultTombstoneTtlSeconds: this.options.defaultTombstoneTtlSeconds,
       checkKeyEffect: this.sink.checkKeyEffect?.bind(this.sink),
+      checkTag: this.sink.checkTag?.bind(this.sink),
     });
 
     const byOffset = new Map<string, InboundMessage>(plan.unresolvable.length > 0 ? chunk.map((m) => [m.offset, m]) : []);

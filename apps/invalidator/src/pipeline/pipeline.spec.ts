@@ -234,3 +234,29 @@ describe('RecentEvents', () => {
     expect(recent.size).toBeLessThanOrEqual(100);
   });
 });
+
+describe('resolveEffects across entities', () => {
+  it('deletes a key shared by two entities unversioned (their versions do not compare) and never warms it', () => {
+    const shared: MappingResolver = {
+      mappingCount: 1,
+      hasEntityType: () => true,
+      resolve: (e) => ({ keys: [{ key: 'shared', action: 'warm', tombstoneTtlSeconds: 60, value: JSON.stringify(e.after), mappingId: 'm' }], tags: [] }),
+    };
+    const events = [event({ entityId: 'a', version: 9 }), event({ entityId: 'b', version: 2 })].map((e, i) => ({ event: e, partition: 0, offset: String(i) }));
+    const plan = resolveEffects(coalesce(events), shared, { strictEntityTypes: false, defaultTombstoneTtlSeconds: 60 });
+    expect(plan.keys).toEqual([{ key: 'shared', version: 0, action: 'delete', tombstoneTtlMs: 60_000 }]);
+  });
+
+  it('dead-letters an event whose tag the cache protocol would refuse, instead of retrying forever', async () => {
+    const sink = Object.assign(new FakeSink(), { checkTag: (tag: string) => (tag.startsWith('~') ? new Error('reserved prefix') : undefined) });
+    const tagged: MappingResolver = { ...productResolver, resolve: (e) => ({ keys: [], tags: [`~${e.entityId}`] }) };
+    const dlq: Rejection[] = [];
+    const control = new FakeControl();
+    const p = new InvalidationPipeline(() => tagged, sink, { send: async (r) => void dlq.push(...r) }, new RecentEvents(10), new InvalidatorMetrics(new Registry()),
+      { maxEventBytes: 2048, strictEntityTypes: false, defaultTombstoneTtlSeconds: 60, chunkSize: 10, retry: { initialMs: 1, maxMs: 2 } }, silent);
+    await p.process({ topic: 't', partition: 0, highWatermark: '1', messages: [message(0, event())] }, control);
+    expect(dlq.map((r) => r.code)).toEqual(['UNRESOLVABLE']);
+    expect(sink.tags).toEqual([]);
+    expect(control.committed).toEqual(['0']);
+  });
+});

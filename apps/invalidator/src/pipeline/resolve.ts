@@ -25,6 +25,8 @@ export interface ResolveOptions {
   defaultTombstoneTtlSeconds: number;
   /** The cache protocol's own key rules (length, reserved prefix...): a key it would refuse dead-letters its event. */
   checkKeyEffect?: (effect: KeyEffect) => Error | undefined;
+  /** The same for tags. */
+  checkTag?: (tag: string) => Error | undefined;
 }
 
 const ACTION_RANK = { delete: 0, tombstone: 1, warm: 2 } as const;
@@ -38,8 +40,18 @@ function toEffect(k: ResolvedKey, version: number, warmAllowed: boolean, tombsto
   return { key: k.key, version, action: k.action === 'delete' ? 'delete' : 'tombstone', tombstoneTtlMs };
 }
 
+/**
+ * A key named by events of two different entities in one chunk (a shared listing, or a mapping
+ * that points two entities at one key): their versions do not compare, so it is deleted
+ * unversioned (version 0: always deletes, voids the lease, writes no tombstone), never warmed.
+ */
+function sharedKeyEffect(key: string, tombstoneTtlMs: number): KeyEffect {
+  return { key, version: 0, action: 'delete', tombstoneTtlMs };
+}
+
 export function resolveEffects(changes: EntityChange[], resolver: MappingResolver, options: ResolveOptions): EffectPlan {
   const keys = new Map<string, KeyEffect>();
+  const keyOwner = new Map<string, EntityChange>();
   const tags = new Map<string, TagEffect>();
   const unresolvable: Unresolvable[] = [];
   let unmapped = 0;
@@ -64,16 +76,23 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
       }
       const isNewest = decoded.event === change.newest;
       const effects = resolution.keys.map((k) => toEffect(k, change.version, isNewest, options.defaultTombstoneTtlSeconds));
-      const problem = options.checkKeyEffect ? effects.map(options.checkKeyEffect).find((p) => p !== undefined) : undefined;
+      const problem =
+        (options.checkKeyEffect ? effects.map(options.checkKeyEffect).find((p) => p !== undefined) : undefined) ??
+        (options.checkTag ? resolution.tags.map(options.checkTag).find((p) => p !== undefined) : undefined);
       if (problem) {
         unresolvable.push({ decoded, code: 'UNRESOLVABLE', reason: `${(problem as { code?: string }).code ?? 'KEY_REFUSED'}: ${problem.message}` });
         continue;
       }
       for (const effect of effects) {
-        const existing = keys.get(effect.key);
-        if (!existing || ACTION_RANK[effect.action] > ACTION_RANK[existing.action] || effect.version > existing.version) {
-          keys.set(effect.key, existing && existing.version > effect.version ? { ...effect, version: existing.version } : effect);
+        const owner = keyOwner.get(effect.key);
+        if (owner !== undefined && owner !== change) {
+          keys.set(effect.key, sharedKeyEffect(effect.key, effect.tombstoneTtlMs));
+          continue;
         }
+        keyOwner.set(effect.key, change);
+        const existing = keys.get(effect.key);
+        // Same entity, same (newest) version: the newest event's warm beats an older event's tombstone.
+        if (!existing || ACTION_RANK[effect.action] > ACTION_RANK[existing.action]) keys.set(effect.key, effect);
       }
       for (const tag of resolution.tags) {
         const existing = tags.get(tag);
