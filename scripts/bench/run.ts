@@ -10,9 +10,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { stringify } from 'yaml';
 import { CacheProtocol, KeyEffect } from '@app/cache-protocol';
+import { companionsOf } from '@app/cache-protocol/key-layout';
 import { entityMessageKey, EVENT_HEADERS } from '@app/contracts';
 import { addresses, down, up } from '../stack/stack';
 import { createTopics } from '../stack/kafka';
@@ -87,16 +88,28 @@ async function preload(redis: Redis, protocol: CacheProtocol, mode: 'protocol' |
   }
 }
 
+let sharedAdmin: Admin | undefined;
+
+/** Committed vs. end offsets of a group, through one long-lived admin connection. */
 async function committedVsEnd(kafka: Kafka, groupId: string, topic: string): Promise<{ committed: number; end: number }> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const ends = await admin.fetchTopicOffsets(topic);
-    return { committed: offsets.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0), end: ends.reduce((s, p) => s + Number(p.high), 0) };
-  } finally {
-    await admin.disconnect();
+  if (!sharedAdmin) {
+    sharedAdmin = kafka.admin();
+    await sharedAdmin.connect();
   }
+  const [offsets] = await sharedAdmin.fetchOffsets({ groupId, topics: [topic] });
+  const ends = await sharedAdmin.fetchTopicOffsets(topic);
+  return { committed: offsets.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0), end: ends.reduce((s, p) => s + Number(p.high), 0) };
+}
+
+/** ms from `sendAt` until Redis holds the effect of `version` on `key` (tombstone or value at least as new); -1 after 10 s. */
+async function probeApplied(redis: Redis, key: string, version: number, sendAt: number): Promise<number> {
+  const c = companionsOf(key);
+  while (performance.now() - sendAt < 10_000) {
+    const tomb = await redis.get(c.tombstone);
+    if (tomb !== null && Number(tomb) >= version) return performance.now() - sendAt;
+    await sleep(1);
+  }
+  return -1;
 }
 
 async function metricsText(child: InvalidatorProcess): Promise<string> {
@@ -255,15 +268,21 @@ async function main(): Promise<void> {
       const ticks = Math.round((RATE_SECONDS * 1000) / tickMs);
       const startedAt = performance.now();
       let sent = 0;
+      const probes: Promise<number>[] = [];
       for (let tick = 0; tick < ticks; tick += 1) {
         const due = startedAt + tick * tickMs;
         const wait = due - performance.now();
         if (wait > 0) await sleep(wait);
         version += 1;
         const events = [...generateEvents(perTick, ENTITIES, version)];
-        await producer.send({ topic: latencyTopic, acks: 1, messages: events.map((e) => ({ key: entityMessageKey(e.entityType, e.entityId), value: JSON.stringify({ ...e, occurredAt: new Date().toISOString() }) })) });
+        const sendAt = performance.now();
+        const sending = producer.send({ topic: latencyTopic, acks: 1, messages: events.map((e) => ({ key: entityMessageKey(e.entityType, e.entityId), value: JSON.stringify({ ...e, occurredAt: new Date().toISOString() }) })) });
+        // External probe: the first event of every tick is watched in Redis until its tombstone holds its version.
+        probes.push(probeApplied(redis, `product:${events[0].entityId}`, events[0].version, sendAt));
+        await sending;
         sent += events.length;
       }
+      const external = (await Promise.all(probes)).filter((ms) => ms >= 0).sort((x, y) => x - y);
       const achieved = sent / ((performance.now() - startedAt) / 1000);
       for (;;) {
         const { committed, end } = await committedVsEnd(kafka, latGroup, latencyTopic);
@@ -274,7 +293,19 @@ async function main(): Promise<void> {
       const delta = histogramDelta(parseHistogram(afterText, 'invalidator_event_age_seconds'), before);
       const applyDelta = histogramDelta(parseHistogram(afterText, 'invalidator_apply_duration_seconds'), applyBefore);
       const ms = (h: typeof delta, q: number) => Math.round(quantileFromBuckets(h, q) * 10_000) / 10;
-      latency.push({ offeredRate: rate, achievedRate: Math.round(achieved), samples: delta.count, p50ms: ms(delta, 0.5), p99ms: ms(delta, 0.99), p999ms: ms(delta, 0.999), chunks: applyDelta.count, chunkApplyP50ms: ms(applyDelta, 0.5), chunkApplyP99ms: ms(applyDelta, 0.99) });
+      const r1 = (x: number) => Math.round(x * 10) / 10;
+      latency.push({
+        offeredRate: rate,
+        achievedRate: Math.round(achieved),
+        probes: external.length,
+        'probe p50ms': r1(percentile(external, 50)),
+        'probe p99ms': r1(percentile(external, 99)),
+        'probe p999ms': r1(percentile(external, 99.9)),
+        'histogram p50ms': ms(delta, 0.5),
+        'histogram p99ms': ms(delta, 0.99),
+        'histogram p999ms': ms(delta, 0.999),
+        chunkApplyP99ms: ms(applyDelta, 0.99),
+      });
     }
     await child.terminate();
     child = undefined;
@@ -294,7 +325,7 @@ async function main(): Promise<void> {
     console.table(rows.map((r) => ({ contender: r.contender, events: r.events, seconds: r.seconds.toFixed(2), 'events/s': Math.round(r.eventsPerSec), 'keys/s': Number.isNaN(r.keysPerSec) ? '-' : Math.round(r.keysPerSec), note: r.note })));
     console.log('Ratios');
     console.table({ 'ours / naive': ratios.oursOverNaive.toFixed(1) + 'x (target >= 10x)', 'ours / raw consume': ratios.oursOverRawConsume.toFixed(2) + 'x (target >= 0.5x)', 'ours / script ceiling': ratios.oursOverScriptCeiling.toFixed(2) + 'x' });
-    console.log('Latency publish -> applied in Redis (from the invalidator_event_age_seconds histogram, interpolated within buckets)');
+    console.log('Latency publish -> applied in Redis: probe = one event per 10 ms tick watched in Redis from outside (send start -> tombstone at its version); histogram = every event, the invalidator\'s occurredAt -> applied histogram interpolated within buckets');
     console.table(latency);
     console.log('Cost of the invalidator process during the backlog run');
     console.table({
@@ -312,6 +343,7 @@ async function main(): Promise<void> {
   } finally {
     if (child && child.child.exitCode === null) await child.kill9();
     await producer.disconnect().catch(() => undefined);
+    await sharedAdmin?.disconnect().catch(() => undefined);
     redis.disconnect();
     await down(state.name);
   }

@@ -23,7 +23,7 @@ export async function startInvalidator(config: InvalidatorConfig): Promise<Runni
   const app = await NestFactory.create(AppModule.forRuntime(runtime), { logger: ['error', 'warn'] });
   app.connectMicroservice({ strategy: new KafkaBatchTransport(runtime.consumer) }, { inheritAppConfig: true });
   await app.startAllMicroservices();
-  await app.listen(config.HTTP_PORT, '0.0.0.0');
+  await app.listen(config.HTTP_PORT, config.HTTP_HOST);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
   runtime.log.info({ port, topic: config.KAFKA_TOPIC, group: config.KAFKA_GROUP_ID, mappings: runtime.mappings.current().mappingCount }, 'invalidator started');

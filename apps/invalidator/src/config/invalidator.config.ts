@@ -96,6 +96,10 @@ export class InvalidatorConfig {
   @IsInt() @Min(0) @Max(65_535)
   HTTP_PORT = 3001;
 
+  /** Where health and metrics listen: loopback by default, 0.0.0.0 in a container. */
+  @IsString() @IsNotEmpty()
+  HTTP_HOST = '127.0.0.1';
+
   @IsInt() @Min(1_000)
   SHUTDOWN_TIMEOUT_MS = 15_000;
 
