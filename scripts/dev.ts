@@ -1,7 +1,8 @@
 // npm run dev: the whole thing on one machine. Starts the stack (Kafka + Redis), the registry
 // (seeded with examples/mappings/catalog.yaml), the invalidator, the example catalog and
 // storefront, the lag dashboard and a small traffic generator; prints the URLs and a live
-// counter line; Ctrl-C stops everything it started. DEV_DURATION_SECONDS=N stops by itself.
+// counter line; Ctrl-C stops everything it started. DEV_DURATION_SECONDS=N stops by itself;
+// DEV_STACK_NAME names the stack (default "dev").
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { freePort } from './stack/processes';
 import { startTraffic, TrafficSummary } from './traffic';
 
 const ROOT = join(__dirname, '..');
-const STACK = 'dev';
+const STACK = process.env.DEV_STACK_NAME ?? 'dev';
 const DEV_TOKEN = 'dev-admin-token';
 
 interface Service {
@@ -26,9 +27,12 @@ let stopping = false;
 function startService(name: string, entry: string, port: number, env: Record<string, string>): Service {
   const logDir = join(ROOT, '.stack', 'logs');
   mkdirSync(logDir, { recursive: true });
+  // Addresses come from the stack this script started, never from the caller's environment.
+  const inherited = { ...process.env };
+  for (const name of ['KAFKA_BROKERS', 'REDIS_URL', 'REDIS_CLUSTER_NODES']) delete inherited[name];
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, entry)], {
     cwd: ROOT,
-    env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), LOG_LEVEL: 'warn', ...env },
+    env: { ...inherited, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const prefix = `[${name}] `;
