@@ -18,5 +18,6 @@ describe('consistency checker (short mode, real stack, faults injected)', () => 
     expect(report.problems).toEqual([]);
     expect(report.staleEntriesAfterConvergence).toBe(0);
     expect(report.lostInvalidations).toBe(0);
+    expect(report.tagPurgesVerified).toBe(2);
   }, 240_000);
 });

@@ -48,6 +48,8 @@ export interface CheckReport {
   keysChecked: number;
   staleEntriesAfterConvergence: number;
   lostInvalidations: number;
+  /** Group pages (reached only through their tag) seen purged by the final move: 2 when tags work. */
+  tagPurgesVerified: number;
   problems: string[];
 }
 
@@ -63,14 +65,15 @@ const MAPPING = {
   id: 'checker.item',
   entityType: 'item',
   owner: 'checker',
-  description: 'consistency checker: one reader-filled key, one warmed key, group listings',
+  description: 'consistency checker: one reader-filled key, one warmed key, group listings (by key) and group pages (by tag)',
   keys: [
     { template: 'item:{entityId}', action: 'tombstone', tombstoneTtlSeconds: 3600 },
     { template: 'item-view:{entityId}', action: 'warm', warmFrom: 'after', ttlSeconds: 3600, tombstoneTtlSeconds: 3600 },
     { template: 'group:{after.group}:items', action: 'delete' },
     { template: 'group:{before.group}:items', action: 'delete' },
   ],
-  tags: [],
+  // group pages are reached only through their tag: readers attach it at fill time
+  tags: ['group-tag:{after.group}', 'group-tag:{before.group}'],
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -184,9 +187,13 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
           report.staleReads += 1;
           if (readStart - before.changedAt > windowMs) report.staleReadsBeyondWindow += 1;
         }
-      } else {
+      } else if (Math.random() < 0.5) {
         const group = `g${Math.floor(Math.random() * groups)}`;
         await client.getOrLoad(`group:${group}:items`, async () => ({ value: listingOf(group), version: 0 }), { ttlMs: 60_000, waitMs: 500, loaderTimeoutMs: 2_000 });
+        report.reads += 1;
+      } else {
+        const group = `g${Math.floor(Math.random() * groups)}`;
+        await client.getOrLoad(`group-page:${group}`, async () => ({ value: listingOf(group), version: 0 }), { ttlMs: 60_000, waitMs: 500, loaderTimeoutMs: 2_000, tags: [`group-tag:${group}`] });
         report.reads += 1;
       }
       await sleep(2); // a reader is a request handler, not a busy loop: leave CPU to the system under test
@@ -256,20 +263,42 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     await Promise.allSettled(loops);
 
     // ---- convergence: everything published is committed by the group ----
-    const convergeStart = Date.now();
-    for (;;) {
-      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      const ends = await admin.fetchTopicOffsets(topic);
-      const committed = offsets.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
-      const end = ends.reduce((s, p) => s + Number(p.high), 0);
-      if (committed === end) break;
-      if (Date.now() - convergeStart > 120_000) {
-        problems.push(`did not converge: committed ${committed} of ${end}`);
-        break;
+    const converge = async (): Promise<number> => {
+      const convergeStart = Date.now();
+      for (;;) {
+        const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        const ends = await admin.fetchTopicOffsets(topic);
+        const committed = offsets.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+        const end = ends.reduce((s, p) => s + Number(p.high), 0);
+        if (committed === end) return Date.now() - convergeStart;
+        if (Date.now() - convergeStart > 120_000) {
+          problems.push(`did not converge: committed ${committed} of ${end}`);
+          return Date.now() - convergeStart;
+        }
+        await sleep(100);
       }
-      await sleep(100);
+    };
+    const convergenceMs = await converge();
+
+    // ---- a final move through the tag path: both group pages are cached, one item moves, both must be purged ----
+    const mover = ids.find((id) => truth.get(id)!.version > 0)!;
+    const from = truth.get(mover)!.group;
+    const to = from === 'g0' ? 'g1' : 'g0';
+    for (const g of [from, to]) {
+      await client.getOrLoad(`group-page:${g}`, async () => ({ value: listingOf(g), version: 0 }), { ttlMs: 60_000, tags: [`group-tag:${g}`] });
+      if (!(await protocol.inspect(`group-page:${g}`)).entry) problems.push(`group-page:${g} was not cached before the final move`);
     }
-    const convergenceMs = Date.now() - convergeStart;
+    const t = truth.get(mover)!;
+    const moved: Truth = { version: t.version + 1, group: to, price: t.price, changedAt: Date.now() };
+    truth.set(mover, moved);
+    await publisher.publishMany([buildEntityUpdated({ entityType: 'item', entityId: mover, version: moved.version, before: { group: from, price: t.price }, after: { group: to, price: t.price, version: moved.version } })]);
+    await converge();
+    let tagPurges = 0;
+    for (const g of [from, to]) {
+      const page = await protocol.inspect(`group-page:${g}`);
+      if (page.entry) problems.push(`group-page:${g} survived the move of ${mover} (tag not purged)`);
+      else tagPurges += 1;
+    }
 
     // ---- after convergence: nothing stale, nothing lost ----
     let stale = 0;
@@ -290,10 +319,12 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       }
     }
     for (let g = 0; g < groups; g += 1) {
-      const listing = await protocol.inspect(`group:g${g}:items`);
-      if (listing.entry && listing.entry.payload !== JSON.stringify(listingOf(`g${g}`))) {
-        stale += 1;
-        problems.push(`group:g${g}:items differs from the truth`);
+      for (const key of [`group:g${g}:items`, `group-page:g${g}`]) {
+        const listing = await protocol.inspect(key);
+        if (listing.entry && listing.entry.payload !== JSON.stringify(listingOf(`g${g}`))) {
+          stale += 1;
+          problems.push(`${key} differs from the truth`);
+        }
       }
     }
     const consistent = report.samples === 0 ? 1 : report.samplesConsistentWithinWindow / report.samples;
@@ -304,7 +335,8 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       windowMs,
       ninesWithinWindow: consistent >= 1 ? Infinity : -Math.log10(1 - consistent),
       convergenceMs,
-      keysChecked: ids.length * 2 + groups,
+      keysChecked: ids.length * 2 + groups * 2,
+      tagPurgesVerified: tagPurges,
       staleEntriesAfterConvergence: stale,
       lostInvalidations: lost,
       problems: problems.slice(0, 20),
@@ -328,7 +360,7 @@ export function formatReport(r: CheckReport): string {
     `faults: ${r.faults.join('; ')}`,
     `reads ${r.reads}: stale ${r.staleReads} (within the ${r.windowMs} ms window: ${r.staleReads - r.staleReadsBeyondWindow}, beyond it: ${r.staleReadsBeyondWindow})`,
     `samples ${r.samples}: ${nines} nines of keys consistent within ${r.windowMs / 1000} s`,
-    `converged in ${r.convergenceMs} ms; keys checked ${r.keysChecked}: stale entries after convergence ${r.staleEntriesAfterConvergence}, lost invalidations ${r.lostInvalidations}`,
+    `converged in ${r.convergenceMs} ms; keys checked ${r.keysChecked}: stale entries after convergence ${r.staleEntriesAfterConvergence}, lost invalidations ${r.lostInvalidations}; tag purges verified ${r.tagPurgesVerified}/2`,
     ...(r.problems.length > 0 ? [`problems: ${r.problems.join('; ')}`] : []),
   ].join('\n');
 }
