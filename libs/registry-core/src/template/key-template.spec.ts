@@ -111,3 +111,11 @@ describe('compileTemplate', () => {
     expect(() => t.render(event({ after: { categoryId: 'a*' } }))).toThrow(/category:\{after\.categoryId\}:products.*after\.categoryId.*"\*"/);
   });
 });
+
+describe('reserved prefix', () => {
+  it('refuses a key or tag template that starts with "~" (the cache protocol companions)', () => {
+    expect(() => compileTemplate('~t:{entityId}')).toThrow(/reserved/);
+    expect(() => compileTemplate('~tag', 'tag')).toThrow(/reserved/);
+    expect(() => compileTemplate('product:~{entityId}')).not.toThrow();
+  });
+});

@@ -80,6 +80,14 @@ function parse(source: string, kind: TemplateKind): Part[] {
   return parts;
 }
 
+/** Keys and tags starting with "~" are the cache protocol's companions (tombstones, leases, tag state). */
+function checkReservedPrefix(source: string, parts: Part[]): void {
+  // A placeholder first: the substituted value is checked by the invalidator before apply (dead-lettered if refused).
+  if (typeof parts[0] === 'string' && parts[0].startsWith('~')) {
+    throw syntax(source, 'a key or tag must not start with "~" (reserved for the cache protocol\'s companion keys)');
+  }
+}
+
 function checkSegments(source: string, parts: Part[]): void {
   // Placeholders always render non-empty text, so only literal structure can make an empty segment.
   const shape = parts.map((p) => (typeof p === 'string' ? p : 'x')).join('');
@@ -95,6 +103,7 @@ export function compileTemplate(source: string, kind: TemplateKind = 'key', limi
     throw syntax(source.slice(0, 40) + '...', `longer than ${limits.maxTemplateLength} characters`);
   }
   const parts = parse(source, kind);
+  if (kind !== 'loaderUrl') checkReservedPrefix(source, parts);
   if (kind === 'loaderUrl') {
     if (!/^https?:\/\/[^/]/.test(source)) throw syntax(source, 'a loader URL must start with http:// or https://');
   } else {
