@@ -19,7 +19,12 @@ export interface RunningInvalidator {
 
 export async function startInvalidator(config: InvalidatorConfig): Promise<RunningInvalidator> {
   const runtime = new InvalidatorRuntime(config);
-  await runtime.start();
+  try {
+    await runtime.start();
+  } catch (error) {
+    await runtime.stop();
+    throw error;
+  }
   const app = await NestFactory.create(AppModule.forRuntime(runtime), { logger: ['error', 'warn'] });
   app.connectMicroservice({ strategy: new KafkaBatchTransport(runtime.consumer) }, { inheritAppConfig: true });
   await app.startAllMicroservices();

@@ -12,7 +12,16 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const running = await startInvalidator(config);
+  let running;
+  try {
+    running = await startInvalidator(config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`invalidator: ${error.message}`);
+      process.exit(78);
+    }
+    throw error;
+  }
   const stop = (signal: string) => {
     running.runtime.log.info({ signal }, 'signal received');
     const timer = setTimeout(() => {

@@ -3,9 +3,10 @@
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { CacheProtocol } from '@app/cache-protocol';
+import type { Kafka } from 'kafkajs';
 import { createKafka, KafkaBatchConsumer, RecordProducer } from '@app/kafka-adapter';
 import { createLogger, Logger, metricsRegistry } from '@app/observability';
-import { InvalidatorConfig } from './config/invalidator.config';
+import { ConfigError, InvalidatorConfig } from './config/invalidator.config';
 import { createMappingSource } from './mapping-source.factory';
 import { MappingSource } from './mapping-source';
 import { InvalidatorMetrics } from './metrics/invalidator-metrics';
@@ -22,6 +23,7 @@ export class InvalidatorRuntime {
   readonly mappings: MappingSource;
   readonly metrics: InvalidatorMetrics;
   readonly pipeline: InvalidationPipeline;
+  private readonly kafka: Kafka;
 
   constructor(readonly config: InvalidatorConfig) {
     this.log = createLogger('invalidator', config.LOG_LEVEL);
@@ -34,6 +36,7 @@ export class InvalidatorRuntime {
         : undefined,
       logger: this.log.child({ component: 'kafkajs' }),
     });
+    this.kafka = kafka;
     this.redis = createRedis(config);
     this.redis.on('error', (error: Error) => this.log.debug({ err: error.message }, 'redis connection error'));
     this.consumer = new KafkaBatchConsumer(kafka, {
@@ -72,9 +75,28 @@ export class InvalidatorRuntime {
 
   /** Everything the consumer needs before its first batch: the DLQ producer and the full mapping set. */
   async start(): Promise<void> {
+    await this.checkTopics();
     await this.deadLetterProducer.connect();
     await this.mappings.start();
     this.metrics.mappings.set(this.mappings.current().mappingCount);
+  }
+
+  /** A missing topic is a configuration error: say which variable names it, before consuming anything. */
+  private async checkTopics(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const wanted: [string, string][] = [
+        ['KAFKA_TOPIC', this.config.KAFKA_TOPIC],
+        ['KAFKA_DLQ_TOPIC', this.config.KAFKA_DLQ_TOPIC],
+        ...(this.config.MAPPINGS_SOURCE === 'kafka' ? ([['KAFKA_MAPPINGS_TOPIC', this.config.KAFKA_MAPPINGS_TOPIC]] as [string, string][]) : []),
+      ];
+      const missing = wanted.filter(([, topic]) => !existing.has(topic)).map(([name, topic]) => `${name}: topic "${topic}" does not exist on ${this.config.KAFKA_BROKERS}`);
+      if (missing.length > 0) throw new ConfigError(missing);
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   readiness(): Record<string, boolean> {

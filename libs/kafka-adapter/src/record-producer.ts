@@ -12,7 +12,16 @@ export class RecordProducer {
   private readonly producer: Producer;
 
   constructor(kafka: Kafka) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    // Unlimited retries: idempotence needs them, and a dead letter must not be dropped while Kafka
+    // is briefly unavailable (the origin offsets stay uncommitted until the send succeeds; a
+    // shutdown is still bounded by SHUTDOWN_TIMEOUT_MS).
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
   }
 
   connect(): Promise<void> {

@@ -1,0 +1,23 @@
+// Bad configuration stops startup with a message that names the variable (real broker).
+import { ConfigError, loadInvalidatorConfig } from '../apps/invalidator/src/config/invalidator.config';
+import { startInvalidator } from '../apps/invalidator/src/bootstrap';
+import { invalidatorTestEnv } from './support/invalidator-env';
+import { spawnInvalidator } from './support/invalidator-process';
+import { uniqueName } from './support/stack-env';
+
+describe('invalidator startup checks', () => {
+  it('refuses to start when the dead-letter topic does not exist, naming KAFKA_DLQ_TOPIC', async () => {
+    const t = await invalidatorTestEnv();
+    const missing = uniqueName('no-such-dlq');
+    const attempt = startInvalidator(loadInvalidatorConfig({ ...t.env, KAFKA_DLQ_TOPIC: missing }));
+    await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+    await expect(attempt).rejects.toThrow(new RegExp(`KAFKA_DLQ_TOPIC: topic "${missing}" does not exist`));
+  });
+
+  it('exits with code 78 and names the variable when the environment is wrong', async () => {
+    const t = await invalidatorTestEnv();
+    const child = await spawnInvalidator({ ...t.env, CHUNK_SIZE: 'lots' }, { waitReady: false });
+    expect(await child.exited).toBe(78);
+    expect(child.output()).toContain('CHUNK_SIZE');
+  });
+});
