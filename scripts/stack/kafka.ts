@@ -2,7 +2,7 @@
 // single node (broker + controller), loopback only, small heap.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { commandExists, freePort, isOurs, spawnDetached, StackError, stopPid, tail, waitFor } from './processes';
@@ -90,7 +90,20 @@ const LOG4J = [
   '',
 ].join('\n');
 
+/** Starts the broker; when a picked port was taken before the broker bound it, retries with new ports. */
 export async function startKafka(dir: string, cacheDir: string): Promise<KafkaNodeInfo> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startKafkaOnce(dir, cacheDir);
+    } catch (error) {
+      const portRace = error instanceof StackError && error.code === 'KAFKA_START_FAILED' && /Address already in use/.test(error.message);
+      if (!portRace || attempt >= 3) throw error;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+async function startKafkaOnce(dir: string, cacheDir: string): Promise<KafkaNodeInfo> {
   ensureJavaAndMaven();
   const libs = ensureKafkaJars(cacheDir);
   mkdirSync(dir, { recursive: true });

@@ -78,6 +78,8 @@ export async function waitFor<T>(
       const result = await probe();
       if (result !== undefined) return result;
     } catch (error) {
+      // The process we wait for is gone: waiting longer cannot help.
+      if (error instanceof StackError && error.code.endsWith('_EXITED')) throw error;
       lastError = error;
     }
     await new Promise((r) => setTimeout(r, intervalMs));

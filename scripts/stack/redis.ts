@@ -51,7 +51,18 @@ function redisArgs(port: number, dir: string, cluster: boolean, busPort: number)
   return args;
 }
 
+/** Starts one node; a free port taken by someone else between the pick and the bind is retried with another. */
 export async function startRedisNode(dir: string, options: { port?: number; cluster?: boolean } = {}): Promise<RedisNodeInfo> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startRedisNodeOnce(dir, options);
+    } catch (error) {
+      if (options.port !== undefined || attempt >= 3 || !(error instanceof StackError) || error.code !== 'REDIS_EXITED') throw error;
+    }
+  }
+}
+
+async function startRedisNodeOnce(dir: string, options: { port?: number; cluster?: boolean }): Promise<RedisNodeInfo> {
   ensureRedisInstalled();
   mkdirSync(dir, { recursive: true });
   const port = options.port ?? (await freePort());

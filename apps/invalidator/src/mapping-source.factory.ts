@@ -8,7 +8,7 @@ import { InvalidatorConfig } from './config/invalidator.config';
 import { MappingSource } from './mapping-source';
 
 export function createMappingSource(config: InvalidatorConfig, kafka: Kafka, log: Logger): MappingSource {
-  const limits = { defaultTombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS };
+  const limits = { defaultTombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS, fanoutCap: config.FANOUT_CAP };
   if (config.MAPPINGS_SOURCE === 'file') {
     return StaticMappingSource.fromYamlFile(config.MAPPINGS_FILE!, { limits, logger: log.child({ component: 'mappings' }) });
   }

@@ -84,6 +84,10 @@ export class InvalidatorConfig {
   @IsInt() @Min(1)
   TOMBSTONE_TTL_SECONDS = 86_400;
 
+  /** Most keys + tags one event may resolve to (an event over it is dead-lettered); use the registry's REGISTRY_FANOUT_CAP. */
+  @IsInt() @Min(1) @Max(10_000)
+  FANOUT_CAP = 64;
+
   @IsInt() @Min(1)
   RETRY_INITIAL_MS = 100;
 
