@@ -5,7 +5,7 @@
 //   script     pipelined applyKeyEffects of the same effects, no Kafka (the Redis-side ceiling)
 // plus publish -> applied latency at fixed offered rates, and the service's CPU and peak RSS.
 // Options (env): BENCH_EVENTS (200000), BENCH_KEYS (100000 entities), BENCH_NAIVE_EVENTS (10000),
-// BENCH_RATES ("1000,5000,20000"), BENCH_RATE_SECONDS (5).
+// BENCH_RATES ("1000,5000,20000"), BENCH_RATE_SECONDS (5), BENCH_WARMUP_SECONDS (5, not reported).
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +29,10 @@ const ENTITIES = Number(process.env.BENCH_KEYS ?? 100_000);
 const NAIVE_EVENTS = Number(process.env.BENCH_NAIVE_EVENTS ?? 10_000);
 const RATES = (process.env.BENCH_RATES ?? '1000,5000,20000').split(',').map(Number);
 const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 5);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const PARTITIONS = 6;
+/** BENCH_NODE_ARGS="--max-semi-space-size=64 ...": extra Node flags for the invalidator process. */
+const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -175,7 +178,7 @@ async function main(): Promise<void> {
     log('ours: invalidator through the backlog');
     const group = `bench-ours-${Date.now()}`;
     // BENCH_PROFILE=<dir>: the invalidator writes a V8 CPU profile there (open in Chrome DevTools / speedscope)
-    const nodeArgs = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    const nodeArgs = [...extraNodeArgs, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [])];
     child = await spawnInvalidator(env(group, topic), { waitReady: false, nodeArgs });
     let first: { at: number; committed: number; cpuSeconds: number } | undefined;
     let neighboursBefore = { redis: 0, kafka: 0 };
@@ -254,18 +257,20 @@ async function main(): Promise<void> {
 
     // ---- latency at fixed offered rates ----
     await preload(redis, protocol, 'protocol');
-    log(`latency: offered rates ${RATES.join(', ')} events/s, ${RATE_SECONDS}s each`);
+    log(`latency: ${WARMUP_SECONDS}s warm-up at ${RATES[0]} events/s, then offered rates ${RATES.join(', ')} events/s, ${RATE_SECONDS}s each`);
     const latGroup = `bench-latency-${Date.now()}`;
-    child = await spawnInvalidator(env(latGroup, latencyTopic));
+    child = await spawnInvalidator(env(latGroup, latencyTopic), { nodeArgs: extraNodeArgs });
     const latency: Record<string, unknown>[] = [];
     let version = 1_000_000;
-    for (const rate of RATES) {
+    // Warm-up (not reported): JIT, connection pools and the group's first fetches, as JMH warms up.
+    const schedule = [...(WARMUP_SECONDS > 0 ? [{ rate: RATES[0], seconds: WARMUP_SECONDS, warmup: true }] : []), ...RATES.map((rate) => ({ rate, seconds: RATE_SECONDS, warmup: false }))];
+    for (const { rate, seconds, warmup } of schedule) {
       const beforeText = await metricsText(child);
       const before = parseHistogram(beforeText, 'invalidator_event_age_seconds');
       const applyBefore = parseHistogram(beforeText, 'invalidator_apply_duration_seconds');
       const tickMs = 10;
       const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
-      const ticks = Math.round((RATE_SECONDS * 1000) / tickMs);
+      const ticks = Math.round((seconds * 1000) / tickMs);
       const startedAt = performance.now();
       let sent = 0;
       const probes: Promise<number>[] = [];
@@ -294,6 +299,7 @@ async function main(): Promise<void> {
       const applyDelta = histogramDelta(parseHistogram(afterText, 'invalidator_apply_duration_seconds'), applyBefore);
       const ms = (h: typeof delta, q: number) => Math.round(quantileFromBuckets(h, q) * 10_000) / 10;
       const r1 = (x: number) => Math.round(x * 10) / 10;
+      if (warmup) continue;
       latency.push({
         offeredRate: rate,
         achievedRate: Math.round(achieved),
