@@ -117,13 +117,20 @@ describe('cache client (read side)', () => {
   it('serves stale within the grace window while exactly one reader refreshes', async () => {
     const key = uniqueName('product');
     let calls = 0;
-    const loader = async () => ({ value: `v${++calls}`, version: calls });
+    // The refresh (2nd load) waits until every stale read has answered, so none can see its result early.
+    const refreshGate = deferred<void>();
+    const loader = async () => {
+      const call = ++calls;
+      if (call === 2) await refreshGate.promise;
+      return { value: `v${call}`, version: call };
+    };
     const opts = { ttlMs: 40, staleWhileRevalidateMs: 60_000, jitterRatio: 0 };
     expect(await client.getOrLoad(key, loader, opts)).toBe('v1');
     await eventually('the value turns stale', async () => (await protocol.leaseGet(key, { leaseTtlMs: 1, token: 'probe' })).kind === 'stale', 5_000, 10);
     await protocol.releaseLease({ key, token: 'probe' });
     const servedWhileStale = await Promise.all(Array.from({ length: 20 }, (_, i) => new CacheClient(connections[i % 4], { registry }).getOrLoad(key, loader, opts)));
     expect(new Set(servedWhileStale)).toEqual(new Set(['v1']));
+    refreshGate.resolve();
     await eventually('the refresh lands', async () => (await protocol.inspect(key)).entry?.payload === '"v2"', 5_000, 10);
     expect(calls).toBe(2);
     expect(await counterValue(registry, 'cache_client_stale_served_total')).toBe(20);

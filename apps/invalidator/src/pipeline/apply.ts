@@ -39,8 +39,12 @@ export async function applyPlan(
   try {
     for (;;) {
       try {
-        const outcomes = plan.keys.length > 0 ? await sink.applyKeyEffects(plan.keys) : [];
-        const tagged = plan.tags.length > 0 ? await sink.invalidateTags(plan.tags) : { keysInvalidated: 0 };
+        // Keys and tags go out together (one round trip group, not two). Either order is safe for a
+        // key that is both a direct effect and a tag member: both only invalidate or move it forward.
+        const [outcomes, tagged] = await Promise.all([
+          plan.keys.length > 0 ? sink.applyKeyEffects(plan.keys) : Promise.resolve([]),
+          plan.tags.length > 0 ? sink.invalidateTags(plan.tags) : Promise.resolve({ keysInvalidated: 0 }),
+        ]);
         const counts: Record<EffectOutcome, number> = { deleted: 0, tombstoned: 0, warmed: 0, 'skipped-older': 0 };
         for (const o of outcomes) counts[o] += 1;
         if (attempt > 0) log.info({ attempts: attempt + 1 }, 'redis is back: batch applied, partition resumed');
