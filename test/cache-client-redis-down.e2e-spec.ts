@@ -70,7 +70,7 @@ describe('when Redis is down', () => {
       const started = Date.now();
       const value = await client.getOrLoad(key, loader, { ttlMs: 60_000 });
       expect(value.price).toBe(5);
-      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(Date.now() - started).toBeLessThan(2_000); // bounded by redisTimeoutMs / waitMs, with room for a loaded CI machine
     }
     expect(calls).toBe(21);
     expect(await unavailableCount(registry)).toBe(20);

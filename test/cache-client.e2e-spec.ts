@@ -144,7 +144,7 @@ describe('cache client (read side)', () => {
     const other = new CacheClient(connections[1], { registry });
     const started = Date.now();
     expect(await other.getOrLoad(key, async () => ({ value: 'impatient', version: 1 }), { ttlMs: 60_000, waitMs: 100 })).toBe('impatient');
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(2_000); // bounded by redisTimeoutMs / waitMs, with room for a loaded CI machine
     expect(await counterValue(registry, 'cache_client_wait_timeouts_total')).toBe(1);
     gate.resolve();
     expect(await holder).toBe('holder');
