@@ -11,6 +11,7 @@ import { createCatalogApp } from '../apps/example-catalog/src/catalog.app';
 import { createStorefrontApp } from '../apps/example-storefront/src/storefront.app';
 import { loadInvalidatorConfig } from '../apps/invalidator/src/config/invalidator.config';
 import { RunningInvalidator, startInvalidator } from '../apps/invalidator/src/bootstrap';
+import { loadMappingsYamlFile, MappingStore } from '../libs/registry-core/src';
 import { committedVsEnd, invalidatorTestEnv } from './support/invalidator-env';
 import { eventually, redis, stackEnv, uniqueName } from './support/stack-env';
 
@@ -31,8 +32,16 @@ describe('catalog -> Kafka -> invalidator -> Redis <- storefront (full chain)', 
   let topic: string;
   let groupId: string;
 
+  let registry: MappingStore;
+
   beforeAll(async () => {
-    const t = await invalidatorTestEnv({ partitions: 3, extra: { MAPPINGS_FILE: join(__dirname, '..', 'examples', 'mappings', 'catalog.yaml') } });
+    // The shop's mappings are registered through the registry's store (the compacted topic), as
+    // `npm run mappings -- apply examples/mappings/catalog.yaml` does; the invalidator follows it.
+    const mappingsTopic = uniqueName('cache-mappings');
+    registry = new MappingStore({ brokers: stackEnv.kafkaBrokers, topic: mappingsTopic, createTopic: true, clientId: 'e2e-chain-registry' });
+    await registry.start();
+    await registry.replaceAll(loadMappingsYamlFile(join(__dirname, '..', 'examples', 'mappings', 'catalog.yaml')), { actor: 'e2e' });
+    const t = await invalidatorTestEnv({ partitions: 3, extra: { MAPPINGS_SOURCE: 'kafka', KAFKA_MAPPINGS_TOPIC: mappingsTopic } });
     topic = t.topic;
     groupId = t.groupId;
     running = await startInvalidator(loadInvalidatorConfig(t.env));
@@ -50,6 +59,7 @@ describe('catalog -> Kafka -> invalidator -> Redis <- storefront (full chain)', 
     await storefront?.close();
     await catalog?.close();
     await running?.close();
+    await registry?.stop();
     r?.disconnect();
   });
 
