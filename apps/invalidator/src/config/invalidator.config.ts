@@ -65,8 +65,9 @@ export class InvalidatorConfig {
   @IsInt() @Min(256) @Max(10_485_760)
   MAX_EVENT_BYTES = 262_144;
 
+  /** Messages per apply + commit step. Big chunks coalesce more (a hot tag is invalidated once per chunk, not once per event). */
   @IsInt() @Min(1) @Max(100_000)
-  CHUNK_SIZE = 2_000;
+  CHUNK_SIZE = 10_000;
 
   @IsInt() @Min(1) @Max(64)
   PARTITIONS_CONSUMED_CONCURRENTLY = 3;
@@ -76,7 +77,7 @@ export class InvalidatorConfig {
   REDIS_KEYS_PER_SCRIPT_CALL = 64;
 
   @IsInt() @Min(1024)
-  MAX_BYTES_PER_PARTITION = 1_048_576;
+  MAX_BYTES_PER_PARTITION = 2_097_152;
 
   @IsInt() @Min(6_000) @Max(300_000)
   SESSION_TIMEOUT_MS = 30_000;
