@@ -117,6 +117,19 @@ describe('invalidator pipeline (real Kafka + Redis)', () => {
     expect((await protocol.inspect(`product-summary:${id}`)).tombstoneVersion).toBe(5);
   });
 
+  it('shows what Redis holds for a key (GET /debug/keys/:key) and refuses a key the protocol cannot hold', async () => {
+    const id = uniqueName('p');
+    await publish(producer, t.topic, [productEvent(id, 7, { categoryId: 'c', price: 7 })]);
+    await drained();
+    const page = await (await fetch(`http://127.0.0.1:${running.port}/debug/keys/${encodeURIComponent(`product:${id}`)}`)).json();
+    expect(page).toMatchObject({ key: `product:${id}`, cached: true, version: 7, leaseHeld: false });
+    const summary = await (await fetch(`http://127.0.0.1:${running.port}/debug/keys/${encodeURIComponent(`product-summary:${id}`)}`)).json();
+    expect(summary).toMatchObject({ cached: false, tombstoneVersion: 7 });
+    const bad = await fetch(`http://127.0.0.1:${running.port}/debug/keys/${encodeURIComponent('~t:reserved')}`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ code: 'KEY_RESERVED_PREFIX', field: 'key' });
+  });
+
   it('reports health, readiness and metrics over HTTP', async () => {
     const ready = await fetch(`http://127.0.0.1:${running.port}/health/ready`);
     expect(ready.status).toBe(200);

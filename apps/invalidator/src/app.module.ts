@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { KeyInspectionController } from './debug/key-inspection.controller';
 import { EntityUpdatedController } from './entity-updated.controller';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
@@ -10,7 +11,7 @@ export class AppModule {
   static forRuntime(runtime: InvalidatorRuntime): DynamicModule {
     return {
       module: AppModule,
-      controllers: [EntityUpdatedController, HealthController, MetricsController],
+      controllers: [EntityUpdatedController, HealthController, MetricsController, KeyInspectionController],
       providers: [
         { provide: InvalidatorRuntime, useValue: runtime },
         { provide: InvalidationPipeline, useValue: runtime.pipeline },

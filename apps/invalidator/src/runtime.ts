@@ -23,6 +23,7 @@ export class InvalidatorRuntime {
   readonly mappings: MappingSource;
   readonly metrics: InvalidatorMetrics;
   readonly pipeline: InvalidationPipeline;
+  readonly protocol: CacheProtocol;
   private readonly kafka: Kafka;
 
   constructor(readonly config: InvalidatorConfig) {
@@ -55,6 +56,7 @@ export class InvalidatorRuntime {
     this.mappings = createMappingSource(config, kafka, this.log);
     this.metrics = new InvalidatorMetrics(metricsRegistry());
     const protocol = new CacheProtocol(this.redis, { maxKeysPerScriptCall: config.REDIS_KEYS_PER_SCRIPT_CALL });
+    this.protocol = protocol;
     const dlqTopic = config.KAFKA_DLQ_TOPIC;
     this.pipeline = new InvalidationPipeline(
       () => this.mappings.current(),
