@@ -1,5 +1,5 @@
 // node dist/apps/example-catalog/main.js (or ts-node): reads the env (README table), listens, stops on SIGINT/SIGTERM.
-import { ConfigError } from './config/config-reader';
+import { ConfigError } from '@app/config';
 import { loadCatalogConfig } from './config/catalog.config';
 import { createCatalogApp } from './catalog.app';
 

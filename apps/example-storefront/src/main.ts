@@ -1,5 +1,5 @@
 // Reads the env (README table), listens, stops on SIGINT/SIGTERM.
-import { ConfigError } from './config/config-reader';
+import { ConfigError } from '@app/config';
 import { loadStorefrontConfig } from './config/storefront.config';
 import { createStorefrontApp } from './storefront.app';
 

@@ -1,4 +1,4 @@
-import { ConfigError } from './config-reader';
+import { ConfigError } from '@app/config';
 import { loadCatalogConfig, resolveCatalogConfig } from './catalog.config';
 
 function problems(fn: () => unknown): string {

@@ -1,7 +1,7 @@
 // The catalog's one typed config. Property names are the env variable names (README table).
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
 import { DEFAULT_TOPICS } from '@app/contracts';
-import { readConfig } from './config-reader';
+import { readConfig } from '@app/config';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
 

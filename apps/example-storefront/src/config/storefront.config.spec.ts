@@ -1,4 +1,4 @@
-import { ConfigError } from './config-reader';
+import { ConfigError } from '@app/config';
 import { loadStorefrontConfig, resolveStorefrontConfig } from './storefront.config';
 
 function problems(fn: () => unknown): string {

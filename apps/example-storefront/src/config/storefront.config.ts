@@ -1,6 +1,6 @@
 // The storefront's one typed config. Property names are the env variable names (README table).
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { readConfig } from './config-reader';
+import { readConfig } from '@app/config';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
 

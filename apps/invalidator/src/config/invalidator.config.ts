@@ -1,13 +1,28 @@
 // One typed config, read from the environment and validated at start. A bad value stops
 // startup with a message naming the variable (see the README config table).
 import 'reflect-metadata';
-import { plainToInstance } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ConfigError, readConfig } from '@app/config';
 import { DEFAULT_TOPICS } from '@app/contracts';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
 
+export { ConfigError };
+
 export class InvalidatorConfig {
+  /** Variables without a default (readConfig cannot see them on a fresh instance). */
+  static readonly KEYS_WITHOUT_DEFAULT = [
+    'KAFKA_BROKERS',
+    'KAFKA_SASL_MECHANISM',
+    'KAFKA_SASL_USERNAME',
+    'KAFKA_SASL_PASSWORD',
+    'REDIS_URL',
+    'REDIS_CLUSTER_NODES',
+    'REDIS_USERNAME',
+    'REDIS_PASSWORD',
+    'MAPPINGS_FILE',
+  ];
+
   @Matches(HOST_PORT_LIST, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
   KAFKA_BROKERS!: string;
 
@@ -112,40 +127,16 @@ export class InvalidatorConfig {
   LOG_LEVEL = 'info';
 }
 
-export class ConfigError extends Error {
-  readonly code = 'INVALID_CONFIG';
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-const BOOLEAN_KEYS = new Set(['KAFKA_SSL', 'REDIS_TLS', 'STRICT_ENTITY_TYPES']);
-
-function coerce(key: string, raw: string, sample: unknown): unknown {
-  if (BOOLEAN_KEYS.has(key)) return raw === 'true' ? true : raw === 'false' ? false : raw;
-  if (typeof sample === 'number') return /^-?\d+$/.test(raw) ? Number(raw) : raw;
-  return raw;
-}
-
 export function loadInvalidatorConfig(env: NodeJS.ProcessEnv = process.env): InvalidatorConfig {
-  const defaults = new InvalidatorConfig();
-  const plain: Record<string, unknown> = {};
-  for (const key of Object.keys(defaults).concat(['KAFKA_BROKERS', 'KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_USERNAME', 'REDIS_PASSWORD', 'MAPPINGS_FILE'])) {
-    const raw = env[key];
-    if (raw !== undefined && raw !== '') plain[key] = coerce(key, raw, (defaults as unknown as Record<string, unknown>)[key]);
-  }
-  const config = Object.assign(defaults, plainToInstance(InvalidatorConfig, plain, { enableImplicitConversion: false }));
-  const problems = validateSync(config).flatMap((e) =>
-    Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? m : `${e.property}: ${m} (got ${JSON.stringify(plain[e.property])})`)),
-  );
-  if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES) problems.push('REDIS_URL or REDIS_CLUSTER_NODES must be set');
-  if (config.REDIS_URL && config.REDIS_CLUSTER_NODES) problems.push('set only one of REDIS_URL and REDIS_CLUSTER_NODES');
-  if (config.MAPPINGS_SOURCE === 'file' && !config.MAPPINGS_FILE) problems.push('MAPPINGS_FILE must be set when MAPPINGS_SOURCE=file');
-  if (config.KAFKA_SASL_MECHANISM && (!config.KAFKA_SASL_USERNAME || !config.KAFKA_SASL_PASSWORD)) {
-    problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD must be set when KAFKA_SASL_MECHANISM is set');
-  }
-  if (config.RETRY_MAX_MS < config.RETRY_INITIAL_MS) problems.push('RETRY_MAX_MS must be >= RETRY_INITIAL_MS');
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
+  return readConfig(InvalidatorConfig, env, (config) => {
+    const problems: string[] = [];
+    if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES) problems.push('REDIS_URL or REDIS_CLUSTER_NODES must be set');
+    if (config.REDIS_URL && config.REDIS_CLUSTER_NODES) problems.push('set only one of REDIS_URL and REDIS_CLUSTER_NODES');
+    if (config.MAPPINGS_SOURCE === 'file' && !config.MAPPINGS_FILE) problems.push('MAPPINGS_FILE must be set when MAPPINGS_SOURCE=file');
+    if (config.KAFKA_SASL_MECHANISM && (!config.KAFKA_SASL_USERNAME || !config.KAFKA_SASL_PASSWORD)) {
+      problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD must be set when KAFKA_SASL_MECHANISM is set');
+    }
+    if (config.RETRY_MAX_MS < config.RETRY_INITIAL_MS) problems.push('RETRY_MAX_MS must be >= RETRY_INITIAL_MS');
+    return problems;
+  });
 }
