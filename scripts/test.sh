@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit
 npx jest --selectProjects unit
+# --forceExit: kafkajs and ioredis keep reconnect timers alive after the last test of a file that
+# stopped a server on purpose; every test closes what it opened, this only bounds the exit.
 npx jest --selectProjects e2e --runInBand --forceExit "$@"
