@@ -29,11 +29,18 @@ export function readConfig<T extends object>(ConfigClass: new () => T, input: Re
     if (raw !== undefined && raw !== '') fields[key] = coerce(raw, fields[key]);
   }
   const problems = validateSync(config).flatMap((e) =>
-    Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? m : `${e.property}: ${m}`) + ` (got ${JSON.stringify(input[e.property] ?? null)})`),
+    Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? m : `${e.property}: ${m}`) + ` (got ${shown(e.property, input[e.property])})`),
   );
   problems.push(...extraChecks(config));
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Values of variables that hold credentials never reach a log or an error message. */
+const SECRET = /PASSWORD|TOKEN|SECRET|KEY$/;
+
+function shown(property: string, value: unknown): string {
+  return SECRET.test(property) ? '(hidden)' : JSON.stringify(value ?? null);
 }
 
 /** Properties without a default may not exist on a fresh instance (depends on useDefineForClassFields); the class lists them. */

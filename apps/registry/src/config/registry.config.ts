@@ -1,14 +1,20 @@
 // The registry's one typed config. Property names are the env variable names (README table), so
 // every problem names the variable to fix. Validated once at start; a bad value stops startup.
 import 'reflect-metadata';
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ConfigError, readConfig } from '@app/config';
 import { DEFAULT_TOPICS } from '@app/contracts';
 import { parseTeamTokens } from '../auth/team-tokens';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
 export const DEFAULT_AUDIT_TOPIC = `${DEFAULT_TOPICS.mappings}.audit`;
 
+export { ConfigError };
+
 export class RegistryConfig {
+  /** Variables without a default (readConfig cannot see them on a fresh instance). */
+  static readonly KEYS_WITHOUT_DEFAULT = ['KAFKA_BROKERS', 'REGISTRY_TOKENS', 'REGISTRY_SEED_FILE', 'INVALIDATOR_METRICS_URLS'];
+
   @Matches(HOST_PORT_LIST, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
   KAFKA_BROKERS!: string;
 
@@ -83,46 +89,17 @@ export class RegistryConfig {
 /** Typed values (tests, dev scripts) or env strings; KAFKA_BROKERS and REGISTRY_TOKENS are required. */
 export type RegistryConfigInput = Partial<RegistryConfig> & Pick<RegistryConfig, 'KAFKA_BROKERS' | 'REGISTRY_TOKENS'>;
 
-export class ConfigError extends Error {
-  readonly code = 'INVALID_CONFIG';
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-const REQUIRED = ['KAFKA_BROKERS', 'REGISTRY_TOKENS', 'REGISTRY_SEED_FILE'];
-
-function coerce(raw: unknown, sample: unknown): unknown {
-  if (typeof raw !== 'string') return raw;
-  if (typeof sample === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
-  if (typeof sample === 'number') return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
-  return raw;
-}
-
 /** `input` holds env strings or typed values; unknown keys are ignored, empty strings mean "unset". */
 export function readRegistryConfig(input: Record<string, unknown>): RegistryConfig {
-  const config = new RegistryConfig();
-  const fields = config as unknown as Record<string, unknown>;
-  for (const key of new Set([...Object.keys(fields), ...REQUIRED])) {
-    const raw = input[key];
-    if (raw !== undefined && raw !== '') fields[key] = coerce(raw, fields[key]);
-  }
-  const problems = validateSync(config).flatMap((e) =>
-    Object.values(e.constraints ?? {}).map((m) => {
-      const shown = e.property === 'REGISTRY_TOKENS' ? '(hidden)' : JSON.stringify(input[e.property] ?? null);
-      return `${m.startsWith(e.property) ? m : `${e.property}: ${m}`} (got ${shown})`;
-    }),
-  );
-  if (typeof config.REGISTRY_TOKENS === 'string' && config.REGISTRY_TOKENS) {
+  return readConfig(RegistryConfig, input, (config) => {
+    if (typeof config.REGISTRY_TOKENS !== 'string' || !config.REGISTRY_TOKENS) return [];
     try {
       parseTeamTokens(config.REGISTRY_TOKENS);
+      return [];
     } catch (error) {
-      problems.push(`REGISTRY_TOKENS: ${(error as Error).message}`);
+      return [`REGISTRY_TOKENS: ${(error as Error).message}`];
     }
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return config;
+  });
 }
 
 export function loadRegistryConfig(env: Record<string, string | undefined> = process.env): RegistryConfig {
