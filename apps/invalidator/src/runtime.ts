@@ -54,7 +54,7 @@ export class InvalidatorRuntime {
     });
     this.deadLetterProducer = new RecordProducer(kafka);
     this.mappings = createMappingSource(config, kafka, this.log);
-    this.metrics = new InvalidatorMetrics(metricsRegistry());
+    this.metrics = new InvalidatorMetrics(metricsRegistry(), () => (this.mappings.isReady() ? this.mappings.current().mappingCount : 0));
     const protocol = new CacheProtocol(this.redis, { maxKeysPerScriptCall: config.REDIS_KEYS_PER_SCRIPT_CALL });
     this.protocol = protocol;
     const dlqTopic = config.KAFKA_DLQ_TOPIC;
@@ -80,7 +80,6 @@ export class InvalidatorRuntime {
     await this.checkTopics();
     await this.deadLetterProducer.connect();
     await this.mappings.start();
-    this.metrics.mappings.set(this.mappings.current().mappingCount);
   }
 
   /** A missing topic is a configuration error: say which variable names it, before consuming anything. */
@@ -102,7 +101,6 @@ export class InvalidatorRuntime {
   }
 
   readiness(): Record<string, boolean> {
-    this.metrics.mappings.set(this.mappings.current().mappingCount);
     return { kafkaGroupJoined: this.consumer.hasJoinedGroup, redisConnected: isRedisReady(this.redis), mappingsLoaded: this.mappings.isReady() };
   }
 

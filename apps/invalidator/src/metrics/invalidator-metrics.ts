@@ -17,7 +17,8 @@ export class InvalidatorMetrics {
   readonly mappings: Gauge;
   readonly lastAppliedOffset: Gauge<'topic' | 'partition'>;
 
-  constructor(registry: Registry) {
+  /** `mappingCount` is read at scrape time, so the gauge never lags the loaded set. */
+  constructor(registry: Registry, mappingCount: () => number = () => 0) {
     const registers = [registry];
     this.consumed = new Counter({ name: 'invalidator_events_consumed_total', help: 'Messages read from the entity.updated topic', registers });
     this.applied = new Counter({ name: 'invalidator_events_applied_total', help: 'Events whose effects are in Redis (offset resolved)', registers });
@@ -41,7 +42,14 @@ export class InvalidatorMetrics {
       buckets: [0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     });
-    this.mappings = new Gauge({ name: 'invalidator_mappings', help: 'Mappings currently loaded', registers });
+    this.mappings = new Gauge({
+      name: 'invalidator_mappings',
+      help: 'Mappings currently loaded',
+      registers,
+      collect() {
+        this.set(mappingCount());
+      },
+    });
     this.lastAppliedOffset = new Gauge({ name: 'invalidator_last_applied_offset', help: 'Last offset resolved and committed, per partition', labelNames: ['topic', 'partition'], registers });
   }
 }

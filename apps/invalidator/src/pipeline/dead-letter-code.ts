@@ -9,6 +9,8 @@ export type DeadLetterCode =
   | 'UNKNOWN_ENTITY_TYPE'
   | 'UNRESOLVABLE';
 
+import type { InboundMessage } from '@app/kafka-adapter';
+
 export interface Rejection {
   /** Kafka coordinates of the message being rejected. */
   partition: number;
@@ -19,4 +21,9 @@ export interface Rejection {
   headers: Record<string, string | undefined>;
   code: DeadLetterCode;
   reason: string;
+}
+
+/** The one way to turn a message into a dead letter: its Kafka coordinates, bytes and headers, and why. */
+export function rejection(m: InboundMessage, code: DeadLetterCode, reason: string): Rejection {
+  return { partition: m.partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers: m.headers, code, reason };
 }

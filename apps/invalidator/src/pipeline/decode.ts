@@ -1,12 +1,12 @@
 // Step 1: bytes -> validated events. Anything that can never succeed becomes a Rejection.
 import { CURRENT_SCHEMA_VERSION, EntityUpdated, EVENT_HEADERS, fastValidateEntityUpdated, JSON_CONTENT_TYPE, validateEntityUpdated } from '@app/contracts';
 import type { InboundMessage } from '@app/kafka-adapter';
-import { Rejection } from './dead-letter-code';
+import { Rejection, rejection } from './dead-letter-code';
 
 export interface DecodedEvent {
   event: EntityUpdated;
-  partition: number;
-  offset: string;
+  /** Where it came from (and what is dead-lettered if it cannot be resolved). */
+  message: InboundMessage;
 }
 
 export interface DecodeResult {
@@ -16,10 +16,6 @@ export interface DecodeResult {
 
 export interface DecodeOptions {
   maxEventBytes: number;
-}
-
-function reject(m: InboundMessage, code: Rejection['code'], reason: string): Rejection {
-  return { partition: m.partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers: m.headers, code, reason };
 }
 
 function stripNulls(e: Record<string, unknown>): EntityUpdated {
@@ -33,37 +29,37 @@ export function decode(messages: InboundMessage[], options: DecodeOptions): Deco
   const rejected: Rejection[] = [];
   for (const m of messages) {
     if (!m.value || m.value.length === 0) {
-      rejected.push(reject(m, 'EMPTY_VALUE', 'message has no value'));
+      rejected.push(rejection(m, 'EMPTY_VALUE', 'message has no value'));
       continue;
     }
     if (m.value.length > options.maxEventBytes) {
-      rejected.push(reject(m, 'OVERSIZED', `value is ${m.value.length} bytes, limit is ${options.maxEventBytes} (MAX_EVENT_BYTES)`));
+      rejected.push(rejection(m, 'OVERSIZED', `value is ${m.value.length} bytes, limit is ${options.maxEventBytes} (MAX_EVENT_BYTES)`));
       continue;
     }
     const schemaVersion = m.headers[EVENT_HEADERS.schemaVersion];
     if (schemaVersion !== undefined && schemaVersion !== String(CURRENT_SCHEMA_VERSION)) {
-      rejected.push(reject(m, 'UNSUPPORTED_SCHEMA_VERSION', `schema version "${schemaVersion}" is not supported (this consumer knows ${CURRENT_SCHEMA_VERSION})`));
+      rejected.push(rejection(m, 'UNSUPPORTED_SCHEMA_VERSION', `schema version "${schemaVersion}" is not supported (this consumer knows ${CURRENT_SCHEMA_VERSION})`));
       continue;
     }
     const contentType = m.headers[EVENT_HEADERS.contentType];
     if (contentType !== undefined && contentType !== JSON_CONTENT_TYPE) {
-      rejected.push(reject(m, 'UNSUPPORTED_CONTENT_TYPE', `content type "${contentType}" is not ${JSON_CONTENT_TYPE}`));
+      rejected.push(rejection(m, 'UNSUPPORTED_CONTENT_TYPE', `content type "${contentType}" is not ${JSON_CONTENT_TYPE}`));
       continue;
     }
     let payload: unknown;
     try {
       payload = JSON.parse(m.value.toString('utf8'));
     } catch (error) {
-      rejected.push(reject(m, 'BAD_JSON', `value is not JSON: ${(error as Error).message}`));
+      rejected.push(rejection(m, 'BAD_JSON', `value is not JSON: ${(error as Error).message}`));
       continue;
     }
     if (!fastValidateEntityUpdated(payload)) {
       const violations = validateEntityUpdated(payload);
       const reason = violations.map((v) => `${v.field}: ${v.message}`).join('; ') || 'does not match entity.updated v1';
-      rejected.push(reject(m, 'BAD_SCHEMA', reason));
+      rejected.push(rejection(m, 'BAD_SCHEMA', reason));
       continue;
     }
-    events.push({ event: stripNulls(payload as Record<string, unknown>), partition: m.partition, offset: m.offset });
+    events.push({ event: stripNulls(payload as Record<string, unknown>), message: m });
   }
   return { events, rejected };
 }

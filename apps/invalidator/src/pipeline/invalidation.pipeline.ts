@@ -1,4 +1,4 @@
-// The path of a batch, top to bottom: decode -> dead-letter -> dedupe -> coalesce -> resolve
+// The path of a batch, top to bottom: decode -> dedupe -> coalesce -> resolve -> dead-letter
 // -> apply -> commit. Offsets are resolved only once a chunk's effects are in Redis and its
 // bad messages are in the dead-letter topic; the commit covers exactly that chunk.
 import type { InboundBatch, BatchControl, InboundMessage } from '@app/kafka-adapter';
@@ -8,7 +8,7 @@ import { InvalidatorMetrics } from '../metrics/invalidator-metrics';
 import { applyPlan, EffectSink } from './apply';
 import { BackoffPolicy } from './backoff';
 import { coalesce } from './coalesce';
-import { Rejection } from './dead-letter-code';
+import { Rejection, rejection } from './dead-letter-code';
 import { decode } from './decode';
 import { dedupe, RecentEvents, rememberApplied } from './dedupe';
 import { resolveEffects } from './resolve';
@@ -62,14 +62,7 @@ export class InvalidationPipeline {
       checkTag: this.sink.checkTag?.bind(this.sink),
     });
 
-    const byOffset = new Map<string, InboundMessage>(plan.unresolvable.length > 0 ? chunk.map((m) => [m.offset, m]) : []);
-    const deadLetters: Rejection[] = [
-      ...rejected,
-      ...plan.unresolvable.map((u) => {
-        const m = byOffset.get(u.decoded.offset)!;
-        return { partition: m.partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers: m.headers, code: u.code, reason: u.reason };
-      }),
-    ];
+    const deadLetters: Rejection[] = [...rejected, ...plan.unresolvable.map((u) => rejection(u.decoded.message, u.code, u.reason))];
     if (deadLetters.length > 0) {
       await this.deadLetters.send(deadLetters, topic);
       for (const r of deadLetters) this.metrics.deadLettered.inc({ reason: r.code });

@@ -109,7 +109,7 @@ describe('decode', () => {
       ],
       { maxEventBytes: 2048 },
     );
-    expect(events.map((e) => e.offset)).toEqual(['0']);
+    expect(events.map((e) => e.message.offset)).toEqual(['0']);
     expect(rejected.map((r) => [r.offset, r.code])).toEqual([
       ['1', 'BAD_JSON'],
       ['2', 'BAD_SCHEMA'],
@@ -128,10 +128,10 @@ describe('dedupe + coalesce + resolve', () => {
     const c = event({ eventId: 'other', version: 1 });
     const recent = new RecentEvents(10);
     const { unique, duplicates } = dedupe(
-      [a, b, c].map((e, i) => ({ event: e, partition: 0, offset: String(i) })),
+      [a, b, c].map((e, i) => ({ event: e, message: message(i, e) })),
       recent,
     );
-    expect(unique.map((u) => u.offset)).toEqual(['0']);
+    expect(unique.map((u) => u.message.offset)).toEqual(['0']);
     expect(duplicates).toBe(2);
   });
 
@@ -139,7 +139,7 @@ describe('dedupe + coalesce + resolve', () => {
     const events = [
       event({ version: 2, before: { categoryId: 'A' }, after: { categoryId: 'B' } }),
       event({ version: 3, before: { categoryId: 'B' }, after: { categoryId: 'C' } }),
-    ].map((e, i) => ({ event: e, partition: 0, offset: String(i) }));
+    ].map((e, i) => ({ event: e, message: message(i, e) }));
     const changes = coalesce(events);
     expect(changes).toHaveLength(1);
     expect(changes[0].version).toBe(3);
@@ -152,7 +152,7 @@ describe('dedupe + coalesce + resolve', () => {
   });
 
   it('never warms from an older event: an out-of-order older event only tombstones', () => {
-    const events = [event({ version: 5, after: { categoryId: 'N' } }), event({ version: 4, after: { categoryId: 'O' } })].map((e, i) => ({ event: e, partition: 0, offset: String(i) }));
+    const events = [event({ version: 5, after: { categoryId: 'N' } }), event({ version: 4, after: { categoryId: 'O' } })].map((e, i) => ({ event: e, message: message(i, e) }));
     const plan = resolveEffects(coalesce(events), productResolver, { strictEntityTypes: false, defaultTombstoneTtlSeconds: 60 });
     expect(plan.keys.find((k) => k.key === 'product:1')).toMatchObject({ action: 'warm', version: 5, value: JSON.stringify({ categoryId: 'N' }) });
   });
@@ -242,7 +242,7 @@ describe('resolveEffects across entities', () => {
       hasEntityType: () => true,
       resolve: (e) => ({ keys: [{ key: 'shared', action: 'warm', tombstoneTtlSeconds: 60, value: JSON.stringify(e.after), mappingId: 'm' }], tags: [] }),
     };
-    const events = [event({ entityId: 'a', version: 9 }), event({ entityId: 'b', version: 2 })].map((e, i) => ({ event: e, partition: 0, offset: String(i) }));
+    const events = [event({ entityId: 'a', version: 9 }), event({ entityId: 'b', version: 2 })].map((e, i) => ({ event: e, message: message(i, e) }));
     const plan = resolveEffects(coalesce(events), shared, { strictEntityTypes: false, defaultTombstoneTtlSeconds: 60 });
     expect(plan.keys).toEqual([{ key: 'shared', version: 0, action: 'delete', tombstoneTtlMs: 60_000 }]);
   });

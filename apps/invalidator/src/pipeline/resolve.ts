@@ -55,6 +55,7 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
   const tags = new Map<string, TagEffect>();
   const unresolvable: Unresolvable[] = [];
   let unmapped = 0;
+  const tombstoneTtlMs = options.defaultTombstoneTtlSeconds * 1000;
   for (const change of changes) {
     if (!resolver.hasEntityType(change.entityType)) {
       if (options.strictEntityTypes) {
@@ -64,7 +65,6 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
       } else unmapped += change.events.length;
       continue;
     }
-    const tombstoneTtlMs = options.defaultTombstoneTtlSeconds * 1000;
     for (const decoded of change.events) {
       let resolution;
       try {
