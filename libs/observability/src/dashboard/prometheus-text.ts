@@ -86,13 +86,15 @@ function parseSampleLine(line: string, lineNumber: number): PromSample {
 }
 
 function parseValue(raw: string): number | undefined {
-  switch (raw) {
-    case 'NaN':
+  // Case-insensitive, as Prometheus reads them (Go's ParseFloat): prom-client writes "Nan" for
+  // an empty event-loop-lag histogram, and one such line must not void a whole scrape.
+  switch (raw.toLowerCase()) {
+    case 'nan':
       return Number.NaN;
-    case '+Inf':
-    case 'Inf':
+    case '+inf':
+    case 'inf':
       return Number.POSITIVE_INFINITY;
-    case '-Inf':
+    case '-inf':
       return Number.NEGATIVE_INFINITY;
   }
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(raw)) return undefined;
