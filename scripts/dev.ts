@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { addresses, down, up } from './stack/stack';
 import { freePort } from './stack/processes';
 import { startTraffic, TrafficSummary } from './traffic';
+import { parsePrometheusText, sumOf } from '../libs/observability/src/dashboard';
 
 const ROOT = join(__dirname, '..');
 const STACK = process.env.DEV_STACK_NAME ?? 'dev';
@@ -66,12 +67,8 @@ async function waitHealthy(service: Service, path: string, timeoutMs = 90_000): 
 }
 
 async function counters(invalidatorUrl: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${invalidatorUrl}/metrics`)).text();
-  const sum = (prefix: string) =>
-    text
-      .split('\n')
-      .filter((l) => l.startsWith(prefix) && !l.startsWith('#'))
-      .reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  const samples = parsePrometheusText(await (await fetch(`${invalidatorUrl}/metrics`)).text());
+  const sum = (name: string) => sumOf(samples, name) ?? 0;
   return {
     applied: sum('invalidator_events_applied_total'),
     deadLettered: sum('invalidator_events_dead_lettered_total'),

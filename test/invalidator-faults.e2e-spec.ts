@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { CacheProtocol } from '../libs/cache-protocol/src';
+import { parsePrometheusText, sumOf } from '../libs/observability/src/dashboard';
 import type { EntityUpdated } from '../libs/contracts/src';
 import { startRedisNode, stopRedisNode, RedisNodeInfo } from '../scripts/stack/redis';
 import { productEvent, publish } from './support/events';
@@ -36,8 +37,7 @@ async function expectNoLostInvalidation(protocol: CacheProtocol, newest: Map<str
 
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(' ')[1]) : 0;
+  return sumOf(parsePrometheusText(text), name) ?? 0;
 }
 
 describe('invalidator under faults (real Kafka + Redis, child processes)', () => {

@@ -1,18 +1,19 @@
-// Quantiles from a Prometheus histogram (text format), the way histogram_quantile() does it:
-// linear interpolation inside the bucket that holds the rank. Resolution = bucket width.
+// Quantiles over one bench phase from two scrapes of the invalidator's /metrics: the delta of a
+// histogram's cumulative buckets, then Prometheus' histogram_quantile (libs/observability).
+// Resolution = bucket width.
+import { CumulativeBucket, histogramQuantile, parsePrometheusText } from '../../libs/observability/src/dashboard';
+
 export interface Histogram {
-  buckets: { le: number; count: number }[];
+  buckets: CumulativeBucket[];
   count: number;
 }
 
 export function parseHistogram(text: string, name: string): Histogram {
-  const buckets: { le: number; count: number }[] = [];
+  const buckets: CumulativeBucket[] = [];
   let count = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}_bucket{`)) {
-      const le = /le="([^"]+)"/.exec(line)![1];
-      buckets.push({ le: le === '+Inf' ? Infinity : Number(le), count: Number(line.slice(line.lastIndexOf(' ') + 1)) });
-    } else if (line.startsWith(`${name}_count`)) count = Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const s of parsePrometheusText(text)) {
+    if (s.name === `${name}_bucket`) buckets.push({ le: s.labels.le === '+Inf' ? Infinity : Number(s.labels.le), count: s.value });
+    else if (s.name === `${name}_count`) count = s.value;
   }
   return { buckets: buckets.sort((a, b) => a.le - b.le), count };
 }
@@ -24,19 +25,7 @@ export function histogramDelta(after: Histogram, before: Histogram): Histogram {
   };
 }
 
+/** The q-quantile (0..1), NaN when the phase had no observations. */
 export function quantileFromBuckets(h: Histogram, q: number): number {
-  if (h.count === 0) return NaN;
-  const rank = q * h.count;
-  let prevLe = 0;
-  let prevCount = 0;
-  for (const b of h.buckets) {
-    if (b.count >= rank) {
-      if (b.le === Infinity) return prevLe;
-      const inBucket = b.count - prevCount;
-      return inBucket === 0 ? b.le : prevLe + ((b.le - prevLe) * (rank - prevCount)) / inBucket;
-    }
-    prevLe = b.le;
-    prevCount = b.count;
-  }
-  return prevLe;
+  return histogramQuantile(q, h.buckets) ?? NaN;
 }

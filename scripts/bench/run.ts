@@ -17,12 +17,14 @@ import { companionsOf } from '@app/cache-protocol/key-layout';
 import { entityMessageKey, EVENT_HEADERS } from '@app/contracts';
 import { addresses, down, up } from '../stack/stack';
 import { createTopics } from '../stack/kafka';
+import { groupProgress } from '../stack/group-progress';
 import { spawnInvalidator, InvalidatorProcess } from '../../test/support/invalidator-process';
 import { naiveConsume } from './naive';
 import { percentile, readProcStats } from './proc-stats';
 import { rawConsume } from './raw-consume';
 import { BENCH_MAPPING, BenchEvent, CATEGORIES, generateEvents, keysOf, tagOf } from './workload';
 import { histogramDelta, parseHistogram, quantileFromBuckets } from './histogram';
+import { parsePrometheusText, sumOf } from '../../libs/observability/src/dashboard';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const ENTITIES = Number(process.env.BENCH_KEYS ?? 100_000);
@@ -101,9 +103,7 @@ async function committedVsEnd(kafka: Kafka, groupId: string, topic: string): Pro
     sharedAdmin = kafka.admin();
     await sharedAdmin.connect();
   }
-  const [offsets] = await sharedAdmin.fetchOffsets({ groupId, topics: [topic] });
-  const ends = await sharedAdmin.fetchTopicOffsets(topic);
-  return { committed: offsets.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0), end: ends.reduce((s, p) => s + Number(p.high), 0) };
+  return groupProgress(sharedAdmin, groupId, topic);
 }
 
 /** ms from `sendAt` until Redis holds the effect of `version` on `key` (tombstone or value at least as new); -1 after 10 s. */
@@ -122,8 +122,7 @@ async function metricsText(child: InvalidatorProcess): Promise<string> {
 }
 
 function counter(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(' ')[1]) : 0;
+  return sumOf(parsePrometheusText(text), name) ?? 0;
 }
 
 interface Row {

@@ -14,6 +14,7 @@ import { CacheClient } from '../../libs/cache-client/src';
 import { CacheProtocol } from '../../libs/cache-protocol/src';
 import { EntityPublisher, buildEntityUpdated } from '../../libs/publisher/src';
 import type { EntityUpdated } from '../../libs/contracts/src';
+import { groupProgress } from '../stack/group-progress';
 import { startRedisNode, stopRedisNode, RedisNodeInfo } from '../stack/redis';
 import { spawnInvalidator, InvalidatorProcess } from '../../test/support/invalidator-process';
 
@@ -266,10 +267,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     const converge = async (): Promise<number> => {
       const convergeStart = Date.now();
       for (;;) {
-        const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-        const ends = await admin.fetchTopicOffsets(topic);
-        const committed = offsets.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
-        const end = ends.reduce((s, p) => s + Number(p.high), 0);
+        const { committed, end } = await groupProgress(admin, groupId, topic);
         if (committed === end) return Date.now() - convergeStart;
         if (Date.now() - convergeStart > 120_000) {
           problems.push(`did not converge: committed ${committed} of ${end}`);

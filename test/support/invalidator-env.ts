@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { groupProgress, GroupProgress } from '../../scripts/stack/group-progress';
 import { createTopic, kafka, stackEnv, uniqueName } from './stack-env';
 
 export const SHOP_MAPPINGS = [
@@ -62,15 +63,11 @@ export async function invalidatorTestEnv(options: { partitions?: number; redisUr
 }
 
 /** Committed offset sum of `groupId` on `topic` vs. the end offsets (from the admin API, as an operator sees it). */
-export async function committedVsEnd(groupId: string, topic: string): Promise<{ committed: number; end: number }> {
+export async function committedVsEnd(groupId: string, topic: string): Promise<GroupProgress> {
   const admin = kafka('e2e-lag').admin();
   await admin.connect();
   try {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const ends = await admin.fetchTopicOffsets(topic);
-    const committed = offsets.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
-    const end = ends.reduce((s, p) => s + Number(p.high), 0);
-    return { committed, end };
+    return await groupProgress(admin, groupId, topic);
   } finally {
     await admin.disconnect();
   }

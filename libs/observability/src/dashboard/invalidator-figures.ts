@@ -2,7 +2,7 @@
 // Prometheus would: rate() and increase() over a window (counter resets handled), a
 // histogram quantile over the window's increase, each summed across instances.
 import { histogramQuantile } from './histogram-quantile';
-import type { PromSample } from './prometheus-text';
+import { PromSample, sumOf } from './prometheus-text';
 
 /** The invalidator's metric names (apps/invalidator/src/metrics/invalidator-metrics.ts). */
 export const INVALIDATOR_METRICS = {
@@ -41,10 +41,8 @@ export interface InvalidatorFigures {
 }
 
 /** Sum over matching series of the value in one scrape. */
-function sum(scrape: Scrape, name: string, where: (labels: Record<string, string>) => boolean = () => true): number | null {
-  let total: number | null = null;
-  for (const s of scrape.samples) if (s.name === name && where(s.labels)) total = (total ?? 0) + s.value;
-  return total;
+function sum(scrape: Scrape, name: string, where?: (labels: Record<string, string>) => boolean): number | null {
+  return sumOf(scrape.samples, name, where);
 }
 
 /** increase() of a counter across consecutive scrapes: a drop means a restart, counted from 0. */

@@ -25,6 +25,13 @@ export class PrometheusTextError extends Error {
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*/;
 
+/** Sum over the series of `name` that match `where` (every label set by default); null when there is none. */
+export function sumOf(samples: PromSample[], name: string, where: (labels: Record<string, string>) => boolean = () => true): number | null {
+  let total: number | null = null;
+  for (const s of samples) if (s.name === name && where(s.labels)) total = (total ?? 0) + s.value;
+  return total;
+}
+
 export function parsePrometheusText(text: string): PromSample[] {
   const samples: PromSample[] = [];
   const lines = text.split('\n');
