@@ -9,11 +9,12 @@ export interface EventViolation {
   message: string;
 }
 
-function flatten(errors: ValidationError[], prefix = ''): EventViolation[] {
+/** class-validator errors -> one { field, message } per constraint, nested fields dotted ("after.price"). */
+export function fieldViolations(errors: ValidationError[], prefix = ''): EventViolation[] {
   return errors.flatMap((e) => {
     const field = prefix ? `${prefix}.${e.property}` : e.property;
     const own = Object.values(e.constraints ?? {}).map((message) => ({ field, message }));
-    return [...own, ...flatten(e.children ?? [], field)];
+    return [...own, ...fieldViolations(e.children ?? [], field)];
   });
 }
 
@@ -28,7 +29,7 @@ export function validateEntityUpdated(payload: unknown): EventViolation[] {
     return [{ field: 'version', message: 'version must be an integer number' }];
   }
   const instance = plainToInstance(EntityUpdatedEvent, p);
-  return flatten(validateSync(instance, { forbidUnknownValues: false }));
+  return fieldViolations(validateSync(instance, { forbidUnknownValues: false }));
 }
 
 export function isEntityUpdated(payload: unknown): payload is EntityUpdated {

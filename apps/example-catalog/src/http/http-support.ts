@@ -2,7 +2,6 @@
 // stable `code` and the field that is wrong; a trace id follows the request into the event headers.
 import { randomUUID } from 'node:crypto';
 import {
-  ArgumentMetadata,
   ArgumentsHost,
   BadRequestException,
   Catch,
@@ -10,32 +9,13 @@ import {
   ExceptionFilter,
   ExecutionContext,
   HttpStatus,
-  Injectable,
-  PipeTransform,
-  ValidationError,
   ValidationPipe,
 } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { SAFE_ID_MESSAGE, SAFE_ID_PATTERN } from '@app/contracts';
+import { fieldViolations } from '@app/contracts';
 import { CatalogStoreError, CatalogStoreErrorCode } from '../store/catalog-store.errors';
 
-@Injectable()
-export class SafeIdPipe implements PipeTransform<string, string> {
-  transform(value: string, metadata: ArgumentMetadata): string {
-    if (typeof value !== 'string' || value.length > 128 || !SAFE_ID_PATTERN.test(value)) {
-      const field = metadata.data ?? 'id';
-      throw new BadRequestException({ statusCode: 400, code: 'INVALID_REQUEST', message: `${field} ${SAFE_ID_MESSAGE}`, fields: [{ field, message: SAFE_ID_MESSAGE }] });
-    }
-    return value;
-  }
-}
-
-function flatten(errors: ValidationError[], prefix = ''): { field: string; message: string }[] {
-  return errors.flatMap((e) => {
-    const field = prefix ? `${prefix}.${e.property}` : e.property;
-    return [...Object.values(e.constraints ?? {}).map((message) => ({ field, message })), ...flatten(e.children ?? [], field)];
-  });
-}
+export { SafeIdPipe } from '@app/contracts/http/safe-id.pipe';
 
 export function requestValidationPipe(): ValidationPipe {
   return new ValidationPipe({
@@ -44,7 +24,7 @@ export function requestValidationPipe(): ValidationPipe {
     transform: true,
     stopAtFirstError: true, // one reason per field: "price must be a number", not also its range
     exceptionFactory: (errors) => {
-      const fields = flatten(errors);
+      const fields = fieldViolations(errors);
       return new BadRequestException({ statusCode: 400, code: 'INVALID_REQUEST', message: fields.map((f) => f.message).join('; '), fields });
     },
   });

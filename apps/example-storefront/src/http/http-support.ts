@@ -1,21 +1,12 @@
 // HTTP edges: ids are checked before they become cache keys (a glob or colon would widen or
 // alias a key); loader errors map to 404/503 with a stable code.
-import { ArgumentMetadata, ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, Injectable, PipeTransform } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Response } from 'express';
-import { SAFE_ID_MESSAGE, SAFE_ID_PATTERN } from '@app/contracts';
+
 import type { Logger } from '@app/observability';
 import { CatalogUnavailableError, ProductNotFoundError } from '../catalog-truth.client';
 
-@Injectable()
-export class SafeIdPipe implements PipeTransform<string, string> {
-  transform(value: string, metadata: ArgumentMetadata): string {
-    if (typeof value !== 'string' || value.length > 128 || !SAFE_ID_PATTERN.test(value)) {
-      const field = metadata.data ?? 'id';
-      throw new BadRequestException({ statusCode: 400, code: 'INVALID_REQUEST', message: `${field} ${SAFE_ID_MESSAGE}`, fields: [{ field, message: SAFE_ID_MESSAGE }] });
-    }
-    return value;
-  }
-}
+export { SafeIdPipe } from '@app/contracts/http/safe-id.pipe';
 
 /** The loader's error may arrive as is or as the `cause` of a cache-client error. */
 function rootCause(error: unknown): unknown {
