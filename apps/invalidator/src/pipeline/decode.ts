@@ -1,5 +1,5 @@
 // Step 1: bytes -> validated events. Anything that can never succeed becomes a Rejection.
-import { CURRENT_SCHEMA_VERSION, EntityUpdated, EVENT_HEADERS, fastValidateEntityUpdated, JSON_CONTENT_TYPE, validateEntityUpdated } from '@app/contracts';
+import { CURRENT_SCHEMA_VERSION, EntityUpdated, EVENT_HEADERS, fastValidateEntityUpdated, JSON_CONTENT_TYPE, parseExactJson, validateEntityUpdated } from '@app/contracts';
 import type { InboundMessage } from '@app/kafka-adapter';
 import { Rejection, rejection } from './dead-letter-code';
 
@@ -22,6 +22,13 @@ function stripNulls(e: Record<string, unknown>): EntityUpdated {
   // @IsOptional lets null through; downstream code only has to know `undefined`.
   for (const k of ['tenant', 'before', 'after', 'changedFields']) if (e[k] === null) delete e[k];
   return e as unknown as EntityUpdated;
+}
+
+/** The digits of an integer beyond the safe range (a BigInt from the lossless parse, or an unsafe number such as 1e300). */
+function unsafeIntegerText(v: unknown): string | undefined {
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v)) return String(v);
+  return undefined;
 }
 
 export function decode(messages: InboundMessage[], options: DecodeOptions): DecodeResult {
@@ -48,9 +55,15 @@ export function decode(messages: InboundMessage[], options: DecodeOptions): Deco
     }
     let payload: unknown;
     try {
-      payload = JSON.parse(m.value.toString('utf8'));
+      // Integers beyond 2^53 - 1 come back as exact BigInts (keys keep their digits).
+      payload = parseExactJson(m.value.toString('utf8'));
     } catch (error) {
       rejected.push(rejection(m, 'BAD_JSON', `value is not JSON: ${(error as Error).message}`));
+      continue;
+    }
+    const unsafeVersion = unsafeIntegerText((payload as { version?: unknown } | null)?.version);
+    if (unsafeVersion !== undefined) {
+      rejected.push(rejection(m, 'UNSAFE_INTEGER', `version ${unsafeVersion} is beyond 2^53 - 1 (Number.MAX_SAFE_INTEGER): versions are compared as exact numbers`));
       continue;
     }
     if (!fastValidateEntityUpdated(payload)) {

@@ -5,6 +5,7 @@
 // whose tenant equals the event's tenant (union; a tenant mapping adds keys, it does not hide
 // the generic ones, because an extra invalidation is safe and a missing one is not).
 import type { EntityUpdated } from '@app/contracts';
+import { stringifyExactJson } from '@app/contracts';
 import { RegistryError, isRegistryError } from '../errors';
 import { RegistryLimits, registryLimits } from '../limits';
 import { CompiledMapping, compileMapping } from '../mapping/compile-mapping';
@@ -186,7 +187,7 @@ export class MappingSetResolver implements MappingResolver {
           // invalidate: it becomes a tombstone.
           if (rule.warmFromAfter) {
             if (event.after === undefined || event.after === null) action = 'tombstone';
-            else value = afterJson ??= JSON.stringify(event.after);
+            else value = afterJson ??= stringifyExactJson(event.after);
           } else {
             loaderUrl = rule.loaderUrl!.render(event);
             if (loaderUrl === undefined) action = 'tombstone';
