@@ -20,4 +20,13 @@ describe('consistency checker (short mode, real stack, faults injected)', () => 
     expect(report.lostInvalidations).toBe(0);
     expect(report.tagPurgesVerified).toBe(2);
   }, 240_000);
+
+  it('detects staleness: the TTL-only baseline (same workload, no invalidator) serves stale reads', async () => {
+    // The checker's detector must be able to fail: without invalidation, keys stay stale until their TTL.
+    const report = await runConsistencyCheck({ brokers: stackEnv.kafkaBrokers.join(','), durationMs: 8_000, entities: 50, writesPerSecond: 40, readers: 4, ttlOnly: true });
+    console.log(formatReport(report));
+    expect(report.reads).toBeGreaterThan(100);
+    expect(report.staleReads).toBeGreaterThan(0);
+    expect(report.staleEntriesAfterConvergence).toBeGreaterThan(0);
+  }, 60_000);
 });

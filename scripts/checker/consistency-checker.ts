@@ -27,10 +27,21 @@ export interface CheckOptions {
   readers?: number;
   /** The convergence window M: a key may lag the truth by this long and still count as consistent. */
   windowMs?: number;
+  /** TTL readers give every cached key; the TTL-only baseline depends on it (default 60 s). */
+  keyTtlMs?: number;
+  /** Keys the sampler compares with the truth every 100 ms (default 20; the long mode raises it for 10^6 samples). */
+  samplesPerTick?: number;
+  /**
+   * The TTL-only baseline: the same writers, readers and key TTL, but no invalidator and no
+   * faults. Keys go stale until their TTL runs out: what a team gets without event-driven invalidation.
+   */
+  ttlOnly?: boolean;
   log?: (line: string) => void;
 }
 
 export interface CheckReport {
+  mode: 'event-driven' | 'ttl-only';
+  keyTtlMs: number;
   durationMs: number;
   writes: number;
   eventsPublished: number;
@@ -84,6 +95,9 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   const entities = options.entities ?? 200;
   const groups = options.groups ?? 8;
   const windowMs = options.windowMs ?? 2_000;
+  const keyTtlMs = options.keyTtlMs ?? 60_000;
+  const samplesPerTick = options.samplesPerTick ?? 20;
+  const ttlOnly = options.ttlOnly ?? false;
   const started = Date.now();
   const topic = `checker-${Date.now()}`;
   const groupId = `checker-${Date.now()}`;
@@ -182,7 +196,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
           const t = truth.get(id)!;
           await sleep(Math.random() * 5); // a loader takes time: the window where a stale fill could race an invalidation
           return { value: { version: t.version, price: t.price }, version: t.version };
-        }, { ttlMs: 60_000, waitMs: 500, loaderTimeoutMs: 2_000 });
+        }, { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 });
         report.reads += 1;
         if (value.version < before.version) {
           report.staleReads += 1;
@@ -190,11 +204,11 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         }
       } else if (Math.random() < 0.5) {
         const group = `g${Math.floor(Math.random() * groups)}`;
-        await client.getOrLoad(`group:${group}:items`, async () => ({ value: listingOf(group), version: 0 }), { ttlMs: 60_000, waitMs: 500, loaderTimeoutMs: 2_000 });
+        await client.getOrLoad(`group:${group}:items`, async () => ({ value: listingOf(group), version: 0 }), { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 });
         report.reads += 1;
       } else {
         const group = `g${Math.floor(Math.random() * groups)}`;
-        await client.getOrLoad(`group-page:${group}`, async () => ({ value: listingOf(group), version: 0 }), { ttlMs: 60_000, waitMs: 500, loaderTimeoutMs: 2_000, tags: [`group-tag:${group}`] });
+        await client.getOrLoad(`group-page:${group}`, async () => ({ value: listingOf(group), version: 0 }), { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000, tags: [`group-tag:${group}`] });
         report.reads += 1;
       }
       await sleep(2); // a reader is a request handler, not a busy loop: leave CPU to the system under test
@@ -204,7 +218,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   // ---- sampler: what Redis holds vs. the truth ----
   const sampler = async () => {
     while (running) {
-      const sample = Array.from({ length: 20 }, () => ids[Math.floor(Math.random() * ids.length)]);
+      const sample = Array.from({ length: samplesPerTick }, () => ids[Math.floor(Math.random() * ids.length)]);
       const states = await Promise.all(sample.map((id) => protocol.inspect(`item:${id}`).catch(() => undefined)));
       const now = Date.now();
       sample.forEach((id, i) => {
@@ -227,9 +241,40 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     return p;
   };
 
+  const ninesOf = () => {
+    const consistent = report.samples === 0 ? 1 : report.samplesConsistentWithinWindow / report.samples;
+    return consistent >= 1 ? Infinity : -Math.log10(1 - consistent);
+  };
+
   try {
-    await spawn('start invalidator #1');
+    if (!ttlOnly) await spawn('start invalidator #1');
     const loops = [writer(), sampler(), ...Array.from({ length: options.readers ?? 8 }, () => reader())];
+    if (ttlOnly) {
+      // No invalidator, no faults: the same workload, and keys live until their TTL.
+      await sleep(options.durationMs);
+      running = false;
+      await Promise.allSettled(loops);
+      let staleAtEnd = 0;
+      for (const id of ids) {
+        const entry = (await protocol.inspect(`item:${id}`)).entry;
+        if (entry && entry.version < truth.get(id)!.version) staleAtEnd += 1;
+      }
+      return {
+        ...report,
+        mode: 'ttl-only',
+        keyTtlMs,
+        durationMs: Date.now() - started,
+        faults: [],
+        windowMs,
+        ninesWithinWindow: ninesOf(),
+        convergenceMs: 0,
+        keysChecked: ids.length,
+        tagPurgesVerified: 0,
+        staleEntriesAfterConvergence: staleAtEnd,
+        lostInvalidations: staleAtEnd,
+        problems: [],
+      };
+    }
     const d = options.durationMs;
     const at = async (fraction: number) => {
       const wait = started + d * fraction - Date.now();
@@ -325,13 +370,14 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         }
       }
     }
-    const consistent = report.samples === 0 ? 1 : report.samplesConsistentWithinWindow / report.samples;
     return {
       ...report,
+      mode: 'event-driven',
+      keyTtlMs,
       durationMs: Date.now() - started,
       faults,
       windowMs,
-      ninesWithinWindow: consistent >= 1 ? Infinity : -Math.log10(1 - consistent),
+      ninesWithinWindow: ninesOf(),
       convergenceMs,
       keysChecked: ids.length * 2 + groups * 2,
       tagPurgesVerified: tagPurges,
@@ -353,10 +399,19 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
 
 export function formatReport(r: CheckReport): string {
   const nines = Number.isFinite(r.ninesWithinWindow) ? r.ninesWithinWindow.toFixed(2) : 'all samples';
+  const staleRate = r.reads === 0 ? 0 : r.staleReads / r.reads;
+  if (r.mode === 'ttl-only') {
+    return [
+      `TTL-only baseline (no invalidator, key TTL ${r.keyTtlMs / 1000} s): duration ${(r.durationMs / 1000).toFixed(0)} s, writes ${r.writes}`,
+      `reads ${r.reads}: stale ${r.staleReads} (${(staleRate * 100).toFixed(3)}% of reads; beyond the ${r.windowMs} ms window: ${r.staleReadsBeyondWindow})`,
+      `samples ${r.samples}: ${nines} nines of keys consistent within ${r.windowMs / 1000} s`,
+      `stale entries at the end: ${r.staleEntriesAfterConvergence} of ${r.keysChecked} keys`,
+    ].join('\n');
+  }
   return [
     `duration ${(r.durationMs / 1000).toFixed(0)} s, writes ${r.writes}, events ${r.eventsPublished} (+${r.duplicatesPublished} duplicates, ${r.reorderedPublished} reordered, ${r.poisonPublished} poison)`,
     `faults: ${r.faults.join('; ')}`,
-    `reads ${r.reads}: stale ${r.staleReads} (within the ${r.windowMs} ms window: ${r.staleReads - r.staleReadsBeyondWindow}, beyond it: ${r.staleReadsBeyondWindow})`,
+    `reads ${r.reads}: stale ${r.staleReads} (${(staleRate * 100).toFixed(3)}% of reads; within the ${r.windowMs} ms window: ${r.staleReads - r.staleReadsBeyondWindow}, beyond it: ${r.staleReadsBeyondWindow})`,
     `samples ${r.samples}: ${nines} nines of keys consistent within ${r.windowMs / 1000} s`,
     `converged in ${r.convergenceMs} ms; keys checked ${r.keysChecked}: stale entries after convergence ${r.staleEntriesAfterConvergence}, lost invalidations ${r.lostInvalidations}; tag purges verified ${r.tagPurgesVerified}/2`,
     ...(r.problems.length > 0 ? [`problems: ${r.problems.join('; ')}`] : []),
