@@ -1,4 +1,4 @@
-// Lag stays visible when no consumer runs (DESIGN.md guarantee 5): with the group's
+// Lag stays visible when no consumer runs (guarantee 5, README): with the group's
 // consumer stopped and a producer writing, the lag service reports, per partition, exactly
 // end offset - committed offset, and lag seconds that grow with wall time; also for a
 // group that never committed. Real broker, real consumer, the service over HTTP.

@@ -22,7 +22,7 @@ export function createRedis(config: InvalidatorConfig): Redis | Cluster {
   }
   // Auto-pipelining batches the commands issued in one tick into one socket write (the tag
   // steps of a chunk are hundreds of small commands). Not on Cluster: there ioredis routes an
-  // auto-pipelined EVALSHA by the wrong argument (see DESIGN.md pitfalls); the key batches are
+  // auto-pipelined EVALSHA by the wrong argument (the first argument, not the first key); the key batches are
   // explicit per-node pipelines anyway.
   return new Redis(config.REDIS_URL!, { ...options, enableAutoPipelining: true });
 }
