@@ -13,6 +13,7 @@ import { InvalidatorMetrics } from './metrics/invalidator-metrics';
 import { toDeadLetterRecord } from './pipeline/dead-letter';
 import { RecentEvents } from './pipeline/dedupe';
 import { InvalidationPipeline } from './pipeline/invalidation.pipeline';
+import { withReplicaAck } from './pipeline/replica-ack';
 import { createRedis, isRedisReady } from './redis-connection';
 
 export class InvalidatorRuntime {
@@ -58,9 +59,10 @@ export class InvalidatorRuntime {
     const protocol = new CacheProtocol(this.redis, { maxKeysPerScriptCall: config.REDIS_KEYS_PER_SCRIPT_CALL });
     this.protocol = protocol;
     const dlqTopic = config.KAFKA_DLQ_TOPIC;
+    const replicaAck = { replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT_MS, onShortfall: () => this.metrics.replicaAckShortfalls.inc() };
     this.pipeline = new InvalidationPipeline(
       () => this.mappings.current(),
-      protocol,
+      config.REDIS_WAIT_REPLICAS > 0 ? withReplicaAck(protocol, this.redis, replicaAck) : protocol,
       { send: (rejections, originTopic) => this.deadLetterProducer.send(dlqTopic, rejections.map((r) => toDeadLetterRecord(r, originTopic))) },
       new RecentEvents(config.DEDUP_MEMORY),
       this.metrics,

@@ -91,6 +91,14 @@ export class InvalidatorConfig {
   @IsInt() @Min(1) @Max(1_000)
   REDIS_KEYS_PER_SCRIPT_CALL = 64;
 
+  /** Replicas that must acknowledge a chunk's effects (Redis WAIT) before its offsets are committed; 0 = off. */
+  @IsInt() @Min(0) @Max(16)
+  REDIS_WAIT_REPLICAS = 0;
+
+  /** How long one WAIT may block; too few acks by then = a failed apply, retried with backoff. Below the client's 10 s command timeout. */
+  @IsInt() @Min(1) @Max(9_000)
+  REDIS_WAIT_TIMEOUT_MS = 1_000;
+
   @IsInt() @Min(1024)
   MAX_BYTES_PER_PARTITION = 2_097_152;
 

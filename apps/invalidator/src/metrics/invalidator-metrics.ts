@@ -11,6 +11,7 @@ export class InvalidatorMetrics {
   readonly keys: Counter<'outcome'>;
   readonly tagKeys: Counter;
   readonly redisRetries: Counter;
+  readonly replicaAckShortfalls: Counter;
   readonly applyDuration: Histogram;
   readonly batchSize: Histogram;
   readonly eventAge: Histogram;
@@ -29,6 +30,7 @@ export class InvalidatorMetrics {
     this.keys = new Counter({ name: 'invalidator_keys_total', help: 'Key effects applied, by outcome (deleted, tombstoned, warmed, skipped-older)', labelNames: ['outcome'], registers });
     this.tagKeys = new Counter({ name: 'invalidator_tag_keys_invalidated_total', help: 'Keys invalidated through tags', registers });
     this.redisRetries = new Counter({ name: 'invalidator_redis_retries_total', help: 'Failed apply attempts that were retried (Redis down or slow)', registers });
+    this.replicaAckShortfalls = new Counter({ name: 'invalidator_replica_ack_shortfalls_total', help: 'WAITs that got fewer replica acks than REDIS_WAIT_REPLICAS in time (the chunk is retried, not committed)', registers });
     this.applyDuration = new Histogram({
       name: 'invalidator_apply_duration_seconds',
       help: 'Time to apply one chunk of a batch to Redis, retries included',

@@ -14,6 +14,8 @@ export interface EffectSink {
   /** Why an effect would be refused without touching Redis (never retriable). */
   checkKeyEffect?(effect: EffectPlan['keys'][number]): Error | undefined;
   checkTag?(tag: string): Error | undefined;
+  /** After the effects are applied, before the commit: resolves once enough replicas hold them, throws otherwise (REDIS_WAIT_REPLICAS; see replica-ack.ts). */
+  awaitReplicas?(): Promise<void>;
 }
 
 export interface ApplyReport {
@@ -45,6 +47,8 @@ export async function applyPlan(
           plan.keys.length > 0 ? sink.applyKeyEffects(plan.keys) : Promise.resolve([]),
           plan.tags.length > 0 ? sink.invalidateTags(plan.tags) : Promise.resolve({ keysInvalidated: 0 }),
         ]);
+        // A failed replica acknowledgement is a failed apply: retried below, nothing committed.
+        if (sink.awaitReplicas) await sink.awaitReplicas();
         const counts: Record<EffectOutcome, number> = { deleted: 0, tombstoned: 0, warmed: 0, 'skipped-older': 0 };
         for (const o of outcomes) counts[o] += 1;
         if (attempt > 0) log.info({ attempts: attempt + 1 }, 'redis is back: batch applied, partition resumed');

@@ -1,0 +1,210 @@
+// Replica-acknowledged apply (issue 12 item 6): a primary that acknowledged effects and dies
+// before replicating them must not take committed invalidations with it.
+//
+// A primary redis-server and a replica, linked THROUGH a TCP proxy in this test that can freeze
+// the primary→replica stream (hold the bytes) and drop it (discard them): a replication link
+// that lags and then loses data, which loopback TCP never does on its own. The real invalidator
+// process writes to the primary; the link is frozen; events are published; the primary is
+// killed -9, the link dropped, the replica promoted. Then every event whose offset the consumer
+// group committed must be invalidated on the promoted replica.
+//   REDIS_WAIT_REPLICAS=1: nothing is committed past what the replica acknowledged → none missing.
+//   REDIS_WAIT_REPLICAS=0 (default): committed invalidations ARE missing (the documented risk).
+import { mkdtempSync } from 'node:fs';
+import { createServer, connect, Server, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import type { Producer } from 'kafkajs';
+import { CacheProtocol } from '../libs/cache-protocol/src';
+import { EVENT_HEADERS, entityMessageKey } from '../libs/contracts/src';
+import { freePort } from '../scripts/stack/processes';
+import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../scripts/stack/redis';
+import { productEvent } from './support/events';
+import { committedVsEnd, invalidatorTestEnv } from './support/invalidator-env';
+import { InvalidatorProcess, spawnInvalidator } from './support/invalidator-process';
+import { eventually, kafka, uniqueName } from './support/stack-env';
+
+/** A TCP proxy whose upstream→client direction can be frozen (bytes held) and dropped (bytes lost). */
+class FreezableLink {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  private frozen = false;
+  private held: { to: Socket; chunk: Buffer }[] = [];
+  port = 0;
+
+  constructor(private readonly upstreamPort: number) {}
+
+  async listen(): Promise<number> {
+    this.port = await freePort();
+    this.server = createServer((client) => {
+      const upstream = connect(this.upstreamPort, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => {
+          this.sockets.delete(s);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.on('data', (chunk: Buffer) => upstream.write(chunk));
+      upstream.on('data', (chunk: Buffer) => (this.frozen ? this.held.push({ to: client, chunk }) : client.write(chunk)));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    return this.port;
+  }
+
+  /** Stop forwarding primary→replica bytes (held, not lost, yet). */
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  get heldBytes(): number {
+    return this.held.reduce((n, h) => n + h.chunk.length, 0);
+  }
+
+  /** Destroy every socket and the listener; the held bytes are gone. */
+  async drop(): Promise<void> {
+    this.held = [];
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server = undefined;
+  }
+}
+
+function infoField(info: string, name: string): string | undefined {
+  return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+}
+
+const PREFILLED = 40;
+
+interface Outcome {
+  committed: number;
+  published: number;
+  /** Committed events whose invalidation is not on the promoted replica. */
+  missing: string[];
+  invalidator: InvalidatorProcess;
+}
+
+/**
+ * One failover scenario. Batch A is published and drained while the link is healthy; the link is
+ * frozen; batch B is published and applied on the primary; then primary killed, link dropped,
+ * replica promoted, and the committed events are checked against the promoted replica.
+ */
+async function failover(waitReplicas: number): Promise<Outcome> {
+  const dir = mkdtempSync(join(tmpdir(), 'replica-ack-'));
+  const nodes: RedisNodeInfo[] = [];
+  const clients: Redis[] = [];
+  let link: FreezableLink | undefined;
+  let invalidator: InvalidatorProcess | undefined;
+  let producer: Producer | undefined;
+  try {
+    const primaryNode = await startRedisNode(join(dir, 'primary'));
+    nodes.push(primaryNode);
+    const replicaNode = await startRedisNode(join(dir, 'replica'));
+    nodes.push(replicaNode);
+    link = new FreezableLink(primaryNode.port);
+    const linkPort = await link.listen();
+    const primary = new Redis({ port: primaryNode.port, host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => null });
+    const replica = new Redis({ port: replicaNode.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+    for (const c of [primary, replica]) {
+      c.on('error', () => undefined);
+      clients.push(c);
+    }
+    await replica.call('REPLICAOF', '127.0.0.1', String(linkPort));
+    await eventually('replica linked to the primary through the proxy', async () => infoField(await replica.info('replication'), 'master_link_status') === 'up', 20_000, 100);
+
+    // Cached values the events will invalidate: product-summary:{id} at version 1 (tombstone rule).
+    const ids = Array.from({ length: PREFILLED }, (_, i) => `${uniqueName('p')}-${i}`);
+    const onPrimary = new CacheProtocol(primary);
+    for (const id of ids) await onPrimary.warm(`product-summary:${id}`, 1, `summary-v1-${id}`, 600_000);
+    const caughtUp = async () => {
+      const offset = infoField(await primary.info('replication'), 'master_repl_offset');
+      return offset !== undefined && infoField(await replica.info('replication'), 'slave_repl_offset') === offset;
+    };
+    await eventually('replica caught up with the pre-filled values', caughtUp, 20_000, 50);
+
+    const t = await invalidatorTestEnv({
+      partitions: 1,
+      redisUrl: `redis://127.0.0.1:${primaryNode.port}`,
+      extra: { REDIS_WAIT_REPLICAS: String(waitReplicas), REDIS_WAIT_TIMEOUT_MS: '200', RETRY_INITIAL_MS: '50', RETRY_MAX_MS: '300', LOG_LEVEL: 'warn' },
+    });
+    invalidator = await spawnInvalidator(t.env);
+    producer = kafka('e2e-replica-ack').producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+
+    // Offsets: one partition, one send per batch → offset = baseOffset + index.
+    const sent: { id: string; offset: number }[] = [];
+    const send = async (batch: string[]) => {
+      const [meta] = await producer!.send({
+        topic: t.topic,
+        acks: -1,
+        messages: batch.map((id) => ({
+          key: entityMessageKey('product', id),
+          value: JSON.stringify(productEvent(id, 2, { price: 2 })),
+          headers: { [EVENT_HEADERS.schemaVersion]: '1', [EVENT_HEADERS.contentType]: 'application/json' },
+        })),
+      });
+      batch.forEach((id, i) => sent.push({ id, offset: Number(meta.baseOffset) + i }));
+    };
+    const summaryInvalidated = async (protocol: CacheProtocol, id: string) => {
+      const seen = await protocol.inspect(`product-summary:${id}`);
+      return seen.entry === undefined && (seen.tombstoneVersion ?? 0) >= 2;
+    };
+
+    // A: healthy link. With WAIT on, this proves a replica ack lets the chunk commit.
+    const batchA = ids.slice(0, 10);
+    await send(batchA);
+    await eventually('batch A committed', async () => (await committedVsEnd(t.groupId, t.topic)).committed === batchA.length, 30_000, 100);
+
+    // B: link frozen, then the events are applied on the primary.
+    link.freeze();
+    const batchB = ids.slice(10);
+    await send(batchB);
+    await eventually('batch B applied on the primary', async () => (await Promise.all(batchB.map((id) => summaryInvalidated(onPrimary, id)))).every(Boolean), 30_000, 100);
+    if (waitReplicas > 0) {
+      await eventually(
+        'a replica ack shortfall reported',
+        async () => /invalidator_replica_ack_shortfalls_total \d*[1-9]/.test(await (await fetch(`http://127.0.0.1:${invalidator!.port}/metrics`)).text()),
+        15_000,
+        100,
+      );
+    } else {
+      await eventually('batch B committed', async () => (await committedVsEnd(t.groupId, t.topic)).committed === sent.length, 30_000, 100);
+    }
+    expect(link.heldBytes).toBeGreaterThan(0);
+
+    // Failover: the primary dies with unreplicated effects; the held bytes are lost.
+    process.kill(primaryNode.pid, 'SIGKILL');
+    await invalidator.kill9();
+    const { committed } = await committedVsEnd(t.groupId, t.topic);
+    await link.drop();
+    await replica.call('REPLICAOF', 'NO', 'ONE');
+    await eventually('replica promoted', async () => infoField(await replica.info('replication'), 'role') === 'master', 10_000, 100);
+
+    const onReplica = new CacheProtocol(replica);
+    const missing: string[] = [];
+    for (const { id, offset } of sent) if (offset < committed && !(await summaryInvalidated(onReplica, id))) missing.push(id);
+    return { committed, published: sent.length, missing, invalidator };
+  } finally {
+    await producer?.disconnect().catch(() => undefined);
+    if (invalidator && invalidator.child.exitCode === null && invalidator.child.signalCode === null) await invalidator.kill9();
+    await link?.drop().catch(() => undefined);
+    for (const c of clients) c.disconnect();
+    for (const n of nodes) await stopRedisNode(n);
+  }
+}
+
+describe('invalidator: replica-acknowledged apply across a failover', () => {
+  it('with REDIS_WAIT_REPLICAS=1 no committed invalidation is missing on the promoted replica', async () => {
+    const outcome = await failover(1);
+    expect(outcome.committed).toBe(10); // batch A (acknowledged); nothing of batch B
+    expect(outcome.missing).toEqual([]);
+  });
+
+  it('with it off (0), committed invalidations ARE missing on the promoted replica: the risk it removes', async () => {
+    const outcome = await failover(0);
+    expect(outcome.committed).toBe(outcome.published);
+    expect(outcome.missing.length).toBeGreaterThan(0);
+  });
+});
