@@ -23,6 +23,16 @@ export const REGISTRY_ERROR_CODES = {
   /** A sample event given to explain is not a valid entity.updated v1 event. */
   EVENT_INVALID: 'EVENT_INVALID',
   MAPPING_NOT_FOUND: 'MAPPING_NOT_FOUND',
+  /** A mapping would produce a key or tag outside its owner team's key prefixes, or use an entity type its team neither owns nor was granted. */
+  FOREIGN_KEYSPACE: 'FOREIGN_KEYSPACE',
+  /** A keyspace record (key prefix or entity type ownership) is malformed. */
+  KEYSPACE_INVALID: 'KEYSPACE_INVALID',
+  /** A keyspace change overlaps another team's prefix, or would leave stored mappings outside their owners' keyspaces. */
+  KEYSPACE_CONFLICT: 'KEYSPACE_CONFLICT',
+  /** Delete of an unknown keyspace record or grant. */
+  KEYSPACE_NOT_FOUND: 'KEYSPACE_NOT_FOUND',
+  /** The route needs an admin token (team "*"). */
+  ADMIN_ONLY: 'ADMIN_ONLY',
   /** The caller's expected version (If-Match) is not the stored one. */
   VERSION_CONFLICT: 'VERSION_CONFLICT',
   /** No or unknown bearer token. */

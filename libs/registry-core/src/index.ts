@@ -9,6 +9,7 @@ export * from './template/key-template';
 export * from './mapping/mapping.dto';
 export * from './mapping/compile-mapping';
 export * from './mapping/validate-mapping';
+export * from './keyspace/keyspaces';
 export * from './resolver/explanation';
 export * from './resolver/mapping-set-resolver';
 export * from './yaml/mappings-yaml';

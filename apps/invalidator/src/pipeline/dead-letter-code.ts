@@ -8,7 +8,9 @@ export type DeadLetterCode =
   | 'UNSUPPORTED_SCHEMA_VERSION'
   | 'UNSUPPORTED_CONTENT_TYPE'
   | 'UNKNOWN_ENTITY_TYPE'
-  | 'UNRESOLVABLE';
+  | 'UNRESOLVABLE'
+  /** A mapping the event matches produces keys/tags outside its owner team's keyspaces (registry keyspaces). */
+  | 'FOREIGN_KEYSPACE';
 
 import type { InboundMessage } from '@app/kafka-adapter';
 

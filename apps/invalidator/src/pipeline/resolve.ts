@@ -8,7 +8,7 @@ import { EntityChange } from './coalesce';
 
 export interface Unresolvable {
   decoded: DecodedEvent;
-  code: 'UNKNOWN_ENTITY_TYPE' | 'UNRESOLVABLE';
+  code: 'UNKNOWN_ENTITY_TYPE' | 'UNRESOLVABLE' | 'FOREIGN_KEYSPACE';
   reason: string;
 }
 
@@ -71,7 +71,10 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
         resolution = resolver.resolve(decoded.event);
       } catch (error) {
         const code = (error as { code?: string }).code;
-        unresolvable.push({ decoded, code: 'UNRESOLVABLE', reason: `${code ?? 'ERROR'}: ${(error as Error).message}` });
+        // A matching mapping is outside its owner team's keyspaces (e.g. written straight to the
+        // topic): the whole event is dead-lettered, none of its keys is touched.
+        if (code === 'FOREIGN_KEYSPACE') unresolvable.push({ decoded, code: 'FOREIGN_KEYSPACE', reason: `FOREIGN_KEYSPACE: ${(error as Error).message}` });
+        else unresolvable.push({ decoded, code: 'UNRESOLVABLE', reason: `${code ?? 'ERROR'}: ${(error as Error).message}` });
         continue;
       }
       const isNewest = decoded.event === change.newest;

@@ -1,6 +1,8 @@
 // Bearer tokens scoped to teams, from REGISTRY_TOKENS ("token=team[:name],...", team "*" = admin).
-// Tokens are kept only as SHA-256 digests; the audit records the team, the optional name and a
-// short token id (a digest prefix), never the token.
+// Tokens are kept only as SHA-256 digests in memory; the audit records the team, the optional name
+// and a token id taken from the configuration (the name, or "<team>#<n>" = the team's n-th token
+// entry), never the token nor anything derived from it (a digest prefix would let anyone who
+// reads the audit test guesses of weak tokens offline).
 import { createHash } from 'node:crypto';
 import { SAFE_ID_PATTERN } from '@app/contracts';
 
@@ -11,7 +13,7 @@ export interface Principal {
   team: string;
   /** Who, when the token entry names someone ("token=catalog:alice"). */
   name?: string;
-  /** First 12 hex chars of the token's SHA-256: tells tokens apart in the audit without revealing them. */
+  /** Tells tokens apart in the audit without anything derived from the secret: the entry's name, else "<team>#<n>" (n-th entry of that team). */
   tokenId: string;
 }
 
@@ -22,6 +24,7 @@ function digest(token: string): string {
 /** Throws an Error whose message says which entry is wrong (never echoing the token). */
 export function parseTeamTokens(spec: string): Map<string, Principal> {
   const table = new Map<string, Principal>();
+  const perTeam = new Map<string, number>();
   spec
     .split(',')
     .map((entry) => entry.trim())
@@ -35,7 +38,9 @@ export function parseTeamTokens(spec: string): Map<string, Principal> {
       if (name !== undefined && !SAFE_ID_PATTERN.test(name)) throw new Error(`entry ${i + 1}: name must match ${SAFE_ID_PATTERN.source}`);
       const hash = digest(token);
       if (table.has(hash)) throw new Error(`entry ${i + 1} repeats a token of an earlier entry`);
-      table.set(hash, { team, name, tokenId: hash.slice(0, 12) });
+      const n = (perTeam.get(team) ?? 0) + 1;
+      perTeam.set(team, n);
+      table.set(hash, { team, name, tokenId: name ?? `${team}#${n}` });
     });
   if (table.size === 0) throw new Error('no token=team entries');
   return table;

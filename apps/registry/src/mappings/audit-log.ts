@@ -5,14 +5,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '@app/observability';
-import { ensureTopic, FieldChange, MappingChange, RegistryError, SideRecord, TopicFollower, TopicSpec, WrittenOffset } from '@app/registry-core';
+import { ensureTopic, FieldChange, KeyspaceChange, MappingChange, RegistryError, SideRecord, TopicFollower, TopicSpec, WrittenOffset } from '@app/registry-core';
 import type { Principal } from '../auth/team-tokens';
 
 export interface AuditEntry {
+  /** 2 since token ids are configured names (older entries carried a digest prefix, withheld when read). */
+  v?: number;
   id: string;
   /** ISO-8601 time the change was committed by the registry. */
   at: string;
-  mappingId: string;
+  /** A mapping change (absent for keyspace changes). */
+  mappingId?: string;
+  /** A keyspace change: the ownership record's key, e.g. "keyspace:prefix:product:". */
+  keyspace?: string;
   action: 'create' | 'update' | 'delete';
   actor: { team: string; name?: string; tokenId: string };
   fromVersion?: number;
@@ -23,9 +28,12 @@ export interface AuditEntry {
 
 export interface AuditQuery {
   mappingId?: string;
+  keyspace?: string;
   team?: string;
   limit?: number;
 }
+
+const LEGACY_TOKEN_ID = '(withheld: entry written before token ids were names)';
 
 export function auditTopicSpec(topic: string): TopicSpec {
   return { topic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] };
@@ -70,6 +78,7 @@ export class AuditLog {
     const at = new Date().toISOString();
     return changes.map((change) => {
       const entry: AuditEntry = {
+        v: 2,
         id: randomUUID(),
         at,
         mappingId: change.id,
@@ -83,6 +92,25 @@ export class AuditLog {
     });
   }
 
+  /** The audit records of keyspace (ownership) changes, committed atomically with them. */
+  recordsForKeyspaces(changes: KeyspaceChange[], principal: Principal): SideRecord[] {
+    const at = new Date().toISOString();
+    return changes.map((change) => {
+      const entry: AuditEntry = {
+        v: 2,
+        id: randomUUID(),
+        at,
+        keyspace: change.key,
+        action: change.kind,
+        actor: { team: principal.team, name: principal.name, tokenId: principal.tokenId },
+        fromVersion: change.before?.version,
+        toVersion: change.after?.version,
+        changes: change.changes,
+      };
+      return { topic: this.topic, key: change.key, value: JSON.stringify(entry) };
+    });
+  }
+
   /** Newest first. */
   list(query: AuditQuery = {}): AuditEntry[] {
     if (!this.loaded) throw new RegistryError('STORE_NOT_READY', `audit log has not read ${this.topic} to its end yet`);
@@ -91,6 +119,7 @@ export class AuditLog {
     for (let i = this.entries.length - 1; i >= 0 && out.length < limit; i--) {
       const e = this.entries[i];
       if (query.mappingId !== undefined && e.mappingId !== query.mappingId) continue;
+      if (query.keyspace !== undefined && e.keyspace !== query.keyspace) continue;
       if (query.team !== undefined && e.actor.team !== query.team) continue;
       out.push(e);
     }
@@ -101,7 +130,10 @@ export class AuditLog {
     for (const record of records) {
       if (record.value === null) continue;
       try {
-        this.entries.push(JSON.parse(record.value.toString('utf8')) as AuditEntry);
+        const entry = JSON.parse(record.value.toString('utf8')) as AuditEntry;
+        // Entries of older registries carry a digest prefix of the token: never shown.
+        if ((entry.v ?? 1) < 2 && entry.actor) entry.actor = { ...entry.actor, tokenId: LEGACY_TOKEN_ID };
+        this.entries.push(entry);
       } catch {
         this.logger.error({ topic: this.topic, offset: record.offset }, 'audit record is not JSON; skipped');
       }

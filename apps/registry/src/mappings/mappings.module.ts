@@ -6,6 +6,8 @@ import { kafkaClient, MappingStore } from '@app/registry-core';
 import { BearerTokenGuard } from '../auth/bearer-token.guard';
 import { TeamTokens } from '../auth/team-tokens';
 import { RegistryConfig } from '../config/registry.config';
+import { KeyspacesController } from '../keyspaces/keyspaces.controller';
+import { KeyspacesService } from '../keyspaces/keyspaces.service';
 import { AuditLog } from './audit-log';
 import { MappingsController } from './mappings.controller';
 import { MappingsService } from './mappings.service';
@@ -18,7 +20,7 @@ export class MappingsModule {
     const kafka = kafkaClient(config.KAFKA_BROKERS.split(','), config.KAFKA_CLIENT_ID, logger.child({ component: 'kafkajs' }));
     return {
       module: MappingsModule,
-      controllers: [MappingsController],
+      controllers: [MappingsController, KeyspacesController],
       providers: [
         { provide: RegistryConfig, useValue: config },
         { provide: REGISTRY_LOGGER, useValue: logger },
@@ -42,6 +44,7 @@ export class MappingsModule {
         },
         BearerTokenGuard,
         MappingsService,
+        KeyspacesService,
         RegistryLifecycle,
       ],
       exports: [MappingStore, RegistryLifecycle],

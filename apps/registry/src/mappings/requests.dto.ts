@@ -96,6 +96,12 @@ export class AuditQueryDto {
   @Matches(MAPPING_ID_PATTERN)
   mappingId?: string;
 
+  @ApiPropertyOptional({ description: 'a keyspace record key, e.g. keyspace:prefix:product:' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  keyspace?: string;
+
   @ApiPropertyOptional({ description: 'team of the actor' })
   @IsOptional()
   @IsString()

@@ -17,12 +17,16 @@ export interface ExplainedKey {
   loaderUrl?: string;
   /** e.g. why a warm rule became a tombstone. */
   note?: string;
+  /** When keyspaces are enforced: the team owning the key's prefix (null: no owner). */
+  keyspaceOwner?: string | null;
 }
 
 export interface ExplainedTag {
   tag: string;
   mappingId: string;
   template: string;
+  /** When keyspaces are enforced: the team owning the tag's prefix (null: no owner). */
+  keyspaceOwner?: string | null;
 }
 
 export interface SkippedTemplate {
@@ -43,5 +47,7 @@ export interface Explanation {
   /** keys + tags this event resolves to. */
   fanout: number;
   fanoutCap: number;
+  /** Whether key prefixes and entity types are owned per team (at least one keyspace record exists). */
+  keyspacesEnforced: boolean;
   error?: { code: RegistryErrorCode; message: string; field?: string };
 }

@@ -8,9 +8,10 @@ import type { EntityUpdated } from '@app/contracts';
 import { stringifyExactJson } from '@app/contracts';
 import { RegistryError, isRegistryError } from '../errors';
 import { RegistryLimits, registryLimits } from '../limits';
+import { Keyspaces } from '../keyspace/keyspaces';
 import { CompiledMapping, compileMapping } from '../mapping/compile-mapping';
 import type { Mapping, MappingKeyAction, MappingResolver, Resolution, ResolvedKey } from '../types';
-import type { ExplainedKey, Explanation, SkippedTemplate } from './explanation';
+import type { ExplainedKey, ExplainedTag, Explanation, SkippedTemplate } from './explanation';
 
 interface EntityGroup {
   /** Mappings without tenant: used for events without a tenant or of a tenant with no own mapping. */
@@ -34,6 +35,13 @@ export interface CompileSetOptions {
    * in `rejected`; fan-out is then enforced per event.
    */
   mode?: 'strict' | 'lenient';
+  /**
+   * Team ownership of key prefixes and entity types. A mapping outside its owner's keyspaces is
+   * kept but marked foreign (in both modes): resolve() throws FOREIGN_KEYSPACE for every event it
+   * matches, so the whole event is refused (the invalidator dead-letters it) and none of its keys,
+   * foreign or not, is touched. Registry writes refuse such mappings before they are stored.
+   */
+  keyspaces?: Keyspaces;
 }
 
 interface Trace {
@@ -57,6 +65,9 @@ export class MappingSetResolver implements MappingResolver {
     private readonly compiled: readonly CompiledMapping[],
     readonly rejected: readonly RejectedMapping[],
     readonly limits: RegistryLimits,
+    readonly keyspaces: Keyspaces = Keyspaces.NONE,
+    /** Mappings outside their owner's keyspaces (resolve refuses events they match). */
+    private readonly foreign: ReadonlyMap<CompiledMapping, RegistryError> = new Map(),
   ) {
     this.mappingCount = compiled.length;
   }
@@ -105,7 +116,24 @@ export class MappingSetResolver implements MappingResolver {
       }
       index.set(entityType, { generic, byTenant, maxFanout });
     }
-    return new MappingSetResolver(index, compiled, rejected, limits);
+    const keyspaces = options.keyspaces ?? Keyspaces.NONE;
+    const foreign = new Map<CompiledMapping, RegistryError>();
+    if (keyspaces.enforced) {
+      for (const m of compiled) {
+        try {
+          keyspaces.assertMappingInside(m.mapping);
+        } catch (error) {
+          if (!isRegistryError(error)) throw error;
+          foreign.set(m, error);
+        }
+      }
+    }
+    return new MappingSetResolver(index, compiled, rejected, limits, keyspaces, foreign);
+  }
+
+  /** Mappings outside their owner's keyspaces, with why (FOREIGN_KEYSPACE). */
+  foreignMappings(): RejectedMapping[] {
+    return [...this.foreign].map(([m, error]) => ({ id: m.mapping.id, error }));
   }
 
   hasEntityType(entityType: string): boolean {
@@ -132,6 +160,7 @@ export class MappingSetResolver implements MappingResolver {
       skipped: [],
       fanout: 0,
       fanoutCap: this.limits.fanoutCap,
+      keyspacesEnforced: this.keyspaces.enforced,
     };
     let resolution: Resolution;
     try {
@@ -149,9 +178,14 @@ export class MappingSetResolver implements MappingResolver {
       if (k.loaderUrl !== undefined) explained.loaderUrl = k.loaderUrl;
       const note = trace.notes.get(k.key);
       if (note) explained.note = note;
+      if (this.keyspaces.enforced) explained.keyspaceOwner = this.keyspaces.ownerOf(k.key)?.team ?? null;
       base.keys[k.action].push(explained);
     }
-    base.tags = resolution.tags.map((tag) => ({ tag, ...trace.templates.get(`t:${tag}`)! }));
+    base.tags = resolution.tags.map((tag) => {
+      const explained: ExplainedTag = { tag, ...trace.templates.get(`t:${tag}`)! };
+      if (this.keyspaces.enforced) explained.keyspaceOwner = this.keyspaces.ownerOf(tag)?.team ?? null;
+      return explained;
+    });
     base.skipped = trace.skipped;
     base.fanout = resolution.keys.length + resolution.tags.length;
     return base;
@@ -167,6 +201,13 @@ export class MappingSetResolver implements MappingResolver {
     const group = this.index.get(event.entityType);
     if (group === undefined) return { keys: [], tags: [] };
     const list = (event.tenant !== undefined ? group.byTenant.get(event.tenant) : undefined) ?? group.generic;
+    if (this.foreign.size > 0) {
+      // The whole event is refused: touching only the legit mappings' keys would hide the attack.
+      for (const compiled of list) {
+        const error = this.foreign.get(compiled);
+        if (error) throw error;
+      }
+    }
     const keys: ResolvedKey[] = [];
     const tags: string[] = [];
     let afterJson: string | undefined;

@@ -18,6 +18,17 @@ import { compileMapping } from '../mapping/compile-mapping';
 import { MappingDto } from '../mapping/mapping.dto';
 import { normaliseMapping, sameContent, validateMapping, validateMappingShape } from '../mapping/validate-mapping';
 import { MappingSetResolver } from '../resolver/mapping-set-resolver';
+import {
+  checkKeyspaceRecord,
+  decodeKeyspaceRecord,
+  isKeyspaceRecordKey,
+  KeyspaceRecord,
+  keyspaceRecordKey,
+  Keyspaces,
+  normaliseKeyspaceRecord,
+  PrefixOwnership,
+  sameKeyspaceContent,
+} from '../keyspace/keyspaces';
 import type { Mapping } from '../types';
 import { ensureTopic, kafkaClient, mappingTopicSpec } from './kafka-client';
 import type { MappingChangeListener, MappingSource } from './mapping-source';
@@ -72,6 +83,33 @@ export interface WriteOptions {
   dryRun?: boolean;
 }
 
+export type KeyspaceIntent =
+  /** Create or replace an ownership record; its version is assigned by the store. */
+  | { op: 'put'; record: KeyspaceRecord }
+  /** Remove an ownership record by its topic key (keyspaceRecordKey). */
+  | { op: 'delete'; key: string };
+
+export interface KeyspaceChange {
+  /** The record's topic key, e.g. "keyspace:prefix:product:". */
+  key: string;
+  kind: 'create' | 'update' | 'delete';
+  before?: KeyspaceRecord;
+  after?: KeyspaceRecord;
+  changes: FieldChange[];
+}
+
+export interface KeyspaceWriteOptions {
+  actor?: string;
+  sideRecords?: (changes: KeyspaceChange[]) => SideRecord[];
+  dryRun?: boolean;
+}
+
+export interface KeyspaceWriteResult {
+  changes: KeyspaceChange[];
+  unchanged: string[];
+  offsets: WrittenOffset[];
+}
+
 /** Where a write's records landed (the last offset per topic and partition). */
 export interface WrittenOffset {
   topic: string;
@@ -94,6 +132,8 @@ export class MappingStore implements MappingSource {
   private readonly logger: Logger;
   private readonly follower: TopicFollower;
   private readonly mappings = new Map<string, Mapping>();
+  private readonly keyspaceRecords = new Map<string, KeyspaceRecord>();
+  private keyspaceView = Keyspaces.NONE;
   private readonly listeners = new Set<MappingChangeListener>();
   private resolver: MappingSetResolver;
   private ready = false;
@@ -125,9 +165,18 @@ export class MappingStore implements MappingSource {
     }
     await this.follower.start(this.options.startTimeoutMs ?? 60_000);
     // The initial load compiles once, here, not once per fetched batch.
-    this.resolver = MappingSetResolver.compile(this.mappings.values(), { limits: this.limits, mode: 'lenient' });
+    this.resolver = this.compileCurrent();
     this.ready = true;
-    this.logger.info({ topic: this.topic, mappings: this.resolver.mappingCount, groupId: this.follower.groupId, ms: Date.now() - started }, 'mapping set loaded; following changes');
+    this.logger.info(
+      { topic: this.topic, mappings: this.resolver.mappingCount, keyspaces: this.keyspaceView.size, groupId: this.follower.groupId, ms: Date.now() - started },
+      'mapping set loaded; following changes',
+    );
+    if (!this.keyspaceView.enforced && this.mappings.size > 0) {
+      this.logger.warn({ topic: this.topic }, 'no keyspace (key prefix / entity type ownership) is declared: any team may write any key; declare them with an admin token to turn enforcement on');
+    }
+    for (const { id, error } of this.resolver.foreignMappings()) {
+      this.logger.error({ topic: this.topic, id, code: error.code, err: error.message }, 'mapping outside its owner team\'s keyspaces: events it matches are refused');
+    }
     this.notify([...this.mappings.keys()]);
   }
 
@@ -159,6 +208,15 @@ export class MappingStore implements MappingSource {
 
   list(): Mapping[] {
     return [...this.mappings.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Current key prefix and entity type ownership (as read from the topic). */
+  keyspaces(): Keyspaces {
+    return this.keyspaceView;
+  }
+
+  private compileCurrent(): MappingSetResolver {
+    return MappingSetResolver.compile(this.mappings.values(), { limits: this.limits, mode: 'lenient', keyspaces: this.keyspaceView });
   }
 
   async put(mapping: Mapping, options?: WriteOptions & { expectedVersion?: number }): Promise<WriteResult> {
@@ -221,10 +279,15 @@ export class MappingStore implements MappingSource {
     // The whole resulting set must compile strictly: per-mapping rules and the fan-out of all
     // mappings of an entity type together.
     MappingSetResolver.compile(next.values(), { limits: this.limits, mode: 'strict' });
+    // Every written mapping must stay inside its owner team's keyspaces (when any are declared).
+    for (const change of changes) if (change.after) this.keyspaceView.assertMappingInside(change.after);
     if (options.dryRun || changes.length === 0) return { changes, unchanged, offsets: [] };
 
     const side = options.sideRecords?.(changes) ?? [];
-    const offsets = await this.commit(changes, side);
+    const offsets = await this.commit(
+      changes.map((c) => ({ key: c.id, value: c.after ? JSON.stringify(c.after) : null })),
+      side,
+    );
     // Read-your-writes: wait until our own follower has applied the records just committed.
     await this.follower.waitForOffsets(
       offsets.filter((o) => o.topic === this.topic),
@@ -234,11 +297,84 @@ export class MappingStore implements MappingSource {
     return { changes, unchanged, offsets };
   }
 
-  private async commit(changes: MappingChange[], side: SideRecord[]): Promise<WrittenOffset[]> {
+  /**
+   * Key prefix / entity type ownership changes (admin only; the caller checks that), committed
+   * with their side records (audit) in one transaction. Refused: a prefix overlapping another
+   * team's, removing the last declaration (that would turn enforcement off), and any change that
+   * would leave a stored mapping outside its owner's keyspaces (the invalidators would then
+   * refuse its events). For a first declaration on a registry that already holds mappings,
+   * declare every team's keyspaces in one write.
+   */
+  writeKeyspaces(intents: KeyspaceIntent[], options: KeyspaceWriteOptions = {}): Promise<KeyspaceWriteResult> {
+    const run = this.writeQueue.then(() => this.writeKeyspacesNow(intents, options));
+    this.writeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeKeyspacesNow(intents: KeyspaceIntent[], options: KeyspaceWriteOptions): Promise<KeyspaceWriteResult> {
+    if (!this.isReady()) throw new RegistryError('STORE_NOT_READY', `mapping store has not read ${this.topic} to its end yet`);
+    const next = new Map(this.keyspaceRecords);
+    const changes: KeyspaceChange[] = [];
+    const unchanged: string[] = [];
+    const now = new Date().toISOString();
+    for (const intent of intents) {
+      if (intent.op === 'delete') {
+        const before = next.get(intent.key);
+        if (!before) throw new RegistryError('KEYSPACE_NOT_FOUND', `keyspace record "${intent.key}" does not exist`);
+        next.delete(intent.key);
+        changes.push({ key: intent.key, kind: 'delete', before, changes: [{ path: '(keyspace)', before: keyspaceContent(before) }] });
+        continue;
+      }
+      checkKeyspaceRecord(intent.record);
+      const key = keyspaceRecordKey(intent.record);
+      const before = next.get(key);
+      if (before && sameKeyspaceContent(before, intent.record)) {
+        unchanged.push(key);
+        continue;
+      }
+      const after = normaliseKeyspaceRecord({ ...intent.record, version: (before?.version ?? 0) + 1, updatedAt: now, updatedBy: options.actor });
+      next.set(key, after);
+      changes.push({ key, kind: before ? 'update' : 'create', before, after, changes: diffKeyspaceRecords(before, after) });
+    }
+    const view = new Keyspaces(next.values());
+    for (const p of changes.map((c) => c.after).filter((r): r is PrefixOwnership => r?.kind === 'prefix')) {
+      const conflict = view.conflictsOf(p.prefix, p.team)[0];
+      if (conflict) {
+        throw new RegistryError('KEYSPACE_CONFLICT', `prefix "${p.prefix}" of team "${p.team}" overlaps prefix "${conflict.prefix}" owned by team "${conflict.team}"; overlapping prefixes must belong to one team`, 'prefix');
+      }
+    }
+    if (this.keyspaceView.enforced && !view.enforced) {
+      throw new RegistryError('KEYSPACE_CONFLICT', 'this would remove the last keyspace declaration and turn ownership enforcement off; declare another one first');
+    }
+    // Mappings inside their owners' keyspaces now must stay inside (a mapping already outside,
+    // e.g. written straight to the topic, does not block unrelated ownership changes).
+    const orphaned: string[] = [];
+    for (const mapping of this.mappings.values()) {
+      const violations = view.mappingViolations(mapping);
+      if (violations.length > 0 && this.keyspaceView.mappingViolations(mapping).length === 0) orphaned.push(`mapping "${mapping.id}" (owner "${mapping.owner}"): ${violations.map((v) => v.message).join('; ')}`);
+    }
+    if (orphaned.length > 0) {
+      const more = orphaned.length > 5 ? ` (and ${orphaned.length - 5} more)` : '';
+      throw new RegistryError('KEYSPACE_CONFLICT', `this change would leave stored mappings outside their owners' keyspaces: ${orphaned.slice(0, 5).join(' | ')}${more}`);
+    }
+    if (options.dryRun || changes.length === 0) return { changes, unchanged, offsets: [] };
+    const offsets = await this.commit(
+      changes.map((c) => ({ key: c.key, value: c.after ? JSON.stringify(c.after) : null })),
+      options.sideRecords?.(changes) ?? [],
+    );
+    await this.follower.waitForOffsets(
+      offsets.filter((o) => o.topic === this.topic),
+      this.options.writeTimeoutMs ?? 10_000,
+    );
+    this.logger.info({ topic: this.topic, actor: options.actor, changes: changes.map((c) => `${c.kind} ${c.key}`) }, 'keyspaces written');
+    return { changes, unchanged, offsets };
+  }
+
+  private async commit(records: { key: string; value: string | null }[], side: SideRecord[]): Promise<WrittenOffset[]> {
     const producer = await this.transactionalProducer();
     const transaction = await producer.transaction();
     try {
-      const byTopic = new Map<string, { key: string; value: string | null }[]>([[this.topic, changes.map((c) => ({ key: c.id, value: c.after ? JSON.stringify(c.after) : null }))]]);
+      const byTopic = new Map<string, { key: string; value: string | null }[]>([[this.topic, records]]);
       for (const r of side) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), { key: r.key, value: r.value }]);
       const offsets: WrittenOffset[] = [];
       for (const [topic, messages] of byTopic) {
@@ -286,6 +422,10 @@ export class MappingStore implements MappingSource {
         this.logger.error(where, 'mapping record without key ignored');
         continue;
       }
+      if (isKeyspaceRecordKey(id)) {
+        if (this.applyKeyspace(id, record.value, where)) changed.push(id);
+        continue;
+      }
       if (record.value === null) {
         if (this.mappings.delete(id)) changed.push(id);
         continue;
@@ -302,9 +442,28 @@ export class MappingStore implements MappingSource {
     if (changed.length === 0 || !this.ready) return;
     // Every stored mapping compiled on its own (decode), so lenient mode only relaxes the
     // set-wide fan-out check, which resolve() then enforces per event.
-    this.resolver = MappingSetResolver.compile(this.mappings.values(), { limits: this.limits, mode: 'lenient' });
+    this.resolver = this.compileCurrent();
     this.logger.info({ topic: this.topic, changed, mappings: this.resolver.mappingCount }, 'mapping set changed; new resolver in effect');
+    for (const { id, error } of this.resolver.foreignMappings()) {
+      if (changed.includes(id) || changed.some(isKeyspaceRecordKey)) this.logger.error({ topic: this.topic, id, code: error.code, err: error.message }, 'mapping outside its owner team\'s keyspaces: events it matches are refused');
+    }
     this.notify(changed);
+  }
+
+  /** True when the keyspace view changed. A bad record is logged and ignored (the previous one stays). */
+  private applyKeyspace(key: string, value: Buffer | null, where: Record<string, unknown>): boolean {
+    if (value === null) {
+      if (!this.keyspaceRecords.delete(key)) return false;
+    } else {
+      const record = decodeKeyspaceRecord(key, value);
+      if (isRegistryError(record)) {
+        this.logger.error({ ...where, code: record.code, err: record.message }, 'invalid keyspace record ignored; the previous version stays in effect');
+        return false;
+      }
+      this.keyspaceRecords.set(key, record);
+    }
+    this.keyspaceView = new Keyspaces(this.keyspaceRecords.values());
+    return true;
   }
 
   private decode(value: Buffer, id: string): Mapping | RegistryError {
@@ -337,4 +496,18 @@ export class MappingStore implements MappingSource {
       }
     }
   }
+}
+
+function keyspaceContent(record: KeyspaceRecord): Omit<KeyspaceRecord, 'version' | 'updatedAt' | 'updatedBy'> {
+  const { version: _v, updatedAt: _a, updatedBy: _b, ...content } = normaliseKeyspaceRecord(record);
+  return content;
+}
+
+function diffKeyspaceRecords(before: KeyspaceRecord | undefined, after: KeyspaceRecord): FieldChange[] {
+  if (!before) return [{ path: '(keyspace)', after: keyspaceContent(after) }];
+  const a = keyspaceContent(before) as unknown as Record<string, unknown>;
+  const b = keyspaceContent(after) as unknown as Record<string, unknown>;
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+    .map((k) => ({ path: k, before: a[k], after: b[k] }));
 }

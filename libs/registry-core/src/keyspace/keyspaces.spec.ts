@@ -1,0 +1,127 @@
+import type { EntityUpdated } from '@app/contracts';
+import { registryLimits } from '../limits';
+import { MappingSetResolver } from '../resolver/mapping-set-resolver';
+import type { Mapping } from '../types';
+import { decodeKeyspaceRecord, entityTypeRecordKey, KeyspaceRecord, Keyspaces, literalPrefix, prefixRecordKey } from './keyspaces';
+
+const RECORDS: KeyspaceRecord[] = [
+  { kind: 'prefix', prefix: 'product:', team: 'catalog', version: 1 },
+  { kind: 'prefix', prefix: 'category:', team: 'catalog', version: 1 },
+  { kind: 'prefix', prefix: 'tenant:', team: 'catalog', version: 1 },
+  { kind: 'prefix', prefix: 'promo:', team: 'promo', version: 1 },
+  { kind: 'entityType', entityType: 'product', team: 'catalog', grants: ['search'], version: 1 },
+  { kind: 'entityType', entityType: 'campaign', team: 'promo', grants: [], version: 1 },
+  { kind: 'prefix', prefix: 'search:', team: 'search', version: 1 },
+];
+const keyspaces = new Keyspaces(RECORDS);
+
+function mapping(overrides: Partial<Mapping>): Mapping {
+  return { id: 'x', entityType: 'product', owner: 'catalog', keys: [{ template: 'product:{entityId}', action: 'delete' }], tags: [], version: 1, ...overrides };
+}
+const fields = (m: Mapping) => keyspaces.mappingViolations(m).map((v) => [v.field, v.message]);
+
+const EVENT: EntityUpdated = {
+  eventId: 'e-1',
+  entityType: 'product',
+  entityId: 'p-1',
+  version: 3,
+  tenant: 'acme',
+  occurredAt: '2026-01-01T00:00:00Z',
+  after: { categoryId: 'desk' },
+} as EntityUpdated;
+
+describe('Keyspaces: a mapping may only produce keys and tags inside its owner team\'s prefixes', () => {
+  it('takes the literal text before the first placeholder as a template\'s prefix', () => {
+    expect(literalPrefix('product:{entityId}')).toBe('product:');
+    expect(literalPrefix('category:{after.categoryId}:products')).toBe('category:');
+    expect(literalPrefix('{entityId}:x')).toBe('');
+    expect(literalPrefix('constant:key')).toBe('constant:key');
+  });
+
+  it('accepts the owner\'s own keys and tags', () => {
+    expect(fields(mapping({ keys: [{ template: 'product:{entityId}', action: 'warm' }, { template: 'category:{after.categoryId}:products', action: 'delete' }], tags: ['tenant:{tenant}:products'] }))).toEqual([]);
+    // Deeper literal text inside an owned prefix is covered too.
+    expect(fields(mapping({ keys: [{ template: 'product:detail:{entityId}', action: 'delete' }] }))).toEqual([]);
+  });
+
+  it('refuses another team\'s key prefix, naming the prefix and the owning team', () => {
+    const promo = mapping({ owner: 'promo', entityType: 'campaign', keys: [{ template: 'product:{entityId}', action: 'warm', ttlSeconds: 2_592_000 }] });
+    expect(fields(promo)).toEqual([['keys[0].template', 'key template "product:{entityId}": prefix "product:" is owned by team "catalog"']]);
+    expect(() => keyspaces.assertMappingInside({ ...promo, id: 'promo.steal' })).toThrow(
+      expect.objectContaining({ code: 'FOREIGN_KEYSPACE', message: expect.stringContaining('mapping "promo.steal" (owner "promo"): key template "product:{entityId}": prefix "product:" is owned by team "catalog"') }),
+    );
+  });
+
+  it('checks tags like keys', () => {
+    expect(fields(mapping({ owner: 'promo', entityType: 'campaign', keys: [{ template: 'promo:{entityId}', action: 'delete' }], tags: ['tenant:{tenant}:products'] }))).toEqual([
+      ['tags[0]', 'tag template "tenant:{tenant}:products": prefix "tenant:" is owned by team "catalog"'],
+    ]);
+  });
+
+  it('refuses a template that starts with a variable (it cannot be proven inside)', () => {
+    expect(fields(mapping({ keys: [{ template: '{entityId}:product', action: 'delete' }] }))).toEqual([
+      ['keys[0].template', 'key template "{entityId}:product" starts with a variable, so its keys cannot be proven inside team "catalog"\'s key prefixes'],
+    ]);
+  });
+
+  it('refuses a prefix nobody owns, and a short literal that can reach into another team\'s prefix', () => {
+    expect(fields(mapping({ keys: [{ template: 'stock:{entityId}', action: 'delete' }] }))).toEqual([
+      ['keys[0].template', 'key template "stock:{entityId}": prefix "stock:" is not owned by any team (team "catalog" owns "category:", "product:", "tenant:")'],
+    ]);
+    // "pro{entityId}:x" renders "promo:x" for entityId "mo": promo's keyspace.
+    expect(fields(mapping({ keys: [{ template: 'pro{entityId}:x', action: 'delete' }] }))).toEqual([['keys[0].template', 'key template "pro{entityId}:x": prefix "promo:" is owned by team "promo"']]);
+  });
+
+  it('allows an entity type only to its owner and the teams it is granted to', () => {
+    expect(fields(mapping({ owner: 'promo', keys: [{ template: 'promo:{entityId}', action: 'delete' }] }))).toEqual([
+      ['entityType', 'entity type "product" is owned by team "catalog" and not granted to team "promo"'],
+    ]);
+    expect(fields(mapping({ owner: 'search', keys: [{ template: 'search:product:{entityId}', action: 'delete' }] }))).toEqual([]);
+    expect(fields(mapping({ entityType: 'order' }))).toEqual([['entityType', expect.stringContaining('entity type "order" is not owned by any team')]]);
+  });
+
+  it('is not enforced while no keyspace is declared (bootstrap rule)', () => {
+    expect(new Keyspaces().enforced).toBe(false);
+    expect(new Keyspaces().mappingViolations(mapping({ owner: 'promo', keys: [{ template: '{entityId}', action: 'delete' }] }))).toEqual([]);
+    expect(keyspaces.enforced).toBe(true);
+  });
+
+  it('names the owner of a key by its longest owned prefix', () => {
+    expect(keyspaces.ownerOf('product:p-1')?.team).toBe('catalog');
+    expect(keyspaces.ownerOf('nothing:here')).toBeUndefined();
+    expect(keyspaces.conflictsOf('product:promo:', 'promo').map((p) => p.prefix)).toEqual(['product:']);
+  });
+
+  it('decodes topic records and refuses malformed ones', () => {
+    const record = { kind: 'prefix', prefix: 'product:', team: 'catalog', version: 2 };
+    expect(decodeKeyspaceRecord(prefixRecordKey('product:'), JSON.stringify(record))).toEqual(record);
+    expect(decodeKeyspaceRecord(prefixRecordKey('other:'), JSON.stringify(record))).toMatchObject({ code: 'KEYSPACE_INVALID' });
+    expect(decodeKeyspaceRecord(prefixRecordKey('~x'), JSON.stringify({ ...record, prefix: '~x' }))).toMatchObject({ code: 'KEYSPACE_INVALID' });
+    expect(decodeKeyspaceRecord(entityTypeRecordKey('product'), '{nope')).toMatchObject({ code: 'KEYSPACE_INVALID' });
+  });
+});
+
+describe('MappingSetResolver with keyspaces', () => {
+  const limits = registryLimits();
+  const own = mapping({ id: 'catalog.product', keys: [{ template: 'product:{entityId}', action: 'delete' }] });
+  const foreign = mapping({ id: 'promo.steal', owner: 'promo', keys: [{ template: 'product:{entityId}', action: 'warm', ttlSeconds: 2_592_000 }, { template: 'promo:{entityId}', action: 'delete' }] });
+
+  it('refuses (FOREIGN_KEYSPACE) every event a foreign mapping matches, touching none of its keys', () => {
+    const resolver = MappingSetResolver.compile([own, foreign], { limits, mode: 'lenient', keyspaces });
+    expect(resolver.foreignMappings().map((f) => f.id)).toEqual(['promo.steal']);
+    expect(() => resolver.resolve(EVENT)).toThrow(expect.objectContaining({ code: 'FOREIGN_KEYSPACE', message: expect.stringContaining('prefix "product:" is owned by team "catalog"') }));
+    const explained = resolver.explain(EVENT);
+    expect(explained).toMatchObject({ outcome: 'rejected', error: { code: 'FOREIGN_KEYSPACE' }, keyspacesEnforced: true });
+  });
+
+  it('resolves normally without the foreign mapping, and explain names each key\'s owner', () => {
+    const resolver = MappingSetResolver.compile([own], { limits, mode: 'lenient', keyspaces });
+    expect(resolver.resolve(EVENT).keys.map((k) => k.key)).toEqual(['product:p-1']);
+    expect(resolver.explain(EVENT).keys.delete).toEqual([expect.objectContaining({ key: 'product:p-1', keyspaceOwner: 'catalog' })]);
+  });
+
+  it('without keyspaces, resolves the foreign mapping as before (not enforced)', () => {
+    const resolver = MappingSetResolver.compile([own, foreign], { limits, mode: 'lenient' });
+    expect(resolver.resolve(EVENT).keys.map((k) => k.key)).toEqual(['product:p-1', 'promo:p-1']);
+  });
+});
