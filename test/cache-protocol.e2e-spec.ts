@@ -2,7 +2,7 @@
 // operation does to a key, that doing it twice is doing it once, and that nothing ever moves a
 // key back to an older version.
 import type Redis from 'ioredis';
-import { CacheProtocol, companionsOf, KeyEffect, tagMembersKey } from '@app/cache-protocol';
+import { CacheProtocol, companionsOf, KeyEffect, Lease, tagMembersKey } from '@app/cache-protocol';
 import { eventually, redis, uniqueName } from './support/stack-env';
 
 describe('cache protocol scripts (standalone redis-server)', () => {
@@ -127,12 +127,12 @@ describe('cache protocol scripts (standalone redis-server)', () => {
       expect(await p.invalidate(key, 1, 30_000)).toBe('deleted');
     });
 
-    it('a newer value that landed meanwhile (warm) wins over an older fill', async () => {
+    it('a newer value that landed meanwhile (warm) wins over an older fill (the warm voided its lease)', async () => {
       const key = uniqueName('product');
       const got = await p.leaseGet(key, lease);
       if (got.kind !== 'miss') throw new Error('expected a miss');
       expect(await p.warm(key, 5, 'v5', 60_000)).toBe('warmed');
-      expect(await p.fill(got.lease, 4, 'v4', { ttlMs: 60_000 })).toBe('older-than-value');
+      expect(await p.fill(got.lease, 4, 'v4', { ttlMs: 60_000 })).toBe('lease-lost');
       expect((await p.inspect(key)).entry?.payload).toBe('v5');
     });
 
@@ -167,6 +167,89 @@ describe('cache protocol scripts (standalone redis-server)', () => {
       await r.hset(key, 'field', 'x');
       expect(await p.invalidate(key, 1, 30_000)).toBe('deleted');
       expect(await r.exists(key)).toBe(0);
+    });
+  });
+
+  // Issue 13 item 1: a warm (or a skipped invalidation) left no floor and no voided lease, so an
+  // older fill or warm landed once the newer value expired or was evicted.
+  describe('floors: after a warm or invalidation of v nothing older lands, whatever expires', () => {
+    const valueGone = async (key: string) => eventually(`${key} expired`, async () => (await r.exists(key)) === 0, 5_000, 10);
+
+    it('a slow reader\'s fill of v8 does not land after a short-lived warm of v9 expired', async () => {
+      const key = uniqueName('product');
+      const got = await p.leaseGet(key, lease);
+      if (got.kind !== 'miss') throw new Error('expected a miss');
+      expect(await p.warm(key, 9, 'v9', 50)).toBe('warmed');
+      await valueGone(key);
+      expect(await p.fill(got.lease, 8, 'v8', { ttlMs: 3_600_000 })).not.toBe('filled');
+      expect((await p.inspect(key)).entry).toBeUndefined();
+      // and a fresh reader cannot fill v8 either (the floor outlives the value)
+      const again = await p.leaseGet(key, lease);
+      if (again.kind !== 'miss') throw new Error('expected a miss');
+      expect(again.tombstoneVersion).toBe(9);
+      expect(await p.fill(again.lease, 8, 'v8', { ttlMs: 3_600_000 })).toBe('older-than-tombstone');
+    });
+
+    it('a refresh lease does not survive a redelivered (skipped-older) invalidation', async () => {
+      const key = uniqueName('product');
+      expect(await fillFresh(key, 9, 'v9', { ttlMs: 20, staleWhileRevalidateMs: 60_000 })).toBe('filled');
+      let refresh: Lease | undefined;
+      await eventually('the value turns stale', async () => {
+        const got = await p.leaseGet(key, { ...lease, token: 'refresher' });
+        if (got.kind === 'stale') refresh = got.lease;
+        return got.kind === 'stale';
+      }, 5_000, 10);
+      if (!refresh) throw new Error('expected the refresh lease');
+      expect(await p.invalidate(key, 9, 30_000)).toBe('skipped-older'); // redelivered event 9
+      await r.del(key); // the value is evicted (or expires)
+      expect(await p.fill(refresh, 8, 'v8 from a lagging replica', { ttlMs: 3_600_000 })).not.toBe('filled');
+      expect((await p.inspect(key)).entry).toBeUndefined();
+    });
+
+    it('a replayed older warm does not land after the warmed value is gone (single and batch)', async () => {
+      const key = uniqueName('product');
+      expect(await p.warm(key, 9, 'v9', 50, { tombstoneTtlMs: 60_000 })).toBe('warmed');
+      await valueGone(key);
+      expect(await p.warm(key, 8, 'v8', 3_600_000)).toBe('skipped-older');
+      expect(await p.applyKeyEffects([{ key, version: 8, action: 'warm', tombstoneTtlMs: 60_000, value: 'v8', ttlMs: 3_600_000 }])).toEqual(['skipped-older']);
+      expect((await p.inspect(key)).entry).toBeUndefined();
+    });
+
+    it('a skipped-older warm or invalidation still leaves its floor', async () => {
+      const key = uniqueName('product');
+      expect(await fillFresh(key, 9, 'v9')).toBe('filled');
+      expect(await p.applyKeyEffects([{ key, version: 9, action: 'warm', tombstoneTtlMs: 60_000, value: 'v9', ttlMs: 60_000 }])).toEqual(['skipped-older']);
+      await r.del(key);
+      expect(await p.warm(key, 8, 'v8', 60_000)).toBe('skipped-older');
+      const other = uniqueName('product');
+      expect(await fillFresh(other, 9, 'v9')).toBe('filled');
+      expect(await p.invalidate(other, 9, 60_000)).toBe('skipped-older');
+      await r.del(other);
+      expect(await p.warm(other, 8, 'v8', 60_000)).toBe('skipped-older');
+    });
+
+    it('every warm voids the lease, even one skipped as older', async () => {
+      const key = uniqueName('product');
+      const got = await p.leaseGet(key, lease);
+      if (got.kind !== 'miss') throw new Error('expected a miss');
+      expect(await p.invalidate(key, 9, 60_000)).toBe('tombstoned');
+      const again = await p.leaseGet(key, lease);
+      if (again.kind !== 'miss') throw new Error('expected a miss');
+      expect(await p.warm(key, 7, 'v7', 60_000)).toBe('skipped-older');
+      expect((await p.inspect(key)).leaseToken).toBeUndefined();
+      expect(await p.fill(again.lease, 9, 'v9', { ttlMs: 60_000 })).toBe('lease-lost');
+    });
+
+    it('the floor of a warm outlives the value by tombstoneTtlMs, and no later write shortens it', async () => {
+      const key = uniqueName('product');
+      expect(await p.warm(key, 9, 'v9', 10_000, { tombstoneTtlMs: 50_000 })).toBe('warmed');
+      const s = await p.inspect(key);
+      expect(s.tombstoneVersion).toBe(9);
+      expect(s.tombstoneTtlMs).toBeGreaterThan(55_000);
+      expect(await p.invalidate(key, 10, 1_000)).toBe('deleted');
+      const t = await p.inspect(key);
+      expect(t.tombstoneVersion).toBe(10);
+      expect(t.tombstoneTtlMs).toBeGreaterThan(55_000);
     });
   });
 

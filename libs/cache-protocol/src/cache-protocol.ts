@@ -6,7 +6,7 @@ import type { EffectOutcome, KeyEffect, TagEffect } from './effects';
 import { CacheProtocolError } from './errors';
 import { Envelope, decodeEnvelope } from './envelope';
 import { KeyBatchRunner } from './key-batch';
-import { EffectLimits, isTtl, isVersion, keyEffectItem, keyEffectProblem, lifetimeOf } from './key-effects';
+import { EffectLimits, isTtl, isVersion, keyEffectItem, keyEffectProblem, lifetimeOf, warmFloorTtlMs } from './key-effects';
 import { companionsOf, DEFAULT_MAX_KEY_BYTES, keyProblem, namespaceKey, tagMembersKey, tagStateKey, validateKey } from './key-layout';
 import { effectOutcomeOf, FillOutcome, Lease, LeaseGetResult } from './outcomes';
 import {
@@ -57,6 +57,8 @@ export interface FillOptions {
 
 export interface WarmOptions {
   tags?: string[];
+  /** The version floor (tombstone) a warm leaves outlives the value by this long. Default: the value's hard TTL. */
+  tombstoneTtlMs?: number;
   staleWhileRevalidateMs?: number;
   namespaceGeneration?: number;
 }
@@ -180,12 +182,14 @@ export class CacheProtocol {
 
   /** Version-guarded rewrite of one key (warm-3.lua); joins `tags` first. */
   async warm(key: string, version: number, value: string, ttlMs: number, options: WarmOptions = {}): Promise<EffectOutcome> {
-    const effect: KeyEffect = { key, version, action: 'warm', tombstoneTtlMs: 1, value, ttlMs, tags: options.tags, ...pickDefined(options) };
+    const effect: KeyEffect = { key, version, action: 'warm', tombstoneTtlMs: options.tombstoneTtlMs ?? 1, value, ttlMs, tags: options.tags, ...pickDefined(options) };
     const problem = keyEffectProblem(effect, this.limits);
     if (problem) throw problem;
+    if (options.tombstoneTtlMs !== undefined && !isTtl(options.tombstoneTtlMs)) throw new CacheProtocolError('TTL_INVALID', `tombstoneTtlMs ${options.tombstoneTtlMs} is not a positive integer`);
     await this.joinWarmTags([effect]);
     const { hardTtlMs, freshForMs } = lifetimeOf(ttlMs, options.staleWhileRevalidateMs);
-    return warmScript.run(this.redis, companionsOf(key), version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, value);
+    const floorTtlMs = warmFloorTtlMs(hardTtlMs, options.tombstoneTtlMs ?? hardTtlMs);
+    return warmScript.run(this.redis, companionsOf(key), version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, floorTtlMs, value);
   }
 
   // ---- read side -------------------------------------------------------------------------

@@ -57,6 +57,15 @@ export function lifetimeOf(ttlMs: number, staleWhileRevalidateMs = 0): { hardTtl
   return staleWhileRevalidateMs > 0 ? { hardTtlMs: ttlMs + staleWhileRevalidateMs, freshForMs: ttlMs } : { hardTtlMs: ttlMs, freshForMs: 0 };
 }
 
+/**
+ * How long the version floor (tombstone) a warm leaves lives: the value's hard TTL plus the
+ * tombstone TTL, so for tombstoneTtlMs after the warmed value is gone (expired or evicted) no
+ * older fill or replayed warm lands.
+ */
+export function warmFloorTtlMs(hardTtlMs: number, tombstoneTtlMs: number): number {
+  return hardTtlMs + (isTtl(tombstoneTtlMs) ? tombstoneTtlMs : 1);
+}
+
 /** The batch-script item of a checked effect. */
 export function keyEffectItem(effect: KeyEffect, limits: EffectLimits): KeyBatchItem {
   switch (effect.action) {
@@ -66,7 +75,7 @@ export function keyEffectItem(effect: KeyEffect, limits: EffectLimits): KeyBatch
       return { key: effect.key, argv: ['t', effect.version, effect.tombstoneTtlMs] };
     default: {
       const { hardTtlMs, freshForMs } = lifetimeOf(effect.ttlMs ?? limits.defaultWarmTtlMs, effect.staleWhileRevalidateMs);
-      return { key: effect.key, argv: ['w', effect.version, hardTtlMs, freshForMs, effect.namespaceGeneration ?? 0, effect.value as string] };
+      return { key: effect.key, argv: ['w', effect.version, hardTtlMs, freshForMs, effect.namespaceGeneration ?? 0, warmFloorTtlMs(hardTtlMs, effect.tombstoneTtlMs), effect.value as string] };
     }
   }
 }

@@ -76,8 +76,8 @@ export const invalidateScript = protocolScript(
 
 export const warmScript = protocolScript(
   'warm',
-  (k: KeyCompanions, version: number, hardTtlMs: number, freshForMs: number, namespaceGeneration: number, payload: string) => [
-    k.value, k.tombstone, k.lease, version, hardTtlMs, freshForMs, namespaceGeneration, payload,
+  (k: KeyCompanions, version: number, hardTtlMs: number, freshForMs: number, namespaceGeneration: number, floorTtlMs: number, payload: string) => [
+    k.value, k.tombstone, k.lease, version, hardTtlMs, freshForMs, namespaceGeneration, floorTtlMs, payload,
   ],
   (reply): EffectOutcome => effectOutcomeOf(reply),
 );

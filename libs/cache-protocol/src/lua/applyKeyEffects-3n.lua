@@ -8,7 +8,7 @@
     'd' delete     then version, tombstoneTtlMs (deletes and voids the lease, no tombstone)
     't' tombstone  then version, tombstoneTtlMs
     'p' purge      then version (ignored), tombstoneTtlMs (a tag member: unconditional)
-    'w' warm       then version, hardTtlMs, freshForMs, namespaceGen, payload
+    'w' warm       then version, hardTtlMs, freshForMs, namespaceGen, floorTtlMs, payload
 
   Returns an array of N outcome codes: 1 deleted, 2 tombstoned, 3 warmed, 4 skipped-older
   (for 'p': 1 a value was removed, 4 nothing was cached).
@@ -22,8 +22,8 @@ for i = 1, #KEYS, 3 do
   local action = ARGV[a]
   local code
   if action == 'w' then
-    code = warmKey(KEYS[i], KEYS[i + 1], KEYS[i + 2], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5])
-    a = a + 6
+    code = warmKey(KEYS[i], KEYS[i + 1], KEYS[i + 2], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6])
+    a = a + 7
   elseif action == 'p' then
     code = purgeKey(KEYS[i], KEYS[i + 1], KEYS[i + 2], ARGV[a + 2])
     a = a + 3

@@ -8,10 +8,14 @@
   ARGV[2] hard TTL in ms (the value is gone after it)
   ARGV[3] fresh-for in ms (served as stale after it, until the hard TTL; 0 = never stale)
   ARGV[4] namespace generation the value belongs to
-  ARGV[5] payload
+  ARGV[5] floor TTL in ms: the tombstone raised to the version lives this long (hard TTL +
+          tombstone TTL, so it outlives the value), never shortened
+  ARGV[6] payload
 
+  Every warm voids the lease and raises the tombstone (floor) to its version, also when it is
+  skipped because the stored value is at least as new.
   Returns 3 warmed, 4 skipped-older (the value was at least as new or the tombstone newer),
   1 deleted (version 0 only).
 ]]
 --- @include "warmKey"
-return warmKey(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+return warmKey(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
