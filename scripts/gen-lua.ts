@@ -60,8 +60,12 @@ function expandIncludes(source: string, dir: string, seen: Set<string>, from: st
   return out.join('\n');
 }
 
+/** A Redis 7 shebang (`#!lua` or `#!lua flags=allow-oom`) may precede the header: it must stay the first line. */
+const SHEBANG = /^#!lua(?: flags=[a-z-]+(?:,[a-z-]+)*)?\n/;
+
 function checkHeader(file: string, source: string, numberOfKeys: number | undefined): void {
-  const header = /^--\[\[([\s\S]*?)\]\]/.exec(source);
+  if (source.startsWith('#!') && !SHEBANG.test(source)) throw new LuaSourceError(`${file}: first line must be "#!lua" or "#!lua flags=<flag>[,<flag>]"`);
+  const header = /^--\[\[([\s\S]*?)\]\]/.exec(source.replace(SHEBANG, ''));
   if (!header) throw new LuaSourceError(`${file}: must open with a --[[ header ]] listing KEYS, ARGV and the return value`);
   const text = header[1];
   if (!/Returns/.test(text)) throw new LuaSourceError(`${file}: header must say what the script returns ("Returns ...")`);

@@ -54,7 +54,7 @@ export function cacheClientMetrics(registry: Registry): CacheClientMetrics {
     misses: counter(registry, 'cache_client_misses_total', 'Reads that took the lease and ran the loader', ['cache']),
     staleServed: counter(registry, 'cache_client_stale_served_total', 'Reads answered by a stale value within its grace window', ['cache']),
     fills: counter(registry, 'cache_client_fills_total', 'Loaded values stored in the cache', ['cache']),
-    fillsRejected: counter(registry, 'cache_client_fills_rejected_total', 'Loaded values the protocol refused (reason: lease-lost, older-than-tombstone, older-than-value, tag-invalidated, value-too-large)', ['cache', 'reason']),
+    fillsRejected: counter(registry, 'cache_client_fills_rejected_total', 'Loaded values the protocol refused (reason: lease-lost, older-than-tombstone, older-than-value, tag-invalidated, refused-oom, value-too-large)', ['cache', 'reason']),
     redisUnavailable: counter(registry, 'cache_client_redis_unavailable_total', 'Cache operations skipped because Redis was down, slow or failing; the loader answered', ['cache']),
     loaderCalls: counter(registry, 'cache_client_loader_calls_total', 'Loader invocations', ['cache']),
     loaderErrors: counter(registry, 'cache_client_loader_errors_total', 'Loader failures (reason: timeout, error, invalid-result)', ['cache', 'reason']),

@@ -8,11 +8,12 @@ import { Envelope, decodeEnvelope } from './envelope';
 import { KeyBatchRunner } from './key-batch';
 import { EffectLimits, isTtl, isVersion, keyEffectItem, keyEffectProblem, lifetimeOf, warmFloorTtlMs } from './key-effects';
 import { companionsOf, DEFAULT_MAX_KEY_BYTES, keyProblem, namespaceKey, tagMembersKey, tagStateKey, validateKey } from './key-layout';
-import { effectOutcomeOf, FillOutcome, Lease, LeaseGetResult } from './outcomes';
+import { effectOutcomeOf, FillOutcome, Lease, LeaseGetResult, WARM_DEGRADED_OOM } from './outcomes';
 import {
   defineProtocolCommands,
   fillScript,
   invalidateScript,
+  isOomError,
   leaseGetScript,
   RedisConnection,
   releaseLeaseScript,
@@ -144,8 +145,12 @@ export class CacheProtocol {
       const problem = keyEffectProblem(effects[i], this.limits);
       if (problem) throw new CacheProtocolError(problem.code, `effect ${i}: ${problem.message}`, false, i);
     }
-    await this.joinWarmTags(effects);
-    const codes = await this.runner.run(effects.map((e) => keyEffectItem(e, this.limits)));
+    const refused = await this.joinWarmTags(effects);
+    const items = effects.map((e) => keyEffectItem(e, this.limits));
+    // A warm whose tags could not be joined (Redis at maxmemory) must not land: invalidate instead.
+    for (const i of refused) items[i] = { key: items[i].key, argv: items[i].degraded ?? items[i].argv };
+    const codes = await this.runner.run(items);
+    for (const i of refused) codes[i] = WARM_DEGRADED_OOM;
     return codes.map(effectOutcomeOf);
   }
 
@@ -180,16 +185,29 @@ export class CacheProtocol {
     return invalidateScript.run(this.redis, companionsOf(key), version, tombstoneTtlMs, options.tombstone ?? true);
   }
 
-  /** Version-guarded rewrite of one key (warm-3.lua); joins `tags` first. */
+  /**
+   * Version-guarded rewrite of one key (warm-3.lua); joins `tags` first. When Redis is at
+   * maxmemory (noeviction) it invalidates instead (a tombstone of `version`) and answers
+   * 'warm-degraded-oom'.
+   */
   async warm(key: string, version: number, value: string, ttlMs: number, options: WarmOptions = {}): Promise<EffectOutcome> {
     const effect: KeyEffect = { key, version, action: 'warm', tombstoneTtlMs: options.tombstoneTtlMs ?? 1, value, ttlMs, tags: options.tags, ...pickDefined(options) };
     const problem = keyEffectProblem(effect, this.limits);
     if (problem) throw problem;
     if (options.tombstoneTtlMs !== undefined && !isTtl(options.tombstoneTtlMs)) throw new CacheProtocolError('TTL_INVALID', `tombstoneTtlMs ${options.tombstoneTtlMs} is not a positive integer`);
-    await this.joinWarmTags([effect]);
     const { hardTtlMs, freshForMs } = lifetimeOf(ttlMs, options.staleWhileRevalidateMs);
     const floorTtlMs = warmFloorTtlMs(hardTtlMs, options.tombstoneTtlMs ?? hardTtlMs);
-    return warmScript.run(this.redis, companionsOf(key), version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, floorTtlMs, value);
+    const degrade = async (): Promise<EffectOutcome> => {
+      await invalidateScript.run(this.redis, companionsOf(key), version, floorTtlMs, version > 0);
+      return 'warm-degraded-oom';
+    };
+    if ((await this.joinWarmTags([effect])).length > 0) return degrade();
+    try {
+      return await warmScript.run(this.redis, companionsOf(key), version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, floorTtlMs, value);
+    } catch (error) {
+      if (isOomError(error)) return degrade();
+      throw error;
+    }
   }
 
   // ---- read side -------------------------------------------------------------------------
@@ -220,14 +238,21 @@ export class CacheProtocol {
     this.checkValueSize(lease.key, value);
     const { hardTtlMs, freshForMs } = lifetimeOf(options.ttlMs, options.staleWhileRevalidateMs);
     const tags = options.tags ?? [];
-    if (tags.length > 0) {
-      const joined = await Promise.all(tags.map((t) => tagJoinScript.run(this.redis, tagStateKey(t.tag), tagMembersKey(t.tag), t.epoch, lease.key, hardTtlMs)));
-      if (joined.includes(false)) {
-        await this.releaseLease(lease);
-        return 'tag-invalidated';
+    try {
+      if (tags.length > 0) {
+        const joined = await Promise.all(tags.map((t) => tagJoinScript.run(this.redis, tagStateKey(t.tag), tagMembersKey(t.tag), t.epoch, lease.key, hardTtlMs)));
+        if (joined.includes(false)) {
+          await this.releaseLease(lease);
+          return 'tag-invalidated';
+        }
       }
+      return await fillScript.run(this.redis, companionsOf(lease.key), lease.token, version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, value);
+    } catch (error) {
+      if (!isOomError(error)) throw error;
+      // Redis is at maxmemory (noeviction): the value stays uncached; free the lease for others.
+      await this.releaseLease(lease);
+      return 'refused-oom';
     }
-    return fillScript.run(this.redis, companionsOf(lease.key), lease.token, version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, value);
   }
 
   /** Gives a lease back early (the loader failed) so waiters need not wait for its TTL. */
@@ -284,15 +309,30 @@ export class CacheProtocol {
     }
   }
 
-  /** Warm values join their tags before they land, so a tag invalidation running meanwhile finds them. */
-  private async joinWarmTags(effects: KeyEffect[]): Promise<void> {
-    const joins: Promise<boolean>[] = [];
-    for (const e of effects) {
-      if (e.action !== 'warm' || !e.tags?.length) continue;
+  /**
+   * Warm values join their tags before they land, so a tag invalidation running meanwhile finds
+   * them. Returns the indices of warms whose joins Redis refused for lack of memory: they must
+   * not land (a tag invalidation would not find them) and are invalidated instead.
+   */
+  private async joinWarmTags(effects: KeyEffect[]): Promise<number[]> {
+    const joins: Promise<number | undefined>[] = [];
+    effects.forEach((e, i) => {
+      if (e.action !== 'warm' || !e.tags?.length) return;
       const { hardTtlMs } = lifetimeOf(e.ttlMs ?? this.settings.defaultWarmTtlMs, e.staleWhileRevalidateMs);
-      for (const tag of e.tags) joins.push(tagJoinScript.run(this.redis, tagStateKey(tag), tagMembersKey(tag), '*', e.key, hardTtlMs));
-    }
-    if (joins.length > 0) await Promise.all(joins);
+      for (const tag of e.tags) {
+        joins.push(
+          tagJoinScript.run(this.redis, tagStateKey(tag), tagMembersKey(tag), '*', e.key, hardTtlMs).then(
+            () => undefined,
+            (error: unknown) => {
+              if (isOomError(error)) return i;
+              throw error;
+            },
+          ),
+        );
+      }
+    });
+    if (joins.length === 0) return [];
+    return [...new Set((await Promise.all(joins)).filter((i): i is number => i !== undefined))];
   }
 }
 

@@ -29,7 +29,12 @@ export type EffectOutcome =
   /** value rewritten with the newer version */
   | 'warmed'
   /** the stored value or tombstone was at least as new: nothing changed */
-  | 'skipped-older';
+  | 'skipped-older'
+  /**
+   * a warm Redis refused because it is at maxmemory (noeviction): applied as a tombstone of its
+   * version instead (value deleted, lease voided, floor raised), so readers load it themselves
+   */
+  | 'warm-degraded-oom';
 
 export interface TagEffect {
   tag: string;

@@ -3,9 +3,16 @@
 // may only touch one slot, so items are grouped by slot first (the companions of a key share
 // its slot); on a standalone Redis any grouping works, so items are simply chunked in order.
 // Items of the same key stay in input order (same slot, same call or same pipeline).
+//
+// Calls without warm items go to invalidateKeys-3n (allow-oom: invalidations always land, even
+// at maxmemory with noeviction). Calls with warm items go to applyKeyEffects-3n, which Redis
+// refuses as a whole before it runs when it is at maxmemory; such a call is then applied again
+// through invalidateKeys-3n with each warm replaced by its `degraded` form (a tombstone of its
+// version), and the warm items report WARM_DEGRADED_OOM. Nothing waits for memory to free up.
 import type { ChainableCommander, Cluster } from 'ioredis';
 import { companionsOf } from './key-layout';
-import { applyKeyEffectsScript, RedisConnection, ScriptArg } from './scripts';
+import { WARM_DEGRADED_OOM } from './outcomes';
+import { applyKeyEffectsScript, invalidateKeysScript, isOomError, RedisConnection, ScriptArg } from './scripts';
 import { clusterSlot } from './slot';
 
 export interface KeyBatchItem {
@@ -13,27 +20,39 @@ export interface KeyBatchItem {
   key: string;
   /** This item's ARGV in the batch script (action first). */
   argv: ScriptArg[];
+  /** Warm items: the invalidation applied instead when Redis refuses the warm for lack of memory. */
+  degraded?: ScriptArg[];
 }
 
 interface ScriptCall {
   items: number[];
   keys: string[];
   argv: ScriptArg[];
+  /** The call carries warm items (applyKeyEffects-3n, refused at maxmemory). */
+  warms: boolean;
 }
 
 function isCluster(redis: RedisConnection): redis is Cluster {
   return (redis as Cluster).isCluster === true;
 }
 
-function toCall(items: KeyBatchItem[], indices: number[]): ScriptCall {
+function toCall(items: KeyBatchItem[], indices: number[], degraded = false): ScriptCall {
   const keys: string[] = [];
   const argv: ScriptArg[] = [];
+  let warms = false;
   for (const i of indices) {
     const c = companionsOf(items[i].key);
     keys.push(c.value, c.tombstone, c.lease);
-    for (const a of items[i].argv) argv.push(a);
+    const item = items[i];
+    const args = degraded && item.degraded ? item.degraded : item.argv;
+    if (args[0] === 'w') warms = true;
+    for (const a of args) argv.push(a);
   }
-  return { items: indices, keys, argv };
+  return { items: indices, keys, argv, warms };
+}
+
+function send(redis: RedisConnection, call: ScriptCall): Promise<number[]> {
+  return call.warms ? applyKeyEffectsScript.run(redis, call.keys, call.argv) : invalidateKeysScript.run(redis, call.keys, call.argv);
 }
 
 function chunk(indices: number[], size: number): number[][] {
@@ -53,7 +72,7 @@ export class KeyBatchRunner {
     if (items.length === 0) return [];
     const codes = new Array<number>(items.length);
     const groups = this.plan(items);
-    await Promise.all(groups.map((calls) => this.execute(calls.pipelineable, calls.calls, codes)));
+    await Promise.all(groups.map((calls) => this.execute(calls.pipelineable, calls.calls, codes, items)));
     return codes;
   }
 
@@ -91,20 +110,32 @@ export class KeyBatchRunner {
     return groups;
   }
 
-  private async execute(pipelineable: boolean, calls: ScriptCall[], codes: number[]): Promise<void> {
+  private async execute(pipelineable: boolean, calls: ScriptCall[], codes: number[], items: KeyBatchItem[]): Promise<void> {
+    const refused: ScriptCall[] = [];
+    const settle = (call: ScriptCall, error: unknown, reply: number[] | undefined): void => {
+      if (error) {
+        if (call.warms && isOomError(error)) refused.push(call);
+        else throw error;
+        return;
+      }
+      call.items.forEach((item, j) => (codes[item] = (reply as number[])[j]));
+    };
     if (!pipelineable || calls.length === 1) {
-      const replies = await Promise.all(calls.map((c) => applyKeyEffectsScript.run(this.redis, c.keys, c.argv)));
-      replies.forEach((reply, n) => calls[n].items.forEach((item, j) => (codes[item] = reply[j])));
-      return;
+      const replies = await Promise.allSettled(calls.map((c) => send(this.redis, c)));
+      replies.forEach((r, n) => settle(calls[n], r.status === 'rejected' ? r.reason : undefined, r.status === 'fulfilled' ? r.value : undefined));
+    } else {
+      const pipeline: ChainableCommander = this.redis.pipeline();
+      const decoders = calls.map((c) => (c.warms ? applyKeyEffectsScript : invalidateKeysScript).queue(pipeline, c.keys, c.argv));
+      const results = await pipeline.exec();
+      if (!results) throw new Error('pipeline was discarded');
+      results.forEach(([error, reply], n) => settle(calls[n], error, error ? undefined : decoders[n](reply)));
     }
-    const pipeline: ChainableCommander = this.redis.pipeline();
-    const decoders = calls.map((c) => applyKeyEffectsScript.queue(pipeline, c.keys, c.argv));
-    const results = await pipeline.exec();
-    if (!results) throw new Error('pipeline was discarded');
-    results.forEach(([error, reply], n) => {
-      if (error) throw error;
-      const decoded = decoders[n](reply);
-      calls[n].items.forEach((item, j) => (codes[item] = decoded[j]));
-    });
+    if (refused.length === 0) return;
+    // Redis is at maxmemory: the warms become tombstones of their versions (allow-oom script).
+    const degraded = refused.map((c) => toCall(items, c.items, true));
+    const replies = await Promise.all(degraded.map((c) => send(this.redis, c)));
+    replies.forEach((reply, n) =>
+      degraded[n].items.forEach((item, j) => (codes[item] = items[item].degraded ? WARM_DEGRADED_OOM : reply[j])),
+    );
   }
 }

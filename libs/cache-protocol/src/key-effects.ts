@@ -75,9 +75,22 @@ export function keyEffectItem(effect: KeyEffect, limits: EffectLimits): KeyBatch
       return { key: effect.key, argv: ['t', effect.version, effect.tombstoneTtlMs] };
     default: {
       const { hardTtlMs, freshForMs } = lifetimeOf(effect.ttlMs ?? limits.defaultWarmTtlMs, effect.staleWhileRevalidateMs);
-      return { key: effect.key, argv: ['w', effect.version, hardTtlMs, freshForMs, effect.namespaceGeneration ?? 0, warmFloorTtlMs(hardTtlMs, effect.tombstoneTtlMs), effect.value as string] };
+      return {
+        key: effect.key,
+        argv: ['w', effect.version, hardTtlMs, freshForMs, effect.namespaceGeneration ?? 0, warmFloorTtlMs(hardTtlMs, effect.tombstoneTtlMs), effect.value as string],
+        degraded: degradedWarmItem(effect, hardTtlMs).argv,
+      };
     }
   }
+}
+
+/**
+ * What a warm becomes when Redis cannot store it (maxmemory, noeviction): a tombstone of its
+ * version (version 0: a delete), with the floor the warm would have left.
+ */
+export function degradedWarmItem(effect: KeyEffect, hardTtlMs: number): KeyBatchItem {
+  if (effect.version === 0) return { key: effect.key, argv: ['d', 0, 1] };
+  return { key: effect.key, argv: ['t', effect.version, warmFloorTtlMs(hardTtlMs, effect.tombstoneTtlMs)] };
 }
 
 /** A tag member's unconditional invalidation. */

@@ -4,7 +4,10 @@ import { Envelope, decodeEnvelope } from './envelope';
 import type { EffectOutcome } from './effects';
 import { CacheProtocolError } from './errors';
 
-const EFFECT_OUTCOMES: readonly (EffectOutcome | undefined)[] = [undefined, 'deleted', 'tombstoned', 'warmed', 'skipped-older'];
+const EFFECT_OUTCOMES: readonly (EffectOutcome | undefined)[] = [undefined, 'deleted', 'tombstoned', 'warmed', 'skipped-older', 'warm-degraded-oom'];
+
+/** Code of 'warm-degraded-oom' (set by the TypeScript side, never by a script). */
+export const WARM_DEGRADED_OOM = 5;
 
 export function effectOutcomeOf(code: unknown): EffectOutcome {
   const outcome = typeof code === 'number' ? EFFECT_OUTCOMES[code] : undefined;
@@ -59,7 +62,9 @@ export type FillOutcome =
   /** A newer value landed meanwhile (e.g. a warm rewrite). */
   | 'older-than-value'
   /** One of the value's tags was invalidated after its epoch was read. */
-  | 'tag-invalidated';
+  | 'tag-invalidated'
+  /** Redis is at maxmemory (noeviction) and refused the write; the lease was released. */
+  | 'refused-oom';
 
 const FILL_OUTCOMES: readonly (FillOutcome | undefined)[] = [undefined, 'filled', 'lease-lost', 'older-than-tombstone', 'older-than-value'];
 

@@ -106,6 +106,23 @@ export const releaseLeaseScript = protocolScript(
  * The batch script: `keys` is 3 keys per item (value, tombstone, lease), `argv` the items'
  * arguments in order (see applyKeyEffects-3n.lua). Returns one code per item.
  */
+/** Redis refused a command (or a script flagged without allow-oom) because it is at maxmemory with noeviction. */
+export function isOomError(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('OOM ');
+}
+
+/** The invalidation-only batch script (allow-oom): same KEYS/ARGV as applyKeyEffects, no 'w' items. */
+export const invalidateKeysScript = protocolScript(
+  'invalidateKeys',
+  (keys: string[], argv: ScriptArg[]) => [keys.length, ...keys, ...argv],
+  (reply, keys: string[]): number[] => {
+    if (!Array.isArray(reply) || reply.length * 3 !== keys.length) {
+      throw new CacheProtocolError('UNEXPECTED_REPLY', `invalidateKeys answered ${JSON.stringify(reply)} for ${keys.length / 3} keys`);
+    }
+    return reply as number[];
+  },
+);
+
 export const applyKeyEffectsScript = protocolScript(
   'applyKeyEffects',
   (keys: string[], argv: ScriptArg[]) => [keys.length, ...keys, ...argv],

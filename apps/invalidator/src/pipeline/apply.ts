@@ -49,7 +49,7 @@ export async function applyPlan(
         ]);
         // A failed replica acknowledgement is a failed apply: retried below, nothing committed.
         if (sink.awaitReplicas) await sink.awaitReplicas();
-        const counts: Record<EffectOutcome, number> = { deleted: 0, tombstoned: 0, warmed: 0, 'skipped-older': 0 };
+        const counts: Record<EffectOutcome, number> = { deleted: 0, tombstoned: 0, warmed: 0, 'skipped-older': 0, 'warm-degraded-oom': 0 };
         for (const o of outcomes) counts[o] += 1;
         if (attempt > 0) log.info({ attempts: attempt + 1 }, 'redis is back: batch applied, partition resumed');
         return { applied: true, report: { outcomes: counts, tagKeysInvalidated: tagged.keysInvalidated, attempts: attempt + 1 } };

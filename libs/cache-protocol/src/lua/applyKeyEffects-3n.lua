@@ -1,3 +1,4 @@
+#!lua
 --[[
   applyKeyEffects-3n: applies the effects of N keys in one call (the invalidator's hot path:
   one EVALSHA per N keys instead of per key). Under Redis Cluster all 3N keys must share one
@@ -9,6 +10,10 @@
     't' tombstone  then version, tombstoneTtlMs
     'p' purge      then version (ignored), tombstoneTtlMs (a tag member: unconditional)
     'w' warm       then version, hardTtlMs, freshForMs, namespaceGen, floorTtlMs, payload
+
+  No allow-oom flag: under maxmemory with noeviction Redis refuses the whole call before it
+  runs (an "OOM ..." error), and the caller applies the same items through invalidateKeys-3n
+  with every warm turned into a tombstone of its version ("warm-degraded-oom").
 
   Returns an array of N outcome codes: 1 deleted, 2 tombstoned, 3 warmed, 4 skipped-older
   (for 'p': 1 a value was removed, 4 nothing was cached).

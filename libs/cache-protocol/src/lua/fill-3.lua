@@ -1,3 +1,4 @@
+#!lua
 --[[
   fill-3: stores what a lease holder loaded. Lands only with the caller's live lease (an
   invalidation since leaseGet voided it) and a version not older than the tombstone or the
@@ -12,6 +13,9 @@
   ARGV[4] fresh-for in ms (0 = never stale)
   ARGV[5] namespace generation read before loading
   ARGV[6] payload
+
+  No allow-oom flag: under maxmemory with noeviction it is refused before it runs (the caller
+  releases the lease and the reader keeps its loaded value uncached).
 
   Returns 1 filled, 2 lease-lost (voided by an invalidation, expired, or taken by another
   reader), 3 older-than-tombstone, 4 older-than-value (a newer value landed meanwhile).

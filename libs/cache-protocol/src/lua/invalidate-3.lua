@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   invalidate-3: version-guarded invalidation of one cache key.
 

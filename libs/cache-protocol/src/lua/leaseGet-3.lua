@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   leaseGet-3: the read side's GET. A hit returns the envelope; a miss hands out the one live
   lease of K (Facebook memcache leases) or tells the caller to wait for its holder.
@@ -18,6 +19,8 @@
     {5, tombstoneVersion}  miss, someone else holds the lease: wait, then ask again
   A caller asking again with the token it holds gets its lease back (2 or 4), not 3 or 5.
   A value that is not an envelope reads as a miss (a fill may overwrite it).
+  Flagged allow-oom: reads keep working at maxmemory (a lease is a few bytes and expires; the
+  fill it allows is refused there, and the lease released).
 ]]
 --- @include "serverTime"
 local function takeLease()

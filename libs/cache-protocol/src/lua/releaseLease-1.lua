@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   releaseLease-1: gives a lease back early (the loader failed), so waiters need not wait for
   its TTL. Only the holder's own token releases it.

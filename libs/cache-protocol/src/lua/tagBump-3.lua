@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   tagBump-3: starts a tag invalidation. Compare-and-set on the tag's epoch: moves the live
   member set aside as the pending set of the closing epoch, which the caller then scans in

@@ -1,3 +1,4 @@
+#!lua
 --[[
   tagJoin-2: adds a key to a tag's live member set, but only if the tag has not been
   invalidated since the caller read its epoch (before loading). A fill that loaded before a

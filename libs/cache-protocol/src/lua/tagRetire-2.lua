@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[
   tagRetire-2: a pending member set has been scanned to its end: drop it and record that
   every epoch up to it is done, so later invalidations do not scan it again.

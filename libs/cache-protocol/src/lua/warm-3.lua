@@ -1,3 +1,4 @@
+#!lua
 --[[
   warm-3: version-guarded rewrite of one cache key with a value the caller already has.
 
@@ -14,6 +15,7 @@
 
   Every warm voids the lease and raises the tombstone (floor) to its version, also when it is
   skipped because the stored value is at least as new.
+  No allow-oom flag: refused before it runs under OOM; the caller then invalidates instead.
   Returns 3 warmed, 4 skipped-older (the value was at least as new or the tombstone newer),
   1 deleted (version 0 only).
 ]]
