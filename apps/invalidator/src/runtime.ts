@@ -4,13 +4,12 @@ import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { CacheProtocol } from '@app/cache-protocol';
 import type { Kafka } from 'kafkajs';
-import { createKafka, KafkaBatchConsumer, RecordProducer } from '@app/kafka-adapter';
+import { createKafka, KafkaBatchConsumer, RecordProducer, topicMaxMessageBytes } from '@app/kafka-adapter';
 import { createLogger, Logger, metricsRegistry } from '@app/observability';
 import { ConfigError, InvalidatorConfig } from './config/invalidator.config';
 import { createMappingSource } from './mapping-source.factory';
 import { MappingSource } from './mapping-source';
 import { InvalidatorMetrics } from './metrics/invalidator-metrics';
-import { toDeadLetterRecord } from './pipeline/dead-letter';
 import { RecentEvents } from './pipeline/dedupe';
 import { InvalidationPipeline } from './pipeline/invalidation.pipeline';
 import { withReplicaAck } from './pipeline/replica-ack';
@@ -26,6 +25,8 @@ export class InvalidatorRuntime {
   readonly pipeline: InvalidationPipeline;
   readonly protocol: CacheProtocol;
   private readonly kafka: Kafka;
+  /** The DLQ topic's max.message.bytes (read at start; DLQ_MAX_MESSAGE_BYTES until then or if it cannot be read). */
+  private dlqMaxMessageBytes: number;
 
   constructor(readonly config: InvalidatorConfig) {
     this.log = createLogger('invalidator', config.LOG_LEVEL);
@@ -53,7 +54,9 @@ export class InvalidatorRuntime {
       if (event === 'crash') this.log.error({ detail }, 'consumer crashed; kafkajs restarts it when the error is retriable');
       else this.log.info({ event }, `consumer ${event}`);
     });
-    this.deadLetterProducer = new RecordProducer(kafka);
+    this.dlqMaxMessageBytes = config.DLQ_MAX_MESSAGE_BYTES;
+    // One send attempt stays well inside the session timeout: the pipeline heartbeats between attempts.
+    this.deadLetterProducer = new RecordProducer(kafka, { retries: 2, sendTimeoutMs: Math.min(10_000, Math.floor(config.SESSION_TIMEOUT_MS / 3)) });
     this.mappings = createMappingSource(config, kafka, this.log);
     this.metrics = new InvalidatorMetrics(metricsRegistry(), () => (this.mappings.isReady() ? this.mappings.current().mappingCount : 0));
     const protocol = new CacheProtocol(this.redis, { maxKeysPerScriptCall: config.REDIS_KEYS_PER_SCRIPT_CALL });
@@ -63,7 +66,7 @@ export class InvalidatorRuntime {
     this.pipeline = new InvalidationPipeline(
       () => this.mappings.current(),
       config.REDIS_WAIT_REPLICAS > 0 ? withReplicaAck(protocol, this.redis, replicaAck) : protocol,
-      { send: (rejections, originTopic) => this.deadLetterProducer.send(dlqTopic, rejections.map((r) => toDeadLetterRecord(r, originTopic))) },
+      { send: (records) => this.deadLetterProducer.send(dlqTopic, records), maxBatchBytes: () => this.dlqMaxMessageBytes },
       new RecentEvents(config.DEDUP_MEMORY),
       this.metrics,
       {
@@ -80,6 +83,7 @@ export class InvalidatorRuntime {
   /** Everything the consumer needs before its first batch: the DLQ producer and the full mapping set. */
   async start(): Promise<void> {
     await this.checkTopics();
+    await this.learnDeadLetterLimit();
     await this.deadLetterProducer.connect();
     await this.mappings.start();
   }
@@ -100,6 +104,17 @@ export class InvalidatorRuntime {
     } finally {
       await admin.disconnect();
     }
+  }
+
+  /** Dead letters are sized to the DLQ topic's max.message.bytes (split into requests, or sent as references). */
+  private async learnDeadLetterLimit(): Promise<void> {
+    const topic = this.config.KAFKA_DLQ_TOPIC;
+    const learned = await topicMaxMessageBytes(this.kafka, topic).catch((error: Error) => {
+      this.log.warn({ err: error.message, topic, fallback: this.config.DLQ_MAX_MESSAGE_BYTES }, 'cannot read the DLQ topic max.message.bytes: using DLQ_MAX_MESSAGE_BYTES');
+      return undefined;
+    });
+    if (learned !== undefined) this.dlqMaxMessageBytes = learned;
+    this.log.info({ topic, maxMessageBytes: this.dlqMaxMessageBytes, source: learned !== undefined ? 'topic' : 'DLQ_MAX_MESSAGE_BYTES' }, 'dead letters sized to the DLQ topic');
   }
 
   readiness(): Record<string, boolean> {

@@ -17,6 +17,12 @@ export const DLQ_HEADERS = {
   originOffset: 'x-dlq-origin-offset',
   originTimestamp: 'x-dlq-origin-timestamp',
   failedAt: 'x-dlq-failed-at',
+  /** "true" on a reference dead letter: the record was too large to dead-letter whole; its value is a small JSON envelope (size, reason, first bytes). */
+  truncated: 'x-dlq-truncated',
+  /** On a reference dead letter: the original value's size in bytes. */
+  originalBytes: 'x-dlq-original-bytes',
+  /** Added by `npm run dlq -- replay` to a re-published record: `<dlq topic>/<partition>/<offset>` it came from. */
+  replayedFrom: 'x-dlq-replayed-from',
 } as const;
 
 export const CURRENT_SCHEMA_VERSION = 1;

@@ -1,3 +1,4 @@
 export * from './batch-consumer';
 export * from './kafka-client';
 export * from './record-producer';
+export * from './topic-config';

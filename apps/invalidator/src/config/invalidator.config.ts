@@ -112,6 +112,10 @@ export class InvalidatorConfig {
   @IsInt() @Min(1) @Max(10_000)
   FANOUT_CAP = 64;
 
+  /** The DLQ topic's max.message.bytes when it cannot be read at start (DescribeConfigs not allowed); dead letters are sized to it. */
+  @IsInt() @Min(1024)
+  DLQ_MAX_MESSAGE_BYTES = 1_048_588;
+
   @IsInt() @Min(1)
   RETRY_INITIAL_MS = 100;
 

@@ -8,6 +8,8 @@ export class InvalidatorMetrics {
   readonly coalesced: Counter;
   readonly unmapped: Counter;
   readonly deadLettered: Counter<'reason'>;
+  readonly deadLetterFailures: Counter;
+  readonly deadLettersTruncated: Counter;
   readonly keys: Counter<'outcome'>;
   readonly tagKeys: Counter;
   readonly redisRetries: Counter;
@@ -27,6 +29,8 @@ export class InvalidatorMetrics {
     this.coalesced = new Counter({ name: 'invalidator_events_coalesced_total', help: 'Events merged into a newer event of the same entity in one batch', registers });
     this.unmapped = new Counter({ name: 'invalidator_events_unmapped_total', help: 'Events of an entity type with no mapping (not strict): nothing to do', registers });
     this.deadLettered = new Counter({ name: 'invalidator_events_dead_lettered_total', help: 'Messages sent to the dead-letter topic, by reason code', labelNames: ['reason'], registers });
+    this.deadLetterFailures = new Counter({ name: 'invalidator_dead_letter_produce_failures_total', help: 'Failed dead-letter produce requests (retried with backoff while the partition is paused, or re-split when too large)', registers });
+    this.deadLettersTruncated = new Counter({ name: 'invalidator_dead_letters_truncated_total', help: 'Dead letters sent as a reference (origin, size, reason, first bytes): too large for the DLQ topic whole', registers });
     this.keys = new Counter({ name: 'invalidator_keys_total', help: 'Key effects applied, by outcome (deleted, tombstoned, warmed, skipped-older)', labelNames: ['outcome'], registers });
     this.tagKeys = new Counter({ name: 'invalidator_tag_keys_invalidated_total', help: 'Keys invalidated through tags', registers });
     this.redisRetries = new Counter({ name: 'invalidator_redis_retries_total', help: 'Failed apply attempts that were retried (Redis down or slow)', registers });

@@ -1,6 +1,8 @@
-// Step 2: drop exact duplicates (same eventId, or same entity+version) within the batch and
-// against recently applied events. This only saves work: every Redis operation is idempotent
+// Step 2: drop exact duplicates (same entity+eventId, or same entity+version) within the batch
+// and against recently applied events. This only saves work: every Redis operation is idempotent
 // and version-guarded, so a duplicate that slips through (after a restart) changes nothing.
+// Only events whose effects reached Redis are remembered: a dead-lettered (or unmapped) event
+// that comes back (a DLQ replay after its mapping was fixed) must be processed, not skipped.
 import { DecodedEvent } from './decode';
 
 /**
@@ -40,8 +42,9 @@ export function versionIdentity(e: DecodedEvent['event']): string {
   return `v|${e.tenant ?? ''}|${e.entityType}|${e.entityId}|${e.version}`;
 }
 
+/** The entity is part of it: another entity (or team) reusing an eventId is not a duplicate. */
 export function eventIdentity(e: DecodedEvent['event']): string {
-  return `e|${e.eventId}`;
+  return `e|${e.tenant ?? ''}|${e.entityType}|${e.entityId}|${e.eventId}`;
 }
 
 export interface DedupeResult {
@@ -63,6 +66,7 @@ export function dedupe(events: DecodedEvent[], recent: RecentEvents): DedupeResu
   return { unique, duplicates: events.length - unique.length };
 }
 
+/** Call with the events whose effects are in Redis only (never dead-lettered or unmapped ones). */
 export function rememberApplied(events: DecodedEvent[], recent: RecentEvents): void {
   for (const d of events) {
     recent.remember(eventIdentity(d.event));

@@ -9,6 +9,7 @@ import { applyPlan, EffectSink } from './apply';
 import { BackoffPolicy } from './backoff';
 import { coalesce } from './coalesce';
 import { Rejection, rejection } from './dead-letter-code';
+import { DeadLetterSink, deliverDeadLetters } from './dead-letter-delivery';
 import { decode } from './decode';
 import { dedupe, RecentEvents, rememberApplied } from './dedupe';
 import { resolveEffects } from './resolve';
@@ -22,9 +23,7 @@ export interface PipelineOptions {
   retry: BackoffPolicy;
 }
 
-export interface DeadLetterSink {
-  send(rejections: Rejection[], originTopic: string): Promise<void>;
-}
+export type { DeadLetterSink };
 
 export class InvalidationPipeline {
   constructor(
@@ -55,7 +54,8 @@ export class InvalidationPipeline {
     const { events, rejected } = decode(chunk, { maxEventBytes: this.options.maxEventBytes });
     const { unique, duplicates } = dedupe(events, this.recent);
     const changes = coalesce(unique);
-    const plan = resolveEffects(changes, this.resolver(), {
+    const resolver = this.resolver();
+    const plan = resolveEffects(changes, resolver, {
       strictEntityTypes: this.options.strictEntityTypes,
       defaultTombstoneTtlSeconds: this.options.defaultTombstoneTtlSeconds,
       checkKeyEffect: this.sink.checkKeyEffect?.bind(this.sink),
@@ -64,15 +64,22 @@ export class InvalidationPipeline {
 
     const deadLetters: Rejection[] = [...rejected, ...plan.unresolvable.map((u) => rejection(u.decoded.message, u.code, u.reason))];
     if (deadLetters.length > 0) {
-      await this.deadLetters.send(deadLetters, topic);
+      const delivery = await deliverDeadLetters(deadLetters, topic, this.deadLetters, control, this.options.retry, this.log, {
+        onFailure: () => this.metrics.deadLetterFailures.inc(),
+        onReference: () => this.metrics.deadLettersTruncated.inc(),
+      });
+      if (!delivery.delivered) return false;
       for (const r of deadLetters) this.metrics.deadLettered.inc({ reason: r.code });
-      this.log.warn({ topic, partition: chunk[0].partition, count: deadLetters.length, codes: [...new Set(deadLetters.map((r) => r.code))] }, 'messages dead-lettered');
+      const references = delivery.letters.filter((l) => l.reference).length;
+      this.log.warn({ topic, partition: chunk[0].partition, count: deadLetters.length, references, codes: [...new Set(deadLetters.map((r) => r.code))] }, 'messages dead-lettered');
     }
 
     const result = await applyPlan(plan, this.sink, control, this.options.retry, this.log, () => this.metrics.redisRetries.inc());
     if (!result.applied) return false;
 
-    rememberApplied(unique, this.recent);
+    // Only what reached Redis: a dead-lettered or unmapped event must not be skipped when it comes back (a DLQ replay).
+    const notApplied = new Set(plan.unresolvable.map((u) => u.decoded));
+    rememberApplied(unique.filter((d) => !notApplied.has(d) && resolver.hasEntityType(d.event.entityType)), this.recent);
     const last = chunk[chunk.length - 1];
     await control.resolveAndCommit(last.offset);
 

@@ -8,7 +8,10 @@ import type { MappingResolver, Resolution } from '@app/registry-core/types';
 import type { EntityUpdated } from '@app/contracts';
 import { InvalidatorMetrics } from '../metrics/invalidator-metrics';
 import { coalesce } from './coalesce';
-import { Rejection } from './dead-letter-code';
+import { DLQ_HEADERS } from '@app/contracts';
+import type { OutboundRecord } from '@app/kafka-adapter';
+import { deadLetterBudget, recordBytes, REFERENCE_HEAD_BYTES } from './dead-letter';
+import type { DeadLetterSink } from './dead-letter-delivery';
 import { decode } from './decode';
 import { dedupe, RecentEvents } from './dedupe';
 import { InvalidationPipeline } from './invalidation.pipeline';
@@ -84,11 +87,34 @@ class FakeControl implements BatchControl {
   }
 }
 
-function pipeline(sink: FakeSink, deadLetters: Rejection[], options: { strict?: boolean; chunkSize?: number } = {}) {
+/** What a test sees of a dead letter: the headers the pipeline wrote. */
+interface Letter {
+  code: string;
+  offset: string;
+  reason: string;
+}
+
+function dlqSink(letters: Letter[], failuresLeft = 0): DeadLetterSink & { attempts: number } {
+  const sink = {
+    attempts: 0,
+    maxBatchBytes: () => 1_048_588,
+    async send(records: { headers: Record<string, string | Buffer> }[]) {
+      sink.attempts += 1;
+      if (failuresLeft > 0) {
+        failuresLeft -= 1;
+        throw new Error('KafkaJSNumberOfRetriesExceeded: This server does not host this topic-partition');
+      }
+      for (const r of records) letters.push({ code: String(r.headers[DLQ_HEADERS.reasonCode]), offset: String(r.headers[DLQ_HEADERS.originOffset]), reason: String(r.headers[DLQ_HEADERS.reason]) });
+    },
+  };
+  return sink;
+}
+
+function pipeline(sink: FakeSink, deadLetters: Letter[], options: { strict?: boolean; chunkSize?: number } = {}) {
   return new InvalidationPipeline(
     () => productResolver,
     sink,
-    { send: async (r) => void deadLetters.push(...r) },
+    dlqSink(deadLetters),
     new RecentEvents(1000),
     new InvalidatorMetrics(new Registry()),
     { maxEventBytes: 2048, strictEntityTypes: options.strict ?? false, defaultTombstoneTtlSeconds: 60, chunkSize: options.chunkSize ?? 100, retry: { initialMs: 1, maxMs: 2 } },
@@ -161,7 +187,7 @@ describe('dedupe + coalesce + resolve', () => {
 describe('InvalidationPipeline', () => {
   it('dead-letters bad input, applies the rest, commits the chunk end', async () => {
     const sink = new FakeSink();
-    const dlq: Rejection[] = [];
+    const dlq: Letter[] = [];
     const control = new FakeControl();
     await pipeline(sink, dlq).process(
       { topic: 't', partition: 0, highWatermark: '3', messages: [message(0, event()), message(1, '{bad'), message(2, event({ entityType: 'order' }))] },
@@ -174,7 +200,7 @@ describe('InvalidationPipeline', () => {
 
   it('strict mode dead-letters unknown entity types and unresolvable events, keeps going', async () => {
     const sink = new FakeSink();
-    const dlq: Rejection[] = [];
+    const dlq: Letter[] = [];
     const control = new FakeControl();
     await pipeline(sink, dlq, { strict: true }).process(
       {
@@ -250,13 +276,97 @@ describe('resolveEffects across entities', () => {
   it('dead-letters an event whose tag the cache protocol would refuse, instead of retrying forever', async () => {
     const sink = Object.assign(new FakeSink(), { checkTag: (tag: string) => (tag.startsWith('~') ? new Error('reserved prefix') : undefined) });
     const tagged: MappingResolver = { ...productResolver, resolve: (e) => ({ keys: [], tags: [`~${e.entityId}`] }) };
-    const dlq: Rejection[] = [];
+    const dlq: Letter[] = [];
     const control = new FakeControl();
-    const p = new InvalidationPipeline(() => tagged, sink, { send: async (r) => void dlq.push(...r) }, new RecentEvents(10), new InvalidatorMetrics(new Registry()),
+    const p = new InvalidationPipeline(() => tagged, sink, dlqSink(dlq), new RecentEvents(10), new InvalidatorMetrics(new Registry()),
       { maxEventBytes: 2048, strictEntityTypes: false, defaultTombstoneTtlSeconds: 60, chunkSize: 10, retry: { initialMs: 1, maxMs: 2 } }, silent);
     await p.process({ topic: 't', partition: 0, highWatermark: '1', messages: [message(0, event())] }, control);
     expect(dlq.map((r) => r.code)).toEqual(['UNRESOLVABLE']);
     expect(sink.tags).toEqual([]);
     expect(control.committed).toEqual(['0']);
+  });
+});
+
+describe('dead letters never halt a partition', () => {
+  const options = { maxEventBytes: 2048, strictEntityTypes: false, defaultTombstoneTtlSeconds: 60, chunkSize: 100, retry: { initialMs: 1, maxMs: 2 } };
+  const withSink = (sink: FakeSink, dlq: DeadLetterSink, registry = new Registry()) =>
+    new InvalidationPipeline(() => productResolver, sink, dlq, new RecentEvents(10), new InvalidatorMetrics(registry), options, silent);
+
+  it('a DLQ outage pauses the partition, retries with backoff (heartbeating), commits only once the dead letters are in', async () => {
+    const letters: Letter[] = [];
+    const dlq = dlqSink(letters, 3);
+    const control = new FakeControl();
+    const registry = new Registry();
+    await withSink(new FakeSink(), dlq, registry).process({ topic: 't', partition: 0, highWatermark: '2', messages: [message(0, '{bad'), message(1, event())] }, control);
+    expect(dlq.attempts).toBe(4);
+    expect(letters.map((l) => l.code)).toEqual(['BAD_JSON']);
+    expect([control.paused, control.resumed]).toEqual([1, 1]);
+    expect(control.committed).toEqual(['1']);
+    expect(await registry.getSingleMetricAsString('invalidator_dead_letter_produce_failures_total')).toMatch(/ 3$/m);
+  });
+
+  it('abandons the chunk uncommitted when the batch is taken away during a DLQ outage', async () => {
+    const control = new FakeControl();
+    const sink = new FakeSink();
+    const run = withSink(sink, dlqSink([], 1_000_000)).process({ topic: 't', partition: 0, highWatermark: '2', messages: [message(0, '{bad'), message(1, event())] }, control);
+    setTimeout(() => (control.active = false), 20);
+    await run;
+    expect(control.committed).toEqual([]);
+    expect(sink.applied).toEqual([]);
+    expect(control.resumed).toBe(1);
+  });
+
+  it('splits a chunk of dead letters into produce requests under the DLQ topic limit', async () => {
+    const sent: number[][] = [];
+    const dlq: DeadLetterSink = {
+      maxBatchBytes: () => 8192,
+      send: async (records) => void sent.push(records.map((r) => recordBytes(r))),
+    };
+    const control = new FakeControl();
+    const bad = Array.from({ length: 5 }, (_, i) => message(i, `{bad ${'x'.repeat(1900)}`));
+    await withSink(new FakeSink(), dlq).process({ topic: 't', partition: 0, highWatermark: '5', messages: bad }, control);
+    expect(sent.flat()).toHaveLength(5);
+    expect(sent.length).toBeGreaterThan(1);
+    for (const request of sent) expect(request.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(deadLetterBudget(8192));
+    expect(control.committed).toEqual(['4']);
+  });
+
+  it('dead-letters a record too large for the DLQ topic as a reference: origin, size, reason, first bytes', async () => {
+    const sent: OutboundRecord[] = [];
+    const dlq: DeadLetterSink = { maxBatchBytes: () => 4096, send: async (records) => void sent.push(...records) };
+    const control = new FakeControl();
+    const value = `{"blob":"${'z'.repeat(10_000)}"}`;
+    await withSink(new FakeSink(), dlq).process({ topic: 't', partition: 0, highWatermark: '2', messages: [{ ...message(0, value), key: Buffer.from('k') }, message(1, event())] }, control);
+    expect(sent).toHaveLength(1);
+    const [ref] = sent;
+    expect(ref.headers).toMatchObject({ [DLQ_HEADERS.truncated]: 'true', [DLQ_HEADERS.originalBytes]: String(value.length), [DLQ_HEADERS.reasonCode]: 'OVERSIZED', [DLQ_HEADERS.originOffset]: '0' });
+    expect(String(ref.key)).toBe('k');
+    const envelope = JSON.parse(String(ref.value));
+    expect(envelope).toMatchObject({ reference: true, code: 'OVERSIZED', originalBytes: value.length, headBytes: REFERENCE_HEAD_BYTES });
+    expect(Buffer.from(envelope.headBase64, 'base64').toString()).toBe(value.slice(0, REFERENCE_HEAD_BYTES));
+    expect(recordBytes(ref)).toBeLessThan(4096);
+    expect(control.committed).toEqual(['1']);
+  });
+
+  it('re-splits when the broker refuses a request as too large (the topic limit shrank), down to a reference for a single big record', async () => {
+    const tooLarge = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE' });
+    const sent: OutboundRecord[] = [];
+    const dlq: DeadLetterSink = {
+      maxBatchBytes: () => 1_048_588,
+      send: async (records) => {
+        if (records.length > 1 || recordBytes(records[0]) > 3000) throw tooLarge;
+        sent.push(...records);
+      },
+    };
+    const control = new FakeControl();
+    const messages = [message(0, '{small'), message(1, `{big ${'q'.repeat(5000)}`), message(2, '{small2')];
+    await withSink(new FakeSink(), dlq).process({ topic: 't', partition: 0, highWatermark: '3', messages }, control);
+    expect(sent.map((r) => [r.headers[DLQ_HEADERS.originOffset], r.headers[DLQ_HEADERS.truncated]])).toEqual([
+      ['0', undefined],
+      ['1', 'true'],
+      ['2', undefined],
+    ]);
+    expect(control.paused).toBe(0);
+    expect(control.committed).toEqual(['2']);
   });
 });
