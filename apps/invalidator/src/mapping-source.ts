@@ -1,5 +1,6 @@
 // Where the invalidator gets its mappings: the registry's compacted topic (default) or a YAML
 // file (MAPPINGS_SOURCE=file). Both expose the same resolver, so the pipeline never changes.
+import type { FollowerHealth } from '@app/registry-core';
 import type { MappingResolver } from '@app/registry-core/types';
 
 export interface MappingSource {
@@ -9,4 +10,6 @@ export interface MappingSource {
   current(): MappingResolver;
   /** True once the full mapping set is loaded. */
   isReady(): boolean;
+  /** Kafka source only: is the follower of the mappings topic still reading (see MappingsFollowerWatch)? */
+  followerHealth?(): FollowerHealth;
 }

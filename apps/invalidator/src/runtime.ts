@@ -9,6 +9,7 @@ import { createLogger, Logger, metricsRegistry } from '@app/observability';
 import { ConfigError, InvalidatorConfig } from './config/invalidator.config';
 import { createMappingSource } from './mapping-source.factory';
 import { MappingSource } from './mapping-source';
+import { MappingsFollowerWatch } from './mappings-follower-watch';
 import { InvalidatorMetrics } from './metrics/invalidator-metrics';
 import { RecentEvents } from './pipeline/dedupe';
 import { InvalidationPipeline } from './pipeline/invalidation.pipeline';
@@ -21,6 +22,8 @@ export class InvalidatorRuntime {
   readonly consumer: KafkaBatchConsumer;
   readonly deadLetterProducer: RecordProducer;
   readonly mappings: MappingSource;
+  /** Is the mapping follower still reading? Gates consumption, readiness and liveness. */
+  readonly mappingsWatch: MappingsFollowerWatch;
   readonly metrics: InvalidatorMetrics;
   readonly pipeline: InvalidationPipeline;
   readonly protocol: CacheProtocol;
@@ -58,6 +61,12 @@ export class InvalidatorRuntime {
     // One send attempt stays well inside the session timeout: the pipeline heartbeats between attempts.
     this.deadLetterProducer = new RecordProducer(kafka, { retries: 2, sendTimeoutMs: Math.min(10_000, Math.floor(config.SESSION_TIMEOUT_MS / 3)) });
     this.mappings = createMappingSource(config, kafka, this.log);
+    this.mappingsWatch = new MappingsFollowerWatch(
+      () => this.mappings.followerHealth?.(),
+      { readyMs: config.MAPPINGS_STALL_READY_MS, liveMs: config.MAPPINGS_STALL_LIVE_MS },
+      this.log.child({ component: 'mappings' }),
+      metricsRegistry(),
+    );
     this.metrics = new InvalidatorMetrics(metricsRegistry(), () => (this.mappings.isReady() ? this.mappings.current().mappingCount : 0));
     const protocol = new CacheProtocol(this.redis, { maxKeysPerScriptCall: config.REDIS_KEYS_PER_SCRIPT_CALL });
     this.protocol = protocol;
@@ -117,8 +126,9 @@ export class InvalidatorRuntime {
     this.log.info({ topic, maxMessageBytes: this.dlqMaxMessageBytes, source: learned !== undefined ? 'topic' : 'DLQ_MAX_MESSAGE_BYTES' }, 'dead letters sized to the DLQ topic');
   }
 
-  readiness(): Record<string, boolean> {
-    return { kafkaGroupJoined: this.consumer.hasJoinedGroup, redisConnected: isRedisReady(this.redis), mappingsLoaded: this.mappings.isReady() };
+  /** Each check: true, or false / the reason it fails. */
+  readiness(): Record<string, boolean | string> {
+    return { kafkaGroupJoined: this.consumer.hasJoinedGroup, redisConnected: isRedisReady(this.redis), mappingsLoaded: this.mappings.isReady(), mappingsFollower: this.mappingsWatch.readiness() };
   }
 
   /** After the consumer stopped (transport closed): release the rest. */

@@ -71,6 +71,14 @@ export class InvalidatorConfig {
   @IsIn(['kafka', 'file'])
   MAPPINGS_SOURCE: 'kafka' | 'file' = 'kafka';
 
+  /** MAPPINGS_SOURCE=kafka: the mapping follower not fetching for longer than this = not ready, consumption held (frozen mapping set). */
+  @IsInt() @Min(1_000)
+  MAPPINGS_STALL_READY_MS = 30_000;
+
+  /** MAPPINGS_SOURCE=kafka: the mapping follower not fetching for longer than this = not live (restart me). */
+  @IsInt() @Min(1_000)
+  MAPPINGS_STALL_LIVE_MS = 120_000;
+
   @IsOptional() @IsString()
   MAPPINGS_FILE?: string;
 
@@ -149,6 +157,7 @@ export function loadInvalidatorConfig(env: NodeJS.ProcessEnv = process.env): Inv
       problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD must be set when KAFKA_SASL_MECHANISM is set');
     }
     if (config.RETRY_MAX_MS < config.RETRY_INITIAL_MS) problems.push('RETRY_MAX_MS must be >= RETRY_INITIAL_MS');
+    if (config.MAPPINGS_STALL_LIVE_MS < config.MAPPINGS_STALL_READY_MS) problems.push('MAPPINGS_STALL_LIVE_MS must be >= MAPPINGS_STALL_READY_MS');
     return problems;
   });
 }

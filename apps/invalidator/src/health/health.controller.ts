@@ -8,15 +8,19 @@ import { InvalidatorRuntime } from '../runtime';
 export class HealthController {
   constructor(@Inject(InvalidatorRuntime) private readonly runtime: InvalidatorRuntime) {}
 
+  /** 503 once the mapping follower has not read its topic for MAPPINGS_STALL_LIVE_MS (a frozen mapping set): restart me. */
   @Get('live')
-  live(): { status: 'ok' } {
-    return { status: 'ok' };
+  live(@Res() res: Response): void {
+    const stalled = this.runtime.mappingsWatch.liveness();
+    if (stalled) res.status(HttpStatus.SERVICE_UNAVAILABLE).json({ status: 'mappings-follower-stalled', reason: stalled });
+    else res.status(HttpStatus.OK).json({ status: 'ok' });
   }
 
   @Get('ready')
   ready(@Res() res: Response): void {
     const checks = this.runtime.readiness();
-    const ok = Object.values(checks).every(Boolean);
+    // A check is true, or false / the reason it fails.
+    const ok = Object.values(checks).every((v) => v === true);
     res.status(ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE).json({ status: ok ? 'ready' : 'not-ready', checks });
   }
 }

@@ -32,7 +32,7 @@ import {
 import type { Mapping } from '../types';
 import { ensureTopic, kafkaClient, mappingTopicSpec } from './kafka-client';
 import type { MappingChangeListener, MappingSource } from './mapping-source';
-import { FollowedRecord, TopicFollower } from './topic-follower';
+import { FollowedRecord, FollowerHealth, TopicFollower } from './topic-follower';
 
 export interface MappingStoreOptions {
   /** Either a kafkajs client or broker addresses (one of the two is required). */
@@ -155,7 +155,18 @@ export class MappingStore implements MappingSource {
       groupIdPrefix: clientId,
       logger: this.logger,
       onRecords: (records) => this.apply(records),
+      onTopicGone: () => this.forgetTopicState(),
     });
+  }
+
+  /**
+   * The topic was deleted: what it held no longer exists. Forget it, so a recreated topic is the
+   * whole truth once read; the compiled resolver stays in effect until its first records arrive.
+   */
+  private forgetTopicState(): void {
+    this.mappings.clear();
+    this.keyspaceRecords.clear();
+    this.keyspaceView = Keyspaces.NONE;
   }
 
   async start(): Promise<void> {
@@ -190,6 +201,11 @@ export class MappingStore implements MappingSource {
 
   isReady(): boolean {
     return this.ready && !this.follower.failed;
+  }
+
+  /** Whether the follower of the topic still reads it (crashed for good, or time since its last fetch). */
+  followerHealth(): FollowerHealth {
+    return this.follower.health();
   }
 
   current(): MappingSetResolver {

@@ -30,6 +30,23 @@ export interface TopicFollowerOptions {
   onRecords(records: FollowedRecord[]): void;
   /** Longest a fetch waits for new data; bounds how long stop() takes. Default 500. */
   maxWaitTimeInMs?: number;
+  /**
+   * The topic was deleted (confirmed with the admin API after a crash). If it comes back it is a
+   * new log starting at offset 0: the follower forgets its positions (nothing of the new topic is
+   * skipped) and the owner should forget the state built from the old one (keeping what is in
+   * effect until the new records arrive).
+   */
+  onTopicGone?(): void;
+}
+
+/** Is the follower still reading? For health checks of whoever depends on the followed state. */
+export interface FollowerHealth {
+  /** Set when kafkajs gave up on the consumer (CRASH with restart=false): it will not fetch again by itself. */
+  failed?: Error;
+  /** Ms since the last successful fetch (an empty one counts: the consumer is alive); since start() before the first. */
+  sinceLastFetchMs: number;
+  /** The last error kafkajs reported (a crash it restarts from, a failed fetch), for the reason text. */
+  lastError?: string;
 }
 
 interface Waiter {
@@ -46,6 +63,8 @@ export class TopicFollower {
   private consumer?: Consumer;
   private stopped = false;
   private failure?: Error;
+  private lastFetchAt = Date.now();
+  private lastError?: string;
   readonly groupId: string;
 
   constructor(private readonly options: TopicFollowerOptions) {
@@ -64,8 +83,19 @@ export class TopicFollower {
       readUncommitted: false,
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => this.advance(payload.partition, BigInt(payload.lastOffset) + 1n));
+    this.lastFetchAt = Date.now();
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      this.lastFetchAt = Date.now();
+      this.advance(payload.partition, BigInt(payload.lastOffset) + 1n);
+    });
+    // Liveness: every successful fetch (empty ones too, every maxWaitTimeInMs) proves the consumer reads.
+    consumer.on(consumer.events.FETCH, () => {
+      this.lastFetchAt = Date.now();
+      this.topicGone = false;
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.lastError = payload.error?.message ?? String(payload.error);
+      void this.checkTopicGone();
       if (payload.restart) {
         logger.warn({ topic, groupId: this.groupId, err: payload.error }, 'topic follower crashed; kafkajs restarts it (already applied records are skipped)');
       } else {
@@ -165,6 +195,32 @@ export class TopicFollower {
     });
   }
 
+  private checkingTopic = false;
+  private topicGone = false;
+
+  /** After a crash: was the topic deleted? Then a later topic of that name is a new log (see onTopicGone). */
+  private async checkTopicGone(): Promise<void> {
+    if (this.checkingTopic || this.topicGone || this.stopped) return;
+    this.checkingTopic = true;
+    const admin = this.options.kafka.admin();
+    try {
+      await admin.connect();
+      if ((await admin.listTopics()).includes(this.options.topic)) return;
+      this.topicGone = true;
+      this.positions.clear();
+      this.options.logger.error(
+        { topic: this.options.topic, groupId: this.groupId },
+        'followed topic was deleted: a topic recreated under this name is read from its beginning as a new log; the state read so far stays in effect until then',
+      );
+      this.options.onTopicGone?.();
+    } catch {
+      // The admin API is unreachable too: the next crash asks again.
+    } finally {
+      this.checkingTopic = false;
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
   private fail(error: Error): void {
     this.failure = new RegistryError('STORE_STOPPED', `follower of ${this.options.topic} crashed for good: ${error.message}`, undefined, [], { cause: error });
     this.options.logger.error({ topic: this.options.topic, groupId: this.groupId, err: error }, 'topic follower crashed and will not restart; the process should be restarted');
@@ -182,5 +238,10 @@ export class TopicFollower {
 
   get failed(): Error | undefined {
     return this.failure;
+  }
+
+  /** Dead (crashed for good) or how long since it last fetched; the caller decides what is too long. */
+  health(now = Date.now()): FollowerHealth {
+    return { failed: this.failure, sinceLastFetchMs: Math.max(0, now - this.lastFetchAt), lastError: this.lastError };
   }
 }
