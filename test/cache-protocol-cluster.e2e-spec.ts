@@ -90,6 +90,30 @@ describe('cache protocol on a 3-master Redis Cluster', () => {
     expect(states.filter((s) => s.entry)).toHaveLength(0);
   });
 
+  it('checks a tagged value\'s epochs on read (a second round trip on a cluster): lost member sets or tag states never serve stale pages', async () => {
+    const tag = uniqueName('tag');
+    const other = uniqueName('tag');
+    const keys = keysOf(20);
+    await Promise.all(
+      keys.map(async (key, i) => {
+        if (i % 2 === 0) {
+          expect(await p.applyKeyEffects([{ key, version: 1, action: 'warm', tombstoneTtlMs: 1, value: 'w', ttlMs: 60_000, tags: [tag, other] }])).toEqual(['warmed']);
+          return;
+        }
+        const got = await p.leaseGet(key, { leaseTtlMs: 5_000 });
+        if (got.kind !== 'miss') throw new Error('expected a miss');
+        expect(await p.fill(got.lease, 0, 'page', { ttlMs: 60_000, tags: await p.readTagEpochs([tag, other]) })).toBe('filled');
+      }),
+    );
+    const kinds = async () => Promise.all(keys.map(async (k) => (await p.leaseGet(k, { leaseTtlMs: 5_000, token: 'probe' })).kind));
+    expect(new Set(await kinds())).toEqual(new Set(['hit']));
+    await c.del(tagMembersKey(tag)); // evicted: invalidateTags finds no member
+    expect(await p.invalidateTags([{ tag, version: 2, tombstoneTtlMs: 30_000 }])).toEqual({ keysInvalidated: 0 });
+    expect(new Set(await kinds())).toEqual(new Set(['miss']));
+    const states = await Promise.all(keys.map((k) => p.inspect(k)));
+    expect(states.filter((s) => s.entry)).toHaveLength(0); // dropped on read
+  });
+
   it('bumps namespaces', async () => {
     const ns = uniqueName('ns');
     expect(await p.bumpNamespace(ns)).toBe(1);

@@ -2,7 +2,7 @@
 // operation does to a key, that doing it twice is doing it once, and that nothing ever moves a
 // key back to an older version.
 import type Redis from 'ioredis';
-import { CacheProtocol, companionsOf, KeyEffect, Lease, tagMembersKey } from '@app/cache-protocol';
+import { CacheProtocol, companionsOf, KeyEffect, Lease, tagMembersKey, tagStateKey } from '@app/cache-protocol';
 import { eventually, redis, uniqueName } from './support/stack-env';
 
 describe('cache protocol scripts (standalone redis-server)', () => {
@@ -313,6 +313,27 @@ describe('cache protocol scripts (standalone redis-server)', () => {
       await p.invalidateTags([{ tag, version: 1, tombstoneTtlMs: 30_000 }]);
       expect(await p.fill(got.lease, 0, 'loaded before the tag changed', { ttlMs: 60_000, tags: epochs })).toBe('tag-invalidated');
       expect(await p.inspect(key)).toEqual({});
+    });
+
+    it('a tagged value records its tags\' epochs: a lost member set or tag state never lets it be served after the tag changed', async () => {
+      const tag = uniqueName('tag');
+      const filled = uniqueName('page');
+      const warmed = uniqueName('product');
+      expect(await fillFresh(filled, 0, 'page', { tags: [tag] })).toBe('filled');
+      expect(await p.applyKeyEffects([{ key: warmed, version: 3, action: 'warm', tombstoneTtlMs: 60_000, value: 'v3', ttlMs: 60_000, tags: [tag] }])).toEqual(['warmed']);
+      const epoch = (await p.readTagEpochs([tag]))[0].epoch;
+      expect((await p.inspect(filled)).entry?.tags).toEqual([{ stateKey: tagStateKey(tag), epoch }]);
+      expect((await p.leaseGet(warmed, lease)).kind).toBe('hit');
+      await r.del(tagMembersKey(tag)); // as if evicted
+      expect(await p.invalidateTags([{ tag, version: 1, tombstoneTtlMs: 30_000 }])).toEqual({ keysInvalidated: 0 });
+      expect((await p.leaseGet(filled, lease)).kind).toBe('miss');
+      expect((await p.leaseGet(warmed, lease)).kind).toBe('miss');
+
+      // the tag's state lost (expired or evicted): values recorded under it read as misses
+      const again = uniqueName('page');
+      expect(await fillFresh(again, 0, 'page', { tags: [tag] })).toBe('filled');
+      await r.del(tagStateKey(tag));
+      expect((await p.leaseGet(again, lease)).kind).toBe('miss');
     });
 
     it('warm effects join their tags', async () => {

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EffectOutcome, KeyEffect, TagEffect } from './effects';
 import { CacheProtocolError } from './errors';
-import { Envelope, decodeEnvelope } from './envelope';
+import { Envelope, decodeEnvelope, envelopeHeader, TagStamp, tagStampsText } from './envelope';
 import { KeyBatchRunner } from './key-batch';
 import { EffectLimits, isTtl, isVersion, keyEffectItem, keyEffectProblem, lifetimeOf, warmFloorTtlMs } from './key-effects';
 import { companionsOf, DEFAULT_MAX_KEY_BYTES, keyProblem, namespaceKey, tagMembersKey, tagStateKey, validateKey } from './key-layout';
@@ -17,10 +17,11 @@ import {
   leaseGetScript,
   RedisConnection,
   releaseLeaseScript,
+  tagEpochScript,
   tagJoinScript,
   warmScript,
 } from './scripts';
-import { invalidateTag } from './tag-invalidation';
+import { freshTagEpoch, invalidateTag } from './tag-invalidation';
 
 export interface CacheProtocolOptions {
   /** Keys (effects) per EVALSHA of the batch script. Default 64. */
@@ -107,6 +108,7 @@ export class CacheProtocol {
   private readonly settings: Required<CacheProtocolOptions>;
   private readonly limits: EffectLimits;
   private readonly runner: KeyBatchRunner;
+  private readonly cluster: boolean;
 
   constructor(
     readonly redis: RedisConnection,
@@ -119,6 +121,7 @@ export class CacheProtocol {
     this.limits = { maxKeyBytes: this.settings.maxKeyBytes, maxValueBytes: this.settings.maxValueBytes, defaultWarmTtlMs: this.settings.defaultWarmTtlMs };
     defineProtocolCommands(redis);
     this.runner = new KeyBatchRunner(redis, this.settings.maxKeysPerScriptCall);
+    this.cluster = (redis as { isCluster?: boolean }).isCluster === true;
   }
 
   // ---- invalidator side ------------------------------------------------------------------
@@ -145,8 +148,8 @@ export class CacheProtocol {
       const problem = keyEffectProblem(effects[i], this.limits);
       if (problem) throw new CacheProtocolError(problem.code, `effect ${i}: ${problem.message}`, false, i);
     }
-    const refused = await this.joinWarmTags(effects);
-    const items = effects.map((e) => keyEffectItem(e, this.limits));
+    const { refused, stamps } = await this.joinWarmTags(effects);
+    const items = effects.map((e, i) => keyEffectItem(e, this.limits, stamps.get(i) ?? ''));
     // A warm whose tags could not be joined (Redis at maxmemory) must not land: invalidate instead.
     for (const i of refused) items[i] = { key: items[i].key, argv: items[i].degraded ?? items[i].argv };
     const codes = await this.runner.run(items);
@@ -201,9 +204,10 @@ export class CacheProtocol {
       await invalidateScript.run(this.redis, companionsOf(key), version, floorTtlMs, version > 0);
       return 'warm-degraded-oom';
     };
-    if ((await this.joinWarmTags([effect])).length > 0) return degrade();
+    const joined = await this.joinWarmTags([effect]);
+    if (joined.refused.length > 0) return degrade();
     try {
-      return await warmScript.run(this.redis, companionsOf(key), version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, floorTtlMs, value);
+      return await warmScript.run(this.redis, companionsOf(key), version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, floorTtlMs, joined.stamps.get(0) ?? '', value);
     } catch (error) {
       if (isOomError(error)) return degrade();
       throw error;
@@ -216,14 +220,32 @@ export class CacheProtocol {
   async leaseGet(key: string, options: LeaseGetOptions): Promise<LeaseGetResult> {
     validateKey(key, this.settings.maxKeyBytes);
     if (!isTtl(options.leaseTtlMs)) throw new CacheProtocolError('TTL_INVALID', `leaseTtlMs ${options.leaseTtlMs} is not a positive integer`);
-    return leaseGetScript.run(this.redis, companionsOf(key), options.token ?? newLeaseToken(), options.leaseTtlMs, options.minNamespaceGeneration ?? 0);
+    const companions = companionsOf(key);
+    const token = options.token ?? newLeaseToken();
+    const minGeneration = options.minNamespaceGeneration ?? 0;
+    // Standalone: the script checks a tagged value's epochs itself (one call per read).
+    if (!this.cluster) return leaseGetScript.run(this.redis, companions, token, options.leaseTtlMs, minGeneration, true, '');
+    // Cluster: tag states live in other slots, so a tagged value's epochs are read here (one
+    // HGET per tag, in parallel, only for tagged hits); when one moved or its state is gone the
+    // value is dropped (only if it is still the same envelope) and the read becomes a miss.
+    const got = await leaseGetScript.run(this.redis, companions, token, options.leaseTtlMs, minGeneration, false, '');
+    if ((got.kind !== 'hit' && got.kind !== 'stale') || !got.entry.tags) return got;
+    if (await this.tagsCurrent(got.entry.tags)) return got;
+    return leaseGetScript.run(this.redis, companions, token, options.leaseTtlMs, minGeneration, false, envelopeHeader(got.entry));
+  }
+
+  /** Every tag still has the epoch the value recorded (a missing state counts as invalidated). */
+  private async tagsCurrent(tags: TagStamp[]): Promise<boolean> {
+    const epochs = await Promise.all(tags.map((t) => this.redis.hget(t.stateKey, 'e')));
+    return tags.every((t, i) => epochs[i] === t.epoch);
   }
 
   /** Epochs of `tags` now; read them before loading and pass them to fill. */
   async readTagEpochs(tags: string[]): Promise<TagEpoch[]> {
     tags.forEach((t) => validateKey(t, this.settings.maxKeyBytes, 'tag'));
-    const epochs = await Promise.all(tags.map((t) => this.redis.hget(tagStateKey(t), 'e')));
-    return tags.map((tag, i) => ({ tag, epoch: epochs[i] ?? '' }));
+    // Creates a missing state: the value must record an epoch that exists (see leaseGet).
+    const epochs = await Promise.all(tags.map((t) => tagEpochScript.run(this.redis, tagStateKey(t), freshTagEpoch(), this.settings.tagStateTtlMs)));
+    return tags.map((tag, i) => ({ tag, epoch: epochs[i] }));
   }
 
   /**
@@ -239,14 +261,20 @@ export class CacheProtocol {
     const { hardTtlMs, freshForMs } = lifetimeOf(options.ttlMs, options.staleWhileRevalidateMs);
     const tags = options.tags ?? [];
     try {
+      if (tags.some((t) => t.epoch === '')) {
+        // an epoch read by an older library (state was missing): cannot be recorded, do not fill
+        await this.releaseLease(lease);
+        return 'tag-invalidated';
+      }
       if (tags.length > 0) {
-        const joined = await Promise.all(tags.map((t) => tagJoinScript.run(this.redis, tagStateKey(t.tag), tagMembersKey(t.tag), t.epoch, lease.key, hardTtlMs)));
-        if (joined.includes(false)) {
+        const joined = await Promise.all(tags.map((t) => tagJoinScript.run(this.redis, tagStateKey(t.tag), tagMembersKey(t.tag), t.epoch, lease.key, hardTtlMs, 0)));
+        if (joined.includes(undefined)) {
           await this.releaseLease(lease);
           return 'tag-invalidated';
         }
       }
-      return await fillScript.run(this.redis, companionsOf(lease.key), lease.token, version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, value);
+      const stamps = tagStampsText(tags.map((t) => ({ stateKey: tagStateKey(t.tag), epoch: t.epoch })));
+      return await fillScript.run(this.redis, companionsOf(lease.key), lease.token, version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, stamps, value);
     } catch (error) {
       if (!isOomError(error)) throw error;
       // Redis is at maxmemory (noeviction): the value stays uncached; free the lease for others.
@@ -314,25 +342,34 @@ export class CacheProtocol {
    * them. Returns the indices of warms whose joins Redis refused for lack of memory: they must
    * not land (a tag invalidation would not find them) and are invalidated instead.
    */
-  private async joinWarmTags(effects: KeyEffect[]): Promise<number[]> {
-    const joins: Promise<number | undefined>[] = [];
+  private async joinWarmTags(effects: KeyEffect[]): Promise<{ refused: number[]; stamps: Map<number, string> }> {
+    const joins: Promise<{ i: number; stamp?: TagStamp }>[] = [];
     effects.forEach((e, i) => {
       if (e.action !== 'warm' || !e.tags?.length) return;
       const { hardTtlMs } = lifetimeOf(e.ttlMs ?? this.settings.defaultWarmTtlMs, e.staleWhileRevalidateMs);
-      for (const tag of e.tags) {
+      for (const tag of [...new Set(e.tags)]) {
+        const stateKey = tagStateKey(tag);
         joins.push(
-          tagJoinScript.run(this.redis, tagStateKey(tag), tagMembersKey(tag), '*', e.key, hardTtlMs).then(
-            () => undefined,
+          tagJoinScript.run(this.redis, stateKey, tagMembersKey(tag), '*', e.key, hardTtlMs, freshTagEpoch()).then(
+            (epoch) => ({ i, stamp: epoch === undefined ? undefined : { stateKey, epoch } }),
             (error: unknown) => {
-              if (isOomError(error)) return i;
+              if (isOomError(error)) return { i };
               throw error;
             },
           ),
         );
       }
     });
-    if (joins.length === 0) return [];
-    return [...new Set((await Promise.all(joins)).filter((i): i is number => i !== undefined))];
+    const refused = new Set<number>();
+    const byEffect = new Map<number, TagStamp[]>();
+    for (const { i, stamp } of await Promise.all(joins)) {
+      if (!stamp) refused.add(i);
+      else byEffect.set(i, [...(byEffect.get(i) ?? []), stamp]);
+    }
+    // The value records the epoch it joined at: a tag invalidation after the join makes it a miss.
+    const stamps = new Map<number, string>();
+    for (const [i, list] of byEffect) if (!refused.has(i)) stamps.set(i, tagStampsText(list));
+    return { refused: [...refused], stamps };
   }
 }
 

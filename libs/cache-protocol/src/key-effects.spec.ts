@@ -23,7 +23,7 @@ describe('key effect checks', () => {
     expect(keyEffectProblem({ ...base, action: 'delete', tombstoneTtlMs: 0 }, limits)).toBeUndefined();
     const warm: KeyEffect = { ...base, action: 'warm', value: 'v' };
     expect(keyEffectProblem(warm, limits)).toBeUndefined();
-    expect(keyEffectItem(warm, limits).argv).toEqual(['w', 3, 1000, 0, 0, 1000 + warm.tombstoneTtlMs, 'v']); // the floor outlives the value by the tombstone TTL
+    expect(keyEffectItem(warm, limits).argv).toEqual(['w', 3, 1000, 0, 0, 1000 + warm.tombstoneTtlMs, '', 'v']); // the floor outlives the value by the tombstone TTL
     expect(keyEffectItem(warm, limits).degraded).toEqual(['t', 3, 1000 + warm.tombstoneTtlMs]); // at maxmemory: a tombstone with the same floor
   });
 

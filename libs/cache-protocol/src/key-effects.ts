@@ -66,8 +66,8 @@ export function warmFloorTtlMs(hardTtlMs: number, tombstoneTtlMs: number): numbe
   return hardTtlMs + (isTtl(tombstoneTtlMs) ? tombstoneTtlMs : 1);
 }
 
-/** The batch-script item of a checked effect. */
-export function keyEffectItem(effect: KeyEffect, limits: EffectLimits): KeyBatchItem {
+/** The batch-script item of a checked effect; `tagEpochs`: a warm's joined tag epochs (envelope format 2). */
+export function keyEffectItem(effect: KeyEffect, limits: EffectLimits, tagEpochs = ''): KeyBatchItem {
   switch (effect.action) {
     case 'delete':
       return { key: effect.key, argv: ['d', effect.version, 0] };
@@ -77,7 +77,7 @@ export function keyEffectItem(effect: KeyEffect, limits: EffectLimits): KeyBatch
       const { hardTtlMs, freshForMs } = lifetimeOf(effect.ttlMs ?? limits.defaultWarmTtlMs, effect.staleWhileRevalidateMs);
       return {
         key: effect.key,
-        argv: ['w', effect.version, hardTtlMs, freshForMs, effect.namespaceGeneration ?? 0, warmFloorTtlMs(hardTtlMs, effect.tombstoneTtlMs), effect.value as string],
+        argv: ['w', effect.version, hardTtlMs, freshForMs, effect.namespaceGeneration ?? 0, warmFloorTtlMs(hardTtlMs, effect.tombstoneTtlMs), tagEpochs, effect.value as string],
         degraded: degradedWarmItem(effect, hardTtlMs).argv,
       };
     }

@@ -76,22 +76,24 @@ export const invalidateScript = protocolScript(
 
 export const warmScript = protocolScript(
   'warm',
-  (k: KeyCompanions, version: number, hardTtlMs: number, freshForMs: number, namespaceGeneration: number, floorTtlMs: number, payload: string) => [
-    k.value, k.tombstone, k.lease, version, hardTtlMs, freshForMs, namespaceGeneration, floorTtlMs, payload,
+  (k: KeyCompanions, version: number, hardTtlMs: number, freshForMs: number, namespaceGeneration: number, floorTtlMs: number, tagEpochs: string, payload: string) => [
+    k.value, k.tombstone, k.lease, version, hardTtlMs, freshForMs, namespaceGeneration, floorTtlMs, tagEpochs, payload,
   ],
   (reply): EffectOutcome => effectOutcomeOf(reply),
 );
 
 export const leaseGetScript = protocolScript(
   'leaseGet',
-  (k: KeyCompanions, token: string, leaseTtlMs: number, minNamespaceGeneration: number) => [k.value, k.tombstone, k.lease, token, leaseTtlMs, minNamespaceGeneration],
+  (k: KeyCompanions, token: string, leaseTtlMs: number, minNamespaceGeneration: number, checkTags: boolean, dropHeader: string) => [
+    k.value, k.tombstone, k.lease, token, leaseTtlMs, minNamespaceGeneration, checkTags ? '1' : '0', dropHeader,
+  ],
   (reply, k: KeyCompanions, token: string): LeaseGetResult => leaseGetResultOf(reply, k.value, token),
 );
 
 export const fillScript = protocolScript(
   'fill',
-  (k: KeyCompanions, token: string, version: number, hardTtlMs: number, freshForMs: number, namespaceGeneration: number, payload: string) => [
-    k.value, k.tombstone, k.lease, token, version, hardTtlMs, freshForMs, namespaceGeneration, payload,
+  (k: KeyCompanions, token: string, version: number, hardTtlMs: number, freshForMs: number, namespaceGeneration: number, tagEpochs: string, payload: string) => [
+    k.value, k.tombstone, k.lease, token, version, hardTtlMs, freshForMs, namespaceGeneration, tagEpochs, payload,
   ],
   (reply): FillOutcome => fillOutcomeOf(reply),
 );
@@ -134,10 +136,26 @@ export const applyKeyEffectsScript = protocolScript(
   },
 );
 
+/** Joins a tag's live set: `epoch` the caller read, or '*' (warm: any; `newEpoch` creates a missing state). Answers the epoch joined, or undefined when it moved. */
 export const tagJoinScript = protocolScript(
   'tagJoin',
-  (stateKey: string, membersKey: string, epoch: string, member: string, memberTtlMs: number) => [stateKey, membersKey, epoch, member, memberTtlMs],
-  (reply): boolean => reply === 1,
+  (stateKey: string, membersKey: string, epoch: string, member: string, memberTtlMs: number, newEpoch: number) => [
+    stateKey, membersKey, epoch, member, memberTtlMs, newEpoch, newEpoch - 1,
+  ],
+  (reply): string | undefined => {
+    if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1)) throw new CacheProtocolError('UNEXPECTED_REPLY', `unexpected tagJoin reply ${JSON.stringify(reply)}`);
+    return reply[0] === 1 ? String(reply[1]) : undefined;
+  },
+);
+
+/** A tag's current epoch; creates the state (with `newEpoch`) when it is missing. */
+export const tagEpochScript = protocolScript(
+  'tagEpoch',
+  (stateKey: string, newEpoch: number, stateTtlMs: number) => [stateKey, newEpoch, newEpoch - 1, stateTtlMs],
+  (reply): string => {
+    if (typeof reply !== 'string' || reply === '') throw new CacheProtocolError('UNEXPECTED_REPLY', `unexpected tagEpoch reply ${JSON.stringify(reply)}`);
+    return reply;
+  },
 );
 
 export const tagBumpScript = protocolScript(

@@ -22,14 +22,21 @@ export interface TagScanSettings {
 
 const MAX_BUMP_ATTEMPTS = 20;
 
+/**
+ * The epoch of a tag state created now: the clock in microseconds, so an epoch never repeats even
+ * if the state expires or is evicted and is created again (a value recording the lost epoch can
+ * never match by chance: it reads as a miss).
+ */
+export function freshTagEpoch(): number {
+  return Date.now() * 1000 + randomInt(1000);
+}
+
 async function closeEpoch(redis: RedisConnection, tag: string, stateTtlMs: number): Promise<{ closing: number; scannedThrough: number }> {
   // Returns scannedThrough === closing when there is nothing to scan (tagBump's fast path).
   const stateKey = tagStateKey(tag);
   for (let attempt = 0; attempt < MAX_BUMP_ATTEMPTS; attempt += 1) {
     const current = await redis.hget(stateKey, 'e');
-    // A new tag's first epoch is the clock in microseconds: an epoch never repeats even if the
-    // state expires and is created again, so a stale reader's epoch can never match by chance.
-    const closing = current === null ? Date.now() * 1000 + randomInt(1000) : Number(current);
+    const closing = current === null ? freshTagEpoch() : Number(current);
     const reply = await tagBumpScript.run(redis, stateKey, tagMembersKey(tag), tagPendingKey(tag, closing), current ?? '', closing + 1, closing - 1, stateTtlMs);
     if (reply.bumped && 'nothingToScan' in reply) return { closing, scannedThrough: closing };
     if (reply.bumped) {

@@ -9,7 +9,7 @@
     'd' delete     then version, tombstoneTtlMs (deletes and voids the lease, no tombstone)
     't' tombstone  then version, tombstoneTtlMs
     'p' purge      then version (ignored), tombstoneTtlMs (a tag member: unconditional)
-    'w' warm       then version, hardTtlMs, freshForMs, namespaceGen, floorTtlMs, payload
+    'w' warm       then version, hardTtlMs, freshForMs, namespaceGen, floorTtlMs, tagEpochs, payload
 
   No allow-oom flag: under maxmemory with noeviction Redis refuses the whole call before it
   runs (an "OOM ..." error), and the caller applies the same items through invalidateKeys-3n
@@ -27,8 +27,8 @@ for i = 1, #KEYS, 3 do
   local action = ARGV[a]
   local code
   if action == 'w' then
-    code = warmKey(KEYS[i], KEYS[i + 1], KEYS[i + 2], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6])
-    a = a + 7
+    code = warmKey(KEYS[i], KEYS[i + 1], KEYS[i + 2], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6], ARGV[a + 7])
+    a = a + 8
   elseif action == 'p' then
     code = purgeKey(KEYS[i], KEYS[i + 1], KEYS[i + 2], ARGV[a + 2])
     a = a + 3

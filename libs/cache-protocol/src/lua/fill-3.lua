@@ -12,7 +12,9 @@
   ARGV[3] hard TTL in ms
   ARGV[4] fresh-for in ms (0 = never stale)
   ARGV[5] namespace generation read before loading
-  ARGV[6] payload
+  ARGV[6] tag epochs read before loading ("<tag state key> <epoch> ...", '' = untagged);
+          stored in the envelope (format 2) so readers can check them (see leaseGet-3)
+  ARGV[7] payload
 
   No allow-oom flag: under maxmemory with noeviction it is refused before it runs (the caller
   releases the lease and the reader keeps its loaded value uncached).
@@ -37,6 +39,6 @@ if stored ~= nil and stored > v then
   redis.call('DEL', KEYS[3])
   return 4
 end
-redis.call('SET', KEYS[1], makeEnvelope(ARGV[2], nowMillis(), ARGV[4], ARGV[5], ARGV[6]), 'PX', ARGV[3])
+redis.call('SET', KEYS[1], makeEnvelope(ARGV[2], nowMillis(), ARGV[4], ARGV[5], ARGV[6], ARGV[7]), 'PX', ARGV[3])
 redis.call('DEL', KEYS[3])
 return 1

@@ -10,6 +10,13 @@
   ARGV[2] lease TTL in ms (a crashed holder blocks others at most this long)
   ARGV[3] minimum namespace generation: an envelope of an older generation is deleted and
           read as a miss
+  ARGV[4] '1': check a tagged envelope's (format 2) tag epochs here: each tag state's current
+          epoch must equal the recorded one, and a missing (expired, evicted) state counts as
+          invalidated; else the value is deleted and read as a miss. Standalone Redis only:
+          the tag states live in other slots, so on a cluster the caller passes '0' and checks
+          them itself.
+  ARGV[5] header to drop ('' = none): the caller found this envelope's tags invalidated (cluster
+          check); when the stored envelope still starts with it, it is deleted and read as a miss
 
   Returns one of
     {1, envelope}          hit, fresh
@@ -32,11 +39,25 @@ local function takeLease()
   return holder == ARGV[1]
 end
 
+local function tagsCurrent(tagEpochs)
+  for stateKey, epoch in string.gmatch(tagEpochs, '(%S+) (%S+)') do
+    if redis.call('HGET', stateKey, 'e') ~= epoch then return false end
+  end
+  return true
+end
+
 local envelope = redis.pcall('GET', KEYS[1])
 if type(envelope) == 'string' then
-  local _, writtenAt, freshFor, namespaceGen = string.match(envelope, '^1|(%d+)|(%d+)|(%d+)|(%d+)|')
+  local writtenAt, freshFor, namespaceGen, tagEpochs
+  if string.byte(envelope, 1) == 50 then -- '2': tagged
+    writtenAt, freshFor, namespaceGen, tagEpochs = string.match(envelope, '^2|%d+|(%d+)|(%d+)|(%d+)|([^\n]*)\n')
+  else
+    writtenAt, freshFor, namespaceGen = string.match(envelope, '^1|%d+|(%d+)|(%d+)|(%d+)|')
+  end
   if writtenAt ~= nil then
-    if tonumber(namespaceGen) < tonumber(ARGV[3]) then
+    if tonumber(namespaceGen) < tonumber(ARGV[3])
+      or (ARGV[5] ~= '' and string.sub(envelope, 1, #ARGV[5]) == ARGV[5])
+      or (tagEpochs ~= nil and ARGV[4] == '1' and not tagsCurrent(tagEpochs)) then
       redis.call('DEL', KEYS[1])
     else
       local fresh = tonumber(freshFor)

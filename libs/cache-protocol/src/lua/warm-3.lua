@@ -11,7 +11,8 @@
   ARGV[4] namespace generation the value belongs to
   ARGV[5] floor TTL in ms: the tombstone raised to the version lives this long (hard TTL +
           tombstone TTL, so it outlives the value), never shortened
-  ARGV[6] payload
+  ARGV[6] tag epochs ("<tag state key> <epoch> ...", '' = untagged: envelope format 1)
+  ARGV[7] payload
 
   Every warm voids the lease and raises the tombstone (floor) to its version, also when it is
   skipped because the stored value is at least as new.
@@ -20,4 +21,4 @@
   1 deleted (version 0 only).
 ]]
 --- @include "warmKey"
-return warmKey(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+return warmKey(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])

@@ -12,7 +12,7 @@
 -- version with floorTtl (the caller passes hard TTL + tombstone TTL), also when it is skipped
 -- because the stored value is at least as new: once the value expires or is evicted, the
 -- floor still refuses every older fill and warm (a replay) for the tombstone TTL.
-local function warmKey(valueKey, tombstoneKey, leaseKey, version, hardTtl, freshFor, namespaceGen, floorTtl, payload)
+local function warmKey(valueKey, tombstoneKey, leaseKey, version, hardTtl, freshFor, namespaceGen, floorTtl, tagEpochs, payload)
   local v = tonumber(version)
   if v <= 0 then return invalidateKey(valueKey, tombstoneKey, leaseKey, '0', 1, false) end
   redis.call('DEL', leaseKey)
@@ -20,6 +20,6 @@ local function warmKey(valueKey, tombstoneKey, leaseKey, version, hardTtl, fresh
   local before = raiseTombstone(tombstoneKey, version, floorTtl)
   if stored ~= nil and stored >= v then return SKIPPED_OLDER end
   if before > v then return SKIPPED_OLDER end
-  redis.call('SET', valueKey, makeEnvelope(version, nowMillis(), freshFor, namespaceGen, payload), 'PX', hardTtl)
+  redis.call('SET', valueKey, makeEnvelope(version, nowMillis(), freshFor, namespaceGen, tagEpochs, payload), 'PX', hardTtl)
   return WARMED
 end
