@@ -52,6 +52,7 @@ export class CatalogModule {
           topic: config.KAFKA_TOPIC,
           clientId: config.KAFKA_CLIENT_ID,
           lingerMs: config.PUBLISHER_LINGER_MS,
+          compression: config.KAFKA_COMPRESSION,
           closeTimeoutMs: config.CATALOG_SHUTDOWN_TIMEOUT_MS,
           logger,
         }),

@@ -1,5 +1,6 @@
 import { ConfigError, loadInvalidatorConfig } from './config/invalidator.config';
 import { startInvalidator } from './bootstrap';
+import { CONSUMER_CRASH_EXIT_CODE } from './consumer-crash';
 
 async function main(): Promise<void> {
   let config;
@@ -22,17 +23,25 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const stop = (signal: string) => {
-    running.runtime.log.info({ signal }, 'signal received');
+  let stopping = false;
+  const stop = (signal: string, exitCode = 0) => {
+    if (stopping) return;
+    stopping = true;
+    if (exitCode === 0) running.runtime.log.info({ signal }, 'signal received');
     const timer = setTimeout(() => {
       running.runtime.log.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out: exiting; uncommitted work will be redelivered');
-      process.exit(1);
+      process.exit(exitCode || 1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     timer.unref();
-    running.close().then(() => process.exit(0), () => process.exit(1));
+    running.close().then(() => process.exit(exitCode), () => process.exit(exitCode || 1));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // kafkajs will never restart the consumer: release everything and exit non-zero, so the
+  // orchestrator restarts the container (EXIT_ON_CONSUMER_CRASH=false: /health/live says 503 instead).
+  void running.runtime.consumerGaveUp.then(() => {
+    if (config.EXIT_ON_CONSUMER_CRASH) stop('consumer-crash', CONSUMER_CRASH_EXIT_CODE);
+  });
 }
 
 main().catch((error: unknown) => {

@@ -7,6 +7,7 @@ import type { Kafka } from 'kafkajs';
 import { createKafka, KafkaBatchConsumer, RecordProducer, topicMaxMessageBytes } from '@app/kafka-adapter';
 import { createLogger, Logger, metricsRegistry } from '@app/observability';
 import { ConfigError, InvalidatorConfig } from './config/invalidator.config';
+import { ConsumerCrash, describeConsumerCrash, isFinalCrash } from './consumer-crash';
 import { createMappingSource } from './mapping-source.factory';
 import { MappingSource } from './mapping-source';
 import { MappingsFollowerWatch } from './mappings-follower-watch';
@@ -28,11 +29,17 @@ export class InvalidatorRuntime {
   readonly pipeline: InvalidationPipeline;
   readonly protocol: CacheProtocol;
   private readonly kafka: Kafka;
+  /** Set when kafkajs gave up on the consumer (CRASH with restart=false): /health/live and /health/ready answer 503. */
+  crash?: ConsumerCrash;
+  /** Resolves on such a crash (also one that happened during start); main.ts exits on it when EXIT_ON_CONSUMER_CRASH. */
+  readonly consumerGaveUp: Promise<ConsumerCrash>;
+  private gaveUp!: (crash: ConsumerCrash) => void;
   /** The DLQ topic's max.message.bytes (read at start; DLQ_MAX_MESSAGE_BYTES until then or if it cannot be read). */
   private dlqMaxMessageBytes: number;
 
   constructor(readonly config: InvalidatorConfig) {
     this.log = createLogger('invalidator', config.LOG_LEVEL);
+    this.consumerGaveUp = new Promise((resolve) => (this.gaveUp = resolve));
     const kafka = createKafka({
       brokers: config.KAFKA_BROKERS.split(','),
       clientId: config.KAFKA_CLIENT_ID,
@@ -54,7 +61,7 @@ export class InvalidatorRuntime {
       partitionsConsumedConcurrently: config.PARTITIONS_CONSUMED_CONCURRENTLY,
     });
     this.consumer.on((event, detail) => {
-      if (event === 'crash') this.log.error({ detail }, 'consumer crashed; kafkajs restarts it when the error is retriable');
+      if (event === 'crash') this.onConsumerCrash(detail);
       else this.log.info({ event }, `consumer ${event}`);
     });
     this.dlqMaxMessageBytes = config.DLQ_MAX_MESSAGE_BYTES;
@@ -128,7 +135,24 @@ export class InvalidatorRuntime {
 
   /** Each check: true, or false / the reason it fails. */
   readiness(): Record<string, boolean | string> {
-    return { kafkaGroupJoined: this.consumer.hasJoinedGroup, redisConnected: isRedisReady(this.redis), mappingsLoaded: this.mappings.isReady(), mappingsFollower: this.mappingsWatch.readiness() };
+    return { kafkaGroupJoined: this.consumer.hasJoinedGroup, redisConnected: isRedisReady(this.redis), mappingsLoaded: this.mappings.isReady(), consumerNotCrashed: !this.crash, mappingsFollower: this.mappingsWatch.readiness() };
+  }
+
+  /** kafkajs restarts a consumer after a retriable crash by itself; after a non-retriable one it never will. */
+  private onConsumerCrash(detail: unknown): void {
+    const final = isFinalCrash(detail);
+    this.metrics.consumerCrashes.inc({ restart: String(!final) });
+    const crash = describeConsumerCrash(detail, this.config.KAFKA_TOPIC);
+    if (!final) {
+      this.log.warn({ cause: crash.cause, topic: crash.topic, partition: crash.partition }, 'consumer crashed; kafkajs restarts it (retriable error)');
+      return;
+    }
+    if (this.crash) return;
+    this.crash = crash;
+    const where = `topic ${crash.topic}${crash.partition !== undefined ? ` partition ${crash.partition}` : ''}`;
+    const then = this.config.EXIT_ON_CONSUMER_CRASH ? 'exiting (EXIT_ON_CONSUMER_CRASH=true)' : 'staying up with /health/live 503 (EXIT_ON_CONSUMER_CRASH=false)';
+    this.log.error({ ...crash, exit: this.config.EXIT_ON_CONSUMER_CRASH }, `consumer stopped for good, kafkajs will not restart it: ${crash.cause} (${where}); ${then}`);
+    this.gaveUp(crash);
   }
 
   /** After the consumer stopped (transport closed): release the rest. */

@@ -1,4 +1,5 @@
 export * from './batch-consumer';
+export * from './codecs';
 export * from './kafka-client';
 export * from './record-producer';
 export * from './topic-config';

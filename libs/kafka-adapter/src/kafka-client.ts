@@ -1,6 +1,8 @@
-// The only place that constructs a kafkajs client: brokers, TLS, SASL, log bridging.
-import { Kafka, KafkaConfig, logLevel, SASLOptions } from 'kafkajs';
+// The only place in apps/ and libs/ that constructs a kafkajs client (a unit test checks it):
+// brokers, TLS, SASL, retry, log bridging, and every compression codec registered (codecs.ts).
+import { Kafka, KafkaConfig, logCreator, logLevel, RetryOptions, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
+import { registerKafkaCodecs } from './codecs';
 
 export interface KafkaConnectionOptions {
   brokers: string[];
@@ -9,10 +11,20 @@ export interface KafkaConnectionOptions {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** kafkajs client retry (connect, metadata, joins). Default { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 }; `{}` means kafkajs' own defaults. */
+  retry?: RetryOptions;
+  /** Default WARN. */
+  logLevel?: logLevel;
+  /** kafkajs log entries go to this pino logger (errors as errors, warnings as warnings, the rest as debug). */
   logger?: Logger;
+  /** Replaces the `logger` bridge when a caller classifies kafkajs entries itself. */
+  logCreator?: logCreator;
+  /** Any other kafkajs client setting (socketFactory, other SASL mechanisms...), applied over the ones above. */
+  kafkaConfig?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
 }
 
 export function createKafka(options: KafkaConnectionOptions): Kafka {
+  registerKafkaCodecs();
   const config: KafkaConfig = {
     clientId: options.clientId,
     brokers: options.brokers,
@@ -20,11 +32,12 @@ export function createKafka(options: KafkaConnectionOptions): Kafka {
     sasl: options.sasl as SASLOptions | undefined,
     connectionTimeout: options.connectionTimeoutMs ?? 3_000,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
-    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
-    logLevel: logLevel.WARN,
+    retry: options.retry ?? { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
+    logLevel: options.logLevel ?? logLevel.WARN,
   };
   const log = options.logger;
-  if (log) {
+  if (options.logCreator) config.logCreator = options.logCreator;
+  else if (log) {
     // kafkajs logs through pino so its warnings land in the same structured stream.
     config.logCreator = () => (entry) => {
       const { message, ...rest } = entry.log;
@@ -34,5 +47,5 @@ export function createKafka(options: KafkaConnectionOptions): Kafka {
       else log.debug(fields, message);
     };
   }
-  return new Kafka(config);
+  return new Kafka({ ...config, ...options.kafkaConfig });
 }

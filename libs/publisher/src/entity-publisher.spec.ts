@@ -1,5 +1,6 @@
 import { EntityUpdated } from '@app/contracts';
 import { createLogger } from '@app/observability';
+import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import type { ProducerRecord } from 'kafkajs';
 import { EntityPublisher } from './entity-publisher';
 import { InvalidEventError, PublisherError } from './errors';
@@ -172,5 +173,16 @@ describe('EntityPublisher', () => {
   it('names the missing option when neither brokers nor kafka is given', () => {
     expect(() => new EntityPublisher({ brokers: [] })).toThrow(expect.objectContaining({ code: 'INVALID_PUBLISHER_OPTIONS', option: 'brokers' }));
     expect(() => new EntityPublisher({ brokers: ['x:1'], lingerMs: -1 })).toThrow(/lingerMs/);
+  });
+
+  it('sends uncompressed by default and with the configured codec; refuses an unknown codec naming the option', async () => {
+    const plain = new FakeProducer();
+    await publisher(plain).publish(event('p1', 1));
+    expect(plain.sends[0].compression).toBe(CompressionTypes.None);
+    const zstd = new FakeProducer();
+    await publisher(zstd, { compression: 'zstd' }).publish(event('p1', 1));
+    expect(zstd.sends[0].compression).toBe(CompressionTypes.ZSTD);
+    expect(CompressionCodecs[CompressionTypes.ZSTD]()).toBeDefined(); // registered, kafkajs can encode it
+    expect(() => publisher(new FakeProducer(), { compression: 'brotli' as never })).toThrow(expect.objectContaining({ code: 'INVALID_PUBLISHER_OPTIONS', option: 'compression' }));
   });
 });

@@ -2,8 +2,9 @@
 // and sent strictly one producer request at a time so one entity's events reach its partition in
 // the order they were published (the invalidator's version guard relies on order only as an
 // optimisation, but consumers downstream of us may not have a guard).
+import { compressionType, createKafka, registerKafkaCodecs } from '@app/kafka-adapter';
 import { createLogger, Logger } from '@app/observability';
-import { Kafka, logLevel, Message, Partitioners } from 'kafkajs';
+import { CompressionTypes, logLevel, Message, Partitioners } from 'kafkajs';
 import { PublisherError } from './errors';
 import { encodeEventMessage, Publishable, toPublishRequest } from './event-message';
 import { pinoLogCreator } from './kafka-log';
@@ -22,6 +23,7 @@ export class EntityPublisher {
   private readonly producer: ProducerLike;
   private readonly logger: Logger;
   private readonly metrics = publisherMetrics();
+  private readonly compression: CompressionTypes;
   private connecting?: Promise<void>;
   private queue: QueuedGroup[] = [];
   private queuedMessages = 0;
@@ -33,6 +35,9 @@ export class EntityPublisher {
     this.options = resolvePublisherOptions(options);
     this.topic = this.options.topic;
     this.logger = options.logger ?? createLogger('entity-publisher');
+    this.compression = compressionType(this.options.compression);
+    // A `kafka` client passed in may not come from createKafka: make sure the codec exists.
+    if (this.compression !== CompressionTypes.None) registerKafkaCodecs();
     this.producer = options.producer ?? this.createProducer();
   }
 
@@ -137,7 +142,7 @@ export class EntityPublisher {
       const endTimer = this.metrics.sendDuration.startTimer({ topic: this.topic });
       try {
         await this.ensureConnected();
-        await this.producer.send({ topic: this.topic, messages, acks: -1 });
+        await this.producer.send({ topic: this.topic, messages, acks: -1, compression: this.compression });
         endTimer();
         this.metrics.published.inc({ topic: this.topic }, messages.length);
         batch.forEach((group) => group.resolve());
@@ -167,15 +172,19 @@ export class EntityPublisher {
   }
 
   private createProducer(): ProducerLike {
+    // createKafka registers every compression codec (consumers of this client read them all).
     const kafka =
       this.options.kafka ??
-      new Kafka({
-        logLevel: logLevel.WARN,
-        logCreator: pinoLogCreator(this.logger),
-        retry: { retries: 2 },
-        ...this.options.kafkaConfig,
+      createKafka({
         clientId: this.options.clientId,
         brokers: this.options.brokers ?? [],
+        // kafkajs' default timeouts; retry as documented on EntityPublisherOptions.kafkaConfig
+        connectionTimeoutMs: 1_000,
+        requestTimeoutMs: 30_000,
+        retry: { retries: 2 },
+        logLevel: logLevel.WARN,
+        logCreator: pinoLogCreator(this.logger),
+        kafkaConfig: this.options.kafkaConfig,
       });
     // Idempotence in kafkajs needs acks=-1 (set per send) and at most one in-flight request.
     // DefaultPartitioner is Java-compatible murmur2: a key lands on the same partition as from any other client.

@@ -1,5 +1,6 @@
 import { DEFAULT_TOPICS } from '@app/contracts';
 import type { Logger } from '@app/observability';
+import { KAFKA_COMPRESSION_NAMES, KafkaCompression } from '@app/kafka-adapter';
 import type { Kafka, KafkaConfig, Producer, RetryOptions } from 'kafkajs';
 import { PublisherOptionsError } from './errors';
 import { DEFAULT_MAX_EVENT_BYTES } from './event-message';
@@ -41,12 +42,17 @@ export interface EntityPublisherOptions {
   retry?: RetryOptions;
   /** Default 5000: on disconnect, how long to wait for events already queued to be acknowledged. */
   closeTimeoutMs?: number;
+  /**
+   * Default "none". Compression codec of the record batches sent: none, gzip, snappy, lz4 or zstd
+   * (every consumer in this project reads all five; a KAFKA_COMPRESSION variable of the app feeds it).
+   */
+  compression?: KafkaCompression;
   logger?: Logger;
   /** Tests: use this producer instead of creating an idempotent kafkajs producer. */
   producer?: ProducerLike;
 }
 
-export type ResolvedPublisherOptions = Required<Pick<EntityPublisherOptions, 'topic' | 'lingerMs' | 'maxBatchSize' | 'maxEventBytes' | 'clientId' | 'closeTimeoutMs'>> & EntityPublisherOptions;
+export type ResolvedPublisherOptions = Required<Pick<EntityPublisherOptions, 'topic' | 'lingerMs' | 'maxBatchSize' | 'maxEventBytes' | 'clientId' | 'closeTimeoutMs' | 'compression'>> & EntityPublisherOptions;
 
 function nonNegativeInteger(option: string, value: number): number {
   if (!Number.isInteger(value) || value < 0) throw new PublisherOptionsError(option, `must be a non-negative integer, got ${value}`);
@@ -59,6 +65,10 @@ export function resolvePublisherOptions(options: EntityPublisherOptions): Resolv
   }
   const topic = options.topic ?? DEFAULT_TOPICS.entityUpdated;
   if (topic.trim() === '') throw new PublisherOptionsError('topic', 'must not be empty');
+  const compression = options.compression ?? 'none';
+  if (!(KAFKA_COMPRESSION_NAMES as readonly string[]).includes(compression)) {
+    throw new PublisherOptionsError('compression', `must be one of ${KAFKA_COMPRESSION_NAMES.join(', ')}, got ${JSON.stringify(compression)}`);
+  }
   const maxBatchSize = nonNegativeInteger('maxBatchSize', options.maxBatchSize ?? 500);
   if (maxBatchSize < 1) throw new PublisherOptionsError('maxBatchSize', 'must be at least 1');
   return {
@@ -69,5 +79,6 @@ export function resolvePublisherOptions(options: EntityPublisherOptions): Resolv
     maxBatchSize,
     maxEventBytes: nonNegativeInteger('maxEventBytes', options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES),
     closeTimeoutMs: nonNegativeInteger('closeTimeoutMs', options.closeTimeoutMs ?? 5000),
+    compression,
   };
 }

@@ -23,4 +23,10 @@ describe('catalog config', () => {
     expect(problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', CATALOG_FSYNC: 'yes' }))).toContain('CATALOG_FSYNC');
     expect(problems(() => resolveCatalogConfig({ KAFKA_BROKERS: 'x:1', OUTBOX_POLL_MS: 1 }))).toContain('OUTBOX_POLL_MS');
   });
+
+  it('reads KAFKA_COMPRESSION (default none) and refuses an unknown codec naming the variable', () => {
+    expect(loadCatalogConfig({ KAFKA_BROKERS: 'x:1' }).KAFKA_COMPRESSION).toBe('none');
+    for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) expect(loadCatalogConfig({ KAFKA_BROKERS: 'x:1', KAFKA_COMPRESSION: codec }).KAFKA_COMPRESSION).toBe(codec);
+    expect(problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', KAFKA_COMPRESSION: 'brotli' }))).toMatch(/KAFKA_COMPRESSION.*brotli/);
+  });
 });

@@ -2,6 +2,7 @@
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
 import { DEFAULT_TOPICS } from '@app/contracts';
 import { readConfig } from '@app/config';
+import { KAFKA_COMPRESSION_NAMES, KafkaCompression } from '@app/kafka-adapter';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
 
@@ -44,6 +45,10 @@ export class CatalogConfig {
 
   @IsInt() @Min(0) @Max(1_000)
   PUBLISHER_LINGER_MS = 0;
+
+  /** Compression of the record batches the publisher sends (every consumer in the project reads all five). */
+  @IsIn([...KAFKA_COMPRESSION_NAMES])
+  KAFKA_COMPRESSION: KafkaCompression = 'none';
 
   /** On shutdown, how long to wait for Kafka to acknowledge events in flight (each step); unsent ones stay in the journal. */
   @IsInt() @Min(0) @Max(120_000)

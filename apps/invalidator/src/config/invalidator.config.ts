@@ -143,6 +143,10 @@ export class InvalidatorConfig {
   @IsInt() @Min(1_000)
   SHUTDOWN_TIMEOUT_MS = 15_000;
 
+  /** kafkajs gave up on the consumer (non-retriable error): true = log, release, exit 70 (the orchestrator restarts the container); false = stay up with /health/live 503. */
+  @IsBoolean()
+  EXIT_ON_CONSUMER_CRASH = true;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 }

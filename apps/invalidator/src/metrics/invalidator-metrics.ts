@@ -14,6 +14,7 @@ export class InvalidatorMetrics {
   readonly tagKeys: Counter;
   readonly redisRetries: Counter;
   readonly replicaAckShortfalls: Counter;
+  readonly consumerCrashes: Counter<'restart'>;
   readonly applyDuration: Histogram;
   readonly batchSize: Histogram;
   readonly eventAge: Histogram;
@@ -35,6 +36,12 @@ export class InvalidatorMetrics {
     this.tagKeys = new Counter({ name: 'invalidator_tag_keys_invalidated_total', help: 'Keys invalidated through tags', registers });
     this.redisRetries = new Counter({ name: 'invalidator_redis_retries_total', help: 'Failed apply attempts that were retried (Redis down or slow)', registers });
     this.replicaAckShortfalls = new Counter({ name: 'invalidator_replica_ack_shortfalls_total', help: 'WAITs that got fewer replica acks than REDIS_WAIT_REPLICAS in time (the chunk is retried, not committed)', registers });
+    this.consumerCrashes = new Counter({
+      name: 'invalidator_consumer_crashes_total',
+      help: 'kafkajs consumer crashes; restart="false": kafkajs will not restart the consumer (the process exits, or /health/live is 503)',
+      labelNames: ['restart'],
+      registers,
+    });
     this.applyDuration = new Histogram({
       name: 'invalidator_apply_duration_seconds',
       help: 'Time to apply one chunk of a batch to Redis, retries included',

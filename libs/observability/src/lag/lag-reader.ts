@@ -1,6 +1,7 @@
 // The lag monitor's only window on Kafka: four admin reads. An interface so the monitor is
 // tested without a broker; KafkaLagReader is the kafkajs implementation.
-import { Admin, AssignerProtocol, Kafka, logLevel, SASLOptions } from 'kafkajs';
+import { Admin, AssignerProtocol, Kafka, logLevel } from 'kafkajs';
+import { createKafka } from '@app/kafka-adapter';
 import type { GroupMember } from './lag-types';
 import type { KafkaSecurityOptions } from './lag-options';
 
@@ -48,13 +49,13 @@ export class KafkaLagReader implements LagReader {
   private connecting: Promise<Admin> | undefined;
 
   constructor(options: KafkaLagReaderOptions) {
-    this.kafka = new Kafka({
+    this.kafka = createKafka({
       clientId: options.clientId,
       brokers: options.brokers,
-      ssl: options.ssl ?? false,
-      sasl: options.sasl as SASLOptions | undefined,
-      connectionTimeout: 1_000,
-      requestTimeout: options.requestTimeoutMs ?? 5_000,
+      ssl: options.ssl,
+      sasl: options.sasl,
+      connectionTimeoutMs: 1_000,
+      requestTimeoutMs: options.requestTimeoutMs ?? 5_000,
       // Fail fast: the next poll is the retry. kafkajs' default retries take ~30 s to give up.
       retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 500 },
       logLevel: logLevel.NOTHING,

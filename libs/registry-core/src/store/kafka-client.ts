@@ -1,6 +1,7 @@
 // The few Kafka things the registry needs (a client with our logger, topic creation), kept here
 // so the rest of registry-core never touches kafkajs configuration.
 import { Kafka, logLevel, LogEntry } from 'kafkajs';
+import { createKafka } from '@app/kafka-adapter';
 import type { Logger } from '@app/observability';
 
 export function kafkaClient(brokers: string[], clientId: string, logger: Logger): Kafka {
@@ -15,7 +16,8 @@ export function kafkaClient(brokers: string[], clientId: string, logger: Logger)
     if (entry.level === logLevel.ERROR && !retried) logger.error(fields, message);
     else logger.warn(fields, message);
   };
-  return new Kafka({ clientId, brokers, logLevel: logLevel.WARN, logCreator });
+  // kafkajs' own timeouts and retry (as before the client came from createKafka, which also registers every compression codec).
+  return createKafka({ clientId, brokers, connectionTimeoutMs: 1_000, requestTimeoutMs: 30_000, retry: {}, logLevel: logLevel.WARN, logCreator });
 }
 
 export interface TopicSpec {
