@@ -7,6 +7,7 @@ import { MappingStore } from '../libs/registry-core/src';
 import type { Mapping } from '../libs/registry-core/src';
 import { loadInvalidatorConfig } from '../apps/invalidator/src/config/invalidator.config';
 import { RunningInvalidator, startInvalidator } from '../apps/invalidator/src/bootstrap';
+import { DLQ_HEADERS } from '../libs/contracts/src';
 import { productEvent, publish } from './support/events';
 import { invalidatorTestEnv } from './support/invalidator-env';
 import { eventually, kafka, redis, stackEnv, uniqueName } from './support/stack-env';
@@ -62,5 +63,60 @@ describe('invalidator + registry topic (hot reload)', () => {
     await publish(producer, topic, [productEvent(id, 2, {})]);
     await eventually('new mapping applied', async () => (await protocol.inspect(`article:${id}`)).tombstoneVersion === 2);
     expect((await protocol.inspect(`item:${id}`)).tombstoneVersion).toBe(1);
+  });
+
+  it('dead-letters (FOREIGN_KEYSPACE) an event whose mapping writes another team\'s keys, even one put straight into the topic; the owner\'s key is untouched', async () => {
+    // Ownership declared through the store (as the registry's admin API does).
+    await registry.writeKeyspaces(
+      [
+        ...['item:', 'article:', 'product:'].map((prefix) => ({ op: 'put' as const, record: { kind: 'prefix' as const, prefix, team: 'catalog', version: 0 } })),
+        { op: 'put', record: { kind: 'prefix', prefix: 'promo:', team: 'promo', version: 0 } },
+        { op: 'put', record: { kind: 'entityType', entityType: 'product', team: 'catalog', grants: [], version: 0 } },
+        { op: 'put', record: { kind: 'entityType', entityType: 'campaign', team: 'promo', grants: [], version: 0 } },
+      ],
+      { actor: 'e2e' },
+    );
+    const id = uniqueName('p');
+    await protocol.warm(`product:${id}`, 5, JSON.stringify({ price: 5, by: 'catalog' }), 60_000, { tombstoneTtlMs: 60_000 });
+
+    // The attack of issue 13, bypassing the registry API: promo's entity type, catalog's key, warm for 30 days.
+    const steal: Mapping = { id: 'promo.steal', entityType: 'campaign', owner: 'promo', keys: [{ template: 'product:{entityId}', action: 'warm', warmFrom: 'after', ttlSeconds: 2_592_000 }, { template: 'promo:{entityId}', action: 'delete' }], tags: [], version: 1 };
+    await producer.send({ topic: registry.topic, acks: -1, messages: [{ key: steal.id, value: JSON.stringify(steal) }] });
+    const attack = { ...productEvent(id, Number.MAX_SAFE_INTEGER, { price: 0, by: 'promo' }), entityType: 'campaign' };
+    await eventually(
+      'invalidator refuses the foreign mapping',
+      () => {
+        try {
+          running.runtime.mappings.current().resolve(attack);
+          return false;
+        } catch (error) {
+          return (error as { code?: string }).code === 'FOREIGN_KEYSPACE';
+        }
+      },
+      RELOAD_BOUND_MS,
+      20,
+    );
+    await publish(producer, topic, [attack]);
+
+    const seen: { code: string; reason: string }[] = [];
+    const consumer = kafka('e2e-ks-dlq').consumer({ groupId: uniqueName('dlq-reader') });
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${topic}.dlq`, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push({ code: String(message.headers?.[DLQ_HEADERS.reasonCode] ?? ''), reason: String(message.headers?.[DLQ_HEADERS.reason] ?? '') });
+      },
+    });
+    try {
+      await eventually('the event is dead-lettered', () => seen.length >= 1);
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(seen).toEqual([{ code: 'FOREIGN_KEYSPACE', reason: expect.stringContaining('prefix "product:" is owned by team "catalog"') }]);
+    const after = await protocol.inspect(`product:${id}`);
+    expect(after.entry?.version).toBe(5);
+    expect(after.tombstoneVersion).toBe(5);
+    expect(JSON.stringify(after.entry)).toContain('catalog');
+    expect((await protocol.inspect(`promo:${id}`)).tombstoneVersion).toBeUndefined();
   });
 });
