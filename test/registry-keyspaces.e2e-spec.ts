@@ -8,6 +8,7 @@ import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { loadMappingsYamlFile } from '@app/registry-core';
 import { createRegistryApp, registryStarted } from '../apps/registry/src/registry.app';
+import { runCli } from '../apps/registry/src/cli/run-cli';
 import { stackEnv, uniqueName } from './support/stack-env';
 
 const SECRETS = { catalog: 'catalog-token', promo: 'promo-token', admin: 'admin-token' };
@@ -179,5 +180,28 @@ describe('registry keyspaces (real Kafka)', () => {
     app = await start();
     expect((await http().get('/keyspaces').set(PROMO).expect(200)).body).toEqual(before);
     expect((await http().put('/mappings/promo.steal').set(PROMO).send(PROMO_STEAL).expect(403)).body.code).toBe('FOREIGN_KEYSPACE');
+  });
+
+  it('CLI: `keyspaces` lists ownership; `keyspaces-apply` declares a file with an admin token (a team token exits 1 with ADMIN_ONLY)', async () => {
+    const server = app.getHttpServer();
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const cli = async (argv: string[], token: string) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runCli(argv, { env: { REGISTRY_URL: url, REGISTRY_TOKEN: token }, out: (t) => out.push(t), err: (t) => err.push(t) });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    const listed = await cli(['keyspaces'], SECRETS.promo);
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(/enforced: yes/);
+    expect(listed.out).toMatch(/prefix\s+"product:"\s+catalog/);
+
+    const file = `${__dirname}/../examples/keyspaces.yaml`;
+    const refused = await cli(['keyspaces-apply', file], SECRETS.catalog);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/ADMIN_ONLY/);
+    const applied = await cli(['keyspaces-apply', file], SECRETS.admin);
+    expect(applied).toMatchObject({ code: 0, out: 'nothing to apply' });
   });
 });

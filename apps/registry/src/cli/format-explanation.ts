@@ -16,7 +16,16 @@ export function formatExplanation(x: Explanation): string {
   for (const s of x.skipped) rows.push(['skipped', '-', `${s.missingField} is absent`, s.template]);
   const width = (i: number) => Math.max(0, ...rows.map((r) => r[i].length));
   const widths = [width(0), width(1), width(2)];
-  for (const r of rows) lines.push(`  ${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${widths[2] > 0 ? `${r[2].padEnd(widths[2])}  ` : ''}[${r[3]}]`);
+  // With keyspaces declared: which team owns each key's / tag's prefix.
+  const owners = new Map<string, string>();
+  if (x.keyspacesEnforced) {
+    for (const k of [...x.keys.warm, ...x.keys.tombstone, ...x.keys.delete]) owners.set(k.key, k.keyspaceOwner ?? '(no owner)');
+    for (const t of x.tags) owners.set(t.tag, t.keyspaceOwner ?? '(no owner)');
+  }
+  for (const r of rows) {
+    const owner = r[1] !== '-' && owners.has(r[1]) ? `  owner ${owners.get(r[1])}` : '';
+    lines.push(`  ${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${widths[2] > 0 ? `${r[2].padEnd(widths[2])}  ` : ''}[${r[3]}]${owner}`);
+  }
   if (x.error) lines.push(`  REJECTED ${x.error.code}: ${x.error.message}`);
   lines.push(`  fan-out ${x.fanout} of ${x.fanoutCap}`);
   return lines.join('\n');

@@ -1,11 +1,23 @@
 // A small HTTP client of the registry API for the CLI (Node's fetch; no extra dependency).
-import type { Explanation, Mapping, MappingSetDiff } from '@app/registry-core';
+import type { EntityTypeOwnership, Explanation, Mapping, MappingSetDiff, PrefixOwnership } from '@app/registry-core';
 import { CliError, EXIT } from './exit-codes';
 
 export interface ApplyRequest {
   mappings: Mapping[];
   prune?: boolean;
   pruneOwners?: string[];
+  dryRun?: boolean;
+}
+
+export interface KeyspacesListing {
+  enforced: boolean;
+  prefixes: PrefixOwnership[];
+  entityTypes: EntityTypeOwnership[];
+}
+
+export interface KeyspacesApplyRequest {
+  prefixes: { prefix: string; team: string }[];
+  entityTypes: { entityType: string; team: string; grants?: string[] }[];
   dryRun?: boolean;
 }
 
@@ -27,6 +39,15 @@ export class RegistryClient {
 
   explain(event: unknown): Promise<Explanation> {
     return this.call('POST', '/explain', { event });
+  }
+
+  keyspaces(): Promise<KeyspacesListing> {
+    return this.call('GET', '/keyspaces');
+  }
+
+  /** Admin token only. */
+  applyKeyspaces(request: KeyspacesApplyRequest): Promise<{ dryRun: boolean; changes: { key: string; kind: string }[]; unchanged: string[] }> {
+    return this.call('POST', '/keyspaces/apply', request);
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

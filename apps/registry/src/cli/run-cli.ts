@@ -13,9 +13,10 @@ import {
   MappingSetResolver,
   registryLimits,
 } from '@app/registry-core';
+import { parse as parseYaml } from 'yaml';
 import { CliError, EXIT, ExitCode } from './exit-codes';
 import { formatExplanation } from './format-explanation';
-import { RegistryClient } from './registry-client';
+import { KeyspacesApplyRequest, KeyspacesListing, RegistryClient } from './registry-client';
 
 export interface CliIo {
   env: Record<string, string | undefined>;
@@ -56,6 +57,37 @@ function readEvent(path: string): EntityUpdated {
   const violations = validateEntityUpdated(event);
   if (violations.length > 0) throw new CliError(EXIT.ERROR, `${path}: not a valid entity.updated v1 event: ${violations.map((v) => `${v.field}: ${v.message}`).join('; ')}`);
   return event as EntityUpdated;
+}
+
+/**
+ * A keyspaces file: `keyspaces: { prefixes: { "product:": catalog }, entityTypes: { product: { team: catalog, grants: [search] } } }`
+ * (an entity type may also be just its team: `product: catalog`). The server checks every name.
+ */
+export function readKeyspacesFile(path: string): Omit<KeyspacesApplyRequest, 'dryRun'> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(requireFile(path), 'utf8'));
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(EXIT.ERROR, `${path}: not YAML (${(error as Error).message})`);
+  }
+  const root = (doc as { keyspaces?: unknown } | null)?.keyspaces as { prefixes?: unknown; entityTypes?: unknown } | undefined;
+  const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isMap(root) || (root.prefixes !== undefined && !isMap(root.prefixes)) || (root.entityTypes !== undefined && !isMap(root.entityTypes))) {
+    throw new CliError(EXIT.ERROR, `${path}: expected "keyspaces: { prefixes: { <prefix>: <team> }, entityTypes: { <type>: <team> | { team, grants } } }"`);
+  }
+  const prefixes = Object.entries((root.prefixes as Record<string, unknown>) ?? {}).map(([prefix, team]) => ({ prefix, team: String(team) }));
+  const entityTypes = Object.entries((root.entityTypes as Record<string, unknown>) ?? {}).map(([entityType, v]) =>
+    isMap(v) ? { entityType, team: String(v.team), ...(Array.isArray(v.grants) ? { grants: v.grants.map(String) } : {}) } : { entityType, team: String(v) },
+  );
+  return { prefixes, entityTypes };
+}
+
+export function formatKeyspaces(k: KeyspacesListing): string {
+  const lines = [`enforced: ${k.enforced ? 'yes' : 'no (no key prefix or entity type declared: any team may write any key)'}`];
+  for (const p of k.prefixes) lines.push(`  prefix       ${JSON.stringify(p.prefix)}  ${p.team}`);
+  for (const t of k.entityTypes) lines.push(`  entity type  ${t.entityType}  ${t.team}${t.grants.length > 0 ? ` (granted to ${t.grants.join(', ')})` : ''}`);
+  return lines.join('\n');
 }
 
 function positiveInteger(value: string): number {
@@ -119,6 +151,25 @@ function program(io: CliIo, setExit: (code: ExitCode) => void): Command {
       }
       io.out(options.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation));
       if (explanation.outcome === 'rejected') setExit(EXIT.ERROR);
+    });
+
+  cli
+    .command('keyspaces')
+    .description('show which team owns which key prefixes and entity types')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const listing = await client(io).keyspaces();
+      io.out(options.json ? JSON.stringify(listing, null, 2) : formatKeyspaces(listing));
+    });
+
+  cli
+    .command('keyspaces-apply <file>')
+    .description('admin token: declare the key prefixes and entity types of a keyspaces YAML file in one transaction (never removes)')
+    .option('--dry-run', 'only check and list the changes')
+    .action(async (file: string, options: { dryRun?: boolean }) => {
+      const result = await client(io).applyKeyspaces({ ...readKeyspacesFile(file), dryRun: options.dryRun === true });
+      for (const c of result.changes) io.out(`${c.kind === 'create' ? '+' : c.kind === 'delete' ? '-' : '~'} ${c.key}`);
+      io.out(result.changes.length === 0 ? 'nothing to apply' : result.dryRun ? 'dry run: nothing written' : 'applied');
     });
 
   return cli;
