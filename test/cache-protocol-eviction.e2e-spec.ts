@@ -61,7 +61,7 @@ describe('tags under real eviction (own redis-server, allkeys-lru)', () => {
     await eventually('the tag records are idle for 2 s', async () => (await Promise.all(gone.map((k) => r.object('IDLETIME', k)))).every((t) => Number(t) >= 2), 10_000, 200);
     const used = Number(/used_memory:(\d+)/.exec(await r.info('memory'))?.[1]);
     await r.config('SET', 'maxmemory-policy', 'allkeys-lru');
-    await r.config('SET', 'maxmemory-samples', '10'); // closer to true LRU: the cold records go first
+    await r.config('SET', 'maxmemory-samples', '64'); // closer to true LRU: the cold records go first
     await r.config('SET', 'maxmemory', String(used + 256 * 1024));
     for (let round = 0; round < 2_000; round += 1) {
       await Promise.all(pages.map((k) => p.leaseGet(k, { leaseTtlMs: 5_000 })));
