@@ -1,6 +1,6 @@
 // npm run dev: the whole thing on one machine. Starts the stack (Kafka + Redis), the registry
 // (seeded with examples/mappings/catalog.yaml), the invalidator, the example catalog and
-// storefront, the lag dashboard and a small traffic generator; prints the URLs and a live
+// storefront, the lag monitor (dashboard) and a small traffic generator; prints the URLs and a live
 // counter line; Ctrl-C stops everything it started. DEV_DURATION_SECONDS=N stops by itself;
 // DEV_STACK_NAME names the stack (default "dev").
 import { ChildProcess, spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { addresses, down, up } from './stack/stack';
 import { freePort } from './stack/processes';
 import { startTraffic, TrafficSummary } from './traffic';
-import { parsePrometheusText, sumOf } from '../libs/observability/src/dashboard';
+import { INVALIDATOR_METRIC_NAMES, parsePrometheusText, sumOf } from '../libs/telemetry/src';
 
 const ROOT = join(__dirname, '..');
 const STACK = process.env.DEV_STACK_NAME ?? 'dev';
@@ -70,9 +70,9 @@ async function counters(invalidatorUrl: string): Promise<Record<string, number>>
   const samples = parsePrometheusText(await (await fetch(`${invalidatorUrl}/metrics`)).text());
   const sum = (name: string) => sumOf(samples, name) ?? 0;
   return {
-    applied: sum('invalidator_events_applied_total'),
-    deadLettered: sum('invalidator_events_dead_lettered_total'),
-    keys: sum('invalidator_keys_total'),
+    applied: sum(INVALIDATOR_METRIC_NAMES.applied),
+    deadLettered: sum(INVALIDATOR_METRIC_NAMES.deadLettered),
+    keys: sum(INVALIDATOR_METRIC_NAMES.keys),
   };
 }
 
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   console.error('[dev] starting Kafka + Redis (first run downloads the Kafka jars from Maven Central)');
   const state = await up({ name: STACK, ownerPid: process.pid, cluster: false });
   const a = addresses(state);
-  const [registryPort, invalidatorPort, catalogPort, storefrontPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [registryPort, invalidatorPort, catalogPort, storefrontPort, lagMonitorPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const common = { KAFKA_BROKERS: a.kafkaBrokers };
 
   const registry = startService('registry', 'apps/registry/src/main.ts', registryPort, {
@@ -114,7 +114,6 @@ async function main(): Promise<void> {
     REGISTRY_PORT: String(registryPort),
     REGISTRY_TOKENS: `${DEV_TOKEN}=*,dev-catalog-token=catalog`,
     REGISTRY_SEED_FILE: join(ROOT, 'examples/mappings/catalog.yaml'),
-    INVALIDATOR_METRICS_URLS: `http://127.0.0.1:${invalidatorPort}/metrics`,
   });
   await waitHealthy(registry, '/health/ready');
   const invalidator = startService('invalidator', 'apps/invalidator/src/main.ts', invalidatorPort, {
@@ -133,14 +132,25 @@ async function main(): Promise<void> {
     CATALOG_URL: catalog.url,
     STOREFRONT_PORT: String(storefrontPort),
   });
-  await Promise.all([waitHealthy(invalidator, '/health/ready'), waitHealthy(catalog, '/health'), waitHealthy(storefront, '/health')]);
+  // The operators' app: lag of the invalidators' group, and their /metrics for the dashboard's figures.
+  const lagMonitor = startService('lag-monitor', 'apps/lag-monitor/src/main.ts', lagMonitorPort, {
+    ...common,
+    HTTP_PORT: String(lagMonitorPort),
+    INVALIDATOR_METRICS_URLS: `${invalidator.url}/metrics`,
+  });
+  await Promise.all([
+    waitHealthy(invalidator, '/health/ready'),
+    waitHealthy(catalog, '/health'),
+    waitHealthy(storefront, '/health'),
+    waitHealthy(lagMonitor, '/health/live'),
+  ]);
 
   let last: TrafficSummary | undefined;
   traffic = startTraffic({ catalogUrl: catalog.url, storefrontUrl: storefront.url, writesPerSecond: 5, readsPerSecond: 50, onSummary: (s) => (last = s) });
 
   console.log(`
-  Dashboard (lag, throughput, DLQ, latency)   ${registry.url}/dashboard
-  Lag JSON / Prometheus                       ${registry.url}/lag   ${registry.url}/metrics
+  Dashboard (lag, throughput, DLQ, latency)   ${lagMonitor.url}/dashboard
+  Lag JSON / Prometheus                       ${lagMonitor.url}/lag   ${lagMonitor.url}/metrics
   Invalidator health / metrics                ${invalidator.url}/health/ready   ${invalidator.url}/metrics
   Registry API + OpenAPI                      ${registry.url}/mappings   ${registry.url}/docs   (token: ${DEV_TOKEN})
   Example catalog (write service) + OpenAPI   ${catalog.url}/products   ${catalog.url}/docs

@@ -16,7 +16,7 @@ import { loadMappingsYamlFile, MappingSetResolver } from '@app/registry-core';
 import { createCatalogApp } from '../apps/example-catalog/src/catalog.app';
 import { createStorefrontApp } from '../apps/example-storefront/src/storefront.app';
 import { startTraffic, TrafficSummary } from '../scripts/traffic';
-import { metricsRegistry } from '@app/observability';
+import { metricsRegistry } from '@app/telemetry';
 import { createTopic, eventually, kafka, redis, stackEnv, uniqueName } from './support/stack-env';
 
 /** Times the storefront's cache client called a loader (i.e. the catalog) so far. */

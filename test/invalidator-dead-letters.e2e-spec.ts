@@ -7,7 +7,7 @@ import Redis from 'ioredis';
 import { CompressionTypes, Producer } from 'kafkajs';
 import { CacheProtocol } from '../libs/cache-protocol/src';
 import { DLQ_HEADERS } from '../libs/contracts/src';
-import { parsePrometheusText, sumOf } from '../libs/observability/src/dashboard';
+import { parsePrometheusText, sumOf, INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 import { productEvent, publish } from './support/events';
 import { committedVsEnd, invalidatorTestEnv } from './support/invalidator-env';
 import { InvalidatorProcess, spawnInvalidator } from './support/invalidator-process';
@@ -104,7 +104,7 @@ describe('dead letters never halt a partition (real Kafka + Redis, child process
     expect(letters.map((l) => l.key).sort()).toEqual(['bad-0', 'bad-1', 'bad-2', 'bad-3', 'bad-4']);
     // Whole records, not references: every byte is there.
     expect(letters.every((l) => l.value!.length > 250_000 && l.headers[DLQ_HEADERS.truncated] === undefined)).toBe(true);
-    expect(await metric(proc.port, 'invalidator_events_dead_lettered_total')).toBe(5);
+    expect(await metric(proc.port, INVALIDATOR_METRIC_NAMES.deadLettered)).toBe(5);
     expect(proc.child.exitCode).toBeNull();
     await proc.terminate();
   });
@@ -136,7 +136,7 @@ describe('dead letters never halt a partition (real Kafka + Redis, child process
     const envelope = JSON.parse(letter.value!.toString('utf8'));
     expect(envelope).toMatchObject({ reference: true, originalBytes: Buffer.byteLength(huge) });
     expect(Buffer.from(envelope.headBase64, 'base64').toString('utf8')).toBe(huge.slice(0, 1024));
-    expect(await metric(proc.port, 'invalidator_dead_letters_truncated_total')).toBe(1);
+    expect(await metric(proc.port, INVALIDATOR_METRIC_NAMES.deadLettersTruncated)).toBe(1);
     await proc.terminate();
   });
 
@@ -153,7 +153,7 @@ describe('dead letters never halt a partition (real Kafka + Redis, child process
     await producer.send({ topic: t.topic, acks: -1, messages: [{ key: 'bad', value: '{"not json' }] });
     await publish(producer, t.topic, [productEvent(`${id}-after`, 1, { categoryId: 'c', price: 2 })]);
 
-    await eventually('dead-letter produce failures counted', async () => (await metric(proc.port, 'invalidator_dead_letter_produce_failures_total')) >= 3, 30_000, 200);
+    await eventually('dead-letter produce failures counted', async () => (await metric(proc.port, INVALIDATOR_METRIC_NAMES.deadLetterFailures)) >= 3, 30_000, 200);
     // Longer than the session timeout (6 s): a send blocking the batch would cost the membership.
     const until = Date.now() + 8_000;
     while (Date.now() < until) {

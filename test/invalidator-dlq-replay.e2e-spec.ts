@@ -9,7 +9,7 @@ import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { CacheProtocol } from '../libs/cache-protocol/src';
 import { DLQ_HEADERS, entityMessageKey, EVENT_HEADERS } from '../libs/contracts/src';
-import { parsePrometheusText, sumOf } from '../libs/observability/src/dashboard';
+import { parsePrometheusText, sumOf, INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 import { MappingStore } from '../libs/registry-core/src';
 import type { Mapping } from '../libs/registry-core/src';
 import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv } from './support/invalidator-env';
@@ -90,7 +90,7 @@ describe('dead-letter replay: npm run dlq -- list|replay (real Kafka + Redis, ch
     });
     await eventually('dead-lettered and committed', async () => {
       const { committed, end } = await committedVsEnd(t.groupId, t.topic);
-      return end === 2 && committed === 2 && (await metric(proc.port, 'invalidator_events_dead_lettered_total')) === 2;
+      return end === 2 && committed === 2 && (await metric(proc.port, INVALIDATOR_METRIC_NAMES.deadLettered)) === 2;
     }, 60_000, 200);
     expect((await protocol.inspect(`widget:${id}`)).entry?.version).toBe(1); // nothing applied for it
 
@@ -120,7 +120,7 @@ describe('dead-letter replay: npm run dlq -- list|replay (real Kafka + Redis, ch
 
     // The mapping arrives through the registry's compacted topic; the invalidator follows it live.
     await registry.put(mapping('shop.widget', 'widget', 'widget:{entityId}'), { actor: 'e2e' });
-    await eventually('the invalidator loaded the widget mapping', async () => (await metric(proc.port, 'invalidator_mappings')) === 2, 15_000, 100);
+    await eventually('the invalidator loaded the widget mapping', async () => (await metric(proc.port, INVALIDATOR_METRIC_NAMES.mappings)) === 2, 15_000, 100);
 
     const replay = await dlq(['replay', ...brokers, '--reason', 'UNKNOWN_ENTITY_TYPE']);
     expect(replay.code).toBe(0);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { CacheProtocol } from '../libs/cache-protocol/src';
-import { parsePrometheusText, sumOf } from '../libs/observability/src/dashboard';
+import { parsePrometheusText, sumOf, INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 import type { EntityUpdated } from '../libs/contracts/src';
 import { startRedisNode, stopRedisNode, RedisNodeInfo } from '../scripts/stack/redis';
 import { productEvent, publish } from './support/events';
@@ -121,10 +121,10 @@ describe('invalidator under faults (real Kafka + Redis, child processes)', () =>
     try {
       const a = await spawnInvalidator(t.env);
       children.push(a);
-      await eventually('A applies traffic', async () => (await metric(a.port, 'invalidator_events_applied_total')) > 500, 30_000);
+      await eventually('A applies traffic', async () => (await metric(a.port, INVALIDATOR_METRIC_NAMES.applied)) > 500, 30_000);
       const b = await spawnInvalidator(t.env);
       children.push(b);
-      await eventually('B gets partitions and applies', async () => (await metric(b.port, 'invalidator_events_applied_total')) > 200, 60_000, 200);
+      await eventually('B gets partitions and applies', async () => (await metric(b.port, INVALIDATOR_METRIC_NAMES.applied)) > 200, 60_000, 200);
       const exit = await a.terminate(20_000);
       expect(exit).toBe(0);
     } finally {
@@ -161,7 +161,7 @@ describe('invalidator under faults (real Kafka + Redis, child processes)', () =>
         await stopRedisNode(node);
         const during = Array.from({ length: 100 }, (_, i) => productEvent(`${prefix}-${i}`, 2, { categoryId: 'c', price: 2 }));
         await publish(producer, t.topic, during);
-        await eventually('invalidator is retrying against the dead Redis', async () => (await metric(child.port, 'invalidator_redis_retries_total')) >= 3, 30_000, 100);
+        await eventually('invalidator is retrying against the dead Redis', async () => (await metric(child.port, INVALIDATOR_METRIC_NAMES.redisRetries)) >= 3, 30_000, 100);
         const gap = await committedVsEnd(t.groupId, t.topic);
         expect(gap.end).toBe(200);
         expect(gap.committed).toBe(100); // nothing past the gap

@@ -9,6 +9,7 @@ import { RunningInvalidator, startInvalidator } from '../apps/invalidator/src/bo
 import { productEvent, publish } from './support/events';
 import { committedVsEnd, fillAggregate, invalidatorTestEnv, InvalidatorTestEnv } from './support/invalidator-env';
 import { eventually, kafka, redis, uniqueName } from './support/stack-env';
+import { INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 
 describe('invalidator pipeline (real Kafka + Redis)', () => {
   let t: InvalidatorTestEnv;
@@ -135,7 +136,7 @@ describe('invalidator pipeline (real Kafka + Redis)', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready', checks: { kafkaGroupJoined: true, redisConnected: true, mappingsLoaded: true } });
     const metrics = await (await fetch(`http://127.0.0.1:${running.port}/metrics`)).text();
-    expect(metrics).toContain('invalidator_events_applied_total');
+    expect(metrics).toContain(INVALIDATOR_METRIC_NAMES.applied);
     expect(metrics).toMatch(/invalidator_mappings 1/);
   });
 });

@@ -8,7 +8,8 @@
 import Redis from 'ioredis';
 import { CacheProtocol } from '../libs/cache-protocol/src';
 import { entityMessageKey, EVENT_HEADERS, JSON_CONTENT_TYPE } from '../libs/contracts/src';
-import { createLogger, KafkaLagReader } from '../libs/observability/src';
+import { KafkaLagReader } from '@app/lag';
+import { createLogger } from '@app/telemetry';
 import { EntityPublisher } from '../libs/publisher/src';
 import { MappingStore } from '../libs/registry-core/src';
 import { loadCatalogConfig } from '../apps/example-catalog/src/config/catalog.config';

@@ -9,7 +9,7 @@ import type { Producer } from 'kafkajs';
 import pino from 'pino';
 import { Browser, chromium, Page } from 'playwright-core';
 import { EVENT_HEADERS } from '../libs/contracts/src';
-import { LagServer, startLagServer } from '../libs/observability/src';
+import { LagServer, startLagServer } from '../apps/lag-monitor/src/http/lag-server';
 import { productEvent, publish } from './support/events';
 import { invalidatorTestEnv } from './support/invalidator-env';
 import { InvalidatorProcess, spawnInvalidator } from './support/invalidator-process';

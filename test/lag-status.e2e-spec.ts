@@ -4,9 +4,9 @@
 // (kafka_consumergroup_partition_status) says the same at the same time.
 import { Consumer, Producer } from 'kafkajs';
 import pino from 'pino';
-import { LagServer, startLagServer } from '../libs/observability/src';
-import type { LagSnapshot, PartitionStatus } from '../libs/observability/src';
-import { parsePrometheusText } from '../libs/observability/src/dashboard/prometheus-text';
+import { LagServer, startLagServer } from '../apps/lag-monitor/src/http/lag-server';
+import type { LagSnapshot, PartitionStatus } from '@app/lag';
+import { parsePrometheusText } from '@app/telemetry';
 import { createTopic, eventually, kafka, stackEnv, uniqueName } from './support/stack-env';
 
 type Pace = 'fast' | 'slow' | 'hung';

@@ -2,7 +2,7 @@
 // any Java-compatible client would pick, in publish order, with the v1 headers; a bad event is
 // refused and nothing of its batch reaches the topic.
 import { EntityUpdated, EVENT_HEADERS } from '@app/contracts';
-import { createLogger } from '@app/observability';
+import { createLogger } from '@app/telemetry';
 import { buildEntityUpdated, createOutboxRecord, EntityPublisher, InMemoryOutbox, InvalidEventError, OutboxRelay } from '@app/publisher';
 import { Partitioners } from 'kafkajs';
 import { createTopic, eventually, kafka, stackEnv, uniqueName } from './support/stack-env';

@@ -38,7 +38,7 @@ describe('registry keyspaces (real Kafka)', () => {
   let app: INestApplication;
 
   async function start(): Promise<INestApplication> {
-    const instance = await createRegistryApp({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), REGISTRY_TOKENS: TOKENS, LOG_LEVEL: 'silent', LAG_ENABLED: false, ...topics });
+    const instance = await createRegistryApp({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), REGISTRY_TOKENS: TOKENS, LOG_LEVEL: 'silent', ...topics });
     await registryStarted(instance);
     return instance;
   }

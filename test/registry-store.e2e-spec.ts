@@ -5,7 +5,7 @@
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import type { EntityUpdated } from '@app/contracts';
-import { createLogger } from '@app/observability';
+import { createLogger } from '@app/telemetry';
 import { loadMappingsYamlFile, Mapping, MappingStore, RegistryError } from '@app/registry-core';
 import { createRegistryApp, registryStarted } from '../apps/registry/src/registry.app';
 import { eventually, kafka, stackEnv, uniqueName } from './support/stack-env';

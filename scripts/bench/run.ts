@@ -24,7 +24,7 @@ import { percentile, readProcStats } from './proc-stats';
 import { rawConsume } from './raw-consume';
 import { BENCH_MAPPING, BenchEvent, CATEGORIES, generateEvents, keysOf, tagOf } from './workload';
 import { histogramDelta, parseHistogram, quantileFromBuckets } from './histogram';
-import { parsePrometheusText, sumOf } from '../../libs/observability/src/dashboard';
+import { INVALIDATOR_METRIC_NAMES, parsePrometheusText, sumOf } from '../../libs/telemetry/src';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const ENTITIES = Number(process.env.BENCH_KEYS ?? 100_000);
@@ -210,9 +210,9 @@ async function main(): Promise<void> {
     };
     const oursText = await metricsText(child);
     result.oursCounters = {
-      applied: counter(oursText, 'invalidator_events_applied_total'),
-      coalesced: counter(oursText, 'invalidator_events_coalesced_total'),
-      deduped: counter(oursText, 'invalidator_events_deduped_total'),
+      applied: counter(oursText, INVALIDATOR_METRIC_NAMES.applied),
+      coalesced: counter(oursText, INVALIDATOR_METRIC_NAMES.coalesced),
+      deduped: counter(oursText, INVALIDATOR_METRIC_NAMES.deduped),
     };
     await child.terminate();
     child = undefined;
@@ -280,8 +280,8 @@ async function main(): Promise<void> {
     const schedule = [...(WARMUP_SECONDS > 0 ? [{ rate: RATES[0], seconds: WARMUP_SECONDS, warmup: true }] : []), ...RATES.map((rate) => ({ rate, seconds: RATE_SECONDS, warmup: false }))];
     for (const { rate, seconds, warmup } of schedule) {
       const beforeText = await metricsText(child);
-      const before = parseHistogram(beforeText, 'invalidator_event_age_seconds');
-      const applyBefore = parseHistogram(beforeText, 'invalidator_apply_duration_seconds');
+      const before = parseHistogram(beforeText, INVALIDATOR_METRIC_NAMES.eventAge);
+      const applyBefore = parseHistogram(beforeText, INVALIDATOR_METRIC_NAMES.applyDuration);
       const tickMs = 10;
       const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
       const ticks = Math.round((seconds * 1000) / tickMs);
@@ -309,8 +309,8 @@ async function main(): Promise<void> {
         await sleep(50);
       }
       const afterText = await metricsText(child);
-      const delta = histogramDelta(parseHistogram(afterText, 'invalidator_event_age_seconds'), before);
-      const applyDelta = histogramDelta(parseHistogram(afterText, 'invalidator_apply_duration_seconds'), applyBefore);
+      const delta = histogramDelta(parseHistogram(afterText, INVALIDATOR_METRIC_NAMES.eventAge), before);
+      const applyDelta = histogramDelta(parseHistogram(afterText, INVALIDATOR_METRIC_NAMES.applyDuration), applyBefore);
       const ms = (h: typeof delta, q: number) => Math.round(quantileFromBuckets(h, q) * 10_000) / 10;
       const r1 = (x: number) => Math.round(x * 10) / 10;
       if (warmup) continue;

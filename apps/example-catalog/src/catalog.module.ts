@@ -1,6 +1,6 @@
 // Wiring only: the store (source of truth + outbox), the publisher, and the relay between them.
 import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
-import { createLogger, Logger } from '@app/observability';
+import { createLogger, Logger } from '@app/telemetry';
 import { EntityPublisher, OutboxRelay, PublisherModule } from '@app/publisher';
 import { CatalogConfig } from './config/catalog.config';
 import { OpsController } from './http/ops.controller';

@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
-import { createLogger } from '@app/observability';
+import { createLogger } from '@app/telemetry';
 import { resolveStorefrontConfig, StorefrontConfigInput } from './config/storefront.config';
 import { StorefrontErrorFilter } from './http/http-support';
 import { StorefrontModule } from './storefront.module';

@@ -2,7 +2,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import Redis, { Cluster } from 'ioredis';
 import { CacheClient, CacheClientModule } from '@app/cache-client';
-import type { Logger } from '@app/observability';
+import type { Logger } from '@app/telemetry';
 import { CatalogTruthClient } from './catalog-truth.client';
 import type { StorefrontConfig } from './config/storefront.config';
 import { StorefrontController } from './http/storefront.controller';

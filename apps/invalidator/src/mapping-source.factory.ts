@@ -2,7 +2,7 @@
 // change in order. MAPPINGS_SOURCE=file: a YAML file (local runs, air-gapped setups). Both
 // expose the same resolver, so the pipeline is the same either way.
 import type { Kafka } from 'kafkajs';
-import type { Logger } from '@app/observability';
+import type { Logger } from '@app/telemetry';
 import { MappingStore, StaticMappingSource } from '@app/registry-core';
 import { InvalidatorConfig } from './config/invalidator.config';
 import { MappingSource } from './mapping-source';

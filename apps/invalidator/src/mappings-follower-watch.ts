@@ -4,9 +4,10 @@
 // why, consumption of entity.updated is held (nothing committed) until the follower reads again,
 // and after MAPPINGS_STALL_LIVE_MS liveness fails too, so an orchestrator restarts the process.
 import type { BatchControl } from '@app/kafka-adapter';
-import type { Logger } from '@app/observability';
+import type { Logger } from '@app/telemetry';
 import type { FollowerHealth } from '@app/registry-core';
 import { Gauge, Registry } from 'prom-client';
+import { INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 
 export interface MappingsFollowerBounds {
   /** No fetch for longer than this: not ready, consumption held. */
@@ -31,7 +32,7 @@ export class MappingsFollowerWatch {
     if (!registry) return;
     const watch = this;
     new Gauge({
-      name: 'invalidator_mappings_follower_up',
+      name: INVALIDATOR_METRIC_NAMES.mappingsFollowerUp,
       help: '1 while the mapping follower reads the mappings topic (fetched within MAPPINGS_STALL_READY_MS, not crashed), else 0; 1 for MAPPINGS_SOURCE=file',
       registers: [registry],
       collect() {
@@ -39,7 +40,7 @@ export class MappingsFollowerWatch {
       },
     });
     new Gauge({
-      name: 'invalidator_mappings_follower_seconds_since_fetch',
+      name: INVALIDATOR_METRIC_NAMES.mappingsFollowerSecondsSinceFetch,
       help: 'Seconds since the mapping follower last fetched from the mappings topic (0 for MAPPINGS_SOURCE=file)',
       registers: [registry],
       collect() {

@@ -5,7 +5,8 @@ import type { Cluster } from 'ioredis';
 import { CacheProtocol } from '@app/cache-protocol';
 import type { Kafka } from 'kafkajs';
 import { createKafka, KafkaBatchConsumer, RecordProducer, topicMaxMessageBytes } from '@app/kafka-adapter';
-import { createLogger, Logger, metricsRegistry } from '@app/observability';
+import { createLogger, Logger, metricsRegistry } from '@app/telemetry';
+import { kafkaSecurityOptions } from '@app/config';
 import { ConfigError, InvalidatorConfig } from './config/invalidator.config';
 import { ConsumerCrash, describeConsumerCrash, isFinalCrash } from './consumer-crash';
 import { createMappingSource } from './mapping-source.factory';
@@ -43,10 +44,7 @@ export class InvalidatorRuntime {
     const kafka = createKafka({
       brokers: config.KAFKA_BROKERS.split(','),
       clientId: config.KAFKA_CLIENT_ID,
-      ssl: config.KAFKA_SSL,
-      sasl: config.KAFKA_SASL_MECHANISM
-        ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME!, password: config.KAFKA_SASL_PASSWORD! }
-        : undefined,
+      ...kafkaSecurityOptions(config),
       logger: this.log.child({ component: 'kafkajs' }),
     });
     this.kafka = kafka;

@@ -5,7 +5,7 @@ import 'reflect-metadata';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createLogger } from '@app/observability';
+import { createLogger } from '@app/telemetry';
 import { AppModule } from './app.module';
 import { readRegistryConfig, RegistryConfig, RegistryConfigInput } from './config/registry.config';
 import { setupOpenApi } from './http/openapi';

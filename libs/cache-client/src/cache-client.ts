@@ -4,7 +4,7 @@
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { CacheProtocol, CacheProtocolError, Envelope, Lease, LeaseGetResult, newLeaseToken, TagEpoch, validateKey } from '@app/cache-protocol';
-import { createLogger, Logger, metricsRegistry } from '@app/observability';
+import { createLogger, Logger, metricsRegistry } from '@app/telemetry';
 import { CacheClientError } from './errors';
 import { BoundCacheClientMetrics, bindCacheClientMetrics, cacheClientMetrics } from './metrics';
 import { CacheClientOptions, GetOrLoadOptions, LoadResult } from './options';

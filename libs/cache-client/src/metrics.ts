@@ -1,4 +1,4 @@
-// The read side's counters, on the shared registry (@app/observability) unless told otherwise.
+// The read side's counters, on the shared registry (@app/telemetry) unless told otherwise.
 // Created once per registry: many clients in one process share them, told apart by `cache`.
 import { Counter, Registry } from 'prom-client';
 

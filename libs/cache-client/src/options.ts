@@ -1,6 +1,6 @@
 // What callers pass. GetOrLoadOptions and LoadResult are the storefront's contract: keep their shape.
 import type { CacheProtocolOptions } from '@app/cache-protocol';
-import type { Logger } from '@app/observability';
+import type { Logger } from '@app/telemetry';
 import type { Registry } from 'prom-client';
 
 /** What a loader returns: the value and the version of the data it was built from. */
@@ -47,7 +47,7 @@ export interface CacheClientOptions {
   defaults?: Partial<Omit<GetOrLoadOptions, 'ttlMs' | 'tags'>>;
   /** Options of the underlying CacheProtocol (maxValueBytes, maxKeyBytes, ...). */
   protocol?: CacheProtocolOptions;
-  /** Where the counters go. Default the shared registry of @app/observability. */
+  /** Where the counters go. Default the shared registry of @app/telemetry. */
   registry?: Registry;
   logger?: Logger;
   /** close() also closes the Redis connection (set by CacheClientModule when it created the connection). Default false. */

@@ -1,5 +1,5 @@
 import { EntityUpdated } from '@app/contracts';
-import { createLogger } from '@app/observability';
+import { createLogger } from '@app/telemetry';
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import type { ProducerRecord } from 'kafkajs';
 import { EntityPublisher } from './entity-publisher';

@@ -3,7 +3,7 @@
 // the order they were published (the invalidator's version guard relies on order only as an
 // optimisation, but consumers downstream of us may not have a guard).
 import { compressionType, createKafka, registerKafkaCodecs } from '@app/kafka-adapter';
-import { createLogger, Logger } from '@app/observability';
+import { createLogger, Logger } from '@app/telemetry';
 import { CompressionTypes, logLevel, Message, Partitioners } from 'kafkajs';
 import { PublisherError } from './errors';
 import { encodeEventMessage, Publishable, toPublishRequest } from './event-message';

@@ -1,5 +1,5 @@
 // kafkajs logs to the console by default; route it through our pino logger instead.
-import type { Logger } from '@app/observability';
+import type { Logger } from '@app/telemetry';
 import { logLevel, LogEntry, logCreator } from 'kafkajs';
 
 export function pinoLogCreator(logger: Logger): logCreator {

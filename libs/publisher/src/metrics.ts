@@ -1,6 +1,6 @@
-// Publisher metrics on the process-wide registry (libs/observability). Get-or-create, because two
+// Publisher metrics on the process-wide registry (libs/telemetry). Get-or-create, because two
 // publishers in one process (tests, a service publishing to two topics) must share the series.
-import { metricsRegistry } from '@app/observability';
+import { metricsRegistry } from '@app/telemetry';
 import { Counter, Histogram } from 'prom-client';
 
 function getOrCreate<T>(name: string, create: () => T): T {

@@ -1,5 +1,5 @@
 import { Test } from '@nestjs/testing';
-import { createLogger } from '@app/observability';
+import { createLogger } from '@app/telemetry';
 import { EntityPublisher } from './entity-publisher';
 import { PublisherModule } from './publisher.module';
 import type { ProducerLike } from './publisher.options';

@@ -1,5 +1,5 @@
 import { DEFAULT_TOPICS } from '@app/contracts';
-import type { Logger } from '@app/observability';
+import type { Logger } from '@app/telemetry';
 import { KAFKA_COMPRESSION_NAMES, KafkaCompression } from '@app/kafka-adapter';
 import type { Kafka, KafkaConfig, Producer, RetryOptions } from 'kafkajs';
 import { PublisherOptionsError } from './errors';

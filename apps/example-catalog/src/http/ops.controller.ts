@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { metricsRegistry } from '@app/observability';
+import { metricsRegistry } from '@app/telemetry';
 import { CatalogStore } from '../store/catalog-store';
 
 @ApiExcludeController()

@@ -2,7 +2,7 @@
 // alias a key); loader errors map to 404/503 with a stable code.
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Logger } from '@app/observability';
+import type { Logger } from '@app/telemetry';
 import { CatalogUnavailableError, ProductNotFoundError } from '../catalog-truth.client';
 
 export { SafeIdPipe } from '@app/contracts/http/safe-id.pipe';

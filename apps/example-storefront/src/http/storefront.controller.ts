@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject, Param } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { metricsRegistry } from '@app/observability';
+import { metricsRegistry } from '@app/telemetry';
 import type { CatalogProduct, CategoryListing, TenantListing } from '../catalog-truth.client';
 import { StorefrontService } from '../storefront.service';
 import { SafeIdPipe } from './http-support';

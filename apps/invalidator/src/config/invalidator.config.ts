@@ -2,20 +2,19 @@
 // startup with a message naming the variable (see the README config table).
 import 'reflect-metadata';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { ConfigError, readConfig } from '@app/config';
+import { ConfigError, KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT, KafkaSecurityConfig, kafkaSecurityProblems, readConfig } from '@app/config';
 import { DEFAULT_TOPICS } from '@app/contracts';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
 
 export { ConfigError };
 
-export class InvalidatorConfig {
+/** KAFKA_SSL and KAFKA_SASL_* come from KafkaSecurityConfig (@app/config), shared with the registry and the lag monitor. */
+export class InvalidatorConfig extends KafkaSecurityConfig {
   /** Variables without a default (readConfig cannot see them on a fresh instance). */
   static readonly KEYS_WITHOUT_DEFAULT = [
     'KAFKA_BROKERS',
-    'KAFKA_SASL_MECHANISM',
-    'KAFKA_SASL_USERNAME',
-    'KAFKA_SASL_PASSWORD',
+    ...KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT,
     'REDIS_URL',
     'REDIS_CLUSTER_NODES',
     'REDIS_USERNAME',
@@ -40,18 +39,6 @@ export class InvalidatorConfig {
 
   @IsString() @IsNotEmpty()
   KAFKA_MAPPINGS_TOPIC: string = DEFAULT_TOPICS.mappings;
-
-  @IsBoolean()
-  KAFKA_SSL = false;
-
-  @IsOptional() @IsIn(['plain', 'scram-sha-256', 'scram-sha-512'])
-  KAFKA_SASL_MECHANISM?: 'plain' | 'scram-sha-256' | 'scram-sha-512';
-
-  @IsOptional() @IsString()
-  KAFKA_SASL_USERNAME?: string;
-
-  @IsOptional() @IsString()
-  KAFKA_SASL_PASSWORD?: string;
 
   @IsOptional() @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must look like redis://host:port or rediss://host:port' })
   REDIS_URL?: string;
@@ -157,9 +144,7 @@ export function loadInvalidatorConfig(env: NodeJS.ProcessEnv = process.env): Inv
     if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES) problems.push('REDIS_URL or REDIS_CLUSTER_NODES must be set');
     if (config.REDIS_URL && config.REDIS_CLUSTER_NODES) problems.push('set only one of REDIS_URL and REDIS_CLUSTER_NODES');
     if (config.MAPPINGS_SOURCE === 'file' && !config.MAPPINGS_FILE) problems.push('MAPPINGS_FILE must be set when MAPPINGS_SOURCE=file');
-    if (config.KAFKA_SASL_MECHANISM && (!config.KAFKA_SASL_USERNAME || !config.KAFKA_SASL_PASSWORD)) {
-      problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD must be set when KAFKA_SASL_MECHANISM is set');
-    }
+    problems.push(...kafkaSecurityProblems(config));
     if (config.RETRY_MAX_MS < config.RETRY_INITIAL_MS) problems.push('RETRY_MAX_MS must be >= RETRY_INITIAL_MS');
     if (config.MAPPINGS_STALL_LIVE_MS < config.MAPPINGS_STALL_READY_MS) problems.push('MAPPINGS_STALL_LIVE_MS must be >= MAPPINGS_STALL_READY_MS');
     return problems;

@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { metricsRegistry } from '@app/observability';
+import { metricsRegistry } from '@app/telemetry';
 
 @Controller()
 export class MetricsController {

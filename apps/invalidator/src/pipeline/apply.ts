@@ -3,7 +3,7 @@
 // retry after a partial apply (or a redelivery after a crash) is harmless.
 import type { EffectOutcome } from '@app/cache-protocol/effects';
 import type { BatchControl } from '@app/kafka-adapter';
-import type { Logger } from '@app/observability';
+import type { Logger } from '@app/telemetry';
 import { BackoffPolicy, backoffDelay } from './backoff';
 import { EffectPlan } from './resolve';
 

@@ -5,7 +5,7 @@
 // giving up (uncommitted, to be redelivered) as soon as the batch is no longer ours.
 import type { BatchControl, OutboundRecord } from '@app/kafka-adapter';
 import { isRecordTooLargeError } from '@app/kafka-adapter';
-import type { Logger } from '@app/observability';
+import type { Logger } from '@app/telemetry';
 import { BackoffPolicy, backoffDelay } from './backoff';
 import { Rejection } from './dead-letter-code';
 import { DeadLetter, deadLetterBudget, planDeadLetters, recordBytes, splitIntoRequests, toReferenceRecord } from './dead-letter';

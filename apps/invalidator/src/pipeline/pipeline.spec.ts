@@ -16,6 +16,7 @@ import { decode } from './decode';
 import { dedupe, RecentEvents } from './dedupe';
 import { InvalidationPipeline } from './invalidation.pipeline';
 import { resolveEffects } from './resolve';
+import { INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 
 const silent = pino({ level: 'silent' });
 
@@ -302,7 +303,7 @@ describe('dead letters never halt a partition', () => {
     expect(letters.map((l) => l.code)).toEqual(['BAD_JSON']);
     expect([control.paused, control.resumed]).toEqual([1, 1]);
     expect(control.committed).toEqual(['1']);
-    expect(await registry.getSingleMetricAsString('invalidator_dead_letter_produce_failures_total')).toMatch(/ 3$/m);
+    expect(await registry.getSingleMetricAsString(INVALIDATOR_METRIC_NAMES.deadLetterFailures)).toMatch(/ 3$/m);
   });
 
   it('abandons the chunk uncommitted when the batch is taken away during a DLQ outage', async () => {

@@ -1,3 +1,4 @@
+import { kafkaSecurityOptions } from '@app/config';
 import { ConfigError, readRegistryConfig } from './registry.config';
 
 const base = { KAFKA_BROKERS: '127.0.0.1:9092', REGISTRY_TOKENS: 'tokenA=team-a,tokenB=team-b:bob,adminTok=*' };
@@ -32,5 +33,25 @@ describe('registry config', () => {
     expect(message).not.toContain('secret-token-without-team');
     expect(problems({ ...base, REGISTRY_TOKENS: 'a=team one' })).toMatch(/REGISTRY_TOKENS: entry 1: team must be/);
     expect(problems({ ...base, REGISTRY_TOKENS: 'a=x,a=y' })).toMatch(/entry 2 repeats a token/);
+  });
+});
+
+describe('registry config: Kafka TLS / SASL (as the invalidator)', () => {
+  it('reads KAFKA_SSL and the SASL variables', () => {
+    const config = readRegistryConfig({ ...base, KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' });
+    expect(config).toMatchObject({ KAFKA_SSL: true, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' });
+    expect(kafkaSecurityOptions(config)).toEqual({ ssl: true, sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' } });
+    expect(kafkaSecurityOptions(readRegistryConfig(base))).toEqual({ ssl: false, sasl: undefined });
+  });
+
+  it('refuses an unknown mechanism, SASL without credentials, and hides the password', () => {
+    expect(problems({ ...base, KAFKA_SASL_MECHANISM: 'gssapi' })).toMatch(/KAFKA_SASL_MECHANISM/);
+    expect(problems({ ...base, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' })).toMatch(/KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD must be set/);
+    expect(problems({ ...base, KAFKA_SSL: 'yes' })).toMatch(/KAFKA_SSL/);
+    expect(problems({ ...base, KAFKA_SASL_PASSWORD: 42 })).not.toContain('42');
+  });
+
+  it('has no lag or dashboard settings any more (apps/lag-monitor)', () => {
+    expect(Object.keys(readRegistryConfig(base)).filter((k) => k.startsWith('LAG_') || k === 'INVALIDATOR_METRICS_URLS')).toEqual([]);
   });
 });

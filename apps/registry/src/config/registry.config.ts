@@ -2,7 +2,7 @@
 // every problem names the variable to fix. Validated once at start; a bad value stops startup.
 import 'reflect-metadata';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { ConfigError, readConfig } from '@app/config';
+import { ConfigError, KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT, KafkaSecurityConfig, kafkaSecurityProblems, readConfig } from '@app/config';
 import { DEFAULT_TOPICS } from '@app/contracts';
 import { parseTeamTokens } from '../auth/team-tokens';
 
@@ -11,9 +11,10 @@ export const DEFAULT_AUDIT_TOPIC = `${DEFAULT_TOPICS.mappings}.audit`;
 
 export { ConfigError };
 
-export class RegistryConfig {
+/** KAFKA_SSL and KAFKA_SASL_* come from KafkaSecurityConfig (@app/config), as for the invalidator. */
+export class RegistryConfig extends KafkaSecurityConfig {
   /** Variables without a default (readConfig cannot see them on a fresh instance). */
-  static readonly KEYS_WITHOUT_DEFAULT = ['KAFKA_BROKERS', 'REGISTRY_TOKENS', 'REGISTRY_SEED_FILE', 'INVALIDATOR_METRICS_URLS'];
+  static readonly KEYS_WITHOUT_DEFAULT = ['KAFKA_BROKERS', ...KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT, 'REGISTRY_TOKENS', 'REGISTRY_SEED_FILE'];
 
   @Matches(HOST_PORT_LIST, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
   KAFKA_BROKERS!: string;
@@ -63,25 +64,6 @@ export class RegistryConfig {
   @IsInt() @Min(1_000)
   REGISTRY_START_TIMEOUT_MS = 60_000;
 
-  /** Serve the consumer-lag monitor, /dashboard and /metrics from this app (operators' page). */
-  @IsBoolean()
-  LAG_ENABLED = true;
-
-  /** The invalidators' consumer group whose lag is shown. */
-  @IsString() @IsNotEmpty()
-  LAG_GROUP_ID = 'cache-invalidator';
-
-  /** Comma-separated topics the group consumes. */
-  @IsString() @IsNotEmpty()
-  LAG_TOPICS: string = DEFAULT_TOPICS.entityUpdated;
-
-  @IsInt() @Min(250)
-  LAG_INTERVAL_MS = 2_000;
-
-  /** Comma-separated invalidator /metrics URLs, scraped for the dashboard's throughput, DLQ and latency panels. */
-  @IsOptional() @IsString()
-  INVALIDATOR_METRICS_URLS?: string;
-
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 }
@@ -92,13 +74,14 @@ export type RegistryConfigInput = Partial<RegistryConfig> & Pick<RegistryConfig,
 /** `input` holds env strings or typed values; unknown keys are ignored, empty strings mean "unset". */
 export function readRegistryConfig(input: Record<string, unknown>): RegistryConfig {
   return readConfig(RegistryConfig, input, (config) => {
-    if (typeof config.REGISTRY_TOKENS !== 'string' || !config.REGISTRY_TOKENS) return [];
+    const problems = kafkaSecurityProblems(config);
+    if (typeof config.REGISTRY_TOKENS !== 'string' || !config.REGISTRY_TOKENS) return problems;
     try {
       parseTeamTokens(config.REGISTRY_TOKENS);
-      return [];
     } catch (error) {
-      return [`REGISTRY_TOKENS: ${(error as Error).message}`];
+      problems.push(`REGISTRY_TOKENS: ${(error as Error).message}`);
     }
+    return problems;
   });
 }
 

@@ -2,7 +2,7 @@
 // RegistryError codes map to HTTP statuses here and only here.
 import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, ValidationError, ValidationPipe } from '@nestjs/common';
 import type { Response } from 'express';
-import type { Logger } from '@app/observability';
+import type { Logger } from '@app/telemetry';
 import { RegistryError, RegistryErrorCode, Violation, violationsOf } from '@app/registry-core';
 
 const STATUS: Record<RegistryErrorCode, number> = {

@@ -4,7 +4,7 @@
 // every registry instance reads it back into memory for GET /audit.
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import type { Logger } from '@app/observability';
+import type { Logger } from '@app/telemetry';
 import { ensureTopic, FieldChange, KeyspaceChange, MappingChange, RegistryError, SideRecord, TopicFollower, TopicSpec, WrittenOffset } from '@app/registry-core';
 import type { Principal } from '../auth/team-tokens';
 

@@ -1,7 +1,8 @@
 // The mapping registry feature: store, audit, auth, API. Everything is built from the one
 // RegistryConfig passed to forRoot (no env reads in here).
 import { DynamicModule, Module } from '@nestjs/common';
-import type { Logger } from '@app/observability';
+import { kafkaSecurityOptions } from '@app/config';
+import type { Logger } from '@app/telemetry';
 import { kafkaClient, MappingStore } from '@app/registry-core';
 import { BearerTokenGuard } from '../auth/bearer-token.guard';
 import { TeamTokens } from '../auth/team-tokens';
@@ -17,7 +18,7 @@ import { REGISTRY_LOGGER } from './tokens';
 @Module({})
 export class MappingsModule {
   static forRoot(config: RegistryConfig, logger: Logger): DynamicModule {
-    const kafka = kafkaClient(config.KAFKA_BROKERS.split(','), config.KAFKA_CLIENT_ID, logger.child({ component: 'kafkajs' }));
+    const kafka = kafkaClient(config.KAFKA_BROKERS.split(','), config.KAFKA_CLIENT_ID, logger.child({ component: 'kafkajs' }), kafkaSecurityOptions(config));
     return {
       module: MappingsModule,
       controllers: [MappingsController, KeyspacesController],

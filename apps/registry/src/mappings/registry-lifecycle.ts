@@ -2,7 +2,7 @@
 // at once and /health/ready turns 200 only when both have read their topics to the end), seeds
 // an empty registry from REGISTRY_SEED_FILE, and stops both on shutdown.
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import type { Logger } from '@app/observability';
+import type { Logger } from '@app/telemetry';
 import { loadMappingsYamlFile, MappingStore } from '@app/registry-core';
 import { RegistryConfig } from '../config/registry.config';
 import { Readiness } from '../health/readiness';

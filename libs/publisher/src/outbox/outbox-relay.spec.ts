@@ -1,5 +1,5 @@
 import { EntityUpdated } from '@app/contracts';
-import { createLogger } from '@app/observability';
+import { createLogger } from '@app/telemetry';
 import { encodeEventMessage, Publishable, toPublishRequest } from '../event-message';
 import { InMemoryOutbox } from './in-memory-outbox';
 import { createOutboxRecord } from './outbox';

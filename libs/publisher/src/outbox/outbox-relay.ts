@@ -2,7 +2,7 @@
 // a crash after Kafka acknowledged but before markSent publishes those records again on restart,
 // which is harmless because the invalidator dedups by eventId and never moves a key backwards.
 // A failed publish stops the batch and retries it later from the same record, so per-entity order holds.
-import { createLogger, Logger } from '@app/observability';
+import { createLogger, Logger } from '@app/telemetry';
 import { InvalidEventError } from '../errors';
 import type { Publishable } from '../event-message';
 import { publisherMetrics } from '../metrics';

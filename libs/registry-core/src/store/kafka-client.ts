@@ -1,10 +1,11 @@
 // The few Kafka things the registry needs (a client with our logger, topic creation), kept here
 // so the rest of registry-core never touches kafkajs configuration.
 import { Kafka, logLevel, LogEntry } from 'kafkajs';
-import { createKafka } from '@app/kafka-adapter';
-import type { Logger } from '@app/observability';
+import { createKafka, KafkaConnectionOptions } from '@app/kafka-adapter';
+import type { Logger } from '@app/telemetry';
 
-export function kafkaClient(brokers: string[], clientId: string, logger: Logger): Kafka {
+/** `security`: TLS / SASL (kafkaSecurityOptions of @app/config for an app config). */
+export function kafkaClient(brokers: string[], clientId: string, logger: Logger, security: Pick<KafkaConnectionOptions, 'ssl' | 'sasl'> = {}): Kafka {
   // kafkajs logs to the console by default; route warnings and errors into our structured log.
   // kafkajs logs errors of single requests it then retries ("Connection" namespace: coordinator
   // loading, not leader; entries with retryCount: e.g. CONCURRENT_TRANSACTIONS right after a
@@ -17,7 +18,7 @@ export function kafkaClient(brokers: string[], clientId: string, logger: Logger)
     else logger.warn(fields, message);
   };
   // kafkajs' own timeouts and retry (as before the client came from createKafka, which also registers every compression codec).
-  return createKafka({ clientId, brokers, connectionTimeoutMs: 1_000, requestTimeoutMs: 30_000, retry: {}, logLevel: logLevel.WARN, logCreator });
+  return createKafka({ clientId, brokers, ...security, connectionTimeoutMs: 1_000, requestTimeoutMs: 30_000, retry: {}, logLevel: logLevel.WARN, logCreator });
 }
 
 export interface TopicSpec {

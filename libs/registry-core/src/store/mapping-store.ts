@@ -9,7 +9,7 @@
 // Kafka transaction, and wait until this instance has read them back (read-your-writes).
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, Producer } from 'kafkajs';
-import { createLogger, Logger } from '@app/observability';
+import { createLogger, Logger } from '@app/telemetry';
 import { DEFAULT_TOPICS } from '@app/contracts';
 import { RegistryError, isRegistryError } from '../errors';
 import { RegistryLimits, RegistryLimitsInput, registryLimits } from '../limits';

@@ -1,7 +1,7 @@
 // A mapping set from a YAML file (or a list), for running an invalidator without Kafka-backed
 // mappings (local runs, tests, air-gapped setups). Same surface as MappingStore: current() and
 // onChange(); reload() re-reads the file and swaps the resolver only if the new file is valid.
-import type { Logger } from '@app/observability';
+import type { Logger } from '@app/telemetry';
 import { RegistryLimitsInput, registryLimits, RegistryLimits } from '../limits';
 import { MappingSetResolver } from '../resolver/mapping-set-resolver';
 import type { Mapping } from '../types';

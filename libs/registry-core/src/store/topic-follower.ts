@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Consumer, Kafka } from 'kafkajs';
-import type { Logger } from '@app/observability';
+import type { Logger } from '@app/telemetry';
 import { RegistryError } from '../errors';
 
 export interface FollowedRecord {

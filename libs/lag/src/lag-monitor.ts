@@ -2,7 +2,7 @@
 // the admin API, independent of any consumer, and turns each round into a LagSnapshot.
 // Rounds never overlap: the next one is scheduled when the previous one ends.
 import type { Logger } from 'pino';
-import { createLogger } from '../logger';
+import { createLogger } from '@app/telemetry';
 import { LagHistory, LagHistoryView } from './lag-history';
 import { LagMonitorOptions, resolveLagMonitorOptions, ResolvedLagMonitorOptions } from './lag-options';
 import { KafkaLagReader, LagReader, PartitionEnds } from './lag-reader';

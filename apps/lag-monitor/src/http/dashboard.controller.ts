@@ -1,8 +1,8 @@
 // GET /dashboard (the page) and GET /dashboard/data (what it polls).
 import { Controller, Get, Header, Query, Req } from '@nestjs/common';
 import type { Request } from 'express';
-import type { DashboardData } from '../../dashboard/dashboard-data';
-import { renderDashboardPage } from '../../dashboard/dashboard-page';
+import type { DashboardData } from '../dashboard/dashboard-data';
+import { renderDashboardPage } from '../dashboard/dashboard-page';
 import { parseSince } from './lag.controller';
 import { LagService } from './lag.service';
 

@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { parsePrometheusText } from '../dashboard/prometheus-text';
+import { parsePrometheusText } from '@app/telemetry';
 import { exportLagMetrics, LagMetricsSource } from './lag-metrics';
 import type { LagSnapshot } from './lag-types';
 

@@ -3,14 +3,10 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { DashboardData, MappingCount } from '../../dashboard/dashboard-data';
-import { InvalidatorScraper } from '../../dashboard/invalidator-scraper';
-import { createLogger } from '../../logger';
-import { metricsRegistry } from '../../metrics';
-import type { LagHistoryView } from '../lag-history';
-import { exportLagMetrics } from '../lag-metrics';
-import { LagMonitor } from '../lag-monitor';
-import type { LagSnapshot } from '../lag-types';
+import { DashboardData, MappingCount } from '../dashboard/dashboard-data';
+import { InvalidatorScraper } from '../dashboard/invalidator-scraper';
+import { exportLagMetrics, LagHistoryView, LagMonitor, LagSnapshot } from '@app/lag';
+import { createLogger, metricsRegistry } from '@app/telemetry';
 import { LAG_MODULE_OPTIONS, LagModuleOptions } from './lag-module-options';
 
 export interface LagReport extends LagSnapshot {

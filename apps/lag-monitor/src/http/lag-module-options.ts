@@ -1,7 +1,7 @@
 // Options of LagModule.forRoot and startLagServer.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { LagMonitorOptions } from '../lag-options';
+import type { LagMonitorOptions } from '@app/lag';
 
 export const LAG_MODULE_OPTIONS = Symbol('LAG_MODULE_OPTIONS');
 

@@ -3,7 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { LagMonitor } from '../lag-monitor';
+import type { LagMonitor } from '@app/lag';
 import { LagModule } from './lag.module';
 import type { LagModuleOptions } from './lag-module-options';
 import { LagService } from './lag.service';

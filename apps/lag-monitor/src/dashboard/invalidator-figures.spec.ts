@@ -1,5 +1,6 @@
 import { computeInvalidatorFigures, Scrape } from './invalidator-figures';
-import type { PromSample } from './prometheus-text';
+import type { PromSample } from '@app/telemetry';
+import { INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 
 const s = (name: string, value: number, labels: Record<string, string> = {}): PromSample => ({ name, labels, value });
 
@@ -7,11 +8,11 @@ function scrape(at: number, consumed: number, dead: Record<string, number>, ageB
   return {
     at,
     samples: [
-      s('invalidator_events_consumed_total', consumed),
-      s('invalidator_events_applied_total', consumed),
-      ...Object.entries(dead).map(([reason, n]) => s('invalidator_events_dead_lettered_total', n, { reason })),
-      ...ageBuckets.map(([le, n]) => s('invalidator_event_age_seconds_bucket', n, { le })),
-      s('invalidator_mappings', mappings),
+      s(INVALIDATOR_METRIC_NAMES.consumed, consumed),
+      s(INVALIDATOR_METRIC_NAMES.applied, consumed),
+      ...Object.entries(dead).map(([reason, n]) => s(INVALIDATOR_METRIC_NAMES.deadLettered, n, { reason })),
+      ...ageBuckets.map(([le, n]) => s(`${INVALIDATOR_METRIC_NAMES.eventAge}_bucket`, n, { le })),
+      s(INVALIDATOR_METRIC_NAMES.mappings, mappings),
     ],
   };
 }

@@ -1,18 +1,7 @@
 // Turns scrapes of the invalidators' /metrics into the dashboard's figures, the way
 // Prometheus would: rate() and increase() over a window (counter resets handled), a
 // histogram quantile over the window's increase, each summed across instances.
-import { histogramQuantile } from './histogram-quantile';
-import { PromSample, sumOf } from './prometheus-text';
-
-/** The invalidator's metric names (apps/invalidator/src/metrics/invalidator-metrics.ts). */
-export const INVALIDATOR_METRICS = {
-  consumed: 'invalidator_events_consumed_total',
-  applied: 'invalidator_events_applied_total',
-  deadLettered: 'invalidator_events_dead_lettered_total',
-  eventAge: 'invalidator_event_age_seconds',
-  applyDuration: 'invalidator_apply_duration_seconds',
-  mappings: 'invalidator_mappings',
-} as const;
+import { histogramQuantile, INVALIDATOR_METRIC_NAMES as INVALIDATOR_METRICS, PromSample, sumOf } from '@app/telemetry';
 
 export interface Scrape {
   at: number;

@@ -1,7 +1,6 @@
 // What GET /dashboard/data returns: the lag snapshot, the lag history since the page's last
 // poll, and the invalidators' figures. Built in one place so the page and tests agree.
-import type { LagHistoryView } from '../lag/lag-history';
-import type { GroupLag, PartitionLag } from '../lag/lag-types';
+import type { GroupLag, LagHistoryView, PartitionLag } from '@app/lag';
 import type { InvalidatorFigures } from './invalidator-figures';
 import type { InvalidatorSource, ThroughputHistory } from './invalidator-scraper';
 

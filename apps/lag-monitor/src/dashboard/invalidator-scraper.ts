@@ -1,9 +1,8 @@
 // Scrapes the invalidators' /metrics every intervalMs (server-side, so the browser never
 // talks to the invalidators) and keeps the scrapes of the last window per instance.
 import type { Logger } from 'pino';
-import { createLogger } from '../logger';
+import { createLogger, parsePrometheusText } from '@app/telemetry';
 import { computeInvalidatorFigures, InvalidatorFigures, Scrape } from './invalidator-figures';
-import { parsePrometheusText } from './prometheus-text';
 
 export interface InvalidatorSource {
   url: string;

@@ -1,4 +1,0 @@
-export * from './logger';
-export * from './metrics';
-export * from './lag';
-export * from './dashboard';
