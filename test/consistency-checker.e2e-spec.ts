@@ -1,6 +1,8 @@
 // The consistency checker's short mode (about 45 s) under every injected fault: kill -9 and
 // restart of an invalidator, rebalances between up to 3 instances, a Redis restart, duplicated
-// and reordered events, poison messages. After convergence: 0 stale entries, 0 lost invalidations.
+// and reordered events, poison messages, eviction pressure (allkeys-lru), warms racing slow
+// fills, a second team's keyspace whose dead letters are replayed once its mapping exists.
+// After convergence: 0 stale entries, 0 lost invalidations.
 import { formatReport, runConsistencyCheck } from '../scripts/checker/consistency-checker';
 import { stackEnv } from './support/stack-env';
 
@@ -9,7 +11,11 @@ describe('consistency checker (short mode, real stack, faults injected)', () => 
     const report = await runConsistencyCheck({ brokers: stackEnv.kafkaBrokers.join(','), durationMs: 40_000, entities: 200, writesPerSecond: 200, readers: 6 });
     console.log(formatReport(report));
     // the faults really happened and the traffic really flowed
-    expect(report.faults.join(' ')).toMatch(/kill -9.*Redis stopped.*Redis restarted.*SIGTERM invalidator #2 \(exit 0\)/);
+    expect(report.faults.join(' ')).toMatch(/kill -9.*promo mapping registered, DLQ replay \(exit 0.*Redis stopped.*Redis restarted.*SIGTERM invalidator #2 \(exit 0\)/);
+    // eviction pressure really evicted, and the second team's dead letters were really replayed
+    expect(report.evictedKeys).toBeGreaterThan(0);
+    expect(report.promoEvents).toBeGreaterThan(0);
+    expect(report.dlqReplayed).toBeGreaterThanOrEqual(report.promoEvents);
     expect(report.eventsPublished).toBeGreaterThan(2_000);
     expect(report.duplicatesPublished + report.reorderedPublished + report.poisonPublished).toBeGreaterThan(0);
     expect(report.reads).toBeGreaterThan(500);
@@ -18,6 +24,7 @@ describe('consistency checker (short mode, real stack, faults injected)', () => 
     expect(report.problems).toEqual([]);
     expect(report.staleEntriesAfterConvergence).toBe(0);
     expect(report.lostInvalidations).toBe(0);
+    expect(report.promoStaleAfterConvergence).toBe(0);
     expect(report.tagPurgesVerified).toBe(2);
   }, 240_000);
 

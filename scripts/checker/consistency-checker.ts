@@ -2,14 +2,19 @@
 // increasing versions and publish entity.updated; readers read through libs/cache-client; a
 // sampler compares what Redis holds with the truth, while faults are injected (kill -9 and
 // restart of an invalidator, rebalances between instances, a Redis restart, duplicated and
-// reordered events, poison messages). At the end writers stop, the system converges, and every
-// key is checked: stale entries and lost invalidations must both be 0.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// reordered events, poison messages, eviction pressure (allkeys-lru with little headroom), slow
+// fills racing warms, and a second team (its own keyspace) whose events are dead-lettered until
+// its mapping is registered and then replayed from the DLQ). At the end writers stop, the system
+// converges, and every key is checked as a reader would be served: stale entries and lost
+// invalidations must both be 0. A TTL-only baseline runs the same workload without an invalidator.
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { stringify } from 'yaml';
+import { runDlqCli } from '../../apps/invalidator/src/cli/dlq-cli';
+import { MappingStore } from '../../libs/registry-core/src';
+import type { Mapping } from '../../libs/registry-core/src';
 import { CacheClient } from '../../libs/cache-client/src';
 import { CacheProtocol } from '../../libs/cache-protocol/src';
 import { EntityPublisher, buildEntityUpdated } from '../../libs/publisher/src';
@@ -36,6 +41,12 @@ export interface CheckOptions {
    * faults. Keys go stale until their TTL runs out: what a team gets without event-driven invalidation.
    */
   ttlOnly?: boolean;
+  /**
+   * Eviction pressure: Redis gets allkeys-lru and a maxmemory this many bytes above what it uses
+   * when started (default 150 kB, well below the working set), so values, tombstones, leases and
+   * tag records are evicted under the guarantees' feet. 0 runs without a limit.
+   */
+  evictionHeadroomBytes?: number;
   log?: (line: string) => void;
 }
 
@@ -62,6 +73,13 @@ export interface CheckReport {
   lostInvalidations: number;
   /** Group pages (reached only through their tag) seen purged by the final move: 2 when tags work. */
   tagPurgesVerified: number;
+  /** Keys Redis evicted during the run (INFO stats, summed over Redis restarts). */
+  evictedKeys: number;
+  /** Second team (own keyspace): events dead-lettered before its mapping existed, replayed from the DLQ. */
+  promoEvents: number;
+  dlqReplayed: number;
+  /** Second team's cached entries older than its truth after the replay and convergence (must be 0). */
+  promoStaleAfterConvergence: number;
   problems: string[];
 }
 
@@ -73,7 +91,8 @@ interface Truth {
   lastEvent?: EntityUpdated;
 }
 
-const MAPPING = {
+const MAPPING: Mapping = {
+  version: 0,
   id: 'checker.item',
   entityType: 'item',
   owner: 'checker',
@@ -87,6 +106,26 @@ const MAPPING = {
   // group pages are reached only through their tag: readers attach it at fill time
   tags: ['group-tag:{after.group}', 'group-tag:{before.group}'],
 };
+
+// A second team with its own keyspace. Its mapping is registered only mid-run: under
+// STRICT_ENTITY_TYPES its earlier events are dead-lettered (UNKNOWN_ENTITY_TYPE), and only the
+// DLQ replay can invalidate what readers cached meanwhile.
+const PROMO_MAPPING: Mapping = {
+  version: 0,
+  id: 'promo.offer',
+  entityType: 'offer',
+  owner: 'promo',
+  description: 'consistency checker: a second team, its own keyspace',
+  keys: [{ template: 'promo:{entityId}', action: 'tombstone', tombstoneTtlSeconds: 3600 }],
+  tags: [],
+};
+
+const KEYSPACES = [
+  ...['item:', 'item-view:', 'group:', 'group-tag:'].map((prefix) => ({ op: 'put' as const, record: { kind: 'prefix' as const, prefix, team: 'checker', version: 0 } })),
+  { op: 'put' as const, record: { kind: 'prefix' as const, prefix: 'promo:', team: 'promo', version: 0 } },
+  { op: 'put' as const, record: { kind: 'entityType' as const, entityType: 'item', team: 'checker', grants: [], version: 0 } },
+  { op: 'put' as const, record: { kind: 'entityType' as const, entityType: 'offer', team: 'promo', grants: [], version: 0 } },
+];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -107,11 +146,23 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   await admin.createTopics({ topics: [{ topic, numPartitions: 6 }, { topic: `${topic}.dlq`, numPartitions: 1 }], waitForLeaders: true });
 
   const dir = mkdtempSync(join(tmpdir(), 'checker-'));
-  const mappingsFile = join(dir, 'mappings.yaml');
-  writeFileSync(mappingsFile, stringify({ mappings: [MAPPING] }));
+  // Mappings and keyspaces through the registry's compacted topic, as in production.
+  const mappingsTopic = `${topic}.mappings`;
+  const registry = new MappingStore({ brokers: options.brokers.split(','), topic: mappingsTopic, createTopic: true, clientId: 'checker-registry' });
+  await registry.start();
+  await registry.writeKeyspaces(KEYSPACES, { actor: 'checker' });
+  await registry.put(MAPPING, { actor: 'checker' });
+  const headroom = options.evictionHeadroomBytes ?? 150_000;
   let redisNode: RedisNodeInfo = await startRedisNode(join(dir, 'redis'));
   const redis = new Redis({ host: '127.0.0.1', port: redisNode.port, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
   redis.on('error', () => undefined);
+  const limitMemory = async () => {
+    if (headroom <= 0) return;
+    const used = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
+    await redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    await redis.config('SET', 'maxmemory', String(used + headroom));
+  };
+  await limitMemory();
   const protocol = new CacheProtocol(redis);
   const client = new CacheClient(redis, { name: 'checker', redisTimeoutMs: 500 });
   const publisher = new EntityPublisher({ brokers: options.brokers.split(','), topic });
@@ -124,8 +175,9 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     KAFKA_DLQ_TOPIC: `${topic}.dlq`,
     KAFKA_GROUP_ID: groupId,
     REDIS_URL: `redis://127.0.0.1:${redisNode.port}`,
-    MAPPINGS_SOURCE: 'file',
-    MAPPINGS_FILE: mappingsFile,
+    MAPPINGS_SOURCE: 'kafka',
+    KAFKA_MAPPINGS_TOPIC: mappingsTopic,
+    STRICT_ENTITY_TYPES: 'true',
     SESSION_TIMEOUT_MS: '6000',
     CHUNK_SIZE: '100',
     RETRY_INITIAL_MS: '50',
@@ -140,6 +192,16 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   const report = { writes: 0, eventsPublished: 0, duplicatesPublished: 0, reorderedPublished: 0, poisonPublished: 0, reads: 0, staleReads: 0, staleReadsBeyondWindow: 0, samples: 0, samplesConsistentWithinWindow: 0 };
   let running = true;
   const history: EntityUpdated[] = [];
+  // the second team: a few offers, written only until its mapping is registered
+  const promoIds = Array.from({ length: 20 }, (_, i) => `of${i}`);
+  const promoTruth = new Map(promoIds.map((id) => [id, 0]));
+  let promoWriting = true;
+  let promoEvents = 0;
+  let dlqReplayed = 0;
+  let evictedBefore = 0; // evicted_keys of Redis processes already stopped
+  const evictedNow = async () => Number(/evicted_keys:(\d+)/.exec(await redis.info('stats'))?.[1] ?? 0);
+  // values large enough that the maxmemory limit is reached and keys are really evicted
+  const PAD = 'x'.repeat(512);
 
   const listingOf = (group: string) =>
     ids
@@ -181,6 +243,13 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         await rawProducer.send({ topic, messages: [{ key: 'poison', value: '{"eventId": broken' }, { key: 'poison', value: JSON.stringify({ entityType: 'item', entityId: 'x y', version: -1 }) }] });
         report.poisonPublished += 2;
       }
+      if (promoWriting) {
+        const id = promoIds[Math.floor(Math.random() * promoIds.length)];
+        const version = promoTruth.get(id)! + 1;
+        promoTruth.set(id, version);
+        await publisher.publishMany([buildEntityUpdated({ entityType: 'offer', entityId: id, version, after: { discount: version } })]);
+        promoEvents += 1;
+      }
       await sleep(50);
     }
   };
@@ -191,11 +260,27 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       const id = ids[Math.floor(Math.random() * ids.length)];
       const before = truth.get(id)!;
       const readStart = Date.now();
-      if (Math.random() < 0.8) {
+      const dice = Math.random();
+      if (dice < 0.08) {
+        // a slow fill of the warmed key: the invalidator's warms race it (a lagging replica's read)
+        const value = await client.getOrLoad(`item-view:${id}`, async () => {
+          const t = truth.get(id)!;
+          await sleep(20 + Math.random() * 40);
+          return { value: { group: t.group, price: t.price, version: t.version }, version: t.version };
+        }, { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 });
+        report.reads += 1;
+        if (value.version < before.version) {
+          report.staleReads += 1;
+          if (readStart - before.changedAt > windowMs) report.staleReadsBeyondWindow += 1;
+        }
+      } else if (dice < 0.13) {
+        const offer = promoIds[Math.floor(Math.random() * promoIds.length)];
+        await client.getOrLoad(`promo:${offer}`, async () => ({ value: { discount: promoTruth.get(offer)! }, version: promoTruth.get(offer)! }), { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 });
+      } else if (dice < 0.8) {
         const value = await client.getOrLoad(`item:${id}`, async () => {
           const t = truth.get(id)!;
           await sleep(Math.random() * 5); // a loader takes time: the window where a stale fill could race an invalidation
-          return { value: { version: t.version, price: t.price }, version: t.version };
+          return { value: { version: t.version, price: t.price, pad: PAD }, version: t.version };
         }, { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 });
         report.reads += 1;
         if (value.version < before.version) {
@@ -241,6 +326,10 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     return p;
   };
 
+  /** The group page a reader is served now (a miss loads the truth). */
+  const servedPage = async (group: string): Promise<string> =>
+    JSON.stringify(await client.getOrLoad(`group-page:${group}`, async () => ({ value: listingOf(group), version: 0 }), { ttlMs: keyTtlMs, tags: [`group-tag:${group}`] }));
+
   const ninesOf = () => {
     const consistent = report.samples === 0 ? 1 : report.samplesConsistentWithinWindow / report.samples;
     return consistent >= 1 ? Infinity : -Math.log10(1 - consistent);
@@ -263,6 +352,10 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         ...report,
         mode: 'ttl-only',
         keyTtlMs,
+        evictedKeys: await evictedNow().catch(() => 0),
+        promoEvents,
+        dlqReplayed: 0,
+        promoStaleAfterConvergence: 0,
         durationMs: Date.now() - started,
         faults: [],
         windowMs,
@@ -289,12 +382,29 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     log('kill -9 invalidator #1');
     await at(0.35);
     await spawn('restart invalidator #1 (rebalance)');
+    await at(0.45);
+    // the second team's mapping arrives; its dead-lettered events are replayed from the DLQ
+    promoWriting = false;
+    await registry.put(PROMO_MAPPING, { actor: 'promo' });
+    await sleep(1_000); // the invalidators' followers pick the mapping up (bounded by the follower's fetch wait)
+    const replayOut: string[] = [];
+    const replayCode = await runDlqCli(['replay', '--reason', 'UNKNOWN_ENTITY_TYPE', '--brokers', options.brokers, '--dlq-topic', `${topic}.dlq`], {
+      env: {},
+      out: (line) => replayOut.push(line),
+      err: (line) => replayOut.push(line),
+    });
+    dlqReplayed = Number(/replayed\D*(\d+)/i.exec(replayOut.join('\n'))?.[1] ?? 0);
+    faults.push(`${((Date.now() - started) / 1000).toFixed(1)}s promo mapping registered, DLQ replay (exit ${replayCode}, ${dlqReplayed} replayed)`);
+    if (replayCode !== 0) problems.push(`dlq replay exit ${replayCode}: ${replayOut.slice(-3).join(' | ')}`);
+    log(`DLQ replay: ${replayOut.slice(-1)[0] ?? ''}`);
     await at(0.5);
+    evictedBefore += await evictedNow().catch(() => 0);
     await stopRedisNode(redisNode);
     faults.push(`${((Date.now() - started) / 1000).toFixed(1)}s Redis stopped`);
     log('Redis stopped');
     await sleep(1_500);
     redisNode = await startRedisNode(redisNode.dir, { port: redisNode.port });
+    await limitMemory().catch((error: Error) => problems.push(`maxmemory not set after the Redis restart: ${error.message}`));
     faults.push(`${((Date.now() - started) / 1000).toFixed(1)}s Redis restarted (empty)`);
     log('Redis restarted');
     await at(0.65);
@@ -329,7 +439,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     const to = from === 'g0' ? 'g1' : 'g0';
     for (const g of [from, to]) {
       await client.getOrLoad(`group-page:${g}`, async () => ({ value: listingOf(g), version: 0 }), { ttlMs: 60_000, tags: [`group-tag:${g}`] });
-      if (!(await protocol.inspect(`group-page:${g}`)).entry) problems.push(`group-page:${g} was not cached before the final move`);
+      if (!(await protocol.inspect(`group-page:${g}`)).entry && headroom <= 0) problems.push(`group-page:${g} was not cached before the final move`);
     }
     const t = truth.get(mover)!;
     const moved: Truth = { version: t.version + 1, group: to, price: t.price, changedAt: Date.now() };
@@ -338,8 +448,10 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     await converge();
     let tagPurges = 0;
     for (const g of [from, to]) {
-      const page = await protocol.inspect(`group-page:${g}`);
-      if (page.entry) problems.push(`group-page:${g} survived the move of ${mover} (tag not purged)`);
+      // What a reader is served: a tagged value whose tag moved on reads as a miss (the epoch it
+      // recorded is stale), even where the value is still in Redis or the member set was evicted.
+      const served = await servedPage(g);
+      if (served !== JSON.stringify(listingOf(g))) problems.push(`group-page:${g} served the listing from before the move of ${mover} (tag not purged)`);
       else tagPurges += 1;
     }
 
@@ -361,19 +473,33 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         problems.push(`item-view:${id} holds v${view.entry.version}, truth v${t.version}`);
       }
     }
+    let promoStale = 0;
+    for (const id of promoIds) {
+      const entry = (await protocol.inspect(`promo:${id}`)).entry;
+      if (entry && entry.version < promoTruth.get(id)!) {
+        promoStale += 1;
+        problems.push(`promo:${id} holds v${entry.version}, truth v${promoTruth.get(id)} (dead-lettered event not replayed?)`);
+      }
+    }
     for (let g = 0; g < groups; g += 1) {
-      for (const key of [`group:g${g}:items`, `group-page:g${g}`]) {
-        const listing = await protocol.inspect(key);
-        if (listing.entry && listing.entry.payload !== JSON.stringify(listingOf(`g${g}`))) {
-          stale += 1;
-          problems.push(`${key} differs from the truth`);
-        }
+      const listing = await protocol.inspect(`group:g${g}:items`);
+      if (listing.entry && listing.entry.payload !== JSON.stringify(listingOf(`g${g}`))) {
+        stale += 1;
+        problems.push(`group:g${g}:items differs from the truth`);
+      }
+      if ((await servedPage(`g${g}`)) !== JSON.stringify(listingOf(`g${g}`))) {
+        stale += 1;
+        problems.push(`group-page:g${g} served a listing that differs from the truth`);
       }
     }
     return {
       ...report,
       mode: 'event-driven',
       keyTtlMs,
+      evictedKeys: evictedBefore + (await evictedNow().catch(() => 0)),
+      promoEvents,
+      dlqReplayed,
+      promoStaleAfterConvergence: promoStale,
       durationMs: Date.now() - started,
       faults,
       windowMs,
@@ -391,6 +517,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     await publisher.disconnect().catch(() => undefined);
     await rawProducer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
+    await registry.stop().catch(() => undefined);
     await client.close().catch(() => undefined);
     redis.disconnect();
     await stopRedisNode(redisNode);
@@ -413,6 +540,7 @@ export function formatReport(r: CheckReport): string {
     `faults: ${r.faults.join('; ')}`,
     `reads ${r.reads}: stale ${r.staleReads} (${(staleRate * 100).toFixed(3)}% of reads; within the ${r.windowMs} ms window: ${r.staleReads - r.staleReadsBeyondWindow}, beyond it: ${r.staleReadsBeyondWindow})`,
     `samples ${r.samples}: ${nines} nines of keys consistent within ${r.windowMs / 1000} s`,
+    `eviction: ${r.evictedKeys} keys evicted by Redis (allkeys-lru); second team: ${r.promoEvents} events dead-lettered before its mapping, ${r.dlqReplayed} replayed, ${r.promoStaleAfterConvergence} of its keys stale after convergence`,
     `converged in ${r.convergenceMs} ms; keys checked ${r.keysChecked}: stale entries after convergence ${r.staleEntriesAfterConvergence}, lost invalidations ${r.lostInvalidations}; tag purges verified ${r.tagPurgesVerified}/2`,
     ...(r.problems.length > 0 ? [`problems: ${r.problems.join('; ')}`] : []),
   ].join('\n');

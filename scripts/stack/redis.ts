@@ -52,7 +52,14 @@ function redisArgs(port: number, dir: string, cluster: boolean, busPort: number)
 }
 
 /** Starts one node; a free port taken by someone else between the pick and the bind is retried with another. */
-export async function startRedisNode(dir: string, options: { port?: number; cluster?: boolean } = {}): Promise<RedisNodeInfo> {
+export interface RedisNodeOptions {
+  port?: number;
+  cluster?: boolean;
+  /** More redis-server arguments, after the defaults (a later one wins), e.g. ['--maxmemory', '4mb', '--maxmemory-policy', 'allkeys-lru']. */
+  extraArgs?: string[];
+}
+
+export async function startRedisNode(dir: string, options: RedisNodeOptions = {}): Promise<RedisNodeInfo> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await startRedisNodeOnce(dir, options);
@@ -62,14 +69,14 @@ export async function startRedisNode(dir: string, options: { port?: number; clus
   }
 }
 
-async function startRedisNodeOnce(dir: string, options: { port?: number; cluster?: boolean }): Promise<RedisNodeInfo> {
+async function startRedisNodeOnce(dir: string, options: RedisNodeOptions): Promise<RedisNodeInfo> {
   ensureRedisInstalled();
   mkdirSync(dir, { recursive: true });
   const port = options.port ?? (await freePort());
   let busPort = options.cluster ? await freePort() : 0;
   while (options.cluster && busPort === port) busPort = await freePort();
   const logFile = join(dir, 'redis.log');
-  const pid = spawnDetached('redis-server', redisArgs(port, dir, options.cluster ?? false, busPort), logFile);
+  const pid = spawnDetached('redis-server', [...redisArgs(port, dir, options.cluster ?? false, busPort), ...(options.extraArgs ?? [])], logFile);
   try {
     await waitFor(
       `redis-server on 127.0.0.1:${port}`,
