@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { createKafka } from '../../libs/kafka/src';
 import { stringify } from 'yaml';
 import { CacheProtocol, KeyEffect } from '@app/cache-protocol';
 import { companionsOf } from '@app/cache-protocol/key-layout';
@@ -139,7 +140,7 @@ async function main(): Promise<void> {
   log(`starting stack (events=${EVENTS}, entities=${ENTITIES}, naive events=${NAIVE_EVENTS})`);
   const state = await up({ name: `bench-${process.pid}`, ownerPid: process.pid, cluster: false });
   const a = addresses(state);
-  const kafka = new Kafka({ clientId: 'bench', brokers: [a.kafkaBrokers], logLevel: logLevel.NOTHING });
+  const kafka = createKafka({ clientId: 'bench', brokers: [a.kafkaBrokers], logLevel: logLevel.NOTHING, connectionTimeoutMs: 1_000, retry: {} });
   const redis = new Redis(a.redisUrl, { maxRetriesPerRequest: 3 });
   const protocol = new CacheProtocol(redis);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });

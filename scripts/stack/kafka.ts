@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+// Relative, not @app/kafka: `npm run stack` runs without tsconfig-paths.
+import { createKafka } from '../../libs/kafka/src/kafka-client';
 import { commandExists, freePort, isOurs, spawnDetached, StackError, stopPid, tail, waitFor } from './processes';
 
 export const KAFKA_VERSION = '3.9.1';
@@ -145,7 +147,8 @@ async function startKafkaOnce(dir: string, cacheDir: string): Promise<KafkaNodeI
       `Kafka broker on 127.0.0.1:${brokerPort}`,
       async () => {
         if (!isOurs(pid, dir)) throw new StackError('KAFKA_EXITED', 'the Kafka process exited');
-        const admin = new Kafka({ brokers: [`127.0.0.1:${brokerPort}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+        // One attempt per probe (retries: 0, kafkajs' 1 s connection timeout): waitFor is the retry loop.
+        const admin = createKafka({ clientId: 'stack', brokers: [`127.0.0.1:${brokerPort}`], logLevel: logLevel.NOTHING, connectionTimeoutMs: 1_000, retry: { retries: 0 } }).admin();
         try {
           await admin.connect();
           const cluster = await admin.describeCluster();
@@ -170,7 +173,7 @@ export async function stopKafka(node: KafkaNodeInfo): Promise<void> {
 }
 
 export async function createTopics(brokers: string[], topics: TopicSpec[]): Promise<void> {
-  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = createKafka({ clientId: 'stack', brokers, logLevel: logLevel.NOTHING, connectionTimeoutMs: 1_000, retry: {} }).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis, { Cluster } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
+import { createKafka } from '@app/kafka';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -24,7 +25,8 @@ export const stackEnv = {
 };
 
 export function kafka(clientId = 'e2e'): Kafka {
-  return new Kafka({ clientId, brokers: stackEnv.kafkaBrokers, logLevel: logLevel.NOTHING });
+  // kafkajs' own timeouts and retry (retry: {}), silent: the tests' clients, from the one factory.
+  return createKafka({ clientId, brokers: stackEnv.kafkaBrokers, logLevel: logLevel.NOTHING, connectionTimeoutMs: 1_000, retry: {} });
 }
 
 export function redis(): Redis {

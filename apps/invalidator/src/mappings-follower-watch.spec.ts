@@ -2,7 +2,7 @@
 // committed) while the follower does not read.
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import type { BatchControl } from '@app/kafka-adapter';
+import type { BatchControl } from '@app/kafka';
 import type { FollowerHealth } from '@app/registry-core';
 import { MappingsFollowerWatch } from './mappings-follower-watch';
 

@@ -3,7 +3,7 @@
 // (the topic was deleted, the broker refuses it...), the mapping set is frozen: readiness says
 // why, consumption of entity.updated is held (nothing committed) until the follower reads again,
 // and after MAPPINGS_STALL_LIVE_MS liveness fails too, so an orchestrator restarts the process.
-import type { BatchControl } from '@app/kafka-adapter';
+import type { BatchControl } from '@app/kafka';
 import type { Logger } from '@app/telemetry';
 import type { FollowerHealth } from '@app/registry-core';
 import { Gauge, Registry } from 'prom-client';

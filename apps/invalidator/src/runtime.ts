@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { CacheProtocol } from '@app/cache-protocol';
 import type { Kafka } from 'kafkajs';
-import { createKafka, KafkaBatchConsumer, RecordProducer, topicMaxMessageBytes } from '@app/kafka-adapter';
+import { createKafka, KafkaBatchConsumer, RecordProducer, topicMaxMessageBytes } from '@app/kafka';
 import { createLogger, Logger, metricsRegistry } from '@app/telemetry';
 import { kafkaSecurityOptions } from '@app/config';
 import { ConfigError, InvalidatorConfig } from './config/invalidator.config';

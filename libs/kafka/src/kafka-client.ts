@@ -3,6 +3,7 @@
 import { Kafka, KafkaConfig, logCreator, logLevel, RetryOptions, SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { registerKafkaCodecs } from './codecs';
+import { kafkaLogBridge, KafkaLogBridgeOptions } from './log-bridge';
 
 export interface KafkaConnectionOptions {
   brokers: string[];
@@ -15,8 +16,10 @@ export interface KafkaConnectionOptions {
   retry?: RetryOptions;
   /** Default WARN. */
   logLevel?: logLevel;
-  /** kafkajs log entries go to this pino logger (errors as errors, warnings as warnings, the rest as debug). */
+  /** kafkajs log entries go to this pino logger through the one bridge (log-bridge.ts): retried-and-harmless entries as debug, errors as errors, warnings as warnings, the rest as debug. */
   logger?: Logger;
+  /** How the bridge classifies entries (with `logger`). */
+  logBridge?: KafkaLogBridgeOptions;
   /** Replaces the `logger` bridge when a caller classifies kafkajs entries itself. */
   logCreator?: logCreator;
   /** Any other kafkajs client setting (socketFactory, other SASL mechanisms...), applied over the ones above. */
@@ -35,17 +38,8 @@ export function createKafka(options: KafkaConnectionOptions): Kafka {
     retry: options.retry ?? { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
     logLevel: options.logLevel ?? logLevel.WARN,
   };
-  const log = options.logger;
   if (options.logCreator) config.logCreator = options.logCreator;
-  else if (log) {
-    // kafkajs logs through pino so its warnings land in the same structured stream.
-    config.logCreator = () => (entry) => {
-      const { message, ...rest } = entry.log;
-      const fields = { namespace: entry.namespace, ...rest };
-      if (entry.level <= logLevel.ERROR) log.error(fields, message);
-      else if (entry.level === logLevel.WARN) log.warn(fields, message);
-      else log.debug(fields, message);
-    };
-  }
+  // kafkajs logs through pino so its warnings land in the same structured stream.
+  else if (options.logger) config.logCreator = kafkaLogBridge(options.logger, options.logBridge);
   return new Kafka({ ...config, ...options.kafkaConfig });
 }

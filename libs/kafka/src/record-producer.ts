@@ -37,7 +37,8 @@ export class RecordProducer {
     // Bounded retries: a DLQ outage must surface as a failed send (the pipeline then pauses the
     // partition and retries with backoff while heartbeating), never as a send that blocks forever.
     // kafkajs warns once at start that limited retries "may invalidate EoS": a retried send reuses
-    // its sequence numbers, so the broker still drops a duplicate of a send that did land.
+    // its sequence numbers, so the broker still drops a duplicate of a send that did land. That
+    // known warning is logged at debug by the log bridge (log-bridge.ts, KNOWN_KAFKAJS_WARNINGS).
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,

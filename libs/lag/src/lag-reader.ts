@@ -1,7 +1,7 @@
 // The lag monitor's only window on Kafka: four admin reads. An interface so the monitor is
 // tested without a broker; KafkaLagReader is the kafkajs implementation.
 import { Admin, AssignerProtocol, Kafka, logLevel } from 'kafkajs';
-import { createKafka } from '@app/kafka-adapter';
+import { createKafka } from '@app/kafka';
 import type { GroupMember } from './lag-types';
 import type { KafkaSecurityOptions } from './lag-options';
 

@@ -2,12 +2,11 @@
 // and sent strictly one producer request at a time so one entity's events reach its partition in
 // the order they were published (the invalidator's version guard relies on order only as an
 // optimisation, but consumers downstream of us may not have a guard).
-import { compressionType, createKafka, registerKafkaCodecs } from '@app/kafka-adapter';
+import { compressionType, createKafka, registerKafkaCodecs } from '@app/kafka';
 import { createLogger, Logger } from '@app/telemetry';
 import { CompressionTypes, logLevel, Message, Partitioners } from 'kafkajs';
 import { PublisherError } from './errors';
 import { encodeEventMessage, Publishable, toPublishRequest } from './event-message';
-import { pinoLogCreator } from './kafka-log';
 import { publisherMetrics } from './metrics';
 import { EntityPublisherOptions, ProducerLike, ResolvedPublisherOptions, resolvePublisherOptions } from './publisher.options';
 
@@ -183,7 +182,9 @@ export class EntityPublisher {
         requestTimeoutMs: 30_000,
         retry: { retries: 2 },
         logLevel: logLevel.WARN,
-        logCreator: pinoLogCreator(this.logger),
+        // kafkajs' log through the one bridge of @app/kafka (retried-and-harmless entries at debug).
+        logger: this.logger,
+        logBridge: { namespaceField: 'kafkaNamespace' },
         kafkaConfig: this.options.kafkaConfig,
       });
     // Idempotence in kafkajs needs acks=-1 (set per send) and at most one in-flight request.

@@ -1,6 +1,6 @@
 import { DEFAULT_TOPICS } from '@app/contracts';
 import type { Logger } from '@app/telemetry';
-import { KAFKA_COMPRESSION_NAMES, KafkaCompression } from '@app/kafka-adapter';
+import { KAFKA_COMPRESSION_NAMES, KafkaCompression } from '@app/kafka';
 import type { Kafka, KafkaConfig, Producer, RetryOptions } from 'kafkajs';
 import { PublisherOptionsError } from './errors';
 import { DEFAULT_MAX_EVENT_BYTES } from './event-message';

@@ -2,7 +2,7 @@
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
 import { DEFAULT_TOPICS } from '@app/contracts';
 import { readConfig } from '@app/config';
-import { KAFKA_COMPRESSION_NAMES, KafkaCompression } from '@app/kafka-adapter';
+import { KAFKA_COMPRESSION_NAMES, KafkaCompression } from '@app/kafka';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
 

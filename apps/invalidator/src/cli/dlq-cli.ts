@@ -9,7 +9,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { Kafka } from 'kafkajs';
 import pino from 'pino';
 import { DEFAULT_TOPICS, DLQ_HEADERS } from '@app/contracts';
-import { createKafka, OutboundRecord, RecordProducer } from '@app/kafka-adapter';
+import { createKafka, OutboundRecord, RecordProducer } from '@app/kafka';
 
 export const DLQ_EXIT = {
   OK: 0,

@@ -2,7 +2,7 @@
 // or the batch is no longer ours. Every operation is idempotent and version-guarded, so a
 // retry after a partial apply (or a redelivery after a crash) is harmless.
 import type { EffectOutcome } from '@app/cache-protocol/effects';
-import type { BatchControl } from '@app/kafka-adapter';
+import type { BatchControl } from '@app/kafka';
 import type { Logger } from '@app/telemetry';
 import { BackoffPolicy, backoffDelay } from './backoff';
 import { EffectPlan } from './resolve';

@@ -12,7 +12,7 @@ export type DeadLetterCode =
   /** A mapping the event matches produces keys/tags outside its owner team's keyspaces (registry keyspaces). */
   | 'FOREIGN_KEYSPACE';
 
-import type { InboundMessage } from '@app/kafka-adapter';
+import type { InboundMessage } from '@app/kafka';
 
 export interface Rejection {
   /** Kafka coordinates of the message being rejected. */

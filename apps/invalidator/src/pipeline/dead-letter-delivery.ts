@@ -3,8 +3,8 @@
 // does for Redis: on failure the partition is paused and the remaining produce requests are
 // retried with capped exponential backoff and full jitter, heartbeating between attempts and
 // giving up (uncommitted, to be redelivered) as soon as the batch is no longer ours.
-import type { BatchControl, OutboundRecord } from '@app/kafka-adapter';
-import { isRecordTooLargeError } from '@app/kafka-adapter';
+import type { BatchControl, OutboundRecord } from '@app/kafka';
+import { isRecordTooLargeError } from '@app/kafka';
 import type { Logger } from '@app/telemetry';
 import { BackoffPolicy, backoffDelay } from './backoff';
 import { Rejection } from './dead-letter-code';

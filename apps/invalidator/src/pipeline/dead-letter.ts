@@ -4,7 +4,7 @@
 // to stay under its max.message.bytes, and a record too large to dead-letter whole goes out as
 // a reference (origin, size, reason, first bytes) instead of halting the partition.
 import { DLQ_HEADERS } from '@app/contracts';
-import type { OutboundRecord } from '@app/kafka-adapter';
+import type { OutboundRecord } from '@app/kafka';
 import { Rejection } from './dead-letter-code';
 
 /** First bytes of the value a reference dead letter keeps. */

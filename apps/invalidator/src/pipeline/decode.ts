@@ -1,6 +1,6 @@
 // Step 1: bytes -> validated events. Anything that can never succeed becomes a Rejection.
 import { CURRENT_SCHEMA_VERSION, EntityUpdated, EVENT_HEADERS, fastValidateEntityUpdated, JSON_CONTENT_TYPE, parseExactJson, validateEntityUpdated } from '@app/contracts';
-import type { InboundMessage } from '@app/kafka-adapter';
+import type { InboundMessage } from '@app/kafka';
 import { Rejection, rejection } from './dead-letter-code';
 
 export interface DecodedEvent {

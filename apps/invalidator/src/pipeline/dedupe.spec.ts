@@ -3,7 +3,7 @@
 import { Registry } from 'prom-client';
 import pino from 'pino';
 import type { EffectOutcome, KeyEffect, TagEffect } from '@app/cache-protocol/effects';
-import type { BatchControl, InboundMessage, OutboundRecord } from '@app/kafka-adapter';
+import type { BatchControl, InboundMessage, OutboundRecord } from '@app/kafka';
 import type { MappingResolver } from '@app/registry-core/types';
 import type { EntityUpdated } from '@app/contracts';
 import { InvalidatorMetrics } from '../metrics/invalidator-metrics';

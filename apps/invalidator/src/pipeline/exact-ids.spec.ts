@@ -1,6 +1,6 @@
 // Integers beyond 2^53 in events: keys carry exactly the digits that were sent, warm values
 // write them back as the same digits, and a version beyond the safe range is dead-lettered.
-import type { InboundMessage } from '@app/kafka-adapter';
+import type { InboundMessage } from '@app/kafka';
 import { MappingSetResolver } from '@app/registry-core';
 import type { Mapping } from '@app/registry-core';
 import { coalesce } from './coalesce';

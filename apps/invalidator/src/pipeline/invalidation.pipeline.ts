@@ -1,7 +1,7 @@
 // The path of a batch, top to bottom: decode -> dedupe -> coalesce -> resolve -> dead-letter
 // -> apply -> commit. Offsets are resolved only once a chunk's effects are in Redis and its
 // bad messages are in the dead-letter topic; the commit covers exactly that chunk.
-import type { InboundBatch, BatchControl, InboundMessage } from '@app/kafka-adapter';
+import type { InboundBatch, BatchControl, InboundMessage } from '@app/kafka';
 import type { Logger } from '@app/telemetry';
 import type { MappingResolver } from '@app/registry-core/types';
 import { InvalidatorMetrics } from '../metrics/invalidator-metrics';

@@ -3,13 +3,13 @@
 import { Registry } from 'prom-client';
 import pino from 'pino';
 import type { KeyEffect, EffectOutcome, TagEffect } from '@app/cache-protocol/effects';
-import type { BatchControl, InboundMessage } from '@app/kafka-adapter';
+import type { BatchControl, InboundMessage } from '@app/kafka';
 import type { MappingResolver, Resolution } from '@app/registry-core/types';
 import type { EntityUpdated } from '@app/contracts';
 import { InvalidatorMetrics } from '../metrics/invalidator-metrics';
 import { coalesce } from './coalesce';
 import { DLQ_HEADERS } from '@app/contracts';
-import type { OutboundRecord } from '@app/kafka-adapter';
+import type { OutboundRecord } from '@app/kafka';
 import { deadLetterBudget, recordBytes, REFERENCE_HEAD_BYTES } from './dead-letter';
 import type { DeadLetterSink } from './dead-letter-delivery';
 import { decode } from './decode';

@@ -1,7 +1,7 @@
 // REDIS_WAIT_REPLICAS: too few replica acks is a failed apply (retried, nothing committed).
 import pino from 'pino';
 import type Redis from 'ioredis';
-import type { BatchControl } from '@app/kafka-adapter';
+import type { BatchControl } from '@app/kafka';
 import { applyPlan, EffectSink } from './apply';
 import { ReplicaAckError, waitForReplicas, withReplicaAck } from './replica-ack';
 

@@ -2,7 +2,7 @@
 // (one that reached the topic without the registry API) dead-letters the event as
 // FOREIGN_KEYSPACE, and none of that event's keys is touched.
 import type { EntityUpdated } from '@app/contracts';
-import type { InboundMessage } from '@app/kafka-adapter';
+import type { InboundMessage } from '@app/kafka';
 import { Keyspaces, Mapping, MappingSetResolver } from '@app/registry-core';
 import { resolveEffects } from './resolve';
 import type { EntityChange } from './coalesce';

@@ -4,7 +4,7 @@
 // (it checks isActive), commits what was applied and disconnects.
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
-import type { BatchControl, InboundBatch, KafkaBatchConsumer } from '@app/kafka-adapter';
+import type { BatchControl, InboundBatch, KafkaBatchConsumer } from '@app/kafka';
 
 export const ENTITY_UPDATED_PATTERN = 'entity.updated';
 

@@ -1,24 +1,17 @@
 // The few Kafka things the registry needs (a client with our logger, topic creation), kept here
 // so the rest of registry-core never touches kafkajs configuration.
-import { Kafka, logLevel, LogEntry } from 'kafkajs';
-import { createKafka, KafkaConnectionOptions } from '@app/kafka-adapter';
+import { Kafka, logLevel } from 'kafkajs';
+import { createKafka, KafkaConnectionOptions } from '@app/kafka';
 import type { Logger } from '@app/telemetry';
 
 /** `security`: TLS / SASL (kafkaSecurityOptions of @app/config for an app config). */
 export function kafkaClient(brokers: string[], clientId: string, logger: Logger, security: Pick<KafkaConnectionOptions, 'ssl' | 'sasl'> = {}): Kafka {
-  // kafkajs logs to the console by default; route warnings and errors into our structured log.
-  // kafkajs logs errors of single requests it then retries ("Connection" namespace: coordinator
-  // loading, not leader; entries with retryCount: e.g. CONCURRENT_TRANSACTIONS right after a
-  // commit) at error level; they are warnings here. Failures that stop something reach the caller.
-  const logCreator = () => (entry: LogEntry) => {
-    const { message, ...rest } = entry.log;
-    const fields = { kafkajs: entry.namespace, ...rest };
-    const retried = entry.namespace === 'Connection' || 'retryCount' in rest;
-    if (entry.level === logLevel.ERROR && !retried) logger.error(fields, message);
-    else logger.warn(fields, message);
-  };
+  // kafkajs' log through the one bridge of @app/kafka: retried-and-harmless entries (coordinator
+  // loading, not leader...) at debug; errors of other requests kafkajs retries ("Connection"
+  // namespace, entries with retryCount: e.g. CONCURRENT_TRANSACTIONS right after a commit) are
+  // warnings here. Failures that stop something reach the caller.
   // kafkajs' own timeouts and retry (as before the client came from createKafka, which also registers every compression codec).
-  return createKafka({ clientId, brokers, ...security, connectionTimeoutMs: 1_000, requestTimeoutMs: 30_000, retry: {}, logLevel: logLevel.WARN, logCreator });
+  return createKafka({ clientId, brokers, ...security, connectionTimeoutMs: 1_000, requestTimeoutMs: 30_000, retry: {}, logLevel: logLevel.WARN, logger, logBridge: { retriedErrorsAsWarnings: true, namespaceField: 'kafkajs' } });
 }
 
 export interface TopicSpec {
