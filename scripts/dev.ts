@@ -122,12 +122,12 @@ async function main(): Promise<void> {
     HTTP_PORT: String(invalidatorPort),
     MAPPINGS_SOURCE: 'kafka',
   });
-  const catalog = startService('catalog', 'apps/example-catalog/src/main.ts', catalogPort, {
+  const catalog = startService('catalog', 'examples/catalog/src/main.ts', catalogPort, {
     ...common,
     CATALOG_PORT: String(catalogPort),
     CATALOG_DATA_FILE: join(ROOT, '.stack', 'runs', STACK, 'catalog.jsonl'),
   });
-  const storefront = startService('storefront', 'apps/example-storefront/src/main.ts', storefrontPort, {
+  const storefront = startService('storefront', 'examples/storefront/src/main.ts', storefrontPort, {
     REDIS_URL: a.redisUrl,
     CATALOG_URL: catalog.url,
     STOREFRONT_PORT: String(storefrontPort),

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { EntityUpdated, EVENT_HEADERS } from '@app/contracts';
-import { createCatalogApp } from '../apps/example-catalog/src/catalog.app';
+import { createCatalogApp } from '../examples/catalog/src/catalog.app';
 import { createTopic, eventually, kafka, stackEnv, uniqueName } from './support/stack-env';
 
 interface TopicMessage {

@@ -12,7 +12,7 @@ import { KafkaLagReader } from '@app/lag';
 import { createLogger } from '@app/telemetry';
 import { EntityPublisher } from '../libs/publisher/src';
 import { MappingStore } from '../libs/registry-core/src';
-import { loadCatalogConfig } from '../apps/example-catalog/src/config/catalog.config';
+import { loadCatalogConfig } from '../examples/catalog/src/config/catalog.config';
 import { productEvent } from './support/events';
 import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv, SHOP_MAPPINGS } from './support/invalidator-env';
 import { InvalidatorProcess, spawnInvalidator } from './support/invalidator-process';

@@ -1,8 +1,7 @@
-// The HTTP edge of SAFE_ID_PATTERN: a route id that will become part of a cache key or an event
-// is checked before anything uses it. Imported by path (not from the lib's index) so the event
-// contract itself stays free of NestJS.
+// The HTTP edge of SAFE_ID_PATTERN (@app/contracts, NestJS-free): a route id that will become
+// part of a cache key or an event is checked before anything uses it. Shared by the examples.
 import { ArgumentMetadata, BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
-import { SAFE_ID_MESSAGE, SAFE_ID_PATTERN } from '../entity-updated.event';
+import { SAFE_ID_MESSAGE, SAFE_ID_PATTERN } from '@app/contracts';
 
 @Injectable()
 export class SafeIdPipe implements PipeTransform<string, string> {

@@ -1,4 +1,4 @@
-// node dist/apps/example-catalog/main.js (or ts-node): reads the env (README table), listens, stops on SIGINT/SIGTERM.
+// node dist/examples/catalog/examples/catalog/src/main.js (or ts-node): reads the env (README table), listens, stops on SIGINT/SIGTERM.
 import { ConfigError } from '@app/config';
 import { loadCatalogConfig } from './config/catalog.config';
 import { createCatalogApp } from './catalog.app';

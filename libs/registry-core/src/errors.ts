@@ -8,6 +8,8 @@ export const REGISTRY_ERROR_CODES = {
   TEMPLATE_SYNTAX: 'TEMPLATE_SYNTAX',
   /** A template references something that is not a known event field. */
   TEMPLATE_UNKNOWN_FIELD: 'TEMPLATE_UNKNOWN_FIELD',
+  /** A loader or purge URL template whose scheme, host or port is not literal (a value could change the host). */
+  TEMPLATE_UNSAFE_URL: 'TEMPLATE_UNSAFE_URL',
   /** At resolve time: a substituted value would widen or break the key (glob char, separator, empty, too long). */
   TEMPLATE_WIDENS_KEY: 'TEMPLATE_WIDENS_KEY',
   /** At resolve time: a referenced field holds an object or array, which can never be part of a key. */

@@ -15,6 +15,14 @@ export interface KeyRule {
   warmFrom?: 'after' | { loaderUrl: string };
 }
 
+/** Where a change is purged in HTTP caches (CDN, Varnish) besides Redis. */
+export interface PurgeRule {
+  /** Send the mapping's rendered tags as surrogate keys (xkey / Surrogate-Key / cache tags). Default true. */
+  tags?: boolean;
+  /** URL templates purged one by one (host literal, values URL-encoded), e.g. "https://shop.example/products/{entityId}". */
+  urls?: string[];
+}
+
 export interface Mapping {
   /** Stable id (the compacted topic's key), e.g. "catalog.product". */
   id: string;
@@ -24,6 +32,10 @@ export interface Mapping {
   keys: KeyRule[];
   /** e.g. "tenant:{tenant}:products" */
   tags: string[];
+  /** Namespace templates (key prefixes, e.g. "pricing:{tenant}:") whose generation every event of this mapping bumps. */
+  namespaces?: string[];
+  /** Purge HTTP caches too (the invalidator's purge sink). Absent = no purge. */
+  purge?: PurgeRule;
   owner: string;
   description?: string;
   /** The mapping's own version, bumped by every change. */
@@ -46,9 +58,18 @@ export interface ResolvedKey {
   mappingId: string;
 }
 
+export interface ResolvedNamespace {
+  namespace: string;
+  mappingId: string;
+}
+
 export interface Resolution {
   keys: ResolvedKey[];
   tags: string[];
+  /** Rendered namespaces to bump (absent or empty: none). */
+  namespaces?: ResolvedNamespace[];
+  /** What HTTP caches should purge (absent: nothing): surrogate keys (tags) and URLs. */
+  purge?: { tags: string[]; urls: string[] };
 }
 
 /** What the invalidator needs from the registry: pure, synchronous, compiled once per mapping change. */

@@ -13,6 +13,11 @@ export function formatExplanation(x: Explanation): string {
   for (const k of x.keys.tombstone) rows.push(['tombstone', k.key, `guard ${k.tombstoneTtlSeconds}s${k.note ? `; ${k.note}` : ''}`, k.template]);
   for (const k of x.keys.delete) rows.push(['delete', k.key, `guard ${k.tombstoneTtlSeconds}s`, k.template]);
   for (const t of x.tags) rows.push(['tag', t.tag, '', t.template]);
+  for (const n of x.namespaces ?? []) rows.push(['namespace', n.namespace, 'generation bumped', n.template]);
+  if (x.purge) {
+    for (const tag of x.purge.tags) rows.push(['purge', tag, 'surrogate key', '(tags)']);
+    for (const u of x.purge.urls) rows.push(['purge', u.url, 'URL', u.template]);
+  }
   for (const s of x.skipped) rows.push(['skipped', '-', `${s.missingField} is absent`, s.template]);
   const width = (i: number) => Math.max(0, ...rows.map((r) => r[i].length));
   const widths = [width(0), width(1), width(2)];
@@ -21,6 +26,7 @@ export function formatExplanation(x: Explanation): string {
   if (x.keyspacesEnforced) {
     for (const k of [...x.keys.warm, ...x.keys.tombstone, ...x.keys.delete]) owners.set(k.key, k.keyspaceOwner ?? '(no owner)');
     for (const t of x.tags) owners.set(t.tag, t.keyspaceOwner ?? '(no owner)');
+    for (const n of x.namespaces ?? []) owners.set(n.namespace, n.keyspaceOwner ?? '(no owner)');
   }
   for (const r of rows) {
     const owner = r[1] !== '-' && owners.has(r[1]) ? `  owner ${owners.get(r[1])}` : '';

@@ -8,6 +8,7 @@ import { RegistryError, RegistryErrorCode, Violation, violationsOf } from '@app/
 const STATUS: Record<RegistryErrorCode, number> = {
   MAPPING_INVALID: 400,
   TEMPLATE_SYNTAX: 400,
+  TEMPLATE_UNSAFE_URL: 400,
   TEMPLATE_UNKNOWN_FIELD: 400,
   TEMPLATE_WIDENS_KEY: 400,
   TEMPLATE_VALUE_NOT_SCALAR: 400,

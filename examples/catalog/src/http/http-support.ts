@@ -15,7 +15,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { fieldViolations } from '@app/contracts';
 import { CatalogStoreError, CatalogStoreErrorCode } from '../store/catalog-store.errors';
 
-export { SafeIdPipe } from '@app/contracts/http/safe-id.pipe';
+export { SafeIdPipe } from '../../../support/safe-id.pipe';
 
 export function requestValidationPipe(): ValidationPipe {
   return new ValidationPipe({

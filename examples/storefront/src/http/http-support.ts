@@ -5,7 +5,7 @@ import type { Response } from 'express';
 import type { Logger } from '@app/telemetry';
 import { CatalogUnavailableError, ProductNotFoundError } from '../catalog-truth.client';
 
-export { SafeIdPipe } from '@app/contracts/http/safe-id.pipe';
+export { SafeIdPipe } from '../../../support/safe-id.pipe';
 
 /** The loader's error may arrive as is or as the `cause` of a cache-client error. */
 function rootCause(error: unknown): unknown {

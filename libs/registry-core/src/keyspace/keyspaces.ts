@@ -197,7 +197,7 @@ export class Keyspaces {
   }
 
   /** Why one key/tag template of team `team` is outside its keyspaces, or undefined when inside. */
-  templateProblem(template: string, team: string, what: 'key template' | 'tag template'): string | undefined {
+  templateProblem(template: string, team: string, what: 'key template' | 'tag template' | 'namespace template'): string | undefined {
     const literal = literalPrefix(template);
     if (literal === '') {
       return `${what} "${template}" starts with a variable, so its keys cannot be proven inside team "${team}"'s key prefixes`;
@@ -211,7 +211,7 @@ export class Keyspaces {
   }
 
   /** Every violation (code FOREIGN_KEYSPACE) of a mapping against its owner's keyspaces; none when not enforced. */
-  mappingViolations(mapping: Pick<Mapping, 'entityType' | 'owner' | 'keys' | 'tags'>): Violation[] {
+  mappingViolations(mapping: Pick<Mapping, 'entityType' | 'owner' | 'keys' | 'tags' | 'namespaces'>): Violation[] {
     if (!this.enforced) return [];
     const out: Violation[] = [];
     const team = mapping.owner;
@@ -228,6 +228,11 @@ export class Keyspaces {
     mapping.tags.forEach((tag, i) => {
       const problem = this.templateProblem(tag, team, 'tag template');
       if (problem) out.push({ field: `tags[${i}]`, code: 'FOREIGN_KEYSPACE', message: problem });
+    });
+    // A namespace bump makes every key under it a miss: the namespace must lie inside the team's prefixes too.
+    (mapping.namespaces ?? []).forEach((namespace, i) => {
+      const problem = this.templateProblem(namespace, team, 'namespace template');
+      if (problem) out.push({ field: `namespaces[${i}]`, code: 'FOREIGN_KEYSPACE', message: problem });
     });
     return out;
   }

@@ -21,6 +21,12 @@ export interface CompiledMapping {
   readonly mapping: Mapping;
   readonly keys: readonly CompiledKeyRule[];
   readonly tags: readonly CompiledTemplate[];
+  /** Namespace templates bumped by every event. */
+  readonly namespaces: readonly CompiledTemplate[];
+  /** Purge: send the rendered tags as surrogate keys. */
+  readonly purgeTags: boolean;
+  /** Purge: URL templates. */
+  readonly purgeUrls: readonly CompiledTemplate[];
 }
 
 function attempt<T>(violations: Violation[], field: string, fn: () => T): T | undefined {
@@ -73,8 +79,29 @@ export function compileMapping(mapping: Mapping, limits: RegistryLimits): Compil
     if (tag) tags.push(tag);
   });
 
+  const namespaces: CompiledTemplate[] = [];
+  const seenNamespaces = new Set<string>();
+  (mapping.namespaces ?? []).forEach((source, i) => {
+    if (seenNamespaces.has(source)) invalid(`namespaces[${i}]`, `namespace "${source}" appears twice in this mapping`);
+    seenNamespaces.add(source);
+    const namespace = attempt(violations, `namespaces[${i}]`, () => compileTemplate(source, 'namespace', limits.template));
+    if (namespace) namespaces.push(namespace);
+  });
+
+  const purgeUrls: CompiledTemplate[] = [];
+  const purge = mapping.purge;
+  (purge?.urls ?? []).forEach((source, i) => {
+    const url = attempt(violations, `purge.urls[${i}]`, () => compileTemplate(source, 'purgeUrl', limits.template));
+    if (url) purgeUrls.push(url);
+  });
+  const purgeTags = purge !== undefined && purge.tags !== false;
+  if (purge !== undefined && !purgeTags && purgeUrls.length === 0 && (purge.urls ?? []).length === 0) {
+    invalid('purge', 'purge needs tags: true (the default) or at least one URL in urls');
+  }
+  if (purgeTags && mapping.tags.length === 0) invalid('purge.tags', 'purge.tags sends the mapping\'s tags as surrogate keys, but the mapping has no tags (set purge.tags: false or add tags)');
+
   const fanout = mapping.keys.length + mapping.tags.length;
-  if (fanout === 0) invalid('keys', 'a mapping needs at least one key or tag');
+  if (fanout === 0 && namespaces.length === 0 && (mapping.namespaces ?? []).length === 0) invalid('keys', 'a mapping needs at least one key, tag or namespace');
   if (fanout > limits.fanoutCap) {
     violations.push({
       field: 'keys',
@@ -83,5 +110,5 @@ export function compileMapping(mapping: Mapping, limits: RegistryLimits): Compil
     });
   }
   if (violations.length > 0) throw RegistryError.fromViolations(violations);
-  return { mapping, keys, tags };
+  return { mapping, keys, tags, namespaces, purgeTags, purgeUrls };
 }

@@ -7,9 +7,11 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -28,6 +30,9 @@ export const KEY_ACTIONS: readonly MappingKeyAction[] = ['delete', 'tombstone', 
 export const MAPPING_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const MAX_TTL_SECONDS = 30 * 24 * 3600;
 export const MAX_RULES_PER_MAPPING = 64;
+/** Namespaces and purge URLs per mapping (each is one extra Redis script call or HTTP request per event). */
+export const MAX_NAMESPACES_PER_MAPPING = 16;
+export const MAX_PURGE_URLS_PER_MAPPING = 16;
 
 /** `warmFrom` is "after" or `{ loaderUrl: "https://..." }`. */
 function IsWarmSource(): PropertyDecorator {
@@ -76,6 +81,23 @@ export class KeyRuleDto {
   warmFrom?: 'after' | { loaderUrl: string };
 }
 
+/** `purge: { tags?: boolean, urls?: string[] }`: what HTTP caches purge for an event of this mapping. */
+export class PurgeRuleDto {
+  /** Purge the mapping's tags as surrogate keys. Default true. */
+  @IsOptional()
+  @IsBoolean()
+  tags?: boolean;
+
+  /** URL templates ("https://shop.example/products/{entityId}"). */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_PURGE_URLS_PER_MAPPING)
+  @IsString({ each: true })
+  @IsNotEmpty({ each: true })
+  @MaxLength(512, { each: true })
+  urls?: string[];
+}
+
 /** A mapping without identity (the body of PUT /mappings/:id). */
 export class MappingSpecDto {
   @IsString()
@@ -101,6 +123,21 @@ export class MappingSpecDto {
   @ArrayMaxSize(MAX_RULES_PER_MAPPING)
   @IsString({ each: true })
   tags?: string[];
+
+  /** Namespace templates (key prefixes) bumped by every event, e.g. "pricing:{tenant}:". */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_NAMESPACES_PER_MAPPING)
+  @IsString({ each: true })
+  @IsNotEmpty({ each: true })
+  @MaxLength(256, { each: true })
+  namespaces?: string[];
+
+  @IsOptional()
+  @IsObject({ message: 'purge must be an object { tags?: boolean, urls?: string[] }' })
+  @ValidateNested()
+  @Type(() => PurgeRuleDto)
+  purge?: PurgeRuleDto;
 
   /** The team that owns the mapping; only its tokens may change or delete it. */
   @IsString()

@@ -53,13 +53,19 @@ export function normaliseMapping(input: Omit<MappingSpecDto, 'keys'> & { keys: K
     owner: input.owner,
     version: input.version ?? 0,
   };
+  if (input.namespaces !== undefined && input.namespaces.length > 0) out.namespaces = [...input.namespaces];
+  if (input.purge !== undefined) {
+    out.purge = {};
+    if (input.purge.tags !== undefined) out.purge.tags = input.purge.tags;
+    if (input.purge.urls !== undefined) out.purge.urls = [...input.purge.urls];
+  }
   if (input.tenant !== undefined) out.tenant = input.tenant;
   if (input.description !== undefined) out.description = input.description;
   if (input.updatedAt !== undefined) out.updatedAt = input.updatedAt;
   if (input.updatedBy !== undefined) out.updatedBy = input.updatedBy;
   // Canonical property order, so JSON of equal mappings is equal.
-  const { id, entityType, tenant, keys, tags, owner, description, version, updatedAt, updatedBy } = out;
-  return JSON.parse(JSON.stringify({ id, entityType, tenant, keys, tags, owner, description, version, updatedAt, updatedBy })) as Mapping;
+  const { id, entityType, tenant, keys, tags, namespaces, purge, owner, description, version, updatedAt, updatedBy } = out;
+  return JSON.parse(JSON.stringify({ id, entityType, tenant, keys, tags, namespaces, purge, owner, description, version, updatedAt, updatedBy })) as Mapping;
 }
 
 export interface MappingValidation {

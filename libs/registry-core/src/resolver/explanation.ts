@@ -29,6 +29,21 @@ export interface ExplainedTag {
   keyspaceOwner?: string | null;
 }
 
+export interface ExplainedNamespace {
+  /** The rendered namespace (a key prefix) whose generation the event bumps. */
+  namespace: string;
+  mappingId: string;
+  template: string;
+  /** When keyspaces are enforced: the team owning the namespace's prefix (null: no owner). */
+  keyspaceOwner?: string | null;
+}
+
+export interface ExplainedPurge {
+  /** Surrogate keys (xkey / Surrogate-Key / cache tags) purged in HTTP caches. */
+  tags: string[];
+  urls: { url: string; mappingId: string; template: string }[];
+}
+
 export interface SkippedTemplate {
   mappingId: string;
   template: string;
@@ -43,6 +58,10 @@ export interface Explanation {
   mappings: { id: string; owner: string; tenant?: string; version: number }[];
   keys: Record<MappingKeyAction, ExplainedKey[]>;
   tags: ExplainedTag[];
+  /** Namespaces whose generation the event bumps (every key under one reads as a miss). */
+  namespaces: ExplainedNamespace[];
+  /** What the purge sink sends to HTTP caches; absent when no matching mapping purges. */
+  purge?: ExplainedPurge;
   skipped: SkippedTemplate[];
   /** keys + tags this event resolves to. */
   fanout: number;

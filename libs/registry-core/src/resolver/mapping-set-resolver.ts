@@ -10,8 +10,8 @@ import { RegistryError, isRegistryError } from '../errors';
 import { RegistryLimits, registryLimits } from '../limits';
 import { Keyspaces } from '../keyspace/keyspaces';
 import { CompiledMapping, compileMapping } from '../mapping/compile-mapping';
-import type { Mapping, MappingKeyAction, MappingResolver, Resolution, ResolvedKey } from '../types';
-import type { ExplainedKey, ExplainedTag, Explanation, SkippedTemplate } from './explanation';
+import type { Mapping, MappingKeyAction, MappingResolver, Resolution, ResolvedKey, ResolvedNamespace } from '../types';
+import type { ExplainedKey, ExplainedNamespace, ExplainedTag, Explanation, SkippedTemplate } from './explanation';
 
 interface EntityGroup {
   /** Mappings without tenant: used for events without a tenant or of a tenant with no own mapping. */
@@ -157,6 +157,7 @@ export class MappingSetResolver implements MappingResolver {
       mappings: list.map(({ mapping: m }) => ({ id: m.id, owner: m.owner, tenant: m.tenant, version: m.version })),
       keys: { delete: [], tombstone: [], warm: [] },
       tags: [],
+      namespaces: [],
       skipped: [],
       fanout: 0,
       fanoutCap: this.limits.fanoutCap,
@@ -186,6 +187,14 @@ export class MappingSetResolver implements MappingResolver {
       if (this.keyspaces.enforced) explained.keyspaceOwner = this.keyspaces.ownerOf(tag)?.team ?? null;
       return explained;
     });
+    base.namespaces = (resolution.namespaces ?? []).map(({ namespace, mappingId }) => {
+      const explained: ExplainedNamespace = { namespace, mappingId, template: trace.templates.get(`n:${namespace}`)!.template };
+      if (this.keyspaces.enforced) explained.keyspaceOwner = this.keyspaces.ownerOf(namespace)?.team ?? null;
+      return explained;
+    });
+    if (resolution.purge) {
+      base.purge = { tags: resolution.purge.tags, urls: resolution.purge.urls.map((url) => ({ url, ...trace.templates.get(`u:${url}`)! })) };
+    }
     base.skipped = trace.skipped;
     base.fanout = resolution.keys.length + resolution.tags.length;
     return base;
@@ -210,6 +219,8 @@ export class MappingSetResolver implements MappingResolver {
     }
     const keys: ResolvedKey[] = [];
     const tags: string[] = [];
+    const namespaces: ResolvedNamespace[] = [];
+    let purge: { tags: string[]; urls: string[] } | undefined;
     let afterJson: string | undefined;
 
     for (const compiled of list) {
@@ -276,6 +287,33 @@ export class MappingSetResolver implements MappingResolver {
           tags.push(tag);
           if (trace) trace.templates.set(`t:${tag}`, { template: template.source, mappingId });
         }
+        if (compiled.purgeTags) {
+          purge ??= { tags: [], urls: [] };
+          if (!purge.tags.includes(tag)) purge.tags.push(tag);
+        }
+      }
+      for (const template of compiled.namespaces) {
+        const namespace = template.render(event);
+        if (namespace === undefined) {
+          if (trace) trace.skipped.push({ mappingId, template: template.source, missingField: template.firstMissingField(event)! });
+          continue;
+        }
+        if (!namespaces.some((n) => n.namespace === namespace)) {
+          namespaces.push({ namespace, mappingId });
+          if (trace) trace.templates.set(`n:${namespace}`, { template: template.source, mappingId });
+        }
+      }
+      for (const template of compiled.purgeUrls) {
+        const url = template.render(event);
+        if (url === undefined) {
+          if (trace) trace.skipped.push({ mappingId, template: template.source, missingField: template.firstMissingField(event)! });
+          continue;
+        }
+        purge ??= { tags: [], urls: [] };
+        if (!purge.urls.includes(url)) {
+          purge.urls.push(url);
+          if (trace) trace.templates.set(`u:${url}`, { template: template.source, mappingId });
+        }
       }
     }
     if (group.maxFanout > this.limits.fanoutCap && keys.length + tags.length > this.limits.fanoutCap) {
@@ -284,6 +322,9 @@ export class MappingSetResolver implements MappingResolver {
         `event ${event.entityType}:${event.entityId} v${event.version} resolves to ${keys.length} keys + ${tags.length} tags, over the fan-out cap of ${this.limits.fanoutCap}`,
       );
     }
-    return { keys, tags };
+    const resolution: Resolution = { keys, tags };
+    if (namespaces.length > 0) resolution.namespaces = namespaces;
+    if (purge !== undefined) resolution.purge = purge;
+    return resolution;
   }
 }

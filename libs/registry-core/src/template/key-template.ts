@@ -13,7 +13,20 @@ import { RegistryError } from '../errors';
 import { FieldPath, parseFieldPath } from './event-fields';
 import { KEY_SEGMENT_SEPARATOR, safeSegment } from './key-segment';
 
-export type TemplateKind = 'key' | 'tag' | 'loaderUrl';
+/** namespace: a key prefix (may end with ":"); loaderUrl/purgeUrl: URLs whose host no value can change. */
+export type TemplateKind = 'key' | 'tag' | 'loaderUrl' | 'purgeUrl' | 'namespace';
+
+function isUrlKind(kind: TemplateKind): boolean {
+  return kind === 'loaderUrl' || kind === 'purgeUrl';
+}
+
+/**
+ * URL templates (loader and purge URLs): the scheme, host and port must be literal text ending
+ * with "/", "?" or "#" before the first placeholder, so a value can only ever fill path or query
+ * segments (values are URL-encoded: "/", "?", "#", "@", ":" cannot pass; "." and ".." alone are
+ * refused at render time).
+ */
+export const URL_AUTHORITY = /^https?:\/\/[^/?#{}@]+[/?#]/;
 
 export interface TemplateLimits {
   /** Longest template source accepted. Default 256. */
@@ -70,11 +83,11 @@ function parse(source: string, kind: TemplateKind): Part[] {
     i += 1;
   }
   if (literal) parts.push(literal);
-  const allowed = kind === 'loaderUrl' ? URL_LITERAL : KEY_LITERAL;
+  const allowed = isUrlKind(kind) ? URL_LITERAL : KEY_LITERAL;
   for (const part of parts) {
     if (typeof part === 'string' && !allowed.test(part)) {
       const bad = [...part].find((c) => !allowed.test(c));
-      throw syntax(source, `literal character ${JSON.stringify(bad)} is not allowed in a ${kind === 'loaderUrl' ? 'loader URL' : kind}`);
+      throw syntax(source, `literal character ${JSON.stringify(bad)} is not allowed in a ${isUrlKind(kind) ? 'URL' : kind}`);
     }
   }
   return parts;
@@ -88,12 +101,22 @@ function checkReservedPrefix(source: string, parts: Part[]): void {
   }
 }
 
-function checkSegments(source: string, parts: Part[]): void {
+function checkSegments(source: string, parts: Part[], kind: TemplateKind): void {
   // Placeholders always render non-empty text, so only literal structure can make an empty segment.
-  const shape = parts.map((p) => (typeof p === 'string' ? p : 'x')).join('');
+  let shape = parts.map((p) => (typeof p === 'string' ? p : 'x')).join('');
+  // A namespace is a key prefix: it may end with the separator ("pricing:{tenant}:").
+  if (kind === 'namespace' && shape.endsWith(KEY_SEGMENT_SEPARATOR)) shape = shape.slice(0, -1);
   if (shape.split(KEY_SEGMENT_SEPARATOR).some((segment) => segment.length === 0)) {
     throw syntax(source, `empty segment (a key must not start or end with "${KEY_SEGMENT_SEPARATOR}" or contain "${KEY_SEGMENT_SEPARATOR}${KEY_SEGMENT_SEPARATOR}")`);
   }
+}
+
+/** A path/query value: URL-encoded; "." and ".." alone would move the path (dot segments) and are refused. */
+function encodeUrlValue(text: string, source: string, field: string): string {
+  if (text === '.' || text === '..') {
+    throw new RegistryError('TEMPLATE_WIDENS_KEY', `template "${source}": ${field} = ${JSON.stringify(text)} is a dot segment, which would move the URL's path`, field);
+  }
+  return encodeURIComponent(text);
 }
 
 /** Parses and checks a template once. Throws RegistryError TEMPLATE_SYNTAX / TEMPLATE_UNKNOWN_FIELD. */
@@ -103,16 +126,24 @@ export function compileTemplate(source: string, kind: TemplateKind = 'key', limi
     throw syntax(source.slice(0, 40) + '...', `longer than ${limits.maxTemplateLength} characters`);
   }
   const parts = parse(source, kind);
-  if (kind !== 'loaderUrl') checkReservedPrefix(source, parts);
-  if (kind === 'loaderUrl') {
-    if (!/^https?:\/\/[^/]/.test(source)) throw syntax(source, 'a loader URL must start with http:// or https://');
+  if (!isUrlKind(kind)) checkReservedPrefix(source, parts);
+  if (isUrlKind(kind)) {
+    if (!/^https?:\/\/[^/]/.test(source)) throw syntax(source, 'a URL template must start with http:// or https://');
+    const hasField = parts.some((p) => typeof p !== 'string');
+    const literal = !hasField ? `${source}/` : typeof parts[0] === 'string' ? parts[0] : '';
+    if (!URL_AUTHORITY.test(literal)) {
+      throw new RegistryError(
+        'TEMPLATE_UNSAFE_URL',
+        `template "${source}": scheme, host and port must be literal and end with "/", "?" or "#" before the first placeholder (a value may only fill path or query segments, never change the host)`,
+      );
+    }
   } else {
-    checkSegments(source, parts);
+    checkSegments(source, parts, kind);
   }
   const fields = parts.filter((p): p is FieldPath => typeof p !== 'string');
   const { maxValueLength, maxKeyLength } = limits;
-  const encode = kind === 'loaderUrl' ? encodeURIComponent : (text: string) => text;
-  const substitute = (field: FieldPath, value: unknown) => encode(safeSegment(value, source, field.path, maxValueLength));
+  const encode = isUrlKind(kind) ? encodeUrlValue : (text: string) => text;
+  const substitute = (field: FieldPath, value: unknown) => encode(safeSegment(value, source, field.path, maxValueLength), source, field.path);
   const capLength = (text: string) => {
     if (text.length > maxKeyLength) {
       throw new RegistryError('TEMPLATE_WIDENS_KEY', `template "${source}": rendered ${kind} is ${text.length} characters long (cap ${maxKeyLength})`);
