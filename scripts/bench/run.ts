@@ -19,7 +19,7 @@ import { entityMessageKey, EVENT_HEADERS } from '@app/contracts';
 import { addresses, down, up } from '../stack/stack';
 import { createTopics } from '../stack/kafka';
 import { groupProgress } from '../stack/group-progress';
-import { spawnInvalidator, InvalidatorProcess } from '../../test/support/invalidator-process';
+import { spawnInvalidator, InvalidatorProcess } from '../support/invalidator-process';
 import { naiveConsume } from './naive';
 import { percentile, readProcStats } from './proc-stats';
 import { rawConsume } from './raw-consume';

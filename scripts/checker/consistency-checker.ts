@@ -21,7 +21,7 @@ import { EntityPublisher, buildEntityUpdated } from '../../libs/publisher/src';
 import type { EntityUpdated } from '../../libs/contracts/src';
 import { groupProgress } from '../stack/group-progress';
 import { startRedisNode, stopRedisNode, RedisNodeInfo } from '../stack/redis';
-import { spawnInvalidator, InvalidatorProcess } from '../../test/support/invalidator-process';
+import { spawnInvalidator, InvalidatorProcess } from '../support/invalidator-process';
 
 export interface CheckOptions {
   brokers: string;

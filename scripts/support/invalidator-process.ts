@@ -1,8 +1,9 @@
-// Runs the real invalidator (apps/invalidator/src/main.ts) as a child process, so tests can
-// kill -9 it in the middle of a batch, restart it, or run two in one consumer group.
+// Runs the real invalidator (apps/invalidator/src/main.ts) as a child process, so the e2e tests,
+// the bench and the consistency checker can kill -9 it in the middle of a batch, restart it, or
+// run two in one consumer group. Lives in scripts/ because tooling never imports from test/.
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from '../../scripts/stack/processes';
+import { freePort } from '../stack/processes';
 
 const ROOT = join(__dirname, '..', '..');
 

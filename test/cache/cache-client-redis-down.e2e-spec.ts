@@ -8,8 +8,8 @@ import Redis from 'ioredis';
 import { Registry } from 'prom-client';
 import { CacheClient } from '@app/cache-client';
 import { CacheProtocol, KeyEffect } from '@app/cache-protocol';
-import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../scripts/stack/redis';
-import { eventually, uniqueName } from './support/stack-env';
+import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../../scripts/stack/redis';
+import { eventually, uniqueName } from '../support/stack-env';
 
 async function unavailableCount(registry: Registry): Promise<number> {
   const metric = await registry.getSingleMetric('cache_client_redis_unavailable_total')?.get();

@@ -6,7 +6,7 @@ import Redis from 'ioredis';
 import { Registry } from 'prom-client';
 import { CacheClient, CacheClientModule, LoadResult } from '@app/cache-client';
 import { CacheProtocol } from '@app/cache-protocol';
-import { eventually, redis, redisCluster, stackEnv, uniqueName } from './support/stack-env';
+import { eventually, redis, redisCluster, stackEnv, uniqueName } from '../support/stack-env';
 
 function deferred<T>() {
   let resolve!: (v: T) => void;

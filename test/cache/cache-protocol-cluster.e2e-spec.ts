@@ -3,7 +3,7 @@
 // computation agrees with the cluster's.
 import { Cluster } from 'ioredis';
 import { CacheProtocol, clusterSlot, companionsOf, KeyEffect, namespaceKey, tagMembersKey, tagPendingKey, tagStateKey } from '@app/cache-protocol';
-import { redisCluster, uniqueName } from './support/stack-env';
+import { redisCluster, uniqueName } from '../support/stack-env';
 
 describe('cache protocol on a 3-master Redis Cluster', () => {
   let c: Cluster;

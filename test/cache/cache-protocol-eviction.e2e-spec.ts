@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { CacheProtocol, tagMembersKey, tagStateKey } from '@app/cache-protocol';
-import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../scripts/stack/redis';
-import { eventually, uniqueName } from './support/stack-env';
+import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../../scripts/stack/redis';
+import { eventually, uniqueName } from '../support/stack-env';
 
 const PAGES = 200;
 const JUNK = 'j'.repeat(4 * 1024);

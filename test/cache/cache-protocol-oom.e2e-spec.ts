@@ -10,8 +10,8 @@ import Redis from 'ioredis';
 import { Registry } from 'prom-client';
 import { CacheClient } from '@app/cache-client';
 import { CacheProtocol, KeyEffect } from '@app/cache-protocol';
-import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../scripts/stack/redis';
-import { uniqueName } from './support/stack-env';
+import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../../scripts/stack/redis';
+import { uniqueName } from '../support/stack-env';
 
 const JUNK = 'x'.repeat(8 * 1024);
 

@@ -22,7 +22,7 @@
 import fc from 'fast-check';
 import type Redis from 'ioredis';
 import { CacheProtocol, companionsOf, EffectOutcome, KeyEffect, Lease, TagEpoch, tagMembersKey, tagStateKey } from '@app/cache-protocol';
-import { redis, uniqueName } from './support/stack-env';
+import { redis, uniqueName } from '../support/stack-env';
 
 type Mode = 'versioned-tombstone' | 'versioned-delete' | 'aggregate';
 

@@ -3,7 +3,7 @@
 // key back to an older version.
 import type Redis from 'ioredis';
 import { CacheProtocol, companionsOf, KeyEffect, Lease, tagMembersKey, tagStateKey } from '@app/cache-protocol';
-import { eventually, redis, uniqueName } from './support/stack-env';
+import { eventually, redis, uniqueName } from '../support/stack-env';
 
 describe('cache protocol scripts (standalone redis-server)', () => {
   let r: Redis;

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { EntityUpdated, EVENT_HEADERS } from '@app/contracts';
-import { createCatalogApp } from '../examples/catalog/src/catalog.app';
-import { createTopic, eventually, kafka, stackEnv, uniqueName } from './support/stack-env';
+import { createCatalogApp } from '../../examples/catalog/src/catalog.app';
+import { createTopic, eventually, kafka, stackEnv, uniqueName } from '../support/stack-env';
 
 interface TopicMessage {
   key: string;

@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { createCatalogApp } from '../examples/catalog/src/catalog.app';
-import { createStorefrontApp } from '../examples/storefront/src/storefront.app';
-import { loadInvalidatorConfig } from '../apps/invalidator/src/config/invalidator.config';
-import { RunningInvalidator, startInvalidator } from '../apps/invalidator/src/bootstrap';
-import { loadMappingsYamlFile, MappingStore } from '../libs/registry-core/src';
-import { committedVsEnd, invalidatorTestEnv } from './support/invalidator-env';
-import { eventually, redis, stackEnv, uniqueName } from './support/stack-env';
+import { createCatalogApp } from '../../examples/catalog/src/catalog.app';
+import { createStorefrontApp } from '../../examples/storefront/src/storefront.app';
+import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
+import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
+import { loadMappingsYamlFile, MappingStore } from '../../libs/registry-core/src';
+import { committedVsEnd, invalidatorTestEnv } from '../support/invalidator-env';
+import { eventually, redis, stackEnv, uniqueName } from '../support/stack-env';
 
 interface Product {
   id: string;
@@ -40,7 +40,7 @@ describe('catalog -> Kafka -> invalidator -> Redis <- storefront (full chain)', 
     const mappingsTopic = uniqueName('cache-mappings');
     registry = new MappingStore({ brokers: stackEnv.kafkaBrokers, topic: mappingsTopic, createTopic: true, clientId: 'e2e-chain-registry' });
     await registry.start();
-    await registry.replaceAll(loadMappingsYamlFile(join(__dirname, '..', 'examples', 'mappings', 'catalog.yaml')), { actor: 'e2e' });
+    await registry.replaceAll(loadMappingsYamlFile(join(__dirname, '..', '..', 'examples', 'mappings', 'catalog.yaml')), { actor: 'e2e' });
     const t = await invalidatorTestEnv({ partitions: 3, extra: { MAPPINGS_SOURCE: 'kafka', KAFKA_MAPPINGS_TOPIC: mappingsTopic } });
     topic = t.topic;
     groupId = t.groupId;

@@ -13,11 +13,11 @@ import request from 'supertest';
 import { EntityUpdated } from '@app/contracts';
 import { CacheProtocol, KeyEffect } from '@app/cache-protocol';
 import { loadMappingsYamlFile, MappingSetResolver } from '@app/registry-core';
-import { createCatalogApp } from '../examples/catalog/src/catalog.app';
-import { createStorefrontApp } from '../examples/storefront/src/storefront.app';
-import { startTraffic, TrafficSummary } from '../scripts/traffic';
+import { createCatalogApp } from '../../examples/catalog/src/catalog.app';
+import { createStorefrontApp } from '../../examples/storefront/src/storefront.app';
+import { startTraffic, TrafficSummary } from '../../scripts/traffic';
 import { metricsRegistry } from '@app/telemetry';
-import { createTopic, eventually, kafka, redis, stackEnv, uniqueName } from './support/stack-env';
+import { createTopic, eventually, kafka, redis, stackEnv, uniqueName } from '../support/stack-env';
 
 /** Times the storefront's cache client called a loader (i.e. the catalog) so far. */
 async function storefrontLoaderCalls(): Promise<number> {
@@ -26,7 +26,7 @@ async function storefrontLoaderCalls(): Promise<number> {
   return values.filter((v) => v.labels.cache === 'storefront').reduce((sum, v) => sum + v.value, 0);
 }
 
-const MAPPINGS = join(__dirname, '..', 'examples', 'mappings', 'catalog.yaml');
+const MAPPINGS = join(__dirname, '..', '..', 'examples', 'mappings', 'catalog.yaml');
 
 /** What the invalidator does with one event, per the catalog mapping (warm from `after`, delete, tag bump). */
 async function invalidateAsMapped(protocol: CacheProtocol, resolver: MappingSetResolver, event: EntityUpdated): Promise<string[]> {

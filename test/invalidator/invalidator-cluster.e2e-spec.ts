@@ -2,13 +2,13 @@
 // cross slots, tags spanning nodes. Keys land on every node and all are invalidated.
 import type { Cluster } from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../libs/cache-protocol/src';
-import { clusterSlot } from '../libs/cache-protocol/src/slot';
-import { loadInvalidatorConfig } from '../apps/invalidator/src/config/invalidator.config';
-import { RunningInvalidator, startInvalidator } from '../apps/invalidator/src/bootstrap';
-import { productEvent, publish } from './support/events';
-import { committedVsEnd, fillAggregate, invalidatorTestEnv, InvalidatorTestEnv } from './support/invalidator-env';
-import { eventually, kafka, redisCluster, stackEnv, uniqueName } from './support/stack-env';
+import { CacheProtocol } from '../../libs/cache-protocol/src';
+import { clusterSlot } from '../../libs/cache-protocol/src/slot';
+import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
+import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
+import { productEvent, publish } from '../support/events';
+import { committedVsEnd, fillAggregate, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
+import { eventually, kafka, redisCluster, stackEnv, uniqueName } from '../support/stack-env';
 
 describe('invalidator on a Redis Cluster (real Kafka + 3 masters)', () => {
   let t: InvalidatorTestEnv;

@@ -4,11 +4,11 @@
 // /health/ready at 503 (a liveness probe restarts it). The non-retriable error is a real one:
 // a librdkafka member (kcat) holds the group with the cooperative-sticky assignor, which kafkajs
 // does not offer, so the broker answers the invalidator's JoinGroup with INCONSISTENT_GROUP_PROTOCOL.
-import { CONSUMER_CRASH_EXIT_CODE } from '../apps/invalidator/src/consumer-crash';
-import { invalidatorTestEnv, InvalidatorTestEnv } from './support/invalidator-env';
-import { InvalidatorProcess, spawnInvalidator } from './support/invalidator-process';
-import { KcatGroupMember, kcatGroupMember, requireKcat } from './support/kcat';
-import { eventually, kafka } from './support/stack-env';
+import { CONSUMER_CRASH_EXIT_CODE } from '../../apps/invalidator/src/consumer-crash';
+import { invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
+import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
+import { KcatGroupMember, kcatGroupMember, requireKcat } from '../support/kcat';
+import { eventually, kafka } from '../support/stack-env';
 
 const CRASH_LINE = /consumer stopped for good, kafkajs will not restart it/;
 

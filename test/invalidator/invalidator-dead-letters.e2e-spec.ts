@@ -5,13 +5,13 @@
 // backoff (heartbeats continue, nothing committed past the gap) and the backlog drains after.
 import Redis from 'ioredis';
 import { CompressionTypes, Producer } from 'kafkajs';
-import { CacheProtocol } from '../libs/cache-protocol/src';
-import { DLQ_HEADERS } from '../libs/contracts/src';
+import { CacheProtocol } from '../../libs/cache-protocol/src';
+import { DLQ_HEADERS } from '../../libs/contracts/src';
 import { parsePrometheusText, sumOf, INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
-import { productEvent, publish } from './support/events';
-import { committedVsEnd, invalidatorTestEnv } from './support/invalidator-env';
-import { InvalidatorProcess, spawnInvalidator } from './support/invalidator-process';
-import { createTopic, eventually, kafka, redis, uniqueName } from './support/stack-env';
+import { productEvent, publish } from '../support/events';
+import { committedVsEnd, invalidatorTestEnv } from '../support/invalidator-env';
+import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
+import { createTopic, eventually, kafka, redis, uniqueName } from '../support/stack-env';
 
 interface DeadLetter {
   offset: string;

@@ -7,16 +7,16 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../libs/cache-protocol/src';
-import { DLQ_HEADERS, entityMessageKey, EVENT_HEADERS } from '../libs/contracts/src';
+import { CacheProtocol } from '../../libs/cache-protocol/src';
+import { DLQ_HEADERS, entityMessageKey, EVENT_HEADERS } from '../../libs/contracts/src';
 import { parsePrometheusText, sumOf, INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
-import { MappingStore } from '../libs/registry-core/src';
-import type { Mapping } from '../libs/registry-core/src';
-import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv } from './support/invalidator-env';
-import { InvalidatorProcess, spawnInvalidator } from './support/invalidator-process';
-import { eventually, kafka, redis, stackEnv, uniqueName } from './support/stack-env';
+import { MappingStore } from '../../libs/registry-core/src';
+import type { Mapping } from '../../libs/registry-core/src';
+import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
+import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
+import { eventually, kafka, redis, stackEnv, uniqueName } from '../support/stack-env';
 
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 
 function mapping(id: string, entityType: string, template: string): Mapping {
   return { id, entityType, owner: 'catalog', keys: [{ template, action: 'tombstone', tombstoneTtlSeconds: 600 }], tags: [], version: 0 };

@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { stringify } from 'yaml';
-import { CacheProtocol } from '../libs/cache-protocol/src';
-import { DLQ_HEADERS, EVENT_HEADERS } from '../libs/contracts/src';
-import { loadInvalidatorConfig } from '../apps/invalidator/src/config/invalidator.config';
-import { RunningInvalidator, startInvalidator } from '../apps/invalidator/src/bootstrap';
-import { committedVsEnd, fillAggregate, invalidatorTestEnv, InvalidatorTestEnv } from './support/invalidator-env';
-import { eventually, kafka, redis, uniqueName } from './support/stack-env';
+import { CacheProtocol } from '../../libs/cache-protocol/src';
+import { DLQ_HEADERS, EVENT_HEADERS } from '../../libs/contracts/src';
+import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
+import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
+import { committedVsEnd, fillAggregate, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
+import { eventually, kafka, redis, uniqueName } from '../support/stack-env';
 
 const MAPPINGS = [
   {

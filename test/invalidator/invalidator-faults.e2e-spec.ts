@@ -7,14 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../libs/cache-protocol/src';
+import { CacheProtocol } from '../../libs/cache-protocol/src';
 import { parsePrometheusText, sumOf, INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
-import type { EntityUpdated } from '../libs/contracts/src';
-import { startRedisNode, stopRedisNode, RedisNodeInfo } from '../scripts/stack/redis';
-import { productEvent, publish } from './support/events';
-import { committedVsEnd, invalidatorTestEnv } from './support/invalidator-env';
-import { spawnInvalidator, InvalidatorProcess } from './support/invalidator-process';
-import { eventually, kafka, redis, uniqueName } from './support/stack-env';
+import type { EntityUpdated } from '../../libs/contracts/src';
+import { startRedisNode, stopRedisNode, RedisNodeInfo } from '../../scripts/stack/redis';
+import { productEvent, publish } from '../support/events';
+import { committedVsEnd, invalidatorTestEnv } from '../support/invalidator-env';
+import { spawnInvalidator, InvalidatorProcess } from '../../scripts/support/invalidator-process';
+import { eventually, kafka, redis, uniqueName } from '../support/stack-env';
 
 /** Asserts, for every entity, that the page holds >= its newest version and the summary is tombstoned at >= it. */
 async function expectNoLostInvalidation(protocol: CacheProtocol, newest: Map<string, number>): Promise<void> {

@@ -6,13 +6,13 @@
 // is frozen. Recovery: the topic recreated and the mapping registered again → ready, backlog applied.
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../libs/cache-protocol/src';
-import { MappingStore } from '../libs/registry-core/src';
-import type { Mapping } from '../libs/registry-core/src';
-import { productEvent, publish } from './support/events';
-import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv } from './support/invalidator-env';
-import { InvalidatorProcess, spawnInvalidator } from './support/invalidator-process';
-import { eventually, kafka, redis, stackEnv, uniqueName } from './support/stack-env';
+import { CacheProtocol } from '../../libs/cache-protocol/src';
+import { MappingStore } from '../../libs/registry-core/src';
+import type { Mapping } from '../../libs/registry-core/src';
+import { productEvent, publish } from '../support/events';
+import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
+import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
+import { eventually, kafka, redis, stackEnv, uniqueName } from '../support/stack-env';
 
 const READY_BOUND_MS = 3_000;
 const LIVE_BOUND_MS = 8_000;

@@ -8,13 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../libs/cache-protocol/src';
-import { loadInvalidatorConfig } from '../apps/invalidator/src/config/invalidator.config';
-import { RunningInvalidator, startInvalidator } from '../apps/invalidator/src/bootstrap';
-import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../scripts/stack/redis';
-import { productEvent, publish } from './support/events';
-import { committedVsEnd, fillAggregate, invalidatorTestEnv, InvalidatorTestEnv } from './support/invalidator-env';
-import { eventually, kafka, uniqueName } from './support/stack-env';
+import { CacheProtocol } from '../../libs/cache-protocol/src';
+import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
+import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
+import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../../scripts/stack/redis';
+import { productEvent, publish } from '../support/events';
+import { committedVsEnd, fillAggregate, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
+import { eventually, kafka, uniqueName } from '../support/stack-env';
 
 describe('invalidator with Redis at maxmemory (noeviction)', () => {
   let dir: string;

@@ -2,13 +2,13 @@
 // in Redis, bad input in the dead-letter topic with reason and origin, nothing else touched.
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../libs/cache-protocol/src';
-import { DLQ_HEADERS } from '../libs/contracts/src';
-import { loadInvalidatorConfig } from '../apps/invalidator/src/config/invalidator.config';
-import { RunningInvalidator, startInvalidator } from '../apps/invalidator/src/bootstrap';
-import { productEvent, publish } from './support/events';
-import { committedVsEnd, fillAggregate, invalidatorTestEnv, InvalidatorTestEnv } from './support/invalidator-env';
-import { eventually, kafka, redis, uniqueName } from './support/stack-env';
+import { CacheProtocol } from '../../libs/cache-protocol/src';
+import { DLQ_HEADERS } from '../../libs/contracts/src';
+import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
+import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
+import { productEvent, publish } from '../support/events';
+import { committedVsEnd, fillAggregate, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
+import { eventually, kafka, redis, uniqueName } from '../support/stack-env';
 import { INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 
 describe('invalidator pipeline (real Kafka + Redis)', () => {

@@ -15,14 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../libs/cache-protocol/src';
-import { EVENT_HEADERS, entityMessageKey } from '../libs/contracts/src';
-import { freePort } from '../scripts/stack/processes';
-import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../scripts/stack/redis';
-import { productEvent } from './support/events';
-import { committedVsEnd, invalidatorTestEnv } from './support/invalidator-env';
-import { InvalidatorProcess, spawnInvalidator } from './support/invalidator-process';
-import { eventually, kafka, uniqueName } from './support/stack-env';
+import { CacheProtocol } from '../../libs/cache-protocol/src';
+import { EVENT_HEADERS, entityMessageKey } from '../../libs/contracts/src';
+import { freePort } from '../../scripts/stack/processes';
+import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../../scripts/stack/redis';
+import { productEvent } from '../support/events';
+import { committedVsEnd, invalidatorTestEnv } from '../support/invalidator-env';
+import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
+import { eventually, kafka, uniqueName } from '../support/stack-env';
 
 /** A TCP proxy whose upstream→client direction can be frozen (bytes held) and dropped (bytes lost). */
 class FreezableLink {

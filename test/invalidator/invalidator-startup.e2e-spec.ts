@@ -1,9 +1,9 @@
 // Bad configuration stops startup with a message that names the variable (real broker).
-import { ConfigError, loadInvalidatorConfig } from '../apps/invalidator/src/config/invalidator.config';
-import { startInvalidator } from '../apps/invalidator/src/bootstrap';
-import { invalidatorTestEnv } from './support/invalidator-env';
-import { spawnInvalidator } from './support/invalidator-process';
-import { uniqueName } from './support/stack-env';
+import { ConfigError, loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
+import { startInvalidator } from '../../apps/invalidator/src/bootstrap';
+import { invalidatorTestEnv } from '../support/invalidator-env';
+import { spawnInvalidator } from '../../scripts/support/invalidator-process';
+import { uniqueName } from '../support/stack-env';
 
 describe('invalidator startup checks', () => {
   it('refuses to start when the dead-letter topic does not exist, naming KAFKA_DLQ_TOPIC', async () => {

@@ -6,18 +6,18 @@
 // kafkajs alone only has gzip: before the codecs were registered the invalidator crashed on the
 // first lz4 batch ("LZ4 compression not implemented") and never consumed again.
 import Redis from 'ioredis';
-import { CacheProtocol } from '../libs/cache-protocol/src';
-import { entityMessageKey, EVENT_HEADERS, JSON_CONTENT_TYPE } from '../libs/contracts/src';
+import { CacheProtocol } from '../../libs/cache-protocol/src';
+import { entityMessageKey, EVENT_HEADERS, JSON_CONTENT_TYPE } from '../../libs/contracts/src';
 import { KafkaLagReader } from '@app/lag';
 import { createLogger } from '@app/telemetry';
-import { EntityPublisher } from '../libs/publisher/src';
-import { MappingStore } from '../libs/registry-core/src';
-import { loadCatalogConfig } from '../examples/catalog/src/config/catalog.config';
-import { productEvent } from './support/events';
-import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv, SHOP_MAPPINGS } from './support/invalidator-env';
-import { InvalidatorProcess, spawnInvalidator } from './support/invalidator-process';
-import { KcatCodec, kcatConsume, kcatProduce, requireKcat } from './support/kcat';
-import { createTopic, redis, stackEnv, uniqueName } from './support/stack-env';
+import { EntityPublisher } from '../../libs/publisher/src';
+import { MappingStore } from '../../libs/registry-core/src';
+import { loadCatalogConfig } from '../../examples/catalog/src/config/catalog.config';
+import { productEvent } from '../support/events';
+import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv, SHOP_MAPPINGS } from '../support/invalidator-env';
+import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
+import { KcatCodec, kcatConsume, kcatProduce, requireKcat } from '../support/kcat';
+import { createTopic, redis, stackEnv, uniqueName } from '../support/stack-env';
 
 const CODECS: KcatCodec[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 const EVENTS_PER_BATCH = 12;

@@ -5,7 +5,7 @@ import { EntityUpdated, EVENT_HEADERS } from '@app/contracts';
 import { createLogger } from '@app/telemetry';
 import { buildEntityUpdated, createOutboxRecord, EntityPublisher, InMemoryOutbox, InvalidEventError, OutboxRelay } from '@app/publisher';
 import { Partitioners } from 'kafkajs';
-import { createTopic, eventually, kafka, stackEnv, uniqueName } from './support/stack-env';
+import { createTopic, eventually, kafka, stackEnv, uniqueName } from '../support/stack-env';
 
 const silent = createLogger('e2e-publisher', 'silent');
 

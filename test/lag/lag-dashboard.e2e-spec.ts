@@ -8,12 +8,12 @@ import { existsSync } from 'node:fs';
 import type { Producer } from 'kafkajs';
 import pino from 'pino';
 import { Browser, chromium, Page } from 'playwright-core';
-import { EVENT_HEADERS } from '../libs/contracts/src';
-import { LagServer, startLagServer } from '../apps/lag-monitor/src/http/lag-server';
-import { productEvent, publish } from './support/events';
-import { invalidatorTestEnv } from './support/invalidator-env';
-import { InvalidatorProcess, spawnInvalidator } from './support/invalidator-process';
-import { eventually, kafka, stackEnv, uniqueName } from './support/stack-env';
+import { EVENT_HEADERS } from '../../libs/contracts/src';
+import { LagServer, startLagServer } from '../../apps/lag-monitor/src/http/lag-server';
+import { productEvent, publish } from '../support/events';
+import { invalidatorTestEnv } from '../support/invalidator-env';
+import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
+import { eventually, kafka, stackEnv, uniqueName } from '../support/stack-env';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];

@@ -4,10 +4,10 @@
 // group that never committed. Real broker, real consumer, the service over HTTP.
 import { Producer } from 'kafkajs';
 import pino from 'pino';
-import { LagServer, startLagServer } from '../apps/lag-monitor/src/http/lag-server';
-import type { LagReport } from '../apps/lag-monitor/src/http/lag.service';
+import { LagServer, startLagServer } from '../../apps/lag-monitor/src/http/lag-server';
+import type { LagReport } from '../../apps/lag-monitor/src/http/lag.service';
 import { parsePrometheusText } from '@app/telemetry';
-import { createTopic, eventually, kafka, stackEnv, uniqueName } from './support/stack-env';
+import { createTopic, eventually, kafka, stackEnv, uniqueName } from '../support/stack-env';
 
 const logger = pino({ level: 'error' });
 

@@ -4,10 +4,10 @@
 // (kafka_consumergroup_partition_status) says the same at the same time.
 import { Consumer, Producer } from 'kafkajs';
 import pino from 'pino';
-import { LagServer, startLagServer } from '../apps/lag-monitor/src/http/lag-server';
+import { LagServer, startLagServer } from '../../apps/lag-monitor/src/http/lag-server';
 import type { LagSnapshot, PartitionStatus } from '@app/lag';
 import { parsePrometheusText } from '@app/telemetry';
-import { createTopic, eventually, kafka, stackEnv, uniqueName } from './support/stack-env';
+import { createTopic, eventually, kafka, stackEnv, uniqueName } from '../support/stack-env';
 
 type Pace = 'fast' | 'slow' | 'hung';
 

@@ -5,14 +5,14 @@ import { createHash } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { loadMappingsYamlFile } from '@app/registry-core';
-import { createRegistryApp, registryStarted } from '../apps/registry/src/registry.app';
-import { stackEnv, uniqueName } from './support/stack-env';
+import { createRegistryApp, registryStarted } from '../../apps/registry/src/registry.app';
+import { stackEnv, uniqueName } from '../support/stack-env';
 
 const TOKENS = 'catalog-token=catalog:alice,search-token=search,admin-token=*';
 const CATALOG = { authorization: 'Bearer catalog-token' };
 const SEARCH = { authorization: 'Bearer search-token' };
 const ADMIN = { authorization: 'Bearer admin-token' };
-const [CATALOG_PRODUCT] = loadMappingsYamlFile(`${__dirname}/../examples/mappings/catalog.yaml`);
+const [CATALOG_PRODUCT] = loadMappingsYamlFile(`${__dirname}/../../examples/mappings/catalog.yaml`);
 const { id: _id, version: _version, ...PRODUCT_BODY } = CATALOG_PRODUCT;
 
 const SAMPLE_EVENT = {

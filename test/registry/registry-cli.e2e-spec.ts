@@ -7,11 +7,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
-import { runCli } from '../apps/registry/src/cli/run-cli';
-import { createRegistryApp, registryStarted } from '../apps/registry/src/registry.app';
-import { stackEnv, uniqueName } from './support/stack-env';
+import { runCli } from '../../apps/registry/src/cli/run-cli';
+import { createRegistryApp, registryStarted } from '../../apps/registry/src/registry.app';
+import { stackEnv, uniqueName } from '../support/stack-env';
 
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 const EXAMPLE = join(ROOT, 'examples', 'mappings', 'catalog.yaml');
 const dir = mkdtempSync(join(tmpdir(), 'registry-cli-e2e-'));
 const EVENT = join(dir, 'event.json');

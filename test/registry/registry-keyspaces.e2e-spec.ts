@@ -7,16 +7,16 @@ import { createHash } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { loadMappingsYamlFile } from '@app/registry-core';
-import { createRegistryApp, registryStarted } from '../apps/registry/src/registry.app';
-import { runCli } from '../apps/registry/src/cli/run-cli';
-import { stackEnv, uniqueName } from './support/stack-env';
+import { createRegistryApp, registryStarted } from '../../apps/registry/src/registry.app';
+import { runCli } from '../../apps/registry/src/cli/run-cli';
+import { stackEnv, uniqueName } from '../support/stack-env';
 
 const SECRETS = { catalog: 'catalog-token', promo: 'promo-token', admin: 'admin-token' };
 const TOKENS = `${SECRETS.catalog}=catalog:alice,${SECRETS.promo}=promo,${SECRETS.admin}=*:ops`;
 const CATALOG = { authorization: `Bearer ${SECRETS.catalog}` };
 const PROMO = { authorization: `Bearer ${SECRETS.promo}` };
 const ADMIN = { authorization: `Bearer ${SECRETS.admin}` };
-const [CATALOG_PRODUCT] = loadMappingsYamlFile(`${__dirname}/../examples/mappings/catalog.yaml`);
+const [CATALOG_PRODUCT] = loadMappingsYamlFile(`${__dirname}/../../examples/mappings/catalog.yaml`);
 const { id: _id, version: _version, ...PRODUCT_BODY } = CATALOG_PRODUCT;
 /** The attack of the issue: promo's own entity type, catalog's key, warmed for 30 days. */
 const PROMO_STEAL = { entityType: 'campaign', owner: 'promo', keys: [{ template: 'product:{entityId}', action: 'warm', ttlSeconds: 2_592_000 }], tags: [] };
@@ -197,7 +197,7 @@ describe('registry keyspaces (real Kafka)', () => {
     expect(listed.out).toMatch(/enforced: yes/);
     expect(listed.out).toMatch(/prefix\s+"product:"\s+catalog/);
 
-    const file = `${__dirname}/../examples/keyspaces.yaml`;
+    const file = `${__dirname}/../../examples/keyspaces.yaml`;
     const refused = await cli(['keyspaces-apply', file], SECRETS.catalog);
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/ADMIN_ONLY/);

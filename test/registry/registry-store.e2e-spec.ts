@@ -7,11 +7,11 @@ import request from 'supertest';
 import type { EntityUpdated } from '@app/contracts';
 import { createLogger } from '@app/telemetry';
 import { loadMappingsYamlFile, Mapping, MappingStore, RegistryError } from '@app/registry-core';
-import { createRegistryApp, registryStarted } from '../apps/registry/src/registry.app';
-import { eventually, kafka, stackEnv, uniqueName } from './support/stack-env';
+import { createRegistryApp, registryStarted } from '../../apps/registry/src/registry.app';
+import { eventually, kafka, stackEnv, uniqueName } from '../support/stack-env';
 
 const CATALOG = { authorization: 'Bearer catalog-token' };
-const [PRODUCT] = loadMappingsYamlFile(`${__dirname}/../examples/mappings/catalog.yaml`);
+const [PRODUCT] = loadMappingsYamlFile(`${__dirname}/../../examples/mappings/catalog.yaml`);
 const { id: _id, version: _v, ...PRODUCT_BODY } = PRODUCT;
 const silent = createLogger('registry-store-e2e', 'silent');
 /** Upper bound for a change to reach a following instance (measured: well under a second). */

@@ -3,10 +3,10 @@
 // everything it started.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { readState } from '../scripts/stack/stack';
-import { uniqueName } from './support/stack-env';
+import { readState } from '../../scripts/stack/stack';
+import { uniqueName } from '../support/stack-env';
 
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 
 describe('npm run dev (smoke)', () => {
   it('shows traffic flowing and keys invalidated, serves the dashboard, then stops everything', async () => {
