@@ -7,6 +7,7 @@ import { DEFAULT_ENTITY_UPDATED_PARTITIONS, DEFAULT_TOPICS } from '../../libs/co
 import { createTopics, KafkaNodeInfo, startKafka, stopKafka } from './kafka';
 import { isAlive } from './processes';
 import { RedisNodeInfo, startRedisCluster, startRedisNode, stopRedisNode } from './redis';
+import { startVarnish, stopVarnish, VarnishInfo } from './varnish';
 
 export const STACK_ROOT = resolve(process.env.STACK_DIR ?? join(__dirname, '..', '..', '.stack'));
 
@@ -18,6 +19,8 @@ export interface StackState {
   kafka?: KafkaNodeInfo;
   redis?: RedisNodeInfo;
   cluster?: RedisNodeInfo[];
+  /** Varnish instances started on demand (startStackVarnish), each in front of one backend. */
+  varnish?: VarnishInfo[];
 }
 
 export interface StackAddresses {
@@ -66,6 +69,7 @@ export async function down(name: string): Promise<boolean> {
     state.kafka ? stopKafka(state.kafka) : Promise.resolve(),
     state.redis ? stopRedisNode(state.redis) : Promise.resolve(),
     ...(state.cluster ?? []).map(stopRedisNode),
+    ...(state.varnish ?? []).map(stopVarnish),
   ]);
   rmSync(runDir(name), { recursive: true, force: true });
   return true;
@@ -88,6 +92,34 @@ export async function cleanLeftovers(): Promise<string[]> {
     }
   }
   return cleaned;
+}
+
+/**
+ * Starts a Varnish (xkey) in front of `backend` ("127.0.0.1:PORT") for the running stack `name`
+ * and records its pid in state.json, so `down` (or the leftover cleanup) stops it. On demand
+ * only: tests that need it (test/support/varnish.ts) and `npm run dev`.
+ */
+export async function startStackVarnish(name: string, backend: string, timeoutMs = 30_000): Promise<VarnishInfo> {
+  if (!readState(name)) throw new Error(`no stack "${name}" is running`);
+  const dir = join(runDir(name), `varnish-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`);
+  const info = await startVarnish(dir, backend, { timeoutMs });
+  const state = readState(name);
+  if (!state) {
+    await stopVarnish(info);
+    throw new Error(`stack "${name}" went away while Varnish started`);
+  }
+  state.varnish = [...(state.varnish ?? []), info];
+  writeState(state);
+  return info;
+}
+
+/** Stops one Varnish of the stack and forgets it. */
+export async function stopStackVarnish(name: string, info: VarnishInfo): Promise<void> {
+  await stopVarnish(info);
+  const state = readState(name);
+  if (!state) return;
+  state.varnish = (state.varnish ?? []).filter((v) => v.pid !== info.pid);
+  writeState(state);
 }
 
 export async function up(options: UpOptions): Promise<StackState> {

@@ -11,3 +11,4 @@ export * from './scripts';
 export { clusterSlot, hashedPart, CLUSTER_SLOTS } from './slot';
 export { LUA_SCRIPTS } from './lua/generated';
 export type { LuaScriptName, GeneratedLuaScript } from './lua/generated';
+export * from './namespace-bump';

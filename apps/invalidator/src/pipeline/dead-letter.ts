@@ -1,124 +1,113 @@
-// Step 5 (for bad input): publish rejected messages to the dead-letter topic with the reason
-// and their origin in headers, before their offsets are resolved. Never dropped silently.
-// Sized to the DLQ topic: a chunk's dead letters go out in as many produce requests as it takes
-// to stay under its max.message.bytes, and a record too large to dead-letter whole goes out as
-// a reference (origin, size, reason, first bytes) instead of halting the partition.
-import { DLQ_HEADERS } from '@app/contracts';
-import type { OutboundRecord } from '@app/kafka';
+// Step 5, delivery: get a chunk's dead letters into the DLQ topic, however long it takes, without
+// ever halting the partition for good or losing the consumer group membership. Like apply.ts
+// does for Redis: on failure the partition is paused and the remaining produce requests are
+// retried with capped exponential backoff and full jitter, heartbeating between attempts and
+// giving up (uncommitted, to be redelivered) as soon as the batch is no longer ours.
+import type { BatchControl, OutboundRecord } from '@app/kafka';
+import { isRecordTooLargeError } from '@app/kafka';
+import type { Logger } from '@app/telemetry';
+import { BackoffPolicy, backoffDelay } from './backoff';
 import { Rejection } from './dead-letter-code';
+import { DeadLetter, deadLetterBudget, planDeadLetters, recordBytes, splitIntoRequests, toReferenceRecord } from './dead-letter';
 
-/** First bytes of the value a reference dead letter keeps. */
-export const REFERENCE_HEAD_BYTES = 1024;
-/** A reference keeps the key and the original headers only up to these sizes. */
-const REFERENCE_KEY_MAX_BYTES = 1024;
-const REFERENCE_HEADERS_MAX_BYTES = 8192;
-/** Upper bounds of the record batch v2 framing the broker counts against max.message.bytes. */
-const BATCH_OVERHEAD_BYTES = 128;
-const RECORD_OVERHEAD_BYTES = 40;
-const HEADER_OVERHEAD_BYTES = 10;
-
-export interface DeadLetter {
-  rejection: Rejection;
-  record: OutboundRecord;
-  /** True when `record` is a reference, not the whole message. */
-  reference: boolean;
+/** Where dead letters go: one produce request per call (throws when it failed or timed out). */
+export interface DeadLetterSink {
+  send(records: OutboundRecord[]): Promise<void>;
+  /** The DLQ topic's max.message.bytes (learned at start, else DLQ_MAX_MESSAGE_BYTES). */
+  maxBatchBytes(): number;
 }
 
-const byteLength = (v: string | Buffer | null | undefined) => (v == null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length);
-
-/** What a record costs inside a record batch (an upper bound: varints counted at their widest). */
-export function recordBytes(r: OutboundRecord): number {
-  let n = RECORD_OVERHEAD_BYTES + byteLength(r.key) + byteLength(r.value);
-  for (const [k, v] of Object.entries(r.headers)) n += HEADER_OVERHEAD_BYTES + Buffer.byteLength(k) + byteLength(v);
-  return n;
+export interface DeliveryHooks {
+  /** A produce request failed (it is retried after a backoff, or re-split when it was too large). */
+  onFailure(): void;
+  /** A dead letter goes out as a reference (too large to dead-letter whole). */
+  onReference(): void;
 }
 
-/**
- * Bytes of records one produce request may carry to a topic whose max.message.bytes is `max`:
- * the whole request is kept under the limit (so every per-partition batch in it is), minus the
- * batch framing and a 2% margin for what the estimate does not see.
- */
-export function deadLetterBudget(maxMessageBytes: number): number {
-  return Math.max(1, Math.floor(maxMessageBytes * 0.98) - BATCH_OVERHEAD_BYTES);
-}
+export type DeliveryResult = { delivered: true; letters: DeadLetter[] } | { delivered: false };
 
-function dlqHeaders(r: Rejection, originTopic: string, now: Date): Record<string, string> {
-  return {
-    [DLQ_HEADERS.reasonCode]: r.code,
-    [DLQ_HEADERS.reason]: r.reason.slice(0, 1000),
-    [DLQ_HEADERS.originTopic]: originTopic,
-    [DLQ_HEADERS.originPartition]: String(r.partition),
-    [DLQ_HEADERS.originOffset]: r.offset,
-    [DLQ_HEADERS.originTimestamp]: String(r.timestamp),
-    [DLQ_HEADERS.failedAt]: now.toISOString(),
-  };
-}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The whole message: original key, value and headers, plus the reason and origin. */
-export function toDeadLetterRecord(r: Rejection, originTopic: string, now = new Date()): OutboundRecord {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) headers[k] = v;
-  Object.assign(headers, dlqHeaders(r, originTopic, now));
-  return { key: r.key, value: r.value, headers };
-}
-
-/**
- * A reference to a message too large to dead-letter whole (e.g. it arrived compressed): the
- * origin headers as usual, `x-dlq-truncated: true`, `x-dlq-original-bytes`, and as value a small
- * JSON envelope with the sizes, the reason and the first REFERENCE_HEAD_BYTES of the value
- * (base64). Not replayable: the origin topic still holds the message until its retention ends.
- */
-export function toReferenceRecord(r: Rejection, originTopic: string, now = new Date()): OutboundRecord {
-  const value = r.value ?? Buffer.alloc(0);
-  const keyBytes = r.key?.length ?? 0;
-  const headers: Record<string, string> = {};
-  let originalHeaderBytes = 0;
-  for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) originalHeaderBytes += Buffer.byteLength(k) + Buffer.byteLength(v);
-  const headersKept = originalHeaderBytes <= REFERENCE_HEADERS_MAX_BYTES;
-  if (headersKept) for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) headers[k] = v;
-  Object.assign(headers, dlqHeaders(r, originTopic, now));
-  headers[DLQ_HEADERS.truncated] = 'true';
-  headers[DLQ_HEADERS.originalBytes] = String(value.length);
-  const head = value.subarray(0, REFERENCE_HEAD_BYTES);
-  const envelope = {
-    reference: true,
-    note: 'too large to dead-letter whole; the message is at the origin topic/partition/offset in the headers (until its retention ends)',
-    code: r.code,
-    reason: r.reason.slice(0, 1000),
-    originalBytes: value.length,
-    originalKeyBytes: keyBytes,
-    originalHeadersKept: headersKept,
-    headBytes: head.length,
-    headBase64: head.toString('base64'),
-    ...(keyBytes > REFERENCE_KEY_MAX_BYTES ? { keyHeadBase64: r.key!.subarray(0, REFERENCE_KEY_MAX_BYTES).toString('base64') } : {}),
-  };
-  return { key: keyBytes > REFERENCE_KEY_MAX_BYTES ? null : r.key, value: Buffer.from(JSON.stringify(envelope)), headers };
-}
-
-/** Every rejection as a record: whole when it fits one produce request of `budget` bytes, else a reference. */
-export function planDeadLetters(rejections: Rejection[], originTopic: string, budget: number, now = new Date()): DeadLetter[] {
-  return rejections.map((rejection) => {
-    const whole = toDeadLetterRecord(rejection, originTopic, now);
-    if (recordBytes(whole) <= budget) return { rejection, record: whole, reference: false };
-    return { rejection, record: toReferenceRecord(rejection, originTopic, now), reference: true };
-  });
-}
-
-/** Consecutive groups whose records together stay within `budget` (a record over it alone forms its own group). */
-export function splitIntoRequests(letters: DeadLetter[], budget: number): DeadLetter[][] {
-  const groups: DeadLetter[][] = [];
-  let current: DeadLetter[] = [];
-  let size = 0;
-  for (const letter of letters) {
-    const bytes = recordBytes(letter.record);
-    if (current.length > 0 && size + bytes > budget) {
-      groups.push(current);
-      current = [];
-      size = 0;
+export async function deliverDeadLetters(
+  rejections: Rejection[],
+  originTopic: string,
+  sink: DeadLetterSink,
+  control: BatchControl,
+  policy: BackoffPolicy,
+  log: Logger,
+  hooks: DeliveryHooks,
+): Promise<DeliveryResult> {
+  const maxBytes = sink.maxBatchBytes();
+  const budget = deadLetterBudget(maxBytes);
+  const letters = planDeadLetters(rejections, originTopic, budget);
+  for (const l of letters) {
+    if (l.reference) {
+      hooks.onReference();
+      log.warn({ originTopic, partition: l.rejection.partition, offset: l.rejection.offset, code: l.rejection.code, bytes: l.rejection.value?.length ?? 0, dlqMaxMessageBytes: maxBytes },
+        'dead letter too large for the DLQ topic: sending a reference (origin, size, reason, first bytes) instead of the whole message');
     }
-    current.push(letter);
-    size += bytes;
   }
-  if (current.length > 0) groups.push(current);
-  return groups;
+  const queue = splitIntoRequests(letters, budget);
+  const partition = rejections[0]?.partition;
+  let attempt = 0;
+  let paused = false;
+  try {
+    while (queue.length > 0) {
+      const group = queue[0];
+      try {
+        await sink.send(group.map((l) => l.record));
+        queue.shift();
+        if (attempt > 0) log.info({ originTopic, partition, attempts: attempt + 1 }, 'dead-letter topic is back: dead letters delivered, partition resumes');
+        attempt = 0;
+        continue;
+      } catch (error) {
+        hooks.onFailure();
+        // The broker's limit is smaller than we learned (the topic was changed): split further,
+        // and a single record that alone is too large goes out as a reference, if that is smaller.
+        if (isRecordTooLargeError(error)) {
+          if (group.length > 1) {
+            const half = Math.ceil(group.length / 2);
+            queue.splice(0, 1, group.slice(0, half), group.slice(half));
+            continue;
+          }
+          const [only] = group;
+          if (!only.reference) {
+            const reference = toReferenceRecord(only.rejection, originTopic);
+            if (recordBytes(reference) < recordBytes(only.record)) {
+              only.record = reference;
+              only.reference = true;
+              hooks.onReference();
+              log.warn({ originTopic, partition, offset: only.rejection.offset, code: only.rejection.code, bytes: only.rejection.value?.length ?? 0 },
+                'the DLQ topic refused the dead letter as too large: sending a reference (origin, size, reason, first bytes) instead');
+              continue;
+            }
+          }
+        }
+        if (!control.isActive()) {
+          log.warn({ err: (error as Error).message, originTopic, partition, attempts: attempt + 1 },
+            'dead-letter produce failed and the batch is no longer ours: abandoning it uncommitted (it will be redelivered)');
+          return { delivered: false };
+        }
+        if (!paused) {
+          control.pausePartition();
+          paused = true;
+        }
+        const delay = backoffDelay(attempt, policy);
+        if (attempt === 0 || attempt % 10 === 0) {
+          log.error({ err: (error as Error).message, originTopic, partition, deadLetters: group.length, attempt: attempt + 1, retryInMs: delay },
+            'dead-letter produce failed (DLQ topic unavailable or refusing): partition paused, nothing committed past this chunk, retrying with backoff');
+        }
+        attempt += 1;
+        await sleep(delay);
+        await control.heartbeat().catch(() => undefined);
+        if (!control.isActive()) {
+          log.warn({ originTopic, partition, attempts: attempt }, 'dead-letter produce abandoned: the batch is no longer ours (it will be redelivered)');
+          return { delivered: false };
+        }
+      }
+    }
+    return { delivered: true, letters };
+  } finally {
+    if (paused) control.resumePartition();
+  }
 }
