@@ -1,4 +1,4 @@
-// Step 5: apply the plan to Redis through libs/cache-protocol, retrying until it is in Redis
+// Step 6 of the pipeline (invalidation.pipeline.ts), apply: apply the plan to Redis through libs/cache-protocol, retrying until it is in Redis
 // or the batch is no longer ours. Every operation is idempotent and version-guarded, so a
 // retry after a partial apply (or a redelivery after a crash) is harmless.
 import type { EffectOutcome } from '@app/cache-protocol/effects';

@@ -1,4 +1,4 @@
-// Step 3: collapse the events of one entity into one change carrying the newest version,
+// Step 3 of the pipeline (invalidation.pipeline.ts), coalesce: collapse the events of one entity into one change carrying the newest version,
 // while keeping every event so the old keys and tags of a moved entity are still resolved.
 import type { EntityUpdated } from '@app/contracts';
 import { DecodedEvent } from './decode';

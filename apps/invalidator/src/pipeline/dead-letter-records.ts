@@ -1,5 +1,5 @@
-// Step 5 (for bad input): publish rejected messages to the dead-letter topic with the reason
-// and their origin in headers, before their offsets are resolved. Never dropped silently.
+// The records of step 5 (dead-letter.ts delivers them): rejected messages go to the dead-letter
+// topic with the reason and their origin in headers, before their offsets are resolved. Never dropped silently.
 // Sized to the DLQ topic: a chunk's dead letters go out in as many produce requests as it takes
 // to stay under its max.message.bytes, and a record too large to dead-letter whole goes out as
 // a reference (origin, size, reason, first bytes) instead of halting the partition.

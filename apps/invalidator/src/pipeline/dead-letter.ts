@@ -1,4 +1,5 @@
-// Step 5, delivery: get a chunk's dead letters into the DLQ topic, however long it takes, without
+// Step 5 of the pipeline (invalidation.pipeline.ts), dead-letter: get a chunk's dead letters
+// (rejected by decode, unresolvable by resolve) into the DLQ topic, however long it takes, without
 // ever halting the partition for good or losing the consumer group membership. Like apply.ts
 // does for Redis: on failure the partition is paused and the remaining produce requests are
 // retried with capped exponential backoff and full jitter, heartbeating between attempts and
@@ -8,7 +9,7 @@ import { isRecordTooLargeError } from '@app/kafka';
 import type { Logger } from '@app/telemetry';
 import { BackoffPolicy, backoffDelay } from './backoff';
 import { Rejection } from './dead-letter-code';
-import { DeadLetter, deadLetterBudget, planDeadLetters, recordBytes, splitIntoRequests, toReferenceRecord } from './dead-letter';
+import { DeadLetter, deadLetterBudget, planDeadLetters, recordBytes, splitIntoRequests, toReferenceRecord } from './dead-letter-records';
 
 /** Where dead letters go: one produce request per call (throws when it failed or timed out). */
 export interface DeadLetterSink {

@@ -1,4 +1,4 @@
-// Step 1: bytes -> validated events. Anything that can never succeed becomes a Rejection.
+// Step 1 of the pipeline (invalidation.pipeline.ts), decode: bytes -> validated events. Anything that can never succeed becomes a Rejection.
 import { CURRENT_SCHEMA_VERSION, EntityUpdated, EVENT_HEADERS, fastValidateEntityUpdated, JSON_CONTENT_TYPE, parseExactJson, validateEntityUpdated } from '@app/contracts';
 import type { InboundMessage } from '@app/kafka';
 import { Rejection, rejection } from './dead-letter-code';

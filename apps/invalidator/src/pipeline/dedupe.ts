@@ -1,4 +1,4 @@
-// Step 2: drop exact duplicates (same entity+eventId, or same entity+version) within the batch
+// Step 2 of the pipeline (invalidation.pipeline.ts), dedupe: drop exact duplicates (same entity+eventId, or same entity+version) within the batch
 // and against recently applied events. This only saves work: every Redis operation is idempotent
 // and version-guarded, so a duplicate that slips through (after a restart) changes nothing.
 // Only events whose effects reached Redis are remembered: a dead-lettered (or unmapped) event

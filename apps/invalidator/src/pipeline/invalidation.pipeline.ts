@@ -1,17 +1,27 @@
-// The path of a batch, top to bottom: decode -> dedupe -> coalesce -> resolve -> dead-letter
-// -> apply -> commit. Offsets are resolved only once a chunk's effects are in Redis and its
-// bad messages are in the dead-letter topic; the commit covers exactly that chunk.
+// The path of a batch, chunk by chunk, top to bottom; one file per step:
+//   1 decode       decode.ts       bytes -> validated events (bad input -> rejections)
+//   2 dedupe       dedupe.ts       drop duplicates within the batch and of recently applied events
+//   3 coalesce     coalesce.ts     one change per entity, carrying its newest version
+//   4 resolve      resolve.ts      changes -> key and tag effects, through the mappings
+//   5 dead-letter  dead-letter.ts  rejections and unresolvable events -> the DLQ topic
+//   6 apply        apply.ts        effects -> Redis (6b, opt-in: replica-ack.ts waits for replicas)
+//   7 commit       commit.ts       remember what was applied, resolve and commit the last offset
+// Offsets are resolved only once a chunk's effects are in Redis and its bad messages are in the
+// dead-letter topic; the commit covers exactly that chunk. Metrics are recorded in one place
+// (metrics/chunk-metrics.ts), not by the steps.
 import type { InboundBatch, BatchControl, InboundMessage } from '@app/kafka';
 import type { Logger } from '@app/telemetry';
 import type { MappingResolver } from '@app/registry-core/types';
+import { ChunkMetrics } from '../metrics/chunk-metrics';
 import { InvalidatorMetrics } from '../metrics/invalidator-metrics';
 import { applyPlan, EffectSink } from './apply';
 import { BackoffPolicy } from './backoff';
 import { coalesce } from './coalesce';
+import { commitChunk } from './commit';
 import { Rejection, rejection } from './dead-letter-code';
-import { DeadLetterSink, deliverDeadLetters } from './dead-letter-delivery';
+import { DeadLetterSink, deliverDeadLetters } from './dead-letter';
 import { decode } from './decode';
-import { dedupe, RecentEvents, rememberApplied } from './dedupe';
+import { dedupe, RecentEvents } from './dedupe';
 import { resolveEffects } from './resolve';
 
 export interface PipelineOptions {
@@ -26,15 +36,19 @@ export interface PipelineOptions {
 export type { DeadLetterSink };
 
 export class InvalidationPipeline {
+  private readonly record: ChunkMetrics;
+
   constructor(
     private readonly resolver: () => MappingResolver,
     private readonly sink: EffectSink,
     private readonly deadLetters: DeadLetterSink,
     private readonly recent: RecentEvents,
-    private readonly metrics: InvalidatorMetrics,
+    metrics: InvalidatorMetrics,
     private readonly options: PipelineOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.record = new ChunkMetrics(metrics);
+  }
 
   async process(batch: InboundBatch, control: BatchControl): Promise<void> {
     for (let start = 0; start < batch.messages.length; start += this.options.chunkSize) {
@@ -47,10 +61,9 @@ export class InvalidationPipeline {
   }
 
   private async processChunk(topic: string, chunk: InboundMessage[], control: BatchControl): Promise<boolean> {
-    const started = process.hrtime.bigint();
-    this.metrics.consumed.inc(chunk.length);
-    this.metrics.batchSize.observe(chunk.length);
+    const startedNs = this.record.received(chunk);
 
+    // 1 decode, 2 dedupe, 3 coalesce, 4 resolve
     const { events, rejected } = decode(chunk, { maxEventBytes: this.options.maxEventBytes });
     const { unique, duplicates } = dedupe(events, this.recent);
     const changes = coalesce(unique);
@@ -62,38 +75,34 @@ export class InvalidationPipeline {
       checkTag: this.sink.checkTag?.bind(this.sink),
     });
 
+    // 5 dead-letter
     const deadLetters: Rejection[] = [...rejected, ...plan.unresolvable.map((u) => rejection(u.decoded.message, u.code, u.reason))];
     if (deadLetters.length > 0) {
-      const delivery = await deliverDeadLetters(deadLetters, topic, this.deadLetters, control, this.options.retry, this.log, {
-        onFailure: () => this.metrics.deadLetterFailures.inc(),
-        onReference: () => this.metrics.deadLettersTruncated.inc(),
-      });
+      const delivery = await deliverDeadLetters(deadLetters, topic, this.deadLetters, control, this.options.retry, this.log, this.record.deadLetterHooks);
       if (!delivery.delivered) return false;
-      for (const r of deadLetters) this.metrics.deadLettered.inc({ reason: r.code });
+      this.record.deadLettered(deadLetters);
       const references = delivery.letters.filter((l) => l.reference).length;
       this.log.warn({ topic, partition: chunk[0].partition, count: deadLetters.length, references, codes: [...new Set(deadLetters.map((r) => r.code))] }, 'messages dead-lettered');
     }
 
-    const result = await applyPlan(plan, this.sink, control, this.options.retry, this.log, () => this.metrics.redisRetries.inc());
+    // 6 apply
+    const result = await applyPlan(plan, this.sink, control, this.options.retry, this.log, this.record.onRedisRetry);
     if (!result.applied) return false;
 
-    // Only what reached Redis: a dead-lettered or unmapped event must not be skipped when it comes back (a DLQ replay).
-    const notApplied = new Set(plan.unresolvable.map((u) => u.decoded));
-    rememberApplied(unique.filter((d) => !notApplied.has(d) && resolver.hasEntityType(d.event.entityType)), this.recent);
-    const last = chunk[chunk.length - 1];
-    await control.resolveAndCommit(last.offset);
+    // 7 commit
+    const last = await commitChunk(chunk, unique, plan, resolver, this.recent, control);
 
-    const now = Date.now();
-    const applied = unique.length - plan.unresolvable.length - plan.unmapped;
-    this.metrics.applied.inc(applied);
-    this.metrics.deduped.inc(duplicates);
-    this.metrics.coalesced.inc(unique.length - changes.length);
-    this.metrics.unmapped.inc(plan.unmapped);
-    for (const [outcome, n] of Object.entries(result.report.outcomes)) if (n > 0) this.metrics.keys.inc({ outcome }, n);
-    this.metrics.tagKeys.inc(result.report.tagKeysInvalidated);
-    this.metrics.applyDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    for (const change of changes) this.metrics.eventAge.observe(Math.max(0, now - Date.parse(change.newest.occurredAt)) / 1000);
-    this.metrics.lastAppliedOffset.set({ topic, partition: String(last.partition) }, Number(last.offset));
+    this.record.committed({
+      topic,
+      last,
+      startedNs,
+      unique: unique.length,
+      duplicates,
+      changes,
+      unresolvable: plan.unresolvable.length,
+      unmapped: plan.unmapped,
+      report: result.report,
+    });
     return true;
   }
 }

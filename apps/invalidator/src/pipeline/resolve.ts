@@ -1,4 +1,4 @@
-// Step 4: entity changes -> the key and tag effects to apply, through the mapping registry.
+// Step 4 of the pipeline (invalidation.pipeline.ts), resolve: entity changes -> the key and tag effects to apply, through the mapping registry.
 // Keys of every event of the change are resolved (a moved entity invalidates its old keys);
 // all carry the change's newest version; only the newest event's keys may be warmed.
 import type { KeyEffect, TagEffect } from '@app/cache-protocol/effects';

@@ -1,0 +1,26 @@
+// Step 7 of the pipeline (invalidation.pipeline.ts), commit: runs only once the chunk's dead
+// letters are in the DLQ topic (5) and its effects are in Redis (6). Remembers the events whose
+// effects reached Redis (dedupe's memory: a dead-lettered or unmapped event must not be skipped
+// when it comes back, e.g. a DLQ replay), then resolves and commits the chunk's last offset, so
+// the commit covers exactly that chunk.
+import type { BatchControl, InboundMessage } from '@app/kafka';
+import type { MappingResolver } from '@app/registry-core/types';
+import type { DecodedEvent } from './decode';
+import { RecentEvents, rememberApplied } from './dedupe';
+import type { EffectPlan } from './resolve';
+
+/** Returns the chunk's last message (its offset is now committed). */
+export async function commitChunk(
+  chunk: InboundMessage[],
+  unique: DecodedEvent[],
+  plan: EffectPlan,
+  resolver: MappingResolver,
+  recent: RecentEvents,
+  control: BatchControl,
+): Promise<InboundMessage> {
+  const notApplied = new Set(plan.unresolvable.map((u) => u.decoded));
+  rememberApplied(unique.filter((d) => !notApplied.has(d) && resolver.hasEntityType(d.event.entityType)), recent);
+  const last = chunk[chunk.length - 1];
+  await control.resolveAndCommit(last.offset);
+  return last;
+}
