@@ -60,6 +60,7 @@ acl purgers { "127.0.0.1"; "::1"; }
 sub vcl_recv {
   if (req.method == "PURGE") {
     if (!client.ip ~ purgers) { return (synth(403, "purge not allowed from " + client.ip)); }
+    if (req.http.x-purge-host) { set req.http.host = req.http.x-purge-host; }
     if (req.http.xkey-purge) {
       set req.http.n-gone = xkey.purge(req.http.xkey-purge);
       return (synth(200, "xkey purged " + req.http.n-gone));

@@ -1,0 +1,93 @@
+// A circuit breaker per target host (small and explicit instead of a dependency): after
+// `failureThreshold` consecutive failures the host is "open" for `openMs` (calls fail fast,
+// outcome circuit-open); then one trial call is let through (half-open): success closes it,
+// failure opens it again.
+export interface CircuitBreakerOptions {
+  failureThreshold: number;
+  openMs: number;
+  now?: () => number;
+}
+
+type State = { failures: number; openUntil: number; trial: boolean };
+
+export class HostCircuitBreakers {
+  private readonly hosts = new Map<string, State>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: CircuitBreakerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  private state(host: string): State {
+    let s = this.hosts.get(host);
+    if (!s) {
+      s = { failures: 0, openUntil: 0, trial: false };
+      this.hosts.set(host, s);
+    }
+    return s;
+  }
+
+  /** May a call to `host` go out now? (false = the circuit is open). */
+  tryAcquire(host: string): boolean {
+    const s = this.state(host);
+    if (s.failures < this.options.failureThreshold) return true;
+    if (this.now() < s.openUntil || s.trial) return false;
+    s.trial = true; // half-open: exactly one trial call
+    return true;
+  }
+
+  success(host: string): void {
+    const s = this.state(host);
+    s.failures = 0;
+    s.trial = false;
+  }
+
+  failure(host: string): void {
+    const s = this.state(host);
+    s.failures += 1;
+    s.trial = false;
+    if (s.failures >= this.options.failureThreshold) s.openUntil = this.now() + this.options.openMs;
+  }
+
+  isOpen(host: string): boolean {
+    const s = this.hosts.get(host);
+    return s !== undefined && s.failures >= this.options.failureThreshold && this.now() < s.openUntil;
+  }
+}
+
+/** At most `limit` tasks of one key (e.g. a mapping id) run at once; the rest wait in order. */
+export class KeyedLimiter {
+  private readonly running = new Map<string, number>();
+  private readonly queues = new Map<string, (() => void)[]>();
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    if ((this.running.get(key) ?? 0) >= this.limit) {
+      // Wait for a finishing task to hand its slot over (the count stays as it is).
+      await new Promise<void>((resolve) => {
+        const q = this.queues.get(key) ?? [];
+        q.push(resolve);
+        this.queues.set(key, q);
+      });
+    } else {
+      this.running.set(key, (this.running.get(key) ?? 0) + 1);
+    }
+    try {
+      return await task();
+    } finally {
+      const next = this.queues.get(key)?.shift();
+      if (next) next();
+      else this.running.set(key, (this.running.get(key) ?? 1) - 1);
+    }
+  }
+
+  pending(): number {
+    let n = 0;
+    for (const v of this.running.values()) n += v;
+    for (const q of this.queues.values()) n += q.length;
+    return n;
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
