@@ -8,7 +8,7 @@ import { InvalidatorRuntime } from './runtime';
 
 @Module({})
 export class AppModule {
-  static forRuntime(runtime: InvalidatorRuntime): DynamicModule {
+  static forRoot(runtime: InvalidatorRuntime): DynamicModule {
     return {
       module: AppModule,
       controllers: [EntityUpdatedController, HealthController, MetricsController, KeyInspectionController],

@@ -25,7 +25,7 @@ export async function startInvalidator(config: InvalidatorConfig): Promise<Runni
     await runtime.stop();
     throw error;
   }
-  const app = await NestFactory.create(AppModule.forRuntime(runtime), { logger: ['error', 'warn'] });
+  const app = await NestFactory.create(AppModule.forRoot(runtime), { logger: ['error', 'warn'] });
   app.connectMicroservice({ strategy: new KafkaBatchTransport(runtime.consumer) }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen(config.HTTP_PORT, config.HTTP_HOST);

@@ -1,5 +1,5 @@
 // Composition root: builds every collaborator from the config, owns their start/stop order.
-// Nest only sees the finished objects (AppModule.forRuntime), so the wiring reads in one place.
+// Nest only sees the finished objects (AppModule.forRoot), so the wiring reads in one place.
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { CacheProtocol } from '@app/cache-protocol';

@@ -7,14 +7,14 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createLogger } from '@app/telemetry';
 import { AppModule } from './app.module';
-import { readRegistryConfig, RegistryConfig, RegistryConfigInput } from './config/registry.config';
+import { loadRegistryConfig, RegistryConfig, RegistryConfigInput } from './config/registry.config';
 import { setupOpenApi } from './http/openapi';
 import { RegistryErrorFilter, requestValidationPipe } from './http/registry-errors';
 import { RegistryLifecycle } from './mappings/registry-lifecycle';
 
 /** Throws ConfigError (naming the variable) for a bad config. `app.close()` stops the Kafka consumers. */
 export async function createRegistryApp(input: RegistryConfigInput | RegistryConfig): Promise<INestApplication> {
-  const config = readRegistryConfig({ ...input });
+  const config = loadRegistryConfig({ ...input });
   const logger = createLogger('registry', config.LOG_LEVEL);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), { logger: ['error', 'warn'] });
   app.useBodyParser('json', { limit: '1mb' });

@@ -11,7 +11,7 @@ import { CatalogErrorFilter, requestValidationPipe, traceIdMiddleware } from './
 /** Throws ConfigError (naming the variable) for a bad config; `app.close()` stops the relay and closes the store. */
 export async function createCatalogApp(input: CatalogConfigInput): Promise<INestApplication> {
   const config = resolveCatalogConfig(input);
-  const app = await NestFactory.create(CatalogModule.forConfig(config), { logger: ['error', 'warn'] });
+  const app = await NestFactory.create(CatalogModule.forRoot(config), { logger: ['error', 'warn'] });
   app.use(traceIdMiddleware);
   app.useGlobalPipes(requestValidationPipe());
   app.useGlobalFilters(new CatalogErrorFilter());

@@ -42,7 +42,7 @@ export class CatalogLifecycle implements OnApplicationBootstrap, OnModuleDestroy
 
 @Module({})
 export class CatalogModule {
-  static forConfig(config: CatalogConfig): DynamicModule {
+  static forRoot(config: CatalogConfig): DynamicModule {
     const logger = createLogger('example-catalog', config.LOG_LEVEL);
     return {
       module: CatalogModule,

@@ -19,7 +19,7 @@ export interface StorefrontDeps {
 export async function createStorefrontApp(input: StorefrontConfigInput, deps: StorefrontDeps = {}): Promise<INestApplication> {
   const config = resolveStorefrontConfig(input, deps.redis !== undefined);
   const logger = createLogger('example-storefront', config.LOG_LEVEL);
-  const app = await NestFactory.create(StorefrontModule.forConfig(config, logger, deps.redis), { logger: ['error', 'warn'] });
+  const app = await NestFactory.create(StorefrontModule.forRoot(config, logger, deps.redis), { logger: ['error', 'warn'] });
   app.useGlobalFilters(new StorefrontErrorFilter(logger));
   const openApi = new DocumentBuilder()
     .setTitle('example-storefront')

@@ -19,7 +19,7 @@ export function connectRedis(config: StorefrontConfig): Redis | Cluster {
 @Module({})
 export class StorefrontModule {
   /** `redis`: the caller's connection (the caller closes it); absent: one is opened from the config and closed on shutdown. */
-  static forConfig(config: StorefrontConfig, logger: Logger, redis?: Redis | Cluster): DynamicModule {
+  static forRoot(config: StorefrontConfig, logger: Logger, redis?: Redis | Cluster): DynamicModule {
     return {
       module: StorefrontModule,
       imports: [CacheClientModule.forRoot({ redis: redis ?? (() => connectRedis(config)), name: 'storefront', logger })],

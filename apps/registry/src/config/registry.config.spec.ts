@@ -1,11 +1,11 @@
 import { kafkaSecurityOptions } from '@app/config';
-import { ConfigError, readRegistryConfig } from './registry.config';
+import { ConfigError, loadRegistryConfig } from './registry.config';
 
 const base = { KAFKA_BROKERS: '127.0.0.1:9092', REGISTRY_TOKENS: 'tokenA=team-a,tokenB=team-b:bob,adminTok=*' };
 
 function problems(input: Record<string, unknown>): string {
   try {
-    readRegistryConfig(input);
+    loadRegistryConfig(input);
     return '';
   } catch (error) {
     if (error instanceof ConfigError) return error.message;
@@ -15,7 +15,7 @@ function problems(input: Record<string, unknown>): string {
 
 describe('registry config', () => {
   it('reads env strings into typed values with defaults', () => {
-    const config = readRegistryConfig({ ...base, REGISTRY_PORT: '4000', REGISTRY_CREATE_TOPICS: 'false' });
+    const config = loadRegistryConfig({ ...base, REGISTRY_PORT: '4000', REGISTRY_CREATE_TOPICS: 'false' });
     expect(config).toMatchObject({ REGISTRY_PORT: 4000, REGISTRY_CREATE_TOPICS: false, REGISTRY_FANOUT_CAP: 64, KAFKA_MAPPINGS_TOPIC: 'cache-mappings', KAFKA_AUDIT_TOPIC: 'cache-mappings.audit' });
   });
 
@@ -38,10 +38,10 @@ describe('registry config', () => {
 
 describe('registry config: Kafka TLS / SASL (as the invalidator)', () => {
   it('reads KAFKA_SSL and the SASL variables', () => {
-    const config = readRegistryConfig({ ...base, KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' });
+    const config = loadRegistryConfig({ ...base, KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' });
     expect(config).toMatchObject({ KAFKA_SSL: true, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' });
     expect(kafkaSecurityOptions(config)).toEqual({ ssl: true, sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' } });
-    expect(kafkaSecurityOptions(readRegistryConfig(base))).toEqual({ ssl: false, sasl: undefined });
+    expect(kafkaSecurityOptions(loadRegistryConfig(base))).toEqual({ ssl: false, sasl: undefined });
   });
 
   it('refuses an unknown mechanism, SASL without credentials, and hides the password', () => {
@@ -52,6 +52,6 @@ describe('registry config: Kafka TLS / SASL (as the invalidator)', () => {
   });
 
   it('has no lag or dashboard settings any more (apps/lag-monitor)', () => {
-    expect(Object.keys(readRegistryConfig(base)).filter((k) => k.startsWith('LAG_') || k === 'INVALIDATOR_METRICS_URLS')).toEqual([]);
+    expect(Object.keys(loadRegistryConfig(base)).filter((k) => k.startsWith('LAG_') || k === 'INVALIDATOR_METRICS_URLS')).toEqual([]);
   });
 });

@@ -72,7 +72,7 @@ export class RegistryConfig extends KafkaSecurityConfig {
 export type RegistryConfigInput = Partial<RegistryConfig> & Pick<RegistryConfig, 'KAFKA_BROKERS' | 'REGISTRY_TOKENS'>;
 
 /** `input` holds env strings or typed values; unknown keys are ignored, empty strings mean "unset". */
-export function readRegistryConfig(input: Record<string, unknown>): RegistryConfig {
+export function loadRegistryConfig(input: Record<string, unknown> = process.env): RegistryConfig {
   return readConfig(RegistryConfig, input, (config) => {
     const problems = kafkaSecurityProblems(config);
     if (typeof config.REGISTRY_TOKENS !== 'string' || !config.REGISTRY_TOKENS) return problems;
@@ -83,8 +83,4 @@ export function readRegistryConfig(input: Record<string, unknown>): RegistryConf
     }
     return problems;
   });
-}
-
-export function loadRegistryConfig(env: Record<string, string | undefined> = process.env): RegistryConfig {
-  return readRegistryConfig(env);
 }
