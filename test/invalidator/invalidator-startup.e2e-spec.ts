@@ -21,3 +21,19 @@ describe('invalidator startup checks', () => {
     expect(child.output()).toContain('CHUNK_SIZE');
   });
 });
+
+describe('a normal start is quiet', () => {
+  it('logs no warning or error while joining a new group on new topics (kafkajs retries of coordinator loading etc. are debug)', async () => {
+    const t = await invalidatorTestEnv();
+    const child = await spawnInvalidator({ ...t.env, LOG_LEVEL: 'info' });
+    await new Promise((r) => setTimeout(r, 3_000)); // past the first fetches and commits
+    expect(await child.terminate()).toBe(0);
+    const loud = child
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+      .filter((entry) => entry.level >= 40);
+    expect(loud).toEqual([]);
+  }, 60_000);
+});
