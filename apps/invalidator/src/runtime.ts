@@ -16,6 +16,8 @@ import { InvalidatorMetrics } from './metrics/invalidator-metrics';
 import { RecentEvents } from './pipeline/dedupe';
 import { InvalidationPipeline } from './pipeline/invalidation.pipeline';
 import { withReplicaAck } from './pipeline/replica-ack';
+import { withNamespaceBumps } from './sinks/namespace-bump';
+import { otherSinksFromEnv, OtherSinksSetup } from './sinks/sinks-from-env';
 import { createRedis, isRedisReady } from './redis-connection';
 
 export class InvalidatorRuntime {
@@ -77,9 +79,16 @@ export class InvalidatorRuntime {
     this.protocol = protocol;
     const dlqTopic = config.KAFKA_DLQ_TOPIC;
     const replicaAck = { replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT_MS, onShortfall: () => this.metrics.replicaAckShortfalls.inc() };
+    const sinks = otherSinksFromEnv(
+      { warm: (key, version, payload, ttlMs, options) => protocol.warm(key, version, payload, ttlMs ?? 3_600_000, options) },
+      metricsRegistry(),
+      this.log.child({ component: 'sinks' }),
+    );
+    this.otherSinks = sinks;
+    const effectSink = config.REDIS_WAIT_REPLICAS > 0 ? withReplicaAck(protocol, this.redis, replicaAck) : protocol;
     this.pipeline = new InvalidationPipeline(
       () => this.mappings.current(),
-      config.REDIS_WAIT_REPLICAS > 0 ? withReplicaAck(protocol, this.redis, replicaAck) : protocol,
+      withNamespaceBumps(effectSink, this.redis, (bumped) => sinks.namespaceBumps.inc({ outcome: bumped ? 'bumped' : 'skipped' })),
       { send: (records) => this.deadLetterProducer.send(dlqTopic, records), maxBatchBytes: () => this.dlqMaxMessageBytes },
       new RecentEvents(config.DEDUP_MEMORY),
       this.metrics,
@@ -91,8 +100,12 @@ export class InvalidatorRuntime {
         retry: { initialMs: config.RETRY_INITIAL_MS, maxMs: config.RETRY_MAX_MS },
       },
       this.log.child({ component: 'pipeline' }),
+      { purge: sinks.purge, loader: sinks.loader },
     );
   }
+
+  /** Loader warms and purges (issue 16). */
+  readonly otherSinks: OtherSinksSetup;
 
   /** Everything the consumer needs before its first batch: the DLQ producer and the full mapping set. */
   async start(): Promise<void> {
@@ -155,6 +168,8 @@ export class InvalidatorRuntime {
 
   /** After the consumer stopped (transport closed): release the rest. */
   async stop(): Promise<void> {
+    // Loader warms in flight get a short grace (they are best effort: the keys are already invalidated).
+    await Promise.race([this.otherSinks.loader.drain(), new Promise((r) => setTimeout(r, 2_000).unref())]);
     await Promise.allSettled([this.deadLetterProducer.disconnect(), this.mappings.stop()]);
     this.redis.disconnect();
   }

@@ -14,12 +14,16 @@ export interface EffectSink {
   /** Why an effect would be refused without touching Redis (never retriable). */
   checkKeyEffect?(effect: EffectPlan['keys'][number]): Error | undefined;
   checkTag?(tag: string): Error | undefined;
+  /** Namespace bumps (once per entity version, replay-safe); applied with the keys, retried with them. */
+  bumpNamespaces?(bumps: NonNullable<EffectPlan['namespaces']>): Promise<{ bumped: boolean }[]>;
   /** After the effects are applied, before the commit: resolves once enough replicas hold them, throws otherwise (REDIS_WAIT_REPLICAS; see replica-ack.ts). */
   awaitReplicas?(): Promise<void>;
 }
 
 export interface ApplyReport {
   outcomes: Record<EffectOutcome, number>;
+  /** Namespace bumps: bumped, or skipped as a duplicate/older replay. */
+  namespaceBumps?: { bumped: number; skipped: number };
   tagKeysInvalidated: number;
   attempts: number;
 }
@@ -43,16 +47,18 @@ export async function applyPlan(
       try {
         // Keys and tags go out together (one round trip group, not two). Either order is safe for a
         // key that is both a direct effect and a tag member: both only invalidate or move it forward.
-        const [outcomes, tagged] = await Promise.all([
+        const [outcomes, tagged, bumps] = await Promise.all([
           plan.keys.length > 0 ? sink.applyKeyEffects(plan.keys) : Promise.resolve([]),
           plan.tags.length > 0 ? sink.invalidateTags(plan.tags) : Promise.resolve({ keysInvalidated: 0 }),
+          plan.namespaces && plan.namespaces.length > 0 && sink.bumpNamespaces ? sink.bumpNamespaces(plan.namespaces) : Promise.resolve([]),
         ]);
         // A failed replica acknowledgement is a failed apply: retried below, nothing committed.
         if (sink.awaitReplicas) await sink.awaitReplicas();
         const counts: Record<EffectOutcome, number> = { deleted: 0, tombstoned: 0, warmed: 0, 'skipped-older': 0, 'warm-degraded-oom': 0 };
         for (const o of outcomes) counts[o] += 1;
         if (attempt > 0) log.info({ attempts: attempt + 1 }, 'redis is back: batch applied, partition resumed');
-        return { applied: true, report: { outcomes: counts, tagKeysInvalidated: tagged.keysInvalidated, attempts: attempt + 1 } };
+        const bumped = bumps.filter((b) => b.bumped).length;
+        return { applied: true, report: { outcomes: counts, tagKeysInvalidated: tagged.keysInvalidated, attempts: attempt + 1, namespaceBumps: { bumped, skipped: bumps.length - bumped } } };
       } catch (error) {
         onRetry();
         if (!control.isActive()) {

@@ -10,7 +10,9 @@ export type DeadLetterCode =
   | 'UNKNOWN_ENTITY_TYPE'
   | 'UNRESOLVABLE'
   /** A mapping the event matches produces keys/tags outside its owner team's keyspaces (registry keyspaces). */
-  | 'FOREIGN_KEYSPACE';
+  | 'FOREIGN_KEYSPACE'
+  /** Redis was invalidated and the offset committed, but an HTTP cache (PURGE_TARGETS) did not take the purge within PURGE_DEADLINE_MS: replay it. */
+  | 'PURGE_FAILED';
 
 import type { InboundMessage } from '@app/kafka';
 

@@ -23,6 +23,14 @@ import { DeadLetterSink, deliverDeadLetters } from './dead-letter';
 import { decode } from './decode';
 import { dedupe, RecentEvents } from './dedupe';
 import { resolveEffects } from './resolve';
+import type { LoaderWarmer } from '../sinks/loader-warm';
+import type { PurgeSink } from '../sinks/purge';
+
+/** The other sinks (issue 16): HTTP cache purges before the commit (bounded), loader warms after it. */
+export interface OtherSinks {
+  purge?: PurgeSink;
+  loader?: LoaderWarmer;
+}
 
 export interface PipelineOptions {
   maxEventBytes: number;
@@ -46,6 +54,7 @@ export class InvalidationPipeline {
     metrics: InvalidatorMetrics,
     private readonly options: PipelineOptions,
     private readonly log: Logger,
+    private readonly sinks: OtherSinks = {},
   ) {
     this.record = new ChunkMetrics(metrics);
   }
@@ -89,6 +98,19 @@ export class InvalidationPipeline {
     const result = await applyPlan(plan, this.sink, control, this.options.retry, this.log, this.record.onRedisRetry);
     if (!result.applied) return false;
 
+    // 6c purge HTTP caches (after Redis, bounded by PURGE_DEADLINE_MS): what is not purged in
+    // time is dead-lettered as PURGE_FAILED (replayable); the partition moves on either way.
+    if (this.sinks.purge?.enabled && plan.purges && plan.purges.length > 0) {
+      const purged = await this.sinks.purge.purge(plan.purges, (p) => p);
+      if (purged.failed.length > 0) {
+        const letters = purged.failed.map((f) => rejection(f.item.decoded.message, 'PURGE_FAILED', `PURGE_FAILED: ${f.error}`));
+        const delivery = await deliverDeadLetters(letters, topic, this.deadLetters, control, this.options.retry, this.log, this.record.deadLetterHooks);
+        if (!delivery.delivered) return false;
+        this.record.deadLettered(letters);
+        this.log.warn({ topic, partition: chunk[0].partition, count: letters.length }, 'purge failed within its deadline: events dead-lettered as PURGE_FAILED');
+      }
+    }
+
     // 7 commit
     const last = await commitChunk(chunk, unique, plan, resolver, this.recent, control);
 
@@ -103,6 +125,8 @@ export class InvalidationPipeline {
       unmapped: plan.unmapped,
       report: result.report,
     });
+    // 8 warm from the source, after the commit, best effort (the keys are tombstoned at the event's version).
+    if (this.sinks.loader && plan.loads && plan.loads.length > 0) this.sinks.loader.schedule(plan.loads);
     return true;
   }
 }

@@ -12,9 +12,40 @@ export interface Unresolvable {
   reason: string;
 }
 
+/** A namespace generation to bump once per (entity, version) (libs/cache-protocol namespace-bump). */
+export interface PlannedNamespaceBump {
+  namespace: string;
+  entity: string;
+  version: number;
+  recordTtlMs: number;
+}
+
+/** What HTTP caches should purge for one event (mappings with `purge`). */
+export interface PlannedPurge {
+  decoded: DecodedEvent;
+  tags: string[];
+  urls: string[];
+}
+
+/** A key warmed from its owning service after the commit (warmFrom.loaderUrl); tombstoned at `version` first. */
+export interface PlannedLoad {
+  key: string;
+  loaderUrl: string;
+  version: number;
+  ttlMs?: number;
+  tombstoneTtlMs: number;
+  mappingId: string;
+}
+
 export interface EffectPlan {
   keys: KeyEffect[];
   tags: TagEffect[];
+  /** Applied with the keys (same retry loop, before the commit). Absent = none. */
+  namespaces?: PlannedNamespaceBump[];
+  /** Sent by the purge sink after the Redis apply, before the commit (bounded). */
+  purges?: PlannedPurge[];
+  /** Fetched and warmed after the commit, best effort. */
+  loads?: PlannedLoad[];
   /** Events with no mapping when not strict: committed, counted, nothing to do. */
   unmapped: number;
   unresolvable: Unresolvable[];
@@ -54,6 +85,9 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
   const keyOwner = new Map<string, EntityChange>();
   const tags = new Map<string, TagEffect>();
   const unresolvable: Unresolvable[] = [];
+  const namespaces = new Map<string, PlannedNamespaceBump>();
+  const purges: PlannedPurge[] = [];
+  const loads = new Map<string, PlannedLoad>();
   let unmapped = 0;
   const tombstoneTtlMs = options.defaultTombstoneTtlSeconds * 1000;
   for (const change of changes) {
@@ -97,11 +131,28 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
         // Same entity, same (newest) version: the newest event's warm beats an older event's tombstone.
         if (!existing || ACTION_RANK[effect.action] > ACTION_RANK[existing.action]) keys.set(effect.key, effect);
       }
+      for (const n of resolution.namespaces ?? []) {
+        const entity = `${change.entityType}:${change.entityId}`;
+        namespaces.set(`${n.namespace}\u0000${entity}`, { namespace: n.namespace, entity, version: change.version, recordTtlMs: tombstoneTtlMs });
+      }
+      if (resolution.purge) purges.push({ decoded, tags: resolution.purge.tags, urls: resolution.purge.urls });
+      if (isNewest) {
+        for (const k of resolution.keys) {
+          if (k.action !== 'warm' || k.loaderUrl === undefined) continue;
+          loads.set(k.key, { key: k.key, loaderUrl: k.loaderUrl, version: change.version, ttlMs: (k.ttlSeconds ?? 0) * 1000 || undefined, tombstoneTtlMs: (k.tombstoneTtlSeconds || options.defaultTombstoneTtlSeconds) * 1000, mappingId: k.mappingId });
+        }
+      }
       for (const tag of resolution.tags) {
         const existing = tags.get(tag);
         if (!existing || existing.version < change.version) tags.set(tag, { tag, version: change.version, tombstoneTtlMs });
       }
     }
   }
-  return { keys: [...keys.values()], tags: [...tags.values()], unmapped, unresolvable };
+  // A key shared by two entities in this chunk was downgraded to an unversioned delete: never warm it.
+  for (const [key, effect] of keys) if (effect.version === 0) loads.delete(key);
+  const plan: EffectPlan = { keys: [...keys.values()], tags: [...tags.values()], unmapped, unresolvable };
+  if (namespaces.size > 0) plan.namespaces = [...namespaces.values()];
+  if (purges.length > 0) plan.purges = purges;
+  if (loads.size > 0) plan.loads = [...loads.values()];
+  return plan;
 }

@@ -1,0 +1,19 @@
+// Namespace bumps (issue 16) as part of the apply step: the effect sink gains bumpNamespaces,
+// run in the same retry loop as the key effects, before the commit (a bump is an invalidation).
+import { bumpNamespaces, RedisConnection } from '@app/cache-protocol';
+import type { EffectSink } from '../pipeline/apply';
+
+export function withNamespaceBumps(sink: EffectSink, redis: RedisConnection, onBump: (bumped: boolean) => void = () => undefined): EffectSink {
+  return {
+    applyKeyEffects: (effects) => sink.applyKeyEffects(effects),
+    invalidateTags: (tags) => sink.invalidateTags(tags),
+    checkKeyEffect: sink.checkKeyEffect?.bind(sink),
+    checkTag: sink.checkTag?.bind(sink),
+    awaitReplicas: sink.awaitReplicas?.bind(sink),
+    bumpNamespaces: async (bumps) => {
+      const results = await bumpNamespaces(redis, bumps);
+      for (const r of results) onBump(r.bumped);
+      return results;
+    },
+  };
+}
