@@ -137,6 +137,29 @@ describe('cache protocol at maxmemory with noeviction (own redis-server)', () =>
     await client.close();
   });
 
+  it('concurrent fills on a fresh connection at maxmemory are refused as refused-oom, never NOSCRIPT (the refused EVAL loaded nothing)', async () => {
+    // ioredis sends EVAL on a socket's first use of a script and then EVALSHA; Redis refused that
+    // EVAL (OOM) without loading the script, so the EVALSHAs behind it answer NOSCRIPT, and
+    // ioredis's own retry can go out as EVALSHA again. Readers must see refused-oom, not an error.
+    await fillToOom();
+    const fresh = new Redis({ host: '127.0.0.1', port: node.port, maxRetriesPerRequest: 1 });
+    try {
+      await fresh.script('FLUSH');
+      const q = new CacheProtocol(fresh);
+      const keys = Array.from({ length: 12 }, () => uniqueName('fresh'));
+      const leases = await Promise.all(keys.map((k) => q.leaseGet(k, { leaseTtlMs: 5_000 })));
+      const outcomes = await Promise.all(
+        leases.map((got) => {
+          if (got.kind !== 'miss') throw new Error('expected a miss');
+          return q.fill(got.lease, 1, 'v1', { ttlMs: 60_000 }).catch((error: Error) => `error: ${error.message}`);
+        }),
+      );
+      expect(outcomes).toEqual(keys.map(() => 'refused-oom'));
+    } finally {
+      fresh.disconnect();
+    }
+  });
+
   it('warms land again once Redis is below maxmemory', async () => {
     const used = Number(/used_memory:(\d+)/.exec(await r.info('memory'))?.[1]);
     await r.config('SET', 'maxmemory', String(used + 1024 * 1024));

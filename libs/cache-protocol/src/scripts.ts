@@ -59,7 +59,19 @@ function protocolScript<P extends unknown[], R>(script: LuaScriptName, toArgs: (
   return {
     script,
     async run(redis, ...params) {
-      return decode(await (send(redis, script, toArgs(...params)) as Promise<unknown>), ...params);
+      const args = toArgs(...params);
+      try {
+        return decode(await (send(redis, script, args) as Promise<unknown>), ...params);
+      } catch (error) {
+        // ioredis marks a script as loaded on a socket when it sends its EVAL, also when Redis
+        // refused that EVAL before running it (OOM: a script without allow-oom at maxmemory), so
+        // its own NOSCRIPT retry can go out as EVALSHA again and fail. Send the body once more.
+        if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
+        const { lua, numberOfKeys } = LUA_SCRIPTS[script];
+        // variadic scripts (numberOfKeys undefined) carry their key count as the first argument
+        const evalArgs = numberOfKeys === undefined ? args : [numberOfKeys, ...args];
+        return decode(await (redis.eval as (...a: ScriptArg[]) => Promise<unknown>).apply(redis, [lua, ...evalArgs]), ...params);
+      }
     },
     queue(pipeline, ...params) {
       send(pipeline, script, toArgs(...params));
