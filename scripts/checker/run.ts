@@ -13,8 +13,8 @@ async function main(): Promise<void> {
     return i >= 0 ? Number(args[i + 1]) : fallback;
   };
   const durationS = arg('duration', 600);
-  // the sampler ticks about every 100 ms; enough keys per tick for 10^6 samples in the run
-  const samplesPerTick = arg('samples-per-tick', Math.max(20, Math.ceil(LONG_MODE_MIN_SAMPLES / (durationS * 8))));
+  // the sampler ticks about every 100 ms plus its round trip (about 6 a second measured): enough keys per tick for 10^6 samples
+  const samplesPerTick = arg('samples-per-tick', Math.max(20, Math.ceil(LONG_MODE_MIN_SAMPLES / (durationS * 6))));
   const withBaseline = !args.includes('--no-baseline');
   const state = await up({ name: `checker-${process.pid}`, ownerPid: process.pid, cluster: false });
   try {
