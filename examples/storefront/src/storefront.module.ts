@@ -4,7 +4,7 @@ import Redis, { Cluster } from 'ioredis';
 import { CacheClient, CacheClientModule } from '@app/cache-client';
 import type { Logger } from '@app/telemetry';
 import { CatalogTruthClient } from './catalog-truth.client';
-import type { StorefrontConfig } from './config/storefront.config';
+import { STOREFRONT_CONFIG, StorefrontConfig } from './config/storefront.config';
 import { StorefrontController } from './http/storefront.controller';
 import { StorefrontService } from './storefront.service';
 
@@ -25,6 +25,7 @@ export class StorefrontModule {
       imports: [CacheClientModule.forRoot({ redis: redis ?? (() => connectRedis(config)), name: 'storefront', logger })],
       controllers: [StorefrontController],
       providers: [
+        { provide: STOREFRONT_CONFIG, useValue: config },
         { provide: CatalogTruthClient, useValue: new CatalogTruthClient(config.CATALOG_URL, config.LOADER_TIMEOUT_MS) },
         {
           provide: StorefrontService,

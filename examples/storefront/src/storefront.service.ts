@@ -6,6 +6,11 @@ import { categoryProductsKey, productKey, tenantProductsKey, tenantProductsTag }
 import { CatalogProduct, CatalogTruthClient, CategoryListing, ProductNotFoundError, TenantListing } from './catalog-truth.client';
 import type { StorefrontConfig } from './config/storefront.config';
 
+/** Set by a read: `loaded` = this call ran the loader (a miss), else the value came from the cache. */
+export interface ReadObserver {
+  loaded: boolean;
+}
+
 export class StorefrontService {
   private readonly productOptions: GetOrLoadOptions;
   private readonly listingOptions: GetOrLoadOptions;
@@ -21,10 +26,11 @@ export class StorefrontService {
   }
 
   /** The product with its version: the fill is version-guarded, so an older copy can't replace a newer tombstone. */
-  product(id: string): Promise<CatalogProduct> {
+  product(id: string, observer?: ReadObserver): Promise<CatalogProduct> {
     return this.cache.getOrLoad<CatalogProduct>(
       productKey(id),
       async () => {
+        if (observer) observer.loaded = true;
         const product = await this.truth.product(id);
         if (!product) throw new ProductNotFoundError(id);
         return { value: product, version: product.version };
@@ -34,15 +40,26 @@ export class StorefrontService {
   }
 
   /** A listing aggregates many products: version 0, guarded by the lease alone. */
-  categoryListing(categoryId: string): Promise<CategoryListing> {
-    return this.cache.getOrLoad<CategoryListing>(categoryProductsKey(categoryId), async () => ({ value: await this.truth.categoryProducts(categoryId), version: 0 }), this.listingOptions);
+  categoryListing(categoryId: string, observer?: ReadObserver): Promise<CategoryListing> {
+    return this.cache.getOrLoad<CategoryListing>(
+      categoryProductsKey(categoryId),
+      async () => {
+        if (observer) observer.loaded = true;
+        return { value: await this.truth.categoryProducts(categoryId), version: 0 };
+      },
+      this.listingOptions,
+    );
   }
 
   /** Every product of a tenant: version 0, and a member of the tenant's tag (the mapping bumps it on every product change). */
-  tenantProducts(tenant: string): Promise<TenantListing> {
-    return this.cache.getOrLoad<TenantListing>(tenantProductsKey(tenant), async () => ({ value: await this.truth.tenantProducts(tenant), version: 0 }), {
-      ...this.listingOptions,
-      tags: [tenantProductsTag(tenant)],
-    });
+  tenantProducts(tenant: string, observer?: ReadObserver): Promise<TenantListing> {
+    return this.cache.getOrLoad<TenantListing>(
+      tenantProductsKey(tenant),
+      async () => {
+        if (observer) observer.loaded = true;
+        return { value: await this.truth.tenantProducts(tenant), version: 0 };
+      },
+      { ...this.listingOptions, tags: [tenantProductsTag(tenant)] },
+    );
   }
 }

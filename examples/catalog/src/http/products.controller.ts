@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Patch, Post, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CatalogStore } from '../store/catalog-store';
 import { Product } from '../store/product';
@@ -18,11 +19,15 @@ export class ProductsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'The product as stored now (the truth the storefront loads)' })
-  @ApiOkResponse({ type: ProductView })
-  get(@Param('id', SafeIdPipe) id: string): Product {
+  @ApiOperation({
+    summary: "The product as stored now (the truth the storefront loads; also the invalidator's loader: `warmFrom: { loaderUrl: \"http://<catalog>/products/{entityId}\" }`)",
+    description: 'The version is in the body (`version`) and in the `X-Entity-Version` header, the loader contract of the invalidator (docs/registry.md).',
+  })
+  @ApiOkResponse({ type: ProductView, headers: { 'X-Entity-Version': { description: 'the product version (same as the body field)' } } })
+  get(@Param('id', SafeIdPipe) id: string, @Res({ passthrough: true }) res: Response): Product {
     const product = this.store.get(id);
     if (!product) throw new NotFoundException({ statusCode: 404, code: 'PRODUCT_NOT_FOUND', message: `product "${id}" does not exist` });
+    res.setHeader('x-entity-version', String(product.version));
     return product;
   }
 

@@ -4,6 +4,9 @@ import { readConfig } from '@app/config';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
 
+/** Nest injection token of the resolved StorefrontConfig (the controller reads the HTTP caching policy from it). */
+export const STOREFRONT_CONFIG = Symbol('STOREFRONT_CONFIG');
+
 export class StorefrontConfig {
   static readonly KEYS_WITHOUT_DEFAULT = ['CATALOG_URL', 'REDIS_URL', 'REDIS_CLUSTER_NODES'];
 
@@ -37,6 +40,18 @@ export class StorefrontConfig {
   /** A catalog call slower than this fails the read (and releases the lease for the next reader). */
   @IsInt() @Min(50) @Max(60_000)
   LOADER_TIMEOUT_MS = 2_000;
+
+  /** HTTP caching of the pages (Cache-Control): how long browsers keep a page. */
+  @IsInt() @Min(0) @Max(31_536_000)
+  HTTP_MAX_AGE_SECONDS = 5;
+
+  /** s-maxage: how long a shared cache (Varnish, a CDN) keeps a page; purges by surrogate key end it sooner. */
+  @IsInt() @Min(0) @Max(31_536_000)
+  HTTP_SHARED_MAX_AGE_SECONDS = 300;
+
+  /** stale-while-revalidate: how long a cache may serve an expired page while it refetches it (Varnish: grace). */
+  @IsInt() @Min(0) @Max(31_536_000)
+  HTTP_STALE_WHILE_REVALIDATE_SECONDS = 30;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';

@@ -23,6 +23,8 @@ export class StorefrontErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    // Errors are never cached (by Varnish or a CDN in front): a 404 would outlive the product's creation.
+    response.setHeader('cache-control', 'no-store');
     if (error instanceof HttpException) {
       response.status(error.getStatus()).json(error.getResponse());
       return;
