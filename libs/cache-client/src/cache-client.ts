@@ -3,11 +3,15 @@
 // within the grace window, and the cache being down never fails a read: the loader answers.
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
-import { CacheProtocol, CacheProtocolError, Envelope, Lease, LeaseGetResult, newLeaseToken, TagEpoch, validateKey } from '@app/cache-protocol';
+import { CacheProtocol, CacheProtocolError, Envelope, Lease, LeaseGetResult, newLeaseToken, TagEpoch, tagStateKey, validateKey } from '@app/cache-protocol';
+import { BusMessage, BusPublisher, BusSubscriber } from '@app/cache-protocol/bus';
+import { randomBytes } from 'node:crypto';
 import { createLogger, Logger, metricsRegistry } from '@app/telemetry';
 import { CacheClientError } from './errors';
 import { BoundCacheClientMetrics, bindCacheClientMetrics, cacheClientMetrics } from './metrics';
 import { CacheClientOptions, GetOrLoadOptions, LoadResult } from './options';
+import { FamilyNames, keyFamily } from './family';
+import { L1, L1Entry } from './l1';
 import { DeadlineExceeded, jitteredTtl, sleep, withDeadline } from './timing';
 
 type Loader<T> = () => Promise<LoadResult<T>>;
@@ -19,6 +23,13 @@ interface ReadSettings {
   waitMs: number;
   loaderTimeoutMs: number;
   jitterRatio: number;
+  family: string;
+}
+
+/** Where a Redis read began, for storing its result in L1 (see L1.begin). */
+interface L1Read {
+  since: number;
+  sentAt: number;
 }
 
 /** Thrown inside a read when Redis cannot serve it; turned into a loader call, never surfaced. */
@@ -40,6 +51,12 @@ export class CacheClient {
   private readonly serialize: (value: unknown) => string;
   private readonly deserialize: (payload: string) => unknown;
   private available = true;
+  private readonly l1?: L1;
+  private readonly families: FamilyNames;
+  private readonly busSource: string;
+  private readonly busPublisher?: BusPublisher;
+  private readonly busSubscriber?: BusSubscriber;
+  private readonly busListeners = new Set<(message: BusMessage, streamIdMs: number) => void>();
 
   constructor(
     readonly redis: Redis | Cluster,
@@ -51,9 +68,63 @@ export class CacheClient {
     this.namespaces = [...(options.namespaces ?? [])].sort((a, b) => b.length - a.length);
     this.serialize = options.serialize ?? ((v) => JSON.stringify(v));
     this.deserialize = options.deserialize ?? ((s) => JSON.parse(s));
-    for (const name of ['redisTimeoutMs', 'leaseMarginMs', 'pollMinMs', 'pollMaxMs'] as const) {
+    for (const name of ['redisTimeoutMs', 'leaseMarginMs', 'pollMinMs', 'pollMaxMs', 'maxFamilies'] as const) {
       const v = options[name];
       if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new CacheClientError('OPTIONS_INVALID', `option ${name} must be a positive integer (ms), got ${v}`);
+    }
+    if (options.earlyRefresh && !(options.earlyRefresh.beta > 0 && Number.isFinite(options.earlyRefresh.beta))) throw new CacheClientError('OPTIONS_INVALID', 'earlyRefresh.beta must be a number > 0');
+    if (options.bus && !options.l1) throw new CacheClientError('OPTIONS_INVALID', 'option bus needs l1 (the bus only drops L1 entries)');
+    this.families = new FamilyNames(options.maxFamilies ?? 64);
+    this.busSource = options.bus?.source ?? `client-${randomBytes(6).toString('hex')}`;
+    if (options.l1) {
+      try {
+        this.l1 = new L1(options.l1, {
+          dropped: (reason, n) => {
+            this.metrics.l1Dropped(reason, n);
+            this.metrics.l1Size(this.l1?.size ?? 0, this.l1?.bytes ?? 0);
+          },
+          evicted: (n) => this.metrics.l1Evicted(n),
+        });
+      } catch (error) {
+        throw new CacheClientError('OPTIONS_INVALID', (error as Error).message);
+      }
+    }
+    if (options.bus && this.l1) {
+      const l1 = this.l1;
+      const bus = options.bus;
+      if (bus.announceFills !== false) {
+        this.busPublisher = new BusPublisher(redis, {
+          streamKey: bus.streamKey,
+          source: this.busSource,
+          registry: options.registry ?? metricsRegistry(),
+          onFailure: (kind, error) => this.log.debug({ kind, err: error.message }, 'bus announce failed (the next heartbeat of this client is a reset)'),
+        });
+      }
+      this.busSubscriber = new BusSubscriber(
+        bus.connection ?? redis.duplicate(),
+        {
+          onMessage: (message, idMs) => {
+            if (message.kind === 'inv' && message.source === this.busSource) {
+              this.metrics.busMessage('own');
+              return;
+            }
+            l1.apply(message, idMs);
+            this.metrics.busMessage('applied');
+            for (const listener of this.busListeners) listener(message, idMs);
+          },
+          onSuspect: (reason, error) => {
+            l1.dropAll('suspect');
+            this.metrics.busSuspect(reason);
+            this.log.warn({ reason, err: error?.message }, 'invalidation bus suspect: L1 dropped, reads go to Redis until the bus confirms again');
+          },
+          onMalformed: (error) => {
+            this.metrics.busMessage('malformed');
+            this.log.debug({ err: error.message }, 'malformed bus message ignored');
+          },
+        },
+        { streamKey: bus.streamKey, blockMs: bus.blockMs, connectionName: `cache-bus:${this.busSource}` },
+      );
+      this.busSubscriber.start();
     }
   }
 
@@ -66,9 +137,21 @@ export class CacheClient {
     let settings: ReadSettings;
     try {
       validateKey(key, this.options.protocol?.maxKeyBytes);
-      settings = this.settingsOf(options);
+      settings = this.settingsOf(key, options);
     } catch (error) {
       return Promise.reject(error);
+    }
+    if (this.l1) {
+      const entry = this.l1.get(key);
+      if (entry) {
+        try {
+          const value = this.deserialize(entry.payload) as T;
+          this.metrics.familyRead(settings.family, 'l1-hit');
+          return Promise.resolve(value);
+        } catch {
+          this.l1.forget(key);
+        }
+      }
     }
     if (this.options.coalesce === false) return this.read(key, loader, settings);
     const pending = this.inFlight.get(key);
@@ -78,9 +161,36 @@ export class CacheClient {
     return read;
   }
 
+  /** Bus messages as this instance applies them (diagnostics, tests). Returns the unsubscribe function. */
+  onBusMessage(listener: (message: BusMessage, streamIdMs: number) => void): () => void {
+    this.busListeners.add(listener);
+    return () => this.busListeners.delete(listener);
+  }
+
+  /** Resolves once the bus subscriber knows its starting position (immediately without a bus). */
+  busReady(): Promise<void> {
+    return this.busSubscriber?.ready ?? Promise.resolve();
+  }
+
+  /** Tests: stop reading the bus without noticing (a silent bus). */
+  pauseBus(paused: boolean): void {
+    this.busSubscriber?.pause(paused);
+  }
+
+  /** L1 entries and estimated bytes (0 without L1). */
+  l1Stats(): { entries: number; bytes: number } {
+    return { entries: this.l1?.size ?? 0, bytes: this.l1?.bytes ?? 0 };
+  }
+
+  /** Drops this process's L1 copy of `key` (e.g. after the caller changed it). */
+  forgetLocal(key: string): void {
+    this.l1?.forget(key);
+  }
+
   /** Waits for background refreshes; closes the connection when this client owns it. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.refreshes]);
+    await this.busSubscriber?.stop();
     if (this.options.closeRedisOnClose) await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
@@ -92,6 +202,7 @@ export class CacheClient {
     for (;;) {
       let got: LeaseGetResult;
       let generation: number;
+      const l1Read: L1Read | undefined = this.l1 ? { since: this.l1.begin(), sentAt: Date.now() } : undefined;
       try {
         [got, generation] = await this.leaseGet(key, token, s);
       } catch (error) {
@@ -102,18 +213,26 @@ export class CacheClient {
       switch (got.kind) {
         case 'hit':
           this.metrics.hits.inc();
+          this.metrics.familyRead(s.family, 'hit');
+          if (got.lease) {
+            this.metrics.earlyRefreshes.inc();
+            this.refreshInBackground(got.lease, loader, s, generation);
+          } else if (l1Read) this.storeL1(key, got.entry, l1Read);
           return this.serve(got.entry, loader, s);
         case 'stale':
           this.metrics.staleServed.inc();
+          this.metrics.familyRead(s.family, 'stale');
           if (got.lease) this.refreshInBackground(got.lease, loader, s, generation);
           return this.serve(got.entry, loader, s);
         case 'miss':
           this.metrics.misses.inc();
-          return this.loadAndFill(got.lease, loader, s, generation);
+          this.metrics.familyRead(s.family, 'miss');
+          return this.loadAndFill(got.lease, loader, s, generation, l1Read);
         case 'wait': {
           const left = deadline - Date.now();
           if (left <= 0) {
             this.metrics.waitTimeouts.inc();
+            this.metrics.familyRead(s.family, 'bypass');
             return (await this.callLoader(loader, s)).value;
           }
           await sleep(Math.min(pause, left));
@@ -128,7 +247,8 @@ export class CacheClient {
     const namespace = this.namespaces.find((ns) => key.startsWith(ns));
     const leaseTtlMs = s.loaderTimeoutMs + (this.options.leaseMarginMs ?? 1000);
     const known = namespace ? (this.knownGenerations.get(namespace) ?? 0) : 0;
-    const leased = this.protocol.leaseGet(key, { token, leaseTtlMs, minNamespaceGeneration: known });
+    const early = this.options.earlyRefresh ? -this.options.earlyRefresh.beta * Math.log(Math.random() || Number.MIN_VALUE) : 0;
+    const leased = this.protocol.leaseGet(key, { token, leaseTtlMs, minNamespaceGeneration: known, earlyRefreshFactor: early });
     let got: LeaseGetResult;
     let generation = 0;
     try {
@@ -140,6 +260,7 @@ export class CacheClient {
     }
     if (!namespace || generation <= known) return [got, generation];
     this.knownGenerations.set(namespace, generation);
+    this.l1?.bumpNamespace(namespace, generation);
     if (got.kind !== 'hit' && got.kind !== 'stale') return [got, generation];
     if (got.entry.namespaceGeneration >= generation) return [got, generation];
     // Filled before the namespace was bumped: ask again with the new generation, which drops it.
@@ -159,14 +280,14 @@ export class CacheClient {
   private releaseIfGrantedLate(leased: Promise<LeaseGetResult>): void {
     leased.then(
       (late) => {
-        const lease = late.kind === 'miss' ? late.lease : late.kind === 'stale' ? late.lease : undefined;
+        const lease = late.kind === 'wait' ? undefined : late.lease;
         if (lease) void this.protocol.releaseLease(lease).catch(() => undefined);
       },
       () => undefined,
     );
   }
 
-  private async loadAndFill<T>(lease: Lease, loader: Loader<T>, s: ReadSettings, generation: number): Promise<T> {
+  private async loadAndFill<T>(lease: Lease, loader: Loader<T>, s: ReadSettings, generation: number, l1Read?: L1Read): Promise<T> {
     // Tag epochs are read before the loader runs: a tag invalidation after this point makes the fill fail.
     let epochs: TagEpoch[] | undefined;
     let cacheUsable = true;
@@ -179,6 +300,7 @@ export class CacheClient {
       }
     }
     let result: LoadResult<T>;
+    const loadStarted = performance.now();
     try {
       result = await this.callLoader(loader, s);
     } catch (error) {
@@ -186,11 +308,12 @@ export class CacheClient {
       if (cacheUsable) await this.cacheCall(this.protocol.releaseLease(lease), 'releaseLease').catch(() => undefined);
       throw error;
     }
-    if (cacheUsable) await this.fill(lease, result, s, epochs, generation);
+    const loadMs = this.options.earlyRefresh ? performance.now() - loadStarted : undefined;
+    if (cacheUsable) await this.fill(lease, result, s, epochs, generation, loadMs, l1Read);
     return result.value;
   }
 
-  private async fill<T>(lease: Lease, result: LoadResult<T>, s: ReadSettings, tags: TagEpoch[] | undefined, generation: number): Promise<void> {
+  private async fill<T>(lease: Lease, result: LoadResult<T>, s: ReadSettings, tags: TagEpoch[] | undefined, generation: number, loadMs?: number, l1Read?: L1Read): Promise<void> {
     try {
       const payload = this.serialize(result.value);
       if (typeof payload !== 'string') {
@@ -198,17 +321,39 @@ export class CacheClient {
         await this.cacheCall(this.protocol.releaseLease(lease), 'releaseLease');
         return;
       }
+      const ttlMs = jitteredTtl(s.ttlMs, s.jitterRatio);
+      const sentAt = Date.now();
       const outcome = await this.cacheCall(
         this.protocol.fill(lease, result.version, payload, {
-          ttlMs: jitteredTtl(s.ttlMs, s.jitterRatio),
+          ttlMs,
           staleWhileRevalidateMs: s.staleWhileRevalidateMs,
           tags,
           namespaceGeneration: generation,
+          loadMs,
         }),
         'fill',
       );
-      if (outcome === 'filled') this.metrics.fills.inc();
-      else this.metrics.fillRejected(outcome);
+      if (outcome === 'filled') {
+        this.metrics.fills.inc();
+        this.metrics.familyFill(s.family);
+        if (this.l1) {
+          // Other instances drop older copies; this one keeps what it just stored.
+          this.l1.forget(lease.key);
+          if (l1Read) {
+            const namespace = this.namespaces.find((ns) => lease.key.startsWith(ns));
+            this.setL1(lease.key, {
+              payload,
+              version: result.version,
+              tags: (tags ?? []).map((t) => ({ stateKey: tagStateKey(t.tag), epoch: t.epoch })),
+              namespace,
+              generation,
+              confirmedAt: sentAt,
+              freshUntil: sentAt + ttlMs,
+            }, this.l1.begin());
+          }
+          void this.busPublisher?.announce({ keys: [[lease.key, result.version, 'w']] });
+        }
+      } else this.metrics.fillRejected(outcome);
     } catch (error) {
       if (error instanceof CacheProtocolError && error.code === 'VALUE_TOO_LARGE') {
         this.metrics.fillRejected('value-too-large');
@@ -249,9 +394,30 @@ export class CacheClient {
     return result;
   }
 
+  /** A Redis hit (read sent at l1Read.sentAt) into L1. */
+  private storeL1(key: string, entry: Envelope, l1Read: L1Read): void {
+    const namespace = this.namespaces.find((ns) => key.startsWith(ns));
+    this.setL1(key, {
+      payload: entry.payload,
+      version: entry.version,
+      tags: entry.tags ?? [],
+      namespace,
+      generation: entry.namespaceGeneration,
+      confirmedAt: l1Read.sentAt,
+      freshUntil: entry.freshForMs === 0 ? Number.POSITIVE_INFINITY : entry.writtenAt + entry.freshForMs,
+    }, l1Read.since);
+  }
+
+  private setL1(key: string, entry: L1Entry, since: number): void {
+    if (!this.l1) return;
+    this.l1.set(key, entry, since);
+    this.metrics.l1Size(this.l1.size, this.l1.bytes);
+  }
+
   /** Redis down: the loader answers, counted, never an error for the caller. */
   private async bypass<T>(loader: Loader<T>, s: ReadSettings): Promise<T> {
     this.metrics.redisUnavailable.inc();
+    this.metrics.familyRead(s.family, 'bypass');
     return (await this.callLoader(loader, s)).value;
   }
 
@@ -290,7 +456,7 @@ export class CacheClient {
     return value;
   }
 
-  private settingsOf(o: GetOrLoadOptions): ReadSettings {
+  private settingsOf(key: string, o: GetOrLoadOptions): ReadSettings {
     const d = this.options.defaults ?? {};
     const s: ReadSettings = {
       ttlMs: o.ttlMs,
@@ -299,6 +465,7 @@ export class CacheClient {
       waitMs: o.waitMs ?? d.waitMs ?? 1000,
       loaderTimeoutMs: o.loaderTimeoutMs ?? d.loaderTimeoutMs ?? 5000,
       jitterRatio: o.jitterRatio ?? d.jitterRatio ?? 0.1,
+      family: this.families.label(o.family ?? keyFamily(key)),
     };
     if (!Number.isSafeInteger(s.ttlMs) || s.ttlMs <= 0) throw new CacheClientError('OPTIONS_INVALID', `ttlMs must be a positive integer, got ${o.ttlMs}`);
     if (!Number.isSafeInteger(s.staleWhileRevalidateMs) || s.staleWhileRevalidateMs < 0) throw new CacheClientError('OPTIONS_INVALID', 'staleWhileRevalidateMs must be an integer >= 0');

@@ -2,6 +2,31 @@
 import type { CacheProtocolOptions } from '@app/cache-protocol';
 import type { Logger } from '@app/telemetry';
 import type { Registry } from 'prom-client';
+import type Redis from 'ioredis';
+import type { Cluster } from 'ioredis';
+import type { L1Options } from './l1';
+
+export interface BusOptions {
+  /** Stream key of the invalidation bus. Default `~bus{cache}` (the invalidator's BUS_STREAM_KEY default). */
+  streamKey?: string;
+  /** The connection the blocking XREAD uses (this client closes it). Default: a duplicate of the client's connection. */
+  connection?: Redis | Cluster;
+  /** XREAD BLOCK ms. Default 1000. */
+  blockMs?: number;
+  /** Announce this client's own fills so other instances drop older L1 copies. Default true. */
+  announceFills?: boolean;
+  /** Id of this instance in bus messages. Default random. */
+  source?: string;
+}
+
+export interface EarlyRefreshOptions {
+  /**
+   * XFetch's beta: a fresh value is refreshed ahead of expiry with probability rising as expiry
+   * nears, scaled by how long its load took (stored in the envelope, format 3). 1 = the paper's
+   * default; > 1 refreshes earlier. Must be > 0.
+   */
+  beta: number;
+}
 
 /** What a loader returns: the value and the version of the data it was built from. */
 export interface LoadResult<T> {
@@ -23,6 +48,8 @@ export interface GetOrLoadOptions {
   loaderTimeoutMs?: number;
   /** TTLs are shortened by a random 0..jitterRatio share, so keys filled together do not expire together. Default 0.1. */
   jitterRatio?: number;
+  /** Metric label for this key's family. Default derived from the key (keyFamily: product:42 -> product). */
+  family?: string;
 }
 
 export interface CacheClientOptions {
@@ -50,6 +77,14 @@ export interface CacheClientOptions {
   /** Where the counters go. Default the shared registry of @app/telemetry. */
   registry?: Registry;
   logger?: Logger;
+  /** In-process L1 in front of Redis (opt-in). See README "L1 and the bus". */
+  l1?: L1Options;
+  /** Invalidation bus: L1 entries named by the invalidator (and other instances) are dropped. Only with l1. */
+  bus?: BusOptions;
+  /** Early refresh (XFetch) of hot keys through the refresh lease. Default off. */
+  earlyRefresh?: EarlyRefreshOptions;
+  /** Distinct key families reported in metrics; later ones are "other". Default 64. */
+  maxFamilies?: number;
   /** close() also closes the Redis connection (set by CacheClientModule when it created the connection). Default false. */
   closeRedisOnClose?: boolean;
 }

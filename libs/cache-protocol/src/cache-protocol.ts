@@ -55,6 +55,8 @@ export interface FillOptions {
   tags?: TagEpoch[];
   /** Namespace generation read before the loader ran. Default 0. */
   namespaceGeneration?: number;
+  /** How long the loader took (ms, integer >= 0): stored in the envelope (format 3) for early refresh. Default: not stored (format 1/2). */
+  loadMs?: number;
 }
 
 export interface WarmOptions {
@@ -72,6 +74,12 @@ export interface LeaseGetOptions {
   token?: string;
   /** Values of an older namespace generation read as a miss. Default 0. */
   minNamespaceGeneration?: number;
+  /**
+   * Early refresh (XFetch): -beta * ln(random()), drawn per read. A fresh format-3 value whose
+   * remaining freshness is at most loadMs * this factor answers a hit with the refresh lease.
+   * Default 0 (off).
+   */
+  earlyRefreshFactor?: number;
 }
 
 /** Everything stored for one key, for tests and debugging. */
@@ -224,14 +232,15 @@ export class CacheProtocol {
     const token = options.token ?? newLeaseToken();
     const minGeneration = options.minNamespaceGeneration ?? 0;
     // Standalone: the script checks a tagged value's epochs itself (one call per read).
-    if (!this.cluster) return leaseGetScript.run(this.redis, companions, token, options.leaseTtlMs, minGeneration, true, '');
+    const early = options.earlyRefreshFactor ?? 0;
+    if (!this.cluster) return leaseGetScript.run(this.redis, companions, token, options.leaseTtlMs, minGeneration, true, '', early);
     // Cluster: tag states live in other slots, so a tagged value's epochs are read here (one
     // HGET per tag, in parallel, only for tagged hits); when one moved or its state is gone the
     // value is dropped (only if it is still the same envelope) and the read becomes a miss.
-    const got = await leaseGetScript.run(this.redis, companions, token, options.leaseTtlMs, minGeneration, false, '');
+    const got = await leaseGetScript.run(this.redis, companions, token, options.leaseTtlMs, minGeneration, false, '', early);
     if ((got.kind !== 'hit' && got.kind !== 'stale') || !got.entry.tags) return got;
     if (await this.tagsCurrent(got.entry.tags)) return got;
-    return leaseGetScript.run(this.redis, companions, token, options.leaseTtlMs, minGeneration, false, envelopeHeader(got.entry));
+    return leaseGetScript.run(this.redis, companions, token, options.leaseTtlMs, minGeneration, false, envelopeHeader(got.entry), 0);
   }
 
   /** Every tag still has the epoch the value recorded (a missing state counts as invalidated). */
@@ -274,7 +283,8 @@ export class CacheProtocol {
         }
       }
       const stamps = tagStampsText(tags.map((t) => ({ stateKey: tagStateKey(t.tag), epoch: t.epoch })));
-      return await fillScript.run(this.redis, companionsOf(lease.key), lease.token, version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, stamps, value);
+      const loadMs = options.loadMs === undefined ? undefined : Math.max(0, Math.round(options.loadMs));
+      return await fillScript.run(this.redis, companionsOf(lease.key), lease.token, version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, stamps, value, loadMs);
     } catch (error) {
       if (!isOomError(error)) throw error;
       // Redis is at maxmemory (noeviction): the value stays uncached; free the lease for others.

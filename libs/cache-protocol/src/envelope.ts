@@ -19,8 +19,10 @@ export interface Envelope {
   namespaceGeneration: number;
   /** The cached value as the caller serialised it. */
   payload: string;
-  /** Format 2 only: the tags' state keys and the epochs they had when the value was written. */
+  /** Format 2 and 3: the tags' state keys and the epochs they had when the value was written. */
   tags?: TagStamp[];
+  /** Format 3 only: how long the loader took (ms), for early refresh (XFetch's delta). */
+  loadMs?: number;
 }
 
 /** A tag's state key (tagStateKey(tag)) and the epoch recorded in a value. */
@@ -44,6 +46,7 @@ export function encodeEnvelope(e: Envelope): string {
 /** Everything before the payload (format 2: through the newline). */
 export function envelopeHeader(e: Omit<Envelope, 'payload'>): string {
   const tags = tagStampsText(e.tags);
+  if (e.loadMs !== undefined) return `3|${e.version}|${e.writtenAt}|${e.freshForMs}|${e.namespaceGeneration}|${e.loadMs}|${tags}\n`;
   if (tags === '') return `1|${e.version}|${e.writtenAt}|${e.freshForMs}|${e.namespaceGeneration}|`;
   return `2|${e.version}|${e.writtenAt}|${e.freshForMs}|${e.namespaceGeneration}|${tags}\n`;
 }
@@ -56,8 +59,8 @@ function field(raw: string, from: number, to: number): number {
 
 export function decodeEnvelope(raw: string): Envelope {
   const format = raw.charCodeAt(0);
-  if ((format !== 49 /* '1' */ && format !== 50) /* '2' */ || raw.charCodeAt(1) !== 124 /* '|' */) {
-    throw new CacheProtocolError('ENVELOPE_INVALID', `not a cache envelope (format 1 or 2): ${JSON.stringify(raw.slice(0, 60))}`);
+  if ((format !== 49 /* '1' */ && format !== 50 /* '2' */ && format !== 51) /* '3' */ || raw.charCodeAt(1) !== 124 /* '|' */) {
+    throw new CacheProtocolError('ENVELOPE_INVALID', `not a cache envelope (format 1, 2 or 3): ${JSON.stringify(raw.slice(0, 60))}`);
   }
   const a = raw.indexOf('|', 2);
   const b = a < 0 ? -1 : raw.indexOf('|', a + 1);
@@ -72,8 +75,19 @@ export function decodeEnvelope(raw: string): Envelope {
     payload: raw.slice(d + 1),
   };
   if (format === 49) return envelope;
-  const end = raw.indexOf('\n', d + 1);
-  const words = end < 0 ? [] : raw.slice(d + 1, end).split(' ');
+  let tagsFrom = d + 1;
+  if (format === 51) {
+    const e = raw.indexOf('|', d + 1);
+    if (e < 0) throw new CacheProtocolError('ENVELOPE_INVALID', `truncated format-3 envelope: ${JSON.stringify(raw.slice(0, 60))}`);
+    envelope.loadMs = field(raw, d + 1, e);
+    tagsFrom = e + 1;
+  }
+  const end = raw.indexOf('\n', tagsFrom);
+  if (format === 51 && end === tagsFrom) {
+    envelope.payload = raw.slice(end + 1);
+    return envelope;
+  }
+  const words = end < 0 ? [] : raw.slice(tagsFrom, end).split(' ');
   if (words.length < 2 || words.length % 2 !== 0 || words.some((w) => w === '')) {
     throw new CacheProtocolError('ENVELOPE_INVALID', `format-2 envelope without tag epochs: ${JSON.stringify(raw.slice(0, 60))}`);
   }

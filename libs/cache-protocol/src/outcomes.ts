@@ -22,8 +22,8 @@ export interface Lease {
 }
 
 export type LeaseGetResult =
-  /** A fresh value. */
-  | { kind: 'hit'; entry: Envelope }
+  /** A fresh value. With `lease` (early refresh, format 3 only), the caller refreshes it ahead of expiry. */
+  | { kind: 'hit'; entry: Envelope; lease?: Lease }
   /** A value past its fresh time but within its grace: serve it. With `lease`, the caller refreshes it. */
   | { kind: 'stale'; entry: Envelope; lease?: Lease }
   /** Nothing servable; the caller holds the key's one lease and should load and fill. */
@@ -47,6 +47,8 @@ export function leaseGetResultOf(reply: unknown, key: string, token: string): Le
       return { kind: 'miss', lease: { key, token }, tombstoneVersion: Number(data) };
     case 5:
       return { kind: 'wait', tombstoneVersion: Number(data) };
+    case 6:
+      return { kind: 'hit', entry: decodeEnvelope(data), lease: { key, token } };
     default:
       throw new CacheProtocolError('UNEXPECTED_REPLY', `unknown leaseGet code ${String(code)}`);
   }

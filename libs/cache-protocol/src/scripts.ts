@@ -96,16 +96,16 @@ export const warmScript = protocolScript(
 
 export const leaseGetScript = protocolScript(
   'leaseGet',
-  (k: KeyCompanions, token: string, leaseTtlMs: number, minNamespaceGeneration: number, checkTags: boolean, dropHeader: string) => [
-    k.value, k.tombstone, k.lease, token, leaseTtlMs, minNamespaceGeneration, checkTags ? '1' : '0', dropHeader,
+  (k: KeyCompanions, token: string, leaseTtlMs: number, minNamespaceGeneration: number, checkTags: boolean, dropHeader: string, earlyRefreshFactor: number) => [
+    k.value, k.tombstone, k.lease, token, leaseTtlMs, minNamespaceGeneration, checkTags ? '1' : '0', dropHeader, earlyRefreshFactor > 0 ? earlyRefreshFactor.toFixed(6) : '0',
   ],
   (reply, k: KeyCompanions, token: string): LeaseGetResult => leaseGetResultOf(reply, k.value, token),
 );
 
 export const fillScript = protocolScript(
   'fill',
-  (k: KeyCompanions, token: string, version: number, hardTtlMs: number, freshForMs: number, namespaceGeneration: number, tagEpochs: string, payload: string) => [
-    k.value, k.tombstone, k.lease, token, version, hardTtlMs, freshForMs, namespaceGeneration, tagEpochs, payload,
+  (k: KeyCompanions, token: string, version: number, hardTtlMs: number, freshForMs: number, namespaceGeneration: number, tagEpochs: string, payload: string, loadMs?: number) => [
+    k.value, k.tombstone, k.lease, token, version, hardTtlMs, freshForMs, namespaceGeneration, tagEpochs, payload, ...(loadMs === undefined ? [] : [loadMs]),
   ],
   (reply): FillOutcome => fillOutcomeOf(reply),
 );

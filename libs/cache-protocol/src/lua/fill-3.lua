@@ -15,6 +15,8 @@
   ARGV[6] tag epochs read before loading ("<tag state key> <epoch> ...", '' = untagged);
           stored in the envelope (format 2) so readers can check them (see leaseGet-3)
   ARGV[7] payload
+  ARGV[8] optional: how long the loader took (ms); given, the value is stored as format 3 (the
+          load time is what early refresh in leaseGet-3 scales with)
 
   No allow-oom flag: under maxmemory with noeviction it is refused before it runs (the caller
   releases the lease and the reader keeps its loaded value uncached).
@@ -39,6 +41,6 @@ if stored ~= nil and stored > v then
   redis.call('DEL', KEYS[3])
   return 4
 end
-redis.call('SET', KEYS[1], makeEnvelope(ARGV[2], nowMillis(), ARGV[4], ARGV[5], ARGV[6], ARGV[7]), 'PX', ARGV[3])
+redis.call('SET', KEYS[1], makeEnvelope(ARGV[2], nowMillis(), ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]), 'PX', ARGV[3])
 redis.call('DEL', KEYS[3])
 return 1

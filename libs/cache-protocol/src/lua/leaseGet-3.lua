@@ -24,6 +24,7 @@
     {3, envelope}          stale but servable, someone else is refreshing it
     {4, tombstoneVersion}  miss, the caller holds the lease (tombstoneVersion '0' if none)
     {5, tombstoneVersion}  miss, someone else holds the lease: wait, then ask again
+    {6, envelope}          hit, fresh, and the caller now holds the lease to refresh it early
   A caller asking again with the token it holds gets its lease back (2 or 4), not 3 or 5.
   A value that is not an envelope reads as a miss (a fill may overwrite it).
   Flagged allow-oom: reads keep working at maxmemory (a lease is a few bytes and expires; the
@@ -48,9 +49,12 @@ end
 
 local envelope = redis.pcall('GET', KEYS[1])
 if type(envelope) == 'string' then
-  local writtenAt, freshFor, namespaceGen, tagEpochs
-  if string.byte(envelope, 1) == 50 then -- '2': tagged
+  local writtenAt, freshFor, namespaceGen, tagEpochs, loadMs
+  local format = string.byte(envelope, 1)
+  if format == 50 then -- '2': tagged
     writtenAt, freshFor, namespaceGen, tagEpochs = string.match(envelope, '^2|%d+|(%d+)|(%d+)|(%d+)|([^\n]*)\n')
+  elseif format == 51 then -- '3': with its load time (tags may be empty)
+    writtenAt, freshFor, namespaceGen, loadMs, tagEpochs = string.match(envelope, '^3|%d+|(%d+)|(%d+)|(%d+)|(%d+)|([^\n]*)\n')
   else
     writtenAt, freshFor, namespaceGen = string.match(envelope, '^1|%d+|(%d+)|(%d+)|(%d+)|')
   end
@@ -61,7 +65,23 @@ if type(envelope) == 'string' then
       redis.call('DEL', KEYS[1])
     else
       local fresh = tonumber(freshFor)
-      if fresh == 0 or tonumber(writtenAt) + fresh > tonumber(nowMillis()) then return {1, envelope} end
+      local early = tonumber(ARGV[6] or '')
+      if early == nil or early <= 0 or loadMs == nil then early = nil end
+      if fresh == 0 then
+        -- never stale: it ends with its hard TTL, which early refresh looks at instead
+        if early ~= nil then
+          local left = redis.call('PTTL', KEYS[1])
+          if left > 0 and left <= tonumber(loadMs) * early and takeLease() then return {6, envelope} end
+        end
+        return {1, envelope}
+      end
+      local left = tonumber(writtenAt) + fresh - tonumber(nowMillis())
+      if left > 0 then
+        if early ~= nil and left <= tonumber(loadMs) * early and takeLease() then
+          return {6, envelope}
+        end
+        return {1, envelope}
+      end
       if takeLease() then return {2, envelope} end
       return {3, envelope}
     end

@@ -3,7 +3,12 @@
 -- Format 2 (tagged):    "2|<version>|<writtenAtMs>|<freshForMs>|<namespaceGen>|<tag epochs>\n<payload>"
 --   tag epochs: "<tag state key> <epoch>" pairs joined by spaces (keys and epochs hold no
 --   whitespace), the epoch each tag had when the value was loaded (fill) or joined (warm).
-local function makeEnvelope(version, writtenAt, freshFor, namespaceGen, tagEpochs, payload)
+-- Format 3 (a fill that measured its load time, for early refresh; tag epochs may be empty):
+--                       "3|<version>|<writtenAtMs>|<freshForMs>|<namespaceGen>|<loadMs>|<tag epochs>\n<payload>"
+local function makeEnvelope(version, writtenAt, freshFor, namespaceGen, tagEpochs, payload, loadMs)
+  if loadMs ~= nil and loadMs ~= '' then
+    return '3|' .. version .. '|' .. writtenAt .. '|' .. freshFor .. '|' .. namespaceGen .. '|' .. loadMs .. '|' .. (tagEpochs or '') .. '\n' .. payload
+  end
   if tagEpochs == nil or tagEpochs == '' then
     return '1|' .. version .. '|' .. writtenAt .. '|' .. freshFor .. '|' .. namespaceGen .. '|' .. payload
   end

@@ -7,7 +7,7 @@ local function storedVersion(key)
   local head = redis.pcall('GETRANGE', key, 0, 40)
   if type(head) == 'table' then return -1, nil end
   if head == '' then return nil, nil end
-  local v = string.match(head, '^[12]|(%d+)|')
+  local v = string.match(head, '^[123]|(%d+)|')
   if v == nil then return -1, nil end
   return tonumber(v), v
 end
