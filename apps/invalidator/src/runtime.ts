@@ -17,7 +17,7 @@ import { RecentEvents } from './pipeline/dedupe';
 import { InvalidationPipeline } from './pipeline/invalidation.pipeline';
 import { withReplicaAck } from './pipeline/replica-ack';
 import { withNamespaceBumps } from './sinks/namespace-bump';
-import { otherSinksFromEnv, OtherSinksSetup } from './sinks/sinks-from-env';
+import { otherSinksFromConfig, OtherSinksSetup } from './sinks/sinks-from-env';
 import { createRedis, isRedisReady } from './redis-connection';
 
 export class InvalidatorRuntime {
@@ -79,7 +79,8 @@ export class InvalidatorRuntime {
     this.protocol = protocol;
     const dlqTopic = config.KAFKA_DLQ_TOPIC;
     const replicaAck = { replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT_MS, onShortfall: () => this.metrics.replicaAckShortfalls.inc() };
-    const sinks = otherSinksFromEnv(
+    const sinks = otherSinksFromConfig(
+      config,
       { warm: (key, version, payload, ttlMs, options) => protocol.warm(key, version, payload, ttlMs ?? 3_600_000, options) },
       metricsRegistry(),
       this.log.child({ component: 'sinks' }),

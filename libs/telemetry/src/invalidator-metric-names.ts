@@ -22,6 +22,9 @@ export const INVALIDATOR_METRIC_NAMES = {
   lastAppliedOffset: 'invalidator_last_applied_offset',
   mappingsFollowerUp: 'invalidator_mappings_follower_up',
   mappingsFollowerSecondsSinceFetch: 'invalidator_mappings_follower_seconds_since_fetch',
+  loaderWarms: 'invalidator_loader_warms_total',
+  purges: 'invalidator_purges_total',
+  namespaceBumps: 'invalidator_namespace_bumps_total',
 } as const;
 
 export type InvalidatorMetricName = (typeof INVALIDATOR_METRIC_NAMES)[keyof typeof INVALIDATOR_METRIC_NAMES];

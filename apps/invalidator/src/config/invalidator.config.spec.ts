@@ -30,4 +30,20 @@ describe('loadInvalidatorConfig', () => {
     expect(problemsOf({ ...base, KAFKA_SASL_MECHANISM: 'plain' })).toContain('KAFKA_SASL_USERNAME');
     expect(problemsOf({ REDIS_URL: 'redis://x:1' })).toContain('KAFKA_BROKERS');
   });
+
+  it('validates the other sinks (LOADER_*, PURGE_*) with the rest, naming the variable', () => {
+    const c = loadInvalidatorConfig({ ...base, LOADER_TIMEOUT_MS: '750', PURGE_TARGETS: 'varnish:http://127.0.0.1:6081', PURGE_SOFT: 'true' });
+    expect(c).toMatchObject({ LOADER_TIMEOUT_MS: 750, LOADER_RETRIES: 2, PURGE_TARGETS: 'varnish:http://127.0.0.1:6081', PURGE_SOFT: 'true', PURGE_DEADLINE_MS: 5_000 });
+    expect(loadInvalidatorConfig(base).PURGE_TARGETS).toBe('');
+    expect(problemsOf({ ...base, LOADER_TIMEOUT_MS: 'soon' })).toContain('LOADER_TIMEOUT_MS');
+    expect(problemsOf({ ...base, LOADER_CONCURRENCY_PER_MAPPING: '0' })).toContain('LOADER_CONCURRENCY_PER_MAPPING');
+    expect(problemsOf({ ...base, PURGE_DEADLINE_MS: '-1' })).toContain('PURGE_DEADLINE_MS');
+    expect(problemsOf({ ...base, PURGE_SOFT: 'yes' })).toContain('PURGE_SOFT');
+    expect(problemsOf({ ...base, PURGE_TARGETS: 'squid:http://x' })).toContain('PURGE_TARGETS');
+    expect(problemsOf({ ...base, PURGE_TARGETS: 'varnish:ftp://x' })).toContain('PURGE_TARGETS');
+    expect(problemsOf({ ...base, PURGE_TARGETS: 'fastly:svc1' })).toContain('PURGE_FASTLY_TOKEN');
+    expect(problemsOf({ ...base, PURGE_TARGETS: 'cloudflare:zone1', PURGE_CLOUDFLARE_TOKEN: '' })).toContain('PURGE_CLOUDFLARE_TOKEN');
+    // Tokens never appear in messages.
+    expect(problemsOf({ ...base, PURGE_TARGETS: 'bogus', PURGE_FASTLY_TOKEN: 's3cret' })).not.toContain('s3cret');
+  });
 });

@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { ConfigError, KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT, KafkaSecurityConfig, kafkaSecurityProblems, readConfig } from '@app/config';
 import { DEFAULT_TOPICS } from '@app/contracts';
+import { purgeAdapters, PurgeTargetsConfig } from '../sinks/purge';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
 
@@ -20,6 +21,9 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
     'REDIS_USERNAME',
     'REDIS_PASSWORD',
     'MAPPINGS_FILE',
+    'PURGE_FASTLY_TOKEN',
+    'PURGE_CLOUDFLARE_TOKEN',
+    'PURGE_SOFT',
   ];
 
   @Matches(HOST_PORT_LIST, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
@@ -134,8 +138,70 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @IsBoolean()
   EXIT_ON_CONSUMER_CRASH = true;
 
+  // The other sinks (issue 16; docs/operations.md "The other sinks"): loader warms and HTTP cache purges.
+
+  /** Loader warms (warmFrom.loaderUrl): per fetch attempt. */
+  @IsInt() @Min(1) @Max(60_000)
+  LOADER_TIMEOUT_MS = 2_000;
+
+  /** Retries of 5xx/429/network errors (4xx: none). */
+  @IsInt() @Min(0) @Max(10)
+  LOADER_RETRIES = 2;
+
+  /** First backoff between retries (doubles). */
+  @IsInt() @Min(1) @Max(60_000)
+  LOADER_BACKOFF_MS = 100;
+
+  @IsInt() @Min(1) @Max(1_000)
+  LOADER_CONCURRENCY_PER_MAPPING = 8;
+
+  /** Queued warms in total; more are dropped (outcome failed: the keys stay invalidated). */
+  @IsInt() @Min(1)
+  LOADER_MAX_PENDING = 10_000;
+
+  /** Consecutive failures that open a loader host's circuit. */
+  @IsInt() @Min(1)
+  LOADER_BREAKER_FAILURES = 5;
+
+  @IsInt() @Min(1)
+  LOADER_BREAKER_OPEN_MS = 10_000;
+
+  /** Comma separated: varnish:http://host:port, fastly:<serviceId>[@apiUrl], cloudflare:<zoneId>[@apiUrl]; empty = no purges. */
+  @IsString()
+  PURGE_TARGETS = '';
+
+  @IsOptional() @IsString()
+  PURGE_FASTLY_TOKEN?: string;
+
+  @IsOptional() @IsString()
+  PURGE_CLOUDFLARE_TOKEN?: string;
+
+  /** Soft purge (mark stale) instead of removing; unset = fastly soft, varnish hard. */
+  @IsOptional() @IsIn(['true', 'false'], { message: 'PURGE_SOFT must be true or false' })
+  PURGE_SOFT?: 'true' | 'false';
+
+  /** Most time one chunk's purge may hold the partition before its events are dead-lettered PURGE_FAILED. */
+  @IsInt() @Min(1) @Max(120_000)
+  PURGE_DEADLINE_MS = 5_000;
+
+  @IsInt() @Min(1) @Max(60_000)
+  PURGE_TIMEOUT_MS = 2_000;
+
+  @IsInt() @Min(1) @Max(60_000)
+  PURGE_BACKOFF_MS = 100;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+}
+
+/** PURGE_* as the purge sink's target parser takes them. */
+export function purgeTargetsConfig(config: InvalidatorConfig): PurgeTargetsConfig {
+  return {
+    targets: config.PURGE_TARGETS,
+    fastlyToken: config.PURGE_FASTLY_TOKEN,
+    cloudflareToken: config.PURGE_CLOUDFLARE_TOKEN,
+    softPurge: config.PURGE_SOFT === undefined ? undefined : config.PURGE_SOFT === 'true',
+  };
 }
 
 export function loadInvalidatorConfig(env: NodeJS.ProcessEnv = process.env): InvalidatorConfig {
@@ -147,6 +213,11 @@ export function loadInvalidatorConfig(env: NodeJS.ProcessEnv = process.env): Inv
     problems.push(...kafkaSecurityProblems(config));
     if (config.RETRY_MAX_MS < config.RETRY_INITIAL_MS) problems.push('RETRY_MAX_MS must be >= RETRY_INITIAL_MS');
     if (config.MAPPINGS_STALL_LIVE_MS < config.MAPPINGS_STALL_READY_MS) problems.push('MAPPINGS_STALL_LIVE_MS must be >= MAPPINGS_STALL_READY_MS');
+    try {
+      purgeAdapters(purgeTargetsConfig(config));
+    } catch (error) {
+      problems.push((error as Error).message); // names PURGE_TARGETS (or the token it needs)
+    }
     return problems;
   });
 }
