@@ -17,6 +17,8 @@ import { RecentEvents } from './pipeline/dedupe';
 import { InvalidationPipeline } from './pipeline/invalidation.pipeline';
 import { withReplicaAck } from './pipeline/replica-ack';
 import { withNamespaceBumps } from './sinks/namespace-bump';
+import { withBusAnnounce } from './sinks/bus-announce';
+import { BusPublisher } from '@app/cache-protocol/bus';
 import { otherSinksFromConfig, OtherSinksSetup } from './sinks/sinks-from-env';
 import { createRedis, isRedisReady } from './redis-connection';
 
@@ -31,6 +33,8 @@ export class InvalidatorRuntime {
   readonly metrics: InvalidatorMetrics;
   readonly pipeline: InvalidationPipeline;
   readonly protocol: CacheProtocol;
+  /** The invalidation bus (BUS_ENABLED): applied changes announced to cache clients' L1 (issue 15). */
+  readonly bus?: BusPublisher;
   private readonly kafka: Kafka;
   /** Set when kafkajs gave up on the consumer (CRASH with restart=false): /health/live and /health/ready answer 503. */
   crash?: ConsumerCrash;
@@ -87,9 +91,25 @@ export class InvalidatorRuntime {
     );
     this.otherSinks = sinks;
     const effectSink = config.REDIS_WAIT_REPLICAS > 0 ? withReplicaAck(protocol, this.redis, replicaAck) : protocol;
+    const withBumps = withNamespaceBumps(effectSink, this.redis, (bumped) => sinks.namespaceBumps.inc({ outcome: bumped ? 'bumped' : 'skipped' }));
+    if (config.BUS_ENABLED === 'true') {
+      let lastWarn = 0;
+      this.bus = new BusPublisher(this.redis, {
+        streamKey: config.BUS_STREAM_KEY,
+        maxLen: config.BUS_MAXLEN,
+        timeoutMs: config.BUS_TIMEOUT_MS,
+        source: `invalidator-${process.pid}`,
+        registry: metricsRegistry(),
+        onFailure: (kind, error) => {
+          if (Date.now() - lastWarn < 10_000) return;
+          lastWarn = Date.now();
+          this.log.warn({ kind, err: error.message }, 'bus announce failed (counted in cache_bus_published_total; readers drop their L1 on the reset that follows); the partition goes on');
+        },
+      });
+    }
     this.pipeline = new InvalidationPipeline(
       () => this.mappings.current(),
-      withNamespaceBumps(effectSink, this.redis, (bumped) => sinks.namespaceBumps.inc({ outcome: bumped ? 'bumped' : 'skipped' })),
+      this.bus ? withBusAnnounce(withBumps, this.bus) : withBumps,
       { send: (records) => this.deadLetterProducer.send(dlqTopic, records), maxBatchBytes: () => this.dlqMaxMessageBytes },
       new RecentEvents(config.DEDUP_MEMORY),
       this.metrics,
@@ -114,6 +134,7 @@ export class InvalidatorRuntime {
     await this.learnDeadLetterLimit();
     await this.deadLetterProducer.connect();
     await this.mappings.start();
+    this.bus?.startHeartbeat(this.config.BUS_HEARTBEAT_MS);
   }
 
   /** A missing topic is a configuration error: say which variable names it, before consuming anything. */
@@ -169,6 +190,7 @@ export class InvalidatorRuntime {
 
   /** After the consumer stopped (transport closed): release the rest. */
   async stop(): Promise<void> {
+    this.bus?.stopHeartbeat();
     // Loader warms in flight get a short grace (they are best effort: the keys are already invalidated).
     await Promise.race([this.otherSinks.loader.drain(), new Promise((r) => setTimeout(r, 2_000).unref())]);
     await Promise.allSettled([this.deadLetterProducer.disconnect(), this.mappings.stop()]);

@@ -190,6 +190,26 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @IsInt() @Min(1) @Max(60_000)
   PURGE_BACKOFF_MS = 100;
 
+  /** Announce applied changes on the invalidation bus (a Redis Stream read by cache clients with L1; issue 15). */
+  @IsIn(['true', 'false'], { message: 'BUS_ENABLED must be true or false' })
+  BUS_ENABLED: 'true' | 'false' = 'true';
+
+  /** The bus stream key (cache clients' bus.streamKey). */
+  @IsString()
+  BUS_STREAM_KEY = '~bus{cache}';
+
+  /** Approximate length the stream is trimmed to (XADD MAXLEN ~); a reader that falls further behind drops its L1. */
+  @IsInt() @Min(100)
+  BUS_MAXLEN = 10_000;
+
+  /** Heartbeat interval; keep it well below the readers' l1.maxStalenessMs (they stop serving L1 when heartbeats stop). */
+  @IsInt() @Min(50) @Max(60_000)
+  BUS_HEARTBEAT_MS = 1_000;
+
+  /** An announce slower than this counts as lost (readers get a reset: they drop their L1). */
+  @IsInt() @Min(10) @Max(10_000)
+  BUS_TIMEOUT_MS = 500;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 }

@@ -1,0 +1,43 @@
+// The invalidation bus (issue 15): after a chunk's effects are applied to Redis, the invalidator
+// announces what changed (keys with versions, tags, namespace bumps) on a Redis Stream every
+// cache-client instance reads, so each drops its L1 copies. Announced right after the apply,
+// before the commit and without waiting for it: readers' L1 staleness starts at the apply, so
+// the earliest point is the right one (waiting for the commit would only add delay; a
+// redelivered chunk is applied and announced again, which costs readers extra misses only).
+// The announce is never awaited by the pipeline: it cannot block the partition. A lost or slow
+// announce is counted (cache_bus_published_total{outcome}) and logged (rate-limited), and the
+// publisher's next message is a `reset` (readers drop all of L1) before heartbeats resume.
+import type { EffectOutcome } from '@app/cache-protocol/effects';
+import type { BusKeyOp, BusPublisher } from '@app/cache-protocol/bus';
+import type { EffectSink } from '../pipeline/apply';
+
+const WRITTEN: ReadonlySet<EffectOutcome> = new Set<EffectOutcome>(['warmed']);
+
+export function withBusAnnounce(sink: EffectSink, publisher: Pick<BusPublisher, 'announce'>): EffectSink {
+  return {
+    applyKeyEffects: async (effects) => {
+      const outcomes = await sink.applyKeyEffects(effects);
+      const keys = effects.map((e, i): [string, number, BusKeyOp] => [e.key, e.version, WRITTEN.has(outcomes[i]) ? 'w' : 'i']);
+      void publisher.announce({ keys });
+      return outcomes;
+    },
+    invalidateTags: async (tags) => {
+      const result = await sink.invalidateTags(tags);
+      void publisher.announce({ tags: tags.map((t) => t.tag) });
+      return result;
+    },
+    checkKeyEffect: sink.checkKeyEffect?.bind(sink),
+    checkTag: sink.checkTag?.bind(sink),
+    awaitReplicas: sink.awaitReplicas?.bind(sink),
+    bumpNamespaces: sink.bumpNamespaces
+      ? async (bumps) => {
+          const results = await sink.bumpNamespaces!(bumps);
+          const namespaces = (results as Array<{ bumped: boolean; namespace?: string; generation?: number }>)
+            .filter((r) => r.bumped && typeof r.namespace === 'string' && typeof r.generation === 'number')
+            .map((r): [string, number] => [r.namespace!, r.generation!]);
+          if (namespaces.length > 0) void publisher.announce({ namespaces });
+          return results;
+        }
+      : undefined,
+  };
+}
