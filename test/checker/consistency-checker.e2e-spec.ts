@@ -3,8 +3,8 @@
 // and reordered events, poison messages, eviction pressure (allkeys-lru), warms racing slow
 // fills, a second team's keyspace whose dead letters are replayed once its mapping exists.
 // After convergence: 0 stale entries, 0 lost invalidations.
-import { formatReport, runConsistencyCheck } from '../scripts/checker/consistency-checker';
-import { stackEnv } from './support/stack-env';
+import { formatReport, runConsistencyCheck } from './consistency-checker';
+import { stackEnv } from '../support/stack-env';
 
 describe('consistency checker (short mode, real stack, faults injected)', () => {
   it('converges with no stale entry and no lost invalidation', async () => {

@@ -11,7 +11,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { logLevel, Partitioners } from 'kafkajs';
+import { createKafka } from '../../libs/kafka/src';
 import { runDlqCli } from '../../apps/invalidator/src/cli/dlq-cli';
 import { MappingStore } from '../../libs/registry-core/src';
 import type { Mapping } from '../../libs/registry-core/src';
@@ -19,9 +20,9 @@ import { CacheClient } from '../../libs/cache-client/src';
 import { CacheProtocol } from '../../libs/cache-protocol/src';
 import { EntityPublisher, buildEntityUpdated } from '../../libs/publisher/src';
 import type { EntityUpdated } from '../../libs/contracts/src';
-import { groupProgress } from '../stack/group-progress';
-import { startRedisNode, stopRedisNode, RedisNodeInfo } from '../stack/redis';
-import { spawnInvalidator, InvalidatorProcess } from '../support/invalidator-process';
+import { groupProgress } from '../../scripts/stack/group-progress';
+import { startRedisNode, stopRedisNode, RedisNodeInfo } from '../../scripts/stack/redis';
+import { spawnInvalidator, InvalidatorProcess } from '../../scripts/support/invalidator-process';
 
 export interface CheckOptions {
   brokers: string;
@@ -140,7 +141,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   const started = Date.now();
   const topic = `checker-${Date.now()}`;
   const groupId = `checker-${Date.now()}`;
-  const kafka = new Kafka({ clientId: 'checker', brokers: options.brokers.split(','), logLevel: logLevel.NOTHING });
+  const kafka = createKafka({ clientId: 'checker', brokers: options.brokers.split(','), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 6 }, { topic: `${topic}.dlq`, numPartitions: 1 }], waitForLeaders: true });

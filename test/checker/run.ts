@@ -2,7 +2,7 @@
 //   --eviction-headroom-kb 1024 --samples-per-tick N --no-baseline] : the long mode of the consistency checker on its own stack.
 // Runs the event-driven system under faults, then a TTL-only baseline (same writers, readers and
 // key TTL, no invalidator) for the same time, and prints both, so a user sees what invalidation buys.
-import { addresses, down, up } from '../stack/stack';
+import { addresses, down, up } from '../../scripts/stack/stack';
 import { CheckReport, formatReport, runConsistencyCheck } from './consistency-checker';
 
 const LONG_MODE_MIN_SAMPLES = 1_000_000;

@@ -7,11 +7,8 @@ import { join, relative } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const FACTORY = 'libs/kafka/src/kafka-client.ts';
-/**
- * Files still allowed to build their own client, each with its reason:
- * - scripts/checker/consistency-checker.ts: being reworked separately (issue 14, lead); to move to createKafka.
- */
-const ALLOWED = ['scripts/checker/consistency-checker.ts'];
+/** Files still allowed to build their own client, each with its reason (none today). */
+const ALLOWED: string[] = [];
 
 function tsFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
