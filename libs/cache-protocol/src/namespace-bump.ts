@@ -51,9 +51,21 @@ export interface NamespaceBumpResult {
   generation: number;
 }
 
+/**
+ * Registers the bump script on the connection (idempotent). Call it once before the connection is
+ * used when it auto-pipelines (the invalidator's does): a pipeline only carries the commands that
+ * existed when it was created, so defining the command lazily while another command's automatic
+ * pipeline is open sends the bump into a pipeline without it ("pipeline[functionName] is not a
+ * function", then an unhandled "results[i] is not iterable" from ioredis).
+ */
+export function defineNamespaceBumpCommand(redis: RedisConnection): void {
+  const host = redis as unknown as Record<string, unknown>;
+  if (typeof host[COMMAND] !== 'function') redis.defineCommand(COMMAND, { numberOfKeys: 2, lua: NAMESPACE_BUMP_LUA });
+}
+
 function define(redis: RedisConnection | ChainableCommander): (...args: (string | number)[]) => Promise<unknown> {
   const host = redis as unknown as Record<string, unknown>;
-  if (typeof host[COMMAND] !== 'function') (redis as RedisConnection).defineCommand(COMMAND, { numberOfKeys: 2, lua: NAMESPACE_BUMP_LUA });
+  if (typeof host[COMMAND] !== 'function') defineNamespaceBumpCommand(redis as RedisConnection);
   return (host[COMMAND] as (...args: (string | number)[]) => Promise<unknown>).bind(redis);
 }
 
