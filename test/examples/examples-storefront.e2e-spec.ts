@@ -73,7 +73,9 @@ describe('example-storefront reads through the cache, with example-catalog as th
     await catalog.listen(0, '127.0.0.1');
     catalogUrl = await catalog.getUrl();
     r = redis();
-    storefront = await createStorefrontApp({ CATALOG_URL: catalogUrl, LOADER_TIMEOUT_MS: 1000, LOG_LEVEL: 'silent' }, { redis: r });
+    // L1 off: this test plays the invalidator itself (CacheProtocol, no bus announcements) and reads
+    // right after; L1 + bus with the real invalidator are covered by test/cache/l1-bus.e2e-spec.ts.
+    storefront = await createStorefrontApp({ CATALOG_URL: catalogUrl, LOADER_TIMEOUT_MS: 1000, LOG_LEVEL: 'silent', L1_ENABLED: 'false' }, { redis: r });
     // Listening, for plain fetch (supertest would start one server per request under concurrency).
     await storefront.listen(0, '127.0.0.1');
     storefrontUrl = await storefront.getUrl();

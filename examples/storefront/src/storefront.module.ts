@@ -22,7 +22,16 @@ export class StorefrontModule {
   static forRoot(config: StorefrontConfig, logger: Logger, redis?: Redis | Cluster): DynamicModule {
     return {
       module: StorefrontModule,
-      imports: [CacheClientModule.forRoot({ redis: redis ?? (() => connectRedis(config)), name: 'storefront', logger })],
+      imports: [
+        CacheClientModule.forRoot({
+          redis: redis ?? (() => connectRedis(config)),
+          name: 'storefront',
+          logger,
+          ...(config.L1_ENABLED === 'true'
+            ? { l1: { maxEntries: config.L1_MAX_ENTRIES, maxStalenessMs: config.L1_MAX_STALENESS_MS }, bus: { streamKey: config.BUS_STREAM_KEY } }
+            : {}),
+        }),
+      ],
       controllers: [StorefrontController],
       providers: [
         { provide: STOREFRONT_CONFIG, useValue: config },

@@ -53,6 +53,21 @@ export class StorefrontConfig {
   @IsInt() @Min(0) @Max(31_536_000)
   HTTP_STALE_WHILE_REVALIDATE_SECONDS = 30;
 
+  /** In-process L1 in front of Redis, kept fresh by the invalidation bus (issue 15). */
+  @IsIn(['true', 'false'], { message: 'L1_ENABLED must be true or false' })
+  L1_ENABLED: 'true' | 'false' = 'true';
+
+  @IsInt() @Min(1)
+  L1_MAX_ENTRIES = 10_000;
+
+  /** An L1 entry is served at most this long after Redis or the bus (invalidator heartbeats) last confirmed it. */
+  @IsInt() @Min(1)
+  L1_MAX_STALENESS_MS = 2_000;
+
+  /** The invalidator's BUS_STREAM_KEY. */
+  @IsString() @IsNotEmpty()
+  BUS_STREAM_KEY = '~bus{cache}';
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 }
