@@ -1,12 +1,16 @@
 // npm run dev: the whole thing on one machine. Starts the stack (Kafka + Redis), the registry
 // (seeded with examples/mappings/catalog.yaml), the invalidator, the example catalog and
-// storefront, the lag monitor (dashboard) and a small traffic generator; prints the URLs and a live
+// storefront, the lag monitor (dashboard) and a small traffic generator; Varnish (xkey) in front of
+// the storefront, purged by the invalidator (PURGE_TARGETS, mappings of
+// examples/mappings/storefront-pages.yaml) when it is installed; prints the URLs and a live
 // counter line; Ctrl-C stops everything it started. DEV_DURATION_SECONDS=N stops by itself;
 // DEV_STACK_NAME names the stack (default "dev").
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { addresses, down, up } from './stack/stack';
+import { addresses, down, startStackVarnish, up } from './stack/stack';
+import type { VarnishInfo } from './stack/varnish';
+import { loadMappingsYamlFile } from '../libs/registry-core/src';
 import { freePort } from './stack/processes';
 import { startTraffic, TrafficSummary } from './traffic';
 import { INVALIDATOR_METRIC_NAMES, parsePrometheusText, sumOf } from '../libs/telemetry/src';
@@ -73,6 +77,7 @@ async function counters(invalidatorUrl: string): Promise<Record<string, number>>
     applied: sum(INVALIDATOR_METRIC_NAMES.applied),
     deadLettered: sum(INVALIDATOR_METRIC_NAMES.deadLettered),
     keys: sum(INVALIDATOR_METRIC_NAMES.keys),
+    purges: sumOf(samples, INVALIDATOR_METRIC_NAMES.purges, (l) => l.outcome === 'purged') ?? 0,
   };
 }
 
@@ -116,11 +121,28 @@ async function main(): Promise<void> {
     REGISTRY_SEED_FILE: join(ROOT, 'examples/mappings/catalog.yaml'),
   });
   await waitHealthy(registry, '/health/ready');
+  // The storefront's pages in Varnish, purged by surrogate key (examples/mappings/storefront-pages.yaml).
+  for (const mapping of loadMappingsYamlFile(join(ROOT, 'examples/mappings/storefront-pages.yaml'))) {
+    const { id, ...body } = mapping as typeof mapping & { id: string };
+    const res = await fetch(`${registry.url}/mappings/${encodeURIComponent(id)}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${DEV_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`registry refused mapping ${id}: ${res.status} ${await res.text()}`);
+  }
+  let varnish: VarnishInfo | undefined;
+  try {
+    varnish = await startStackVarnish(STACK, `127.0.0.1:${storefrontPort}`);
+  } catch (error) {
+    console.error(`[dev] no Varnish in front of the storefront (${(error as Error).message}); purges off`);
+  }
   const invalidator = startService('invalidator', 'apps/invalidator/src/main.ts', invalidatorPort, {
     ...common,
     REDIS_URL: a.redisUrl,
     HTTP_PORT: String(invalidatorPort),
     MAPPINGS_SOURCE: 'kafka',
+    ...(varnish ? { PURGE_TARGETS: `varnish:http://127.0.0.1:${varnish.port}` } : {}),
   });
   const catalog = startService('catalog', 'examples/catalog/src/main.ts', catalogPort, {
     ...common,
@@ -155,6 +177,7 @@ async function main(): Promise<void> {
   Registry API + OpenAPI                      ${registry.url}/mappings   ${registry.url}/docs   (token: ${DEV_TOKEN})
   Example catalog (write service) + OpenAPI   ${catalog.url}/products   ${catalog.url}/docs
   Example storefront (read service)           ${storefront.url}/products/<id>
+  Storefront through Varnish (xkey purges)    ${varnish ? `http://127.0.0.1:${varnish.port}/products/<id>   (X-Cache HIT/MISS, Age)` : 'not running (install varnish + varnish-modules)'}
   Kafka / Redis                               ${a.kafkaBrokers}   ${a.redisUrl}
   Ctrl-C stops everything.
 `);
@@ -165,7 +188,7 @@ async function main(): Promise<void> {
       .then((c) => {
         const t = last;
         const traffic = t ? `writes ${t.writes} reads ${t.reads} stale reads ${t.staleReads} errors ${t.writeErrors + t.readErrors}` : 'traffic starting';
-        process.stdout.write(`[live] events applied ${c.applied}  keys ${c.keys}  dead-lettered ${c.deadLettered}  |  ${traffic}\n`);
+        process.stdout.write(`[live] events applied ${c.applied}  keys ${c.keys}  dead-lettered ${c.deadLettered}  purges ${c.purges}  |  ${traffic}\n`);
       })
       .catch(() => undefined);
   }, 2000).unref();

@@ -35,6 +35,10 @@ describe('npm run dev (smoke)', () => {
     expect(lastApplied).toBeGreaterThan(20);
     expect(lastKeys).toBeGreaterThan(lastApplied);
     expect(dashboardHtml).toContain('<html');
+    // Varnish in front of the storefront, purged by the invalidator (issue 16).
+    expect(out).toMatch(/Storefront through Varnish \(xkey purges\) +http:\/\/127\.0\.0\.1:\d+\/products/);
+    const purges = [...out.matchAll(/\[live\] .* purges (\d+)/g)].map((m) => Number(m[1]));
+    expect(purges[purges.length - 1]).toBeGreaterThan(0);
     expect(out).toContain('stopped');
     expect(readState(stack)).toBeUndefined(); // the stack it started is gone
   }, 180_000);
