@@ -15,7 +15,7 @@ export { ConfigError };
 /** KAFKA_SSL and KAFKA_SASL_* come from KafkaSecurityConfig (@app/config), as for the invalidator. */
 export class LagMonitorConfig extends KafkaSecurityConfig {
   /** Variables without a default (readConfig cannot see them on a fresh instance). */
-  static readonly KEYS_WITHOUT_DEFAULT = ['KAFKA_BROKERS', ...KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT, 'INVALIDATOR_METRICS_URLS'];
+  static readonly KEYS_WITHOUT_DEFAULT = ['KAFKA_BROKERS', ...KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT, 'INVALIDATOR_METRICS_URLS', 'CACHE_METRICS_URLS'];
 
   @Matches(HOST_PORT_LIST, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
   KAFKA_BROKERS!: string;
@@ -37,6 +37,10 @@ export class LagMonitorConfig extends KafkaSecurityConfig {
   /** Comma-separated invalidator /metrics URLs, scraped for the dashboard's throughput, DLQ and latency panels. */
   @IsOptional() @Matches(URL_LIST, { message: 'INVALIDATOR_METRICS_URLS must be a comma-separated list of http(s) URLs' })
   INVALIDATOR_METRICS_URLS?: string;
+
+  /** Comma-separated /metrics URLs of read services (cache-client counters), scraped for the hit rate per key family. */
+  @IsOptional() @Matches(URL_LIST, { message: 'CACHE_METRICS_URLS must be a comma-separated list of http(s) URLs' })
+  CACHE_METRICS_URLS?: string;
 
   /** Where the dashboard, /lag, /metrics and health listen: loopback by default, 0.0.0.0 in a container. */
   @IsString() @IsNotEmpty()
@@ -64,6 +68,7 @@ export function lagModuleOptions(config: LagMonitorConfig): LagModuleOptions {
     topics: config.LAG_TOPICS.split(','),
     intervalMs: config.LAG_INTERVAL_MS,
     invalidatorMetricsUrls: config.INVALIDATOR_METRICS_URLS ? config.INVALIDATOR_METRICS_URLS.split(',') : [],
+    cacheMetricsUrls: config.CACHE_METRICS_URLS ? config.CACHE_METRICS_URLS.split(',') : [],
     title: `Cache invalidation · ${config.LAG_GROUP_ID}`,
   };
 }

@@ -2,6 +2,7 @@
 // poll, and the invalidators' figures. Built in one place so the page and tests agree.
 import type { GroupLag, LagHistoryView, PartitionLag } from '@app/lag';
 import type { InvalidatorFigures } from './invalidator-figures';
+import type { FamilyFigures } from './cache-figures';
 import type { InvalidatorSource, ThroughputHistory } from './invalidator-scraper';
 
 export interface MappingCount {
@@ -23,6 +24,14 @@ export interface DashboardData {
     sources: InvalidatorSource[];
     figures: InvalidatorFigures;
     throughput: ThroughputHistory;
+    /** invalidator_keys_total per outcome, per second over the window (issue 15). */
+    keysPerSecondByOutcome: Record<string, number>;
+  };
+  /** Readers' cache-client metrics (CACHE_METRICS_URLS): hit rate per key family (issue 15). */
+  cache: {
+    sources: InvalidatorSource[];
+    families: FamilyFigures[];
+    windowSeconds: number;
   };
   mappings: MappingCount;
 }

@@ -2,6 +2,7 @@
 // polls the data URL and draws the lag chart as inline SVG. Kept as a TS string so the
 // Nest build ships it without asset configuration. The inline script uses no template
 // literals, so this file can hold it in a String.raw without escaping.
+import { niceTicks } from './chart-ticks';
 
 export interface DashboardPageOptions {
   /** Absolute path of the JSON the page polls (GET /dashboard/data). */
@@ -23,7 +24,9 @@ function escapeHtml(text: string): string {
 
 export function renderDashboardPage(options: DashboardPageOptions): string {
   // Replacer functions: a `$` in a value must not be read as a replacement pattern.
-  return PAGE.replace('__TITLE__', () => escapeHtml(options.title)).replace('__CONFIG__', () => scriptJson(options));
+  return PAGE.replace('__TITLE__', () => escapeHtml(options.title))
+    .replace('__CONFIG__', () => scriptJson(options))
+    .replace('__NICE_TICKS__', () => niceTicks.toString());
 }
 
 const PAGE = String.raw`<!doctype html>
@@ -61,6 +64,8 @@ const PAGE = String.raw`<!doctype html>
   .status-STOP { background: var(--stop); } .status-ERR { background: var(--err); }
   #errors { display: none; background: #fdecea; color: #611a15; border: 1px solid #f5c6cb; border-radius: 6px; padding: 8px 12px; }
   #stale { color: var(--stop); font-weight: 600; }
+  .barbox { width: 160px; height: 10px; background: #eef1f5; border-radius: 3px; overflow: hidden; }
+  .barfill { height: 10px; }
 </style>
 </head>
 <body>
@@ -86,6 +91,20 @@ const PAGE = String.raw`<!doctype html>
     <div class="legend" id="legend"></div>
   </section>
   <section>
+    <h2>Invalidations per second by outcome <span class="meta" id="outcomes-sub"></span></h2>
+    <table data-testid="outcomes">
+      <thead><tr><th>outcome</th><th>keys/s</th><th class="bar"></th></tr></thead>
+      <tbody id="outcomes"></tbody>
+    </table>
+  </section>
+  <section>
+    <h2>Hit rate per key family <span class="meta" id="families-sub"></span></h2>
+    <table data-testid="families">
+      <thead><tr><th>family</th><th>reads/s</th><th>hit rate</th><th>from L1</th><th class="bar"></th></tr></thead>
+      <tbody id="families"></tbody>
+    </table>
+  </section>
+  <section>
     <h2>Partitions</h2>
     <table>
       <thead><tr><th>topic</th><th>partition</th><th>committed</th><th>end</th><th>lag</th><th>lag s</th><th>status</th><th class="owner">consumer</th><th class="reason">why</th></tr></thead>
@@ -96,6 +115,7 @@ const PAGE = String.raw`<!doctype html>
 <script>
 (function () {
   var CONFIG = __CONFIG__;
+  var niceTicks = __NICE_TICKS__;
   var COLORS = ['#1565c0', '#d81b60', '#00897b', '#6d4c41', '#5e35b1', '#f4511e', '#3949ab', '#7cb342', '#8e24aa', '#00acc1'];
   var history = { at: [], series: {} };
   var throughput = { at: [], eventsPerSecond: [] };
@@ -163,7 +183,8 @@ const PAGE = String.raw`<!doctype html>
     var keys = Object.keys(history.series).sort();
     var max = 0;
     keys.forEach(function (k) { history.series[k][field].forEach(function (v) { if (v !== null && v > max) max = v; }); });
-    if (max <= 0) max = 1;
+    var ticks = niceTicks(max, mode === 'lag');
+    max = ticks[ticks.length - 1];
     var span = chartSpan(now);
     var t0 = now - span;
     function x(t) { return L + (W - L - R) * (t - t0) / span; }
@@ -172,7 +193,7 @@ const PAGE = String.raw`<!doctype html>
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     function line(x1, y1, x2, y2, color) { var l = document.createElementNS(NS, 'line'); l.setAttribute('x1', x1); l.setAttribute('y1', y1); l.setAttribute('x2', x2); l.setAttribute('y2', y2); l.setAttribute('stroke', color); svg.appendChild(l); }
     function label(xp, yp, s, anchor) { var t = document.createElementNS(NS, 'text'); t.setAttribute('x', xp); t.setAttribute('y', yp); t.setAttribute('font-size', '11'); t.setAttribute('fill', '#5f6b7a'); t.setAttribute('text-anchor', anchor); t.textContent = s; svg.appendChild(t); }
-    [0, 0.5, 1].forEach(function (f) { line(L, y(max * f), W - R, y(max * f), '#dde3ea'); label(L - 6, y(max * f) + 4, mode === 'lag' ? num(Math.round(max * f)) : secs(max * f), 'end'); });
+    ticks.forEach(function (v) { line(L, y(v), W - R, y(v), '#dde3ea'); label(L - 6, y(v) + 4, mode === 'lag' ? num(v) : secs(v), 'end'); });
     label(L, H - 6, '-' + (span < 120000 ? Math.round(span / 1000) + ' s' : Math.round(span / 60000) + ' min'), 'start');
     label(W - R, H - 6, 'now', 'end');
     var legend = document.getElementById('legend');
@@ -272,10 +293,42 @@ const PAGE = String.raw`<!doctype html>
       td[8].textContent = p.statusReason;
     });
     Array.prototype.slice.call(body.children).forEach(function (tr) { if (!keep[tr.getAttribute('data-partition')]) body.removeChild(tr); });
+    renderReadSide(data);
     drawChart(data.now);
     drawSpark(data.now);
     lastUpdate = Date.now();
     text('updated', new Date(data.now).toLocaleTimeString());
+  }
+
+  function bar(fraction, color) {
+    var outer = el('div', 'barbox');
+    var inner = el('div', 'barfill');
+    inner.style.width = Math.max(0, Math.min(1, fraction)) * 100 + '%';
+    inner.style.background = color;
+    outer.appendChild(inner);
+    return outer;
+  }
+  function pct(v) { return v === null || v === undefined ? '–' : (v * 100).toFixed(1) + ' %'; }
+  function fillRows(id, rows) {
+    var body = document.getElementById(id);
+    while (body.firstChild) body.removeChild(body.firstChild);
+    rows.forEach(function (cells) {
+      var tr = el('tr');
+      cells.forEach(function (c) { var td = el('td'); if (typeof c === 'string') td.textContent = c; else td.appendChild(c); tr.appendChild(td); });
+      body.appendChild(tr);
+    });
+  }
+  function renderReadSide(data) {
+    var outcomes = data.invalidator.keysPerSecondByOutcome || {};
+    var names = Object.keys(outcomes).sort();
+    var top = 0;
+    names.forEach(function (n) { if (outcomes[n] > top) top = outcomes[n]; });
+    fillRows('outcomes', names.map(function (n) { return [n, rate(outcomes[n]), bar(top > 0 ? outcomes[n] / top : 0, '#1565c0')]; }));
+    text('outcomes-sub', data.invalidator.sources.length === 0 ? 'no invalidator metrics configured' : (names.length ? 'over the last ' + data.invalidator.figures.windowSeconds + ' s' : 'no keys invalidated in the window'));
+    var cache = data.cache || { sources: [], families: [], windowSeconds: 0 };
+    fillRows('families', cache.families.map(function (f) { return [f.family, rate(f.readsPerSecond), pct(f.hitRate), pct(f.l1HitRate), bar(f.hitRate || 0, '#00897b')]; }));
+    var upReaders = cache.sources.filter(function (s) { return s.up; }).length;
+    text('families-sub', cache.sources.length === 0 ? 'no reader metrics configured (CACHE_METRICS_URLS)' : upReaders + '/' + cache.sources.length + ' readers up · over the last ' + cache.windowSeconds + ' s');
   }
 
   function tick() {

@@ -78,6 +78,11 @@ export class InvalidatorScraper {
     return computeInvalidatorFigures(this.scrapes, this.clock(), this.windowMs);
   }
 
+  /** Other figures from the same scrapes (per instance, oldest first), over the same window. */
+  compute<T>(fn: (scrapesPerInstance: Scrape[][], now: number, windowMs: number) => T): T {
+    return fn(this.scrapes, this.clock(), this.windowMs);
+  }
+
   sourceStates(): InvalidatorSource[] {
     return this.sources.map((s) => ({ ...s }));
   }

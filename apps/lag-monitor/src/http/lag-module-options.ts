@@ -8,6 +8,8 @@ export const LAG_MODULE_OPTIONS = Symbol('LAG_MODULE_OPTIONS');
 export interface LagModuleOptions extends LagMonitorOptions {
   /** The invalidators' /metrics URLs, scraped for throughput, dead letters, latency and mappings. */
   invalidatorMetricsUrls?: string[];
+  /** Readers' /metrics URLs (cache-client counters), scraped for the hit rate per key family. */
+  cacheMetricsUrls?: string[];
   /** The registry's own mapping count; when absent the invalidators' invalidator_mappings is shown. */
   mappingCount?: () => number | Promise<number>;
   /** Serve GET /metrics from `registry`. Default true; false when the host app already serves it. */

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { DashboardData, MappingCount } from '../dashboard/dashboard-data';
 import { InvalidatorScraper } from '../dashboard/invalidator-scraper';
+import { computeFamilyFigures, computeOutcomeRates } from '../dashboard/cache-figures';
+import { INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 import { exportLagMetrics, LagHistoryView, LagMonitor, LagSnapshot } from '@app/lag';
 import { createLogger, metricsRegistry } from '@app/telemetry';
 import { LAG_MODULE_OPTIONS, LagModuleOptions } from './lag-module-options';
@@ -20,6 +22,8 @@ export interface LagReport extends LagSnapshot {
 export class LagService implements OnModuleInit, OnModuleDestroy {
   readonly monitor: LagMonitor;
   readonly scraper: InvalidatorScraper;
+  /** The readers' /metrics (cache-client counters), scraped like the invalidators'. */
+  readonly cacheScraper: InvalidatorScraper;
   readonly registry: Registry;
   private readonly log: Logger;
   private detachMetrics: (() => void) | undefined;
@@ -35,17 +39,25 @@ export class LagService implements OnModuleInit, OnModuleDestroy {
       historyMs: this.monitor.options.historyMs,
       logger: options.logger,
     });
+    this.cacheScraper = new InvalidatorScraper({
+      urls: options.cacheMetricsUrls ?? [],
+      intervalMs: this.monitor.options.intervalMs,
+      windowMs: options.invalidatorWindowMs,
+      historyMs: this.monitor.options.historyMs,
+      logger: options.logger,
+    });
   }
 
   onModuleInit(): void {
     this.detachMetrics = exportLagMetrics(this.registry, this.monitor);
     this.monitor.start();
     this.scraper.start();
+    this.cacheScraper.start();
   }
 
   async onModuleDestroy(): Promise<void> {
     this.detachMetrics?.();
-    await Promise.all([this.monitor.stop(), this.scraper.stop()]);
+    await Promise.all([this.monitor.stop(), this.scraper.stop(), this.cacheScraper.stop()]);
   }
 
   pageSettings(): { pollMs: number; title: string } {
@@ -77,6 +89,12 @@ export class LagService implements OnModuleInit, OnModuleDestroy {
         sources: this.scraper.sourceStates(),
         figures: this.scraper.figures(),
         throughput: this.scraper.throughputHistory(sinceMs),
+        keysPerSecondByOutcome: this.scraper.compute((scrapes, now, windowMs) => computeOutcomeRates(scrapes, now, windowMs, INVALIDATOR_METRIC_NAMES.keys)),
+      },
+      cache: {
+        sources: this.cacheScraper.sourceStates(),
+        families: this.cacheScraper.compute(computeFamilyFigures),
+        windowSeconds: (this.options.invalidatorWindowMs ?? 15_000) / 1000,
       },
       mappings: await this.mappings(),
     };

@@ -1,0 +1,82 @@
+// Read-side figures (issue 15) from scrapes of the readers' /metrics (cache-client counters):
+// per key family over the window, reads per second and the share answered from the cache
+// (L1 hits + Redis hits + stale served), and the L1 share alone. Summed across instances.
+import type { Scrape } from './invalidator-figures';
+
+export const FAMILY_READS = 'cache_client_family_reads_total';
+const CACHED = new Set(['l1-hit', 'hit', 'stale']);
+
+export interface FamilyFigures {
+  family: string;
+  readsPerSecond: number;
+  /** (l1-hit + hit + stale) / all reads in the window; null without reads. */
+  hitRate: number | null;
+  l1HitRate: number | null;
+}
+
+/** Per family and result: the counter's increase over each instance's window (a drop = a restart). */
+function increases(scrapes: Scrape[]): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  const valueOf = (s: Scrape, family: string, result: string) =>
+    s.samples.filter((x) => x.name === FAMILY_READS && x.labels.family === family && x.labels.result === result).reduce((n, x) => n + x.value, 0);
+  for (let i = 1; i < scrapes.length; i++) {
+    const pairs = new Set<string>();
+    for (const x of scrapes[i].samples) if (x.name === FAMILY_READS) pairs.add(`${x.labels.family}\u0000${x.labels.result}`);
+    for (const pair of pairs) {
+      const [family, result] = pair.split('\u0000');
+      const before = valueOf(scrapes[i - 1], family, result);
+      const after = valueOf(scrapes[i], family, result);
+      const inc = after < before ? after : after - before;
+      const perFamily = out.get(family) ?? new Map<string, number>();
+      perFamily.set(result, (perFamily.get(result) ?? 0) + inc);
+      out.set(family, perFamily);
+    }
+  }
+  return out;
+}
+
+export function computeFamilyFigures(scrapesPerInstance: Scrape[][], now: number, windowMs: number): FamilyFigures[] {
+  const totals = new Map<string, { reads: number; cached: number; l1: number; perSecond: number }>();
+  for (const all of scrapesPerInstance) {
+    const scrapes = all.filter((s) => s.at >= now - windowMs);
+    if (scrapes.length < 2) continue;
+    const seconds = (scrapes[scrapes.length - 1].at - scrapes[0].at) / 1000;
+    for (const [family, results] of increases(scrapes)) {
+      const t = totals.get(family) ?? { reads: 0, cached: 0, l1: 0, perSecond: 0 };
+      for (const [result, n] of results) {
+        t.reads += n;
+        if (CACHED.has(result)) t.cached += n;
+        if (result === 'l1-hit') t.l1 += n;
+        if (seconds > 0) t.perSecond += n / seconds;
+      }
+      totals.set(family, t);
+    }
+  }
+  return [...totals.entries()]
+    .map(([family, t]) => ({ family, readsPerSecond: t.perSecond, hitRate: t.reads > 0 ? t.cached / t.reads : null, l1HitRate: t.reads > 0 ? t.l1 / t.reads : null }))
+    .sort((a, b) => b.readsPerSecond - a.readsPerSecond);
+}
+
+/** invalidator_keys_total per outcome, per second over the window (all instances). */
+export function computeOutcomeRates(scrapesPerInstance: Scrape[][], now: number, windowMs: number, metric: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const all of scrapesPerInstance) {
+    const scrapes = all.filter((s) => s.at >= now - windowMs);
+    if (scrapes.length < 2) continue;
+    const seconds = (scrapes[scrapes.length - 1].at - scrapes[0].at) / 1000;
+    if (seconds <= 0) continue;
+    const sumFor = (s: Scrape, outcome: string) => s.samples.filter((x) => x.name === metric && x.labels.outcome === outcome).reduce((n, x) => n + x.value, 0);
+    const outcomes = new Set<string>();
+    for (const s of scrapes) for (const x of s.samples) if (x.name === metric && x.labels.outcome) outcomes.add(x.labels.outcome);
+    for (const outcome of outcomes) {
+      let inc = 0;
+      for (let i = 1; i < scrapes.length; i++) {
+        const before = sumFor(scrapes[i - 1], outcome);
+        const after = sumFor(scrapes[i], outcome);
+        inc += after < before ? after : after - before;
+      }
+      out[outcome] = (out[outcome] ?? 0) + inc / seconds;
+    }
+  }
+  return out;
+}
