@@ -156,7 +156,7 @@ describe('cache client: L1 and the invalidation bus', () => {
 });
 
 describe('cache client: early refresh (XFetch)', () => {
-  it('a hot key read across many expiries: no miss after the first, the loader runs about once per TTL', async () => {
+  it.each([0, 1000])('a hot key read across many expiries (staleWhileRevalidateMs %d): no miss after the first, the loader runs about once per TTL, ahead of expiry', async (staleWhileRevalidateMs) => {
     const registry = new Registry();
     const connections = [redis(), redis(), redis()];
     const readers = connections.map((c) => new CacheClient(c, { registry, coalesce: false, earlyRefresh: { beta: 1 } }));
@@ -168,7 +168,7 @@ describe('cache client: early refresh (XFetch)', () => {
       await sleep(30);
       return { value: { loads }, version: 0 };
     };
-    const options = { ttlMs, jitterRatio: 0, waitMs: 2000 };
+    const options = { ttlMs, jitterRatio: 0, waitMs: 2000, staleWhileRevalidateMs };
     await readers[0].getOrLoad(key, loader, options);
     const started = Date.now();
     let reads = 0;
@@ -189,8 +189,9 @@ describe('cache client: early refresh (XFetch)', () => {
     const expiries = Math.round(3000 / ttlMs);
     const misses = await counterValue(registry, 'cache_client_misses_total');
     const early = await counterValue(registry, 'cache_client_early_refreshes_total');
-    console.log(`early refresh: ${reads} reads over ${expiries} expiries, loader ${loads}x, early refreshes ${early}, misses ${misses} (the cold one), slowest read ${slowest.toFixed(1)} ms`);
+    console.log(`early refresh (swr ${staleWhileRevalidateMs}): ${reads} reads over ${expiries} expiries, loader ${loads}x, early refreshes ${early}, misses ${misses} (the cold one), slowest read ${slowest.toFixed(1)} ms`);
     expect(misses).toBe(1);
+    expect(early).toBeGreaterThanOrEqual(expiries / 2); // refreshed ahead of expiry, not on a miss or a stale read
     expect(loads - 1).toBeGreaterThanOrEqual(expiries / 2);
     expect(loads - 1).toBeLessThanOrEqual(expiries * 2);
   });
