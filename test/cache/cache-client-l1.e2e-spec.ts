@@ -89,6 +89,12 @@ describe('cache client: L1 and the invalidation bus', () => {
     v = 3;
     expect(await b.getOrLoad(entity, versioned, { ttlMs: 60_000 })).toBe(3);
     await eventually('a dropped its older copy after b announced its fill', async () => (await a.getOrLoad(entity, versioned, { ttlMs: 60_000 })) === 3, 2000, 5);
+
+    // a local invalidation by one instance reaches the others
+    v = 4;
+    expect(await b.getOrLoad(entity, versioned, { ttlMs: 60_000 })).toBe(3); // b's L1
+    await a.invalidate(entity, 4);
+    await eventually('b dropped its copy after a invalidated the key', async () => (await b.getOrLoad(entity, versioned, { ttlMs: 60_000 })) === 4, 2000, 5);
   });
 
   it('with heartbeats L1 serves past maxStalenessMs since the Redis read; a silent bus stops it within maxStalenessMs', async () => {

@@ -3,7 +3,7 @@
 // within the grace window, and the cache being down never fails a read: the loader answers.
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
-import { CacheProtocol, CacheProtocolError, Envelope, Lease, LeaseGetResult, newLeaseToken, TagEpoch, tagStateKey, validateKey } from '@app/cache-protocol';
+import { CacheProtocol, CacheProtocolError, EffectOutcome, Envelope, Lease, LeaseGetResult, newLeaseToken, TagEpoch, tagStateKey, validateKey } from '@app/cache-protocol';
 import { BusMessage, BusPublisher, BusSubscriber } from '@app/cache-protocol/bus';
 import { randomBytes } from 'node:crypto';
 import { createLogger, Logger, metricsRegistry } from '@app/telemetry';
@@ -180,6 +180,18 @@ export class CacheClient {
   /** L1 entries and estimated bytes (0 without L1). */
   l1Stats(): { entries: number; bytes: number } {
     return { entries: this.l1?.size ?? 0, bytes: this.l1?.bytes ?? 0 };
+  }
+
+  /**
+   * Invalidates `key` at `version` in Redis (a tombstone, as the invalidator would) and, with a
+   * bus, announces it so every instance drops its L1 copy; this one drops its own at once.
+   */
+  async invalidate(key: string, version: number, options: { tombstoneTtlMs?: number } = {}): Promise<EffectOutcome> {
+    validateKey(key, this.options.protocol?.maxKeyBytes);
+    const [outcome] = await this.protocol.applyKeyEffects([{ key, version, action: 'tombstone', tombstoneTtlMs: options.tombstoneTtlMs ?? 86_400_000 }]);
+    this.l1?.forget(key);
+    if (this.busPublisher) await this.busPublisher.announce({ keys: [[key, version, 'i']] });
+    return outcome;
   }
 
   /** Drops this process's L1 copy of `key` (e.g. after the caller changed it). */
