@@ -229,7 +229,7 @@ export class CacheClient {
           if (got.lease) {
             this.metrics.earlyRefreshes.inc();
             this.refreshInBackground(got.lease, loader, s, generation);
-          } else if (l1Read) this.storeL1(key, got.entry, l1Read);
+          } else if (l1Read) this.storeL1(key, got.entry, l1Read, s);
           return this.serve(got.entry, loader, s);
         case 'stale':
           this.metrics.staleServed.inc();
@@ -407,7 +407,7 @@ export class CacheClient {
   }
 
   /** A Redis hit (read sent at l1Read.sentAt) into L1. */
-  private storeL1(key: string, entry: Envelope, l1Read: L1Read): void {
+  private storeL1(key: string, entry: Envelope, l1Read: L1Read, s: ReadSettings): void {
     const namespace = this.namespaces.find((ns) => key.startsWith(ns));
     this.setL1(key, {
       payload: entry.payload,
@@ -416,7 +416,9 @@ export class CacheClient {
       namespace,
       generation: entry.namespaceGeneration,
       confirmedAt: l1Read.sentAt,
-      freshUntil: entry.freshForMs === 0 ? Number.POSITIVE_INFINITY : entry.writtenAt + entry.freshForMs,
+      // Never stale = it ends with its hard TTL, which the envelope does not carry: this read's
+      // ttlMs shortened by the most jitter could have taken, so L1 never outlives Redis' copy.
+      freshUntil: entry.writtenAt + (entry.freshForMs === 0 ? Math.floor(s.ttlMs * (1 - s.jitterRatio)) : entry.freshForMs),
     }, l1Read.since);
   }
 
