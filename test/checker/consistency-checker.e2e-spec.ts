@@ -30,7 +30,7 @@ describe('consistency checker (short mode, real stack, faults injected)', () => 
 
   it('detects staleness: the TTL-only baseline (same workload, no invalidator) serves stale reads', async () => {
     // The checker's detector must be able to fail: without invalidation, keys stay stale until their TTL.
-    const report = await runConsistencyCheck({ brokers: stackEnv.kafkaBrokers.join(','), durationMs: 8_000, entities: 50, writesPerSecond: 40, readers: 4, ttlOnly: true });
+    const report = await runConsistencyCheck({ brokers: stackEnv.kafkaBrokers.join(','), durationMs: 8_000, entities: 50, writesPerSecond: 40, readers: 4, ttlOnly: true, evictionHeadroomBytes: 0 });
     console.log(formatReport(report));
     expect(report.reads).toBeGreaterThan(100);
     expect(report.staleReads).toBeGreaterThan(0);
