@@ -171,7 +171,7 @@ async function main(): Promise<void> {
   traffic = startTraffic({ catalogUrl: catalog.url, storefrontUrl: storefront.url, writesPerSecond: 5, readsPerSecond: 50, onSummary: (s) => (last = s) });
 
   console.log(`
-  Dashboard (lag, throughput, DLQ, latency)   ${lagMonitor.url}/dashboard
+  Dashboard (lag, throughput, DLQ, purges)    ${lagMonitor.url}/dashboard
   Lag JSON / Prometheus                       ${lagMonitor.url}/lag   ${lagMonitor.url}/metrics
   Invalidator health / metrics                ${invalidator.url}/health/ready   ${invalidator.url}/metrics
   Registry API + OpenAPI                      ${registry.url}/mappings   ${registry.url}/docs   (token: ${DEV_TOKEN})

@@ -4,14 +4,19 @@
 // partition rows with live numbers in green, a lag chart that keeps moving, throughput, the
 // dead letters, apply latency and the mapping count; when the invalidator is stopped, the
 // rows turn STOP (red), lag keeps growing, and the page says the invalidator is unreachable.
-import { existsSync } from 'node:fs';
+// The invalidator purges an HTTP cache (a local server taking xkey PURGEs): the purge panel
+// shows purged per second and the target (issue 16).
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Producer } from 'kafkajs';
 import pino from 'pino';
 import { Browser, chromium, Page } from 'playwright-core';
 import { EVENT_HEADERS } from '../../libs/contracts/src';
 import { LagServer, startLagServer } from '../../apps/lag-monitor/src/http/lag-server';
 import { productEvent, publish } from '../support/events';
-import { invalidatorTestEnv } from '../support/invalidator-env';
+import { invalidatorTestEnv, SHOP_MAPPINGS } from '../support/invalidator-env';
+import { stringify } from 'yaml';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { eventually, kafka, stackEnv, uniqueName } from '../support/stack-env';
 
@@ -28,6 +33,8 @@ describe('dashboard page in headless Chromium', () => {
   let producer: Producer | undefined;
   let invalidator: InvalidatorProcess | undefined;
   let lag: LagServer | undefined;
+  let purgeTarget: Server | undefined;
+  let purgeRequests = 0;
   let writing = false;
   let writer: Promise<void> = Promise.resolve();
 
@@ -44,6 +51,7 @@ describe('dashboard page in headless Chromium', () => {
     await lag?.close();
     if (invalidator && invalidator.child.exitCode === null) await invalidator.kill9();
     await producer?.disconnect();
+    await new Promise((resolve) => (purgeTarget ? purgeTarget.close(resolve) : resolve(undefined)));
   });
 
   it('shows live lag, status colours, a moving chart and the invalidator figures; STOP in red when the invalidator stops', async () => {
@@ -62,7 +70,15 @@ describe('dashboard page in headless Chromium', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    invalidator = await spawnInvalidator(t.env);
+    // A purge target answering like Varnish with xkey, and the mapping's tags purged through it.
+    purgeTarget = createServer((req, res) => {
+      if (req.method === 'PURGE') purgeRequests += 1;
+      res.writeHead(req.method === 'PURGE' ? 200 : 405).end();
+    });
+    await new Promise<void>((resolve) => purgeTarget!.listen(0, '127.0.0.1', resolve));
+    const purgeUrl = `http://127.0.0.1:${(purgeTarget.address() as AddressInfo).port}`;
+    writeFileSync(t.mappingsFile, stringify({ mappings: SHOP_MAPPINGS.map((m) => ({ ...m, purge: { tags: true } })) }));
+    invalidator = await spawnInvalidator({ ...t.env, PURGE_TARGETS: `varnish:${purgeUrl}` });
 
     lag = await startLagServer({
       port: 0,
@@ -115,6 +131,14 @@ describe('dashboard page in headless Chromium', () => {
     expect(await page.locator('#mappings').innerText()).toBe('1');
     expect(await page.locator('#mappings-sub').innerText()).toBe('from the invalidator');
     expect(await page.locator('#throughput-sub').innerText()).toContain('1/1 instances up');
+
+    // The purge panel: purged per second > 0 through the one target, no failures.
+    const purgeRow = (outcome: string) => page.locator(`#purges tr[data-outcome="${outcome}"]`);
+    await eventually('purges per second appear', async () => (await purgeRow('purged').count()) === 1 && asNumber((await purgeRow('purged').locator('td').nth(1).innerText()).trim()) > 0, 20_000);
+    expect(purgeRequests).toBeGreaterThan(0);
+    expect(await purgeRow('purged').locator('td').nth(2).innerText()).toContain(`varnish:${purgeUrl}`);
+    expect(asNumber(await purgeRow('failed').locator('td').nth(1).innerText())).toBe(0);
+    expect(await page.locator('#purges-sub').innerText()).toContain('1 target');
 
     // The chart has a line per partition with points, and it moves: more points a moment later.
     const chartPoints = () => page.locator('#lag-chart polyline').evaluateAll((lines) => lines.reduce((n, l) => n + (l.getAttribute('points') ?? '').trim().split(/\s+/).filter(Boolean).length, 0));

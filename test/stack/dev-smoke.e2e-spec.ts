@@ -18,12 +18,20 @@ describe('npm run dev (smoke)', () => {
     });
     let out = '';
     let dashboardHtml = '';
+    // The dashboard's purge panel data (issue 16): the highest purged rate seen while it runs.
+    let purgedPerSecond = 0;
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const url = /(http:\/\/127\.0\.0\.1:\d+\/dashboard)/.exec(out)?.[1];
       if (url && !dashboardHtml) {
         dashboardHtml = 'pending';
         fetch(url).then(async (r) => (dashboardHtml = r.ok ? await r.text() : `status ${r.status}`), (e: Error) => (dashboardHtml = e.message));
+      }
+      if (url && /\[live\] .* purges [1-9]/.test(d.toString())) {
+        fetch(`${url}/data`)
+          .then((r) => r.json() as Promise<{ invalidator: { purges: { perSecondByOutcome: Record<string, number> } } }>)
+          .then((data) => (purgedPerSecond = Math.max(purgedPerSecond, data.invalidator.purges.perSecondByOutcome.purged ?? 0)))
+          .catch(() => undefined);
       }
     });
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -39,6 +47,9 @@ describe('npm run dev (smoke)', () => {
     expect(out).toMatch(/Storefront through Varnish \(xkey purges\) +http:\/\/127\.0\.0\.1:\d+\/products/);
     const purges = [...out.matchAll(/\[live\] .* purges (\d+)/g)].map((m) => Number(m[1]));
     expect(purges[purges.length - 1]).toBeGreaterThan(0);
+    // ... and its purges on the dashboard.
+    expect(dashboardHtml).toContain('Purges per second by outcome');
+    expect(purgedPerSecond).toBeGreaterThan(0);
     expect(out).toContain('stopped');
     expect(readState(stack)).toBeUndefined(); // the stack it started is gone
   }, 180_000);

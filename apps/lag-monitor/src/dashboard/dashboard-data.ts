@@ -3,6 +3,7 @@
 import type { GroupLag, LagHistoryView, PartitionLag } from '@app/lag';
 import type { InvalidatorFigures } from './invalidator-figures';
 import type { FamilyFigures } from './cache-figures';
+import type { PurgeFigures } from './purge-figures';
 import type { InvalidatorSource, ThroughputHistory } from './invalidator-scraper';
 
 export interface MappingCount {
@@ -26,6 +27,8 @@ export interface DashboardData {
     throughput: ThroughputHistory;
     /** invalidator_keys_total per outcome, per second over the window (issue 15). */
     keysPerSecondByOutcome: Record<string, number>;
+    /** invalidator_purges_total per second over the window, by outcome and per target (issue 16). */
+    purges: PurgeFigures;
   };
   /** Readers' cache-client metrics (CACHE_METRICS_URLS): hit rate per key family (issue 15). */
   cache: {

@@ -12,4 +12,11 @@ describe('renderDashboardPage', () => {
     const html = renderDashboardPage({ dataUrl: '/dashboard/data', pollMs: 1000, title: 't' });
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
   });
+
+  it('has the purge panel beside the invalidations panel, reading invalidator.purges', () => {
+    const html = renderDashboardPage({ dataUrl: '/dashboard/data', pollMs: 1000, title: 't' });
+    expect(html).toContain('Purges per second by outcome');
+    expect(html).toContain('<table data-testid="purges">');
+    expect(html).toContain('data.invalidator.purges');
+  });
 });

@@ -98,6 +98,13 @@ const PAGE = String.raw`<!doctype html>
     </table>
   </section>
   <section>
+    <h2>Purges per second by outcome <span class="meta" id="purges-sub"></span></h2>
+    <table data-testid="purges">
+      <thead><tr><th>outcome</th><th>purges/s</th><th class="reason">per target</th><th class="bar"></th></tr></thead>
+      <tbody id="purges"></tbody>
+    </table>
+  </section>
+  <section>
     <h2>Hit rate per key family <span class="meta" id="families-sub"></span></h2>
     <table data-testid="families">
       <thead><tr><th>family</th><th>reads/s</th><th>hit rate</th><th>from L1</th><th class="bar"></th></tr></thead>
@@ -318,6 +325,7 @@ const PAGE = String.raw`<!doctype html>
       body.appendChild(tr);
     });
   }
+  function purgeRank(outcome) { var i = ['purged', 'retried', 'failed'].indexOf(outcome); return i < 0 ? 3 : i; }
   function renderReadSide(data) {
     var outcomes = data.invalidator.keysPerSecondByOutcome || {};
     var names = Object.keys(outcomes).sort();
@@ -325,6 +333,20 @@ const PAGE = String.raw`<!doctype html>
     names.forEach(function (n) { if (outcomes[n] > top) top = outcomes[n]; });
     fillRows('outcomes', names.map(function (n) { return [n, rate(outcomes[n]), bar(top > 0 ? outcomes[n] / top : 0, '#1565c0')]; }));
     text('outcomes-sub', data.invalidator.sources.length === 0 ? 'no invalidator metrics configured' : (names.length ? 'over the last ' + data.invalidator.figures.windowSeconds + ' s' : 'no keys invalidated in the window'));
+    // HTTP cache purges (invalidator_purges_total): purged and failed count events, retried attempts.
+    var purges = data.invalidator.purges || { perSecondByOutcome: {}, byTarget: [] };
+    var purgeOutcomes = Object.keys(purges.perSecondByOutcome).sort(function (a, b) { return purgeRank(a) - purgeRank(b) || (a < b ? -1 : a > b ? 1 : 0); });
+    var purgeTop = 0;
+    purgeOutcomes.forEach(function (n) { if (purges.perSecondByOutcome[n] > purgeTop) purgeTop = purges.perSecondByOutcome[n]; });
+    fillRows('purges', purgeOutcomes.map(function (n) {
+      var perTarget = purges.byTarget.filter(function (t) { return t.perSecondByOutcome[n] !== undefined; }).map(function (t) { return t.target + ' ' + rate(t.perSecondByOutcome[n]); }).join(' · ');
+      var cells = [n, rate(purges.perSecondByOutcome[n]), perTarget || '–', bar(purgeTop > 0 ? purges.perSecondByOutcome[n] / purgeTop : 0, n === 'failed' ? '#c62828' : n === 'retried' ? '#f9a825' : '#2e7d32')];
+      return cells;
+    }));
+    Array.prototype.forEach.call(document.getElementById('purges').children, function (tr, i) { tr.setAttribute('data-outcome', purgeOutcomes[i]); tr.children[2].className = 'reason'; });
+    text('purges-sub', data.invalidator.sources.length === 0 ? 'no invalidator metrics configured'
+      : purges.byTarget.length === 0 ? (purgeOutcomes.length ? 'no purges yet (PURGE_TARGETS not set, or nothing purged)' : '')
+      : purges.byTarget.length + ' target' + (purges.byTarget.length === 1 ? '' : 's') + ' · over the last ' + data.invalidator.figures.windowSeconds + ' s · purged, failed: events; retried: attempts');
     var cache = data.cache || { sources: [], families: [], windowSeconds: 0 };
     fillRows('families', cache.families.map(function (f) { return [f.family, rate(f.readsPerSecond), pct(f.hitRate), pct(f.l1HitRate), bar(f.hitRate || 0, '#00897b')]; }));
     var upReaders = cache.sources.filter(function (s) { return s.up; }).length;

@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import { DashboardData, MappingCount } from '../dashboard/dashboard-data';
 import { InvalidatorScraper } from '../dashboard/invalidator-scraper';
 import { computeFamilyFigures, computeOutcomeRates } from '../dashboard/cache-figures';
+import { computePurgeFigures } from '../dashboard/purge-figures';
 import { INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 import { exportLagMetrics, LagHistoryView, LagMonitor, LagSnapshot } from '@app/lag';
 import { createLogger, metricsRegistry } from '@app/telemetry';
@@ -90,6 +91,7 @@ export class LagService implements OnModuleInit, OnModuleDestroy {
         figures: this.scraper.figures(),
         throughput: this.scraper.throughputHistory(sinceMs),
         keysPerSecondByOutcome: this.scraper.compute((scrapes, now, windowMs) => computeOutcomeRates(scrapes, now, windowMs, INVALIDATOR_METRIC_NAMES.keys)),
+        purges: this.scraper.compute((scrapes, now, windowMs) => computePurgeFigures(scrapes, now, windowMs)),
       },
       cache: {
         sources: this.cacheScraper.sourceStates(),
