@@ -132,7 +132,14 @@ async function redisTable(redis: Redis, label: string): Promise<{ rows: Row[]; b
     })));
   }
   const protocol = new CacheProtocol(redis);
+  // A warm rewrites a cached value and never creates one: seed envelopes (version 1) to rewrite.
+  const cachedValue = encodeEnvelope({ version: 1, writtenAt: Date.now(), freshForMs: 0, namespaceGeneration: 0, payload: value });
   for (const inFlight of [1, 4]) {
+    await throughput(KEYS, 4, (from, to) => {
+      const p = redis.pipeline();
+      for (let i = from; i < to; i += 1) p.set(key(i), cachedValue, 'PX', 600_000);
+      return p.exec();
+    });
     const v = ++version;
     rows.push(await measured(redis, 'applyKeyEffects warm, 64 keys/EVALSHA', `${BATCH}/call, ${inFlight} in flight`, KEYS, () => throughput(KEYS, inFlight, (from, to) => {
       const effects: KeyEffect[] = [];

@@ -70,11 +70,15 @@ async function preload(redis: Redis, protocol: CacheProtocol, mode: 'protocol' |
   for (let from = 0; from < ENTITIES; from += step) {
     const ids = Array.from({ length: Math.min(step, ENTITIES - from) }, (_, i) => String(from + i));
     if (mode === 'protocol') {
-      const effects: KeyEffect[] = ids.flatMap((id) => [
-        { key: `product:${id}`, version: 1, action: 'warm' as const, value: '{"price":0}', ttlMs: 3_600_000, tombstoneTtlMs: 60_000 },
-        { key: `product-page:${id}`, version: 1, action: 'warm' as const, value: '<html/>', ttlMs: 3_600_000, tombstoneTtlMs: 60_000 },
-      ]);
-      await protocol.applyKeyEffects(effects);
+      // filled the way readers fill them (lease, then version 1): a warm never creates a value
+      await Promise.all(
+        ids.flatMap((id) => [[`product:${id}`, '{"price":0}'], [`product-page:${id}`, '<html/>']]).map(async ([key, value]) => {
+          const got = await protocol.leaseGet(key, { leaseTtlMs: 10_000 });
+          if (got.kind !== 'miss') throw new Error(`preload: ${key} was ${got.kind}`);
+          const outcome = await protocol.fill(got.lease, 1, value, { ttlMs: 3_600_000 });
+          if (outcome !== 'filled') throw new Error(`preload: fill of ${key}: ${outcome}`);
+        }),
+      );
     } else {
       const p = redis.pipeline();
       for (const id of ids) p.set(`product:${id}`, '{"price":0}').set(`product-page:${id}`, '<html/>');

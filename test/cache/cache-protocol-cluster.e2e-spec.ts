@@ -48,22 +48,58 @@ describe('cache protocol on a 3-master Redis Cluster', () => {
     );
   });
 
+  /** A reader's fill of `version` (lease, then fill): what a warm may then rewrite. */
+  async function fillFresh(key: string, version: number, value: string): Promise<void> {
+    const got = await p.leaseGet(key, { leaseTtlMs: 5_000 });
+    if (got.kind !== 'miss') throw new Error(`expected a miss on ${key}`);
+    expect(await p.fill(got.lease, version, value, { ttlMs: 60_000 })).toBe('filled');
+  }
+
   it('applies a batch spanning all nodes, several keys per call where keys share a slot', async () => {
     const keys = keysOf(150);
-    await Promise.all(keys.slice(0, 50).map((k) => p.warm(k, 5, 'v5', 60_000)));
+    await Promise.all(keys.slice(0, 50).map((k) => fillFresh(k, 5, 'v5')));
     const effects: KeyEffect[] = keys.map((key, i) =>
       i % 3 === 0 ? { key, version: 6, action: 'warm', tombstoneTtlMs: 1, value: 'v6', ttlMs: 60_000 } : { key, version: 6, action: i % 3 === 1 ? 'tombstone' : 'delete', tombstoneTtlMs: 30_000 },
     );
     const outcomes = await p.applyKeyEffects(effects);
     expect(outcomes).toHaveLength(effects.length);
     effects.forEach((e, i) => {
-      if (e.action === 'warm') expect(outcomes[i]).toBe('warmed');
+      // a warm rewrites the cached values (the first 50 keys) and leaves only its floor elsewhere
+      if (e.action === 'warm') expect([i, outcomes[i]]).toEqual([i, i < 50 ? 'warmed' : 'tombstoned']);
       else if (i < 50 || e.action === 'delete') expect(outcomes[i]).toBe('deleted');
       else expect(outcomes[i]).toBe('tombstoned');
     });
     expect(new Set(await p.applyKeyEffects(effects))).toEqual(new Set(['skipped-older', 'deleted']));
-    const sample = await Promise.all([keys[0], keys[1], keys[3]].map((k) => p.inspect(k)));
-    expect(sample.map((s) => s.entry?.payload ?? s.tombstoneVersion)).toEqual(['v6', 6, 'v6']);
+    const sample = await Promise.all([keys[0], keys[1], keys[3], keys[51]].map((k) => p.inspect(k)));
+    expect(sample.map((s) => s.entry?.payload ?? s.tombstoneVersion)).toEqual(['v6', 6, 'v6', 6]);
+  });
+
+  it('a warm never creates a value: on an uncached key it leaves its floor, a reader fills; a replay after value and floor were evicted does not land', async () => {
+    const keys = keysOf(20);
+    const slots = new Set(keys.map((k) => c.slots[clusterSlot(k)]?.[0]));
+    expect(slots.size).toBe(3); // keys on every master
+    await Promise.all(
+      keys.map(async (key) => {
+        // (a) uncached: only the floor; the next reader fills at least that version
+        expect(await p.warm(key, 5, 'v5', 60_000)).toBe('tombstoned');
+        expect(await p.inspect(key)).toEqual(expect.objectContaining({ tombstoneVersion: 5 }));
+        expect((await p.inspect(key)).entry).toBeUndefined();
+        const got = await p.leaseGet(key, { leaseTtlMs: 5_000 });
+        if (got.kind !== 'miss') throw new Error(`expected a miss on ${key}`);
+        expect(got.tombstoneVersion).toBe(5);
+        expect(await p.fill(got.lease, 4, 'v4', { ttlMs: 60_000 })).toBe('older-than-tombstone');
+        await fillFresh(key, 5, 'v5 from the source');
+        // a warm rewrites it
+        expect(await p.warm(key, 9, 'v9', 60_000)).toBe('warmed');
+        // (b) value and floor evicted: a replayed older warm does not land (single and batch)
+        const companions = companionsOf(key);
+        await c.del(companions.value, companions.tombstone);
+        expect(await p.warm(key, 7, 'v7 (replayed)', 60_000)).toBe('tombstoned');
+        expect(await p.applyKeyEffects([{ key, version: 8, action: 'warm', tombstoneTtlMs: 30_000, value: 'v8 (replayed)', ttlMs: 60_000 }])).toEqual(['tombstoned']);
+        expect((await p.inspect(key)).entry).toBeUndefined();
+        expect((await p.leaseGet(key, { leaseTtlMs: 5_000, token: 'probe' })).kind).toBe('miss');
+      }),
+    );
   });
 
   it('joins tags at fill and warm, invalidates them across nodes, and refuses fills of an invalidated tag', async () => {
@@ -72,7 +108,8 @@ describe('cache protocol on a 3-master Redis Cluster', () => {
     await Promise.all(
       keys.map(async (key, i) => {
         if (i % 2 === 0) {
-          await p.applyKeyEffects([{ key, version: 1, action: 'warm', tombstoneTtlMs: 1, value: 'w', ttlMs: 60_000, tags: [tag] }]);
+          await fillFresh(key, 1, 'cached'); // a warm rewrites a cached value
+          expect(await p.applyKeyEffects([{ key, version: 2, action: 'warm', tombstoneTtlMs: 1, value: 'w', ttlMs: 60_000, tags: [tag] }])).toEqual(['warmed']);
           return;
         }
         const got = await p.leaseGet(key, { leaseTtlMs: 5_000 });
@@ -97,7 +134,8 @@ describe('cache protocol on a 3-master Redis Cluster', () => {
     await Promise.all(
       keys.map(async (key, i) => {
         if (i % 2 === 0) {
-          expect(await p.applyKeyEffects([{ key, version: 1, action: 'warm', tombstoneTtlMs: 1, value: 'w', ttlMs: 60_000, tags: [tag, other] }])).toEqual(['warmed']);
+          await fillFresh(key, 1, 'cached'); // a warm rewrites a cached value
+          expect(await p.applyKeyEffects([{ key, version: 2, action: 'warm', tombstoneTtlMs: 1, value: 'w', ttlMs: 60_000, tags: [tag, other] }])).toEqual(['warmed']);
           return;
         }
         const got = await p.leaseGet(key, { leaseTtlMs: 5_000 });

@@ -164,6 +164,12 @@ describe('cache protocol at maxmemory with noeviction (own redis-server)', () =>
     const used = Number(/used_memory:(\d+)/.exec(await r.info('memory'))?.[1]);
     await r.config('SET', 'maxmemory', String(used + 1024 * 1024));
     const key = uniqueName('product');
-    expect(await p.warm(key, 1, 'v1', 60_000)).toBe('warmed');
+    await fillFresh(key, 1); // a warm rewrites a cached value (it never creates one)
+    expect(await p.warm(key, 2, 'v2', 60_000)).toBe('warmed');
+    expect((await p.inspect(key)).entry).toMatchObject({ version: 2, payload: 'v2' });
+    // and on an uncached key it leaves its floor, as when Redis is not full
+    const cold = uniqueName('cold');
+    expect(await p.warm(cold, 2, 'v2', 60_000)).toBe('tombstoned');
+    expect(await p.inspect(cold)).toEqual(expect.objectContaining({ tombstoneVersion: 2 }));
   });
 });

@@ -72,22 +72,74 @@ describe('cache protocol scripts (standalone redis-server)', () => {
   });
 
   describe('warm', () => {
-    it('writes only when newer than the value and not older than the tombstone', async () => {
+    it('rewrites a cached value only when newer than it and not older than the tombstone', async () => {
       const key = uniqueName('product');
+      expect(await fillFresh(key, 3, 'v3')).toBe('filled');
       expect(await p.warm(key, 4, 'v4', 60_000)).toBe('warmed');
       expect(await p.warm(key, 4, 'v4-again', 60_000)).toBe('skipped-older');
       expect(await p.warm(key, 3, 'v3', 60_000)).toBe('skipped-older');
+      expect((await p.inspect(key)).entry).toMatchObject({ version: 4, payload: 'v4' });
       expect(await p.invalidate(key, 6, 30_000)).toBe('deleted');
       expect(await p.warm(key, 5, 'v5', 60_000)).toBe('skipped-older');
-      expect(await p.warm(key, 6, 'v6', 60_000)).toBe('warmed');
+      // nothing cached now: the warm of v6 leaves its floor only, and a reader fills v6
+      expect(await p.warm(key, 6, 'v6', 60_000)).toBe('skipped-older'); // the floor already stands at 6
+      expect(await fillFresh(key, 6, 'v6-filled')).toBe('filled');
+      expect(await p.warm(key, 7, 'v7', 60_000)).toBe('warmed');
       const state = await p.inspect(key);
-      expect(state.entry).toMatchObject({ version: 6, payload: 'v6' });
+      expect(state.entry).toMatchObject({ version: 7, payload: 'v7' });
       expect(state.valueTtlMs).toBeGreaterThan(50_000);
+    });
+
+    // The rule: a warm replaces a cached value, it never creates one (memcached `replace`).
+    it('a warm of an uncached key leaves only its floor (tombstoned); a reader then fills at least that version', async () => {
+      const key = uniqueName('product');
+      const reader = await p.leaseGet(key, lease);
+      if (reader.kind !== 'miss') throw new Error('expected a miss');
+      expect(await p.warm(key, 5, 'v5', 60_000, { tombstoneTtlMs: 30_000 })).toBe('tombstoned');
+      const s1 = await p.inspect(key);
+      expect(s1.entry).toBeUndefined();
+      expect(s1.tombstoneVersion).toBe(5);
+      expect(s1.tombstoneTtlMs).toBeGreaterThan(85_000); // floor = hard TTL + tombstoneTtlMs
+      expect(s1.leaseToken).toBeUndefined(); // it voided the reader's lease too
+      expect(await p.fill(reader.lease, 5, 'loaded before the warm', { ttlMs: 60_000 })).toBe('lease-lost');
+      // a repeat (redelivery) changes nothing
+      expect(await p.warm(key, 5, 'v5', 60_000)).toBe('skipped-older');
+      expect(await p.applyKeyEffects([{ key, version: 5, action: 'warm', tombstoneTtlMs: 30_000, value: 'v5', ttlMs: 60_000 }])).toEqual(['skipped-older']);
+      // the next reader loads from the source: older data cannot land, the warm's version or newer does
+      const next = await p.leaseGet(key, lease);
+      expect(next).toMatchObject({ kind: 'miss', tombstoneVersion: 5 });
+      if (next.kind !== 'miss') return;
+      expect(await p.fill(next.lease, 4, 'v4', { ttlMs: 60_000 })).toBe('older-than-tombstone');
+      expect(await fillFresh(key, 5, 'v5 from the source')).toBe('filled');
+      expect(await p.leaseGet(key, lease)).toMatchObject({ kind: 'hit', entry: { version: 5, payload: 'v5 from the source' } });
+      // the batch script follows the same rule
+      const other = uniqueName('product');
+      expect(await p.applyKeyEffects([{ key: other, version: 3, action: 'warm', tombstoneTtlMs: 30_000, value: 'v3', ttlMs: 60_000 }])).toEqual(['tombstoned']);
+      expect(await p.inspect(other)).toMatchObject({ tombstoneVersion: 3 });
+      expect((await p.inspect(other)).entry).toBeUndefined();
+    });
+
+    // The consistency checker's case (long mode, allkeys-lru): v109 and its floor evicted, then a
+    // replay of event v17 warmed the empty key and it was served at v17.
+    it('a replayed older warm does not land once the newer value AND its floor were evicted (single and batch)', async () => {
+      const key = uniqueName('item-view');
+      expect(await fillFresh(key, 100, 'v100')).toBe('filled');
+      expect(await p.warm(key, 109, 'v109', 60_000)).toBe('warmed');
+      const c = companionsOf(key);
+      await r.del(c.value, c.tombstone); // as allkeys-lru eviction would
+      expect(await p.inspect(key)).toEqual({});
+      expect(await p.warm(key, 17, 'v17 (replayed)', 60_000)).toBe('tombstoned');
+      expect(await p.applyKeyEffects([{ key, version: 16, action: 'warm', tombstoneTtlMs: 60_000, value: 'v16 (replayed)', ttlMs: 60_000 }])).toEqual(['skipped-older']);
+      expect(await p.applyKeyEffects([{ key, version: 18, action: 'warm', tombstoneTtlMs: 60_000, value: 'v18 (replayed)', ttlMs: 60_000 }])).toEqual(['tombstoned']);
+      expect((await p.inspect(key)).entry).toBeUndefined();
+      // a reader fills from the source of truth (v109), above the replays' floor
+      expect(await fillFresh(key, 109, 'v109 from the source')).toBe('filled');
+      expect(await p.leaseGet(key, lease)).toMatchObject({ kind: 'hit', entry: { version: 109 } });
     });
 
     it('an unversioned warm (version 0) cannot prove it is newer: it invalidates instead', async () => {
       const key = uniqueName('product');
-      await p.warm(key, 2, 'v2', 60_000);
+      expect(await fillFresh(key, 2, 'v2')).toBe('filled');
       expect(await p.warm(key, 0, 'unversioned', 60_000)).toBe('deleted');
       expect((await p.inspect(key)).entry).toBeUndefined();
     });
@@ -129,10 +181,17 @@ describe('cache protocol scripts (standalone redis-server)', () => {
 
     it('a newer value that landed meanwhile (warm) wins over an older fill (the warm voided its lease)', async () => {
       const key = uniqueName('product');
-      const got = await p.leaseGet(key, lease);
-      if (got.kind !== 'miss') throw new Error('expected a miss');
+      // a stale value being refreshed: the refresher holds the lease while a warm rewrites the value
+      expect(await fillFresh(key, 3, 'v3', { ttlMs: 20, staleWhileRevalidateMs: 60_000 })).toBe('filled');
+      let refresh: Lease | undefined;
+      await eventually('the value turns stale', async () => {
+        const got = await p.leaseGet(key, { ...lease, token: 'refresher' });
+        if (got.kind === 'stale') refresh = got.lease;
+        return got.kind === 'stale';
+      }, 5_000, 10);
+      if (!refresh) throw new Error('expected the refresh lease');
       expect(await p.warm(key, 5, 'v5', 60_000)).toBe('warmed');
-      expect(await p.fill(got.lease, 4, 'v4', { ttlMs: 60_000 })).toBe('lease-lost');
+      expect(await p.fill(refresh, 4, 'v4', { ttlMs: 60_000 })).toBe('lease-lost');
       expect((await p.inspect(key)).entry?.payload).toBe('v5');
     });
 
@@ -177,11 +236,18 @@ describe('cache protocol scripts (standalone redis-server)', () => {
 
     it('a slow reader\'s fill of v8 does not land after a short-lived warm of v9 expired', async () => {
       const key = uniqueName('product');
-      const got = await p.leaseGet(key, lease);
-      if (got.kind !== 'miss') throw new Error('expected a miss');
+      // v7 is cached and stale; a slow reader holds its refresh lease while v9 is warmed over it
+      expect(await fillFresh(key, 7, 'v7', { ttlMs: 20, staleWhileRevalidateMs: 60_000 })).toBe('filled');
+      let refresh: Lease | undefined;
+      await eventually('the value turns stale', async () => {
+        const got = await p.leaseGet(key, { ...lease, token: 'slow-reader' });
+        if (got.kind === 'stale') refresh = got.lease;
+        return got.kind === 'stale';
+      }, 5_000, 10);
+      if (!refresh) throw new Error('expected the refresh lease');
       expect(await p.warm(key, 9, 'v9', 50)).toBe('warmed');
       await valueGone(key);
-      expect(await p.fill(got.lease, 8, 'v8', { ttlMs: 3_600_000 })).not.toBe('filled');
+      expect(await p.fill(refresh, 8, 'v8', { ttlMs: 3_600_000 })).not.toBe('filled');
       expect((await p.inspect(key)).entry).toBeUndefined();
       // and a fresh reader cannot fill v8 either (the floor outlives the value)
       const again = await p.leaseGet(key, lease);
@@ -208,6 +274,7 @@ describe('cache protocol scripts (standalone redis-server)', () => {
 
     it('a replayed older warm does not land after the warmed value is gone (single and batch)', async () => {
       const key = uniqueName('product');
+      expect(await fillFresh(key, 5, 'v5')).toBe('filled');
       expect(await p.warm(key, 9, 'v9', 50, { tombstoneTtlMs: 60_000 })).toBe('warmed');
       await valueGone(key);
       expect(await p.warm(key, 8, 'v8', 3_600_000)).toBe('skipped-older');
@@ -242,6 +309,7 @@ describe('cache protocol scripts (standalone redis-server)', () => {
 
     it('the floor of a warm outlives the value by tombstoneTtlMs, and no later write shortens it', async () => {
       const key = uniqueName('product');
+      expect(await fillFresh(key, 5, 'v5')).toBe('filled');
       expect(await p.warm(key, 9, 'v9', 10_000, { tombstoneTtlMs: 50_000 })).toBe('warmed');
       const s = await p.inspect(key);
       expect(s.tombstoneVersion).toBe(9);
@@ -256,19 +324,24 @@ describe('cache protocol scripts (standalone redis-server)', () => {
   describe('applyKeyEffects', () => {
     it('applies many keys in few calls, result[i] is the outcome of effects[i], duplicates included', async () => {
       const keys = Array.from({ length: 300 }, () => uniqueName('bulk'));
-      await Promise.all(keys.slice(0, 100).map((k) => p.warm(k, 5, 'v5', 60_000)));
+      const cached = uniqueName('bulk');
+      await Promise.all([...keys.slice(0, 100), cached].map((k) => fillFresh(k, 5, 'v5')));
       const effects: KeyEffect[] = [
         ...keys.map((key): KeyEffect => ({ key, version: 6, action: 'tombstone', tombstoneTtlMs: 30_000 })),
         { key: keys[0], version: 6, action: 'tombstone', tombstoneTtlMs: 30_000 },
+        { key: cached, version: 7, action: 'warm', tombstoneTtlMs: 30_000, value: 'v7', ttlMs: 60_000 },
+        // keys[1]'s value was just deleted by its tombstone above: the warm leaves its floor only
         { key: keys[1], version: 7, action: 'warm', tombstoneTtlMs: 30_000, value: 'v7', ttlMs: 60_000 },
       ];
       const outcomes = await p.applyKeyEffects(effects);
       expect(outcomes.slice(0, 100).every((o) => o === 'deleted')).toBe(true);
       expect(outcomes.slice(100, 300).every((o) => o === 'tombstoned')).toBe(true);
-      expect(outcomes.slice(300)).toEqual(['skipped-older', 'warmed']);
+      expect(outcomes.slice(300)).toEqual(['skipped-older', 'warmed', 'tombstoned']);
       // Re-running the whole batch (a redelivery after a crash) changes nothing.
       expect(new Set(await p.applyKeyEffects(effects))).toEqual(new Set(['skipped-older']));
-      expect((await p.inspect(keys[1])).entry?.payload).toBe('v7');
+      expect((await p.inspect(cached)).entry?.payload).toBe('v7');
+      expect(await p.inspect(keys[1])).toMatchObject({ tombstoneVersion: 7 });
+      expect((await p.inspect(keys[1])).entry).toBeUndefined();
     });
 
     it('refuses a bad effect with its code and index before touching Redis', async () => {
@@ -320,6 +393,7 @@ describe('cache protocol scripts (standalone redis-server)', () => {
       const filled = uniqueName('page');
       const warmed = uniqueName('product');
       expect(await fillFresh(filled, 0, 'page', { tags: [tag] })).toBe('filled');
+      expect(await fillFresh(warmed, 2, 'v2')).toBe('filled'); // a warm rewrites a cached value
       expect(await p.applyKeyEffects([{ key: warmed, version: 3, action: 'warm', tombstoneTtlMs: 60_000, value: 'v3', ttlMs: 60_000, tags: [tag] }])).toEqual(['warmed']);
       const epoch = (await p.readTagEpochs([tag]))[0].epoch;
       expect((await p.inspect(filled)).entry?.tags).toEqual([{ stateKey: tagStateKey(tag), epoch }]);

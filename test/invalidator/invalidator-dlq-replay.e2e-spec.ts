@@ -12,7 +12,7 @@ import { DLQ_HEADERS, entityMessageKey, EVENT_HEADERS } from '../../libs/contrac
 import { parsePrometheusText, sumOf, INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 import { MappingStore } from '../../libs/registry-core/src';
 import type { Mapping } from '../../libs/registry-core/src';
-import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
+import { committedVsEnd, fillVersion, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { eventually, kafka, redis, stackEnv, uniqueName } from '../support/stack-env';
 
@@ -77,7 +77,7 @@ describe('dead-letter replay: npm run dlq -- list|replay (real Kafka + Redis, ch
   it('dead-letters an unmapped event, lists it, replays it after its mapping is registered, and the same running invalidator applies it', async () => {
     const id = uniqueName('w');
     const brokers = ['--brokers', stackEnv.kafkaBrokers.join(','), '--dlq-topic', t.dlqTopic];
-    await protocol.warm(`widget:${id}`, 1, 'widget v1', 600_000);
+    await fillVersion(protocol, `widget:${id}`, 1, 'widget v1', 600_000); // cached by a reader
     const widgetEvent = { eventId: uniqueName('ev'), entityType: 'widget', entityId: id, version: 2, occurredAt: new Date().toISOString(), after: { name: 'w2' } };
     const widgetKey = entityMessageKey('widget', id);
     await producer.send({

@@ -12,7 +12,7 @@ import { CacheProtocol } from '../../libs/cache-protocol/src';
 import { DLQ_HEADERS, EVENT_HEADERS } from '../../libs/contracts/src';
 import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
 import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
-import { committedVsEnd, fillAggregate, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
+import { committedVsEnd, fillAggregate, fillVersion, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
 import { eventually, kafka, redis, uniqueName } from '../support/stack-env';
 
 const MAPPINGS = [
@@ -75,6 +75,7 @@ describe('invalidator: exact identifiers beyond 2^53', () => {
     const id = uniqueName('p');
     await fillAggregate(protocol, 'category:9007199254740993', 'listing-993');
     await fillAggregate(protocol, 'category:9007199254740992', 'listing-992');
+    await fillVersion(protocol, `exact-product:${id}`, 6, '{"v":6}'); // cached by a reader: the warm rewrites it
 
     await send([rawEvent(id, '7', '{"categoryId":9007199254740993,"sku":18446744073709551615,"price":12.5}')]);
     await drained();
@@ -88,9 +89,12 @@ describe('invalidator: exact identifiers beyond 2^53', () => {
 
   it('dead-letters an event whose version is beyond 2^53 - 1 as UNSAFE_INTEGER, and goes on', async () => {
     const id = uniqueName('p');
+    await fillVersion(protocol, `exact-product:${id}`, 2, '{"categoryId":0}'); // cached by a reader
     await send([rawEvent(id, '9007199254740993', '{"categoryId":1}'), rawEvent(id, '3', '{"categoryId":2}')]);
     await drained();
-    expect((await protocol.inspect(`exact-product:${id}`)).entry?.version).toBe(3);
+    const page = await protocol.inspect(`exact-product:${id}`);
+    expect(page.entry?.version).toBe(3);
+    expect(page.tombstoneVersion).toBe(3); // the unsafe version left no floor
 
     const seen: { code: string; reason: string }[] = [];
     const consumer = kafka('e2e-exact-dlq').consumer({ groupId: uniqueName('dlq-reader') });

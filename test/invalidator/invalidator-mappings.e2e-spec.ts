@@ -9,7 +9,7 @@ import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalid
 import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
 import { DLQ_HEADERS } from '../../libs/contracts/src';
 import { productEvent, publish } from '../support/events';
-import { invalidatorTestEnv } from '../support/invalidator-env';
+import { fillVersion, invalidatorTestEnv } from '../support/invalidator-env';
 import { eventually, kafka, redis, stackEnv, uniqueName } from '../support/stack-env';
 
 const RELOAD_BOUND_MS = 5_000;
@@ -77,7 +77,9 @@ describe('invalidator + registry topic (hot reload)', () => {
       { actor: 'e2e' },
     );
     const id = uniqueName('p');
-    await protocol.warm(`product:${id}`, 5, JSON.stringify({ price: 5, by: 'catalog' }), 60_000, { tombstoneTtlMs: 60_000 });
+    // catalog's page: cached by a reader at v4, then warmed to v5 by catalog (a warm rewrites a cached value)
+    await fillVersion(protocol, `product:${id}`, 4, JSON.stringify({ price: 4, by: 'catalog' }));
+    expect(await protocol.warm(`product:${id}`, 5, JSON.stringify({ price: 5, by: 'catalog' }), 60_000, { tombstoneTtlMs: 60_000 })).toBe('warmed');
 
     // The attack of issue 13, bypassing the registry API: promo's entity type, catalog's key, warm for 30 days.
     const steal: Mapping = { id: 'promo.steal', entityType: 'campaign', owner: 'promo', keys: [{ template: 'product:{entityId}', action: 'warm', warmFrom: 'after', ttlSeconds: 2_592_000 }, { template: 'promo:{entityId}', action: 'delete' }], tags: [], version: 1 };

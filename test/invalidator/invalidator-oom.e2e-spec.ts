@@ -13,7 +13,7 @@ import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalid
 import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
 import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../../scripts/stack/redis';
 import { productEvent, publish } from '../support/events';
-import { committedVsEnd, fillAggregate, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
+import { committedVsEnd, fillAggregate, fillVersion, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
 import { eventually, kafka, uniqueName } from '../support/stack-env';
 
 describe('invalidator with Redis at maxmemory (noeviction)', () => {
@@ -46,8 +46,8 @@ describe('invalidator with Redis at maxmemory (noeviction)', () => {
 
   it('applies every event as invalidations at worst, degrades warms, commits, and counts warm-degraded-oom', async () => {
     const id = uniqueName('p');
-    await protocol.warm(`product:${id}`, 1, JSON.stringify({ price: 1 }), 60_000);
-    await protocol.warm(`product-summary:${id}`, 1, 'summary-v1', 60_000);
+    await fillVersion(protocol, `product:${id}`, 1, JSON.stringify({ price: 1 }));
+    await fillVersion(protocol, `product-summary:${id}`, 1, 'summary-v1');
     await fillAggregate(protocol, `category:c-${id}:products`, '[1]');
 
     // Over maxmemory: 2 MB of junk, then maxmemory 1 MB below what is used (noeviction cannot evict).

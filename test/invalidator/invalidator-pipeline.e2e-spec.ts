@@ -7,7 +7,7 @@ import { DLQ_HEADERS } from '../../libs/contracts/src';
 import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
 import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
 import { productEvent, publish } from '../support/events';
-import { committedVsEnd, fillAggregate, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
+import { committedVsEnd, fillAggregate, fillVersion, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
 import { eventually, kafka, redis, uniqueName } from '../support/stack-env';
 import { INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 
@@ -40,8 +40,9 @@ describe('invalidator pipeline (real Kafka + Redis)', () => {
 
   it('warms the product page, tombstones the summary and drops old and new listings of a moved product', async () => {
     const id = uniqueName('p');
-    await protocol.warm(`product:${id}`, 1, JSON.stringify({ price: 1 }), 60_000);
-    await protocol.warm(`product-summary:${id}`, 1, 'summary-v1', 60_000);
+    // cached by readers at v1 (a warm rewrites a cached value; it never creates one)
+    await fillVersion(protocol, `product:${id}`, 1, JSON.stringify({ price: 1 }));
+    await fillVersion(protocol, `product-summary:${id}`, 1, 'summary-v1');
     await fillAggregate(protocol, `category:old-${id}:products`, '[1,2]');
     await fillAggregate(protocol, `category:new-${id}:products`, '[3]');
     expect((await protocol.inspect(`category:old-${id}:products`)).entry?.payload).toBe('[1,2]');
@@ -63,6 +64,7 @@ describe('invalidator pipeline (real Kafka + Redis)', () => {
     const id = uniqueName('p');
     const bystanders = [`unrelated:${id}`, `category:*:products`, `product:${id}-other`];
     for (const k of bystanders) await r.set(k, 'keep me');
+    await fillVersion(protocol, `product:${id}`, 1, JSON.stringify({ price: 1 }));
 
     await producer.send({
       topic: t.topic,
@@ -108,6 +110,7 @@ describe('invalidator pipeline (real Kafka + Redis)', () => {
   it('never moves a key backwards: duplicates and an older version change nothing', async () => {
     const id = uniqueName('p');
     const v5 = productEvent(id, 5, { categoryId: 'c', price: 5 });
+    await fillVersion(protocol, `product:${id}`, 1, JSON.stringify({ price: 1 }));
     await publish(producer, t.topic, [v5]);
     await drained();
     await publish(producer, t.topic, [v5, { ...v5, eventId: 'another-id' }, productEvent(id, 3, { categoryId: 'c', price: 3 })]);
@@ -120,6 +123,7 @@ describe('invalidator pipeline (real Kafka + Redis)', () => {
 
   it('shows what Redis holds for a key (GET /debug/keys/:key) and refuses a key the protocol cannot hold', async () => {
     const id = uniqueName('p');
+    await fillVersion(protocol, `product:${id}`, 1, JSON.stringify({ price: 1 }));
     await publish(producer, t.topic, [productEvent(id, 7, { categoryId: 'c', price: 7 })]);
     await drained();
     const page = await (await fetch(`http://127.0.0.1:${running.port}/debug/keys/${encodeURIComponent(`product:${id}`)}`)).json();

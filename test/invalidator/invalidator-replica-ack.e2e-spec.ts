@@ -20,7 +20,7 @@ import { EVENT_HEADERS, entityMessageKey } from '../../libs/contracts/src';
 import { freePort } from '../../scripts/stack/processes';
 import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../../scripts/stack/redis';
 import { productEvent } from '../support/events';
-import { committedVsEnd, invalidatorTestEnv } from '../support/invalidator-env';
+import { committedVsEnd, fillVersion, invalidatorTestEnv } from '../support/invalidator-env';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { eventually, kafka, uniqueName } from '../support/stack-env';
 
@@ -117,7 +117,7 @@ async function failover(waitReplicas: number): Promise<Outcome> {
     // Cached values the events will invalidate: product-summary:{id} at version 1 (tombstone rule).
     const ids = Array.from({ length: PREFILLED }, (_, i) => `${uniqueName('p')}-${i}`);
     const onPrimary = new CacheProtocol(primary);
-    for (const id of ids) await onPrimary.warm(`product-summary:${id}`, 1, `summary-v1-${id}`, 600_000);
+    for (const id of ids) await fillVersion(onPrimary, `product-summary:${id}`, 1, `summary-v1-${id}`, 600_000);
     const caughtUp = async () => {
       const offset = infoField(await primary.info('replication'), 'master_repl_offset');
       return offset !== undefined && infoField(await replica.info('replication'), 'slave_repl_offset') === offset;

@@ -75,8 +75,17 @@ export async function committedVsEnd(groupId: string, topic: string): Promise<Gr
 
 /** Caches an aggregate (unversioned) value the way a reader does: lease, then fill with version 0. */
 export async function fillAggregate(protocol: import('../../libs/cache-protocol/src').CacheProtocol, key: string, value: string): Promise<void> {
+  await fillVersion(protocol, key, 0, value);
+}
+
+/**
+ * Caches `value` at `version` the way a reader does (lease, then fill). A warm only rewrites a
+ * cached value (it never creates one), so a test that wants to see an event's warm land caches
+ * an older version of the key first, as a reader would have.
+ */
+export async function fillVersion(protocol: import('../../libs/cache-protocol/src').CacheProtocol, key: string, version: number, value: string, ttlMs = 60_000): Promise<void> {
   const got = await protocol.leaseGet(key, { leaseTtlMs: 5_000 });
   if (got.kind !== 'miss') throw new Error(`expected a miss for ${key}, got ${got.kind}`);
-  const outcome = await protocol.fill(got.lease, 0, value, { ttlMs: 60_000 });
+  const outcome = await protocol.fill(got.lease, version, value, { ttlMs });
   if (outcome !== 'filled') throw new Error(`fill of ${key}: ${outcome}`);
 }

@@ -85,7 +85,7 @@ export class InvalidatorRuntime {
     const replicaAck = { replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT_MS, onShortfall: () => this.metrics.replicaAckShortfalls.inc() };
     const sinks = otherSinksFromConfig(
       config,
-      { warm: (key, version, payload, ttlMs, options) => protocol.warm(key, version, payload, ttlMs ?? 3_600_000, options) },
+      protocol, // loader warms fill through a lease, as readers do (sinks/loader-warm.ts)
       metricsRegistry(),
       this.log.child({ component: 'sinks' }),
     );

@@ -197,7 +197,8 @@ export class CacheProtocol {
   }
 
   /**
-   * Version-guarded rewrite of one key (warm-3.lua); joins `tags` first. When Redis is at
+   * Version-guarded rewrite of one key (warm-3.lua); joins `tags` first. Replaces a cached value,
+   * never creates one: on an uncached key it only raises the floor ('tombstoned'). When Redis is at
    * maxmemory (noeviction) it invalidates instead (a tombstone of `version`) and answers
    * 'warm-degraded-oom'.
    */

@@ -1,6 +1,7 @@
 // The contract between the invalidator and libs/cache-protocol: what one event does to one key.
 // (Types only; the implementation lives beside this file: cache-protocol.ts.)
 
+/** `warm` replaces a cached value and never creates one (on an uncached key it only leaves its floor). */
 export type KeyAction = 'delete' | 'tombstone' | 'warm';
 
 export interface KeyEffect {
@@ -24,9 +25,9 @@ export interface KeyEffect {
 export type EffectOutcome =
   /** value removed (and tombstone written when the action asks for one) */
   | 'deleted'
-  /** nothing was cached, a tombstone now guards the key */
+  /** nothing was cached, a tombstone now guards the key (also a warm of an uncached key: a warm never creates a value) */
   | 'tombstoned'
-  /** value rewritten with the newer version */
+  /** a cached value rewritten with the newer version */
   | 'warmed'
   /** the stored value or tombstone was at least as new: nothing changed */
   | 'skipped-older'

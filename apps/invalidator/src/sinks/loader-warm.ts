@@ -1,19 +1,43 @@
 // Warm from the source (`warmFrom: { loaderUrl }`): after a chunk's guarded invalidation has
-// tombstoned the key at the event's version and the chunk is committed, fetch the entity from
-// the owning service and write it through the version-guarded warm. Best effort, off the
-// partition's path: any failure leaves the key invalidated (never stale data), nothing waits
-// for it. Bounded: at most `concurrencyPerMapping` fetches per mapping at once, at most
-// `maxPending` queued in total (more are dropped: outcome failed), `timeoutMs` per attempt,
-// `retries` with exponential backoff for 5xx/network errors, a circuit breaker per host.
+// tombstoned the key at the event's version and the chunk is committed, load the entity from
+// the owning service and store it exactly as a reader would: `leaseGet` first (a miss gives the
+// fill lease), then fetch, then `fill` with the lease. Best effort, off the partition's path:
+// any failure leaves the key invalidated (never stale data), nothing waits for it. Bounded: at
+// most `concurrencyPerMapping` loads per mapping at once, at most `maxPending` queued in total
+// (more are dropped: outcome failed), `timeoutMs` per attempt, `retries` with exponential
+// backoff for 5xx/network errors, a circuit breaker per host.
+//
+// Why the reader's path and not the protocol's `warm`: a warm replaces a cached value and never
+// creates one (libs/cache-protocol README, rule "warms never create"), because an event payload
+// may be a replay older than a value and floor that were since evicted. A loader warm is not
+// such a payload: it reads the CURRENT entity, and it takes the lease BEFORE fetching, so every
+// invalidation that comes after it voids the lease (the fill then answers lease-lost) and the
+// fill is guarded by the key's floor as well. It may therefore create the value. It never
+// competes with readers: when the key is cached (fresh or stale) or a reader already holds the
+// lease, it does nothing (skipped-cached) and fetches nothing.
 //
 // The version comes from the response: header `X-Entity-Version`, else a top-level JSON field
 // `version`. A response older than the event (the source is behind) is not written
-// (skipped-older); the warm script refuses anything below the key's floor anyway.
+// (skipped-older); the fill refuses anything below the key's floor anyway.
+//
+// Outcomes (LOADER_WARM_OUTCOMES, the label values of invalidator_loader_warms_total):
+//   warmed          the loaded value was filled
+//   skipped-cached  the key holds a value (fresh or stale) or a reader holds its lease: nothing fetched
+//   skipped-older   the source answered a version below the event's, or the fill found a newer
+//                   floor or value, or its lease was voided by a newer invalidation meanwhile
+//   failed          a 4xx, a bad body, no version, retries exhausted, Redis failed or refused (OOM), dropped (maxPending)
+//   circuit-open    the host's circuit is open: nothing fetched
+//   timeout         the last attempt timed out
+import type { FillOutcome, Lease, LeaseGetResult } from '@app/cache-protocol';
 import { HostCircuitBreakers, KeyedLimiter, sleep } from './circuit-breaker';
 
-export type LoaderWarmOutcome = 'warmed' | 'skipped-older' | 'failed' | 'circuit-open' | 'timeout';
-export const LOADER_WARM_OUTCOMES: readonly LoaderWarmOutcome[] = ['warmed', 'skipped-older', 'failed', 'circuit-open', 'timeout'];
+export type LoaderWarmOutcome = 'warmed' | 'skipped-cached' | 'skipped-older' | 'failed' | 'circuit-open' | 'timeout';
+export const LOADER_WARM_OUTCOMES: readonly LoaderWarmOutcome[] = ['warmed', 'skipped-cached', 'skipped-older', 'failed', 'circuit-open', 'timeout'];
 export const ENTITY_VERSION_HEADER = 'x-entity-version';
+/** TTL of a loaded value when the mapping gives none (as the protocol's defaultWarmTtlMs). */
+export const DEFAULT_LOADER_WARM_TTL_MS = 3_600_000;
+/** The lease outlives the whole retry budget by this much. */
+const LEASE_MARGIN_MS = 1_000;
 
 export interface LoaderWarm {
   key: string;
@@ -21,13 +45,16 @@ export interface LoaderWarm {
   /** The event's (chunk's newest) version: the key is already tombstoned at it. */
   version: number;
   ttlMs?: number;
+  /** The mapping's tombstone TTL (the invalidation already left the floor; a fill adds none). */
   tombstoneTtlMs: number;
   mappingId: string;
 }
 
-/** The part of CacheProtocol used (warm is version-guarded: never lands below the floor). */
-export interface WarmWriter {
-  warm(key: string, version: number, payload: string, ttlMs: number | undefined, options: { tombstoneTtlMs?: number }): Promise<string>;
+/** The part of CacheProtocol used: the reader's path (leaseGet, then fill with the lease). */
+export interface LoaderCache {
+  leaseGet(key: string, options: { leaseTtlMs: number }): Promise<LeaseGetResult>;
+  fill(lease: Lease, version: number, value: string, options: { ttlMs: number }): Promise<FillOutcome>;
+  releaseLease(lease: Lease): Promise<boolean>;
 }
 
 export interface LoaderWarmOptions {
@@ -78,7 +105,7 @@ export class LoaderWarmer {
   private readonly options: LoaderWarmOptions;
 
   constructor(
-    private readonly writer: WarmWriter,
+    private readonly cache: LoaderCache,
     options: Partial<LoaderWarmOptions> = {},
     private readonly onOutcome: (outcome: LoaderWarmOutcome, warm: LoaderWarm, detail?: string) => void = () => undefined,
     private readonly fetchFn: Fetch = fetch,
@@ -117,23 +144,42 @@ export class LoaderWarmer {
     return result as LoaderWarmOutcome;
   }
 
+  /** How long the loader's lease must live: every attempt, every backoff, and a margin. */
+  get leaseTtlMs(): number {
+    const { timeoutMs, retries, backoffMs } = this.options;
+    return timeoutMs * (retries + 1) + backoffMs * (2 ** retries - 1) + LEASE_MARGIN_MS;
+  }
+
   private async attempt(w: LoaderWarm): Promise<LoaderWarmOutcome | readonly [LoaderWarmOutcome, string]> {
     const host = new URL(w.loaderUrl).host;
+    if (this.breakers.isOpen(host)) return ['circuit-open', `circuit open for ${host}`] as const;
+    // The lease first, as a reader: an invalidation after this point voids it, so what is
+    // fetched below can only land if nothing newer was applied meanwhile.
+    const got = await this.cache.leaseGet(w.key, { leaseTtlMs: this.leaseTtlMs });
+    if (got.kind !== 'miss') {
+      if (got.kind !== 'wait' && got.lease) await this.release(got.lease);
+      return ['skipped-cached', got.kind === 'wait' ? 'a reader holds the lease' : `the key is cached (${got.kind})`] as const;
+    }
+    const lease = got.lease;
+    let filled = false;
+    try {
+      const result = await this.loadAndFill(w, host, lease);
+      filled = result.filled;
+      return result.outcome;
+    } finally {
+      if (!filled) await this.release(lease);
+    }
+  }
+
+  private async loadAndFill(w: LoaderWarm, host: string, lease: Lease): Promise<{ filled: boolean; outcome: LoaderWarmOutcome | readonly [LoaderWarmOutcome, string] }> {
     let lastTimeout = false;
     let lastError = '';
     for (let attempt = 0; attempt <= this.options.retries; attempt += 1) {
       if (attempt > 0) await sleep(this.options.backoffMs * 2 ** (attempt - 1));
-      if (!this.breakers.tryAcquire(host)) return ['circuit-open', `circuit open for ${host}`] as const;
+      if (!this.breakers.tryAcquire(host)) return { filled: false, outcome: ['circuit-open', `circuit open for ${host}`] };
+      let loaded: { body: string; headers: Headers };
       try {
-        const { body, headers } = await this.fetchOnce(w.loaderUrl);
-        this.breakers.success(host);
-        const version = versionOf(headers, body);
-        if (version === undefined) return ['failed', `no version in the response (header X-Entity-Version or JSON field "version")`] as const;
-        if (version < w.version) return ['skipped-older', `source answered v${version}, event is v${w.version}`] as const;
-        const written = await this.writer.warm(w.key, version, body, w.ttlMs, { tombstoneTtlMs: w.tombstoneTtlMs });
-        if (written === 'warmed') return 'warmed';
-        if (written === 'skipped-older') return 'skipped-older';
-        return ['failed', `warm answered ${written}`] as const;
+        loaded = await this.fetchOnce(w.loaderUrl);
       } catch (error) {
         lastTimeout = error instanceof Timeout;
         lastError = (error as Error).message;
@@ -142,10 +188,26 @@ export class LoaderWarmer {
           continue;
         }
         // 4xx and bad bodies: the source answered; retrying will not help, the host is fine.
-        return ['failed', lastError] as const;
+        return { filled: false, outcome: ['failed', lastError] };
       }
+      this.breakers.success(host);
+      const { body, headers } = loaded;
+      const version = versionOf(headers, body);
+      if (version === undefined) return { filled: false, outcome: ['failed', `no version in the response (header X-Entity-Version or JSON field "version")`] };
+      if (version < w.version) return { filled: false, outcome: ['skipped-older', `source answered v${version}, event is v${w.version}`] };
+      // fill releases the lease whatever it answers.
+      const written = await this.cache.fill(lease, version, body, { ttlMs: w.ttlMs ?? DEFAULT_LOADER_WARM_TTL_MS });
+      if (written === 'filled') return { filled: true, outcome: 'warmed' };
+      if (written === 'older-than-tombstone' || written === 'older-than-value') return { filled: true, outcome: ['skipped-older', `fill answered ${written} (v${version})`] };
+      if (written === 'lease-lost') return { filled: true, outcome: ['skipped-older', 'lease lost: the key was invalidated again (or its lease taken over) while loading'] };
+      return { filled: true, outcome: ['failed', `fill answered ${written}`] };
     }
-    return lastTimeout ? (['timeout', lastError] as const) : (['failed', lastError] as const);
+    return { filled: false, outcome: lastTimeout ? ['timeout', lastError] : ['failed', lastError] };
+  }
+
+  /** Gives the lease back so readers need not wait for its TTL; best effort. */
+  private async release(lease: Lease): Promise<void> {
+    await this.cache.releaseLease(lease).catch(() => undefined);
   }
 
   private async fetchOnce(url: string): Promise<{ body: string; headers: Headers }> {

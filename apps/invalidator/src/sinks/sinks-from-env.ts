@@ -5,7 +5,7 @@
 import { Counter, Registry } from 'prom-client';
 import { INVALIDATOR_METRIC_NAMES, Logger } from '@app/telemetry';
 import { InvalidatorConfig, purgeTargetsConfig } from '../config/invalidator.config';
-import { LOADER_WARM_OUTCOMES, LoaderWarmer, WarmWriter } from './loader-warm';
+import { LOADER_WARM_OUTCOMES, LoaderCache, LoaderWarmer } from './loader-warm';
 import { purgeAdapters, PurgeSink } from './purge';
 
 export interface OtherSinksSetup {
@@ -32,16 +32,16 @@ type SinksConfig = Pick<
   | 'PURGE_BACKOFF_MS'
 >;
 
-export function otherSinksFromConfig(config: SinksConfig, writer: WarmWriter, registry: Registry, log: Logger): OtherSinksSetup {
+export function otherSinksFromConfig(config: SinksConfig, cache: LoaderCache, registry: Registry, log: Logger): OtherSinksSetup {
   const registers = [registry];
   const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> =>
     (registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers });
-  const loaderWarms = counter(INVALIDATOR_METRIC_NAMES.loaderWarms, 'Keys warmed from their loader URL after the commit, by outcome (warmed, skipped-older, failed, circuit-open, timeout)', ['outcome']);
+  const loaderWarms = counter(INVALIDATOR_METRIC_NAMES.loaderWarms, 'Keys loaded from their loader URL after the commit and filled through a lease, by outcome (warmed, skipped-cached, skipped-older, failed, circuit-open, timeout)', ['outcome']);
   for (const o of LOADER_WARM_OUTCOMES) loaderWarms.inc({ outcome: o }, 0);
   const purges = counter(INVALIDATOR_METRIC_NAMES.purges, 'HTTP cache purge requests by target and outcome (purged: events, retried: attempts, failed: events dead-lettered PURGE_FAILED)', ['target', 'outcome']);
   const namespaceBumps = counter(INVALIDATOR_METRIC_NAMES.namespaceBumps, 'Namespace bumps by outcome (bumped, skipped: duplicate or older replay)', ['outcome']);
   const loader = new LoaderWarmer(
-    writer,
+    cache,
     {
       timeoutMs: config.LOADER_TIMEOUT_MS,
       retries: config.LOADER_RETRIES,
@@ -53,7 +53,7 @@ export function otherSinksFromConfig(config: SinksConfig, writer: WarmWriter, re
     },
     (outcome, warm, detail) => {
       loaderWarms.inc({ outcome });
-      if (outcome !== 'warmed' && outcome !== 'skipped-older') log.debug({ key: warm.key, url: warm.loaderUrl, outcome, detail }, 'loader warm did not land: the key stays invalidated');
+      if (outcome !== 'warmed' && outcome !== 'skipped-older' && outcome !== 'skipped-cached') log.debug({ key: warm.key, url: warm.loaderUrl, outcome, detail }, 'loader warm did not land: the key stays invalidated');
     },
   );
   const purge = new PurgeSink(

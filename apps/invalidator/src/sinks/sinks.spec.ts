@@ -1,9 +1,10 @@
-// The invalidator's other sinks as plain classes (no Nest): loader warms, circuit breaker,
+// The invalidator's other sinks as plain classes (no Nest): loader warms (lease + fill on a fake cache), circuit breaker,
 // purge adapters against a local HTTP server that checks the request shape (the real Fastly
 // and Cloudflare APIs are not reachable here).
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { HostCircuitBreakers, KeyedLimiter } from './circuit-breaker';
-import { LoaderWarm, LoaderWarmer, LoaderWarmOutcome, versionOf } from './loader-warm';
+import type { Envelope, FillOutcome, Lease, LeaseGetResult } from '@app/cache-protocol';
+import { LoaderCache, LoaderWarm, LoaderWarmer, LoaderWarmOutcome, versionOf } from './loader-warm';
 import { CloudflareAdapter, FastlyAdapter, purgeAdapters, PurgeSink, VarnishXkeyAdapter } from './purge';
 
 interface Seen {
@@ -31,10 +32,58 @@ async function server(handler: (req: Seen, res: ServerResponse) => void): Promis
 
 const warm = (url: string, over: Partial<LoaderWarm> = {}): LoaderWarm => ({ key: 'product:1', loaderUrl: url, version: 5, tombstoneTtlMs: 60_000, mappingId: 'm', ...over });
 
+/**
+ * A CacheProtocol stand-in with the reader's semantics the loader relies on: one lease per
+ * key, a miss grants it, a fill lands only with the live lease and not below the floor.
+ */
+class FakeCache implements LoaderCache {
+  readonly values = new Map<string, { version: number; payload: string; ttlMs: number }>();
+  readonly leases = new Map<string, string>();
+  readonly floors = new Map<string, number>();
+  readonly calls: string[] = [];
+  private next = 0;
+
+  async leaseGet(key: string, options: { leaseTtlMs: number }): Promise<LeaseGetResult> {
+    this.calls.push(`leaseGet ${key} ${options.leaseTtlMs}`);
+    const v = this.values.get(key);
+    if (v) return { kind: 'hit', entry: { version: v.version, writtenAt: 0, freshForMs: 0, namespaceGeneration: 0, payload: v.payload } satisfies Envelope };
+    if (this.leases.has(key)) return { kind: 'wait', tombstoneVersion: this.floors.get(key) ?? 0 };
+    const token = `t${++this.next}`;
+    this.leases.set(key, token);
+    return { kind: 'miss', lease: { key, token }, tombstoneVersion: this.floors.get(key) ?? 0 };
+  }
+
+  async fill(lease: Lease, version: number, payload: string, options: { ttlMs: number }): Promise<FillOutcome> {
+    this.calls.push(`fill ${lease.key} v${version}`);
+    if (this.leases.get(lease.key) !== lease.token) return 'lease-lost';
+    this.leases.delete(lease.key);
+    if (version < (this.floors.get(lease.key) ?? 0)) return 'older-than-tombstone';
+    this.values.set(lease.key, { version, payload, ttlMs: options.ttlMs });
+    return 'filled';
+  }
+
+  async releaseLease(lease: Lease): Promise<boolean> {
+    this.calls.push(`release ${lease.key}`);
+    if (this.leases.get(lease.key) !== lease.token) return false;
+    this.leases.delete(lease.key);
+    return true;
+  }
+
+  /** An invalidation: voids the lease, raises the floor, deletes an older value. */
+  invalidate(key: string, version: number): void {
+    this.leases.delete(key);
+    this.floors.set(key, Math.max(this.floors.get(key) ?? 0, version));
+    if ((this.values.get(key)?.version ?? 0) < version) this.values.delete(key);
+  }
+
+  written(): { key: string; version: number; payload: string }[] {
+    return [...this.values].map(([key, v]) => ({ key, version: v.version, payload: v.payload }));
+  }
+}
+
 describe('LoaderWarmer', () => {
-  const writes: { key: string; version: number; payload: string }[] = [];
-  const writer = { warm: async (key: string, version: number, payload: string) => (writes.push({ key, version, payload }), 'warmed') };
-  beforeEach(() => (writes.length = 0));
+  let cache: FakeCache;
+  beforeEach(() => (cache = new FakeCache()));
 
   it('takes the version from X-Entity-Version, else from a JSON field', () => {
     expect(versionOf(new Headers({ 'X-Entity-Version': '7' }), '{}')).toBe(7);
@@ -42,41 +91,97 @@ describe('LoaderWarmer', () => {
     expect(versionOf(new Headers(), 'not json')).toBeUndefined();
   });
 
-  it('warms with the loaded version; an older source is skipped; 404 fails without retry', async () => {
+  it('fills a miss with the loaded version through the lease (taken before fetching); an older source is skipped; 404 fails without retry; the lease is given back', async () => {
     const s = await server((req, res) => {
       if (req.url === '/p/1') return res.writeHead(200, { 'x-entity-version': '6' }).end('{"price":2}');
       if (req.url === '/p/old') return res.writeHead(200).end('{"version":3}');
       res.writeHead(404).end();
     });
     const outcomes: LoaderWarmOutcome[] = [];
-    const w = new LoaderWarmer(writer, { retries: 2, backoffMs: 1 }, (o) => outcomes.push(o));
+    const w = new LoaderWarmer(cache, { retries: 2, backoffMs: 1 }, (o) => outcomes.push(o));
     try {
-      expect(await w.warmOne(warm(`${s.url}/p/1`))).toBe('warmed');
-      expect(writes).toEqual([{ key: 'product:1', version: 6, payload: '{"price":2}' }]);
-      expect(await w.warmOne(warm(`${s.url}/p/old`))).toBe('skipped-older');
-      expect(await w.warmOne(warm(`${s.url}/p/none`))).toBe('failed');
+      expect(await w.warmOne(warm(`${s.url}/p/1`, { ttlMs: 30_000 }))).toBe('warmed');
+      expect(cache.written()).toEqual([{ key: 'product:1', version: 6, payload: '{"price":2}' }]);
+      expect(cache.values.get('product:1')?.ttlMs).toBe(30_000);
+      expect(cache.calls).toEqual([`leaseGet product:1 ${w.leaseTtlMs}`, 'fill product:1 v6']);
+      // the lease covers every attempt and backoff: 3 x 2000 + 1 + 2 + margin
+      expect(w.leaseTtlMs).toBe(3 * 2_000 + 3 + 1_000);
+      expect(await w.warmOne(warm(`${s.url}/p/old`, { key: 'product:2' }))).toBe('skipped-older');
+      expect(await w.warmOne(warm(`${s.url}/p/none`, { key: 'product:3' }))).toBe('failed');
       expect(s.seen.filter((r) => r.url === '/p/none')).toHaveLength(1);
       expect(outcomes).toEqual(['warmed', 'skipped-older', 'failed']);
+      expect(cache.written().map((x) => x.key)).toEqual(['product:1']);
+      // every lease that did not fill was handed back: readers need not wait for its TTL
+      expect(cache.calls.filter((c) => c.startsWith('release'))).toEqual(['release product:2', 'release product:3']);
+      expect(cache.leases.size).toBe(0);
     } finally {
       await s.close();
     }
   });
 
-  it('retries 5xx, times out slow sources, opens the circuit per host', async () => {
+  it('never creates over readers: a cached key or a reader holding the lease is skipped-cached, nothing fetched', async () => {
+    const s = await server((_req, res) => res.writeHead(200, { 'x-entity-version': '9' }).end('{"price":9}'));
+    const w = new LoaderWarmer(cache, { retries: 0 });
+    try {
+      cache.values.set('product:1', { version: 5, payload: '{"price":5}', ttlMs: 1 });
+      expect(await w.warmOne(warm(`${s.url}/p/1`))).toBe('skipped-cached');
+      const reader = await cache.leaseGet('product:2', { leaseTtlMs: 1 });
+      expect(reader.kind).toBe('miss');
+      expect(await w.warmOne(warm(`${s.url}/p/2`, { key: 'product:2' }))).toBe('skipped-cached');
+      expect(s.seen).toHaveLength(0);
+      expect(cache.values.get('product:1')?.version).toBe(5);
+      expect(cache.values.has('product:2')).toBe(false);
+      expect(cache.leases.get('product:2')).toBe((reader as { lease: Lease }).lease.token); // the reader keeps its lease
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a newer invalidation while loading voids the lease: the load does not land (skipped-older)', async () => {
+    let release: () => void = () => undefined;
+    const s = await server((_req, res) => {
+      release = () => res.writeHead(200, { 'x-entity-version': '5' }).end('{"price":5}');
+    });
+    const w = new LoaderWarmer(cache, { retries: 0 });
+    try {
+      const pending = w.warmOne(warm(`${s.url}/p/1`));
+      while (s.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+      cache.invalidate('product:1', 6); // event v6 applied while v5 was being fetched
+      release();
+      expect(await pending).toBe('skipped-older');
+      expect(cache.values.has('product:1')).toBe(false);
+      // a floor above the loaded version refuses the fill too
+      cache.invalidate('product:9', 8);
+      const s2 = await server((_req, res) => res.writeHead(200, { 'x-entity-version': '7' }).end('{}'));
+      try {
+        expect(await w.warmOne(warm(`${s2.url}/p/9`, { key: 'product:9', version: 7 }))).toBe('skipped-older');
+        expect(cache.values.has('product:9')).toBe(false);
+      } finally {
+        await s2.close();
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('retries 5xx, times out slow sources, opens the circuit per host (then takes no lease)', async () => {
     const s = await server((req, res) => {
       if (req.url === '/slow') return void setTimeout(() => res.end('{"version":9}'), 500);
       res.writeHead(503).end();
     });
-    const w = new LoaderWarmer(writer, { retries: 1, backoffMs: 1, timeoutMs: 100, breakerFailures: 4, breakerOpenMs: 60_000 });
+    const w = new LoaderWarmer(cache, { retries: 1, backoffMs: 1, timeoutMs: 100, breakerFailures: 4, breakerOpenMs: 60_000 });
     try {
       expect(await w.warmOne(warm(`${s.url}/down`))).toBe('failed');
       expect(s.seen).toHaveLength(2); // one retry
       expect(await w.warmOne(warm(`${s.url}/slow`))).toBe('timeout');
       // 4 consecutive failures on this host: the circuit is open, nothing is fetched.
       const before = s.seen.length;
+      const calls = cache.calls.length;
       expect(await w.warmOne(warm(`${s.url}/down`))).toBe('circuit-open');
       expect(s.seen.length).toBe(before);
-      expect(writes).toEqual([]);
+      expect(cache.calls.length).toBe(calls);
+      expect(cache.written()).toEqual([]);
+      expect(cache.leases.size).toBe(0);
     } finally {
       await s.close();
     }
@@ -93,12 +198,12 @@ describe('LoaderWarmer', () => {
         res.end('{"version":5}');
       }, 20);
     });
-    const w = new LoaderWarmer(writer, { concurrencyPerMapping: 2 });
+    const w = new LoaderWarmer(cache, { concurrencyPerMapping: 2 });
     try {
       w.schedule(Array.from({ length: 6 }, (_, i) => warm(`${s.url}/p/${i}`, { key: `product:${i}` })));
       expect(w.pending).toBe(6);
       await w.drain();
-      expect(writes).toHaveLength(6);
+      expect(cache.written()).toHaveLength(6);
       expect(peak).toBeLessThanOrEqual(2);
     } finally {
       await s.close();

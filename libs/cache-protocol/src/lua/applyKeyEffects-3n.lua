@@ -10,13 +10,15 @@
     't' tombstone  then version, tombstoneTtlMs
     'p' purge      then version (ignored), tombstoneTtlMs (a tag member: unconditional)
     'w' warm       then version, hardTtlMs, freshForMs, namespaceGen, floorTtlMs, tagEpochs, payload
+                   (replaces a cached value, never creates one: as warm-3)
 
   No allow-oom flag: under maxmemory with noeviction Redis refuses the whole call before it
   runs (an "OOM ..." error), and the caller applies the same items through invalidateKeys-3n
   with every warm turned into a tombstone of its version ("warm-degraded-oom").
 
   Returns an array of N outcome codes: 1 deleted, 2 tombstoned, 3 warmed, 4 skipped-older
-  (for 'p': 1 a value was removed, 4 nothing was cached).
+  (for 'w' with no cached value: 2 the floor was raised, 4 it already stood there; for 'p':
+  1 a value was removed, 4 nothing was cached).
 ]]
 --- @include "invalidateKey"
 --- @include "purgeKey"

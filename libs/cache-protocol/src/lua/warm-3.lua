@@ -14,11 +14,15 @@
   ARGV[6] tag epochs ("<tag state key> <epoch> ...", '' = untagged: envelope format 1)
   ARGV[7] payload
 
+  A warm REPLACES a cached value; it never creates one: on a key with no value it leaves only
+  its floor (nothing proves it is not a replay of an event older than a value and floor that
+  were since evicted), and a reader fills the key from the source of truth.
   Every warm voids the lease and raises the tombstone (floor) to its version, also when it is
   skipped because the stored value is at least as new.
   No allow-oom flag: refused before it runs under OOM; the caller then invalidates instead.
-  Returns 3 warmed, 4 skipped-older (the value was at least as new or the tombstone newer),
-  1 deleted (version 0 only).
+  Returns 3 warmed, 2 tombstoned (no value was cached: only the floor was raised),
+  4 skipped-older (the value was at least as new, the tombstone newer, or, with no value, the
+  floor already at this version), 1 deleted (version 0 only).
 ]]
 --- @include "warmKey"
 return warmKey(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
