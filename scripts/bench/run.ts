@@ -3,9 +3,12 @@
 //   naive      one message at a time, await DEL per key, SMEMBERS + DEL per tag
 //   raw        kafkajs eachBatch that only JSON-decodes (the Kafka-side ceiling)
 //   script     pipelined applyKeyEffects of the same effects, no Kafka (the Redis-side ceiling)
-// plus publish -> applied latency at fixed offered rates, and the service's CPU and peak RSS.
+// plus publish -> applied latency at fixed offered rates, and the service's CPU and peak RSS;
+//   raw hop    publish -> consumed of a raw kafkajs consumer at the same rates (Kafka's own hop),
+// and issue 17's goals table (goals.ts) with met / missed.
 // Options (env): BENCH_EVENTS (200000), BENCH_KEYS (100000 entities), BENCH_NAIVE_EVENTS (10000),
-// BENCH_RATES ("1000,5000,20000"), BENCH_RATE_SECONDS (5), BENCH_WARMUP_SECONDS (5, not reported).
+// BENCH_RATES ("1000,5000,20000"), BENCH_RATE_SECONDS (5), BENCH_WARMUP_SECONDS (5, not reported),
+// BENCH_RAW_HOP_RATES (the BENCH_RATES up to 5000, i.e. "1000,5000"), BENCH_RAW_HOP_WARMUP_SECONDS (2).
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +28,9 @@ import { percentile, readProcStats } from './proc-stats';
 import { rawConsume } from './raw-consume';
 import { BENCH_MAPPING, BenchEvent, CATEGORIES, generateEvents, keysOf, tagOf } from './workload';
 import { histogramDelta, parseHistogram, quantileFromBuckets } from './histogram';
+import { offerTicks, TICK_MS } from './offer';
+import { rawHopLatency, RawHopRow } from './raw-hop';
+import { evaluateGoals } from './goals';
 import { INVALIDATOR_METRIC_NAMES, parsePrometheusText, sumOf } from '../../libs/telemetry/src';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
@@ -35,6 +41,15 @@ const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 5);
 /** Same as the invalidator's default CHUNK_SIZE, so the Redis-side ceiling gets the same tag coalescing. */
 const SCRIPT_CHUNK = 10_000;
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+/** The raw-hop baseline skips the saturated rates by default (at 20,000/s the 2 cores queue, see docs/benchmark.md). */
+const RAW_HOP_RATES = process.env.BENCH_RAW_HOP_RATES
+  ? process.env.BENCH_RAW_HOP_RATES.split(',').map(Number)
+  : RATES.filter((r) => r <= 5000).length > 0
+    ? RATES.filter((r) => r <= 5000)
+    : RATES;
+const RAW_HOP_WARMUP_SECONDS = Number(process.env.BENCH_RAW_HOP_WARMUP_SECONDS ?? 2);
+/** The rate issue 17's latency goal is evaluated at. */
+const GOAL_RATE = 5000;
 const PARTITIONS = 6;
 /** BENCH_NODE_ARGS="--max-semi-space-size=64 ...": extra Node flags for the invalidator process. */
 const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -155,9 +170,11 @@ async function main(): Promise<void> {
   try {
     const topic = 'bench.backlog';
     const latencyTopic = 'bench.latency';
+    const rawHopTopic = 'bench.latency-raw';
     await createTopics([a.kafkaBrokers], [
       { topic, numPartitions: PARTITIONS },
       { topic: latencyTopic, numPartitions: PARTITIONS },
+      { topic: rawHopTopic, numPartitions: PARTITIONS },
       { topic: 'bench.dlq', numPartitions: 1 },
     ]);
     log('producing the backlog');
@@ -287,25 +304,17 @@ async function main(): Promise<void> {
       const beforeText = await metricsText(child);
       const before = parseHistogram(beforeText, INVALIDATOR_METRIC_NAMES.eventAge);
       const applyBefore = parseHistogram(beforeText, INVALIDATOR_METRIC_NAMES.applyDuration);
-      const tickMs = 10;
-      const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
-      const ticks = Math.round((seconds * 1000) / tickMs);
-      const startedAt = performance.now();
-      let sent = 0;
       const probes: Promise<number>[] = [];
-      for (let tick = 0; tick < ticks; tick += 1) {
-        const due = startedAt + tick * tickMs;
-        const wait = due - performance.now();
-        if (wait > 0) await sleep(wait);
-        version += 1;
-        const events = [...generateEvents(perTick, ENTITIES, version)];
-        const sendAt = performance.now();
-        const sending = producer.send({ topic: latencyTopic, acks: 1, messages: events.map((e) => ({ key: entityMessageKey(e.entityType, e.entityId), value: JSON.stringify({ ...e, occurredAt: new Date().toISOString() }) })) });
+      const { sent, startedAt } = await offerTicks({
+        producer,
+        topic: latencyTopic,
+        rate,
+        seconds,
+        entities: ENTITIES,
+        nextVersion: () => (version += 1),
         // External probe: the first event of every tick is watched in Redis until its tombstone holds its version.
-        probes.push(probeApplied(redis, `product:${events[0].entityId}`, events[0].version, sendAt));
-        await sending;
-        sent += events.length;
-      }
+        onTick: (events, sendAt) => probes.push(probeApplied(redis, `product:${events[0].entityId}`, events[0].version, sendAt)),
+      });
       const external = (await Promise.all(probes)).filter((ms) => ms >= 0).sort((x, y) => x - y);
       const achieved = sent / ((performance.now() - startedAt) / 1000);
       for (;;) {
@@ -335,6 +344,19 @@ async function main(): Promise<void> {
     await child.terminate();
     child = undefined;
 
+    // ---- raw hop: Kafka's own publish -> consumed at the same offered rates ----
+    log(`raw hop: raw kafkajs consumer, ${RAW_HOP_WARMUP_SECONDS}s warm-up at ${RAW_HOP_RATES[0]} events/s, then ${RAW_HOP_RATES.join(', ')} events/s, ${RATE_SECONDS}s each`);
+    const rawHop: RawHopRow[] = await rawHopLatency({
+      kafka,
+      producer,
+      topic: rawHopTopic,
+      rates: RAW_HOP_RATES,
+      seconds: RATE_SECONDS,
+      warmupSeconds: RAW_HOP_WARMUP_SECONDS,
+      entities: ENTITIES,
+      partitionsConsumedConcurrently: PARTITIONS,
+    });
+
     // ---- report ----
     const ours = rows[0];
     const rawRow = rows.find((r) => r.contender.startsWith('raw'))!;
@@ -345,7 +367,20 @@ async function main(): Promise<void> {
       oursOverRawConsume: ours.eventsPerSec / rawRow.eventsPerSec,
       oursOverScriptCeiling: ours.eventsPerSec / scriptRow.eventsPerSec,
     };
-    Object.assign(result, { throughput: rows, ratios, latency, cost: oursCost, seconds: Math.round((Date.now() - started) / 1000) });
+    const plainRow = rows.find((r) => r.contender.startsWith('plain'))!;
+    const oursAtGoal = latency.find((l) => l.offeredRate === GOAL_RATE);
+    const rawAtGoal = rawHop.find((l) => l.offeredRate === GOAL_RATE);
+    const goals = evaluateGoals({
+      oursEventsPerSec: ours.eventsPerSec,
+      plainDelEventsPerSec: plainRow.eventsPerSec,
+      naiveEventsPerSec: naiveRow.eventsPerSec,
+      cpuMicrosPerEvent: (oursCost.cpuSeconds / ours.events) * 1e6,
+      peakRssMb: oursCost.peakRssMb,
+      latencyRate: GOAL_RATE,
+      oursP99Ms: oursAtGoal?.['probe p99ms'] as number | undefined,
+      rawHopP99Ms: rawAtGoal?.['probe p99ms'],
+    });
+    Object.assign(result, { throughput: rows, ratios, latency, rawHopLatency: rawHop, goals, cost: oursCost, seconds: Math.round((Date.now() - started) / 1000) });
     console.log('\nThroughput (same workload: 3 keys + 1 tag per event)');
     console.table(rows.map((r) => ({ contender: r.contender, events: r.events, seconds: r.seconds.toFixed(2), 'events/s': Math.round(r.eventsPerSec), 'keys/s': Number.isNaN(r.keysPerSec) ? '-' : Math.round(r.keysPerSec), note: r.note })));
     console.log('Ratios');
@@ -361,6 +396,10 @@ async function main(): Promise<void> {
       'kafka broker CPU s (same run)': oursCost.kafkaCpuSeconds.toFixed(2),
       'wall s': oursCost.wallSeconds.toFixed(2),
     });
+    console.log(`Raw hop publish -> consumed (Kafka's own hop on this box): a raw kafkajs consumer (eachBatch, JSON.parse only, no Redis, its own group, the invalidator's fetch settings) on its own ${PARTITIONS}-partition topic, same generator; probe = the first event of every ${TICK_MS} ms tick, every event = all events; time from send start to the consumer having decoded the event`);
+    console.table(rawHop);
+    console.log(`Goals (issue 17), this run; latency goal on the probe p99s at ${GOAL_RATE} events/s`);
+    console.table(goals.map((g) => ({ goal: g.goal, measured: g.measured, target: g.target, result: g.met === null ? '-' : g.met ? 'met' : 'MISSED', by: g.by })));
     mkdirSync(join(__dirname, '..', '..', 'bench-results'), { recursive: true });
     const out = join(__dirname, '..', '..', 'bench-results', 'latest.json');
     writeFileSync(out, JSON.stringify(result, null, 2));
