@@ -4,7 +4,7 @@
 import type { EffectOutcome } from '@app/cache-protocol/effects';
 import type { BatchControl } from '@app/kafka';
 import type { Logger } from '@app/telemetry';
-import { BackoffPolicy, backoffDelay } from './backoff';
+import { BackoffPolicy, PausedRetry } from './backoff';
 import { EffectPlan } from './resolve';
 
 /** The part of CacheProtocol the invalidator uses (kept narrow so tests can count calls). */
@@ -30,8 +30,6 @@ export interface ApplyReport {
 
 export type ApplyResult = { applied: true; report: ApplyReport } | { applied: false; attempts: number };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export async function applyPlan(
   plan: EffectPlan,
   sink: EffectSink,
@@ -40,8 +38,7 @@ export async function applyPlan(
   log: Logger,
   onRetry: () => void,
 ): Promise<ApplyResult> {
-  let attempt = 0;
-  let paused = false;
+  const retry = new PausedRetry(control, policy);
   try {
     for (;;) {
       try {
@@ -56,29 +53,23 @@ export async function applyPlan(
         if (sink.awaitReplicas) await sink.awaitReplicas();
         const counts: Record<EffectOutcome, number> = { deleted: 0, tombstoned: 0, warmed: 0, 'skipped-older': 0, 'warm-degraded-oom': 0 };
         for (const o of outcomes) counts[o] += 1;
-        if (attempt > 0) log.info({ attempts: attempt + 1 }, 'redis is back: batch applied, partition resumed');
+        const attempts = retry.failures + 1;
+        if (attempts > 1) log.info({ attempts }, 'redis is back: batch applied, partition resumed');
         const bumped = bumps.filter((b) => b.bumped).length;
-        return { applied: true, report: { outcomes: counts, tagKeysInvalidated: tagged.keysInvalidated, attempts: attempt + 1, namespaceBumps: { bumped, skipped: bumps.length - bumped } } };
+        return { applied: true, report: { outcomes: counts, tagKeysInvalidated: tagged.keysInvalidated, attempts, namespaceBumps: { bumped, skipped: bumps.length - bumped } } };
       } catch (error) {
         onRetry();
-        if (!control.isActive()) {
-          log.warn({ err: (error as Error).message, attempts: attempt + 1 }, 'apply failed and the batch is no longer ours: abandoning it uncommitted (it will be redelivered)');
-          return { applied: false, attempts: attempt + 1 };
+        const err = (error as Error).message;
+        const waited = await retry.backOff((attempt, retryInMs) => {
+          if (attempt === 1 || (attempt - 1) % 10 === 0) log.warn({ err, attempt, retryInMs }, 'redis apply failed: partition paused, nothing committed past this batch, retrying');
+        });
+        if (!waited) {
+          log.warn({ err, attempts: retry.failures + 1 }, 'apply failed and the batch is no longer ours: abandoning it uncommitted (it will be redelivered)');
+          return { applied: false, attempts: retry.failures + 1 };
         }
-        if (!paused) {
-          control.pausePartition();
-          paused = true;
-        }
-        const delay = backoffDelay(attempt, policy);
-        if (attempt === 0 || attempt % 10 === 0) {
-          log.warn({ err: (error as Error).message, attempt: attempt + 1, retryInMs: delay }, 'redis apply failed: partition paused, nothing committed past this batch, retrying');
-        }
-        attempt += 1;
-        await sleep(delay);
-        await control.heartbeat().catch(() => undefined);
       }
     }
   } finally {
-    if (paused) control.resumePartition();
+    retry.release();
   }
 }

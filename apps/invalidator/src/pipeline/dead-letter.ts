@@ -7,7 +7,7 @@
 import type { BatchControl, OutboundRecord } from '@app/kafka';
 import { isRecordTooLargeError } from '@app/kafka';
 import type { Logger } from '@app/telemetry';
-import { BackoffPolicy, backoffDelay } from './backoff';
+import { BackoffPolicy, PausedRetry } from './backoff';
 import { Rejection } from './dead-letter-code';
 import { DeadLetter, deadLetterBudget, planDeadLetters, recordBytes, splitIntoRequests, toReferenceRecord } from './dead-letter-records';
 
@@ -26,8 +26,6 @@ export interface DeliveryHooks {
 }
 
 export type DeliveryResult = { delivered: true; letters: DeadLetter[] } | { delivered: false };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function deliverDeadLetters(
   rejections: Rejection[],
@@ -50,16 +48,15 @@ export async function deliverDeadLetters(
   }
   const queue = splitIntoRequests(letters, budget);
   const partition = rejections[0]?.partition;
-  let attempt = 0;
-  let paused = false;
+  const retry = new PausedRetry(control, policy);
   try {
     while (queue.length > 0) {
       const group = queue[0];
       try {
         await sink.send(group.map((l) => l.record));
         queue.shift();
-        if (attempt > 0) log.info({ originTopic, partition, attempts: attempt + 1 }, 'dead-letter topic is back: dead letters delivered, partition resumes');
-        attempt = 0;
+        if (retry.failures > 0) log.info({ originTopic, partition, attempts: retry.failures + 1 }, 'dead-letter topic is back: dead letters delivered, partition resumes');
+        retry.succeeded();
         continue;
       } catch (error) {
         hooks.onFailure();
@@ -84,31 +81,26 @@ export async function deliverDeadLetters(
             }
           }
         }
-        if (!control.isActive()) {
-          log.warn({ err: (error as Error).message, originTopic, partition, attempts: attempt + 1 },
+        const err = (error as Error).message;
+        const waited = await retry.backOff((attempt, retryInMs) => {
+          if (attempt === 1 || (attempt - 1) % 10 === 0) {
+            log.error({ err, originTopic, partition, deadLetters: group.length, attempt, retryInMs },
+              'dead-letter produce failed (DLQ topic unavailable or refusing): partition paused, nothing committed past this chunk, retrying with backoff');
+          }
+        });
+        if (!waited) {
+          log.warn({ err, originTopic, partition, attempts: retry.failures + 1 },
             'dead-letter produce failed and the batch is no longer ours: abandoning it uncommitted (it will be redelivered)');
           return { delivered: false };
         }
-        if (!paused) {
-          control.pausePartition();
-          paused = true;
-        }
-        const delay = backoffDelay(attempt, policy);
-        if (attempt === 0 || attempt % 10 === 0) {
-          log.error({ err: (error as Error).message, originTopic, partition, deadLetters: group.length, attempt: attempt + 1, retryInMs: delay },
-            'dead-letter produce failed (DLQ topic unavailable or refusing): partition paused, nothing committed past this chunk, retrying with backoff');
-        }
-        attempt += 1;
-        await sleep(delay);
-        await control.heartbeat().catch(() => undefined);
         if (!control.isActive()) {
-          log.warn({ originTopic, partition, attempts: attempt }, 'dead-letter produce abandoned: the batch is no longer ours (it will be redelivered)');
+          log.warn({ originTopic, partition, attempts: retry.failures }, 'dead-letter produce abandoned: the batch is no longer ours (it will be redelivered)');
           return { delivered: false };
         }
       }
     }
     return { delivered: true, letters };
   } finally {
-    if (paused) control.resumePartition();
+    retry.release();
   }
 }

@@ -5,7 +5,9 @@
 //   4 resolve      resolve.ts      changes -> key and tag effects, through the mappings
 //   5 dead-letter  dead-letter.ts  rejections and unresolvable events -> the DLQ topic
 //   6 apply        apply.ts        effects -> Redis (6b, opt-in: replica-ack.ts waits for replicas)
+//   6c purge       ../sinks/purge.ts  HTTP cache purges after the apply, bounded (failures -> 5, PURGE_FAILED)
 //   7 commit       commit.ts       remember what was applied, resolve and commit the last offset
+//   8 loader warm  ../sinks/loader-warm.ts  after the commit, best effort (keys already tombstoned)
 // Offsets are resolved only once a chunk's effects are in Redis and its bad messages are in the
 // dead-letter topic; the commit covers exactly that chunk. Metrics are recorded in one place
 // (metrics/chunk-metrics.ts), not by the steps.
@@ -86,13 +88,7 @@ export class InvalidationPipeline {
 
     // 5 dead-letter
     const deadLetters: Rejection[] = [...rejected, ...plan.unresolvable.map((u) => rejection(u.decoded.message, u.code, u.reason))];
-    if (deadLetters.length > 0) {
-      const delivery = await deliverDeadLetters(deadLetters, topic, this.deadLetters, control, this.options.retry, this.log, this.record.deadLetterHooks);
-      if (!delivery.delivered) return false;
-      this.record.deadLettered(deadLetters);
-      const references = delivery.letters.filter((l) => l.reference).length;
-      this.log.warn({ topic, partition: chunk[0].partition, count: deadLetters.length, references, codes: [...new Set(deadLetters.map((r) => r.code))] }, 'messages dead-lettered');
-    }
+    if (deadLetters.length > 0 && !(await this.deadLetter(deadLetters, topic, chunk, control, 'messages dead-lettered'))) return false;
 
     // 6 apply
     const result = await applyPlan(plan, this.sink, control, this.options.retry, this.log, this.record.onRedisRetry);
@@ -104,10 +100,7 @@ export class InvalidationPipeline {
       const purged = await this.sinks.purge.purge(plan.purges, (p) => p);
       if (purged.failed.length > 0) {
         const letters = purged.failed.map((f) => rejection(f.item.decoded.message, 'PURGE_FAILED', `PURGE_FAILED: ${f.error}`));
-        const delivery = await deliverDeadLetters(letters, topic, this.deadLetters, control, this.options.retry, this.log, this.record.deadLetterHooks);
-        if (!delivery.delivered) return false;
-        this.record.deadLettered(letters);
-        this.log.warn({ topic, partition: chunk[0].partition, count: letters.length }, 'purge failed within its deadline: events dead-lettered as PURGE_FAILED');
+        if (!(await this.deadLetter(letters, topic, chunk, control, 'purge failed within its deadline: events dead-lettered as PURGE_FAILED'))) return false;
       }
     }
 
@@ -127,6 +120,16 @@ export class InvalidationPipeline {
     });
     // 8 warm from the source, after the commit, best effort (the keys are tombstoned at the event's version).
     if (this.sinks.loader && plan.loads && plan.loads.length > 0) this.sinks.loader.schedule(plan.loads);
+    return true;
+  }
+
+  /** Step 5 for any of the chunk's dead letters: false when they could not be delivered (the chunk stays uncommitted). */
+  private async deadLetter(letters: Rejection[], topic: string, chunk: InboundMessage[], control: BatchControl, what: string): Promise<boolean> {
+    const delivery = await deliverDeadLetters(letters, topic, this.deadLetters, control, this.options.retry, this.log, this.record.deadLetterHooks);
+    if (!delivery.delivered) return false;
+    this.record.deadLettered(letters);
+    const references = delivery.letters.filter((l) => l.reference).length;
+    this.log.warn({ topic, partition: chunk[0].partition, count: letters.length, references, codes: [...new Set(letters.map((r) => r.code))] }, what);
     return true;
   }
 }
