@@ -75,39 +75,29 @@ export class AuditLog {
 
   /** The audit records for a set of changes, to commit atomically with them. */
   recordsFor(changes: MappingChange[], principal: Principal): SideRecord[] {
-    const at = new Date().toISOString();
-    return changes.map((change) => {
-      const entry: AuditEntry = {
-        v: 2,
-        id: randomUUID(),
-        at,
-        mappingId: change.id,
-        action: change.kind,
-        actor: { team: principal.team, name: principal.name, tokenId: principal.tokenId },
-        fromVersion: change.before?.version,
-        toVersion: change.after?.version,
-        changes: change.changes,
-      };
-      return { topic: this.topic, key: change.id, value: JSON.stringify(entry) };
-    });
+    return this.records(changes, principal, (change) => ({ mappingId: change.id }), (change) => change.id);
   }
 
   /** The audit records of keyspace (ownership) changes, committed atomically with them. */
   recordsForKeyspaces(changes: KeyspaceChange[], principal: Principal): SideRecord[] {
+    return this.records(changes, principal, (change) => ({ keyspace: change.key }), (change) => change.key);
+  }
+
+  private records<C extends MappingChange | KeyspaceChange>(changes: C[], principal: Principal, subject: (change: C) => Partial<AuditEntry>, key: (change: C) => string): SideRecord[] {
     const at = new Date().toISOString();
     return changes.map((change) => {
       const entry: AuditEntry = {
         v: 2,
         id: randomUUID(),
         at,
-        keyspace: change.key,
+        ...subject(change),
         action: change.kind,
         actor: { team: principal.team, name: principal.name, tokenId: principal.tokenId },
         fromVersion: change.before?.version,
         toVersion: change.after?.version,
         changes: change.changes,
       };
-      return { topic: this.topic, key: change.key, value: JSON.stringify(entry) };
+      return { topic: this.topic, key: key(change), value: JSON.stringify(entry) };
     });
   }
 
