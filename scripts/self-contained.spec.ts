@@ -1,25 +1,39 @@
-// The project stands on its own: no tracked file may point to a folder outside the repository
-// (the notes the project started from live beside it, not in it).
+// The project stands on its own: no tracked file may point to a place outside the repository,
+// neither by a relative path that climbs above its root nor by naming a notes file (an
+// upper-case markdown file name) that the repository does not hold.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = join(__dirname, '..');
+const RELATIVE_PATH = /(?:\.\.\/)+[\w@.-]+/g;
+const NOTES_NAME = /\b[A-Z][A-Z_-]*\.md\b/g;
 
 describe('the repository is self-contained', () => {
-  it('no tracked file refers to ../shared or its notes', () => {
-    const files = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' })
-      .split('\n')
-      .filter((f) => /\.(ts|js|md|sh|json|ya?ml|lua)$/.test(f) && f !== 'package-lock.json' && !f.startsWith('scripts/self-contained.spec.ts'));
-    const offenders = files.filter((f) => {
-      let text: string;
+  const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+  const texts = tracked
+    .filter((f) => /\.(ts|js|md|sh|json|ya?ml|lua)$/.test(f) && f !== 'package-lock.json')
+    .flatMap((f) => {
       try {
-        text = readFileSync(join(ROOT, f), 'utf8');
+        return [{ file: f, text: readFileSync(join(ROOT, f), 'utf8') }];
       } catch {
-        return false; // listed but deleted in the work tree
+        return []; // listed but deleted in the work tree
       }
-      return /\.\.\/shared\b|\bDESIGN\.md\b|\bSTYLE\.md\b/.test(text);
     });
-    expect(offenders).toEqual([]);
+
+  it('no relative path climbs out of the repository', () => {
+    const outside = texts.flatMap(({ file, text }) =>
+      [...text.matchAll(RELATIVE_PATH)]
+        .map((m) => m[0])
+        .filter((p) => relative(ROOT, resolve(ROOT, dirname(file), p)).startsWith('..'))
+        .map((p) => `${file}: ${p}`),
+    );
+    expect(outside).toEqual([]);
+  });
+
+  it('every upper-case markdown file a file names is in the repository', () => {
+    const present = new Set(tracked.map((f) => f.split('/').pop()));
+    const missing = texts.flatMap(({ file, text }) => [...text.matchAll(NOTES_NAME)].map((m) => m[0]).filter((n) => !present.has(n)).map((n) => `${file}: ${n}`));
+    expect(missing).toEqual([]);
   });
 });
