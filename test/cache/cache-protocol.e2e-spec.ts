@@ -410,6 +410,37 @@ describe('cache protocol scripts (standalone redis-server)', () => {
       expect((await p.leaseGet(again, lease)).kind).toBe('miss');
     });
 
+    it('closes many tags in one call; a hot tag with nobody joined needs no scan; epochs stay exact', async () => {
+      const tags = Array.from({ length: 150 }, () => uniqueName('tag'));
+      const members = await Promise.all(tags.slice(0, 50).map(async (tag) => {
+        const key = uniqueName('member');
+        expect(await fillFresh(key, 3, 'v3', { tags: [tag] })).toBe('filled');
+        return key;
+      }));
+      // an epoch near 2^53: Lua must write the next one back digit for digit
+      const big = 9_007_199_254_740_000;
+      await r.hset(tagStateKey(tags[149]), 'e', String(big), 'c', String(big - 1));
+      expect(await p.invalidateTags(tags.map((tag) => ({ tag, version: 1, tombstoneTtlMs: 30_000 })))).toEqual({ keysInvalidated: 50 });
+      expect(await r.hget(tagStateKey(tags[149]), 'e')).toBe(String(big + 1));
+      expect(await r.hget(tagStateKey(tags[149]), 'c')).toBe(String(big));
+      for (const key of members) expect(await p.inspect(key)).toMatchObject({ tombstoneVersion: 3 });
+      // again: every tag is hot now (nothing joined, everything scanned): no SSCAN at all
+      const sscan = jest.spyOn(r, 'sscan');
+      try {
+        expect(await p.invalidateTags(tags.map((tag) => ({ tag, version: 2, tombstoneTtlMs: 30_000 })))).toEqual({ keysInvalidated: 0 });
+        expect(sscan).not.toHaveBeenCalled();
+      } finally {
+        sscan.mockRestore();
+      }
+      // and a fill that read an epoch before that second close does not land
+      const late = uniqueName('page');
+      const got = await p.leaseGet(late, lease);
+      if (got.kind !== 'miss') throw new Error('expected a miss');
+      const epochs = await p.readTagEpochs([tags[0]]);
+      await p.invalidateTags([{ tag: tags[0], version: 3, tombstoneTtlMs: 30_000 }]);
+      expect(await p.fill(got.lease, 0, 'stale', { ttlMs: 60_000, tags: epochs })).toBe('tag-invalidated');
+    });
+
     it('warm effects join their tags', async () => {
       const tag = uniqueName('tag');
       const key = uniqueName('product');
@@ -438,6 +469,23 @@ describe('cache protocol scripts (standalone redis-server)', () => {
   it('refuses a client with keyPrefix (companions would land in other slots)', () => {
     const prefixed = { options: { keyPrefix: 'app:' }, defineCommand: () => undefined } as unknown as Redis;
     expect(() => new CacheProtocol(prefixed)).toThrow(expect.objectContaining({ code: 'KEY_PREFIX_UNSUPPORTED' }));
+  });
+
+  it('the batch scripts derive the same companions as companionsOf, hash tags or not', async () => {
+    // one key name per item on the wire: the script must find exactly the tombstone and lease
+    // readers and single-key scripts use, for every shape of hash tag
+    const id = uniqueName('shape');
+    const keys = [`${id}`, `{${id}}`, `${id}:{t}:x`, `${id}}{t}`, `${id}:{a}{b}`, `{${id}}x{y}`, `${id}{t}}`];
+    for (const key of keys) {
+      const got = await p.leaseGet(key, lease);
+      if (got.kind !== 'miss') throw new Error(`expected a miss on ${key}`);
+      expect(await r.get(companionsOf(key).lease)).toBe(got.lease.token);
+    }
+    expect(await p.applyKeyEffects(keys.map((key): KeyEffect => ({ key, version: 9, action: 'tombstone', tombstoneTtlMs: 30_000 })))).toEqual(keys.map(() => 'tombstoned'));
+    for (const key of keys) {
+      const c = companionsOf(key);
+      expect([key, await r.get(c.tombstone), await r.exists(c.lease)]).toEqual([key, '9', 0]);
+    }
   });
 
   it('stores the companions of a key where the README says', async () => {

@@ -21,14 +21,14 @@ import {
   tagJoinScript,
   warmScript,
 } from './scripts';
-import { freshTagEpoch, invalidateTag } from './tag-invalidation';
+import { closeTagEpochs, freshTagEpoch, scanClosedEpochs } from './tag-invalidation';
 
 export interface CacheProtocolOptions {
   /** Keys (effects) per EVALSHA of the batch script. Default 64. */
   maxKeysPerScriptCall?: number;
   /** SSCAN COUNT per step of a tag invalidation: the most work one step asks of Redis. Default 256. */
   tagScanCount?: number;
-  /** Tags invalidated at the same time by one invalidateTags call (their commands share the connection, so this is pipelining depth). Default 128. */
+  /** Tags whose members are scanned at the same time by one invalidateTags call (their commands share the connection, so this is pipelining depth). Default 128. */
   tagConcurrency?: number;
   /** Longest key, tag or namespace in UTF-8 bytes. Default 512. */
   maxKeyBytes?: number;
@@ -165,26 +165,37 @@ export class CacheProtocol {
     return codes.map(effectOutcomeOf);
   }
 
-  /** Invalidates every key of each tag, in bounded SSCAN steps; safe to run again (see README). */
+  /**
+   * Invalidates every key of each tag: closes all their epochs first (many tags per script call,
+   * tagBumps-1n), then scans only the tags that have members to invalidate, in bounded SSCAN
+   * steps, tagConcurrency tags at a time. Safe to run again (see docs/design.md "Tags").
+   */
   async invalidateTags(tags: TagEffect[]): Promise<{ keysInvalidated: number }> {
+    const ttlByTag = new Map<string, number>();
     tags.forEach((t, i) => {
       const problem = keyProblem(t.tag, this.settings.maxKeyBytes, 'tag');
       if (problem) throw new CacheProtocolError(problem.code, `tag ${i}: ${problem.message}`, false, i);
       if (!isTtl(t.tombstoneTtlMs)) throw new CacheProtocolError('TTL_INVALID', `tag ${i} "${t.tag}": tombstoneTtlMs is not a positive integer`, false, i);
+      ttlByTag.set(t.tag, Math.max(ttlByTag.get(t.tag) ?? 0, t.tombstoneTtlMs));
     });
+    if (ttlByTag.size === 0) return { keysInvalidated: 0 };
+    const unique = [...ttlByTag].map(([tag, tombstoneTtlMs]) => ({ tag, tombstoneTtlMs, stateTtlMs: Math.max(this.settings.tagStateTtlMs, tombstoneTtlMs) }));
+    const closed = await closeTagEpochs(this.redis, unique, this.settings.maxKeysPerScriptCall);
+    const toScan = unique.map((_, i) => i).filter((i) => closed[i].scannedThrough < closed[i].closing);
     let keysInvalidated = 0;
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < tags.length) {
-        const t = tags[next++];
-        keysInvalidated += await invalidateTag(this.redis, this.runner, t.tag, t.tombstoneTtlMs, {
+      while (next < toScan.length) {
+        const i = toScan[next++];
+        // (not `keysInvalidated += await ...`: that reads the sum before the await and loses the other workers' counts)
+        const n = await scanClosedEpochs(this.redis, this.runner, unique[i].tag, closed[i], unique[i].tombstoneTtlMs, {
           scanCount: this.settings.tagScanCount,
-          stateTtlMs: Math.max(this.settings.tagStateTtlMs, t.tombstoneTtlMs),
           maxKeyBytes: this.settings.maxKeyBytes,
         });
+        keysInvalidated += n;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.settings.tagConcurrency, tags.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.settings.tagConcurrency, toScan.length) }, worker));
     return { keysInvalidated };
   }
 

@@ -26,8 +26,6 @@ export type CacheProtocolErrorCode =
   | 'KEY_PREFIX_UNSUPPORTED'
   /** A stored value is not a format-1 envelope. */
   | 'ENVELOPE_INVALID'
-  /** A tag's epoch kept moving while we tried to start its invalidation (retry the call). */
-  | 'TAG_CONTENDED'
   /** Redis answered something the protocol does not know (a script/library version mismatch). */
   | 'UNEXPECTED_REPLY';
 

@@ -4,31 +4,33 @@
 // its slot); on a standalone Redis any grouping works, so items are simply chunked in order.
 // Items of the same key stay in input order (same slot, same call or same pipeline).
 //
-// Calls without warm items go to invalidateKeys-3n (allow-oom: invalidations always land, even
-// at maxmemory with noeviction). Calls with warm items go to applyKeyEffects-3n, which Redis
+// Each item travels as one key name (the script derives its tombstone and lease) and one packed
+// ARGV (three for a warm): see lua/includes/packedItem.lua.
+//
+// Calls without warm items go to invalidateKeys-1n (allow-oom: invalidations always land, even
+// at maxmemory with noeviction). Calls with warm items go to applyKeyEffects-1n, which Redis
 // refuses as a whole before it runs when it is at maxmemory; such a call is then applied again
-// through invalidateKeys-3n with each warm replaced by its `degraded` form (a tombstone of its
+// through invalidateKeys-1n with each warm replaced by its `degraded` form (a tombstone of its
 // version), and the warm items report WARM_DEGRADED_OOM. Nothing waits for memory to free up.
 import type { ChainableCommander, Cluster } from 'ioredis';
-import { companionsOf } from './key-layout';
 import { WARM_DEGRADED_OOM } from './outcomes';
-import { applyKeyEffectsScript, invalidateKeysScript, isOomError, RedisConnection, ScriptArg } from './scripts';
+import { applyKeyEffectsScript, invalidateKeysScript, isOomError, RedisConnection } from './scripts';
 import { clusterSlot } from './slot';
 
 export interface KeyBatchItem {
   /** A validated key. */
   key: string;
-  /** This item's ARGV in the batch script (action first). */
-  argv: ScriptArg[];
+  /** This item's ARGV in the batch script: its packed head (action first), then a warm's tag epochs and payload. */
+  argv: string[];
   /** Warm items: the invalidation applied instead when Redis refuses the warm for lack of memory. */
-  degraded?: ScriptArg[];
+  degraded?: string[];
 }
 
 interface ScriptCall {
   items: number[];
   keys: string[];
-  argv: ScriptArg[];
-  /** The call carries warm items (applyKeyEffects-3n, refused at maxmemory). */
+  argv: string[];
+  /** The call carries warm items (applyKeyEffects-1n, refused at maxmemory). */
   warms: boolean;
 }
 
@@ -37,15 +39,14 @@ function isCluster(redis: RedisConnection): redis is Cluster {
 }
 
 function toCall(items: KeyBatchItem[], indices: number[], degraded = false): ScriptCall {
-  const keys: string[] = [];
-  const argv: ScriptArg[] = [];
+  const keys = new Array<string>(indices.length);
+  const argv: string[] = [];
   let warms = false;
-  for (const i of indices) {
-    const c = companionsOf(items[i].key);
-    keys.push(c.value, c.tombstone, c.lease);
-    const item = items[i];
+  for (let n = 0; n < indices.length; n += 1) {
+    const item = items[indices[n]];
+    keys[n] = item.key;
     const args = degraded && item.degraded ? item.degraded : item.argv;
-    if (args[0] === 'w') warms = true;
+    if (args[0].charCodeAt(0) === 119 /* 'w' */) warms = true;
     for (const a of args) argv.push(a);
   }
   return { items: indices, keys, argv, warms };

@@ -23,8 +23,11 @@ describe('key effect checks', () => {
     expect(keyEffectProblem({ ...base, action: 'delete', tombstoneTtlMs: 0 }, limits)).toBeUndefined();
     const warm: KeyEffect = { ...base, action: 'warm', value: 'v' };
     expect(keyEffectProblem(warm, limits)).toBeUndefined();
-    expect(keyEffectItem(warm, limits).argv).toEqual(['w', 3, 1000, 0, 0, 1000 + warm.tombstoneTtlMs, '', 'v']); // the floor outlives the value by the tombstone TTL
-    expect(keyEffectItem(warm, limits).degraded).toEqual(['t', 3, 1000 + warm.tombstoneTtlMs]); // at maxmemory: a tombstone with the same floor
+    // packed: w<version>:<floorTtl>:<hardTtl>:<freshFor>:<namespaceGen>; the floor outlives the value by the tombstone TTL
+    expect(keyEffectItem(warm, limits).argv).toEqual([`w3:${1000 + warm.tombstoneTtlMs}:1000:0:0`, '', 'v']);
+    expect(keyEffectItem(warm, limits).degraded).toEqual([`t3:${1000 + warm.tombstoneTtlMs}`]); // at maxmemory: a tombstone with the same floor
+    expect(keyEffectItem({ ...base, action: 'delete' }, limits).argv).toEqual(['d3']);
+    expect(keyEffectItem(base, limits).argv).toEqual(['t3:5000']);
   });
 
   it('keeps a value fresh for ttl and stale for the grace after it', () => {

@@ -66,18 +66,23 @@ export function warmFloorTtlMs(hardTtlMs: number, tombstoneTtlMs: number): numbe
   return hardTtlMs + (isTtl(tombstoneTtlMs) ? tombstoneTtlMs : 1);
 }
 
-/** The batch-script item of a checked effect; `tagEpochs`: a warm's joined tag epochs (envelope format 2). */
+/**
+ * The batch-script item of a checked effect, packed (lua/includes/packedItem.lua): one ARGV per
+ * invalidation item instead of three, and one key name (the script derives the companions).
+ * `tagEpochs`: a warm's joined tag epochs (envelope format 2).
+ */
 export function keyEffectItem(effect: KeyEffect, limits: EffectLimits, tagEpochs = ''): KeyBatchItem {
   switch (effect.action) {
     case 'delete':
-      return { key: effect.key, argv: ['d', effect.version, 0] };
+      return { key: effect.key, argv: [`d${effect.version}`] };
     case 'tombstone':
-      return { key: effect.key, argv: ['t', effect.version, effect.tombstoneTtlMs] };
+      return { key: effect.key, argv: [`t${effect.version}:${effect.tombstoneTtlMs}`] };
     default: {
       const { hardTtlMs, freshForMs } = lifetimeOf(effect.ttlMs ?? limits.defaultWarmTtlMs, effect.staleWhileRevalidateMs);
+      const floorTtlMs = warmFloorTtlMs(hardTtlMs, effect.tombstoneTtlMs);
       return {
         key: effect.key,
-        argv: ['w', effect.version, hardTtlMs, freshForMs, effect.namespaceGeneration ?? 0, warmFloorTtlMs(hardTtlMs, effect.tombstoneTtlMs), tagEpochs, effect.value as string],
+        argv: [`w${effect.version}:${floorTtlMs}:${hardTtlMs}:${freshForMs}:${effect.namespaceGeneration ?? 0}`, tagEpochs, effect.value as string],
         degraded: degradedWarmItem(effect, hardTtlMs).argv,
       };
     }
@@ -89,11 +94,11 @@ export function keyEffectItem(effect: KeyEffect, limits: EffectLimits, tagEpochs
  * version (version 0: a delete), with the floor the warm would have left.
  */
 export function degradedWarmItem(effect: KeyEffect, hardTtlMs: number): KeyBatchItem {
-  if (effect.version === 0) return { key: effect.key, argv: ['d', 0, 1] };
-  return { key: effect.key, argv: ['t', effect.version, warmFloorTtlMs(hardTtlMs, effect.tombstoneTtlMs)] };
+  if (effect.version === 0) return { key: effect.key, argv: ['d0'] };
+  return { key: effect.key, argv: [`t${effect.version}:${warmFloorTtlMs(hardTtlMs, effect.tombstoneTtlMs)}`] };
 }
 
 /** A tag member's unconditional invalidation. */
 export function purgeItem(key: string, tombstoneTtlMs: number): KeyBatchItem {
-  return { key, argv: ['p', 0, tombstoneTtlMs] };
+  return { key, argv: [`p:${tombstoneTtlMs}`] };
 }

@@ -116,37 +116,28 @@ export const releaseLeaseScript = protocolScript(
   (reply): boolean => reply === 1,
 );
 
-/**
- * The batch script: `keys` is 3 keys per item (value, tombstone, lease), `argv` the items'
- * arguments in order (see applyKeyEffects-3n.lua). Returns one code per item.
- */
 /** Redis refused a command (or a script flagged without allow-oom) because it is at maxmemory with noeviction. */
 export function isOomError(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('OOM ');
 }
 
-/** The invalidation-only batch script (allow-oom): same KEYS/ARGV as applyKeyEffects, no 'w' items. */
-export const invalidateKeysScript = protocolScript(
-  'invalidateKeys',
-  (keys: string[], argv: ScriptArg[]) => [keys.length, ...keys, ...argv],
-  (reply, keys: string[]): number[] => {
-    if (!Array.isArray(reply) || reply.length * 3 !== keys.length) {
-      throw new CacheProtocolError('UNEXPECTED_REPLY', `invalidateKeys answered ${JSON.stringify(reply)} for ${keys.length / 3} keys`);
+function batchReply(script: string) {
+  return (reply: unknown, keys: string[]): number[] => {
+    if (!Array.isArray(reply) || reply.length !== keys.length) {
+      throw new CacheProtocolError('UNEXPECTED_REPLY', `${script} answered ${JSON.stringify(reply)} for ${keys.length} keys`);
     }
     return reply as number[];
-  },
-);
+  };
+}
 
-export const applyKeyEffectsScript = protocolScript(
-  'applyKeyEffects',
-  (keys: string[], argv: ScriptArg[]) => [keys.length, ...keys, ...argv],
-  (reply, keys: string[]): number[] => {
-    if (!Array.isArray(reply) || reply.length * 3 !== keys.length) {
-      throw new CacheProtocolError('UNEXPECTED_REPLY', `applyKeyEffects answered ${JSON.stringify(reply)} for ${keys.length / 3} keys`);
-    }
-    return reply as number[];
-  },
-);
+/**
+ * The batch scripts: `keys` one value key per item (the script derives its companions), `argv`
+ * the items' packed arguments in order (lua/includes/packedItem.lua). One code per item.
+ * invalidateKeys (allow-oom) takes no warm items.
+ */
+export const invalidateKeysScript = protocolScript('invalidateKeys', (keys: string[], argv: string[]) => [keys.length, ...keys, ...argv], batchReply('invalidateKeys'));
+
+export const applyKeyEffectsScript = protocolScript('applyKeyEffects', (keys: string[], argv: string[]) => [keys.length, ...keys, ...argv], batchReply('applyKeyEffects'));
 
 /** Joins a tag's live set: `epoch` the caller read, or '*' (warm: any; `newEpoch` creates a missing state). Answers the epoch joined, or undefined when it moved. */
 export const tagJoinScript = protocolScript(
@@ -170,15 +161,21 @@ export const tagEpochScript = protocolScript(
   },
 );
 
-export const tagBumpScript = protocolScript(
-  'tagBump',
-  (stateKey: string, membersKey: string, pendingKey: string, expectedEpoch: string, nextEpoch: number, scannedThroughIfNew: number, stateTtlMs: number) => [
-    stateKey, membersKey, pendingKey, expectedEpoch, nextEpoch, scannedThroughIfNew, stateTtlMs, String(nextEpoch - 1),
-  ],
-  (reply): { bumped: false } | { bumped: true; scannedThrough: number } | { bumped: true; nothingToScan: true } => {
-    if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1 && reply[0] !== 2)) throw new CacheProtocolError('UNEXPECTED_REPLY', `unexpected tagBump reply ${JSON.stringify(reply)}`);
-    if (reply[0] === 2) return { bumped: true, nothingToScan: true };
-    return reply[0] === 1 ? { bumped: true, scannedThrough: Number(reply[1]) } : { bumped: false };
+/** A tag's closed epoch and the epoch its pending sets are scanned through (equal: nothing to scan). */
+export interface ClosedEpoch {
+  closing: number;
+  scannedThrough: number;
+}
+
+/** Closes the epochs of tags of one slot in one call (tagBumps-1n.lua): one result per state key. */
+export const tagBumpsScript = protocolScript(
+  'tagBumps',
+  (stateKeys: string[], newEpoch: number, stateTtlsMs: number[]) => [stateKeys.length, ...stateKeys, newEpoch, ...stateTtlsMs],
+  (reply, stateKeys: string[]): ClosedEpoch[] => {
+    if (!Array.isArray(reply) || reply.length !== stateKeys.length * 2 || !reply.every((n) => Number.isSafeInteger(n))) {
+      throw new CacheProtocolError('UNEXPECTED_REPLY', `tagBumps answered ${JSON.stringify(reply)} for ${stateKeys.length} tags`);
+    }
+    return stateKeys.map((_, i) => ({ closing: reply[2 * i] as number, scannedThrough: reply[2 * i + 1] as number }));
   },
 );
 

@@ -1,26 +1,34 @@
-// invalidateTag: closes the tag's epoch (tagBump-3), then walks the member sets of every
-// closed epoch not yet scanned in bounded SSCAN steps, invalidating each step's members
-// through the batch script before asking for the next step. A tag with a million members
-// never blocks Redis: each step is one SSCAN COUNT n and one pipeline of small scripts.
+// Tag invalidation in two steps. First the epochs of all the chunk's tags are closed, many tags
+// per script call (tagBumps-1n; one call per slot group under Redis Cluster): each live member
+// set moves aside as the pending set of its closed epoch. A hot tag that nobody joined since its
+// last invalidation is done right there (nothing to scan). Then, only for tags with pending sets,
+// those sets are walked in bounded SSCAN steps, each step's members invalidated through the
+// batch script before asking for the next step, and the set is retired (tagRetire-2). A tag with
+// a million members never blocks Redis: each step is one SSCAN COUNT n and one pipeline of small
+// scripts.
 //
-// Why this is enough (see README "Tags"): a fill joins a tag only if the tag's epoch is still
-// the one it read before loading (tagJoin-2), and it joins before it fills. So a fill that
-// loaded before the bump either fails to join (and does not fill), or joined the set the
-// bump closed, which is scanned here after the bump: its lease is voided or its value deleted.
+// Why this is enough (see docs/design.md "Tags"): a fill joins a tag only if the tag's epoch is
+// still the one it read before loading (tagJoin-2), and it joins before it fills. So a fill that
+// loaded before the close either fails to join (and does not fill), or joined the set the close
+// moved aside, which is scanned here after the close: its lease is voided or its value deleted.
 import { randomInt } from 'node:crypto';
-import { CacheProtocolError } from './errors';
+import type { Cluster } from 'ioredis';
 import { KeyBatchRunner } from './key-batch';
 import { purgeItem } from './key-effects';
-import { keyProblem, tagMembersKey, tagPendingKey, tagStateKey } from './key-layout';
-import { RedisConnection, tagBumpScript, tagRetireScript } from './scripts';
+import { keyProblem, tagPendingKey, tagStateKey } from './key-layout';
+import { ClosedEpoch, RedisConnection, tagBumpsScript, tagRetireScript } from './scripts';
+import { clusterSlot } from './slot';
 
 export interface TagScanSettings {
   scanCount: number;
-  stateTtlMs: number;
   maxKeyBytes: number;
 }
 
-const MAX_BUMP_ATTEMPTS = 20;
+export interface TagToClose {
+  tag: string;
+  /** Minimum TTL of the tag's state (its epoch record). */
+  stateTtlMs: number;
+}
 
 /**
  * The epoch of a tag state created now: the clock in microseconds, so an epoch never repeats even
@@ -31,29 +39,57 @@ export function freshTagEpoch(): number {
   return Date.now() * 1000 + randomInt(1000);
 }
 
-async function closeEpoch(redis: RedisConnection, tag: string, stateTtlMs: number): Promise<{ closing: number; scannedThrough: number }> {
-  // Returns scannedThrough === closing when there is nothing to scan (tagBump's fast path).
-  const stateKey = tagStateKey(tag);
-  for (let attempt = 0; attempt < MAX_BUMP_ATTEMPTS; attempt += 1) {
-    const current = await redis.hget(stateKey, 'e');
-    const closing = current === null ? freshTagEpoch() : Number(current);
-    const reply = await tagBumpScript.run(redis, stateKey, tagMembersKey(tag), tagPendingKey(tag, closing), current ?? '', closing + 1, closing - 1, stateTtlMs);
-    if (reply.bumped && 'nothingToScan' in reply) return { closing, scannedThrough: closing };
-    if (reply.bumped) {
-      // A state without a readable scanned-through mark: scan at least the epoch just closed.
-      const scannedThrough = Number.isSafeInteger(reply.scannedThrough) && reply.scannedThrough < closing ? reply.scannedThrough : closing - 1;
-      return { closing, scannedThrough };
-    }
-  }
-  throw new CacheProtocolError('TAG_CONTENDED', `tag "${tag}": its epoch moved on every one of ${MAX_BUMP_ATTEMPTS} attempts`, true);
+function isCluster(redis: RedisConnection): redis is Cluster {
+  return (redis as Cluster).isCluster === true;
 }
 
-/** Invalidates every member of `tag`; returns how many member keys were invalidated. */
-export async function invalidateTag(redis: RedisConnection, runner: KeyBatchRunner, tag: string, tombstoneTtlMs: number, settings: TagScanSettings): Promise<number> {
-  const { closing, scannedThrough } = await closeEpoch(redis, tag, settings.stateTtlMs);
+/** Indices of `tags` grouped into calls: by slot under Redis Cluster, in order otherwise; at most `perCall` per call. */
+function groupCalls(redis: RedisConnection, tags: TagToClose[], perCall: number): number[][] {
+  const groups: number[][] = [];
+  if (!isCluster(redis)) groups.push(tags.map((_, i) => i));
+  else {
+    const bySlot = new Map<number, number[]>();
+    tags.forEach((t, i) => {
+      const slot = clusterSlot(t.tag);
+      const list = bySlot.get(slot);
+      if (list) list.push(i);
+      else bySlot.set(slot, [i]);
+    });
+    groups.push(...bySlot.values());
+  }
+  const calls: number[][] = [];
+  for (const g of groups) for (let i = 0; i < g.length; i += perCall) calls.push(g.slice(i, i + perCall));
+  return calls;
+}
+
+/** Closes the current epoch of every tag (one result per tag, in order). Safe to run again: a second close only adds an epoch to scan. */
+export async function closeTagEpochs(redis: RedisConnection, tags: TagToClose[], perCall: number): Promise<ClosedEpoch[]> {
+  const results = new Array<ClosedEpoch>(tags.length);
+  const calls = groupCalls(redis, tags, perCall);
+  const epoch = freshTagEpoch();
+  const argsOf = (call: number[]) => [call.map((i) => tagStateKey(tags[i].tag)), epoch, call.map((i) => tags[i].stateTtlMs)] as const;
+  const settle = (call: number[], closed: ClosedEpoch[]) => call.forEach((i, n) => (results[i] = closed[n]));
+  if (isCluster(redis) || calls.length === 1) {
+    // ioredis routes each call by its first key (one slot per call)
+    const replies = await Promise.all(calls.map((call) => tagBumpsScript.run(redis, ...argsOf(call))));
+    replies.forEach((closed, n) => settle(calls[n], closed));
+    return results;
+  }
+  const pipeline = redis.pipeline();
+  const decoders = calls.map((call) => tagBumpsScript.queue(pipeline, ...argsOf(call)));
+  const replies = await pipeline.exec();
+  if (!replies) throw new Error('pipeline was discarded');
+  replies.forEach(([error, reply], n) => {
+    if (error) throw error;
+    settle(calls[n], decoders[n](reply));
+  });
+  return results;
+}
+
+/** Invalidates the members of every pending set of `tag` from closed.scannedThrough+1 to closed.closing; returns how many were invalidated. */
+export async function scanClosedEpochs(redis: RedisConnection, runner: KeyBatchRunner, tag: string, closed: ClosedEpoch, tombstoneTtlMs: number, settings: TagScanSettings): Promise<number> {
   let invalidated = 0;
-  if (scannedThrough >= closing) return 0;
-  for (let epoch = scannedThrough + 1; epoch <= closing; epoch += 1) {
+  for (let epoch = closed.scannedThrough + 1; epoch <= closed.closing; epoch += 1) {
     const pending = tagPendingKey(tag, epoch);
     let cursor = '0';
     do {

@@ -8,14 +8,22 @@
 -- redelivered event must not leave a reader's older load free to land once the value is gone.
 -- A stored value at least as new is kept, but the tombstone is still raised to `version`: the
 -- event was applied, so nothing older may land after that value expires or is evicted.
+-- Value and lease go in one DEL (same slot): an unversioned delete is a single command.
 -- Returns DELETED, TOMBSTONED or SKIPPED_OLDER.
 local function invalidateKey(valueKey, tombstoneKey, leaseKey, version, tombstoneTtl, writeTombstone)
   local v = tonumber(version)
-  redis.call('DEL', leaseKey)
+  if v <= 0 then
+    redis.call('DEL', valueKey, leaseKey)
+    return DELETED
+  end
   local stored = storedVersion(valueKey)
-  local keep = v > 0 and stored ~= nil and stored > 0 and stored >= v
-  if stored ~= nil and not keep then redis.call('DEL', valueKey) end
-  if not writeTombstone or v <= 0 then
+  local keep = stored ~= nil and stored > 0 and stored >= v
+  if stored ~= nil and not keep then
+    redis.call('DEL', valueKey, leaseKey)
+  else
+    redis.call('DEL', leaseKey)
+  end
+  if not writeTombstone then
     if keep then return SKIPPED_OLDER end
     return DELETED
   end

@@ -2,14 +2,21 @@
 -- `version`, an exact decimal string. Never lowers it and never shortens its life: the TTL
 -- becomes the longer of `ttl` and what the tombstone has left (a higher floor also stands for
 -- every lower one, so it must guard at least as long). Returns the floor before the call (0 none).
+-- Two or three commands (GET, then SET PX for a new floor, or SET KEEPTTL + PEXPIRE GT): no PTTL
+-- round trip inside the script (Redis 7: PEXPIRE GT).
 local function raiseTombstone(tombstoneKey, version, ttl)
-  local current = tonumber(redis.call('GET', tombstoneKey) or '0') or 0
+  local currentText = redis.call('GET', tombstoneKey)
+  if not currentText then
+    redis.call('SET', tombstoneKey, version, 'PX', ttl)
+    return 0
+  end
+  local current = tonumber(currentText) or 0
   local v = tonumber(version)
   if current > v then return current end
-  local left = redis.call('PTTL', tombstoneKey)
-  local life = tonumber(ttl)
-  if current == v and left >= life then return current end
-  if left > life then life = left end
-  redis.call('SET', tombstoneKey, version, 'PX', life)
+  if current < v then redis.call('SET', tombstoneKey, version, 'KEEPTTL') end
+  if redis.call('PEXPIRE', tombstoneKey, ttl, 'GT') == 0 and redis.call('PTTL', tombstoneKey) == -1 then
+    -- a floor without a TTL (never written by the protocol): give it one
+    redis.call('PEXPIRE', tombstoneKey, ttl)
+  end
   return current
 end
