@@ -38,7 +38,9 @@ describe('loadInvalidatorConfig', () => {
     const problem = problemsOf({ ...base, KAFKA_CLIENT: 'librdkafka' });
     expect(problem).toContain('KAFKA_CLIENT');
     expect(problem).toContain('kafkajs, platformatic');
-    expect(problemsOf({ ...base, KAFKA_CLIENT: '' })).toContain('KAFKA_CLIENT');
+    expect(problemsOf({ ...base, KAFKA_CLIENT: 'Platformatic' })).toContain('KAFKA_CLIENT');
+    // Empty means unset, as for every variable (readConfig).
+    expect(loadInvalidatorConfig({ ...base, KAFKA_CLIENT: '' }).KAFKA_CLIENT).toBe('kafkajs');
   });
 
   it('validates the other sinks (LOADER_*, PURGE_*) with the rest, naming the variable', () => {
