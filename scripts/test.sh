@@ -7,4 +7,6 @@ npx tsc -p tsconfig.json --noEmit
 npx jest --selectProjects unit
 # --forceExit: kafkajs and ioredis keep reconnect timers alive after the last test of a file that
 # stopped a server on purpose; every test closes what it opened, this only bounds the exit.
-npx jest --selectProjects e2e --runInBand --forceExit "$@"
+# e2e-platformatic: the invalidator's guarantee tests again with KAFKA_CLIENT=platformatic, on
+# the same stack (one jest run, one globalSetup).
+npx jest --selectProjects e2e e2e-platformatic --runInBand --forceExit "$@"

@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { CacheProtocol } from '@app/cache-protocol';
 import type { Kafka } from 'kafkajs';
-import { createKafka, KafkaBatchConsumer, RecordProducer, topicMaxMessageBytes } from '@app/kafka';
+import { BatchConsumer, createKafka, KafkaBatchConsumer, PlatformaticBatchConsumer, PlatformaticRecordProducer, RecordProducer, RecordSender, topicMaxMessageBytes } from '@app/kafka';
 import { createLogger, Logger, metricsRegistry } from '@app/telemetry';
 import { kafkaSecurityOptions } from '@app/config';
 import { ConfigError, InvalidatorConfig } from './config/invalidator.config';
@@ -25,8 +25,9 @@ import { createRedis, isRedisReady } from './redis-connection';
 export class InvalidatorRuntime {
   readonly log: Logger;
   readonly redis: Redis | Cluster;
-  readonly consumer: KafkaBatchConsumer;
-  readonly deadLetterProducer: RecordProducer;
+  /** KAFKA_CLIENT picks the library of the consumer and the dead-letter producer. */
+  readonly consumer: BatchConsumer;
+  readonly deadLetterProducer: RecordSender;
   readonly mappings: MappingSource;
   /** Is the mapping follower still reading? Gates consumption, readiness and liveness. */
   readonly mappingsWatch: MappingsFollowerWatch;
@@ -36,7 +37,7 @@ export class InvalidatorRuntime {
   /** The invalidation bus (BUS_ENABLED): applied changes announced to cache clients' L1 (issue 15). */
   readonly bus?: BusPublisher;
   private readonly kafka: Kafka;
-  /** Set when kafkajs gave up on the consumer (CRASH with restart=false): /health/live and /health/ready answer 503. */
+  /** Set when the consumer gave up for good (crash with restart=false): /health/live and /health/ready answer 503. */
   crash?: ConsumerCrash;
   /** Resolves on such a crash (also one that happened during start); main.ts exits on it when EXIT_ON_CONSUMER_CRASH. */
   readonly consumerGaveUp: Promise<ConsumerCrash>;
@@ -47,30 +48,35 @@ export class InvalidatorRuntime {
   constructor(readonly config: InvalidatorConfig) {
     this.log = createLogger('invalidator', config.LOG_LEVEL);
     this.consumerGaveUp = new Promise((resolve) => (this.gaveUp = resolve));
-    const kafka = createKafka({
-      brokers: config.KAFKA_BROKERS.split(','),
-      clientId: config.KAFKA_CLIENT_ID,
-      ...kafkaSecurityOptions(config),
-      logger: this.log.child({ component: 'kafkajs' }),
-    });
+    const connection = { brokers: config.KAFKA_BROKERS.split(','), clientId: config.KAFKA_CLIENT_ID, ...kafkaSecurityOptions(config) };
+    // kafkajs always: the admin calls (topic checks, max.message.bytes) and the mapping follower.
+    const kafka = createKafka({ ...connection, logger: this.log.child({ component: 'kafkajs' }) });
     this.kafka = kafka;
     this.redis = createRedis(config);
     this.redis.on('error', (error: Error) => this.log.debug({ err: error.message }, 'redis connection error'));
-    this.consumer = new KafkaBatchConsumer(kafka, {
+    const consumerOptions = {
       groupId: config.KAFKA_GROUP_ID,
       topic: config.KAFKA_TOPIC,
       fromBeginning: true,
       sessionTimeoutMs: config.SESSION_TIMEOUT_MS,
       maxBytesPerPartition: config.MAX_BYTES_PER_PARTITION,
       partitionsConsumedConcurrently: config.PARTITIONS_CONSUMED_CONCURRENTLY,
-    });
+    };
+    // One send attempt stays well inside the session timeout: the pipeline heartbeats between attempts.
+    const senderOptions = { retries: 2, sendTimeoutMs: Math.min(10_000, Math.floor(config.SESSION_TIMEOUT_MS / 3)) };
+    if (config.KAFKA_CLIENT === 'platformatic') {
+      this.consumer = new PlatformaticBatchConsumer({ ...consumerOptions, connection, logger: this.log.child({ component: 'platformatic-kafka' }) });
+      this.deadLetterProducer = new PlatformaticRecordProducer(connection, senderOptions);
+    } else {
+      this.consumer = new KafkaBatchConsumer(kafka, consumerOptions);
+      this.deadLetterProducer = new RecordProducer(kafka, senderOptions);
+    }
+    this.log.info({ client: config.KAFKA_CLIENT }, `Kafka client: ${config.KAFKA_CLIENT} (consumer and dead-letter producer)`);
     this.consumer.on((event, detail) => {
       if (event === 'crash') this.onConsumerCrash(detail);
       else this.log.info({ event }, `consumer ${event}`);
     });
     this.dlqMaxMessageBytes = config.DLQ_MAX_MESSAGE_BYTES;
-    // One send attempt stays well inside the session timeout: the pipeline heartbeats between attempts.
-    this.deadLetterProducer = new RecordProducer(kafka, { retries: 2, sendTimeoutMs: Math.min(10_000, Math.floor(config.SESSION_TIMEOUT_MS / 3)) });
     this.mappings = createMappingSource(config, kafka, this.log);
     this.mappingsWatch = new MappingsFollowerWatch(
       () => this.mappings.followerHealth?.(),
@@ -171,20 +177,20 @@ export class InvalidatorRuntime {
     return { kafkaGroupJoined: this.consumer.hasJoinedGroup, redisConnected: isRedisReady(this.redis), mappingsLoaded: this.mappings.isReady(), consumerNotCrashed: !this.crash, mappingsFollower: this.mappingsWatch.readiness() };
   }
 
-  /** kafkajs restarts a consumer after a retriable crash by itself; after a non-retriable one it never will. */
+  /** Both clients restart a consumer after a retriable crash by themselves; after a non-retriable one they never will. */
   private onConsumerCrash(detail: unknown): void {
     const final = isFinalCrash(detail);
     this.metrics.consumerCrashes.inc({ restart: String(!final) });
     const crash = describeConsumerCrash(detail, this.config.KAFKA_TOPIC);
     if (!final) {
-      this.log.warn({ cause: crash.cause, topic: crash.topic, partition: crash.partition }, 'consumer crashed; kafkajs restarts it (retriable error)');
+      this.log.warn({ cause: crash.cause, topic: crash.topic, partition: crash.partition, client: this.consumer.client }, `consumer crashed; ${this.consumer.client} restarts it (retriable error)`);
       return;
     }
     if (this.crash) return;
     this.crash = crash;
     const where = `topic ${crash.topic}${crash.partition !== undefined ? ` partition ${crash.partition}` : ''}`;
     const then = this.config.EXIT_ON_CONSUMER_CRASH ? 'exiting (EXIT_ON_CONSUMER_CRASH=true)' : 'staying up with /health/live 503 (EXIT_ON_CONSUMER_CRASH=false)';
-    this.log.error({ ...crash, exit: this.config.EXIT_ON_CONSUMER_CRASH }, `consumer stopped for good, kafkajs will not restart it: ${crash.cause} (${where}); ${then}`);
+    this.log.error({ ...crash, exit: this.config.EXIT_ON_CONSUMER_CRASH }, `consumer stopped for good, ${this.consumer.client} will not restart it: ${crash.cause} (${where}); ${then}`);
     this.gaveUp(crash);
   }
 

@@ -1,56 +1,13 @@
-// A batch consumer behind one small interface, so the transport never sees kafkajs types.
-// Offsets are resolved only by the caller (eachBatchAutoResolve off) and only for work whose
-// effect is already in Redis; commits happen right after resolving.
+// The kafkajs batch consumer behind the BatchConsumer interface (consumer-api.ts), so the
+// transport never sees kafkajs types. Offsets are resolved only by the caller (eachBatchAutoResolve
+// off) and only for work whose effect is already in Redis; commits happen right after resolving.
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { BatchConsumer, BatchConsumerOptions, BatchControl, BatchHandler, ConsumerLifecycleListener, InboundBatch } from './consumer-api';
 
-export interface InboundMessage {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, string | undefined>;
-  /** Record timestamp (ms since epoch) as the broker stored it. */
-  timestamp: number;
-}
-
-export interface BatchControl {
-  /** Marks every message up to and including `offset` as done; then commits. */
-  resolveAndCommit(offset: string): Promise<void>;
-  heartbeat(): Promise<void>;
-  /** False once the consumer is stopping or the batch was taken away by a rebalance. */
-  isActive(): boolean;
-  /** Stops fetching this partition until `resume` (used while Redis is down). */
-  pausePartition(): void;
-  resumePartition(): void;
-}
-
-export interface InboundBatch {
-  topic: string;
-  partition: number;
-  highWatermark: string;
-  messages: InboundMessage[];
-}
-
-export type BatchHandler = (batch: InboundBatch, control: BatchControl) => Promise<void>;
-
-export interface BatchConsumerOptions {
-  groupId: string;
-  topic: string;
-  fromBeginning?: boolean;
-  sessionTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-  maxBytesPerPartition?: number;
-  maxBytes?: number;
-  maxWaitTimeMs?: number;
-  partitionsConsumedConcurrently?: number;
-}
-
-export type ConsumerLifecycleEvent = 'group-join' | 'crash' | 'stop' | 'rebalancing';
-
-export class KafkaBatchConsumer {
+export class KafkaBatchConsumer implements BatchConsumer {
+  readonly client = 'kafkajs' as const;
   private readonly consumer: Consumer;
-  private listeners: ((event: ConsumerLifecycleEvent, detail?: unknown) => void)[] = [];
+  private listeners: ConsumerLifecycleListener[] = [];
   private joined = false;
 
   constructor(
@@ -86,11 +43,11 @@ export class KafkaBatchConsumer {
     return this.joined;
   }
 
-  on(listener: (event: ConsumerLifecycleEvent, detail?: unknown) => void): void {
+  on(listener: ConsumerLifecycleListener): void {
     this.listeners.push(listener);
   }
 
-  private emit(event: ConsumerLifecycleEvent, detail?: unknown): void {
+  private emit(event: Parameters<ConsumerLifecycleListener>[0], detail?: unknown): void {
     for (const l of this.listeners) l(event, detail);
   }
 

@@ -1,34 +1,12 @@
 // A small producer for records the service itself writes (dead letters, DLQ replays): acks from
 // all in-sync replicas, idempotent, awaited before the origin offset is resolved.
 import { Kafka, Partitioners, Producer } from 'kafkajs';
+import { OutboundRecord, RecordSender, RecordSenderOptions, withSendTimeout } from './consumer-api';
 
-export interface OutboundRecord {
-  key: string | Buffer | null;
-  value: string | Buffer | null;
-  headers: Record<string, string | Buffer>;
-  /** Explicit partition (a replay goes back to its origin partition); else the key decides. */
-  partition?: number;
-}
+/** kafkajs' RecordSenderOptions: `retries` are kafkajs retries inside one send. */
+export type RecordProducerOptions = RecordSenderOptions;
 
-export interface RecordProducerOptions {
-  /**
-   * kafkajs retries inside one send (>= 1: idempotence needs some). Kept small on purpose: the
-   * caller owns the long retry loop (with backoff, heartbeats and a pause), so a send never
-   * blocks a batch for longer than `sendTimeoutMs`.
-   */
-  retries?: number;
-  /** One send (kafkajs retries included) fails after this long. Keep it well below the session timeout. */
-  sendTimeoutMs?: number;
-}
-
-export class RecordSendTimeoutError extends Error {
-  constructor(timeoutMs: number) {
-    super(`produce did not complete within ${timeoutMs} ms`);
-    this.name = 'RecordSendTimeoutError';
-  }
-}
-
-export class RecordProducer {
+export class RecordProducer implements RecordSender {
   private readonly producer: Producer;
   private readonly sendTimeoutMs: number;
 
@@ -55,15 +33,7 @@ export class RecordProducer {
   /** One produce (one request per broker); rejects on failure or after `sendTimeoutMs`. */
   async send(topic: string, records: OutboundRecord[]): Promise<void> {
     if (records.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RecordSendTimeoutError(this.sendTimeoutMs)), this.sendTimeoutMs);
-    });
-    try {
-      await Promise.race([this.producer.send({ topic, acks: -1, timeout: this.sendTimeoutMs, messages: records }), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withSendTimeout(this.producer.send({ topic, acks: -1, timeout: this.sendTimeoutMs, messages: records }), this.sendTimeoutMs);
   }
 
   disconnect(): Promise<void> {
@@ -71,10 +41,3 @@ export class RecordProducer {
   }
 }
 
-/** True when the broker refused a produce because a record or batch is over the topic's size limit. */
-export function isRecordTooLargeError(error: unknown): boolean {
-  for (let e = error as { type?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth += 1) {
-    if (e.type === 'MESSAGE_TOO_LARGE' || e.type === 'RECORD_LIST_TOO_LARGE') return true;
-  }
-  return false;
-}

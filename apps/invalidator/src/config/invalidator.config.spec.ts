@@ -31,6 +31,18 @@ describe('loadInvalidatorConfig', () => {
     expect(problemsOf({ REDIS_URL: 'redis://x:1' })).toContain('KAFKA_BROKERS');
   });
 
+  it('chooses the Kafka client with KAFKA_CLIENT (kafkajs by default), naming the variable when it is wrong', () => {
+    expect(loadInvalidatorConfig(base).KAFKA_CLIENT).toBe('kafkajs');
+    expect(loadInvalidatorConfig({ ...base, KAFKA_CLIENT: 'platformatic' }).KAFKA_CLIENT).toBe('platformatic');
+    expect(loadInvalidatorConfig({ ...base, KAFKA_CLIENT: 'kafkajs' }).KAFKA_CLIENT).toBe('kafkajs');
+    const problem = problemsOf({ ...base, KAFKA_CLIENT: 'librdkafka' });
+    expect(problem).toContain('KAFKA_CLIENT');
+    expect(problem).toContain('kafkajs, platformatic');
+    expect(problemsOf({ ...base, KAFKA_CLIENT: 'Platformatic' })).toContain('KAFKA_CLIENT');
+    // Empty means unset, as for every variable (readConfig).
+    expect(loadInvalidatorConfig({ ...base, KAFKA_CLIENT: '' }).KAFKA_CLIENT).toBe('kafkajs');
+  });
+
   it('validates the other sinks (LOADER_*, PURGE_*) with the rest, naming the variable', () => {
     const c = loadInvalidatorConfig({ ...base, LOADER_TIMEOUT_MS: '750', PURGE_TARGETS: 'varnish:http://127.0.0.1:6081', PURGE_SOFT: 'true' });
     expect(c).toMatchObject({ LOADER_TIMEOUT_MS: 750, LOADER_RETRIES: 2, PURGE_TARGETS: 'varnish:http://127.0.0.1:6081', PURGE_SOFT: 'true', PURGE_DEADLINE_MS: 5_000 });

@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { ConfigError, KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT, KafkaSecurityConfig, kafkaSecurityProblems, readConfig } from '@app/config';
 import { DEFAULT_TOPICS } from '@app/contracts';
+import { KAFKA_CLIENT_NAMES, KafkaClientName } from '@app/kafka';
 import { purgeAdapters, PurgeTargetsConfig } from '../sinks/purge';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
@@ -31,6 +32,10 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
 
   @IsString() @IsNotEmpty()
   KAFKA_CLIENT_ID = 'cache-invalidator';
+
+  /** The library behind the consumer and the dead-letter producer (admin calls and the mapping follower stay on kafkajs). */
+  @IsIn([...KAFKA_CLIENT_NAMES], { message: `KAFKA_CLIENT must be one of ${KAFKA_CLIENT_NAMES.join(', ')}` })
+  KAFKA_CLIENT: KafkaClientName = 'kafkajs';
 
   @IsString() @IsNotEmpty()
   KAFKA_GROUP_ID = 'cache-invalidator';

@@ -1,10 +1,10 @@
-// A NestJS custom transport around a kafkajs eachBatch consumer (the stock Kafka transport is
-// one message at a time). Lifecycle only: listen() starts consuming and hands each batch to the
+// A NestJS custom transport around a batch consumer (BatchConsumer: kafkajs or
+// @platformatic/kafka, KAFKA_CLIENT; the stock Kafka transport is one message at a time). Lifecycle only: listen() starts consuming and hands each batch to the
 // @EventPattern handler; close() stops fetching, lets the in-flight batch finish or abandon
 // (it checks isActive), commits what was applied and disconnects.
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
-import type { BatchControl, InboundBatch, KafkaBatchConsumer } from '@app/kafka';
+import type { BatchConsumer, BatchControl, InboundBatch } from '@app/kafka';
 
 export const ENTITY_UPDATED_PATTERN = 'entity.updated';
 
@@ -15,7 +15,7 @@ export interface BatchPayload {
 }
 
 export class KafkaBatchTransport extends Server implements CustomTransportStrategy {
-  constructor(private readonly consumer: KafkaBatchConsumer) {
+  constructor(private readonly consumer: BatchConsumer) {
     super();
   }
 
@@ -36,7 +36,7 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
   }
 
   on(): void {
-    // kafkajs lifecycle events are exposed through KafkaBatchConsumer.on instead.
+    // The consumer's lifecycle events are exposed through BatchConsumer.on instead.
   }
 
   unwrap<T>(): T {

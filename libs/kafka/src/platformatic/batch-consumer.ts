@@ -1,0 +1,286 @@
+// The BatchConsumer (consumer-api.ts) on @platformatic/kafka. Its MessagesStream is one stream of
+// single messages for all partitions, with no per-partition pause and no batch boundary, so we
+// use its lower-level parts instead: the consumer keeps the group membership (join, sync,
+// heartbeats on its own timer, rejoin on rebalance) and each assigned partition gets a
+// PartitionWorker (fetch → handler → fetch, own connection so a long poll never delays a
+// heartbeat or another partition). Offsets are committed only through BatchControl.
+import type { Logger } from 'pino';
+import type { Consumer, ConnectionPool, GroupAssignment } from '@platformatic/kafka';
+import type { BatchConsumer, BatchConsumerOptions, BatchHandler, ConsumerLifecycleEvent, ConsumerLifecycleListener } from '../consumer-api';
+import { platformaticBaseOptions, PlatformaticBaseOptions, PlatformaticConnectionOptions } from './connection';
+import { crashPayload, hasFlag, hasProtocolError, isNonRetriable } from './errors';
+import { platformaticKafka } from './load';
+import { FetchedRecordBatch, partitionRecords } from './records';
+import { FetchedPartition, PartitionWorker } from './partition-worker';
+import { Slots } from './slots';
+
+export interface PlatformaticBatchConsumerOptions extends BatchConsumerOptions {
+  connection: PlatformaticConnectionOptions;
+  logger?: Logger;
+  /** Longest wait between two attempts of a failing fetch or join (doubles from 200 ms). */
+  maxRetryDelayMs?: number;
+}
+
+const EARLIEST = -2n;
+const LATEST = -1n;
+
+export class PlatformaticBatchConsumer implements BatchConsumer {
+  readonly client = 'platformatic' as const;
+  private consumer?: Consumer;
+  private readonly base: PlatformaticBaseOptions;
+  private readonly listeners: ConsumerLifecycleListener[] = [];
+  private readonly workers = new Map<number, PartitionWorker>();
+  /** Every worker loop not yet finished (also revoked ones whose batch is still in the handler). */
+  private readonly running = new Set<Promise<void>>();
+  private readonly pools = new Map<PartitionWorker, ConnectionPool>();
+  /** The latest loop of each partition (revoked or not): a new worker of that partition starts after it. */
+  private readonly lastLoop = new Map<number, Promise<void>>();
+  private slots: Slots;
+  private handler?: BatchHandler;
+  private joined = false;
+  private stopping = false;
+  private gaveUp = false;
+  private joining?: Promise<void>;
+  private closed?: Promise<void>;
+
+  constructor(private readonly options: PlatformaticBatchConsumerOptions) {
+    this.base = platformaticBaseOptions(options.connection);
+    this.slots = new Slots(options.partitionsConsumedConcurrently ?? 3);
+  }
+
+  get hasJoinedGroup(): boolean {
+    return this.joined;
+  }
+
+  on(listener: ConsumerLifecycleListener): void {
+    this.listeners.push(listener);
+  }
+
+  private emit(event: ConsumerLifecycleEvent, detail?: unknown): void {
+    for (const l of this.listeners) l(event, detail);
+  }
+
+  private get log(): Logger | undefined {
+    return this.options.logger;
+  }
+
+  async start(handler: BatchHandler): Promise<void> {
+    const { Consumer } = platformaticKafka();
+    this.handler = handler;
+    const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
+    const consumer = new Consumer({
+      ...this.base,
+      groupId: this.options.groupId,
+      autocommit: false,
+      sessionTimeout,
+      rebalanceTimeout: sessionTimeout,
+      heartbeatInterval: this.options.heartbeatIntervalMs ?? 3_000,
+      maxWaitTime: this.options.maxWaitTimeMs ?? 100,
+      maxBytes: this.options.maxBytes ?? 10_485_760,
+      // Its retries (with this delay) run inside one operation; ours (the worker's backoff) around it.
+      retries: 3,
+      retryDelay: 200,
+    });
+    this.consumer = consumer;
+    consumer.on('consumer:group:join', (payload: { generationId?: number; assignments?: GroupAssignment[] }) => this.onJoin(payload));
+    consumer.on('consumer:group:rebalance', (payload: unknown) => this.emit('rebalancing', payload));
+    consumer.on('consumer:heartbeat:error', (payload: { error?: Error }) => this.log?.debug({ err: payload.error?.message }, 'heartbeat failed (retried on the next interval)'));
+    // A rejoin after a heartbeat said so (rebalance, session expired) failed for good: the membership is gone.
+    consumer.on('error', (error: unknown) => this.onGroupError(error));
+    consumer.topics.track(this.options.topic);
+    // Like kafkajs' run(): start returns once the consumer exists; joining goes on in the
+    // background and a join that can never succeed surfaces as a 'crash' event.
+    this.joining = this.join();
+  }
+
+  /** Joins (again) until it works, or until the error says retrying cannot help. */
+  private async join(): Promise<void> {
+    for (let attempt = 0; !this.stopping && !this.gaveUp; attempt += 1) {
+      try {
+        await this.consumer!.joinGroup({});
+        return;
+      } catch (error) {
+        if (this.stopping) return;
+        if (isNonRetriable(error)) return this.giveUp(error);
+        this.joined = false;
+        this.emit('crash', crashPayload(error, this.options.groupId, true, { topic: this.options.topic }));
+        await this.sleep(this.retryDelay(attempt));
+      }
+    }
+  }
+
+  private onGroupError(error: unknown): void {
+    if (this.stopping || this.gaveUp) return;
+    this.joined = false;
+    if (isNonRetriable(error)) return this.giveUp(error);
+    this.emit('crash', crashPayload(error, this.options.groupId, true, { topic: this.options.topic }));
+    // Every partition may be someone else's by now: stop handing out batches until the next join.
+    for (const worker of this.workers.values()) worker.revoke();
+    this.workers.clear();
+    this.joining = this.join();
+  }
+
+  /** A new generation: keep the partitions still ours, revoke the others, start the new ones. */
+  private onJoin(payload: { generationId?: number; assignments?: GroupAssignment[] }): void {
+    if (this.stopping || this.gaveUp) return;
+    this.joined = true;
+    const mine = new Set(payload.assignments?.find((a) => a.topic === this.options.topic)?.partitions ?? []);
+    for (const [partition, worker] of this.workers) {
+      if (mine.has(partition)) continue;
+      worker.revoke();
+      this.workers.delete(partition);
+    }
+    for (const partition of mine) {
+      if (this.workers.has(partition)) continue;
+      const worker = this.newWorker(partition);
+      this.workers.set(partition, worker);
+      // A revoked worker of this partition may still be in the handler: start after it ended (offset order).
+      const loop = (this.lastLoop.get(partition) ?? Promise.resolve()).then(() => worker.start()).finally(() => this.closePool(worker));
+      this.lastLoop.set(partition, loop.catch(() => undefined));
+      this.track(loop);
+    }
+    this.emit('group-join', { groupId: this.options.groupId, generationId: payload.generationId, memberAssignment: { [this.options.topic]: [...mine].sort((a, b) => a - b) } });
+  }
+
+  private track(loop: Promise<void>): void {
+    const tracked = loop.catch((error) => this.log?.error({ err: (error as Error).message }, 'partition loop failed')).finally(() => this.running.delete(tracked));
+    this.running.add(tracked);
+  }
+
+  private newWorker(partition: number): PartitionWorker {
+    const { ConnectionPool } = platformaticKafka();
+    const { topic } = this.options;
+    const consumer = this.consumer!;
+    let pool: ConnectionPool | undefined;
+    let failures = 0;
+    const worker: PartitionWorker = new PartitionWorker({
+      topic,
+      partition,
+      handler: this.handler!,
+      slots: this.slots,
+      initialPosition: () => this.initialPosition(partition),
+      fetch: async (position) => {
+        pool ??= new ConnectionPool(this.base.clientId, { ...this.base });
+        this.pools.set(worker, pool);
+        const fetched = await this.fetchPartition(partition, position, pool);
+        failures = 0;
+        return fetched;
+      },
+      commit: async (offset) => {
+        await consumer.commit({ offsets: [{ topic, partition, offset, leaderEpoch: -1 }] });
+      },
+      onFetchError: async (error) => {
+        if (this.stopping || this.gaveUp) return 'stop';
+        if (hasProtocolError(error, 'OFFSET_OUT_OF_RANGE')) {
+          this.log?.warn({ topic, partition }, `fetch offset out of range: starting again from the ${this.options.fromBeginning ?? true ? 'earliest' : 'latest'} offset`);
+          return 'reset';
+        }
+        if (isNonRetriable(error)) {
+          this.giveUp(error, { topic, partition });
+          return 'stop';
+        }
+        if (hasFlag(error, 'hasStaleMetadata')) consumer.clearMetadata();
+        failures += 1;
+        // The first failures are the normal kind (a leader moving, a broker restarting).
+        const level = failures >= 5 ? 'warn' : 'debug';
+        this.log?.[level]({ topic, partition, failures, err: (error as Error).message }, 'fetch failed; retrying');
+        await this.sleep(this.retryDelay(failures));
+        return 'retry';
+      },
+      onHandlerError: async (error) => {
+        // As kafkajs: a batch handler that throws restarts consumption of the partition from the last resolved offset.
+        this.log?.error({ topic, partition, err: (error as Error).message }, 'batch handler failed; the batch is fetched again');
+        this.emit('crash', crashPayload(error, this.options.groupId, true, { topic, partition }));
+        await this.sleep(this.retryDelay(3));
+      },
+    });
+    return worker;
+  }
+
+  private closePool(worker: PartitionWorker): void {
+    const pool = this.pools.get(worker);
+    this.pools.delete(worker);
+    pool?.close(() => undefined);
+  }
+
+  /** The group's committed offset, else the earliest (fromBeginning) or latest. */
+  private async initialPosition(partition: number): Promise<bigint> {
+    const { topic } = this.options;
+    const consumer = this.consumer!;
+    const committed = (await consumer.listCommittedOffsets({ topics: [{ topic, partitions: [partition] }] })).get(topic)?.[partition];
+    if (committed !== undefined && committed >= 0n) return committed;
+    const timestamp = this.options.fromBeginning ?? true ? EARLIEST : LATEST;
+    const ends = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp });
+    const offset = ends.get(topic)?.[partition];
+    if (offset === undefined) throw new Error(`no ${timestamp === EARLIEST ? 'earliest' : 'latest'} offset for ${topic}[${partition}]`);
+    return offset;
+  }
+
+  private async fetchPartition(partition: number, position: bigint, pool: ConnectionPool): Promise<FetchedPartition> {
+    const { topic } = this.options;
+    const consumer = this.consumer!;
+    const metadata = await consumer.metadata({ topics: [topic] });
+    const topicMetadata = metadata.topics.get(topic);
+    const leader = topicMetadata?.partitions[partition]?.leader;
+    if (!topicMetadata || leader === undefined || leader < 0) {
+      consumer.clearMetadata();
+      throw new Error(`no leader known for ${topic}[${partition}]`);
+    }
+    const response = await consumer.fetch({
+      node: leader,
+      connectionPool: pool,
+      maxWaitTime: this.options.maxWaitTimeMs ?? 100,
+      maxBytes: this.options.maxBytes ?? 10_485_760,
+      topics: [{ topicId: topicMetadata.id, partitions: [{ partition, fetchOffset: position, partitionMaxBytes: this.options.maxBytesPerPartition ?? 1_048_576, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+    });
+    const part = response.responses.flatMap((r) => r.partitions).find((p) => p.partitionIndex === partition);
+    const { messages, nextOffset } = partitionRecords(topic, partition, position, part?.records as FetchedRecordBatch[] | undefined);
+    return { messages, nextOffset, highWatermark: part?.highWatermark ?? position };
+  }
+
+  /** The consumer cannot go on (non-retriable error): one final 'crash', release everything. */
+  private giveUp(error: unknown, where: { topic?: string; partition?: number } = {}): void {
+    if (this.gaveUp || this.stopping) return;
+    this.gaveUp = true;
+    this.joined = false;
+    for (const worker of this.workers.values()) worker.revoke();
+    this.workers.clear();
+    this.emit('crash', crashPayload(error, this.options.groupId, false, { topic: this.options.topic, ...where }));
+    void this.close();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.consumer) return;
+    if (!this.stopping) {
+      this.stopping = true;
+      const workers = [...this.workers.values()];
+      for (const worker of workers) worker.stop();
+      // In-flight batches finish or abandon (isActive() is false now); then what they resolved is committed.
+      await Promise.allSettled([...this.running]);
+      const flushed = await Promise.allSettled(workers.map((w) => w.flush()));
+      for (const result of flushed) if (result.status === 'rejected') this.log?.warn({ err: (result.reason as Error).message }, 'final commit failed (the next owner reprocesses from the last commit; effects are idempotent)');
+      this.workers.clear();
+    }
+    await this.close();
+    this.joined = false;
+    this.emit('stop');
+  }
+
+  /** Leaves the group (a member that leaves is not waited for by the next rebalance) and closes every connection. */
+  private close(): Promise<void> {
+    this.closed ??= (async () => {
+      await this.joining?.catch(() => undefined);
+      await Promise.allSettled([...this.pools.values()].map((pool) => pool.close()));
+      await (this.consumer?.close(true) as Promise<void> | undefined)?.catch((error: Error) => this.log?.warn({ err: error.message }, 'leaving the group failed (the session timeout removes the member)'));
+    })();
+    return this.closed;
+  }
+
+  private retryDelay(attempt: number): number {
+    return Math.min(this.options.maxRetryDelayMs ?? 5_000, 200 * 2 ** Math.min(attempt, 10));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  }
+}
