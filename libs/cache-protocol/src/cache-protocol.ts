@@ -134,9 +134,14 @@ export class CacheProtocol {
 
   // ---- invalidator side ------------------------------------------------------------------
 
+  /** Effects checkKeyEffect found fine: applyKeyEffects does not check them again (the invalidator checks every effect in its resolve step). */
+  private readonly checked = new WeakSet<KeyEffect>();
+
   /** Why applyKeyEffects would refuse `effect` (undefined when it is fine). Lets a caller dead-letter it first. */
   checkKeyEffect(effect: KeyEffect): CacheProtocolError | undefined {
-    return keyEffectProblem(effect, this.limits);
+    const problem = keyEffectProblem(effect, this.limits);
+    if (!problem) this.checked.add(effect);
+    return problem;
   }
 
   /** Why invalidateTags would refuse `tag` (undefined when it is fine). */
@@ -153,6 +158,7 @@ export class CacheProtocol {
    */
   async applyKeyEffects(effects: KeyEffect[]): Promise<EffectOutcome[]> {
     for (let i = 0; i < effects.length; i += 1) {
+      if (this.checked.has(effects[i])) continue;
       const problem = keyEffectProblem(effects[i], this.limits);
       if (problem) throw new CacheProtocolError(problem.code, `effect ${i}: ${problem.message}`, false, i);
     }

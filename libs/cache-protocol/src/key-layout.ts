@@ -25,7 +25,8 @@ function hasHashTag(key: string): boolean {
 /** Why `key` cannot be used (or undefined when it can). Cheap enough for the hot path. */
 export function keyProblem(key: string, maxKeyBytes = DEFAULT_MAX_KEY_BYTES, what = 'key'): CacheProtocolError | undefined {
   if (typeof key !== 'string' || key.length === 0) return new CacheProtocolError('KEY_EMPTY', `${what} is empty`);
-  if (key.length > maxKeyBytes || Buffer.byteLength(key, 'utf8') > maxKeyBytes) {
+  // a UTF-16 unit is at most 3 UTF-8 bytes: only a key that could be too long is measured
+  if (key.length > maxKeyBytes || (key.length * 3 > maxKeyBytes && Buffer.byteLength(key, 'utf8') > maxKeyBytes)) {
     return new CacheProtocolError('KEY_TOO_LONG', `${what} "${key.slice(0, 40)}..." is longer than ${maxKeyBytes} bytes (option maxKeyBytes)`);
   }
   if (BAD_CHARACTER.test(key)) return new CacheProtocolError('KEY_BAD_CHARACTER', `${what} ${JSON.stringify(key)} contains whitespace or a control character`);

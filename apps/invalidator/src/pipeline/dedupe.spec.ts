@@ -1,5 +1,5 @@
 // Dedupe forgets nothing it did not apply (issue 13 item 3): only events whose effects reached
-// Redis are remembered, and an event's identity is its entity plus its eventId.
+// Redis are remembered, and an event's identity is its entity plus its version.
 import { Registry } from 'prom-client';
 import pino from 'pino';
 import type { EffectOutcome, KeyEffect, TagEffect } from '@app/cache-protocol/effects';

@@ -1,4 +1,4 @@
-// Step 2 of the pipeline (invalidation.pipeline.ts), dedupe: drop exact duplicates (same entity+eventId, or same entity+version) within the batch
+// Step 2 of the pipeline (invalidation.pipeline.ts), dedupe: drop exact duplicates (same entity and version) within the batch
 // and against recently applied events. This only saves work: every Redis operation is idempotent
 // and version-guarded, so a duplicate that slips through (after a restart) changes nothing.
 // Only events whose effects reached Redis are remembered: a dead-lettered (or unmapped) event
@@ -38,13 +38,16 @@ export class RecentEvents {
   }
 }
 
-export function versionIdentity(e: DecodedEvent['event']): string {
-  return `v|${e.tenant ?? ''}|${e.entityType}|${e.entityId}|${e.version}`;
-}
-
-/** The entity is part of it: another entity (or team) reusing an eventId is not a duplicate. */
+/**
+ * An event's identity: its entity (tenant, type, id) and version. A redelivery (same eventId)
+ * and a republish under a new eventId are the same change; the entity is part of it, so another
+ * entity (or team) reusing an eventId or a version number is not a duplicate. One identity per
+ * event (not one per eventId and one per version): the eventId adds nothing to drop, since an
+ * event with the same entity and eventId carries the same version, and a string per event less
+ * halves the memory and the hashing (issue 17).
+ */
 export function eventIdentity(e: DecodedEvent['event']): string {
-  return `e|${e.tenant ?? ''}|${e.entityType}|${e.entityId}|${e.eventId}`;
+  return `${e.tenant ?? ''}|${e.entityType}|${e.entityId}|${e.version}`;
 }
 
 export interface DedupeResult {
@@ -56,11 +59,9 @@ export function dedupe(events: DecodedEvent[], recent: RecentEvents): DedupeResu
   const inBatch = new Set<string>();
   const unique: DecodedEvent[] = [];
   for (const d of events) {
-    const byId = eventIdentity(d.event);
-    const byVersion = versionIdentity(d.event);
-    if (inBatch.has(byId) || inBatch.has(byVersion) || recent.has(byId) || recent.has(byVersion)) continue;
-    inBatch.add(byId);
-    inBatch.add(byVersion);
+    const id = eventIdentity(d.event);
+    if (inBatch.has(id) || recent.has(id)) continue;
+    inBatch.add(id);
     unique.push(d);
   }
   return { unique, duplicates: events.length - unique.length };
@@ -68,8 +69,5 @@ export function dedupe(events: DecodedEvent[], recent: RecentEvents): DedupeResu
 
 /** Call with the events whose effects are in Redis only (never dead-lettered or unmapped ones). */
 export function rememberApplied(events: DecodedEvent[], recent: RecentEvents): void {
-  for (const d of events) {
-    recent.remember(eventIdentity(d.event));
-    recent.remember(versionIdentity(d.event));
-  }
+  for (const d of events) recent.remember(eventIdentity(d.event));
 }

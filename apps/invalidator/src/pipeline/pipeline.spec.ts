@@ -149,16 +149,18 @@ describe('decode', () => {
 });
 
 describe('dedupe + coalesce + resolve', () => {
-  it('drops duplicates by eventId and by entity+version, remembers applied events', () => {
+  it('drops duplicates by entity+version: a redelivery and a republish under a new eventId', () => {
     const a = event({ eventId: 'same', version: 1 });
-    const b = event({ eventId: 'same', version: 2 });
-    const c = event({ eventId: 'other', version: 1 });
+    const redelivered = event({ eventId: 'same', version: 1 });
+    const republished = event({ eventId: 'other', version: 1 });
+    // the same eventId with another version is another change (a broken producer): applied, the version guards keep it harmless
+    const newer = event({ eventId: 'same', version: 2 });
     const recent = new RecentEvents(10);
     const { unique, duplicates } = dedupe(
-      [a, b, c].map((e, i) => ({ event: e, message: message(i, e) })),
+      [a, redelivered, republished, newer].map((e, i) => ({ event: e, message: message(i, e) })),
       recent,
     );
-    expect(unique.map((u) => u.message.offset)).toEqual(['0']);
+    expect(unique.map((u) => u.message.offset)).toEqual(['0', '3']);
     expect(duplicates).toBe(2);
   });
 
