@@ -2,7 +2,7 @@
 // operation does to a key, that doing it twice is doing it once, and that nothing ever moves a
 // key back to an older version.
 import type Redis from 'ioredis';
-import { CacheProtocol, companionsOf, KeyEffect, Lease, tagMembersKey, tagStateKey } from '@app/cache-protocol';
+import { applyKeyEffectsScript, CacheProtocol, companionsOf, invalidateKeysScript, KeyEffect, Lease, tagMembersKey, tagStateKey } from '@app/cache-protocol';
 import { eventually, redis, uniqueName } from '../support/stack-env';
 
 describe('cache protocol scripts (standalone redis-server)', () => {
@@ -486,6 +486,16 @@ describe('cache protocol scripts (standalone redis-server)', () => {
       const c = companionsOf(key);
       expect([key, await r.get(c.tombstone), await r.exists(c.lease)]).toEqual([key, '9', 0]);
     }
+  });
+
+  it('the batch scripts refuse a malformed packed item (a zero TTL would otherwise expire a floor)', async () => {
+    const key = uniqueName('packed');
+    await p.invalidate(key, 5, 60_000);
+    for (const head of ['t5:0', 't5', 'd5:9', 'p5', 'x1', 'w5:1:1:0:0']) {
+      await expect(invalidateKeysScript.run(r, [key], [head])).rejects.toThrow(/malformed batch item/);
+    }
+    await expect(applyKeyEffectsScript.run(r, [key], ['w6:0:1:0:0', '', 'v'])).rejects.toThrow(/malformed warm item/);
+    expect(await p.inspect(key)).toMatchObject({ tombstoneVersion: 5 });
   });
 
   it('stores the companions of a key where the README says', async () => {

@@ -27,7 +27,7 @@ local a = 1
 for i = 1, #KEYS do
   local head = ARGV[a]
   if string.byte(head, 1) == 119 then -- 'w'
-    local version, floorTtl, hardTtl, freshFor, namespaceGen = string.match(head, '^w(%d+):(%d+):(%d+):(%d+):(%d+)$')
+    local version, floorTtl, hardTtl, freshFor, namespaceGen = string.match(head, '^w(%d+):([1-9]%d*):([1-9]%d*):(%d+):(%d+)$')
     if version == nil then error('malformed warm item "' .. head .. '"') end
     local tombstone, lease = companionsOf(KEYS[i])
     results[i] = warmKey(KEYS[i], tombstone, lease, version, hardTtl, freshFor, namespaceGen, floorTtl, ARGV[a + 1], ARGV[a + 2])

@@ -9,10 +9,18 @@
 --- @include "purgeKey"
 -- Applies a 'd', 't' or 'p' item to `key`; returns its outcome code.
 local function applyInvalidationItem(key, head)
-  local action, version, ttl = string.match(head, '^([dtp])(%d*):?(%d*)$')
-  if action == nil then error('malformed batch item "' .. head .. '"') end
+  local action = string.sub(head, 1, 1)
   local tombstone, lease = companionsOf(key)
-  if action == 'p' then return purgeKey(key, tombstone, lease, ttl) end
-  if action == 't' then return invalidateKey(key, tombstone, lease, version, ttl, true) end
-  return invalidateKey(key, tombstone, lease, version, '1', false)
+  if action == 't' then
+    local version, ttl = string.match(head, '^t(%d+):([1-9]%d*)$')
+    if version then return invalidateKey(key, tombstone, lease, version, ttl, true) end
+  elseif action == 'd' then
+    local version = string.match(head, '^d(%d+)$')
+    if version then return invalidateKey(key, tombstone, lease, version, '1', false) end
+  elseif action == 'p' then
+    local ttl = string.match(head, '^p:([1-9]%d*)$')
+    if ttl then return purgeKey(key, tombstone, lease, ttl) end
+  end
+  -- never built by the library; items before it in the call are applied (each is idempotent)
+  error('malformed batch item "' .. head .. '"')
 end

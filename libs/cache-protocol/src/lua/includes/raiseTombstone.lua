@@ -2,8 +2,9 @@
 -- `version`, an exact decimal string. Never lowers it and never shortens its life: the TTL
 -- becomes the longer of `ttl` and what the tombstone has left (a higher floor also stands for
 -- every lower one, so it must guard at least as long). Returns the floor before the call (0 none).
--- Two or three commands (GET, then SET PX for a new floor, or SET KEEPTTL + PEXPIRE GT): no PTTL
--- round trip inside the script (Redis 7: PEXPIRE GT).
+-- GET, then SET PX for a new floor, or SET KEEPTTL (a higher version) and PEXPIRE GT (Redis 7):
+-- PTTL is read only when PEXPIRE GT changed nothing (the floor already lives longer, or has no
+-- TTL). `ttl` is a positive number of ms (the callers and packedItem check it).
 local function raiseTombstone(tombstoneKey, version, ttl)
   local currentText = redis.call('GET', tombstoneKey)
   if not currentText then
