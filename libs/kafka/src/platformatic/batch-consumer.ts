@@ -24,6 +24,9 @@ export interface PlatformaticBatchConsumerOptions extends BatchConsumerOptions {
 const EARLIEST = -2n;
 const LATEST = -1n;
 
+/** Each shutdown step (final commits, a join in progress, leaving the group) waits at most this long: together well inside SHUTDOWN_TIMEOUT_MS. */
+const STOP_STEP_MS = 3_000;
+
 export class PlatformaticBatchConsumer implements BatchConsumer {
   readonly client = 'platformatic' as const;
   private consumer?: Consumer;
@@ -257,7 +260,8 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
       for (const worker of workers) worker.stop();
       // In-flight batches finish or abandon (isActive() is false now); then what they resolved is committed.
       await Promise.allSettled([...this.running]);
-      const flushed = await Promise.allSettled(workers.map((w) => w.flush()));
+      // Bounded: a commit sent while the group rebalances can wait for the rejoin; past the bound the next owner reprocesses (idempotent effects).
+      const flushed = await Promise.allSettled(workers.map((w) => this.within(w.flush(), STOP_STEP_MS, 'final commit')));
       for (const result of flushed) if (result.status === 'rejected') this.log?.warn({ err: (result.reason as Error).message }, 'final commit failed (the next owner reprocesses from the last commit; effects are idempotent)');
       this.workers.clear();
     }
@@ -269,11 +273,26 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
   /** Leaves the group (a member that leaves is not waited for by the next rebalance) and closes every connection. */
   private close(): Promise<void> {
     this.closed ??= (async () => {
-      await this.joining?.catch(() => undefined);
+      // A join in progress (a rebalance) may wait for every member; shutdown must not (SHUTDOWN_TIMEOUT_MS).
+      await this.within(this.joining?.catch(() => undefined) ?? Promise.resolve(), STOP_STEP_MS, 'join in progress');
       await Promise.allSettled([...this.pools.values()].map((pool) => pool.close()));
-      await (this.consumer?.close(true) as Promise<void> | undefined)?.catch((error: Error) => this.log?.warn({ err: error.message }, 'leaving the group failed (the session timeout removes the member)'));
+      const left = (this.consumer?.close(true) as Promise<void> | undefined)?.catch((error: Error) => this.log?.warn({ err: error.message }, 'leaving the group failed (the session timeout removes the member)'));
+      if (left) await this.within(left, STOP_STEP_MS, 'leaving the group');
     })();
     return this.closed;
+  }
+
+  /** Waits for `work` at most `ms`; past that, logs and goes on (shutdown steps only). */
+  private async within(work: Promise<unknown>, ms: number, what: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+    try {
+      if ((await Promise.race([work.then(() => 'done' as const), timedOut])) === 'timeout') {
+        this.log?.warn({ waitedMs: ms }, `${what} did not finish during shutdown: going on (the group's session timeout and the next owner take over)`);
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private retryDelay(attempt: number): number {
