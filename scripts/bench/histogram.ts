@@ -8,10 +8,12 @@ export interface Histogram {
   count: number;
 }
 
-export function parseHistogram(text: string, name: string): Histogram {
+/** `labels`: only the series with these label values (e.g. { step: 'apply' }). */
+export function parseHistogram(text: string, name: string, labels: Record<string, string> = {}): Histogram {
   const buckets: CumulativeBucket[] = [];
   let count = 0;
   for (const s of parsePrometheusText(text)) {
+    if (Object.entries(labels).some(([k, v]) => s.labels[k] !== v)) continue;
     if (s.name === `${name}_bucket`) buckets.push({ le: s.labels.le === '+Inf' ? Infinity : Number(s.labels.le), count: s.value });
     else if (s.name === `${name}_count`) count = s.value;
   }

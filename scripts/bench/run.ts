@@ -362,6 +362,8 @@ async function main(): Promise<void> {
       const beforeText = await metricsText(child);
       const before = parseHistogram(beforeText, INVALIDATOR_METRIC_NAMES.eventAge);
       const applyBefore = parseHistogram(beforeText, INVALIDATOR_METRIC_NAMES.applyDuration);
+      const STEPS = ['prepare', 'apply', 'commit'] as const;
+      const stepsBefore = STEPS.map((step) => parseHistogram(beforeText, INVALIDATOR_METRIC_NAMES.chunkStep, { step }));
       const probes: Promise<number>[] = [];
       const { sent, startedAt } = await offerTicks({
         producer,
@@ -398,6 +400,8 @@ async function main(): Promise<void> {
         'histogram p99ms': ms(delta, 0.99),
         'histogram p999ms': ms(delta, 0.999),
         chunkApplyP99ms: ms(applyDelta, 0.99),
+        // where a chunk's time goes (p99 of each step): CPU before Redis, Redis, the Kafka commit
+        ...Object.fromEntries(STEPS.map((step, i) => [`${step} p99ms`, ms(histogramDelta(parseHistogram(afterText, INVALIDATOR_METRIC_NAMES.chunkStep, { step }), stepsBefore[i]), 0.99)])),
       });
     }
     await child.terminate();

@@ -16,6 +16,7 @@ export const INVALIDATOR_METRIC_NAMES = {
   replicaAckShortfalls: 'invalidator_replica_ack_shortfalls_total',
   consumerCrashes: 'invalidator_consumer_crashes_total',
   applyDuration: 'invalidator_apply_duration_seconds',
+  chunkStep: 'invalidator_chunk_step_seconds',
   batchSize: 'invalidator_batch_size',
   eventAge: 'invalidator_event_age_seconds',
   mappings: 'invalidator_mappings',

@@ -33,6 +33,13 @@ export class ChunkMetrics {
     return started;
   }
 
+  /** One step of the chunk ended (invalidator_chunk_step_seconds{step}): returns now, the start of the next step. */
+  step(name: 'prepare' | 'dead-letter' | 'apply' | 'purge' | 'commit', startedNs: bigint): bigint {
+    const now = process.hrtime.bigint();
+    this.metrics.chunkStep.observe({ step: name }, Number(now - startedNs) / 1e9);
+    return now;
+  }
+
   /** Step 5: the chunk's dead letters are in the DLQ topic. */
   deadLettered(deadLetters: Rejection[]): void {
     for (const r of deadLetters) this.metrics.deadLettered.inc({ reason: r.code });

@@ -18,6 +18,7 @@ export class InvalidatorMetrics {
   readonly replicaAckShortfalls: Counter;
   readonly consumerCrashes: Counter<'restart'>;
   readonly applyDuration: Histogram;
+  readonly chunkStep: Histogram<'step'>;
   readonly batchSize: Histogram;
   readonly eventAge: Histogram;
   readonly mappings: Gauge;
@@ -48,6 +49,13 @@ export class InvalidatorMetrics {
       name: NAMES.applyDuration,
       help: 'Time to apply one chunk of a batch to Redis, retries included',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.chunkStep = new Histogram({
+      name: NAMES.chunkStep,
+      help: 'Time of each step of a chunk: prepare (decode, dedupe, coalesce, resolve), dead-letter, apply (Redis, retries included), purge, commit (Kafka)',
+      labelNames: ['step'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
     this.batchSize = new Histogram({ name: NAMES.batchSize, help: 'Messages per processed chunk', buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 5000], registers });

@@ -85,14 +85,19 @@ export class InvalidationPipeline {
       checkKeyEffect: this.sink.checkKeyEffect?.bind(this.sink),
       checkTag: this.sink.checkTag?.bind(this.sink),
     });
+    let at = this.record.step('prepare', startedNs);
 
     // 5 dead-letter
     const deadLetters: Rejection[] = [...rejected, ...plan.unresolvable.map((u) => rejection(u.decoded.message, u.code, u.reason))];
-    if (deadLetters.length > 0 && !(await this.deadLetter(deadLetters, topic, chunk, control, 'messages dead-lettered'))) return false;
+    if (deadLetters.length > 0) {
+      if (!(await this.deadLetter(deadLetters, topic, chunk, control, 'messages dead-lettered'))) return false;
+      at = this.record.step('dead-letter', at);
+    }
 
     // 6 apply
     const result = await applyPlan(plan, this.sink, control, this.options.retry, this.log, this.record.onRedisRetry);
     if (!result.applied) return false;
+    at = this.record.step('apply', at);
 
     // 6c purge HTTP caches (after Redis, bounded by PURGE_DEADLINE_MS): what is not purged in
     // time is dead-lettered as PURGE_FAILED (replayable); the partition moves on either way.
@@ -102,10 +107,12 @@ export class InvalidationPipeline {
         const letters = purged.failed.map((f) => rejection(f.item.decoded.message, 'PURGE_FAILED', `PURGE_FAILED: ${f.error}`));
         if (!(await this.deadLetter(letters, topic, chunk, control, 'purge failed within its deadline: events dead-lettered as PURGE_FAILED'))) return false;
       }
+      at = this.record.step('purge', at);
     }
 
     // 7 commit
     const last = await commitChunk(chunk, unique, plan, resolver, this.recent, control);
+    this.record.step('commit', at);
 
     this.record.committed({
       topic,
