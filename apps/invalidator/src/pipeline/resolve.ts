@@ -80,9 +80,19 @@ function sharedKeyEffect(key: string, tombstoneTtlMs: number): KeyEffect {
   return { key, version: 0, action: 'delete', tombstoneTtlMs };
 }
 
+/** The first problem `check` finds among `items` (a loop: no arrays per event on the hot path). */
+function firstProblem<T>(items: T[], check: ((item: T) => Error | undefined) | undefined): Error | undefined {
+  if (!check) return undefined;
+  for (const item of items) {
+    const problem = check(item);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
 export function resolveEffects(changes: EntityChange[], resolver: MappingResolver, options: ResolveOptions): EffectPlan {
-  const keys = new Map<string, KeyEffect>();
-  const keyOwner = new Map<string, EntityChange>();
+  // per key: its effect, and the entity that named it first (a second entity makes it shared)
+  const keys = new Map<string, { effect: KeyEffect; owner: EntityChange }>();
   const tags = new Map<string, TagEffect>();
   const unresolvable: Unresolvable[] = [];
   const namespaces = new Map<string, PlannedNamespaceBump>();
@@ -113,23 +123,21 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
       }
       const isNewest = decoded.event === change.newest;
       const effects = resolution.keys.map((k) => toEffect(k, change.version, isNewest, options.defaultTombstoneTtlSeconds));
-      const problem =
-        (options.checkKeyEffect ? effects.map(options.checkKeyEffect).find((p) => p !== undefined) : undefined) ??
-        (options.checkTag ? resolution.tags.map(options.checkTag).find((p) => p !== undefined) : undefined);
+      const problem = firstProblem(effects, options.checkKeyEffect) ?? firstProblem(resolution.tags, options.checkTag);
       if (problem) {
         unresolvable.push({ decoded, code: 'UNRESOLVABLE', reason: `${(problem as { code?: string }).code ?? 'KEY_REFUSED'}: ${problem.message}` });
         continue;
       }
       for (const effect of effects) {
-        const owner = keyOwner.get(effect.key);
-        if (owner !== undefined && owner !== change) {
-          keys.set(effect.key, sharedKeyEffect(effect.key, effect.tombstoneTtlMs));
-          continue;
-        }
-        keyOwner.set(effect.key, change);
         const existing = keys.get(effect.key);
-        // Same entity, same (newest) version: the newest event's warm beats an older event's tombstone.
-        if (!existing || ACTION_RANK[effect.action] > ACTION_RANK[existing.action]) keys.set(effect.key, effect);
+        if (existing === undefined) {
+          keys.set(effect.key, { effect, owner: change });
+        } else if (existing.owner !== change) {
+          existing.effect = sharedKeyEffect(effect.key, effect.tombstoneTtlMs);
+        } else if (ACTION_RANK[effect.action] > ACTION_RANK[existing.effect.action]) {
+          // Same entity, same (newest) version: the newest event's warm beats an older event's tombstone.
+          existing.effect = effect;
+        }
       }
       for (const n of resolution.namespaces ?? []) {
         const entity = `${change.entityType}:${change.entityId}`;
@@ -149,8 +157,12 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
     }
   }
   // A key shared by two entities in this chunk was downgraded to an unversioned delete: never warm it.
-  for (const [key, effect] of keys) if (effect.version === 0) loads.delete(key);
-  const plan: EffectPlan = { keys: [...keys.values()], tags: [...tags.values()], unmapped, unresolvable };
+  const keyEffects: KeyEffect[] = [];
+  for (const [key, { effect }] of keys) {
+    keyEffects.push(effect);
+    if (effect.version === 0) loads.delete(key);
+  }
+  const plan: EffectPlan = { keys: keyEffects, tags: [...tags.values()], unmapped, unresolvable };
   if (namespaces.size > 0) plan.namespaces = [...namespaces.values()];
   if (purges.length > 0) plan.purges = purges;
   if (loads.size > 0) plan.loads = [...loads.values()];
