@@ -3,35 +3,28 @@
 // evicted; invalidateTags must still make every page reached through the tag a miss. Runs
 // against its own redis-server (loopback, free port) with a small maxmemory; eviction is real
 // (junk is written until Redis has evicted the tag's records), not simulated with DEL.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { CacheProtocol, tagMembersKey, tagStateKey } from '@app/cache-protocol';
-import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../../scripts/stack/redis';
+import { OwnRedis, startOwnRedis } from '../support/own-redis';
 import { eventually, uniqueName } from '../support/stack-env';
 
 const PAGES = 200;
 const JUNK = 'j'.repeat(4 * 1024);
 
 describe('tags under real eviction (own redis-server, allkeys-lru)', () => {
-  let dir: string;
-  let node: RedisNodeInfo;
+  let own: OwnRedis;
   let r: Redis;
   let p: CacheProtocol;
   let junk = 0;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cp-evict-'));
-    node = await startRedisNode(dir);
-    r = new Redis({ host: '127.0.0.1', port: node.port, maxRetriesPerRequest: 1 });
+    own = await startOwnRedis('cp-evict');
+    r = own.redis;
     p = new CacheProtocol(r);
   });
 
   afterAll(async () => {
-    r?.disconnect();
-    if (node) await stopRedisNode(node);
-    rmSync(dir, { recursive: true, force: true });
+    await own?.stop();
   });
 
   beforeEach(async () => {

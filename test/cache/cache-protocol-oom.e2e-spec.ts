@@ -3,29 +3,24 @@
 // a fill is refused cleanly (the reader keeps its loaded value, uncached) and nothing waits for
 // memory to free up. Runs against its own redis-server (loopback, free port), filled until
 // Redis answers OOM before every assertion.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { Registry } from 'prom-client';
 import { CacheClient } from '@app/cache-client';
 import { CacheProtocol, KeyEffect } from '@app/cache-protocol';
-import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../../scripts/stack/redis';
+import { OwnRedis, startOwnRedis } from '../support/own-redis';
 import { uniqueName } from '../support/stack-env';
 
 const JUNK = 'x'.repeat(8 * 1024);
 
 describe('cache protocol at maxmemory with noeviction (own redis-server)', () => {
-  let dir: string;
-  let node: RedisNodeInfo;
+  let own: OwnRedis;
   let r: Redis;
   let p: CacheProtocol;
   let junk = 0;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'cp-oom-'));
-    node = await startRedisNode(dir);
-    r = new Redis({ host: '127.0.0.1', port: node.port, maxRetriesPerRequest: 1 });
+    own = await startOwnRedis('cp-oom');
+    r = own.redis;
     p = new CacheProtocol(r, { maxKeysPerScriptCall: 8 });
     await r.config('SET', 'maxmemory-policy', 'noeviction');
   });
@@ -37,9 +32,7 @@ describe('cache protocol at maxmemory with noeviction (own redis-server)', () =>
   });
 
   afterAll(async () => {
-    r?.disconnect();
-    if (node) await stopRedisNode(node);
-    rmSync(dir, { recursive: true, force: true });
+    await own?.stop();
   });
 
   /**
@@ -142,7 +135,7 @@ describe('cache protocol at maxmemory with noeviction (own redis-server)', () =>
     // EVAL (OOM) without loading the script, so the EVALSHAs behind it answer NOSCRIPT, and
     // ioredis's own retry can go out as EVALSHA again. Readers must see refused-oom, not an error.
     await fillToOom();
-    const fresh = new Redis({ host: '127.0.0.1', port: node.port, maxRetriesPerRequest: 1 });
+    const fresh = own.client();
     try {
       await fresh.script('FLUSH');
       const q = new CacheProtocol(fresh);

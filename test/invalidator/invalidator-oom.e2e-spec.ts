@@ -3,22 +3,18 @@
 // forever): deletes and tombstones land, the product page's warm degrades to a tombstone of the
 // event's version, counted in invalidator_keys_total{outcome="warm-degraded-oom"}, and the
 // offsets are committed. Own redis-server on a free loopback port; the stack's Kafka.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { CacheProtocol } from '../../libs/cache-protocol/src';
 import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
 import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
-import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../../scripts/stack/redis';
+import { OwnRedis, startOwnRedis } from '../support/own-redis';
 import { productEvent, publish } from '../support/events';
 import { committedVsEnd, fillAggregate, fillVersion, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
 import { eventually, kafka, uniqueName } from '../support/stack-env';
 
 describe('invalidator with Redis at maxmemory (noeviction)', () => {
-  let dir: string;
-  let node: RedisNodeInfo;
+  let own: OwnRedis;
   let r: Redis;
   let protocol: CacheProtocol;
   let t: InvalidatorTestEnv;
@@ -26,11 +22,10 @@ describe('invalidator with Redis at maxmemory (noeviction)', () => {
   let producer: Producer;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'inv-oom-'));
-    node = await startRedisNode(dir);
-    r = new Redis({ host: '127.0.0.1', port: node.port, maxRetriesPerRequest: 1 });
+    own = await startOwnRedis('inv-oom');
+    r = own.redis;
     protocol = new CacheProtocol(r);
-    t = await invalidatorTestEnv({ partitions: 1, redisUrl: `redis://127.0.0.1:${node.port}` });
+    t = await invalidatorTestEnv({ partitions: 1, redisUrl: own.url });
     running = await startInvalidator(loadInvalidatorConfig(t.env));
     producer = kafka('e2e-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
@@ -39,9 +34,7 @@ describe('invalidator with Redis at maxmemory (noeviction)', () => {
   afterAll(async () => {
     await producer?.disconnect();
     await running?.close();
-    r?.disconnect();
-    if (node) await stopRedisNode(node);
-    rmSync(dir, { recursive: true, force: true });
+    await own?.stop();
   });
 
   it('applies every event as invalidations at worst, degrades warms, commits, and counts warm-degraded-oom', async () => {
