@@ -102,7 +102,7 @@ export class InvalidationPipeline {
     // 6c purge HTTP caches (after Redis, bounded by PURGE_DEADLINE_MS): what is not purged in
     // time is dead-lettered as PURGE_FAILED (replayable); the partition moves on either way.
     if (this.sinks.purge?.enabled && plan.purges && plan.purges.length > 0) {
-      const purged = await this.sinks.purge.purge(plan.purges, (p) => p);
+      const purged = await this.sinks.purge.purge(plan.purges);
       if (purged.failed.length > 0) {
         const letters = purged.failed.map((f) => rejection(f.item.decoded.message, 'PURGE_FAILED', `PURGE_FAILED: ${f.error}`));
         if (!(await this.deadLetter(letters, topic, chunk, control, 'purge failed within its deadline: events dead-lettered as PURGE_FAILED'))) return false;

@@ -194,12 +194,13 @@ export class PurgeSink {
     return this.adapters.length > 0;
   }
 
-  async purge<T>(items: readonly T[], requestOf: (item: T) => PurgeRequest): Promise<PurgeResult<T>> {
+  /** Each item is its own request (tags and URLs), e.g. a PlannedPurge; failed items come back as they were given. */
+  async purge<T extends PurgeRequest>(items: readonly T[]): Promise<PurgeResult<T>> {
     const failed = new Map<T, string>();
     let attempts = 0;
     const deadline = Date.now() + this.options.deadlineMs;
     const wanted = items.filter((i) => {
-      const r = requestOf(i);
+      const r: PurgeRequest = i;
       return r.tags.length + r.urls.length > 0;
     });
     if (wanted.length === 0 || this.adapters.length === 0) return { failed: [], attempts: 0 };
@@ -209,7 +210,7 @@ export class PurgeSink {
           const tags = new Set<string>();
           const urls = new Set<string>();
           for (const i of list) {
-            const r = requestOf(i);
+            const r: PurgeRequest = i;
             r.tags.forEach((t) => tags.add(t));
             r.urls.forEach((u) => urls.add(u));
           }
