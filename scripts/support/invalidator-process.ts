@@ -21,7 +21,7 @@ export const COMPILED_INVALIDATOR = join(ROOT, 'dist/apps/invalidator/apps/inval
 
 /**
  * `compiled`: run COMPILED_INVALIDATOR (build it first) instead of the TypeScript sources through
- * ts-node, which keeps the TypeScript compiler in the process (CPU at startup, ~100 MB of RSS).
+ * ts-node, which keeps the TypeScript compiler in the process (CPU at startup, a larger heap).
  */
 export async function spawnInvalidator(env: Record<string, string>, options: { waitReady?: boolean; nodeArgs?: string[]; compiled?: boolean } = {}): Promise<InvalidatorProcess> {
   const port = await freePort();
