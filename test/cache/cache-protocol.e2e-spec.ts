@@ -23,6 +23,19 @@ describe('cache protocol scripts (standalone redis-server)', () => {
     return p.fill(got.lease, version, payload, { ttlMs: options.ttlMs ?? 60_000, staleWhileRevalidateMs: options.staleWhileRevalidateMs, tags });
   }
 
+  /** Fills `key` at `version` fresh for 20 ms, waits until it reads stale and returns the refresh lease `token` then holds. */
+  async function refreshLeaseOfStale(key: string, version: number, payload: string, token: string): Promise<Lease> {
+    expect(await fillFresh(key, version, payload, { ttlMs: 20, staleWhileRevalidateMs: 60_000 })).toBe('filled');
+    let refresh: Lease | undefined;
+    await eventually('the value turns stale', async () => {
+      const got = await p.leaseGet(key, { ...lease, token });
+      if (got.kind === 'stale') refresh = got.lease;
+      return got.kind === 'stale';
+    }, 5_000, 10);
+    if (!refresh) throw new Error('expected the refresh lease');
+    return refresh;
+  }
+
   describe('invalidate', () => {
     it('deletes an older value, leaves a tombstone with the version, and a repeat changes nothing', async () => {
       const key = uniqueName('product');
@@ -182,14 +195,7 @@ describe('cache protocol scripts (standalone redis-server)', () => {
     it('a newer value that landed meanwhile (warm) wins over an older fill (the warm voided its lease)', async () => {
       const key = uniqueName('product');
       // a stale value being refreshed: the refresher holds the lease while a warm rewrites the value
-      expect(await fillFresh(key, 3, 'v3', { ttlMs: 20, staleWhileRevalidateMs: 60_000 })).toBe('filled');
-      let refresh: Lease | undefined;
-      await eventually('the value turns stale', async () => {
-        const got = await p.leaseGet(key, { ...lease, token: 'refresher' });
-        if (got.kind === 'stale') refresh = got.lease;
-        return got.kind === 'stale';
-      }, 5_000, 10);
-      if (!refresh) throw new Error('expected the refresh lease');
+      const refresh = await refreshLeaseOfStale(key, 3, 'v3', 'refresher');
       expect(await p.warm(key, 5, 'v5', 60_000)).toBe('warmed');
       expect(await p.fill(refresh, 4, 'v4', { ttlMs: 60_000 })).toBe('lease-lost');
       expect((await p.inspect(key)).entry?.payload).toBe('v5');
@@ -237,14 +243,7 @@ describe('cache protocol scripts (standalone redis-server)', () => {
     it('a slow reader\'s fill of v8 does not land after a short-lived warm of v9 expired', async () => {
       const key = uniqueName('product');
       // v7 is cached and stale; a slow reader holds its refresh lease while v9 is warmed over it
-      expect(await fillFresh(key, 7, 'v7', { ttlMs: 20, staleWhileRevalidateMs: 60_000 })).toBe('filled');
-      let refresh: Lease | undefined;
-      await eventually('the value turns stale', async () => {
-        const got = await p.leaseGet(key, { ...lease, token: 'slow-reader' });
-        if (got.kind === 'stale') refresh = got.lease;
-        return got.kind === 'stale';
-      }, 5_000, 10);
-      if (!refresh) throw new Error('expected the refresh lease');
+      const refresh = await refreshLeaseOfStale(key, 7, 'v7', 'slow-reader');
       expect(await p.warm(key, 9, 'v9', 50)).toBe('warmed');
       await valueGone(key);
       expect(await p.fill(refresh, 8, 'v8', { ttlMs: 3_600_000 })).not.toBe('filled');
@@ -258,14 +257,7 @@ describe('cache protocol scripts (standalone redis-server)', () => {
 
     it('a refresh lease does not survive a redelivered (skipped-older) invalidation', async () => {
       const key = uniqueName('product');
-      expect(await fillFresh(key, 9, 'v9', { ttlMs: 20, staleWhileRevalidateMs: 60_000 })).toBe('filled');
-      let refresh: Lease | undefined;
-      await eventually('the value turns stale', async () => {
-        const got = await p.leaseGet(key, { ...lease, token: 'refresher' });
-        if (got.kind === 'stale') refresh = got.lease;
-        return got.kind === 'stale';
-      }, 5_000, 10);
-      if (!refresh) throw new Error('expected the refresh lease');
+      const refresh = await refreshLeaseOfStale(key, 9, 'v9', 'refresher');
       expect(await p.invalidate(key, 9, 30_000)).toBe('skipped-older'); // redelivered event 9
       await r.del(key); // the value is evicted (or expires)
       expect(await p.fill(refresh, 8, 'v8 from a lagging replica', { ttlMs: 3_600_000 })).not.toBe('filled');
