@@ -13,6 +13,7 @@ import {
   defineProtocolCommands,
   fillScript,
   invalidateScript,
+  isCluster,
   isOomError,
   leaseGetScript,
   RedisConnection,
@@ -129,7 +130,7 @@ export class CacheProtocol {
     this.limits = { maxKeyBytes: this.settings.maxKeyBytes, maxValueBytes: this.settings.maxValueBytes, defaultWarmTtlMs: this.settings.defaultWarmTtlMs };
     defineProtocolCommands(redis);
     this.runner = new KeyBatchRunner(redis, this.settings.maxKeysPerScriptCall);
-    this.cluster = (redis as { isCluster?: boolean }).isCluster === true;
+    this.cluster = isCluster(redis);
   }
 
   // ---- invalidator side ------------------------------------------------------------------

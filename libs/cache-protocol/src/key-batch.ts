@@ -12,10 +12,10 @@
 // refuses as a whole before it runs when it is at maxmemory; such a call is then applied again
 // through invalidateKeys-1n with each warm replaced by its `degraded` form (a tombstone of its
 // version), and the warm items report WARM_DEGRADED_OOM. Nothing waits for memory to free up.
-import type { ChainableCommander, Cluster } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import { WARM_DEGRADED_OOM } from './outcomes';
-import { applyKeyEffectsScript, invalidateKeysScript, isOomError, RedisConnection } from './scripts';
-import { clusterSlot } from './slot';
+import { applyKeyEffectsScript, invalidateKeysScript, isCluster, isOomError, RedisConnection } from './scripts';
+import { chunked, indicesBySlot } from './slot';
 
 export interface KeyBatchItem {
   /** A validated key. */
@@ -34,10 +34,6 @@ interface ScriptCall {
   warms: boolean;
 }
 
-function isCluster(redis: RedisConnection): redis is Cluster {
-  return (redis as Cluster).isCluster === true;
-}
-
 function toCall(items: KeyBatchItem[], indices: number[], degraded = false): ScriptCall {
   const keys = new Array<string>(indices.length);
   const argv: string[] = [];
@@ -54,12 +50,6 @@ function toCall(items: KeyBatchItem[], indices: number[], degraded = false): Scr
 
 function send(redis: RedisConnection, call: ScriptCall): Promise<number[]> {
   return call.warms ? applyKeyEffectsScript.run(redis, call.keys, call.argv) : invalidateKeysScript.run(redis, call.keys, call.argv);
-}
-
-function chunk(indices: number[], size: number): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < indices.length; i += size) out.push(indices.slice(i, i + size));
-  return out;
 }
 
 export class KeyBatchRunner {
@@ -82,20 +72,14 @@ export class KeyBatchRunner {
     const redis = this.redis;
     if (!isCluster(redis)) {
       const all = items.map((_, i) => i);
-      return [{ pipelineable: true, calls: chunk(all, this.maxItemsPerCall).map((c) => toCall(items, c)) }];
+      return [{ pipelineable: true, calls: chunked(all, this.maxItemsPerCall).map((c) => toCall(items, c)) }];
     }
-    const bySlot = new Map<number, number[]>();
-    for (let i = 0; i < items.length; i += 1) {
-      const slot = clusterSlot(items[i].key);
-      const list = bySlot.get(slot);
-      if (list) list.push(i);
-      else bySlot.set(slot, [i]);
-    }
+    const bySlot = indicesBySlot(items, (item) => item.key);
     const byNode = new Map<string, ScriptCall[]>();
     const unrouted: ScriptCall[] = [];
     for (const [slot, indices] of bySlot) {
       const node = redis.slots[slot]?.join(';');
-      for (const c of chunk(indices, this.maxItemsPerCall)) {
+      for (const c of chunked(indices, this.maxItemsPerCall)) {
         const call = toCall(items, c);
         if (node === undefined) unrouted.push(call);
         else {

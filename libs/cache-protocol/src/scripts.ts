@@ -12,6 +12,10 @@ import { KeyCompanions } from './key-layout';
 import { LUA_SCRIPTS, LuaScriptName } from './lua/generated';
 
 export type RedisConnection = Redis | Cluster;
+
+export function isCluster(redis: RedisConnection): redis is Cluster {
+  return (redis as Cluster).isCluster === true;
+}
 export type ScriptArg = string | number;
 
 const COMMAND_NAMES = Object.fromEntries(
@@ -135,9 +139,11 @@ function batchReply(script: string) {
  * the items' packed arguments in order (lua/includes/packedItem.lua). One code per item.
  * invalidateKeys (allow-oom) takes no warm items.
  */
-export const invalidateKeysScript = protocolScript('invalidateKeys', (keys: string[], argv: string[]) => [keys.length, ...keys, ...argv], batchReply('invalidateKeys'));
+const batchArgs = (keys: string[], argv: string[]): ScriptArg[] => [keys.length, ...keys, ...argv];
 
-export const applyKeyEffectsScript = protocolScript('applyKeyEffects', (keys: string[], argv: string[]) => [keys.length, ...keys, ...argv], batchReply('applyKeyEffects'));
+export const invalidateKeysScript = protocolScript('invalidateKeys', batchArgs, batchReply('invalidateKeys'));
+
+export const applyKeyEffectsScript = protocolScript('applyKeyEffects', batchArgs, batchReply('applyKeyEffects'));
 
 /** Joins a tag's live set: `epoch` the caller read, or '*' (warm: any; `newEpoch` creates a missing state). Answers the epoch joined, or undefined when it moved. */
 export const tagJoinScript = protocolScript(

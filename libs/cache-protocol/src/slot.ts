@@ -37,3 +37,22 @@ export function hashedPart(key: string): string {
 export function clusterSlot(key: string): number {
   return crc16(hashedPart(key)) % CLUSTER_SLOTS;
 }
+
+/** Indices of `items` grouped by the cluster slot of `keyOf(item)`, in input order within a slot. */
+export function indicesBySlot<T>(items: readonly T[], keyOf: (item: T) => string): Map<number, number[]> {
+  const bySlot = new Map<number, number[]>();
+  for (let i = 0; i < items.length; i += 1) {
+    const slot = clusterSlot(keyOf(items[i]));
+    const list = bySlot.get(slot);
+    if (list) list.push(i);
+    else bySlot.set(slot, [i]);
+  }
+  return bySlot;
+}
+
+/** `list` cut into runs of at most `size`, in order. */
+export function chunked<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}

@@ -12,12 +12,11 @@
 // loaded before the close either fails to join (and does not fill), or joined the set the close
 // moved aside, which is scanned here after the close: its lease is voided or its value deleted.
 import { randomInt } from 'node:crypto';
-import type { Cluster } from 'ioredis';
 import { KeyBatchRunner } from './key-batch';
 import { purgeItem } from './key-effects';
 import { keyProblem, tagPendingKey, tagStateKey } from './key-layout';
-import { ClosedEpoch, RedisConnection, tagBumpsScript, tagRetireScript } from './scripts';
-import { clusterSlot } from './slot';
+import { ClosedEpoch, isCluster, RedisConnection, tagBumpsScript, tagRetireScript } from './scripts';
+import { chunked, indicesBySlot } from './slot';
 
 export interface TagScanSettings {
   scanCount: number;
@@ -39,27 +38,10 @@ export function freshTagEpoch(): number {
   return Date.now() * 1000 + randomInt(1000);
 }
 
-function isCluster(redis: RedisConnection): redis is Cluster {
-  return (redis as Cluster).isCluster === true;
-}
-
 /** Indices of `tags` grouped into calls: by slot under Redis Cluster, in order otherwise; at most `perCall` per call. */
 function groupCalls(redis: RedisConnection, tags: TagToClose[], perCall: number): number[][] {
-  const groups: number[][] = [];
-  if (!isCluster(redis)) groups.push(tags.map((_, i) => i));
-  else {
-    const bySlot = new Map<number, number[]>();
-    tags.forEach((t, i) => {
-      const slot = clusterSlot(t.tag);
-      const list = bySlot.get(slot);
-      if (list) list.push(i);
-      else bySlot.set(slot, [i]);
-    });
-    groups.push(...bySlot.values());
-  }
-  const calls: number[][] = [];
-  for (const g of groups) for (let i = 0; i < g.length; i += perCall) calls.push(g.slice(i, i + perCall));
-  return calls;
+  const groups = isCluster(redis) ? [...indicesBySlot(tags, (t) => t.tag).values()] : [tags.map((_, i) => i)];
+  return groups.flatMap((g) => chunked(g, perCall));
 }
 
 /** Closes the current epoch of every tag (one result per tag, in order). Safe to run again: a second close only adds an epoch to scan. */
