@@ -59,6 +59,8 @@ const PARTITIONS = 6;
 const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const CLIENTS = (process.env.BENCH_CLIENTS ?? 'kafkajs,platformatic').split(',').filter(Boolean);
 const COMPILED = (process.env.BENCH_RUNTIME ?? 'dist') === 'dist';
+/** Steps of invalidator_chunk_step_seconds shown in the latency table. */
+const CHUNK_STEPS = ['prepare', 'apply', 'commit'] as const;
 
 const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -350,62 +352,61 @@ async function main(): Promise<void> {
     const latencyByClient: Record<string, Record<string, unknown>[]> = {};
     let version = 1_000_000;
     for (const client of CLIENTS) {
-    await preload(redis, protocol, 'protocol');
-    log(`latency (${client}): ${WARMUP_SECONDS}s warm-up at ${RATES[0]} events/s, then offered rates ${RATES.join(', ')} events/s, ${RATE_SECONDS}s each`);
-    const latGroup = `bench-latency-${client}-${Date.now()}`;
-    child = await spawnInvalidator({ ...env(latGroup, latencyTopic), KAFKA_CLIENT: client }, { nodeArgs: extraNodeArgs, compiled: COMPILED });
-    const latency: Record<string, unknown>[] = [];
-    latencyByClient[client] = latency;
-    // Warm-up (not reported): JIT, connection pools and the group's first fetches, as JMH warms up.
-    const schedule = [...(WARMUP_SECONDS > 0 ? [{ rate: RATES[0], seconds: WARMUP_SECONDS, warmup: true }] : []), ...RATES.map((rate) => ({ rate, seconds: RATE_SECONDS, warmup: false }))];
-    for (const { rate, seconds, warmup } of schedule) {
-      const beforeText = await metricsText(child);
-      const before = parseHistogram(beforeText, INVALIDATOR_METRIC_NAMES.eventAge);
-      const applyBefore = parseHistogram(beforeText, INVALIDATOR_METRIC_NAMES.applyDuration);
-      const STEPS = ['prepare', 'apply', 'commit'] as const;
-      const stepsBefore = STEPS.map((step) => parseHistogram(beforeText, INVALIDATOR_METRIC_NAMES.chunkStep, { step }));
-      const probes: Promise<number>[] = [];
-      const { sent, startedAt } = await offerTicks({
-        producer,
-        topic: latencyTopic,
-        rate,
-        seconds,
-        entities: ENTITIES,
-        nextVersion: () => (version += 1),
-        // External probe: the first event of every tick is watched in Redis until its tombstone holds its version.
-        onTick: (events, sendAt) => probes.push(probeApplied(redis, `product:${events[0].entityId}`, events[0].version, sendAt)),
-      });
-      const external = (await Promise.all(probes)).filter((ms) => ms >= 0).sort((x, y) => x - y);
-      const achieved = sent / ((performance.now() - startedAt) / 1000);
-      for (;;) {
-        const { committed, end } = await committedVsEnd(kafka, latGroup, latencyTopic);
-        if (committed >= end) break;
-        await sleep(50);
+      await preload(redis, protocol, 'protocol');
+      log(`latency (${client}): ${WARMUP_SECONDS}s warm-up at ${RATES[0]} events/s, then offered rates ${RATES.join(', ')} events/s, ${RATE_SECONDS}s each`);
+      const latGroup = `bench-latency-${client}-${Date.now()}`;
+      child = await spawnInvalidator({ ...env(latGroup, latencyTopic), KAFKA_CLIENT: client }, { nodeArgs: extraNodeArgs, compiled: COMPILED });
+      const latency: Record<string, unknown>[] = [];
+      latencyByClient[client] = latency;
+      // Warm-up (not reported): JIT, connection pools and the group's first fetches, as JMH warms up.
+      const schedule = [...(WARMUP_SECONDS > 0 ? [{ rate: RATES[0], seconds: WARMUP_SECONDS, warmup: true }] : []), ...RATES.map((rate) => ({ rate, seconds: RATE_SECONDS, warmup: false }))];
+      for (const { rate, seconds, warmup } of schedule) {
+        const beforeText = await metricsText(child);
+        const before = parseHistogram(beforeText, INVALIDATOR_METRIC_NAMES.eventAge);
+        const applyBefore = parseHistogram(beforeText, INVALIDATOR_METRIC_NAMES.applyDuration);
+        const stepsBefore = CHUNK_STEPS.map((step) => parseHistogram(beforeText, INVALIDATOR_METRIC_NAMES.chunkStep, { step }));
+        const probes: Promise<number>[] = [];
+        const { sent, startedAt } = await offerTicks({
+          producer,
+          topic: latencyTopic,
+          rate,
+          seconds,
+          entities: ENTITIES,
+          nextVersion: () => (version += 1),
+          // External probe: the first event of every tick is watched in Redis until its tombstone holds its version.
+          onTick: (events, sendAt) => probes.push(probeApplied(redis, `product:${events[0].entityId}`, events[0].version, sendAt)),
+        });
+        const external = (await Promise.all(probes)).filter((ms) => ms >= 0).sort((x, y) => x - y);
+        const achieved = sent / ((performance.now() - startedAt) / 1000);
+        for (;;) {
+          const { committed, end } = await committedVsEnd(kafka, latGroup, latencyTopic);
+          if (committed >= end) break;
+          await sleep(50);
+        }
+        const afterText = await metricsText(child);
+        const delta = histogramDelta(parseHistogram(afterText, INVALIDATOR_METRIC_NAMES.eventAge), before);
+        const applyDelta = histogramDelta(parseHistogram(afterText, INVALIDATOR_METRIC_NAMES.applyDuration), applyBefore);
+        const ms = (h: typeof delta, q: number) => Math.round(quantileFromBuckets(h, q) * 10_000) / 10;
+        const r1 = (x: number) => Math.round(x * 10) / 10;
+        if (warmup) continue;
+        latency.push({
+          client,
+          offeredRate: rate,
+          achievedRate: Math.round(achieved),
+          probes: external.length,
+          'probe p50ms': r1(percentile(external, 50)),
+          'probe p99ms': r1(percentile(external, 99)),
+          'probe p999ms': r1(percentile(external, 99.9)),
+          'histogram p50ms': ms(delta, 0.5),
+          'histogram p99ms': ms(delta, 0.99),
+          'histogram p999ms': ms(delta, 0.999),
+          chunkApplyP99ms: ms(applyDelta, 0.99),
+          // where a chunk's time goes (p99 of each step): CPU before Redis, Redis, the Kafka commit
+          ...Object.fromEntries(CHUNK_STEPS.map((step, i) => [`${step} p99ms`, ms(histogramDelta(parseHistogram(afterText, INVALIDATOR_METRIC_NAMES.chunkStep, { step }), stepsBefore[i]), 0.99)])),
+        });
       }
-      const afterText = await metricsText(child);
-      const delta = histogramDelta(parseHistogram(afterText, INVALIDATOR_METRIC_NAMES.eventAge), before);
-      const applyDelta = histogramDelta(parseHistogram(afterText, INVALIDATOR_METRIC_NAMES.applyDuration), applyBefore);
-      const ms = (h: typeof delta, q: number) => Math.round(quantileFromBuckets(h, q) * 10_000) / 10;
-      const r1 = (x: number) => Math.round(x * 10) / 10;
-      if (warmup) continue;
-      latency.push({
-        client,
-        offeredRate: rate,
-        achievedRate: Math.round(achieved),
-        probes: external.length,
-        'probe p50ms': r1(percentile(external, 50)),
-        'probe p99ms': r1(percentile(external, 99)),
-        'probe p999ms': r1(percentile(external, 99.9)),
-        'histogram p50ms': ms(delta, 0.5),
-        'histogram p99ms': ms(delta, 0.99),
-        'histogram p999ms': ms(delta, 0.999),
-        chunkApplyP99ms: ms(applyDelta, 0.99),
-        // where a chunk's time goes (p99 of each step): CPU before Redis, Redis, the Kafka commit
-        ...Object.fromEntries(STEPS.map((step, i) => [`${step} p99ms`, ms(histogramDelta(parseHistogram(afterText, INVALIDATOR_METRIC_NAMES.chunkStep, { step }), stepsBefore[i]), 0.99)])),
-      });
-    }
-    await child.terminate();
-    child = undefined;
+      await child.terminate();
+      child = undefined;
     }
 
     // ---- raw hop: Kafka's own publish -> consumed at the same offered rates ----
