@@ -24,7 +24,7 @@ export interface PlatformaticBatchConsumerOptions extends BatchConsumerOptions {
 const EARLIEST = -2n;
 const LATEST = -1n;
 
-/** Each shutdown step (final commits, a join in progress, leaving the group) waits at most this long: together well inside SHUTDOWN_TIMEOUT_MS. */
+/** Each shutdown step (partition loops, final commits, a join in progress, leaving the group) waits at most this long: together (12 s) inside the default SHUTDOWN_TIMEOUT_MS of 15 s. */
 const STOP_STEP_MS = 3_000;
 
 export class PlatformaticBatchConsumer implements BatchConsumer {
@@ -259,7 +259,10 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
       const workers = [...this.workers.values()];
       for (const worker of workers) worker.stop();
       // In-flight batches finish or abandon (isActive() is false now); then what they resolved is committed.
-      await Promise.allSettled([...this.running]);
+      // Bounded too: a loop can sit in a fetch that the rebalance holds up (seen in CI: SIGTERM during a
+      // rebalance ran into SHUTDOWN_TIMEOUT_MS); closing the connections below ends it, and a batch not
+      // committed by then is redelivered to the next owner.
+      await this.within(Promise.allSettled([...this.running]), STOP_STEP_MS, 'partition loops');
       // Bounded: a commit sent while the group rebalances can wait for the rejoin; past the bound the next owner reprocesses (idempotent effects).
       const flushed = await Promise.allSettled(workers.map((w) => this.within(w.flush(), STOP_STEP_MS, 'final commit')));
       for (const result of flushed) if (result.status === 'rejected') this.log?.warn({ err: (result.reason as Error).message }, 'final commit failed (the next owner reprocesses from the last commit; effects are idempotent)');
