@@ -19,3 +19,4 @@ export * from './store/topic-follower';
 export * from './store/kafka-client';
 export * from './store/mapping-store';
 export * from './store/static-mapping-source';
+export * from './url/target-url';
