@@ -5,6 +5,7 @@ import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max,
 import { ConfigError, KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT, KafkaSecurityConfig, kafkaSecurityProblems, readConfig } from '@app/config';
 import { DEFAULT_TOPICS } from '@app/contracts';
 import { KAFKA_CLIENT_NAMES, KafkaClientName } from '@app/kafka';
+import { HostAllowList, parseHostAllowList } from '@app/registry-core/url/target-url';
 import { purgeAdapters, PurgeTargetsConfig } from '../sinks/purge';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
@@ -171,6 +172,14 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @IsInt() @Min(1)
   LOADER_BREAKER_OPEN_MS = 10_000;
 
+  /**
+   * Hosts, IPs or CIDRs (comma separated) a loader URL may reach although they are loopback,
+   * private, link-local or otherwise internal (refused by default: a team's loader URL must not
+   * reach the operator's network). Checked on the URL and on every address its host resolves to.
+   */
+  @IsString()
+  LOADER_ALLOWED_HOSTS = '';
+
   /** Comma separated: varnish:http://host:port, fastly:<serviceId>[@apiUrl], cloudflare:<zoneId>[@apiUrl]; empty = no purges. */
   @IsString()
   PURGE_TARGETS = '';
@@ -194,6 +203,10 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
 
   @IsInt() @Min(1) @Max(60_000)
   PURGE_BACKOFF_MS = 100;
+
+  /** The same as LOADER_ALLOWED_HOSTS for the hosts of purge URLs (mappings' purge.urls). */
+  @IsString()
+  PURGE_ALLOWED_HOSTS = '';
 
   /** Announce applied changes on the invalidation bus (a Redis Stream read by cache clients with L1; issue 15). */
   @IsIn(['true', 'false'], { message: 'BUS_ENABLED must be true or false' })
@@ -219,6 +232,11 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   LOG_LEVEL = 'info';
 }
 
+/** LOADER_ALLOWED_HOSTS and PURGE_ALLOWED_HOSTS, parsed (throws naming the variable). */
+export function allowedHosts(config: Pick<InvalidatorConfig, 'LOADER_ALLOWED_HOSTS' | 'PURGE_ALLOWED_HOSTS'>): { loader: HostAllowList; purge: HostAllowList } {
+  return { loader: parseHostAllowList(config.LOADER_ALLOWED_HOSTS, 'LOADER_ALLOWED_HOSTS'), purge: parseHostAllowList(config.PURGE_ALLOWED_HOSTS, 'PURGE_ALLOWED_HOSTS') };
+}
+
 /** PURGE_* as the purge sink's target parser takes them. */
 export function purgeTargetsConfig(config: InvalidatorConfig): PurgeTargetsConfig {
   return {
@@ -238,6 +256,11 @@ export function loadInvalidatorConfig(env: NodeJS.ProcessEnv = process.env): Inv
     problems.push(...kafkaSecurityProblems(config));
     if (config.RETRY_MAX_MS < config.RETRY_INITIAL_MS) problems.push('RETRY_MAX_MS must be >= RETRY_INITIAL_MS');
     if (config.MAPPINGS_STALL_LIVE_MS < config.MAPPINGS_STALL_READY_MS) problems.push('MAPPINGS_STALL_LIVE_MS must be >= MAPPINGS_STALL_READY_MS');
+    try {
+      allowedHosts(config);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
     try {
       purgeAdapters(purgeTargetsConfig(config));
     } catch (error) {
