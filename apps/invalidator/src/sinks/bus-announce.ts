@@ -7,6 +7,10 @@
 // The announce is never awaited by the pipeline: it cannot block the partition. A lost or slow
 // announce is counted (cache_bus_published_total{outcome}) and logged (rate-limited), and the
 // publisher's next message is a `reset` (readers drop all of L1) before heartbeats resume.
+// Namespace bumps: every bump of the chunk is announced with the namespace's current generation,
+// also one the script skipped. A skip is a bump that already landed, possibly in an earlier
+// attempt whose apply failed as a whole before anything was announced (or in another instance
+// that died before announcing): this call may be the only announce it ever gets.
 import type { EffectOutcome } from '@app/cache-protocol/effects';
 import type { BusKeyOp, BusPublisher } from '@app/cache-protocol/bus';
 import type { EffectSink } from '../pipeline/apply';
@@ -33,7 +37,7 @@ export function withBusAnnounce(sink: EffectSink, publisher: Pick<BusPublisher, 
       ? async (bumps) => {
           const results = await sink.bumpNamespaces!(bumps);
           const namespaces = (results as Array<{ bumped: boolean; namespace?: string; generation?: number }>)
-            .filter((r) => r.bumped && typeof r.namespace === 'string' && typeof r.generation === 'number')
+            .filter((r) => typeof r.namespace === 'string' && typeof r.generation === 'number' && r.generation > 0)
             .map((r): [string, number] => [r.namespace!, r.generation!]);
           if (namespaces.length > 0) void publisher.announce({ namespaces });
           return results;
