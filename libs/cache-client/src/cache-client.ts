@@ -223,6 +223,9 @@ export class CacheClient {
 
   private async read<T>(key: string, loader: Loader<T>, s: ReadSettings): Promise<T> {
     if (DOWN_STATES.has(this.redis.status)) return this.bypass(loader, s);
+    // The first reads of a new client wait for its first Redis clock sample (one round trip, sent
+    // at construction), so what they read can go into L1.
+    if (this.l1 && !this.l1.clockKnown) await this.clockReady;
     const token = newLeaseToken();
     const deadline = Date.now() + s.waitMs;
     let pause = this.options.pollMinMs ?? 5;

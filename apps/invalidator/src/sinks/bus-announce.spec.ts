@@ -50,6 +50,23 @@ describe('withBusAnnounce', () => {
     expect(sent).toEqual([{ namespaces: [['a:', 4], ['b:', 4]] }]);
   });
 
+  it('holds the publisher from before each apply until its announce is under way (also when the apply fails)', async () => {
+    const log: string[] = [];
+    const sink = withBusAnnounce(
+      {
+        applyKeyEffects: async () => (log.push('apply'), ['tombstoned']),
+        invalidateTags: async () => {
+          log.push('apply-tags');
+          throw new Error('down');
+        },
+      },
+      { announce: async () => (log.push('announce'), 'ok'), hold: () => (log.push('hold'), () => void log.push('release')) },
+    );
+    await sink.applyKeyEffects([{ key: 'product:1', version: 3, action: 'tombstone', tombstoneTtlMs: 1000 }]);
+    await expect(sink.invalidateTags([{ tag: 't', version: 1, tombstoneTtlMs: 1000 }])).rejects.toThrow('down');
+    expect(log).toEqual(['hold', 'apply', 'announce', 'release', 'hold', 'apply-tags', 'release']);
+  });
+
   it('a failing announce never fails or delays the apply', async () => {
     const { sink } = setup(() => new Promise(() => undefined)); // never settles
     await expect(sink.applyKeyEffects([{ key: 'product:1', version: 3, action: 'tombstone', tombstoneTtlMs: 1000 }])).resolves.toEqual(['tombstoned']);
