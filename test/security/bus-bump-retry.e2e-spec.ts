@@ -81,4 +81,13 @@ describe('bus: namespace bumps of a failed apply attempt are announced after the
     );
     await eventually(`the reader serves ${listKey} v2`, async () => (await reader!.read(listKey)) === 2, 10_000);
   }, 120_000);
+
+  it('a cleanly stopped invalidator says bye after its last heartbeat (readers stop waiting for it)', async () => {
+    await invalidator!.terminate();
+    invalidator = undefined;
+    const messages = await busMessages(db, streamKey);
+    const last = messages.filter((m) => m.kind !== 'inv').pop();
+    expect(last).toMatchObject({ kind: 'bye' });
+    expect(messages.some((m) => m.kind === 'hb' && m.source === last!.source)).toBe(true);
+  }, 60_000);
 });
