@@ -200,11 +200,11 @@ export class InvalidatorRuntime {
 
   /** After the consumer stopped (transport closed): release the rest. */
   async stop(): Promise<void> {
-    // The consumer has stopped: once the last announces are out, say `bye` so readers stop
-    // waiting for this instance's heartbeats (bounded by BUS_TIMEOUT_MS; see BusPublisher.leave).
-    await this.bus?.leave();
+    // The consumer has stopped. Alongside the loader grace: once the last announces are out, say
+    // `bye` so readers stop waiting for this instance's heartbeats (BusPublisher.leave). Both get
+    // 2 s; a bye that does not make it is fine (readers treat the silence as a crash: L1 dropped).
     // Loader warms in flight get a short grace (they are best effort: the keys are already invalidated).
-    await Promise.race([this.otherSinks.loader.drain(), new Promise((r) => setTimeout(r, 2_000).unref())]);
+    await Promise.race([Promise.all([this.otherSinks.loader.drain(), this.bus?.leave()]), new Promise((r) => setTimeout(r, 2_000).unref())]);
     await Promise.allSettled([this.deadLetterProducer.disconnect(), this.mappings.stop()]);
     this.redis.disconnect();
   }

@@ -87,7 +87,9 @@ export class L1 {
     private readonly events: L1Events,
   ) {
     if (!(Number.isSafeInteger(options.maxStalenessMs) && options.maxStalenessMs > 0)) throw new RangeError('l1.maxStalenessMs must be a positive integer (ms)');
-    for (const name of ['maxEntries', 'maxBytes', 'forgetSilentPublisherMs'] as const) {
+    const forget = options.forgetSilentPublisherMs;
+    if (forget !== undefined && !(Number.isSafeInteger(forget) && forget > 0)) throw new RangeError('bus.forgetSilentPublisherMs must be a positive integer (ms)');
+    for (const name of ['maxEntries', 'maxBytes'] as const) {
       const v = options[name];
       if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new RangeError(`l1.${name} must be a positive integer`);
     }
