@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     await plain.close();
 
     // 2. ours with L1 + bus
-    publisher.startHeartbeat(200);
+    void publisher.startHeartbeat(200);
     const withL1 = new CacheClient(conn(), { registry: new Registry(), l1: { maxEntries: KEYS * 2, maxStalenessMs: 2000 }, bus: { streamKey, connection: conn() } });
     await withL1.busReady();
     rows.push(await runReads('ours, L1 + Redis + bus', (key, i) => withL1.getOrLoad(key, load(i), opts), invalidateOurs, () => loads));

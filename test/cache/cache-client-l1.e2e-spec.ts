@@ -100,7 +100,7 @@ describe('cache client: L1 and the invalidation bus', () => {
   it('with heartbeats L1 serves past maxStalenessMs since the Redis read; a silent bus stops it within maxStalenessMs', async () => {
     const registry = new Registry();
     const reader = await client({}, registry);
-    publisher.startHeartbeat(50);
+    void publisher.startHeartbeat(50);
     const key = uniqueName('product:2');
     let loads = 0;
     const loader = async () => ({ value: ++loads, version: 1 });

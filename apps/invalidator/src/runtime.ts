@@ -19,6 +19,7 @@ import { withReplicaAck } from './pipeline/replica-ack';
 import { withNamespaceBumps } from './sinks/namespace-bump';
 import { withBusAnnounce } from './sinks/bus-announce';
 import { BusPublisher } from '@app/cache-protocol/bus';
+import { randomBytes } from 'node:crypto';
 import { otherSinksFromConfig, OtherSinksSetup } from './sinks/sinks-from-env';
 import { createRedis, isRedisReady } from './redis-connection';
 
@@ -104,7 +105,8 @@ export class InvalidatorRuntime {
         streamKey: config.BUS_STREAM_KEY,
         maxLen: config.BUS_MAXLEN,
         timeoutMs: config.BUS_TIMEOUT_MS,
-        source: `invalidator-${process.pid}`,
+        // Unique per process start (pids repeat across containers): readers track each publisher's heartbeats.
+        source: `invalidator-${process.pid}-${randomBytes(4).toString('hex')}`,
         registry: metricsRegistry(),
         onFailure: (kind, error) => {
           if (Date.now() - lastWarn < 10_000) return;
@@ -140,7 +142,9 @@ export class InvalidatorRuntime {
     await this.learnDeadLetterLimit();
     await this.deadLetterProducer.connect();
     await this.mappings.start();
-    this.bus?.startHeartbeat(this.config.BUS_HEARTBEAT_MS);
+    // Readers learn of this instance (and wait for its heartbeats) before it applies anything.
+    const first = await this.bus?.startHeartbeat(this.config.BUS_HEARTBEAT_MS);
+    if (first !== undefined && first !== 'ok') this.log.warn({ outcome: first }, 'first bus heartbeat not sent: the next heartbeat is a reset (readers drop their L1)');
   }
 
   /** A missing topic is a configuration error: say which variable names it, before consuming anything. */
@@ -196,9 +200,11 @@ export class InvalidatorRuntime {
 
   /** After the consumer stopped (transport closed): release the rest. */
   async stop(): Promise<void> {
-    this.bus?.stopHeartbeat();
+    // The consumer has stopped. Alongside the loader grace: once the last announces are out, say
+    // `bye` so readers stop waiting for this instance's heartbeats (BusPublisher.leave). Both get
+    // 2 s; a bye that does not make it is fine (readers treat the silence as a crash: L1 dropped).
     // Loader warms in flight get a short grace (they are best effort: the keys are already invalidated).
-    await Promise.race([this.otherSinks.loader.drain(), new Promise((r) => setTimeout(r, 2_000).unref())]);
+    await Promise.race([Promise.all([this.otherSinks.loader.drain(), this.bus?.leave()]), new Promise((r) => setTimeout(r, 2_000).unref())]);
     await Promise.allSettled([this.deadLetterProducer.disconnect(), this.mappings.stop()]);
     this.redis.disconnect();
   }

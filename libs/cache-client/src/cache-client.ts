@@ -16,6 +16,9 @@ import { DeadlineExceeded, jitteredTtl, sleep, withDeadline } from './timing';
 
 type Loader<T> = () => Promise<LoadResult<T>>;
 
+/** How often an L1 client samples Redis's clock (TIME); stream ids correct it in between. */
+const CLOCK_SYNC_MS = 1_000;
+
 interface ReadSettings {
   ttlMs: number;
   tags: string[];
@@ -51,18 +54,23 @@ export class CacheClient {
   private readonly serialize: (value: unknown) => string;
   private readonly deserialize: (payload: string) => unknown;
   private available = true;
+  private readonly now: () => number;
   private readonly l1?: L1;
   private readonly families: FamilyNames;
   private readonly busSource: string;
   private readonly busPublisher?: BusPublisher;
   private readonly busSubscriber?: BusSubscriber;
   private readonly busListeners = new Set<(message: BusMessage, streamIdMs: number) => void>();
+  private clockReady: Promise<void> = Promise.resolve();
+  private clockTimer?: NodeJS.Timeout;
+  private clockSampling = false;
 
   constructor(
     readonly redis: Redis | Cluster,
     private readonly options: CacheClientOptions = {},
   ) {
     this.protocol = new CacheProtocol(redis, options.protocol);
+    this.now = options.now ?? Date.now;
     this.metrics = bindCacheClientMetrics(cacheClientMetrics(options.registry ?? metricsRegistry()), options.name ?? 'default');
     this.log = options.logger ?? createLogger('cache-client');
     this.namespaces = [...(options.namespaces ?? [])].sort((a, b) => b.length - a.length);
@@ -78,7 +86,7 @@ export class CacheClient {
     this.busSource = options.bus?.source ?? `client-${randomBytes(6).toString('hex')}`;
     if (options.l1) {
       try {
-        this.l1 = new L1(options.l1, {
+        this.l1 = new L1({ now: options.now, forgetSilentPublisherMs: options.bus?.forgetSilentPublisherMs, ...options.l1 }, {
           dropped: (reason, n) => {
             this.metrics.l1Dropped(reason, n);
             this.metrics.l1Size(this.l1?.size ?? 0, this.l1?.bytes ?? 0);
@@ -88,6 +96,12 @@ export class CacheClient {
       } catch (error) {
         throw new CacheClientError('OPTIONS_INVALID', (error as Error).message);
       }
+    }
+    if (this.l1) {
+      // L1 judges freshness on Redis's clock: sample it now and every CLOCK_SYNC_MS.
+      this.clockReady = this.syncClock();
+      this.clockTimer = setInterval(() => void this.syncClock(), CLOCK_SYNC_MS);
+      this.clockTimer.unref();
     }
     if (options.bus && this.l1) {
       const l1 = this.l1;
@@ -167,9 +181,9 @@ export class CacheClient {
     return () => this.busListeners.delete(listener);
   }
 
-  /** Resolves once the bus subscriber knows its starting position (immediately without a bus). */
-  busReady(): Promise<void> {
-    return this.busSubscriber?.ready ?? Promise.resolve();
+  /** Resolves once the bus subscriber knows its starting position and L1 tried its first Redis clock sample (immediately without either). */
+  async busReady(): Promise<void> {
+    await Promise.all([this.busSubscriber?.ready, this.clockReady]);
   }
 
   /** Tests: stop reading the bus without noticing (a silent bus). */
@@ -202,19 +216,23 @@ export class CacheClient {
   /** Waits for background refreshes; closes the connection when this client owns it. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.refreshes]);
+    clearInterval(this.clockTimer);
     await this.busSubscriber?.stop();
     if (this.options.closeRedisOnClose) await this.redis.quit().catch(() => this.redis.disconnect());
   }
 
   private async read<T>(key: string, loader: Loader<T>, s: ReadSettings): Promise<T> {
     if (DOWN_STATES.has(this.redis.status)) return this.bypass(loader, s);
+    // The first reads of a new client wait for its first Redis clock sample (one round trip, sent
+    // at construction), so what they read can go into L1.
+    if (this.l1 && !this.l1.clockKnown) await this.clockReady;
     const token = newLeaseToken();
     const deadline = Date.now() + s.waitMs;
     let pause = this.options.pollMinMs ?? 5;
     for (;;) {
       let got: LeaseGetResult;
       let generation: number;
-      const l1Read: L1Read | undefined = this.l1 ? { since: this.l1.begin(), sentAt: Date.now() } : undefined;
+      const l1Read = this.l1Read();
       try {
         [got, generation] = await this.leaseGet(key, token, s);
       } catch (error) {
@@ -334,7 +352,7 @@ export class CacheClient {
         return;
       }
       const ttlMs = jitteredTtl(s.ttlMs, s.jitterRatio);
-      const sentAt = Date.now();
+      const sentAt = this.l1?.redisTimeOf(this.now());
       const outcome = await this.cacheCall(
         this.protocol.fill(lease, result.version, payload, {
           ttlMs,
@@ -351,7 +369,7 @@ export class CacheClient {
         if (this.l1) {
           // Other instances drop older copies; this one keeps what it just stored.
           this.l1.forget(lease.key);
-          if (l1Read) {
+          if (l1Read && sentAt !== undefined) {
             const namespace = this.namespaces.find((ns) => lease.key.startsWith(ns));
             this.setL1(lease.key, {
               payload,
@@ -406,7 +424,28 @@ export class CacheClient {
     return result;
   }
 
-  /** A Redis hit (read sent at l1Read.sentAt) into L1. */
+  /** Where a Redis read begins, for L1 (undefined without L1 or before Redis's clock is known). */
+  private l1Read(): L1Read | undefined {
+    const sentAt = this.l1?.redisTimeOf(this.now());
+    return this.l1 && sentAt !== undefined ? { since: this.l1.begin(), sentAt } : undefined;
+  }
+
+  /** One Redis TIME sample for L1 (errors ignored: the last sample and the stream ids stand). */
+  private async syncClock(): Promise<void> {
+    if (!this.l1 || this.clockSampling) return;
+    this.clockSampling = true;
+    try {
+      const sentAt = this.now();
+      const [seconds, micros] = await withDeadline(this.redis.time(), this.options.redisTimeoutMs ?? 250, 'redis TIME');
+      this.l1.clockSample(sentAt, Number(seconds) * 1000 + Number(micros) / 1000, this.now());
+    } catch {
+      // Redis unavailable: reads notice it on their own
+    } finally {
+      this.clockSampling = false;
+    }
+  }
+
+  /** A Redis hit (read sent at l1Read.sentAt, Redis time) into L1. */
   private storeL1(key: string, entry: Envelope, l1Read: L1Read, s: ReadSettings): void {
     const namespace = this.namespaces.find((ns) => key.startsWith(ns));
     this.setL1(key, {

@@ -17,6 +17,12 @@ export interface BusOptions {
   announceFills?: boolean;
   /** Id of this instance in bus messages. Default random. */
   source?: string;
+  /**
+   * A publisher (invalidator instance) heard on the bus and then silent this long is forgotten,
+   * and L1 is dropped once. Until then L1 entries are served only within l1.maxStalenessMs of
+   * their own Redis read. Default 30000. See docs/clients.md "What bounds L1 staleness".
+   */
+  forgetSilentPublisherMs?: number;
 }
 
 export interface EarlyRefreshOptions {
@@ -85,6 +91,8 @@ export interface CacheClientOptions {
   earlyRefresh?: EarlyRefreshOptions;
   /** Distinct key families reported in metrics; later ones are "other". Default 64. */
   maxFamilies?: number;
+  /** This process's clock (ms), for L1 times. Default Date.now; tests inject a skewed one. */
+  now?: () => number;
   /** close() also closes the Redis connection (set by CacheClientModule when it created the connection). Default false. */
   closeRedisOnClose?: boolean;
 }

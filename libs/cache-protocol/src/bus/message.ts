@@ -4,15 +4,21 @@
 //
 //   {"v":1,"k":"inv","s":"invalidator-7f3a","at":1764000000123,
 //    "keys":[["product:42",7,"i"],["page:home",0,"w"]],"tags":["category:5"],"ns":[["catalog:",3]]}
-//   {"v":1,"k":"hb","s":"invalidator-7f3a","at":1764000000456}
+//   {"v":1,"k":"hb","s":"invalidator-7f3a","at":1764000000456,"age":12}
 //   {"v":1,"k":"reset","s":"invalidator-7f3a","at":1764000000789}
+//   {"v":1,"k":"bye","s":"invalidator-7f3a","at":1764000000999}
 //
 // keys: [key, version, op]; op "i" = invalidated (deleted, tombstoned, purged: drop any L1 copy),
 // "w" = a value of `version` was written (warm or fill: drop L1 copies older than it; version 0
 // = aggregate, always drop). tags: tag names invalidated. ns: [namespace prefix, generation]
 // after a bump. at: the publisher's clock (ms) when it published, or for a heartbeat the start
 // of its oldest announce still in flight (everything announced before `at` is in the stream
-// before this heartbeat). reset: an announce of this publisher was lost: drop all of L1.
+// before this heartbeat). age (heartbeats, optional): the publisher's clock at sending minus
+// `at`, a duration, so a reader can place `at` on Redis's clock (the stream id) whatever the
+// publisher's clock says. reset: an announce of this publisher was lost: drop all of L1. bye:
+// the publisher stopped cleanly, every announce of it is in the stream before this message, and
+// it sends no more heartbeats (readers stop waiting for them). Readers older than `bye` count it
+// as malformed and ignore it.
 import { validateKey } from '../key-layout';
 
 export const BUS_FORMAT = 1;
@@ -28,8 +34,9 @@ export interface BusChange {
 
 export type BusMessage =
   | ({ kind: 'inv'; source: string; at: number } & Required<BusChange>)
-  | { kind: 'hb'; source: string; at: number }
-  | { kind: 'reset'; source: string; at: number };
+  | { kind: 'hb'; source: string; at: number; age?: number }
+  | { kind: 'reset'; source: string; at: number }
+  | { kind: 'bye'; source: string; at: number };
 
 export class BusMessageError extends Error {
   constructor(message: string) {
@@ -40,6 +47,7 @@ export class BusMessageError extends Error {
 
 export function encodeBusMessage(m: BusMessage): string {
   if (m.kind === 'inv') return JSON.stringify({ v: BUS_FORMAT, k: 'inv', s: m.source, at: m.at, keys: m.keys, tags: m.tags, ns: m.namespaces });
+  if (m.kind === 'hb' && m.age !== undefined) return JSON.stringify({ v: BUS_FORMAT, k: 'hb', s: m.source, at: m.at, age: m.age });
   return JSON.stringify({ v: BUS_FORMAT, k: m.kind, s: m.source, at: m.at });
 }
 
@@ -60,7 +68,12 @@ export function decodeBusMessage(raw: unknown): BusMessage {
   if (!isName(o.s) || !isVersion(o.at)) throw new BusMessageError('bus message without source or time');
   const source = o.s;
   const at = o.at;
-  if (o.k === 'hb' || o.k === 'reset') return { kind: o.k, source, at };
+  if (o.k === 'hb') {
+    if (o.age === undefined) return { kind: 'hb', source, at };
+    if (!isVersion(o.age)) throw new BusMessageError('heartbeat age must be an integer >= 0');
+    return { kind: 'hb', source, at, age: o.age };
+  }
+  if (o.k === 'reset' || o.k === 'bye') return { kind: o.k, source, at };
   if (o.k !== 'inv') throw new BusMessageError(`bus message kind ${String(o.k)} unknown`);
   const keys = o.keys ?? [];
   const tags = o.tags ?? [];

@@ -2,6 +2,10 @@
 // timeoutMs: a lost announce is counted and logged, and the publisher's next message is a
 // `reset` (every reader drops its whole L1) before it sends heartbeats again, so a lost announce
 // costs L1 misses, never an L1 entry served past its staleness bound.
+// Heartbeats vouch for everything before their `at`: the oldest announce in flight, and the
+// oldest change held (hold(): an apply under way whose announce is still to come). Readers
+// track each publisher's heartbeats and stop trusting L1 when any one goes silent, so a
+// publisher that stops cleanly says so: leave() sends `bye` once nothing is in flight.
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { randomBytes } from 'node:crypto';
@@ -73,12 +77,26 @@ export class BusPublisher {
     return this.send({ kind: 'inv', source: this.source, at: Date.now(), keys, tags, namespaces });
   }
 
-  /** Heartbeats every intervalMs (readers stop trusting L1 when they stop). */
-  startHeartbeat(intervalMs: number): void {
+  /**
+   * A change is being applied and will be announced: heartbeats vouch for nothing after its start
+   * until the returned release is called (call it after announce(), or when the apply failed).
+   */
+  hold(): () => void {
+    const id = this.nextId++;
+    this.inFlight.set(id, Date.now());
+    return () => void this.inFlight.delete(id);
+  }
+
+  /**
+   * Heartbeats every intervalMs (readers stop trusting L1 when they stop). Resolves with the first
+   * one's outcome: await it before applying anything, so readers know this publisher (and wait
+   * for its heartbeats) before any change of it can need an announce.
+   */
+  startHeartbeat(intervalMs: number): Promise<PublishOutcome> {
     this.stopHeartbeat();
     this.heartbeat = setInterval(() => void this.beat(), intervalMs);
     this.heartbeat.unref();
-    void this.beat();
+    return this.beat();
   }
 
   stopHeartbeat(): void {
@@ -88,13 +106,34 @@ export class BusPublisher {
 
   /** One heartbeat now (or the pending reset instead). */
   async beat(): Promise<PublishOutcome> {
-    // Everything announced before `at` is in the stream before this heartbeat.
-    const oldest = Math.min(Date.now(), ...this.inFlight.values());
-    return this.send({ kind: 'hb', source: this.source, at: oldest });
+    // Everything announced before `at` is in the stream before this heartbeat; `age` lets readers
+    // place `at` on Redis's clock (this heartbeat's stream id) whatever this process's clock says.
+    const now = Date.now();
+    const oldest = Math.min(now, ...this.inFlight.values());
+    return this.send({ kind: 'hb', source: this.source, at: oldest, age: now - oldest });
+  }
+
+  /**
+   * Clean stop, after the last change was applied: heartbeats stop, announces in flight get up to
+   * timeoutMs to land, then a `reset` if any was lost, then `bye` (readers forget this publisher
+   * without dropping their L1). If the reset or the bye cannot be sent, readers notice the
+   * silence instead (they drop their L1 and forget it later). Never rejects.
+   */
+  async leave(): Promise<PublishOutcome> {
+    this.stopHeartbeat();
+    const deadline = Date.now() + this.timeoutMs + 50;
+    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    if (this.inFlight.size > 0) this.needsReset = true;
+    if (this.needsReset) {
+      const reset = await this.send({ kind: 'reset', source: this.source, at: Date.now() });
+      if (reset !== 'ok') return reset;
+    }
+    return this.send({ kind: 'bye', source: this.source, at: Date.now() });
   }
 
   private async send(message: BusMessage): Promise<PublishOutcome> {
     if (this.needsReset && message.kind === 'hb') message = { kind: 'reset', source: this.source, at: message.at };
+    else if (this.needsReset && message.kind === 'bye') return 'dropped'; // only after the reset went out
     const id = this.nextId++;
     this.inFlight.set(id, message.at);
     const wasReset = message.kind === 'reset';

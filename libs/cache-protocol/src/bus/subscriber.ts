@@ -1,7 +1,8 @@
 // Reads the bus: XREAD BLOCK from the last id it saw, on a connection of its own (a blocking
 // read holds it). It reports every message in stream order, and "suspect" whenever messages may
 // have been missed: the read failed (disconnect, CLIENT KILL), the first read after that, or the
-// stream was trimmed past its position while it lagged. The owner (the cache client's L1) drops
+// stream was trimmed past its position while it lagged (checked after every read that returned
+// entries, for any stream length). The owner (the cache client's L1) drops
 // everything on suspect; it also stops trusting L1 when heartbeats stop (see L1 in cache-client).
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
@@ -108,10 +109,12 @@ export class BusSubscriber {
         }
         backoff = 50;
         const entries = reply?.[0]?.[1] ?? [];
-        if (entries.length >= count && before !== '0-0' && (await this.trimmedPast(before))) this.handler.onSuspect('trimmed');
+        // Any read that returned something may follow a gap, whatever the stream's MAXLEN and
+        // however few entries came back: checked on every one (one XRANGE ... COUNT 1).
+        if (entries.length > 0 && (await this.trimmedPast(before))) this.handler.onSuspect('trimmed');
         for (const [id, fields] of entries) {
-          this.position = id;
           if (this.paused) break;
+          this.position = id;
           let message: BusMessage;
           try {
             message = decodeBusMessage(fieldOf(fields, 'm'));
@@ -131,16 +134,22 @@ export class BusSubscriber {
     }
   }
 
-  /** The oldest entry still in the stream is newer than `position`'s successor: we lost some. */
+  /**
+   * Entries after `position` may have been trimmed (or the stream deleted) before we read them.
+   * Trimming removes the oldest entries first, so when the stream's first entry is at or before
+   * our position nothing after it is gone. When it is after, our position itself was trimmed and
+   * the entries right after it may have been too: counted as a gap (rarely a false alarm, which
+   * costs an L1 drop). A reader that started on an empty stream (position 0-0) asks XINFO (Redis
+   * 7+) whether anything was ever deleted from it; without that answer it assumes a gap.
+   */
   private async trimmedPast(position: string): Promise<boolean> {
     const first = (await this.connection.xrange(this.streamKey, '-', '+', 'COUNT', 1)) as Array<[string, string[]]>;
     const firstId = first[0]?.[0];
-    return firstId !== undefined && compareIds(firstId, position) > 0 && !(await this.hasEntry(position));
-  }
-
-  private async hasEntry(id: string): Promise<boolean> {
-    const got = (await this.connection.xrange(this.streamKey, id, id)) as unknown[];
-    return got.length > 0;
+    if (firstId === undefined || compareIds(firstId, position) <= 0) return false;
+    if (position !== '0-0') return true;
+    const info = (await this.connection.call('XINFO', 'STREAM', this.streamKey).catch(() => [])) as unknown[];
+    const at = info.indexOf('max-deleted-entry-id');
+    return at < 0 || info[at + 1] !== '0-0';
   }
 }
 
