@@ -65,6 +65,21 @@ describe('purge isolation between teams', () => {
     expect(requestsFor(server, '/purge/a.example/products/1')).toBe(1); // purged at once, never held or re-sent
   });
 
+  it("a team whose target fails until the deadline chunk after chunk stops holding the others: its circuit opens, its items fail without a request", async () => {
+    server = await startRecordingServer('127.0.0.5', (req, res) =>
+      req.path.startsWith('/purge/b.example/') ? answerJson(503, { msg: 'busy' })(req, res) : answerJson(200, { status: 'ok' })(req, res),
+    );
+    const b = { team: 'b', tags: [], urls: ['https://b.example/slow'] };
+    const sink = new PurgeSink([new FastlyAdapter('SVC1', 'tok', server.url)], { deadlineMs: 600, backoffMs: 20, timeoutMs: 300, breakerFailures: 1, breakerOpenMs: 60_000 });
+
+    expect((await sink.purge([...teamA, b])).failed).toEqual([{ item: b, error: expect.stringContaining('503') }]);
+    const triedForB = requestsFor(server, '/purge/b.example/slow');
+    const second = await sink.purge([...teamA, b]);
+    expect(second.failed).toEqual([{ item: b, error: expect.stringContaining('circuit open') }]);
+    expect(requestsFor(server, '/purge/b.example/slow')).toBe(triedForB); // nothing sent for b: nothing to wait for
+    expect(requestsFor(server, '/purge/a.example/products/1')).toBe(2); // a purged in both chunks
+  });
+
   it('without a team, the URL host stands for it', async () => {
     server = await startRecordingServer('127.0.0.5', (req, res) =>
       req.path.startsWith('/purge/b.example/') ? answerJson(404, {})(req, res) : answerJson(200, { status: 'ok' })(req, res),

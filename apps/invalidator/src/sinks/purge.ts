@@ -26,7 +26,7 @@
 //   cloudflare:<zoneId>@https://api.cloudflare.com/client/v4  purge-cloudflare.ts
 // Tokens come from PURGE_FASTLY_TOKEN / PURGE_CLOUDFLARE_TOKEN, never from the target string.
 import { checkTargetUrl, EMPTY_ALLOW_LIST, HostAllowList } from '@app/registry-core/url/target-url';
-import { sleep } from './circuit-breaker';
+import { HostCircuitBreakers, sleep } from './circuit-breaker';
 import { CloudflareAdapter } from './purge-cloudflare';
 import { FastlyAdapter } from './purge-fastly';
 import { chunks, Fetch, parsePurgeUrl, PurgeAdapter, PurgeError, PurgePart, PurgeRequest, tagProblem } from './purge-request';
@@ -85,9 +85,13 @@ export interface PurgeSinkOptions {
   backoffMs: number;
   /** Hosts, IPs or CIDRs a purge URL may name although checkTargetUrl would refuse them (PURGE_ALLOWED_HOSTS). */
   allowedHosts: HostAllowList;
+  /** Chunks in a row in which a team's purges on a target were still failing at the deadline before its circuit opens. */
+  breakerFailures: number;
+  /** How long an open team circuit fails that team's items at once (no requests, no wait), before one trial chunk. */
+  breakerOpenMs: number;
 }
 
-export const DEFAULT_PURGE_OPTIONS: PurgeSinkOptions = { deadlineMs: 5_000, timeoutMs: 2_000, backoffMs: 100, allowedHosts: EMPTY_ALLOW_LIST };
+export const DEFAULT_PURGE_OPTIONS: PurgeSinkOptions = { deadlineMs: 5_000, timeoutMs: 2_000, backoffMs: 100, allowedHosts: EMPTY_ALLOW_LIST, breakerFailures: 3, breakerOpenMs: 30_000 };
 
 /** purged: items a target took; retried: failed requests sent again; failed: items handed back; refused: items never sent. */
 export type PurgeOutcome = 'purged' | 'retried' | 'failed' | 'refused';
@@ -144,7 +148,13 @@ export function purgeItemProblem(item: PurgeRequest, allowedHosts: HostAllowList
 function plan<T extends PurgeRequest>(adapter: PurgeAdapter, items: readonly T[]): Work<T>[] {
   const owners = (pick: (i: T) => string[]) => {
     const by = new Map<string, T[]>();
-    for (const item of items) for (const v of new Set(pick(item))) by.set(v, [...(by.get(v) ?? []), item]);
+    for (const item of items) {
+      for (const v of new Set(pick(item))) {
+        const list = by.get(v);
+        if (list) list.push(item);
+        else by.set(v, [item]);
+      }
+    }
     return by;
   };
   const ownersOf = (by: Map<string, T[]>, values: string[]) => [...new Set(values.flatMap((v) => by.get(v) ?? []))];
@@ -164,6 +174,8 @@ function narrow<T extends PurgeRequest>(part: PurgePart, owners: readonly T[]): 
 
 export class PurgeSink {
   private readonly options: PurgeSinkOptions;
+  /** One circuit per (target, team): a team whose target keeps failing stops holding everyone's chunks. */
+  private readonly breakers: HostCircuitBreakers;
 
   constructor(
     readonly adapters: readonly PurgeAdapter[],
@@ -171,6 +183,7 @@ export class PurgeSink {
     private readonly onOutcome: (target: string, outcome: PurgeOutcome, n: number) => void = () => undefined,
   ) {
     this.options = { ...DEFAULT_PURGE_OPTIONS, ...options };
+    this.breakers = new HostCircuitBreakers({ failureThreshold: this.options.breakerFailures, openMs: this.options.breakerOpenMs });
   }
 
   get enabled(): boolean {
@@ -194,22 +207,33 @@ export class PurgeSink {
         continue;
       }
       const team = teamOf(request);
-      lanes.set(team, [...(lanes.get(team) ?? []), item]);
+      const lane = lanes.get(team);
+      if (lane) lane.push(item);
+      else lanes.set(team, [item]);
     }
     if (refused > 0) for (const adapter of this.adapters) this.onOutcome(adapter.name, 'refused', refused);
     const attempts = { n: 0 };
-    await Promise.all(this.adapters.flatMap((adapter) => [...lanes.values()].map((lane) => this.runLane(adapter, lane, deadline, failed, attempts))));
-    return { failed: items.filter((item, i) => failed.has(item) && items.indexOf(item) === i).map((item) => ({ item, error: failed.get(item)! })), attempts: attempts.n };
+    await Promise.all(this.adapters.flatMap((adapter) => [...lanes].map(([team, lane]) => this.runLane(adapter, team, lane, deadline, failed, attempts))));
+    // In the order given, each item once.
+    return { failed: [...new Set(items)].filter((item) => failed.has(item)).map((item) => ({ item, error: failed.get(item)! })), attempts: attempts.n };
   }
 
   /** One team's items on one target, until they are all purged or failed, or the deadline passes. */
-  private async runLane<T extends PurgeRequest>(adapter: PurgeAdapter, items: readonly T[], deadline: number, failed: Map<T, string>, attempts: { n: number }): Promise<void> {
+  private async runLane<T extends PurgeRequest>(adapter: PurgeAdapter, team: string, items: readonly T[], deadline: number, failed: Map<T, string>, attempts: { n: number }): Promise<void> {
     const laneFailed = new Map<T, string>();
-    const queue = plan(adapter, items);
+    const circuit = `${adapter.name} ${team}`;
+    const open = !this.breakers.tryAcquire(circuit);
+    const queue = open ? [] : plan(adapter, items);
+    if (open) {
+      const why = `circuit open: ${team}'s purges on this target failed until the deadline ${this.options.breakerFailures} chunk(s) in a row; not sent for ${this.options.breakerOpenMs} ms`;
+      for (const item of items) laneFailed.set(item, why);
+    }
+    let timedOut = false;
     while (queue.length > 0) {
       const now = Date.now();
       if (now >= deadline) {
         for (const work of queue) for (const o of work.owners) if (!laneFailed.has(o)) laneFailed.set(o, work.lastError ?? 'deadline passed before it was sent');
+        timedOut = true;
         break;
       }
       const ready = queue.findIndex((w) => w.notBefore <= now);
@@ -237,6 +261,11 @@ export class PurgeSink {
           this.onOutcome(adapter.name, 'retried', 1);
         }
       }
+    }
+    // Only running into the deadline costs everyone time: that is what opens the circuit.
+    if (!open) {
+      if (timedOut) this.breakers.failure(circuit);
+      else this.breakers.success(circuit);
     }
     const purged = items.length - laneFailed.size;
     if (purged > 0) this.onOutcome(adapter.name, 'purged', purged);

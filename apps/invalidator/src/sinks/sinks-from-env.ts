@@ -32,6 +32,8 @@ type SinksConfig = Pick<
   | 'PURGE_TIMEOUT_MS'
   | 'PURGE_BACKOFF_MS'
   | 'PURGE_ALLOWED_HOSTS'
+  | 'PURGE_BREAKER_FAILURES'
+  | 'PURGE_BREAKER_OPEN_MS'
 >;
 
 export function otherSinksFromConfig(config: SinksConfig, cache: LoaderCache, registry: Registry, log: Logger): OtherSinksSetup {
@@ -60,7 +62,14 @@ export function otherSinksFromConfig(config: SinksConfig, cache: LoaderCache, re
   );
   const purge = new PurgeSink(
     purgeAdapters(purgeTargetsConfig(config as InvalidatorConfig)),
-    { deadlineMs: config.PURGE_DEADLINE_MS, timeoutMs: config.PURGE_TIMEOUT_MS, backoffMs: config.PURGE_BACKOFF_MS, allowedHosts: parseHostAllowList(config.PURGE_ALLOWED_HOSTS, 'PURGE_ALLOWED_HOSTS') },
+    {
+      deadlineMs: config.PURGE_DEADLINE_MS,
+      timeoutMs: config.PURGE_TIMEOUT_MS,
+      backoffMs: config.PURGE_BACKOFF_MS,
+      allowedHosts: parseHostAllowList(config.PURGE_ALLOWED_HOSTS, 'PURGE_ALLOWED_HOSTS'),
+      breakerFailures: config.PURGE_BREAKER_FAILURES,
+      breakerOpenMs: config.PURGE_BREAKER_OPEN_MS,
+    },
     (target, outcome, n) => purges.inc({ target, outcome }, n),
   );
   return { loader, purge, namespaceBumps };
