@@ -70,7 +70,11 @@ const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
  */
 export function encodeSegment(segment: string): string {
   if (DOT_SEGMENT.test(segment)) throw refused(`path segment "${segment}" would climb out of the purge path`);
-  return segment.replace(/%(?![0-9a-fA-F]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@%]/g, (c) => encodeURIComponent(c));
+  try {
+    return segment.replace(/%(?![0-9a-fA-F]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:@%]/g, (c) => encodeURIComponent(c));
+  } catch {
+    throw refused(`path segment ${JSON.stringify(segment)} cannot be percent-encoded`); // a lone surrogate
+  }
 }
 
 /** `/a/b` from segments, each encoded. */

@@ -18,6 +18,7 @@ describe('purge request paths', () => {
   it('refuses dot segments, plain or percent-encoded', () => {
     for (const s of ['.', '..', '%2e', '%2E%2e', '.%2e']) expect(() => encodeSegment(s)).toThrow(/climb out/);
     expect(encodeSegment('...')).toBe('...');
+    expect(() => encodeSegment('\ud800')).toThrow(/refused/);
   });
 
   it('keeps the WHATWG path segments of a purge URL (dot segments already resolved)', () => {

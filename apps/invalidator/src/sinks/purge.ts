@@ -18,7 +18,9 @@
 // a refused part is permanent: its item fails at once, without retries. 5xx, 408, 429, network
 // errors and timeouts are retried with exponential backoff until the deadline. Only items whose
 // own request failed come back in `failed`; another team's failing or slow target neither fails
-// nor re-sends them.
+// nor re-sends them. The chunk still waits for the slowest lane, so a (target, team) whose lane
+// ran into the deadline PURGE_BREAKER_FAILURES chunks in a row gets its circuit opened: its items
+// fail at once, without a request, for PURGE_BREAKER_OPEN_MS.
 //
 // Targets (PURGE_TARGETS, comma separated):
 //   varnish:http://127.0.0.1:6081              purge-varnish.ts
