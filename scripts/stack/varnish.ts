@@ -42,6 +42,11 @@ export function ensureVarnishInstalled(): string {
   throw new StackError('VARNISH_MISSING', `varnishd with the xkey vmod is not installed. Install it with: sudo apt-get install -y ${VARNISH_PACKAGES.join(' ')}`);
 }
 
+/** One xkey key in the VCL's checks (PCRE): printable ASCII without space or comma, the sink's tag rule. */
+const XKEY_KEY = '[-!-+.-~]+';
+/** A host name or bracketed IPv6 literal, optional port (PCRE). */
+const PURGE_HOST = '([a-z0-9_-]+([.][a-z0-9_-]+)*|[[][0-9a-f:.]+[]])(:[0-9]{1,5})?';
+
 /** The VCL: xkey purges and URL purges from loopback; everything else cached as the backend says. */
 export function varnishVcl(backendHost: string, backendPort: number): string {
   return `vcl 4.1;
@@ -60,7 +65,17 @@ acl purgers { "127.0.0.1"; "::1"; }
 sub vcl_recv {
   if (req.method == "PURGE") {
     if (!client.ip ~ purgers) { return (synth(403, "purge not allowed from " + client.ip)); }
-    if (req.http.x-purge-host) { set req.http.host = req.http.x-purge-host; }
+    # A purge names whole keys or one URL, never everything. An xkey header is a list of keys
+    # (printable ASCII without space or comma, one space apart: xkey splits on both, so "a,b" would
+    # be two keys and an empty header none); x-purge-host is host[:port]. Anything else is refused
+    # before it reaches xkey or the cache. A URL purge removes that one object (all its variants).
+    if (req.http.xkey-purge && req.http.xkey-softpurge) { return (synth(400, "send xkey-purge or xkey-softpurge, not both")); }
+    if (req.http.xkey-purge && req.http.xkey-purge !~ "^${XKEY_KEY}( ${XKEY_KEY})*$") { return (synth(400, "xkey-purge must list whole keys")); }
+    if (req.http.xkey-softpurge && req.http.xkey-softpurge !~ "^${XKEY_KEY}( ${XKEY_KEY})*$") { return (synth(400, "xkey-softpurge must list whole keys")); }
+    if (req.http.x-purge-host) {
+      if (req.http.x-purge-host !~ "^${PURGE_HOST}$") { return (synth(400, "x-purge-host must be host[:port]")); }
+      set req.http.host = req.http.x-purge-host;
+    }
     if (req.http.xkey-purge) {
       set req.http.n-gone = xkey.purge(req.http.xkey-purge);
       return (synth(200, "xkey purged " + req.http.n-gone));

@@ -3,6 +3,7 @@
 // After a price change the page through Varnish shows the new price once the sink purged the
 // tag; with Varnish gone the sink hands the items back within its deadline (PURGE_FAILED).
 import { createServer, Server } from 'node:http';
+import { parseHostAllowList } from '../../libs/registry-core/src/url/target-url';
 import { PurgeSink, VarnishXkeyAdapter } from '../../apps/invalidator/src/sinks/purge';
 import { startTestVarnish, TestVarnish } from '../support/varnish';
 
@@ -50,13 +51,30 @@ describe('purge sink through Varnish (xkey)', () => {
     price = 13;
     await page('/products/42?v=1');
     const before = backendHits;
-    await new PurgeSink([new VarnishXkeyAdapter(varnish.url)]).purge([{ tags: [], urls: [`http://shop.local/products/42?v=1`] }]);
+    // The pages live under the cache's own address (127.0.0.1): a purge URL may name it only when
+    // the operator allow-lists it (PURGE_ALLOWED_HOSTS), like any internal host.
+    const sink = new PurgeSink([new VarnishXkeyAdapter(varnish.url)], { allowedHosts: parseHostAllowList('127.0.0.1', 'PURGE_ALLOWED_HOSTS') });
+    expect((await sink.purge([{ tags: [], urls: [`http://shop.local/products/42?v=1`] }])).failed).toEqual([]);
     // The URL purge targets the host named in the URL: a different Host than the page was cached under is a no-op...
     await page('/products/42?v=1');
     expect(backendHits).toBe(before);
     // ...and with the cache's own host it is purged.
-    await new PurgeSink([new VarnishXkeyAdapter(varnish.url)]).purge([{ tags: [], urls: [`${varnish.url}/products/42?v=1`] }]);
+    expect((await sink.purge([{ tags: [], urls: [`${varnish.url}/products/42?v=1`] }])).failed).toEqual([]);
     expect((await page('/products/42?v=1')).cache).toBe('MISS');
+  });
+
+  it('the VCL refuses an xkey purge that is not a list of whole keys (empty, comma, tab) and a malformed x-purge-host', async () => {
+    await page('/products/42?v=2');
+    expect((await page('/products/42?v=2')).cache).toBe('HIT');
+    const purge = async (headers: Record<string, string>, path = '/') => (await fetch(`${varnish.url}${path}`, { method: 'PURGE', headers })).status;
+    expect(await purge({ 'xkey-purge': '' })).toBe(400);
+    expect(await purge({ 'xkey-purge': 'nothing,product:42' })).toBe(400);
+    expect(await purge({ 'xkey-softpurge': 'nothing\tproduct:42' })).toBe(400);
+    expect(await purge({ 'xkey-purge': 'nothing  product:42' })).toBe(400);
+    expect(await purge({ 'x-purge-host': '..' }, '/products/42?v=2')).toBe(400);
+    expect((await page('/products/42?v=2')).cache).toBe('HIT'); // none of them purged anything
+    expect(await purge({ 'xkey-purge': 'nothing product:42' })).toBe(200);
+    expect((await page('/products/42?v=2')).cache).toBe('MISS');
   });
 
   it('with the cache down, the items come back within the deadline (to be dead-lettered PURGE_FAILED)', async () => {

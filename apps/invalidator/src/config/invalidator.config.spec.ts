@@ -51,6 +51,9 @@ describe('loadInvalidatorConfig', () => {
     expect(problemsOf({ ...base, LOADER_CONCURRENCY_PER_MAPPING: '0' })).toContain('LOADER_CONCURRENCY_PER_MAPPING');
     expect(problemsOf({ ...base, PURGE_DEADLINE_MS: '-1' })).toContain('PURGE_DEADLINE_MS');
     expect(problemsOf({ ...base, PURGE_SOFT: 'yes' })).toContain('PURGE_SOFT');
+    expect(loadInvalidatorConfig(base)).toMatchObject({ PURGE_BREAKER_FAILURES: 3, PURGE_BREAKER_OPEN_MS: 30_000 });
+    expect(problemsOf({ ...base, PURGE_BREAKER_FAILURES: '0' })).toContain('PURGE_BREAKER_FAILURES');
+    expect(problemsOf({ ...base, PURGE_TARGETS: 'fastly:../purge_all', PURGE_FASTLY_TOKEN: 't' })).toContain('PURGE_TARGETS');
     expect(problemsOf({ ...base, PURGE_TARGETS: 'squid:http://x' })).toContain('PURGE_TARGETS');
     expect(problemsOf({ ...base, PURGE_TARGETS: 'varnish:ftp://x' })).toContain('PURGE_TARGETS');
     expect(problemsOf({ ...base, PURGE_TARGETS: 'fastly:svc1' })).toContain('PURGE_FASTLY_TOKEN');

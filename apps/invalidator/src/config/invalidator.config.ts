@@ -204,6 +204,14 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @IsInt() @Min(1) @Max(60_000)
   PURGE_BACKOFF_MS = 100;
 
+  /** Chunks in a row in which one team's purges on a target still failed at PURGE_DEADLINE_MS before that team's circuit opens (its items then fail at once, PURGE_FAILED). */
+  @IsInt() @Min(1) @Max(1_000)
+  PURGE_BREAKER_FAILURES = 3;
+
+  /** How long an open team circuit stays open before one trial chunk. */
+  @IsInt() @Min(1) @Max(3_600_000)
+  PURGE_BREAKER_OPEN_MS = 30_000;
+
   /** The same as LOADER_ALLOWED_HOSTS for the hosts of purge URLs (mappings' purge.urls). */
   @IsString()
   PURGE_ALLOWED_HOSTS = '';

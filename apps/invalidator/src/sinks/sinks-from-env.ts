@@ -4,6 +4,7 @@
 // invalidator_namespace_bumps_total{outcome} (names in INVALIDATOR_METRIC_NAMES).
 import { Counter, Registry } from 'prom-client';
 import { INVALIDATOR_METRIC_NAMES, Logger } from '@app/telemetry';
+import { parseHostAllowList } from '@app/registry-core/url/target-url';
 import { InvalidatorConfig, purgeTargetsConfig } from '../config/invalidator.config';
 import { LOADER_WARM_OUTCOMES, LoaderCache, LoaderWarmer } from './loader-warm';
 import { purgeAdapters, PurgeSink } from './purge';
@@ -30,6 +31,9 @@ type SinksConfig = Pick<
   | 'PURGE_DEADLINE_MS'
   | 'PURGE_TIMEOUT_MS'
   | 'PURGE_BACKOFF_MS'
+  | 'PURGE_ALLOWED_HOSTS'
+  | 'PURGE_BREAKER_FAILURES'
+  | 'PURGE_BREAKER_OPEN_MS'
 >;
 
 export function otherSinksFromConfig(config: SinksConfig, cache: LoaderCache, registry: Registry, log: Logger): OtherSinksSetup {
@@ -38,7 +42,7 @@ export function otherSinksFromConfig(config: SinksConfig, cache: LoaderCache, re
     (registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers });
   const loaderWarms = counter(INVALIDATOR_METRIC_NAMES.loaderWarms, 'Keys loaded from their loader URL after the commit and filled through a lease, by outcome (warmed, skipped-cached, skipped-older, failed, circuit-open, timeout)', ['outcome']);
   for (const o of LOADER_WARM_OUTCOMES) loaderWarms.inc({ outcome: o }, 0);
-  const purges = counter(INVALIDATOR_METRIC_NAMES.purges, 'HTTP cache purge requests by target and outcome (purged: events, retried: attempts, failed: events dead-lettered PURGE_FAILED)', ['target', 'outcome']);
+  const purges = counter(INVALIDATOR_METRIC_NAMES.purges, 'HTTP cache purges by target and outcome (purged: items, retried: failed requests sent again, failed: items dead-lettered PURGE_FAILED, refused: items never sent, also dead-lettered PURGE_FAILED)', ['target', 'outcome']);
   const namespaceBumps = counter(INVALIDATOR_METRIC_NAMES.namespaceBumps, 'Namespace bumps by outcome (bumped, skipped: duplicate or older replay)', ['outcome']);
   const loader = new LoaderWarmer(
     cache,
@@ -58,7 +62,14 @@ export function otherSinksFromConfig(config: SinksConfig, cache: LoaderCache, re
   );
   const purge = new PurgeSink(
     purgeAdapters(purgeTargetsConfig(config as InvalidatorConfig)),
-    { deadlineMs: config.PURGE_DEADLINE_MS, timeoutMs: config.PURGE_TIMEOUT_MS, backoffMs: config.PURGE_BACKOFF_MS },
+    {
+      deadlineMs: config.PURGE_DEADLINE_MS,
+      timeoutMs: config.PURGE_TIMEOUT_MS,
+      backoffMs: config.PURGE_BACKOFF_MS,
+      allowedHosts: parseHostAllowList(config.PURGE_ALLOWED_HOSTS, 'PURGE_ALLOWED_HOSTS'),
+      breakerFailures: config.PURGE_BREAKER_FAILURES,
+      breakerOpenMs: config.PURGE_BREAKER_OPEN_MS,
+    },
     (target, outcome, n) => purges.inc({ target, outcome }, n),
   );
   return { loader, purge, namespaceBumps };

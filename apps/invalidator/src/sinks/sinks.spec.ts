@@ -296,7 +296,9 @@ describe('PurgeSink', () => {
     let calls = 0;
     const flaky = {
       name: 'flaky',
-      purge: async () => {
+      maxTagsPerRequest: 64,
+      maxUrlsPerRequest: 1,
+      send: async () => {
         if (calls++ < 2) throw new Error('503');
       },
     };
@@ -307,7 +309,9 @@ describe('PurgeSink', () => {
 
     const down = {
       name: 'down',
-      purge: async () => {
+      maxTagsPerRequest: 64,
+      maxUrlsPerRequest: 1,
+      send: async () => {
         throw new Error('refused');
       },
     };
