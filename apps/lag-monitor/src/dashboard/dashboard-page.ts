@@ -325,7 +325,7 @@ const PAGE = String.raw`<!doctype html>
       body.appendChild(tr);
     });
   }
-  function purgeRank(outcome) { var i = ['purged', 'retried', 'failed'].indexOf(outcome); return i < 0 ? 3 : i; }
+  function purgeRank(outcome) { var i = ['purged', 'retried', 'failed', 'refused'].indexOf(outcome); return i < 0 ? 4 : i; }
   function renderReadSide(data) {
     var outcomes = data.invalidator.keysPerSecondByOutcome || {};
     var names = Object.keys(outcomes).sort();
@@ -340,13 +340,13 @@ const PAGE = String.raw`<!doctype html>
     purgeOutcomes.forEach(function (n) { if (purges.perSecondByOutcome[n] > purgeTop) purgeTop = purges.perSecondByOutcome[n]; });
     fillRows('purges', purgeOutcomes.map(function (n) {
       var perTarget = purges.byTarget.filter(function (t) { return t.perSecondByOutcome[n] !== undefined; }).map(function (t) { return t.target + ' ' + rate(t.perSecondByOutcome[n]); }).join(' · ');
-      var cells = [n, rate(purges.perSecondByOutcome[n]), perTarget || '–', bar(purgeTop > 0 ? purges.perSecondByOutcome[n] / purgeTop : 0, n === 'failed' ? '#c62828' : n === 'retried' ? '#f9a825' : '#2e7d32')];
+      var cells = [n, rate(purges.perSecondByOutcome[n]), perTarget || '–', bar(purgeTop > 0 ? purges.perSecondByOutcome[n] / purgeTop : 0, n === 'failed' || n === 'refused' ? '#c62828' : n === 'retried' ? '#f9a825' : '#2e7d32')];
       return cells;
     }));
     Array.prototype.forEach.call(document.getElementById('purges').children, function (tr, i) { tr.setAttribute('data-outcome', purgeOutcomes[i]); tr.children[2].className = 'reason'; });
     text('purges-sub', data.invalidator.sources.length === 0 ? 'no invalidator metrics configured'
       : purges.byTarget.length === 0 ? (purgeOutcomes.length ? 'no purges yet (PURGE_TARGETS not set, or nothing purged)' : '')
-      : purges.byTarget.length + ' target' + (purges.byTarget.length === 1 ? '' : 's') + ' · over the last ' + data.invalidator.figures.windowSeconds + ' s · purged, failed: events; retried: attempts');
+      : purges.byTarget.length + ' target' + (purges.byTarget.length === 1 ? '' : 's') + ' · over the last ' + data.invalidator.figures.windowSeconds + ' s · purged, failed, refused: items; retried: attempts');
     var cache = data.cache || { sources: [], families: [], windowSeconds: 0 };
     fillRows('families', cache.families.map(function (f) { return [f.family, rate(f.readsPerSecond), pct(f.hitRate), pct(f.l1HitRate), bar(f.hitRate || 0, '#00897b')]; }));
     var upReaders = cache.sources.filter(function (s) { return s.up; }).length;

@@ -19,7 +19,7 @@ describe('purge figures', () => {
     ];
     const f = computePurgeFigures([a, b], 4_000, 15_000);
     // a: varnish purged 20 / 2 s, retried 2 / 2 s; b: fastly purged 8 / 4 s, failed 4 / 4 s, varnish purged 4 / 4 s
-    expect(f.perSecondByOutcome).toEqual({ purged: 10 + 2 + 1, retried: 1, failed: 1 });
+    expect(f.perSecondByOutcome).toEqual({ purged: 10 + 2 + 1, retried: 1, failed: 1, refused: 0 });
     expect(f.byTarget).toEqual([
       { target: FASTLY, perSecondByOutcome: { purged: 2, failed: 1 } },
       { target: VARNISH, perSecondByOutcome: { purged: 11, retried: 1 } },
@@ -33,7 +33,7 @@ describe('purge figures', () => {
 
   it('is zero for every outcome when the counter is absent (no PURGE_TARGETS, nothing purged yet)', () => {
     const noPurges = [s(0, [[INVALIDATOR_METRIC_NAMES.consumed, {}, 10]]), s(2_000, [[INVALIDATOR_METRIC_NAMES.consumed, {}, 30]])];
-    expect(computePurgeFigures([noPurges], 2_000, 15_000)).toEqual({ perSecondByOutcome: { purged: 0, retried: 0, failed: 0 }, byTarget: [] });
+    expect(computePurgeFigures([noPurges], 2_000, 15_000)).toEqual({ perSecondByOutcome: { purged: 0, retried: 0, failed: 0, refused: 0 }, byTarget: [] });
   });
 
   it('has no figures without two scrapes in the window', () => {

@@ -1,12 +1,13 @@
 // HTTP cache purges (issue 16) from scrapes of the invalidators' /metrics:
 // invalidator_purges_total{target,outcome} per second over the window, by outcome and per
 // target, summed across instances (a counter that went down is a restart, counted from 0).
-// Outcomes (apps/invalidator/src/sinks/purge.ts): purged = events purged, retried = failed
-// attempts, failed = events dead-lettered PURGE_FAILED.
+// Outcomes (apps/invalidator/src/sinks/purge.ts): purged = items purged, retried = failed
+// attempts, failed = items dead-lettered PURGE_FAILED, refused = items refused before any request
+// (a URL outside the allowed hosts, a tag that is not one whole key).
 import { INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 import type { Scrape } from './invalidator-figures';
 
-export const PURGE_OUTCOMES = ['purged', 'retried', 'failed'] as const;
+export const PURGE_OUTCOMES = ['purged', 'retried', 'failed', 'refused'] as const;
 
 export interface TargetPurges {
   /** The target label, e.g. `varnish:http://127.0.0.1:6081`. */
@@ -17,7 +18,7 @@ export interface TargetPurges {
 export interface PurgeFigures {
   /**
    * Purges per second by outcome, all instances and targets. Once an instance has two scrapes
-   * in the window, purged, retried and failed are always there (0 while the counter is absent:
+   * in the window, purged, retried, failed and refused are always there (0 while the counter is absent:
    * no PURGE_TARGETS, or nothing purged yet); {} before that.
    */
   perSecondByOutcome: Record<string, number>;
