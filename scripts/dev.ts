@@ -119,6 +119,8 @@ async function main(): Promise<void> {
     REGISTRY_PORT: String(registryPort),
     REGISTRY_TOKENS: `${DEV_TOKEN}=*,dev-catalog-token=catalog`,
     REGISTRY_SEED_FILE: join(ROOT, 'examples/mappings/catalog.yaml'),
+    // The sample shop declares no keyspaces: the old bootstrap rule (any team may write any key).
+    KEYSPACES_REQUIRED: 'false',
   });
   await waitHealthy(registry, '/health/ready');
   // The storefront's pages in Varnish, purged by surrogate key (examples/mappings/storefront-pages.yaml).
@@ -142,6 +144,7 @@ async function main(): Promise<void> {
     REDIS_URL: a.redisUrl,
     HTTP_PORT: String(invalidatorPort),
     MAPPINGS_SOURCE: 'kafka',
+    KEYSPACES_REQUIRED: 'false',
     ...(varnish ? { PURGE_TARGETS: `varnish:http://127.0.0.1:${varnish.port}` } : {}),
   });
   const catalog = startService('catalog', 'examples/catalog/src/main.ts', catalogPort, {

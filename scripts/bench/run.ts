@@ -224,6 +224,7 @@ async function main(): Promise<void> {
       REDIS_URL: a.redisUrl,
       MAPPINGS_SOURCE: 'file',
       MAPPINGS_FILE: mappingsFile,
+      KEYSPACES_REQUIRED: 'false', // the bench file declares no keyspaces
       PARTITIONS_CONSUMED_CONCURRENTLY: String(PARTITIONS),
       LOG_LEVEL: 'warn',
       ...(process.env.BENCH_INVALIDATOR_ENV ? Object.fromEntries(process.env.BENCH_INVALIDATOR_ENV.split(',').map((kv) => kv.split('='))) : {}),

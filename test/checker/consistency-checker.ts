@@ -179,6 +179,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     MAPPINGS_SOURCE: 'kafka',
     KAFKA_MAPPINGS_TOPIC: mappingsTopic,
     STRICT_ENTITY_TYPES: 'true',
+    KEYSPACES_REQUIRED: 'false', // the checker's mappings are written without keyspaces
     SESSION_TIMEOUT_MS: '6000',
     CHUNK_SIZE: '100',
     RETRY_INITIAL_MS: '50',

@@ -3,8 +3,6 @@
 // mapping is registered through the registry's compacted topic; `npm run dlq -- replay` (a child
 // process) re-publishes it and the SAME running invalidator applies it: dedupe must not have
 // remembered an event it dead-lettered.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { CacheProtocol } from '../../libs/cache-protocol/src';
@@ -12,33 +10,13 @@ import { DLQ_HEADERS, entityMessageKey, EVENT_HEADERS } from '../../libs/contrac
 import { parsePrometheusText, sumOf, INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 import { MappingStore } from '../../libs/registry-core/src';
 import type { Mapping } from '../../libs/registry-core/src';
+import { runDlqTool as dlq } from '../support/dlq';
 import { committedVsEnd, fillVersion, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { eventually, kafka, redis, stackEnv, uniqueName } from '../support/stack-env';
 
-const ROOT = join(__dirname, '..', '..');
-
 function mapping(id: string, entityType: string, template: string): Mapping {
   return { id, entityType, owner: 'catalog', keys: [{ template, action: 'tombstone', tombstoneTtlSeconds: 600 }], tags: [], version: 0 };
-}
-
-/** `npm run dlq -- <args>` as an operator runs it. */
-function dlq(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env };
-    delete env.KAFKA_BROKERS; // the brokers come from --brokers, as the tests pass them
-    const child = spawn('npm', ['run', '--silent', 'dlq', '--', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 async function metric(port: number, name: string): Promise<number> {

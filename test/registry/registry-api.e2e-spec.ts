@@ -31,7 +31,7 @@ describe('registry API (real Kafka)', () => {
   let app: INestApplication;
 
   async function start(): Promise<INestApplication> {
-    const instance = await createRegistryApp({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), REGISTRY_TOKENS: TOKENS, REGISTRY_FANOUT_CAP: 8, LOG_LEVEL: 'error', ...topics });
+    const instance = await createRegistryApp({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), REGISTRY_TOKENS: TOKENS, REGISTRY_FANOUT_CAP: 8, KEYSPACES_REQUIRED: false, LOG_LEVEL: 'error', ...topics });
     await registryStarted(instance);
     return instance;
   }

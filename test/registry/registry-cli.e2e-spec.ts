@@ -57,6 +57,7 @@ describe('mappings CLI against the registry (real Kafka)', () => {
     app = await createRegistryApp({
       KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
       REGISTRY_TOKENS: 'catalog-token=catalog,search-token=search',
+      KEYSPACES_REQUIRED: false, // team files applied without keyspaces (the old bootstrap rule)
       KAFKA_MAPPINGS_TOPIC: uniqueName('registry-cli-mappings'),
       KAFKA_AUDIT_TOPIC: uniqueName('registry-cli-audit'),
       LOG_LEVEL: 'silent',

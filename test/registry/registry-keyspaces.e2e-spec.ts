@@ -38,7 +38,7 @@ describe('registry keyspaces (real Kafka)', () => {
   let app: INestApplication;
 
   async function start(): Promise<INestApplication> {
-    const instance = await createRegistryApp({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), REGISTRY_TOKENS: TOKENS, LOG_LEVEL: 'silent', ...topics });
+    const instance = await createRegistryApp({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), REGISTRY_TOKENS: TOKENS, KEYSPACES_REQUIRED: false, LOG_LEVEL: 'silent', ...topics });
     await registryStarted(instance);
     return instance;
   }
@@ -52,7 +52,7 @@ describe('registry keyspaces (real Kafka)', () => {
   });
 
   it('bootstrap: with no keyspace declared nothing is enforced; a first declaration that would strand stored mappings is 409; one apply declaring all turns it on', async () => {
-    expect((await http().get('/keyspaces').set(PROMO).expect(200)).body).toEqual({ enforced: false, prefixes: [], entityTypes: [] });
+    expect((await http().get('/keyspaces').set(PROMO).expect(200)).body).toEqual({ enforced: false, required: false, prefixes: [], entityTypes: [] });
     // An existing deployment: mappings written before any ownership was declared.
     await http().put('/mappings/catalog.product').set(CATALOG).send(PRODUCT_BODY).expect(201);
     await http().put('/mappings/promo.campaign').set(PROMO).send(PROMO_OWN).expect(201);

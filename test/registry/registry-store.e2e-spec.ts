@@ -37,6 +37,7 @@ describe('MappingStore following the registry topic (real Kafka)', () => {
     registry = await createRegistryApp({
       KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
       REGISTRY_TOKENS: 'catalog-token=catalog',
+      KEYSPACES_REQUIRED: false,
       KAFKA_MAPPINGS_TOPIC: topic,
       KAFKA_AUDIT_TOPIC: uniqueName('registry-store-audit'),
       LOG_LEVEL: 'silent',

@@ -1,16 +1,25 @@
 // MAPPINGS_SOURCE=kafka (default): follow the registry's compacted topic, hot-reloading every
-// change in order. MAPPINGS_SOURCE=file: a YAML file (local runs, air-gapped setups). Both
-// expose the same resolver, so the pipeline is the same either way.
+// change in order. MAPPINGS_SOURCE=file: a YAML file (local runs, air-gapped setups) with its
+// mappings and, optionally, keyspaces. Both expose the same resolver and enforce keyspaces the
+// same way, so the pipeline is the same either way. A wrong file stops startup (ConfigError
+// naming MAPPINGS_FILE, the file and the field).
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '@app/telemetry';
-import { MappingStore, StaticMappingSource } from '@app/registry-core';
-import { InvalidatorConfig } from './config/invalidator.config';
+import { isRegistryError, MappingStore, StaticMappingSource } from '@app/registry-core';
+import { ConfigError, InvalidatorConfig } from './config/invalidator.config';
 import { MappingSource } from './mapping-source';
 
 export function createMappingSource(config: InvalidatorConfig, kafka: Kafka, log: Logger): MappingSource {
   const limits = { defaultTombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS, fanoutCap: config.FANOUT_CAP };
   if (config.MAPPINGS_SOURCE === 'file') {
-    return StaticMappingSource.fromYamlFile(config.MAPPINGS_FILE!, { limits, logger: log.child({ component: 'mappings' }) });
+    try {
+      return StaticMappingSource.fromYamlFile(config.MAPPINGS_FILE!, { limits, logger: log.child({ component: 'mappings' }), keyspacesRequired: config.KEYSPACES_REQUIRED });
+    } catch (error) {
+      if (!isRegistryError(error)) throw error;
+      const file = config.MAPPINGS_FILE!;
+      const message = error.message.startsWith(`${file}: `) ? error.message.slice(file.length + 2) : error.message;
+      throw new ConfigError([`MAPPINGS_FILE ${file}: ${error.code}${error.field ? ` at ${error.field}` : ''}: ${message}`]);
+    }
   }
   return new MappingStore({
     kafka,
@@ -19,5 +28,6 @@ export function createMappingSource(config: InvalidatorConfig, kafka: Kafka, log
     logger: log.child({ component: 'mappings' }),
     createTopic: false,
     limits,
+    keyspacesRequired: config.KEYSPACES_REQUIRED,
   });
 }

@@ -17,9 +17,10 @@ export async function createRegistryApp(input: RegistryConfigInput | RegistryCon
   const config = loadRegistryConfig({ ...input });
   const logger = createLogger('registry', config.LOG_LEVEL);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), { logger: ['error', 'warn'] });
-  app.useBodyParser('json', { limit: '1mb' });
+  app.useBodyParser('json', { limit: config.REGISTRY_MAX_BODY_BYTES });
+  app.useBodyParser('urlencoded', { limit: config.REGISTRY_MAX_BODY_BYTES, extended: false });
   app.useGlobalPipes(requestValidationPipe());
-  app.useGlobalFilters(new RegistryErrorFilter(logger));
+  app.useGlobalFilters(new RegistryErrorFilter(logger, { maxBodyBytes: config.REGISTRY_MAX_BODY_BYTES }));
   setupOpenApi(app);
   await app.init();
   return app;

@@ -23,6 +23,12 @@ export const DLQ_HEADERS = {
   originalBytes: 'x-dlq-original-bytes',
   /** Added by `npm run dlq -- replay` to a re-published record: `<dlq topic>/<partition>/<offset>` it came from. */
   replayedFrom: 'x-dlq-replayed-from',
+  /**
+   * On a replay mark, a record `npm run dlq -- replay` writes to the dead-letter topic itself
+   * after re-publishing a dead letter: `<dlq topic>/<partition>/<offset>` of the letter replayed.
+   * Not a dead letter (no reason code); it is how later runs know what was replayed.
+   */
+  replayMark: 'x-dlq-replay-mark',
 } as const;
 
 export const CURRENT_SCHEMA_VERSION = 1;

@@ -33,6 +33,14 @@ export const REGISTRY_ERROR_CODES = {
   KEYSPACE_CONFLICT: 'KEYSPACE_CONFLICT',
   /** Delete of an unknown keyspace record or grant. */
   KEYSPACE_NOT_FOUND: 'KEYSPACE_NOT_FOUND',
+  /**
+   * KEYSPACES_REQUIRED=true and no keyspace is declared yet: a team token may not write mappings
+   * (an admin declares keyspaces first); resolve time: the event matches a mapping while none is
+   * declared (the invalidator dead-letters it `KEYSPACES_REQUIRED`).
+   */
+  KEYSPACES_REQUIRED: 'KEYSPACES_REQUIRED',
+  /** An HTTP request body over the registry's limit (REGISTRY_MAX_BODY_BYTES). */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   /** The route needs an admin token (team "*"). */
   ADMIN_ONLY: 'ADMIN_ONLY',
   /** The caller's expected version (If-Match) is not the stored one. */

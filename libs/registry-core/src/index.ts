@@ -12,6 +12,7 @@ export * from './mapping/validate-mapping';
 export * from './keyspace/keyspaces';
 export * from './resolver/explanation';
 export * from './resolver/mapping-set-resolver';
+export * from './yaml/keyspaces-yaml';
 export * from './yaml/mappings-yaml';
 export * from './diff/mapping-diff';
 export * from './store/mapping-source';

@@ -1,15 +1,18 @@
 // `npm run dlq -- <list|replay> [filters]`: the operator's tool for the dead-letter topic.
 // `list` prints one line per dead letter and a count per reason; `replay` re-publishes matching
 // dead letters to their origin topic and partition with their original key and headers (the
-// x-dlq-* headers stripped, x-dlq-replayed-from added). It reads the DLQ from the beginning up
-// to the end offsets captured at start, then stops. runDlqCli() returns the exit code instead of
-// exiting, so tests can run it in-process; dlq.ts is the thin process entry.
+// x-dlq-* headers stripped, x-dlq-replayed-from added), then writes a replay mark per letter into
+// the DLQ topic, so a later run skips what was replayed (dlq-replay-plan.ts; --again forces).
+// It reads the DLQ from the beginning up to the end offsets captured at start, then stops.
+// runDlqCli() returns the exit code instead of exiting, so tests can run it in-process; dlq.ts
+// is the thin process entry.
 import { randomUUID } from 'node:crypto';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Kafka } from 'kafkajs';
 import pino from 'pino';
 import { DEFAULT_TOPICS, DLQ_HEADERS } from '@app/contracts';
 import { createKafka, OutboundRecord, RecordProducer } from '@app/kafka';
+import { letterId, planReplay, ReplayHistory } from './dlq-replay-plan';
 
 export const DLQ_EXIT = {
   OK: 0,
@@ -95,9 +98,20 @@ export function matches(r: DeadLetterRecord, f: DlqFilter): boolean {
 export function toReplayRecord(r: DeadLetterRecord): OutboundRecord {
   const headers: Record<string, string | Buffer> = {};
   for (const [k, v] of Object.entries(r.headers)) if (!k.startsWith('x-dlq-')) headers[k] = v;
-  headers[DLQ_HEADERS.replayedFrom] = `${r.dlqTopic}/${r.dlqPartition}/${r.dlqOffset}`;
+  headers[DLQ_HEADERS.replayedFrom] = letterId(r);
   const partition = Number(header(r, DLQ_HEADERS.originPartition));
   return { key: r.key, value: r.value, headers, ...(Number.isInteger(partition) && partition >= 0 ? { partition } : {}) };
+}
+
+/** The mark a replay leaves in the DLQ topic, next to (same partition as) the letter it re-published. */
+export function toReplayMark(r: DeadLetterRecord, now = new Date()): OutboundRecord {
+  const id = letterId(r);
+  return {
+    key: id,
+    value: JSON.stringify({ replayMark: id, replayedAt: now.toISOString(), to: `${describeDeadLetter(r).originTopic}/${describeDeadLetter(r).originPartition}` }),
+    headers: { [DLQ_HEADERS.replayMark]: id },
+    partition: r.dlqPartition,
+  };
 }
 
 export function formatLine(r: DeadLetterRecord): string {
@@ -242,9 +256,9 @@ function filterOf(options: CommonOptions): DlqFilter {
 }
 
 /** Consecutive groups of at most 500 records and ~900 KB (a replayed record fitted its origin topic once). */
-function sendGroups(records: OutboundRecord[]): OutboundRecord[][] {
-  const groups: OutboundRecord[][] = [];
-  let current: OutboundRecord[] = [];
+function sendGroups(records: DeadLetterRecord[]): DeadLetterRecord[][] {
+  const groups: DeadLetterRecord[][] = [];
+  let current: DeadLetterRecord[] = [];
   let bytes = 0;
   for (const r of records) {
     const size = (r.value?.length ?? 0) + (r.key?.length ?? 0) + 512;
@@ -270,19 +284,33 @@ function program(io: DlqCliIo): Command {
   withFilters(cli.command('list').description('one line per matching dead letter (DLQ partition/offset, reason, origin topic/partition@offset, failed at, size) and a count per reason'), io.env)
     .action(async (options: CommonOptions) => {
       const kafka = connect(options);
-      const all = await readDeadLetters(kafka, options.dlqTopic, options.timeoutMs);
+      const history = new ReplayHistory(await readDeadLetters(kafka, options.dlqTopic, options.timeoutMs));
+      const all = history.letters();
       const matched = all.filter((r) => matches(r, filterOf(options)));
-      for (const r of matched) io.out(formatLine(r));
+      for (const r of matched) io.out(`${formatLine(r)}${history.wasReplayed(r) ? '  replayed' : ''}`);
       const references = matched.filter((r) => describeDeadLetter(r).reference).length;
-      io.out(`${matched.length} dead letters matched (of ${all.length} in ${options.dlqTopic}): ${countBy(matched)}${references > 0 ? `; ${references} are references (too large to dead-letter whole, not replayable)` : ''}`);
+      const replayed = matched.filter((r) => history.wasReplayed(r)).length;
+      io.out(
+        `${matched.length} dead letters matched (of ${all.length} in ${options.dlqTopic}): ${countBy(matched)}` +
+          `${references > 0 ? `; ${references} are references (too large to dead-letter whole, not replayable)` : ''}${replayed > 0 ? `; ${replayed} already replayed` : ''}`,
+      );
     });
 
-  withFilters(cli.command('replay').description('re-publish matching dead letters to their origin topic and partition, original key and headers (x-dlq-* stripped, x-dlq-replayed-from added)'), io.env)
+  withFilters(
+    cli
+      .command('replay')
+      .description(
+        're-publish matching dead letters to their origin topic and partition, original key and headers (x-dlq-* stripped, x-dlq-replayed-from added); ' +
+          'letters already replayed, and copies dead-lettered again by a replay, are skipped',
+      ),
+    io.env,
+  )
     .option('--dry-run', 'print what would be replayed, publish nothing')
-    .action(async (options: CommonOptions & { dryRun?: boolean }) => {
+    .option('--again', 'replay letters already replayed too (the newest letter of each event only)')
+    .action(async (options: CommonOptions & { dryRun?: boolean; again?: boolean }) => {
       const kafka = connect(options);
-      const all = await readDeadLetters(kafka, options.dlqTopic, options.timeoutMs);
-      const matched = all.filter((r) => matches(r, filterOf(options)));
+      const history = new ReplayHistory(await readDeadLetters(kafka, options.dlqTopic, options.timeoutMs));
+      const matched = history.letters().filter((r) => matches(r, filterOf(options)));
       const replayable: DeadLetterRecord[] = [];
       let references = 0;
       let noOrigin = 0;
@@ -296,25 +324,38 @@ function program(io: DlqCliIo): Command {
           io.out(`skip    ${formatLine(r)}  (no ${DLQ_HEADERS.originTopic} header)`);
         } else replayable.push(r);
       }
+      const plan = planReplay(replayable, history, { again: options.again });
+      for (const { record, why } of plan.skipped) io.out(`skip    ${formatLine(record)}  (${why}${options.again ? '' : '; --again to replay anyway'})`);
       const verb = options.dryRun ? 'would replay' : 'replayed';
-      if (!options.dryRun && replayable.length > 0) {
+      if (!options.dryRun && plan.replay.length > 0) {
         const producer = new RecordProducer(kafka, { retries: 5, sendTimeoutMs: 30_000 });
         await producer.connect();
         try {
           const byTopic = new Map<string, DeadLetterRecord[]>();
-          for (const r of replayable) {
+          for (const r of plan.replay) {
             const t = describeDeadLetter(r).originTopic!;
             byTopic.set(t, [...(byTopic.get(t) ?? []), r]);
           }
-          for (const [topic, records] of byTopic) for (const group of sendGroups(records.map(toReplayRecord))) await producer.send(topic, group);
+          // Marks after the records they stand for: a crash in between replays those again next
+          // time (at least once; the invalidator's version guard makes a repeat harmless).
+          for (const [topic, records] of byTopic) {
+            for (const group of sendGroups(records)) {
+              await producer.send(topic, group.map(toReplayRecord));
+              await producer.send(options.dlqTopic, group.map((r) => toReplayMark(r)));
+            }
+          }
         } finally {
           await producer.disconnect();
         }
       }
-      for (const r of replayable) io.out(`${options.dryRun ? 'would  ' : 'replay '} ${formatLine(r)}`);
+      for (const r of plan.replay) io.out(`${options.dryRun ? 'would  ' : 'replay '} ${formatLine(r)}`);
+      const already = plan.skipped.filter((s) => s.kind === 'already-replayed').length;
+      const superseded = plan.skipped.filter((s) => s.kind === 'superseded').length;
       io.out(
-        `${options.dryRun ? 'dry run: ' : ''}${verb} ${replayable.length} of ${matched.length} matched dead letters (${countBy(replayable)}); ` +
-          `${references} references skipped (not replayable)${noOrigin > 0 ? `; ${noOrigin} without origin skipped` : ''}`,
+        `${options.dryRun ? 'dry run: ' : ''}${verb} ${plan.replay.length} of ${matched.length} matched dead letters (${countBy(plan.replay)}); ` +
+          `${references} references skipped (not replayable)${noOrigin > 0 ? `; ${noOrigin} without origin skipped` : ''}` +
+          `${already > 0 ? `; ${already} already replayed skipped (--again to replay anyway)` : ''}` +
+          `${superseded > 0 ? `; ${superseded} superseded by a newer letter of the same event skipped` : ''}`,
       );
     });
 

@@ -19,12 +19,15 @@ describe('loadInvalidatorConfig', () => {
     expect(c.STRICT_ENTITY_TYPES).toBe(true);
     expect(c.KAFKA_TOPIC).toBe('entity.updated');
     expect(c.KAFKA_BROKERS).toBe('127.0.0.1:9092');
+    expect(c.KEYSPACES_REQUIRED).toBe(true); // safe by default
+    expect(loadInvalidatorConfig({ ...base, KEYSPACES_REQUIRED: 'false' }).KEYSPACES_REQUIRED).toBe(false);
   });
 
   it('names the variable that is wrong', () => {
     expect(problemsOf({ ...base, KAFKA_BROKERS: 'not a broker' })).toContain('KAFKA_BROKERS');
     expect(problemsOf({ ...base, CHUNK_SIZE: 'lots' })).toContain('CHUNK_SIZE');
     expect(problemsOf({ ...base, STRICT_ENTITY_TYPES: 'yes' })).toContain('STRICT_ENTITY_TYPES');
+    expect(problemsOf({ ...base, KEYSPACES_REQUIRED: 'yes' })).toContain('KEYSPACES_REQUIRED');
     expect(problemsOf({ KAFKA_BROKERS: '127.0.0.1:9092' })).toContain('REDIS_URL or REDIS_CLUSTER_NODES');
     expect(problemsOf({ ...base, MAPPINGS_SOURCE: 'file' })).toContain('MAPPINGS_FILE');
     expect(problemsOf({ ...base, KAFKA_SASL_MECHANISM: 'plain' })).toContain('KAFKA_SASL_USERNAME');

@@ -79,6 +79,16 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @IsOptional() @IsString()
   MAPPINGS_FILE?: string;
 
+  /**
+   * Safe default: no team mapping is applied while no keyspace (key prefix / entity type
+   * ownership) is declared. MAPPINGS_SOURCE=kafka: events matching a mapping are dead-lettered
+   * KEYSPACES_REQUIRED until an admin declares keyspaces in the registry; MAPPINGS_SOURCE=file:
+   * a file with mappings but no `keyspaces:` stops startup. false: the old bootstrap rule (no
+   * keyspace declared = any team may write any key).
+   */
+  @IsBoolean()
+  KEYSPACES_REQUIRED = true;
+
   @IsBoolean()
   STRICT_ENTITY_TYPES = false;
 

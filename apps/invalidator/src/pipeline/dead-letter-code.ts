@@ -11,6 +11,8 @@ export type DeadLetterCode =
   | 'UNRESOLVABLE'
   /** A mapping the event matches produces keys/tags outside its owner team's keyspaces (registry keyspaces). */
   | 'FOREIGN_KEYSPACE'
+  /** KEYSPACES_REQUIRED=true and no keyspace is declared yet: no team mapping is applied; replay once keyspaces exist. */
+  | 'KEYSPACES_REQUIRED'
   /** Redis was invalidated and the offset committed, but an HTTP cache (PURGE_TARGETS) did not take the purge within PURGE_DEADLINE_MS: replay it. */
   | 'PURGE_FAILED';
 

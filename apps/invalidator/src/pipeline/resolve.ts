@@ -8,7 +8,7 @@ import { EntityChange } from './coalesce';
 
 export interface Unresolvable {
   decoded: DecodedEvent;
-  code: 'UNKNOWN_ENTITY_TYPE' | 'UNRESOLVABLE' | 'FOREIGN_KEYSPACE';
+  code: 'UNKNOWN_ENTITY_TYPE' | 'UNRESOLVABLE' | 'FOREIGN_KEYSPACE' | 'KEYSPACES_REQUIRED';
   reason: string;
 }
 
@@ -117,7 +117,8 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
         const code = (error as { code?: string }).code;
         // A matching mapping is outside its owner team's keyspaces (e.g. written straight to the
         // topic): the whole event is dead-lettered, none of its keys is touched.
-        if (code === 'FOREIGN_KEYSPACE') unresolvable.push({ decoded, code: 'FOREIGN_KEYSPACE', reason: `FOREIGN_KEYSPACE: ${(error as Error).message}` });
+        // KEYSPACES_REQUIRED: no keyspace declared yet, so no team mapping is trusted (replayable once declared).
+        if (code === 'FOREIGN_KEYSPACE' || code === 'KEYSPACES_REQUIRED') unresolvable.push({ decoded, code, reason: `${code}: ${(error as Error).message}` });
         else unresolvable.push({ decoded, code: 'UNRESOLVABLE', reason: `${code ?? 'ERROR'}: ${(error as Error).message}` });
         continue;
       }

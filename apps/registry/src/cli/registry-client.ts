@@ -11,6 +11,8 @@ export interface ApplyRequest {
 
 export interface KeyspacesListing {
   enforced: boolean;
+  /** KEYSPACES_REQUIRED of the registry (absent from older registries). */
+  required?: boolean;
   prefixes: PrefixOwnership[];
   entityTypes: EntityTypeOwnership[];
 }

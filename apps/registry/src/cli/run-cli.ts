@@ -84,7 +84,7 @@ export function readKeyspacesFile(path: string): Omit<KeyspacesApplyRequest, 'dr
 }
 
 export function formatKeyspaces(k: KeyspacesListing): string {
-  const lines = [`enforced: ${k.enforced ? 'yes' : 'no (no key prefix or entity type declared: any team may write any key)'}`];
+  const lines = [`enforced: ${k.enforced ? 'yes' : k.required ? 'no (none declared yet; KEYSPACES_REQUIRED: team tokens may not write mappings until an admin declares keyspaces)' : 'no (no key prefix or entity type declared: any team may write any key)'}`];
   for (const p of k.prefixes) lines.push(`  prefix       ${JSON.stringify(p.prefix)}  ${p.team}`);
   for (const t of k.entityTypes) lines.push(`  entity type  ${t.entityType}  ${t.team}${t.grants.length > 0 ? ` (granted to ${t.grants.join(', ')})` : ''}`);
   return lines.join('\n');

@@ -25,6 +25,14 @@ describe('registry config', () => {
     expect(problems({ ...base, REGISTRY_FANOUT_CAP: 'lots' })).toMatch(/REGISTRY_FANOUT_CAP must be an integer number \(got "lots"\)/);
     expect(problems({ ...base, REGISTRY_PORT: '70000' })).toMatch(/REGISTRY_PORT/);
     expect(problems({ ...base, LOG_LEVEL: 'loud' })).toMatch(/LOG_LEVEL/);
+    expect(problems({ ...base, REGISTRY_MAX_BODY_BYTES: '1mb' })).toMatch(/REGISTRY_MAX_BODY_BYTES must be an integer number \(got "1mb"\)/);
+    expect(problems({ ...base, REGISTRY_MAX_BODY_BYTES: '10' })).toMatch(/REGISTRY_MAX_BODY_BYTES/);
+    expect(problems({ ...base, KEYSPACES_REQUIRED: 'yes' })).toMatch(/KEYSPACES_REQUIRED/);
+  });
+
+  it('is safe by default: KEYSPACES_REQUIRED on, request bodies up to 1 MiB', () => {
+    expect(loadRegistryConfig(base)).toMatchObject({ KEYSPACES_REQUIRED: true, REGISTRY_MAX_BODY_BYTES: 1_048_576 });
+    expect(loadRegistryConfig({ ...base, KEYSPACES_REQUIRED: 'false', REGISTRY_MAX_BODY_BYTES: '65536' })).toMatchObject({ KEYSPACES_REQUIRED: false, REGISTRY_MAX_BODY_BYTES: 65_536 });
   });
 
   it('refuses malformed tokens without echoing them', () => {

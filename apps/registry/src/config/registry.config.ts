@@ -64,6 +64,18 @@ export class RegistryConfig extends KafkaSecurityConfig {
   @IsInt() @Min(1_000)
   REGISTRY_START_TIMEOUT_MS = 60_000;
 
+  /** Largest request body read (bytes); a larger one is 413 PAYLOAD_TOO_LARGE. 1 MiB holds thousands of mappings. */
+  @IsInt() @Min(1_024) @Max(67_108_864)
+  REGISTRY_MAX_BODY_BYTES = 1_048_576;
+
+  /**
+   * Safe default: while no keyspace is declared, team (non-admin) tokens may not write mappings
+   * (409 KEYSPACES_REQUIRED); admin tokens declare keyspaces (and may write mappings) to
+   * bootstrap. false: the old bootstrap rule (no keyspace declared = any team may write any key).
+   */
+  @IsBoolean()
+  KEYSPACES_REQUIRED = true;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 }

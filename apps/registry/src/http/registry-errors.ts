@@ -1,7 +1,7 @@
 // One error shape for every 4xx/5xx of the API: { statusCode, code, message, field?, violations? }.
 // RegistryError codes map to HTTP statuses here and only here.
 import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, ValidationError, ValidationPipe } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import type { Logger } from '@app/telemetry';
 import { RegistryError, RegistryErrorCode, Violation, violationsOf } from '@app/registry-core';
 
@@ -25,6 +25,8 @@ const STATUS: Record<RegistryErrorCode, number> = {
   KEYSPACE_CONFLICT: 409,
   KEYSPACE_NOT_FOUND: 404,
   ADMIN_ONLY: 403,
+  KEYSPACES_REQUIRED: 409,
+  PAYLOAD_TOO_LARGE: 413,
   VERSION_CONFLICT: 409,
   STORE_NOT_READY: 503,
   STORE_TIMEOUT: 503,
@@ -55,23 +57,69 @@ export function requestValidationPipe(): ValidationPipe {
   });
 }
 
+/** What the JSON/urlencoded body parser (body-parser, http-errors) throws for a body it refuses. */
+interface BodyParserError {
+  type: string;
+  status: number;
+  expose: boolean;
+  message: string;
+  limit?: number;
+  length?: number;
+}
+
+function isBodyParserError(error: unknown): error is BodyParserError {
+  const e = error as Partial<BodyParserError> | null;
+  return typeof e === 'object' && e !== null && typeof e.type === 'string' && typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true;
+}
+
 @Catch()
 export class RegistryErrorFilter implements ExceptionFilter {
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly options: { maxBodyBytes?: number } = {},
+  ) {}
 
   catch(error: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
+    if (isBodyParserError(error)) {
+      // The caller's mistake (or a probe), never a server error: answered in the usual shape,
+      // without a stack trace in the log.
+      const body = bodyRefusal(error, this.options.maxBodyBytes);
+      if (body.statusCode === 413) {
+        const req = host.switchToHttp().getRequest<Request>();
+        this.logger.warn({ method: req.method, path: req.path, limit: error.limit, length: error.length }, 'request body too large: refused with 413 PAYLOAD_TOO_LARGE');
+      }
+      res.status(body.statusCode).json(body);
+      return;
+    }
     if (error instanceof RegistryError) {
       const status = STATUS[error.code] ?? 500;
       res.status(status).json({ statusCode: status, code: error.code, message: error.message, field: error.field, violations: error.violations.length > 0 ? error.violations : undefined });
       return;
     }
     if (error instanceof HttpException) {
-      const body = error.getResponse();
-      res.status(error.getStatus()).json(typeof body === 'string' ? { statusCode: error.getStatus(), message: body } : body);
+      const status = error.getResponse();
+      const body = typeof status === 'string' ? { statusCode: error.getStatus(), message: status } : (status as Record<string, unknown>);
+      // Nest turns a body that is not JSON (SyntaxError) into a plain BadRequestException: give it the usual code.
+      if (error.getStatus() === 400 && body.code === undefined) {
+        res.status(400).json({ statusCode: 400, code: 'REQUEST_INVALID', message: `request refused: ${String(body.message)}` });
+        return;
+      }
+      res.status(error.getStatus()).json(body);
       return;
     }
     this.logger.error({ err: error }, 'request failed with an unexpected error');
     res.status(500).json({ statusCode: 500, code: 'INTERNAL', message: 'internal error (logged by the registry)' });
   }
+}
+
+/** The answer to a body the parser refused: 413 PAYLOAD_TOO_LARGE naming the limit, else 4xx REQUEST_INVALID. */
+export function bodyRefusal(error: BodyParserError, maxBodyBytes?: number): { statusCode: number; code: RegistryErrorCode; message: string; field?: string } {
+  if (error.type === 'entity.too.large') {
+    const limit = error.limit ?? maxBodyBytes;
+    const size = error.length !== undefined ? ` (${error.length} bytes)` : '';
+    return { statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: `request body${size} is over the limit of ${limit} bytes (REGISTRY_MAX_BODY_BYTES)` };
+  }
+  if (error.type === 'entity.parse.failed') return { statusCode: 400, code: 'REQUEST_INVALID', message: `request body is not valid JSON: ${error.message}`, field: 'body' };
+  return { statusCode: error.status, code: 'REQUEST_INVALID', message: `request body refused: ${error.message}`, field: 'body' };
 }

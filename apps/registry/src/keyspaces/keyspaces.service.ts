@@ -13,12 +13,15 @@ import {
   RegistryError,
 } from '@app/registry-core';
 import { actorName, isAdmin, Principal } from '../auth/team-tokens';
+import { RegistryConfig } from '../config/registry.config';
 import { AuditLog } from '../mappings/audit-log';
 import { ApplyKeyspacesDto, PutEntityTypeDto, PutPrefixDto } from './keyspaces.dto';
 
 export interface KeyspacesView {
   /** On as soon as one prefix or entity type is declared (bootstrap rule). */
   enforced: boolean;
+  /** KEYSPACES_REQUIRED: while none is declared, team tokens may not write mappings. */
+  required: boolean;
   prefixes: PrefixOwnership[];
   entityTypes: EntityTypeOwnership[];
 }
@@ -33,12 +36,13 @@ export class KeyspacesService {
   constructor(
     private readonly store: MappingStore,
     private readonly audit: AuditLog,
+    private readonly config: RegistryConfig,
   ) {}
 
   view(): KeyspacesView {
     this.store.current(); // 503 until loaded
     const keyspaces = this.store.keyspaces();
-    return { enforced: keyspaces.enforced, prefixes: keyspaces.prefixes(), entityTypes: keyspaces.entityTypes() };
+    return { enforced: keyspaces.enforced, required: this.config.KEYSPACES_REQUIRED, prefixes: keyspaces.prefixes(), entityTypes: keyspaces.entityTypes() };
   }
 
   async putPrefix(prefix: string, body: PutPrefixDto, principal: Principal): Promise<{ record: KeyspaceRecord; created: boolean }> {

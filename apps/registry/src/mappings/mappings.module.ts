@@ -37,6 +37,7 @@ export class MappingsModule {
               logger: logger.child({ component: 'mapping-store' }),
               createTopic: config.REGISTRY_CREATE_TOPICS,
               startTimeoutMs: config.REGISTRY_START_TIMEOUT_MS,
+              keyspacesRequired: config.KEYSPACES_REQUIRED,
             }),
         },
         {

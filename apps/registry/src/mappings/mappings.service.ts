@@ -19,6 +19,7 @@ import {
   WriteResult,
 } from '@app/registry-core';
 import { actorName, isAdmin, Principal } from '../auth/team-tokens';
+import { RegistryConfig } from '../config/registry.config';
 import { AuditLog } from './audit-log';
 import { ApplyRequestDto, ExplainRequestDto, ListMappingsQueryDto, PutMappingDto } from './requests.dto';
 
@@ -48,6 +49,7 @@ export class MappingsService {
   constructor(
     private readonly store: MappingStore,
     private readonly audit: AuditLog,
+    private readonly config: RegistryConfig,
   ) {}
 
   list(query: ListMappingsQueryDto): Mapping[] {
@@ -132,7 +134,23 @@ export class MappingsService {
     return { dryRun: body.dryRun === true, diff };
   }
 
+  /**
+   * KEYSPACES_REQUIRED: until an admin has declared keyspaces, a team token may not create or
+   * change mappings (nothing would prove its keys are its own). Deletes stay allowed; admins
+   * bootstrap (declare keyspaces, and may write mappings).
+   */
+  private assertKeyspacesDeclared(intents: Parameters<MappingStore['write']>[0], principal: Principal): void {
+    if (!this.config.KEYSPACES_REQUIRED || isAdmin(principal) || this.store.keyspaces().enforced) return;
+    if (!intents.some((i) => i.op === 'put')) return;
+    throw new RegistryError(
+      'KEYSPACES_REQUIRED',
+      `no keyspace (key prefix / entity type ownership) is declared yet and KEYSPACES_REQUIRED=true: team "${principal.team}" may not write mappings until an admin declares keyspaces (POST /keyspaces/apply, or npm run mappings -- keyspaces-apply)`,
+    );
+  }
+
   private async write(intents: Parameters<MappingStore['write']>[0], principal: Principal, dryRun = false): Promise<WriteResult> {
+    this.store.current(); // 503 until loaded: the keyspaces are known only then
+    this.assertKeyspacesDeclared(intents, principal);
     const result = await this.store.write(intents, {
       actor: actorName(principal),
       dryRun,

@@ -125,3 +125,20 @@ describe('MappingSetResolver with keyspaces', () => {
     expect(resolver.resolve(EVENT).keys.map((k) => k.key)).toEqual(['product:p-1', 'promo:p-1']);
   });
 });
+
+describe('keyspacesRequired (KEYSPACES_REQUIRED)', () => {
+  const event: EntityUpdated = { eventId: 'e', entityType: 'product', entityId: 'p1', version: 2, occurredAt: '2026-01-01T00:00:00Z' };
+
+  it('while no keyspace is declared, every mapping refuses the events it matches', () => {
+    const resolver = MappingSetResolver.compile([mapping({})], { keyspacesRequired: true });
+    expect(() => resolver.resolve(event)).toThrow(expect.objectContaining({ code: 'KEYSPACES_REQUIRED', message: expect.stringMatching(/KEYSPACES_REQUIRED=true/) }));
+    expect(resolver.foreignMappings().map((f) => f.error.code)).toEqual(['KEYSPACES_REQUIRED']);
+    expect(resolver.explain(event)).toMatchObject({ outcome: 'rejected', error: { code: 'KEYSPACES_REQUIRED' } });
+  });
+
+  it('once keyspaces are declared, the usual ownership rules apply instead', () => {
+    const resolver = MappingSetResolver.compile([mapping({})], { keyspacesRequired: true, keyspaces });
+    expect(resolver.resolve(event).keys.map((k) => k.key)).toEqual(['product:p1']);
+    expect(MappingSetResolver.compile([mapping({})], { keyspacesRequired: false }).resolve(event).keys).toHaveLength(1);
+  });
+});

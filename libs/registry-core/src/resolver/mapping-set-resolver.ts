@@ -42,6 +42,12 @@ export interface CompileSetOptions {
    * foreign or not, is touched. Registry writes refuse such mappings before they are stored.
    */
   keyspaces?: Keyspaces;
+  /**
+   * KEYSPACES_REQUIRED: while no keyspace is declared (keyspaces not enforced), every mapping is
+   * refused like a foreign one (resolve() throws KEYSPACES_REQUIRED for every event it matches),
+   * so no team's mapping is applied before the operator has declared who owns what.
+   */
+  keyspacesRequired?: boolean;
 }
 
 interface Trace {
@@ -55,6 +61,13 @@ const ACTION_STRENGTH: Record<MappingKeyAction, number> = { warm: 0, delete: 1, 
 
 function fanoutOf(list: readonly CompiledMapping[]): number {
   return list.reduce((sum, m) => sum + m.keys.length + m.tags.length, 0);
+}
+
+function keyspacesRequiredError(mapping: Mapping): RegistryError {
+  return new RegistryError(
+    'KEYSPACES_REQUIRED',
+    `mapping "${mapping.id}" (owner "${mapping.owner}"): no keyspace (key prefix / entity type ownership) is declared and KEYSPACES_REQUIRED=true, so no team's mapping is applied until an admin declares keyspaces`,
+  );
 }
 
 export class MappingSetResolver implements MappingResolver {
@@ -127,6 +140,8 @@ export class MappingSetResolver implements MappingResolver {
           foreign.set(m, error);
         }
       }
+    } else if (options.keyspacesRequired) {
+      for (const m of compiled) foreign.set(m, keyspacesRequiredError(m.mapping));
     }
     return new MappingSetResolver(index, compiled, rejected, limits, keyspaces, foreign);
   }

@@ -50,6 +50,12 @@ export interface MappingStoreOptions {
   startTimeoutMs?: number;
   /** A write fails with STORE_TIMEOUT when this instance cannot read it back in time. Default 10000. */
   writeTimeoutMs?: number;
+  /**
+   * KEYSPACES_REQUIRED: while the topic holds no keyspace record, the resolver refuses every
+   * mapping (resolve() throws KEYSPACES_REQUIRED), instead of letting any team write any key.
+   * Default false.
+   */
+  keyspacesRequired?: boolean;
 }
 
 export type MappingIntent =
@@ -182,10 +188,16 @@ export class MappingStore implements MappingSource {
       { topic: this.topic, mappings: this.resolver.mappingCount, keyspaces: this.keyspaceView.size, groupId: this.follower.groupId, ms: Date.now() - started },
       'mapping set loaded; following changes',
     );
-    if (!this.keyspaceView.enforced && this.mappings.size > 0) {
+    if (!this.keyspaceView.enforced && this.options.keyspacesRequired) {
+      this.logger.warn(
+        { topic: this.topic, mappings: this.mappings.size },
+        'no keyspace (key prefix / entity type ownership) is declared and KEYSPACES_REQUIRED=true: no team mapping is applied (events matching one are refused) until an admin declares keyspaces',
+      );
+    } else if (!this.keyspaceView.enforced && this.mappings.size > 0) {
       this.logger.warn({ topic: this.topic }, 'no keyspace (key prefix / entity type ownership) is declared: any team may write any key; declare them with an admin token to turn enforcement on');
     }
     for (const { id, error } of this.resolver.foreignMappings()) {
+      if (error.code === 'KEYSPACES_REQUIRED') continue; // said once above
       this.logger.error({ topic: this.topic, id, code: error.code, err: error.message }, 'mapping outside its owner team\'s keyspaces: events it matches are refused');
     }
     this.notify([...this.mappings.keys()]);
@@ -232,7 +244,7 @@ export class MappingStore implements MappingSource {
   }
 
   private compileCurrent(): MappingSetResolver {
-    return MappingSetResolver.compile(this.mappings.values(), { limits: this.limits, mode: 'lenient', keyspaces: this.keyspaceView });
+    return MappingSetResolver.compile(this.mappings.values(), { limits: this.limits, mode: 'lenient', keyspaces: this.keyspaceView, keyspacesRequired: this.options.keyspacesRequired });
   }
 
   async put(mapping: Mapping, options?: WriteOptions & { expectedVersion?: number }): Promise<WriteResult> {
@@ -461,6 +473,7 @@ export class MappingStore implements MappingSource {
     this.resolver = this.compileCurrent();
     this.logger.info({ topic: this.topic, changed, mappings: this.resolver.mappingCount }, 'mapping set changed; new resolver in effect');
     for (const { id, error } of this.resolver.foreignMappings()) {
+      if (error.code === 'KEYSPACES_REQUIRED') continue;
       if (changed.includes(id) || changed.some(isKeyspaceRecordKey)) this.logger.error({ topic: this.topic, id, code: error.code, err: error.message }, 'mapping outside its owner team\'s keyspaces: events it matches are refused');
     }
     this.notify(changed);

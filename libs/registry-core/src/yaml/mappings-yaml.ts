@@ -1,11 +1,14 @@
-// The GitOps file format: `mappings: [ ... ]`, one entry per mapping (see examples/mappings/).
+// The GitOps file format: `mappings: [ ... ]`, one entry per mapping (see examples/mappings/); an
+// invalidator's MAPPINGS_FILE may also declare `keyspaces:` (keyspaces-yaml.ts).
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { RegistryError, Violation } from '../errors';
+import type { KeyspaceRecord } from '../keyspace/keyspaces';
 import { RegistryLimits, registryLimits } from '../limits';
 import { mappingContent, validateMapping } from '../mapping/validate-mapping';
 import { MappingSetResolver } from '../resolver/mapping-set-resolver';
 import type { Mapping } from '../types';
+import { keyspaceRecordsOf } from './keyspaces-yaml';
 
 /**
  * Checks a whole set: every mapping, unique ids, and the fan-out of all mappings of one entity
@@ -32,7 +35,14 @@ export function validateMappingSet(plain: unknown[], limits: RegistryLimits = re
   return mappings;
 }
 
-export function parseMappingsYaml(text: string, limits?: RegistryLimits, source = 'mappings YAML'): Mapping[] {
+/** A mapping file with its optional keyspaces (an invalidator's MAPPINGS_FILE). */
+export interface MappingsDocument {
+  mappings: Mapping[];
+  /** Undefined when the file has no `keyspaces:` section. */
+  keyspaces?: KeyspaceRecord[];
+}
+
+function parseDocument(text: string, source: string, allowed: readonly string[]): Record<string, unknown> {
   let document: unknown;
   try {
     document = parse(text, { uniqueKeys: true, prettyErrors: true });
@@ -42,13 +52,32 @@ export function parseMappingsYaml(text: string, limits?: RegistryLimits, source 
   if (document === null || typeof document !== 'object' || Array.isArray(document) || !Array.isArray((document as { mappings?: unknown }).mappings)) {
     throw new RegistryError('YAML_INVALID', `${source}: expected a document of the form "mappings: [ ... ]"`, 'mappings');
   }
-  const extra = Object.keys(document).filter((k) => k !== 'mappings');
-  if (extra.length > 0) throw new RegistryError('YAML_INVALID', `${source}: unknown top-level field(s) ${extra.join(', ')} (only "mappings")`, extra[0]);
-  return validateMappingSet((document as { mappings: unknown[] }).mappings, limits);
+  const extra = Object.keys(document).filter((k) => !allowed.includes(k));
+  if (extra.length > 0) throw new RegistryError('YAML_INVALID', `${source}: unknown top-level field(s) ${extra.join(', ')} (only ${allowed.map((k) => `"${k}"`).join(', ')})`, extra[0]);
+  return document as Record<string, unknown>;
+}
+
+/** The GitOps file a team applies: `mappings:` only (keyspaces are declared by an admin, not in a team's file). */
+export function parseMappingsYaml(text: string, limits?: RegistryLimits, source = 'mappings YAML'): Mapping[] {
+  return validateMappingSet(parseDocument(text, source, ['mappings']).mappings as unknown[], limits);
+}
+
+/**
+ * An invalidator's mapping file: `mappings:` and, optionally, `keyspaces:` (keyspaceRecordsOf).
+ * Throws a RegistryError whose field names the wrong place (`keyspaces.prefixes["x:"]`, `mappings[2].keys[0].template`).
+ */
+export function parseMappingsDocument(text: string, limits?: RegistryLimits, source = 'mappings YAML'): MappingsDocument {
+  const document = parseDocument(text, source, ['keyspaces', 'mappings']);
+  const keyspaces = 'keyspaces' in document ? keyspaceRecordsOf(document.keyspaces) : undefined;
+  return { mappings: validateMappingSet(document.mappings as unknown[], limits), keyspaces };
 }
 
 export function loadMappingsYamlFile(path: string, limits?: RegistryLimits): Mapping[] {
   return parseMappingsYaml(readFileSync(path, 'utf8'), limits, path);
+}
+
+export function loadMappingsDocumentFile(path: string, limits?: RegistryLimits): MappingsDocument {
+  return parseMappingsDocument(readFileSync(path, 'utf8'), limits, path);
 }
 
 /** The set as a YAML file, sorted by id. Versions are left out unless asked for (a file states intent, not history). */
