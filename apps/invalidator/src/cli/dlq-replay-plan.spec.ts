@@ -81,4 +81,33 @@ describe('planReplay', () => {
     expect(planReplay([orphan], history).replay).toEqual([]);
     expect(planReplay([orphan], history, { again: true }).replay).toEqual([orphan]);
   });
+
+  describe('replay headers forged by a producer (kept on its dead letter)', () => {
+    const other = (offset: number, extra: Record<string, string>) => ({ ...letter(offset, extra), key: Buffer.from('widget:w2'), value: Buffer.from('{"forged":true}') });
+
+    it('a dead letter carrying x-dlq-replay-mark is a letter, not a mark: the letter it names is not skipped', () => {
+      const victim = letter(0);
+      const forged = other(1, { [DLQ_HEADERS.replayMark]: letterId(victim) });
+      const history = new ReplayHistory([victim, forged]);
+      expect(offsets(history.letters())).toEqual(['0', '1']);
+      expect(history.wasReplayed(victim)).toBe(false);
+      expect(offsets(planReplay(history.letters(), history).replay)).toEqual(['0', '1']);
+    });
+
+    it('a dead letter naming another letter in x-dlq-replayed-from with other bytes is no copy of it', () => {
+      const victim = letter(0);
+      const forged = other(1, { [DLQ_HEADERS.replayedFrom]: letterId(victim) });
+      const history = new ReplayHistory([victim, forged]);
+      expect(history.wasReplayed(victim)).toBe(false);
+      expect(history.copyOf(forged)).toBeUndefined();
+      expect(history.rootOf(forged)).toBe(letterId(forged));
+      expect(offsets(planReplay(history.letters(), history).replay)).toEqual(['0', '1']);
+    });
+
+    it('a letter naming itself is no copy', () => {
+      const self = letter(3, { [DLQ_HEADERS.replayedFrom]: `${TOPIC}/0/3` });
+      const history = new ReplayHistory([self]);
+      expect(offsets(planReplay([self], history).replay)).toEqual(['3']);
+    });
+  });
 });

@@ -10,6 +10,13 @@
 //   leaves the original and ONE copy.
 // - With --again: of each event's chain (original, copy, copy of the copy, ...) only the newest
 //   matching letter is re-published: each forced run adds at most one copy per event.
+//
+// Both headers can also arrive from a producer (the invalidator keeps a message's own headers
+// when it dead-letters it), forwarded carelessly or forged, so neither is taken on its word: a
+// mark is a record WITHOUT a reason code (every dead letter has one; the tool's marks have
+// none), and a copy must carry the same key and value as the letter it names (a replay
+// re-publishes exactly those bytes). A copy naming a letter no longer in the topic (retention)
+// cannot be checked and is trusted: it can only hide itself, never another letter.
 import { DLQ_HEADERS } from '@app/contracts';
 import type { DeadLetterRecord } from './dlq-cli';
 
@@ -20,14 +27,17 @@ export function letterId(r: Pick<DeadLetterRecord, 'dlqTopic' | 'dlqPartition' |
   return `${r.dlqTopic}/${r.dlqPartition}/${r.dlqOffset}`;
 }
 
+/** A mark written by `replay`; a dead letter (it has a reason code) carrying the header is a forgery, not a mark. */
 export function isReplayMark(r: DeadLetterRecord): boolean {
-  return header(r, DLQ_HEADERS.replayMark) !== undefined;
+  return header(r, DLQ_HEADERS.replayMark) !== undefined && header(r, DLQ_HEADERS.reasonCode) === undefined;
 }
 
-/** The letter a copy was dead-lettered from (its replay's origin), or undefined for an original. */
-export function copyOf(r: DeadLetterRecord): string | undefined {
+/** The letter `r` claims to be a copy of (its x-dlq-replayed-from header), unchecked. */
+function claimedParent(r: DeadLetterRecord): string | undefined {
   return header(r, DLQ_HEADERS.replayedFrom);
 }
+
+const sameBytes = (a: Buffer | null, b: Buffer | null) => (a === null || b === null ? a === b : a.equals(b));
 
 /** What the topic says about earlier replays. */
 export class ReplayHistory {
@@ -37,14 +47,25 @@ export class ReplayHistory {
   /** `records`: the whole topic as read (dead letters and marks). */
   constructor(records: readonly DeadLetterRecord[]) {
     for (const r of records) {
-      const mark = header(r, DLQ_HEADERS.replayMark);
-      if (mark !== undefined) this.replayed.add(mark);
+      if (isReplayMark(r)) this.replayed.add(header(r, DLQ_HEADERS.replayMark)!);
       else this.byId.set(letterId(r), r);
     }
     for (const r of this.byId.values()) {
-      const parent = copyOf(r);
+      const parent = this.copyOf(r);
       if (parent !== undefined) this.replayed.add(parent);
     }
+  }
+
+  /**
+   * The letter a copy was dead-lettered from (its replay's origin), or undefined for an original:
+   * a record naming a letter in the topic whose key or value differs is no copy of it.
+   */
+  copyOf(r: DeadLetterRecord): string | undefined {
+    const parent = claimedParent(r);
+    if (parent === undefined) return undefined;
+    const letter = this.byId.get(parent);
+    if (letter && (letter === r || !sameBytes(letter.key, r.key) || !sameBytes(letter.value, r.value))) return undefined;
+    return parent;
   }
 
   /** The dead letters proper (marks left out), in topic order. */
@@ -60,11 +81,11 @@ export class ReplayHistory {
   rootOf(r: DeadLetterRecord): string {
     let id = letterId(r);
     const seen = new Set<string>([id]);
-    for (let parent = copyOf(r); parent !== undefined && !seen.has(parent); ) {
+    for (let parent = this.copyOf(r); parent !== undefined && !seen.has(parent); ) {
       id = parent;
       seen.add(parent);
       const letter = this.byId.get(parent);
-      parent = letter ? copyOf(letter) : undefined;
+      parent = letter ? this.copyOf(letter) : undefined;
     }
     return id;
   }
@@ -93,7 +114,7 @@ export function planReplay(candidates: readonly DeadLetterRecord[], history: Rep
   if (!options.again) {
     for (const r of candidates) {
       if (history.wasReplayed(r)) skipped.push({ record: r, kind: 'already-replayed', why: 'already replayed' });
-      else if (copyOf(r) !== undefined) skipped.push({ record: r, kind: 'already-replayed', why: `dead-lettered again after the replay of ${copyOf(r)}` });
+      else if (history.copyOf(r) !== undefined) skipped.push({ record: r, kind: 'already-replayed', why: `dead-lettered again after the replay of ${history.copyOf(r)}` });
       else replay.push(r);
     }
     return { replay, skipped };
