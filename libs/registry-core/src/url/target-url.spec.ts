@@ -51,6 +51,15 @@ describe('checkTargetUrl', () => {
 });
 
 describe('addressProblem (resolved addresses)', () => {
+  it('judges an IPv4-compatible IPv6 address (::a.b.c.d, deprecated) as the IPv4 address it embeds', () => {
+    expect(() => checkTargetUrl('http://[::127.0.0.1]/')).toThrow(/loopback/);
+    expect(() => checkTargetUrl('http://[::169.254.169.254]/latest')).toThrow(/metadata/);
+    expect(() => checkTargetUrl('http://[::10.0.0.1]/')).toThrow(/private/);
+    expect(addressProblem('::7f00:1')).toMatch(/loopback/);
+    expect(addressProblem('::8.8.8.8')).toBeUndefined();
+    expect(addressProblem('::7f00:1', parseHostAllowList('127.0.0.0/8', 'X'))).toBeUndefined();
+  });
+
   it('refuses internal addresses and accepts public ones', () => {
     expect(addressProblem('127.0.0.1')).toMatch(/loopback/);
     expect(addressProblem('::ffff:10.0.0.1')).toMatch(/private/);

@@ -79,14 +79,20 @@ export function addressProblem(address: string, allow: HostAllowList = EMPTY_ALL
   if (!ipaddr.isValid(text)) return `"${address}" is not an IP address`;
   let ip = ipaddr.parse(text);
   if (inAllowedRange(ip, allow)) return undefined;
-  // An IPv4 address written as IPv6 (::ffff:a.b.c.d) is judged as the IPv4 address it is.
-  if (ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress()) {
-    ip = (ip as ipaddr.IPv6).toIPv4Address();
-    if (inAllowedRange(ip, allow)) return undefined;
+  // An IPv4 address written as IPv6 is judged as the IPv4 address it is: IPv4-mapped
+  // (::ffff:a.b.c.d) and the deprecated IPv4-compatible form (::a.b.c.d, which ipaddr.js calls
+  // unicast; some stacks still route it to the embedded IPv4 address). :: and ::1 are not of it.
+  if (ip.kind() === 'ipv6') {
+    const v6 = ip as ipaddr.IPv6;
+    const compatible = v6.parts.slice(0, 6).every((p) => p === 0) && (v6.parts[6] !== 0 || v6.parts[7] > 1);
+    if (v6.isIPv4MappedAddress() || compatible) {
+      ip = new ipaddr.IPv4([v6.parts[6] >> 8, v6.parts[6] & 0xff, v6.parts[7] >> 8, v6.parts[7] & 0xff]);
+      if (inAllowedRange(ip, allow)) return undefined;
+    }
   }
   const range = ip.range();
   if (range === 'unicast') return undefined;
-  const what = text === '169.254.169.254' || text === 'fd00:ec2::254' ? 'the cloud metadata address' : `a ${range} address`;
+  const what = ip.toString() === '169.254.169.254' || text === 'fd00:ec2::254' ? 'the cloud metadata address' : `a ${range} address`;
   return `${address} is ${what}; only public addresses are called unless an operator allow-lists it`;
 }
 
