@@ -48,7 +48,7 @@ interface Stored extends L1Entry {
   bytes: number;
 }
 
-export type L1DropReason = 'bus-key' | 'bus-tag' | 'bus-namespace' | 'suspect' | 'reset' | 'publisher-gone' | 'expired' | 'local';
+export type L1DropReason = 'bus-key' | 'bus-tag' | 'bus-namespace' | 'suspect' | 'reset' | 'publisher-gone' | 'publisher-flood' | 'expired' | 'local';
 
 /** What a bus publisher's heartbeats vouch for (Redis time): `confirmedAt`; last heard `heardAt`. */
 interface Publisher {
@@ -62,6 +62,13 @@ export interface L1Events {
 }
 
 const MARKS = 50_000;
+/**
+ * Publishers (sources heard on the bus) one reader tracks. A deployment has a few invalidator
+ * instances; any process that can XADD to the bus can invent sources, so past this many the bus
+ * is suspect: it vouches for nothing (L1 serves only within maxStalenessMs of an entry's own
+ * read) until silent sources are forgotten and the count is back under the cap.
+ */
+export const MAX_TRACKED_PUBLISHERS = 256;
 
 export class L1 {
   private readonly lru: LRUCache<string, Stored>;
@@ -75,6 +82,8 @@ export class L1 {
   /** Minima over `publishers` (recomputed when one changes). */
   private busConfirmedAt = Number.NEGATIVE_INFINITY;
   private oldestHeardAt = Number.POSITIVE_INFINITY;
+  /** More sources than MAX_TRACKED_PUBLISHERS were heard: the bus vouches for nothing until forgotten ones make room. */
+  private flooded = false;
   /** Redis clock minus local clock: bounds (undefined until the first TIME sample). */
   private offsetLow?: number;
   private offsetHigh?: number;
@@ -207,6 +216,14 @@ export class L1 {
       // be off), and never later than `at` itself or than now.
       const at = Math.min(message.at, message.kind === 'hb' && message.age !== undefined ? streamIdMs - message.age : streamIdMs, this.redisNow(now) ?? Number.NEGATIVE_INFINITY);
       const known = this.publishers.get(message.source);
+      if (!known && this.publishers.size >= MAX_TRACKED_PUBLISHERS) {
+        if (!this.flooded) {
+          this.flooded = true;
+          this.recomputeBus();
+          this.dropAll('publisher-flood');
+        }
+        return;
+      }
       this.publishers.set(message.source, { confirmedAt: Math.max(known?.confirmedAt ?? Number.NEGATIVE_INFINITY, at), heardAt: Math.max(known?.heardAt ?? 0, streamIdMs) });
       this.recomputeBus();
       return;
@@ -281,6 +298,7 @@ export class L1 {
         forgot = true;
       }
     }
+    if (forgot && this.flooded && this.publishers.size < MAX_TRACKED_PUBLISHERS) this.flooded = false;
     this.recomputeBus();
     if (forgot) this.dropAll('publisher-gone');
   }
@@ -292,7 +310,7 @@ export class L1 {
       confirmed = Math.min(confirmed, p.confirmedAt);
       heard = Math.min(heard, p.heardAt);
     }
-    this.busConfirmedAt = this.publishers.size === 0 ? Number.NEGATIVE_INFINITY : confirmed;
+    this.busConfirmedAt = this.publishers.size === 0 || this.flooded ? Number.NEGATIVE_INFINITY : confirmed;
     this.oldestHeardAt = heard;
   }
 
