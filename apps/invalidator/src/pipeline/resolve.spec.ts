@@ -32,3 +32,16 @@ describe('resolveEffects + keyspaces', () => {
     expect(plan.keys.map((k) => k.key)).toEqual(['product:widget-w-1']);
   });
 });
+
+describe('namespace bumps: the entity includes its tenant', () => {
+  it('plans one bump per tenant for the same entity type and id', () => {
+    const pricing: Mapping = { id: 'pricing.product', entityType: 'product', owner: 'catalog', keys: [], tags: [], namespaces: ['product:prices:'], version: 1 };
+    const resolver = MappingSetResolver.compile([pricing]);
+    const acme = change('product', '1');
+    acme.tenant = 'acme';
+    const globex = change('product', '1');
+    globex.tenant = 'globex';
+    const plan = resolveEffects([acme, globex, change('product', '2')], resolver, { strictEntityTypes: false, defaultTombstoneTtlSeconds: 60 });
+    expect(plan.namespaces!.map((n) => n.entity)).toEqual(['acme|product|1', 'globex|product|1', '|product|2']);
+  });
+});

@@ -15,6 +15,7 @@ export interface Unresolvable {
 /** A namespace generation to bump once per (entity, version) (libs/cache-protocol namespace-bump). */
 export interface PlannedNamespaceBump {
   namespace: string;
+  /** namespaceEntity(): the entity with its tenant. */
   entity: string;
   version: number;
   recordTtlMs: number;
@@ -90,6 +91,16 @@ function firstProblem<T>(items: T[], check: ((item: T) => Error | undefined) | u
   return undefined;
 }
 
+/**
+ * The entity whose versions a namespace bump compares: tenant, type and id, so one tenant's
+ * product 1 at v5 never makes another tenant's product 1 at v3 look like an older replay.
+ * Always contains "|" (which no tenant, entity type or id may hold), so records of the former
+ * format ("product:1") never match a new identity: they only linger until their TTL.
+ */
+export function namespaceEntity(change: Pick<EntityChange, 'tenant' | 'entityType' | 'entityId'>): string {
+  return `${change.tenant ?? ''}|${change.entityType}|${change.entityId}`;
+}
+
 export function resolveEffects(changes: EntityChange[], resolver: MappingResolver, options: ResolveOptions): EffectPlan {
   // per key: its effect, and the entity that named it first (a second entity makes it shared)
   const keys = new Map<string, { effect: KeyEffect; owner: EntityChange }>();
@@ -140,7 +151,7 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
         }
       }
       for (const n of resolution.namespaces ?? []) {
-        const entity = `${change.entityType}:${change.entityId}`;
+        const entity = namespaceEntity(change);
         namespaces.set(`${n.namespace}\u0000${entity}`, { namespace: n.namespace, entity, version: change.version, recordTtlMs: tombstoneTtlMs });
       }
       if (resolution.purge) purges.push({ decoded, tags: resolution.purge.tags, urls: resolution.purge.urls });
