@@ -108,10 +108,12 @@ describe('registry keyspaces (real Kafka)', () => {
     expect(explained).toMatchObject({ outcome: 'apply', keyspacesEnforced: true });
     expect(explained.keys.warm).toEqual([expect.objectContaining({ key: 'product:p-42', keyspaceOwner: 'catalog' })]);
     expect(explained.tags).toEqual([expect.objectContaining({ tag: 'tenant:acme:products', keyspaceOwner: 'catalog' })]);
-    // A candidate foreign mapping: explain says the invalidator would refuse the event.
+    // A candidate foreign mapping: explain says the invalidator would dead-letter its part only
+    // (isolation by mapping), naming it and its team; catalog's keys are still applied.
     const candidate = { id: 'promo.steal', ...PROMO_STEAL, entityType: 'product' };
-    const rejected = (await http().post('/explain').set(PROMO).send({ event: SAMPLE_EVENT, mappings: [candidate] }).expect(200)).body;
-    expect(rejected).toMatchObject({ outcome: 'rejected', error: { code: 'FOREIGN_KEYSPACE' } });
+    const partial = (await http().post('/explain').set(PROMO).send({ event: SAMPLE_EVENT, mappings: [candidate] }).expect(200)).body;
+    expect(partial).toMatchObject({ outcome: 'partial', failed: [expect.objectContaining({ mappingId: 'promo.steal', owner: 'promo', code: 'FOREIGN_KEYSPACE' })] });
+    expect(partial.keys.warm).toEqual([expect.objectContaining({ key: 'product:p-42', mappingId: 'catalog.product' })]);
   });
 
   it("another team's entity type is 403 until an admin grants it; the grantee's keys stay in its own prefixes", async () => {

@@ -150,7 +150,8 @@ function program(io: CliIo, setExit: (code: ExitCode) => void): Command {
         explanation = await client(io).explain(event);
       }
       io.out(options.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation));
-      if (explanation.outcome === 'rejected') setExit(EXIT.ERROR);
+      // Something would be dead-lettered: the whole event, or some mappings' parts.
+      if (explanation.outcome === 'rejected' || explanation.outcome === 'partial') setExit(EXIT.ERROR);
     });
 
   cli

@@ -106,12 +106,26 @@ describe('MappingSetResolver with keyspaces', () => {
   const own = mapping({ id: 'catalog.product', keys: [{ template: 'product:{entityId}', action: 'delete' }] });
   const foreign = mapping({ id: 'promo.steal', owner: 'promo', keys: [{ template: 'product:{entityId}', action: 'warm', ttlSeconds: 2_592_000 }, { template: 'promo:{entityId}', action: 'delete' }] });
 
-  it('refuses (FOREIGN_KEYSPACE) every event a foreign mapping matches, touching none of its keys', () => {
+  it('a foreign mapping fails only its own part (FOREIGN_KEYSPACE, none of its keys); the owner\'s part is applied', () => {
     const resolver = MappingSetResolver.compile([own, foreign], { limits, mode: 'lenient', keyspaces });
     expect(resolver.foreignMappings().map((f) => f.id)).toEqual(['promo.steal']);
-    expect(() => resolver.resolve(EVENT)).toThrow(expect.objectContaining({ code: 'FOREIGN_KEYSPACE', message: expect.stringContaining('prefix "product:" is owned by team "catalog"') }));
+    const resolution = resolver.resolve(EVENT);
+    expect(resolution.keys.map((k) => [k.key, k.action, k.mappingId])).toEqual([['product:p-1', 'delete', 'catalog.product']]);
+    expect(resolution.failed).toEqual([expect.objectContaining({ mappingId: 'promo.steal', owner: 'promo', code: 'FOREIGN_KEYSPACE', message: expect.stringContaining('prefix "product:" is owned by team "catalog"') })]);
     const explained = resolver.explain(EVENT);
-    expect(explained).toMatchObject({ outcome: 'rejected', error: { code: 'FOREIGN_KEYSPACE' }, keyspacesEnforced: true });
+    expect(explained).toMatchObject({ outcome: 'partial', failed: [{ mappingId: 'promo.steal', code: 'FOREIGN_KEYSPACE' }], keyspacesEnforced: true });
+    // Alone, it fails the whole event.
+    expect(MappingSetResolver.compile([foreign], { limits, mode: 'lenient', keyspaces }).explain(EVENT)).toMatchObject({ outcome: 'rejected', error: { code: 'FOREIGN_KEYSPACE' } });
+  });
+
+  it('fan-out: the entity type owner\'s mappings count first, so a granted team can never push the owner over the cap', () => {
+    // "a-search" sorts before "catalog.product": without owner-first it would take the cap.
+    const granted = mapping({ id: 'a-search', owner: 'search', keys: [{ template: 'search:a:{entityId}', action: 'delete' }, { template: 'search:b:{entityId}', action: 'delete' }] });
+    const owner = mapping({ id: 'catalog.product', keys: [{ template: 'product:{entityId}', action: 'delete' }, { template: 'product:{entityId}:summary', action: 'delete' }] });
+    const resolver = MappingSetResolver.compile([granted, owner], { limits: registryLimits({ fanoutCap: 3 }), mode: 'lenient', keyspaces });
+    const resolution = resolver.resolve(EVENT);
+    expect(resolution.keys.map((k) => k.key)).toEqual(['product:p-1', 'product:p-1:summary']);
+    expect(resolution.failed).toEqual([expect.objectContaining({ mappingId: 'a-search', owner: 'search', code: 'FANOUT_LIMIT' })]);
   });
 
   it('resolves normally without the foreign mapping, and explain names each key\'s owner', () => {

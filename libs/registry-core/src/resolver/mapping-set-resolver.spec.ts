@@ -59,8 +59,11 @@ describe('MappingSetResolver', () => {
     expect(resolver.resolve(event({ entityType: 'order' }))).toEqual({ keys: [], tags: [] });
   });
 
-  it('refuses a value that would widen a key (the event is dead-lettered, nothing is deleted)', () => {
-    expect(() => resolver.resolve(event({ after: { categoryId: '*' } }))).toThrow(expect.objectContaining({ code: 'TEMPLATE_WIDENS_KEY' }));
+  it('refuses a value that would widen a key: that mapping\'s part fails (nothing of it is deleted)', () => {
+    const r = resolver.resolve(event({ after: { categoryId: '*' } }));
+    expect(r.keys).toEqual([]);
+    expect(r.tags).toEqual([]);
+    expect(r.failed).toEqual([expect.objectContaining({ mappingId: 'catalog.product', owner: 'catalog', code: 'TEMPLATE_WIDENS_KEY', field: 'after.categoryId' })]);
   });
 
   it('tenant mappings apply only to their tenant, in addition to the generic ones', () => {
@@ -88,7 +91,9 @@ describe('MappingSetResolver', () => {
     // A follower compiled leniently (e.g. its cap is lower than the registry's) refuses per event.
     const twoKeys: Mapping = { ...wide, id: 'two', tags: [] };
     const lenient = MappingSetResolver.compile([twoKeys, { ...twoKeys, id: 'three', keys: [{ template: 'c:{entityId}', action: 'delete' }] }], { limits, mode: 'lenient' });
-    expect(() => lenient.resolve(event())).toThrow(expect.objectContaining({ code: 'FANOUT_LIMIT' }));
+    const r = lenient.resolve(event());
+    expect(r.keys.map((k) => k.key)).toEqual(['c:p1']);
+    expect(r.failed).toEqual([expect.objectContaining({ mappingId: 'two', code: 'FANOUT_LIMIT' })]);
   });
 
   it('strict compile refuses entity types whose mappings together exceed the cap, naming them', () => {

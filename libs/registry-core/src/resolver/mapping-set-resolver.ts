@@ -4,13 +4,20 @@
 // Which mappings apply: all mappings of the event's entityType without a tenant, plus those
 // whose tenant equals the event's tenant (union; a tenant mapping adds keys, it does not hide
 // the generic ones, because an extra invalidation is safe and a missing one is not).
+//
+// Isolation by mapping: each mapping's part of an event is rendered and checked on its own. A
+// mapping whose part cannot be applied (a value that would widen a key, a mapping outside its
+// team's keyspaces, a refused URL, a part that would push the event over the fan-out cap)
+// contributes nothing and is listed in `failed`; every other mapping's part is applied. So one
+// team's mapping can never stop another team's invalidation. The entity type owner's mappings
+// come first, so a granted team can never push the owner's part over the fan-out cap.
 import type { EntityUpdated } from '@app/contracts';
 import { stringifyExactJson } from '@app/contracts';
-import { RegistryError, isRegistryError } from '../errors';
+import { RegistryError, RegistryErrorCode, isRegistryError } from '../errors';
 import { RegistryLimits, registryLimits } from '../limits';
 import { Keyspaces } from '../keyspace/keyspaces';
 import { CompiledMapping, compileMapping } from '../mapping/compile-mapping';
-import type { Mapping, MappingKeyAction, MappingResolver, Resolution, ResolvedKey, ResolvedNamespace } from '../types';
+import type { FailedMapping, Mapping, MappingKeyAction, MappingPurge, MappingResolver, Resolution, ResolveChecks, ResolvedKey, ResolvedNamespace } from '../types';
 import type { ExplainedKey, ExplainedNamespace, ExplainedTag, Explanation, SkippedTemplate } from './explanation';
 
 interface EntityGroup {
@@ -37,12 +44,13 @@ export interface CompileSetOptions {
   mode?: 'strict' | 'lenient';
   /**
    * Team ownership of key prefixes and entity types. A mapping outside its owner's keyspaces is
-   * kept but marked foreign (in both modes): resolve() throws FOREIGN_KEYSPACE for every event it
-   * matches, so the whole event is refused (the invalidator dead-letters it) and none of its keys,
-   * foreign or not, is touched. Registry writes refuse such mappings before they are stored.
+   * kept but marked foreign (in both modes): for every event it matches, resolve() lists it in
+   * `failed` (FOREIGN_KEYSPACE) and none of its keys is touched; the other mappings' parts are
+   * applied. Registry writes refuse such mappings before they are stored.
    */
   keyspaces?: Keyspaces;
 }
+
 
 interface Trace {
   templates: Map<string, { template: string; mappingId: string }>;
@@ -50,11 +58,51 @@ interface Trace {
   notes: Map<string, string>;
 }
 
+/** One mapping's part of one event, rendered and checked before it is merged with the others. */
+interface MappingPart {
+  compiled: CompiledMapping;
+  keys: ResolvedKey[];
+  /** Source template per key, tag, namespace and URL (same order as the rendered lists). */
+  keyTemplates: string[];
+  tags: string[];
+  tagTemplates: string[];
+  namespaces: string[];
+  namespaceTemplates: string[];
+  urls: string[];
+  urlTemplates: string[];
+  notes: [string, string][];
+}
+
 // tombstone > delete > warm: when two rules produce one key, the safer effect wins.
 const ACTION_STRENGTH: Record<MappingKeyAction, number> = { warm: 0, delete: 1, tombstone: 2 };
 
 function fanoutOf(list: readonly CompiledMapping[]): number {
   return list.reduce((sum, m) => sum + m.keys.length + m.tags.length, 0);
+}
+
+/** The entity type owner's mappings first (then by id): they are merged, and counted against the fan-out cap, first. */
+function ownerFirst(list: CompiledMapping[], owner: string | undefined): CompiledMapping[] {
+  if (owner === undefined) return list;
+  return [...list.filter((m) => m.mapping.owner === owner), ...list.filter((m) => m.mapping.owner !== owner)];
+}
+
+/** A key or tag the consumer's checks (ResolveChecks) refuse: fails the mapping's part, code from the check's error. */
+class CheckRefusal extends Error {
+  readonly code: string;
+  constructor(
+    cause: Error,
+    readonly field: string,
+  ) {
+    super(cause.message, { cause });
+    const code = (cause as { code?: unknown }).code;
+    this.code = typeof code === 'string' && code !== '' ? code : 'KEY_REFUSED';
+  }
+}
+
+function failure(compiled: CompiledMapping, error: Error & { code?: string; field?: string }): FailedMapping {
+  const failed: FailedMapping = { mappingId: compiled.mapping.id, owner: compiled.mapping.owner, code: error.code ?? 'KEY_REFUSED', message: error.message };
+  if (error.field !== undefined) failed.field = error.field;
+  return failed;
 }
 
 export class MappingSetResolver implements MappingResolver {
@@ -66,7 +114,7 @@ export class MappingSetResolver implements MappingResolver {
     readonly rejected: readonly RejectedMapping[],
     readonly limits: RegistryLimits,
     readonly keyspaces: Keyspaces = Keyspaces.NONE,
-    /** Mappings outside their owner's keyspaces (resolve refuses events they match). */
+    /** Mappings refused as a whole (outside their owner's keyspaces): listed in `failed` for every event they match. */
     private readonly foreign: ReadonlyMap<CompiledMapping, RegistryError> = new Map(),
   ) {
     this.mappingCount = compiled.length;
@@ -79,6 +127,7 @@ export class MappingSetResolver implements MappingResolver {
   static compile(mappings: Iterable<Mapping>, options: CompileSetOptions = {}): MappingSetResolver {
     const limits = options.limits ?? registryLimits();
     const strict = (options.mode ?? 'strict') === 'strict';
+    const keyspaces = options.keyspaces ?? Keyspaces.NONE;
     const compiled: CompiledMapping[] = [];
     const rejected: RejectedMapping[] = [];
     for (const mapping of [...mappings].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
@@ -93,12 +142,13 @@ export class MappingSetResolver implements MappingResolver {
     }
     const index = new Map<string, EntityGroup>();
     for (const entityType of new Set(compiled.map((m) => m.mapping.entityType))) {
+      const owner = keyspaces.enforced ? keyspaces.entityType(entityType)?.team : undefined;
       const ofType = compiled.filter((m) => m.mapping.entityType === entityType);
-      const generic = ofType.filter((m) => m.mapping.tenant === undefined);
+      const generic = ownerFirst(ofType.filter((m) => m.mapping.tenant === undefined), owner);
       const byTenant = new Map<string, CompiledMapping[]>();
       for (const m of ofType) {
         if (m.mapping.tenant !== undefined && !byTenant.has(m.mapping.tenant)) {
-          byTenant.set(m.mapping.tenant, [...generic, ...ofType.filter((o) => o.mapping.tenant === m.mapping.tenant)]);
+          byTenant.set(m.mapping.tenant, ownerFirst([...generic, ...ofType.filter((o) => o.mapping.tenant === m.mapping.tenant)], owner));
         }
       }
       const lists: [string, readonly CompiledMapping[]][] = [['(any tenant)', generic], ...[...byTenant].map(([t, l]) => [`tenant ${t}`, l] as [string, CompiledMapping[]])];
@@ -116,7 +166,6 @@ export class MappingSetResolver implements MappingResolver {
       }
       index.set(entityType, { generic, byTenant, maxFanout });
     }
-    const keyspaces = options.keyspaces ?? Keyspaces.NONE;
     const foreign = new Map<CompiledMapping, RegistryError>();
     if (keyspaces.enforced) {
       for (const m of compiled) {
@@ -144,8 +193,8 @@ export class MappingSetResolver implements MappingResolver {
     return this.compiled.map((m) => m.mapping);
   }
 
-  resolve(event: EntityUpdated): Resolution {
-    return this.run(event, undefined);
+  resolve(event: EntityUpdated, checks?: ResolveChecks): Resolution {
+    return this.run(event, undefined, checks);
   }
 
   explain(event: EntityUpdated): Explanation {
@@ -159,13 +208,14 @@ export class MappingSetResolver implements MappingResolver {
       tags: [],
       namespaces: [],
       skipped: [],
+      failed: [],
       fanout: 0,
       fanoutCap: this.limits.fanoutCap,
       keyspacesEnforced: this.keyspaces.enforced,
     };
     let resolution: Resolution;
     try {
-      resolution = this.run(event, trace);
+      resolution = this.run(event, trace, undefined);
     } catch (error) {
       if (!isRegistryError(error)) throw error;
       return { ...base, outcome: 'rejected', skipped: trace.skipped, error: { code: error.code, message: error.message, field: error.field } };
@@ -196,6 +246,13 @@ export class MappingSetResolver implements MappingResolver {
       base.purge = { tags: resolution.purge.tags, urls: resolution.purge.urls.map((url) => ({ url, ...trace.templates.get(`u:${url}`)! })) };
     }
     base.skipped = trace.skipped;
+    base.failed = resolution.failed ?? [];
+    if (base.failed.length > 0) {
+      // Every matching mapping failed: nothing is applied, the event is dead-lettered (once per mapping).
+      const all = base.failed.length === list.length;
+      base.outcome = all ? 'rejected' : 'partial';
+      if (all) base.error = { code: base.failed[0].code as RegistryErrorCode, message: base.failed[0].message, field: base.failed[0].field };
+    }
     base.fanout = resolution.keys.length + resolution.tags.length;
     return base;
   }
@@ -206,125 +263,182 @@ export class MappingSetResolver implements MappingResolver {
     return (event.tenant !== undefined ? group.byTenant.get(event.tenant) : undefined) ?? group.generic;
   }
 
-  private run(event: EntityUpdated, trace: Trace | undefined): Resolution {
+  /** One mapping's part of the event; throws (RegistryError or a check's error) when it cannot be applied. */
+  private renderPart(compiled: CompiledMapping, event: EntityUpdated, trace: Trace | undefined, checks: ResolveChecks | undefined, afterJson: { value?: string }): MappingPart {
+    const mappingId = compiled.mapping.id;
+    const part: MappingPart = { compiled, keys: [], keyTemplates: [], tags: [], tagTemplates: [], namespaces: [], namespaceTemplates: [], urls: [], urlTemplates: [], notes: [] };
+    for (const rule of compiled.keys) {
+      const key = rule.template.render(event);
+      if (key === undefined) {
+        if (trace) trace.skipped.push({ mappingId, template: rule.template.source, missingField: rule.template.firstMissingField(event)! });
+        continue;
+      }
+      let action = rule.action;
+      let value: string | undefined;
+      let loaderUrl: string | undefined;
+      if (action === 'warm') {
+        // A warm rule without a value to warm with (a delete has no `after`) still must
+        // invalidate: it becomes a tombstone.
+        if (rule.warmFromAfter) {
+          if (event.after === undefined || event.after === null) action = 'tombstone';
+          else value = afterJson.value ??= stringifyExactJson(event.after);
+        } else {
+          loaderUrl = rule.loaderUrl!.render(event);
+          if (loaderUrl === undefined) action = 'tombstone';
+        }
+        if (trace && action === 'tombstone') {
+          part.notes.push([key, rule.warmFromAfter ? 'warm rule, but the event has no `after`: tombstoned instead' : 'warm rule, but the loader URL lacks a field: tombstoned instead']);
+        }
+      }
+      const resolved: ResolvedKey = {
+        key,
+        action,
+        tombstoneTtlSeconds: rule.tombstoneTtlSeconds,
+        ttlSeconds: action === 'warm' ? rule.ttlSeconds : undefined,
+        value,
+        loaderUrl,
+        mappingId,
+      };
+      if (loaderUrl !== undefined) resolved.team = compiled.mapping.owner;
+      const problem = checks?.key?.(resolved);
+      if (problem) throw new CheckRefusal(problem, `keys`);
+      part.keys.push(resolved);
+      part.keyTemplates.push(rule.template.source);
+    }
+    for (const template of compiled.tags) {
+      const tag = template.render(event);
+      if (tag === undefined) {
+        if (trace) trace.skipped.push({ mappingId, template: template.source, missingField: template.firstMissingField(event)! });
+        continue;
+      }
+      const problem = checks?.tag?.(tag);
+      if (problem) throw new CheckRefusal(problem, 'tags');
+      part.tags.push(tag);
+      part.tagTemplates.push(template.source);
+    }
+    for (const template of compiled.namespaces) {
+      const namespace = template.render(event);
+      if (namespace === undefined) {
+        if (trace) trace.skipped.push({ mappingId, template: template.source, missingField: template.firstMissingField(event)! });
+        continue;
+      }
+      part.namespaces.push(namespace);
+      part.namespaceTemplates.push(template.source);
+    }
+    for (const template of compiled.purgeUrls) {
+      const url = template.render(event);
+      if (url === undefined) {
+        if (trace) trace.skipped.push({ mappingId, template: template.source, missingField: template.firstMissingField(event)! });
+        continue;
+      }
+      part.urls.push(url);
+      part.urlTemplates.push(template.source);
+    }
+    return part;
+  }
+
+  private run(event: EntityUpdated, trace: Trace | undefined, checks: ResolveChecks | undefined): Resolution {
     const group = this.index.get(event.entityType);
     if (group === undefined) return { keys: [], tags: [] };
     const list = (event.tenant !== undefined ? group.byTenant.get(event.tenant) : undefined) ?? group.generic;
-    if (this.foreign.size > 0) {
-      // The whole event is refused: touching only the legit mappings' keys would hide the attack.
-      for (const compiled of list) {
-        const error = this.foreign.get(compiled);
-        if (error) throw error;
-      }
-    }
     const keys: ResolvedKey[] = [];
     const tags: string[] = [];
     const namespaces: ResolvedNamespace[] = [];
-    let purge: { tags: string[]; urls: string[] } | undefined;
-    let afterJson: string | undefined;
+    const purges: MappingPurge[] = [];
+    let failed: FailedMapping[] | undefined;
+    const afterJson: { value?: string } = {};
+    const capped = group.maxFanout > this.limits.fanoutCap;
 
     for (const compiled of list) {
-      const mappingId = compiled.mapping.id;
-      for (const rule of compiled.keys) {
-        const key = rule.template.render(event);
-        if (key === undefined) {
-          if (trace) trace.skipped.push({ mappingId, template: rule.template.source, missingField: rule.template.firstMissingField(event)! });
+      const refused = this.foreign.get(compiled);
+      if (refused) {
+        (failed ??= []).push(failure(compiled, refused));
+        continue;
+      }
+      let part: MappingPart;
+      try {
+        part = this.renderPart(compiled, event, trace, checks, afterJson);
+      } catch (error) {
+        if (!isRegistryError(error) && !(error instanceof CheckRefusal)) throw error;
+        (failed ??= []).push(failure(compiled, error));
+        continue;
+      }
+      // Fan-out is a sum over mappings: a part that would push the event over the cap fails alone.
+      if (capped) {
+        const newKeys = new Set(part.keys.map((k) => k.key).filter((k) => !keys.some((o) => o.key === k)));
+        const added = newKeys.size + new Set(part.tags.filter((t) => !tags.includes(t))).size;
+        const total = keys.length + tags.length + added;
+        if (total > this.limits.fanoutCap) {
+          (failed ??= []).push({
+            mappingId: compiled.mapping.id,
+            owner: compiled.mapping.owner,
+            code: 'FANOUT_LIMIT',
+            message: `event ${event.entityType}:${event.entityId} v${event.version}: mapping "${compiled.mapping.id}" would bring it to ${total} keys + tags, over the fan-out cap of ${this.limits.fanoutCap} (the entity type owner's mappings count first)`,
+            field: 'keys',
+          });
           continue;
         }
-        let action = rule.action;
-        let value: string | undefined;
-        let loaderUrl: string | undefined;
-        if (action === 'warm') {
-          // A warm rule without a value to warm with (a delete has no `after`) still must
-          // invalidate: it becomes a tombstone.
-          if (rule.warmFromAfter) {
-            if (event.after === undefined || event.after === null) action = 'tombstone';
-            else value = afterJson ??= stringifyExactJson(event.after);
-          } else {
-            loaderUrl = rule.loaderUrl!.render(event);
-            if (loaderUrl === undefined) action = 'tombstone';
-          }
-          if (trace && action === 'tombstone') {
-            trace.notes.set(key, rule.warmFromAfter ? 'warm rule, but the event has no `after`: tombstoned instead' : 'warm rule, but the loader URL lacks a field: tombstoned instead');
-          }
-        }
-        const resolved: ResolvedKey = {
-          key,
-          action,
-          tombstoneTtlSeconds: rule.tombstoneTtlSeconds,
-          ttlSeconds: action === 'warm' ? rule.ttlSeconds : undefined,
-          value,
-          loaderUrl,
-          mappingId,
-        };
-        let existing = -1;
-        for (let i = 0; i < keys.length; i++) {
-          if (keys[i].key === key) {
-            existing = i;
-            break;
-          }
-        }
-        if (existing < 0) {
-          keys.push(resolved);
-          if (trace) trace.templates.set(`k:${key}`, { template: rule.template.source, mappingId });
-        } else {
-          const kept = keys[existing];
-          if (ACTION_STRENGTH[resolved.action] > ACTION_STRENGTH[kept.action]) {
-            keys[existing] = { ...resolved, tombstoneTtlSeconds: Math.max(kept.tombstoneTtlSeconds, resolved.tombstoneTtlSeconds) };
-            if (trace) trace.templates.set(`k:${key}`, { template: rule.template.source, mappingId });
-          } else if (resolved.tombstoneTtlSeconds > kept.tombstoneTtlSeconds) {
-            keys[existing] = { ...kept, tombstoneTtlSeconds: resolved.tombstoneTtlSeconds };
-          }
-        }
       }
-      for (const template of compiled.tags) {
-        const tag = template.render(event);
-        if (tag === undefined) {
-          if (trace) trace.skipped.push({ mappingId, template: template.source, missingField: template.firstMissingField(event)! });
-          continue;
-        }
-        if (!tags.includes(tag)) {
-          tags.push(tag);
-          if (trace) trace.templates.set(`t:${tag}`, { template: template.source, mappingId });
-        }
-        if (compiled.purgeTags) {
-          purge ??= { tags: [], urls: [] };
-          if (!purge.tags.includes(tag)) purge.tags.push(tag);
-        }
-      }
-      for (const template of compiled.namespaces) {
-        const namespace = template.render(event);
-        if (namespace === undefined) {
-          if (trace) trace.skipped.push({ mappingId, template: template.source, missingField: template.firstMissingField(event)! });
-          continue;
-        }
-        if (!namespaces.some((n) => n.namespace === namespace)) {
-          namespaces.push({ namespace, mappingId });
-          if (trace) trace.templates.set(`n:${namespace}`, { template: template.source, mappingId });
-        }
-      }
-      for (const template of compiled.purgeUrls) {
-        const url = template.render(event);
-        if (url === undefined) {
-          if (trace) trace.skipped.push({ mappingId, template: template.source, missingField: template.firstMissingField(event)! });
-          continue;
-        }
-        purge ??= { tags: [], urls: [] };
-        if (!purge.urls.includes(url)) {
-          purge.urls.push(url);
-          if (trace) trace.templates.set(`u:${url}`, { template: template.source, mappingId });
-        }
-      }
-    }
-    if (group.maxFanout > this.limits.fanoutCap && keys.length + tags.length > this.limits.fanoutCap) {
-      throw new RegistryError(
-        'FANOUT_LIMIT',
-        `event ${event.entityType}:${event.entityId} v${event.version} resolves to ${keys.length} keys + ${tags.length} tags, over the fan-out cap of ${this.limits.fanoutCap}`,
-      );
+      this.merge(part, keys, tags, namespaces, trace);
+      const purgeTags = compiled.purgeTags ? [...new Set(part.tags)] : [];
+      if (purgeTags.length + part.urls.length > 0) purges.push({ mappingId: compiled.mapping.id, team: compiled.mapping.owner, tags: purgeTags, urls: [...new Set(part.urls)] });
     }
     const resolution: Resolution = { keys, tags };
     if (namespaces.length > 0) resolution.namespaces = namespaces;
-    if (purge !== undefined) resolution.purge = purge;
+    if (purges.length > 0) {
+      resolution.purges = purges;
+      const merged = { tags: [] as string[], urls: [] as string[] };
+      for (const p of purges) {
+        for (const tag of p.tags) if (!merged.tags.includes(tag)) merged.tags.push(tag);
+        for (const url of p.urls) if (!merged.urls.includes(url)) merged.urls.push(url);
+      }
+      resolution.purge = merged;
+    }
+    if (failed) resolution.failed = failed;
+    if (checks) resolution.checked = true;
     return resolution;
+  }
+
+  /** Adds one accepted part to the event's resolution (a key named twice keeps the safer action, the longer guard). */
+  private merge(part: MappingPart, keys: ResolvedKey[], tags: string[], namespaces: ResolvedNamespace[], trace: Trace | undefined): void {
+    const mappingId = part.compiled.mapping.id;
+    part.keys.forEach((resolved, i) => {
+      const key = resolved.key;
+      let existing = -1;
+      for (let j = 0; j < keys.length; j++) {
+        if (keys[j].key === key) {
+          existing = j;
+          break;
+        }
+      }
+      if (existing < 0) {
+        keys.push(resolved);
+        if (trace) trace.templates.set(`k:${key}`, { template: part.keyTemplates[i], mappingId });
+      } else {
+        const kept = keys[existing];
+        if (ACTION_STRENGTH[resolved.action] > ACTION_STRENGTH[kept.action]) {
+          keys[existing] = { ...resolved, tombstoneTtlSeconds: Math.max(kept.tombstoneTtlSeconds, resolved.tombstoneTtlSeconds) };
+          if (trace) trace.templates.set(`k:${key}`, { template: part.keyTemplates[i], mappingId });
+        } else if (resolved.tombstoneTtlSeconds > kept.tombstoneTtlSeconds) {
+          keys[existing] = { ...kept, tombstoneTtlSeconds: resolved.tombstoneTtlSeconds };
+        }
+      }
+    });
+    part.tags.forEach((tag, i) => {
+      if (tags.includes(tag)) return;
+      tags.push(tag);
+      if (trace) trace.templates.set(`t:${tag}`, { template: part.tagTemplates[i], mappingId });
+    });
+    part.namespaces.forEach((namespace, i) => {
+      if (namespaces.some((n) => n.namespace === namespace)) return;
+      namespaces.push({ namespace, mappingId });
+      if (trace) trace.templates.set(`n:${namespace}`, { template: part.namespaceTemplates[i], mappingId });
+    });
+    if (trace) {
+      part.urls.forEach((url, i) => {
+        if (!trace.templates.has(`u:${url}`)) trace.templates.set(`u:${url}`, { template: part.urlTemplates[i], mappingId });
+      });
+      for (const [key, note] of part.notes) trace.notes.set(key, note);
+    }
   }
 }
