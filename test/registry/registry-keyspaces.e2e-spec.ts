@@ -52,7 +52,7 @@ describe('registry keyspaces (real Kafka)', () => {
   });
 
   it('bootstrap: with no keyspace declared nothing is enforced; a first declaration that would strand stored mappings is 409; one apply declaring all turns it on', async () => {
-    expect((await http().get('/keyspaces').set(PROMO).expect(200)).body).toEqual({ enforced: false, prefixes: [], entityTypes: [] });
+    expect((await http().get('/keyspaces').set(PROMO).expect(200)).body).toEqual({ enforced: false, prefixes: [], entityTypes: [], teams: [] });
     // An existing deployment: mappings written before any ownership was declared.
     await http().put('/mappings/catalog.product').set(CATALOG).send(PRODUCT_BODY).expect(201);
     await http().put('/mappings/promo.campaign').set(PROMO).send(PROMO_OWN).expect(201);

@@ -4,13 +4,15 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '@app/telemetry';
 import { MappingStore, StaticMappingSource } from '@app/registry-core';
-import { InvalidatorConfig } from './config/invalidator.config';
+import { allowedHosts, InvalidatorConfig } from './config/invalidator.config';
 import { MappingSource } from './mapping-source';
 
 export function createMappingSource(config: InvalidatorConfig, kafka: Kafka, log: Logger): MappingSource {
   const limits = { defaultTombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS, fanoutCap: config.FANOUT_CAP };
+  // Loader and purge URLs to internal hosts: refused per mapping unless allow-listed (same values as the registry's).
+  const hosts = allowedHosts(config);
   if (config.MAPPINGS_SOURCE === 'file') {
-    return StaticMappingSource.fromYamlFile(config.MAPPINGS_FILE!, { limits, logger: log.child({ component: 'mappings' }) });
+    return StaticMappingSource.fromYamlFile(config.MAPPINGS_FILE!, { limits, logger: log.child({ component: 'mappings' }), allowedHosts: hosts });
   }
   return new MappingStore({
     kafka,
@@ -19,5 +21,6 @@ export function createMappingSource(config: InvalidatorConfig, kafka: Kafka, log
     logger: log.child({ component: 'mappings' }),
     createTopic: false,
     limits,
+    allowedHosts: hosts,
   });
 }

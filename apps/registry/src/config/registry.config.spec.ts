@@ -25,6 +25,8 @@ describe('registry config', () => {
     expect(problems({ ...base, REGISTRY_FANOUT_CAP: 'lots' })).toMatch(/REGISTRY_FANOUT_CAP must be an integer number \(got "lots"\)/);
     expect(problems({ ...base, REGISTRY_PORT: '70000' })).toMatch(/REGISTRY_PORT/);
     expect(problems({ ...base, LOG_LEVEL: 'loud' })).toMatch(/LOG_LEVEL/);
+    expect(problems({ ...base, LOADER_ALLOWED_HOSTS: '127.0.0.1,not a host' })).toMatch(/LOADER_ALLOWED_HOSTS: "not a host" is not a host name, IP address or CIDR/);
+    expect(problems({ ...base, PURGE_ALLOWED_HOSTS: '10.0.0.0/99' })).toMatch(/PURGE_ALLOWED_HOSTS: "10.0.0.0\/99" is not a valid CIDR/);
   });
 
   it('refuses malformed tokens without echoing them', () => {

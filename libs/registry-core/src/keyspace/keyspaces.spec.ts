@@ -2,7 +2,7 @@ import type { EntityUpdated } from '@app/contracts';
 import { registryLimits } from '../limits';
 import { MappingSetResolver } from '../resolver/mapping-set-resolver';
 import type { Mapping } from '../types';
-import { decodeKeyspaceRecord, entityTypeRecordKey, KeyspaceRecord, Keyspaces, literalPrefix, prefixRecordKey } from './keyspaces';
+import { decodeKeyspaceRecord, entityTypeRecordKey, KeyspaceRecord, Keyspaces, literalPrefix, prefixRecordKey, teamRecordKey } from './keyspaces';
 
 const RECORDS: KeyspaceRecord[] = [
   { kind: 'prefix', prefix: 'product:', team: 'catalog', version: 1 },
@@ -137,5 +137,57 @@ describe('MappingSetResolver with keyspaces', () => {
   it('without keyspaces, resolves the foreign mapping as before (not enforced)', () => {
     const resolver = MappingSetResolver.compile([own, foreign], { limits, mode: 'lenient' });
     expect(resolver.resolve(EVENT).keys.map((k) => k.key)).toEqual(['product:p-1', 'promo:p-1']);
+  });
+});
+
+describe('team hosts records', () => {
+  const TEAMS: KeyspaceRecord[] = [
+    ...RECORDS,
+    { kind: 'team', team: 'catalog', loaderHosts: ['catalog.internal'], purgeHosts: ['shop.example', '*.cdn.example'], surrogateKeyPrefixes: ['product:'], version: 1 },
+    { kind: 'team', team: 'promo', loaderHosts: [], purgeHosts: ['promo.example'], surrogateKeyPrefixes: ['promo:pages:'], version: 1 },
+  ];
+  const withTeams = new Keyspaces(TEAMS);
+  const promo = (overrides: Partial<Mapping>) => mapping({ id: 'promo.x', owner: 'promo', entityType: 'campaign', keys: [{ template: 'promo:{entityId}', action: 'delete' }], tags: ['promo:pages:{entityId}'], ...overrides });
+  const violations = (m: Mapping) => withTeams.mappingViolations(m).map((v) => [v.field, v.message]);
+
+  it('check and decode: host patterns and surrogate prefixes are validated, lists normalised', () => {
+    const record = { kind: 'team', team: 'catalog', loaderHosts: ['b.example', 'a.example', 'b.example'], purgeHosts: [], surrogateKeyPrefixes: ['product:'], version: 1 };
+    expect(decodeKeyspaceRecord(teamRecordKey('catalog'), JSON.stringify(record))).toMatchObject({ loaderHosts: ['a.example', 'b.example'] });
+    expect(decodeKeyspaceRecord(teamRecordKey('catalog'), JSON.stringify({ ...record, loaderHosts: ['B.example'] }))).toMatchObject({ code: 'KEYSPACE_INVALID', field: 'loaderHosts[0]' });
+    expect(decodeKeyspaceRecord(teamRecordKey('catalog'), JSON.stringify({ ...record, loaderHosts: ['*.com'] }))).toMatchObject({ code: 'KEYSPACE_INVALID', field: 'loaderHosts[0]' });
+    expect(decodeKeyspaceRecord(teamRecordKey('catalog'), JSON.stringify({ ...record, purgeHosts: ['http://x'] }))).toMatchObject({ code: 'KEYSPACE_INVALID', field: 'purgeHosts[0]' });
+    expect(decodeKeyspaceRecord(teamRecordKey('catalog'), JSON.stringify({ ...record, surrogateKeyPrefixes: ['a b'] }))).toMatchObject({ code: 'KEYSPACE_INVALID', field: 'surrogateKeyPrefixes[0]' });
+    expect(decodeKeyspaceRecord(teamRecordKey('other'), JSON.stringify(record))).toMatchObject({ code: 'KEYSPACE_INVALID' });
+    expect(new Keyspaces([TEAMS[TEAMS.length - 1]]).enforced).toBe(true);
+  });
+
+  it('a loader URL must name one of the team\'s loader hosts; no record or an empty list = no loader', () => {
+    const warm = (loaderUrl: string, owner = 'catalog') => mapping({ owner, keys: [{ template: owner === 'catalog' ? 'product:{entityId}' : 'promo:{entityId}', action: 'warm', warmFrom: { loaderUrl } }] });
+    expect(violations(warm('http://catalog.internal:8080/p/{entityId}'))).toEqual([]);
+    expect(violations(warm('http://CATALOG.internal/p/{entityId}'))).toEqual([]);
+    expect(violations(warm('http://evil.example/p/{entityId}'))).toEqual([['keys[0].warmFrom.loaderUrl', expect.stringContaining('host "evil.example" is not one of team "catalog"\'s loader hosts')]]);
+    expect(violations({ ...warm('http://promo.example/p/{entityId}', 'promo'), entityType: 'campaign' })).toEqual([['keys[0].warmFrom.loaderUrl', expect.stringContaining('team "promo" has no loader hosts')]]);
+    expect(keyspaces.mappingViolations(warm('http://catalog.internal/p/{entityId}'))).toEqual([expect.objectContaining({ field: 'keys[0].warmFrom.loaderUrl' })]);
+  });
+
+  it('purge URLs must name the team\'s purge hosts (exact or *.suffix); purged tags must lie in its surrogate-key prefixes', () => {
+    const pages = (purge: Mapping['purge'], tags = ['product:{entityId}']) => mapping({ tags, purge });
+    expect(violations(pages({ tags: true, urls: ['https://shop.example/p/{entityId}', 'https://eu.cdn.example/p/{entityId}'] }))).toEqual([]);
+    expect(violations(pages({ tags: false, urls: ['https://cdn.example/p/{entityId}', 'https://promo.example/{entityId}'] }))).toEqual([
+      ['purge.urls[0]', expect.stringContaining('host "cdn.example" is not one of team "catalog"\'s purge hosts')],
+      ['purge.urls[1]', expect.stringContaining('host "promo.example"')],
+    ]);
+    expect(violations(pages({ tags: true }, ['category:{entityId}']))).toEqual([['purge.tags', expect.stringContaining('not inside team "catalog"\'s surrogate-key prefixes ("product:")')]]);
+    // Another team's surrogate prefix, even inside its own key prefix.
+    expect(violations(promo({ tags: ['promo:{entityId}'], purge: { tags: true } }))).toEqual([['purge.tags', expect.stringContaining('not inside team "promo"\'s surrogate-key prefixes')]]);
+    expect(violations(promo({ purge: { tags: true, urls: ['https://promo.example/p/{entityId}'] } }))).toEqual([]);
+    // purge.tags false: the tags are not sent to HTTP caches.
+    expect(violations(pages({ tags: false, urls: ['https://shop.example/{entityId}'] }, ['category:{entityId}']))).toEqual([]);
+  });
+
+  it('finds overlapping surrogate-key prefixes of other teams', () => {
+    expect(withTeams.surrogateConflictsOf('product:promo:', 'promo')).toEqual([{ prefix: 'product:', team: 'catalog' }]);
+    expect(withTeams.surrogateConflictsOf('promo:', 'catalog')).toEqual([{ prefix: 'promo:pages:', team: 'promo' }]);
+    expect(withTeams.surrogateConflictsOf('product:x', 'catalog')).toEqual([]);
   });
 });

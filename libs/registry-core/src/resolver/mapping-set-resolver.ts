@@ -13,10 +13,11 @@
 // come first, so a granted team can never push the owner's part over the fan-out cap.
 import type { EntityUpdated } from '@app/contracts';
 import { stringifyExactJson } from '@app/contracts';
-import { RegistryError, RegistryErrorCode, isRegistryError } from '../errors';
+import { RegistryError, RegistryErrorCode, isRegistryError, Violation } from '../errors';
 import { RegistryLimits, registryLimits } from '../limits';
 import { Keyspaces } from '../keyspace/keyspaces';
-import { CompiledMapping, compileMapping } from '../mapping/compile-mapping';
+import { CompiledMapping, compileMapping, mappingUrlViolations, NO_URL_ALLOW_LISTS, UrlAllowLists } from '../mapping/compile-mapping';
+import { checkTargetUrl, TargetUrlError } from '../url/target-url';
 import type { FailedMapping, Mapping, MappingKeyAction, MappingPurge, MappingResolver, Resolution, ResolveChecks, ResolvedKey, ResolvedNamespace } from '../types';
 import type { ExplainedKey, ExplainedNamespace, ExplainedTag, Explanation, SkippedTemplate } from './explanation';
 
@@ -49,6 +50,13 @@ export interface CompileSetOptions {
    * applied. Registry writes refuse such mappings before they are stored.
    */
   keyspaces?: Keyspaces;
+  /**
+   * The operator's LOADER_ALLOWED_HOSTS / PURGE_ALLOWED_HOSTS (default: none). A mapping whose
+   * loader or purge URL template names a host they do not allow (internal, loopback, metadata,
+   * empty or dots) is kept but refused like a foreign one (TEMPLATE_UNSAFE_URL); every rendered
+   * loader and purge URL is checked again (checkTargetUrl) before it is handed out.
+   */
+  allowedHosts?: UrlAllowLists;
 }
 
 
@@ -99,6 +107,12 @@ class CheckRefusal extends Error {
   }
 }
 
+/** One error for every violation of a mapping, the first one's code and field first. */
+function refusal(mapping: Mapping, violations: Violation[]): RegistryError {
+  const message = `mapping "${mapping.id}" (owner "${mapping.owner}"): ${violations.map((v) => `${v.field}: ${v.message}`).join('; ')}`;
+  return new RegistryError(violations[0].code, message, violations[0].field, violations);
+}
+
 function failure(compiled: CompiledMapping, error: Error & { code?: string; field?: string }): FailedMapping {
   const failed: FailedMapping = { mappingId: compiled.mapping.id, owner: compiled.mapping.owner, code: error.code ?? 'KEY_REFUSED', message: error.message };
   if (error.field !== undefined) failed.field = error.field;
@@ -114,8 +128,9 @@ export class MappingSetResolver implements MappingResolver {
     readonly rejected: readonly RejectedMapping[],
     readonly limits: RegistryLimits,
     readonly keyspaces: Keyspaces = Keyspaces.NONE,
-    /** Mappings refused as a whole (outside their owner's keyspaces): listed in `failed` for every event they match. */
+    /** Mappings refused as a whole (outside their owner's keyspaces, or a URL host not allowed): listed in `failed` for every event they match. */
     private readonly foreign: ReadonlyMap<CompiledMapping, RegistryError> = new Map(),
+    private readonly allowedHosts: UrlAllowLists = NO_URL_ALLOW_LISTS,
   ) {
     this.mappingCount = compiled.length;
   }
@@ -166,21 +181,17 @@ export class MappingSetResolver implements MappingResolver {
       }
       index.set(entityType, { generic, byTenant, maxFanout });
     }
+    const allowedHosts = options.allowedHosts ?? NO_URL_ALLOW_LISTS;
     const foreign = new Map<CompiledMapping, RegistryError>();
-    if (keyspaces.enforced) {
-      for (const m of compiled) {
-        try {
-          keyspaces.assertMappingInside(m.mapping);
-        } catch (error) {
-          if (!isRegistryError(error)) throw error;
-          foreign.set(m, error);
-        }
-      }
+    for (const m of compiled) {
+      // URL hygiene first (never allowed for anyone), then the team's keyspaces.
+      const violations = [...mappingUrlViolations(m.mapping, allowedHosts), ...keyspaces.mappingViolations(m.mapping)];
+      if (violations.length > 0) foreign.set(m, refusal(m.mapping, violations));
     }
-    return new MappingSetResolver(index, compiled, rejected, limits, keyspaces, foreign);
+    return new MappingSetResolver(index, compiled, rejected, limits, keyspaces, foreign, allowedHosts);
   }
 
-  /** Mappings outside their owner's keyspaces, with why (FOREIGN_KEYSPACE). */
+  /** Mappings refused as a whole, with why (FOREIGN_KEYSPACE outside their owner's keyspaces, TEMPLATE_UNSAFE_URL for a URL host not allowed). */
   foreignMappings(): RejectedMapping[] {
     return [...this.foreign].map(([m, error]) => ({ id: m.mapping.id, error }));
   }
@@ -267,7 +278,8 @@ export class MappingSetResolver implements MappingResolver {
   private renderPart(compiled: CompiledMapping, event: EntityUpdated, trace: Trace | undefined, checks: ResolveChecks | undefined, afterJson: { value?: string }): MappingPart {
     const mappingId = compiled.mapping.id;
     const part: MappingPart = { compiled, keys: [], keyTemplates: [], tags: [], tagTemplates: [], namespaces: [], namespaceTemplates: [], urls: [], urlTemplates: [], notes: [] };
-    for (const rule of compiled.keys) {
+    for (let ruleIndex = 0; ruleIndex < compiled.keys.length; ruleIndex++) {
+      const rule = compiled.keys[ruleIndex];
       const key = rule.template.render(event);
       if (key === undefined) {
         if (trace) trace.skipped.push({ mappingId, template: rule.template.source, missingField: rule.template.firstMissingField(event)! });
@@ -285,6 +297,7 @@ export class MappingSetResolver implements MappingResolver {
         } else {
           loaderUrl = rule.loaderUrl!.render(event);
           if (loaderUrl === undefined) action = 'tombstone';
+          else this.checkRenderedUrl(loaderUrl, compiled.mapping.owner, 'loader', `keys[${ruleIndex}].warmFrom.loaderUrl`);
         }
         if (trace && action === 'tombstone') {
           part.notes.push([key, rule.warmFromAfter ? 'warm rule, but the event has no `after`: tombstoned instead' : 'warm rule, but the loader URL lacks a field: tombstoned instead']);
@@ -325,16 +338,36 @@ export class MappingSetResolver implements MappingResolver {
       part.namespaces.push(namespace);
       part.namespaceTemplates.push(template.source);
     }
-    for (const template of compiled.purgeUrls) {
+    for (let i = 0; i < compiled.purgeUrls.length; i++) {
+      const template = compiled.purgeUrls[i];
       const url = template.render(event);
       if (url === undefined) {
         if (trace) trace.skipped.push({ mappingId, template: template.source, missingField: template.firstMissingField(event)! });
         continue;
       }
+      this.checkRenderedUrl(url, compiled.mapping.owner, 'purge', `purge.urls[${i}]`);
       part.urls.push(url);
       part.urlTemplates.push(template.source);
     }
     return part;
+  }
+
+  /**
+   * A rendered loader or purge URL, as fetch and the CDN adapters will parse it: its host must be
+   * allowed (checkTargetUrl with the operator's allow-list) and, with keyspaces, one of the team's.
+   * The templates were checked at compile time; this holds whatever the values rendered into.
+   */
+  private checkRenderedUrl(url: string, team: string, which: 'loader' | 'purge', field: string): void {
+    let host: string;
+    try {
+      host = checkTargetUrl(url, this.allowedHosts[which]).host;
+    } catch (error) {
+      if (error instanceof TargetUrlError) throw new RegistryError('TEMPLATE_UNSAFE_URL', `${which} URL ${error.message}`, field);
+      throw error;
+    }
+    if (!this.keyspaces.enforced) return;
+    const problem = this.keyspaces.hostProblem(host, team, which);
+    if (problem) throw new RegistryError('FOREIGN_KEYSPACE', `${which} URL "${url}": ${problem}`, field);
   }
 
   private run(event: EntityUpdated, trace: Trace | undefined, checks: ResolveChecks | undefined): Resolution {
