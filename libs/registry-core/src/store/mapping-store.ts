@@ -195,7 +195,7 @@ export class MappingStore implements MappingSource {
       this.logger.warn({ topic: this.topic }, 'no keyspace (key prefix / entity type ownership) is declared: any team may write any key; declare them with an admin token to turn enforcement on');
     }
     for (const { id, error } of this.resolver.foreignMappings()) {
-      this.logger.error({ topic: this.topic, id, code: error.code, err: error.message }, 'mapping outside its owner team\'s keyspaces: events it matches are refused');
+      this.logger.error({ topic: this.topic, id, code: error.code, err: error.message }, 'mapping refused (outside its owner team\'s keyspaces, or a loader/purge URL host not allowed): its part of every event it matches is dead-lettered');
     }
     this.notify([...this.mappings.keys()]);
   }
@@ -491,7 +491,7 @@ export class MappingStore implements MappingSource {
     this.resolver = this.compileCurrent();
     this.logger.info({ topic: this.topic, changed, mappings: this.resolver.mappingCount }, 'mapping set changed; new resolver in effect');
     for (const { id, error } of this.resolver.foreignMappings()) {
-      if (changed.includes(id) || changed.some(isKeyspaceRecordKey)) this.logger.error({ topic: this.topic, id, code: error.code, err: error.message }, 'mapping outside its owner team\'s keyspaces: events it matches are refused');
+      if (changed.includes(id) || changed.some(isKeyspaceRecordKey)) this.logger.error({ topic: this.topic, id, code: error.code, err: error.message }, 'mapping refused (outside its owner team\'s keyspaces, or a loader/purge URL host not allowed): its part of every event it matches is dead-lettered');
     }
     this.notify(changed);
   }
