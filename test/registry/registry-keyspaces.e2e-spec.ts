@@ -52,7 +52,7 @@ describe('registry keyspaces (real Kafka)', () => {
   });
 
   it('bootstrap: with no keyspace declared nothing is enforced; a first declaration that would strand stored mappings is 409; one apply declaring all turns it on', async () => {
-    expect((await http().get('/keyspaces').set(PROMO).expect(200)).body).toEqual({ enforced: false, required: false, prefixes: [], entityTypes: [] });
+    expect((await http().get('/keyspaces').set(PROMO).expect(200)).body).toEqual({ enforced: false, required: false, prefixes: [], entityTypes: [], teams: [] });
     // An existing deployment: mappings written before any ownership was declared.
     await http().put('/mappings/catalog.product').set(CATALOG).send(PRODUCT_BODY).expect(201);
     await http().put('/mappings/promo.campaign').set(PROMO).send(PROMO_OWN).expect(201);
@@ -108,10 +108,12 @@ describe('registry keyspaces (real Kafka)', () => {
     expect(explained).toMatchObject({ outcome: 'apply', keyspacesEnforced: true });
     expect(explained.keys.warm).toEqual([expect.objectContaining({ key: 'product:p-42', keyspaceOwner: 'catalog' })]);
     expect(explained.tags).toEqual([expect.objectContaining({ tag: 'tenant:acme:products', keyspaceOwner: 'catalog' })]);
-    // A candidate foreign mapping: explain says the invalidator would refuse the event.
+    // A candidate foreign mapping: explain says the invalidator would dead-letter its part only
+    // (isolation by mapping), naming it and its team; catalog's keys are still applied.
     const candidate = { id: 'promo.steal', ...PROMO_STEAL, entityType: 'product' };
-    const rejected = (await http().post('/explain').set(PROMO).send({ event: SAMPLE_EVENT, mappings: [candidate] }).expect(200)).body;
-    expect(rejected).toMatchObject({ outcome: 'rejected', error: { code: 'FOREIGN_KEYSPACE' } });
+    const partial = (await http().post('/explain').set(PROMO).send({ event: SAMPLE_EVENT, mappings: [candidate] }).expect(200)).body;
+    expect(partial).toMatchObject({ outcome: 'partial', failed: [expect.objectContaining({ mappingId: 'promo.steal', owner: 'promo', code: 'FOREIGN_KEYSPACE' })] });
+    expect(partial.keys.warm).toEqual([expect.objectContaining({ key: 'product:p-42', mappingId: 'catalog.product' })]);
   });
 
   it("another team's entity type is 403 until an admin grants it; the grantee's keys stay in its own prefixes", async () => {

@@ -6,14 +6,16 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '@app/telemetry';
 import { isRegistryError, MappingStore, StaticMappingSource } from '@app/registry-core';
-import { ConfigError, InvalidatorConfig } from './config/invalidator.config';
+import { allowedHosts, ConfigError, InvalidatorConfig } from './config/invalidator.config';
 import { MappingSource } from './mapping-source';
 
 export function createMappingSource(config: InvalidatorConfig, kafka: Kafka, log: Logger): MappingSource {
   const limits = { defaultTombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS, fanoutCap: config.FANOUT_CAP };
+  // Loader and purge URLs to internal hosts: refused per mapping unless allow-listed (same values as the registry's).
+  const hosts = allowedHosts(config);
   if (config.MAPPINGS_SOURCE === 'file') {
     try {
-      return StaticMappingSource.fromYamlFile(config.MAPPINGS_FILE!, { limits, logger: log.child({ component: 'mappings' }), keyspacesRequired: config.KEYSPACES_REQUIRED });
+      return StaticMappingSource.fromYamlFile(config.MAPPINGS_FILE!, { limits, logger: log.child({ component: 'mappings' }), keyspacesRequired: config.KEYSPACES_REQUIRED, allowedHosts: hosts });
     } catch (error) {
       if (!isRegistryError(error)) throw error;
       const file = config.MAPPINGS_FILE!;
@@ -29,5 +31,6 @@ export function createMappingSource(config: InvalidatorConfig, kafka: Kafka, log
     createTopic: false,
     limits,
     keyspacesRequired: config.KEYSPACES_REQUIRED,
+    allowedHosts: hosts,
   });
 }

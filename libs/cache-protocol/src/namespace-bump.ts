@@ -21,7 +21,7 @@ export const NAMESPACE_BUMP_LUA = `#!lua flags=allow-oom
   namespaceBump-2: bumps namespace N's generation once per (entity, version).
   KEYS[1] ~n{N}  generation counter (INCR)
   KEYS[2] ~nv{N} hash: entity identity -> highest version that bumped N
-  ARGV[1] entity identity ("entityType:entityId")
+  ARGV[1] entity identity (the invalidator sends "tenant|entityType|entityId")
   ARGV[2] version (decimal; 0 = unversioned: always bumps)
   ARGV[3] TTL of the version record in ms (never shortened)
   Returns {1, generation} bumped, {0, generation} skipped (duplicate or older).
@@ -76,7 +76,7 @@ function decode(namespace: string, reply: unknown): NamespaceBumpResult {
 
 export interface NamespaceBump {
   namespace: string;
-  /** e.g. "product:42": whose versions are compared. */
+  /** Whose versions are compared; must name the tenant too (the invalidator sends "acme|product|42"). */
   entity: string;
   version: number;
   /** How long the (entity, version) record guards against replays. */

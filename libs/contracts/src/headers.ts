@@ -21,6 +21,10 @@ export const DLQ_HEADERS = {
   truncated: 'x-dlq-truncated',
   /** On a reference dead letter: the original value's size in bytes. */
   originalBytes: 'x-dlq-original-bytes',
+  /** On a dead letter of one mapping's part of an event (the other mappings' parts were applied): the mapping's id. */
+  mapping: 'x-dlq-mapping',
+  /** With x-dlq-mapping: the team owning that mapping. */
+  team: 'x-dlq-team',
   /** Added by `npm run dlq -- replay` to a re-published record: `<dlq topic>/<partition>/<offset>` it came from. */
   replayedFrom: 'x-dlq-replayed-from',
   /**

@@ -56,6 +56,8 @@ export interface ResolvedKey {
   /** warm from a loader: the URL to fetch the value from (placeholders substituted, URI-encoded). */
   loaderUrl?: string;
   mappingId: string;
+  /** Loader warms: the team owning the mapping (the loader sink keys its fairness on it). */
+  team?: string;
 }
 
 export interface ResolvedNamespace {
@@ -63,19 +65,61 @@ export interface ResolvedNamespace {
   mappingId: string;
 }
 
+/** One mapping's purges for one event (what HTTP caches should drop because of that mapping). */
+export interface MappingPurge {
+  mappingId: string;
+  /** The mapping's owner team. */
+  team: string;
+  /** Surrogate keys (the mapping's rendered tags, when purge.tags). */
+  tags: string[];
+  urls: string[];
+}
+
+/**
+ * A mapping whose part of an event is refused: none of its keys, tags, namespaces, purges or
+ * loads is in the Resolution; every other mapping's part is (the invalidator dead-letters the
+ * event once per failed mapping, naming it and its team).
+ */
+export interface FailedMapping {
+  mappingId: string;
+  /** The mapping's owner team. */
+  owner: string;
+  /** A RegistryErrorCode (TEMPLATE_WIDENS_KEY, FOREIGN_KEYSPACE, FANOUT_LIMIT, TEMPLATE_UNSAFE_URL...) or the cache protocol's code for a key it refuses. */
+  code: string;
+  message: string;
+  /** The mapping's field at fault when known, e.g. "purge.urls[1]". */
+  field?: string;
+}
+
 export interface Resolution {
   keys: ResolvedKey[];
   tags: string[];
   /** Rendered namespaces to bump (absent or empty: none). */
   namespaces?: ResolvedNamespace[];
-  /** What HTTP caches should purge (absent: nothing): surrogate keys (tags) and URLs. */
+  /** What HTTP caches should purge (absent: nothing): surrogate keys (tags) and URLs, all mappings together. */
   purge?: { tags: string[]; urls: string[] };
+  /** The same per mapping (absent: nothing), so a purge failure can be pinned on one mapping. */
+  purges?: MappingPurge[];
+  /** Mappings whose part of the event is refused (absent or empty: none). */
+  failed?: FailedMapping[];
+  /** True when the `checks` given to resolve() were run on every key and tag. */
+  checked?: boolean;
+}
+
+/** Rules of the consumer (the cache protocol's key rules): a key or tag they refuse fails its mapping's part. */
+export interface ResolveChecks {
+  key?(key: ResolvedKey): Error | undefined;
+  tag?(tag: string): Error | undefined;
 }
 
 /** What the invalidator needs from the registry: pure, synchronous, compiled once per mapping change. */
 export interface MappingResolver {
-  /** Throws a RegistryError (code e.g. TEMPLATE_WIDENS_KEY, FANOUT_LIMIT) for an event that can never resolve safely. */
-  resolve(event: EntityUpdated): Resolution;
+  /**
+   * Per-mapping problems (an unsafe value, a foreign keyspace, a refused URL, fan-out over the
+   * cap) are listed in `failed`, the other mappings still resolve. Throws only for an event that
+   * can never resolve at all.
+   */
+  resolve(event: EntityUpdated, checks?: ResolveChecks): Resolution;
   hasEntityType(entityType: string): boolean;
   readonly mappingCount: number;
 }

@@ -118,7 +118,10 @@ export function formatLine(r: DeadLetterRecord): string {
   const d = describeDeadLetter(r);
   const origin = `${d.originTopic ?? '?'}/${d.originPartition ?? '?'}@${d.originOffset ?? '?'}`;
   const size = d.reference ? `reference (original ${d.originalBytes ?? '?'} B)` : `${d.size} B`;
-  return `${r.dlqPartition}/${r.dlqOffset}  ${d.code.padEnd(26)}  ${origin}  failed ${d.failedAt.toISOString()}  ${size}`;
+  // One mapping's part of the event (the others were applied): name the mapping and its team.
+  const mapping = header(r, DLQ_HEADERS.mapping);
+  const part = mapping !== undefined ? `  mapping ${mapping} (team ${header(r, DLQ_HEADERS.team) ?? '?'})` : '';
+  return `${r.dlqPartition}/${r.dlqOffset}  ${d.code.padEnd(26)}  ${origin}  failed ${d.failedAt.toISOString()}  ${size}${part}`;
 }
 
 function countBy(records: DeadLetterRecord[]): string {

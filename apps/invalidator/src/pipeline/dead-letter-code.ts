@@ -28,9 +28,19 @@ export interface Rejection {
   headers: Record<string, string | undefined>;
   code: DeadLetterCode;
   reason: string;
+  /** Only one mapping's part of the event is dead-lettered (x-dlq-mapping, x-dlq-team); the other parts were applied. */
+  mapping?: MappingPartOf;
 }
 
-/** The one way to turn a message into a dead letter: its Kafka coordinates, bytes and headers, and why. */
-export function rejection(m: InboundMessage, code: DeadLetterCode, reason: string): Rejection {
-  return { partition: m.partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers: m.headers, code, reason };
+/** The mapping (and its team) whose part of an event a dead letter stands for. */
+export interface MappingPartOf {
+  mappingId: string;
+  team: string;
+}
+
+/** The one way to turn a message into a dead letter: its Kafka coordinates, bytes and headers, and why (and whose part, when only one mapping's). */
+export function rejection(m: InboundMessage, code: DeadLetterCode, reason: string, mapping?: MappingPartOf): Rejection {
+  const r: Rejection = { partition: m.partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers: m.headers, code, reason };
+  if (mapping) r.mapping = mapping;
+  return r;
 }

@@ -43,7 +43,7 @@ export function deadLetterBudget(maxMessageBytes: number): number {
 }
 
 function dlqHeaders(r: Rejection, originTopic: string, now: Date): Record<string, string> {
-  return {
+  const headers: Record<string, string> = {
     [DLQ_HEADERS.reasonCode]: r.code,
     [DLQ_HEADERS.reason]: r.reason.slice(0, 1000),
     [DLQ_HEADERS.originTopic]: originTopic,
@@ -52,6 +52,12 @@ function dlqHeaders(r: Rejection, originTopic: string, now: Date): Record<string
     [DLQ_HEADERS.originTimestamp]: String(r.timestamp),
     [DLQ_HEADERS.failedAt]: now.toISOString(),
   };
+  // One mapping's part of the event (the others were applied): which mapping, whose team.
+  if (r.mapping) {
+    headers[DLQ_HEADERS.mapping] = r.mapping.mappingId;
+    headers[DLQ_HEADERS.team] = r.mapping.team;
+  }
+  return headers;
 }
 
 /** The whole message: original key, value and headers, plus the reason and origin. */

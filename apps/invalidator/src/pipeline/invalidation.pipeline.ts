@@ -22,7 +22,7 @@ import { coalesce } from './coalesce';
 import { commitChunk } from './commit';
 import { Rejection, rejection } from './dead-letter-code';
 import { DeadLetterSink, deliverDeadLetters } from './dead-letter';
-import { decode } from './decode';
+import { decode, DecodedEvent } from './decode';
 import { dedupe, RecentEvents } from './dedupe';
 import { resolveEffects } from './resolve';
 import type { LoaderWarmer } from '../sinks/loader-warm';
@@ -88,7 +88,10 @@ export class InvalidationPipeline {
     let at = this.record.step('prepare', startedNs);
 
     // 5 dead-letter
-    const deadLetters: Rejection[] = [...rejected, ...plan.unresolvable.map((u) => rejection(u.decoded.message, u.code, u.reason))];
+    const deadLetters: Rejection[] = [
+      ...rejected,
+      ...plan.unresolvable.map((u) => rejection(u.decoded.message, u.code, u.reason, u.mappingId !== undefined ? { mappingId: u.mappingId, team: u.team ?? '' } : undefined)),
+    ];
     if (deadLetters.length > 0) {
       if (!(await this.deadLetter(deadLetters, topic, chunk, control, 'messages dead-lettered'))) return false;
       at = this.record.step('dead-letter', at);
@@ -100,18 +103,23 @@ export class InvalidationPipeline {
     at = this.record.step('apply', at);
 
     // 6c purge HTTP caches (after Redis, bounded by PURGE_DEADLINE_MS): what is not purged in
-    // time is dead-lettered as PURGE_FAILED (replayable); the partition moves on either way.
+    // time is dead-lettered as PURGE_FAILED (replayable), one letter per (event, mapping) naming
+    // the mapping and its team; the partition moves on either way.
+    const purgeFailed = new Set<DecodedEvent>();
     if (this.sinks.purge?.enabled && plan.purges && plan.purges.length > 0) {
       const purged = await this.sinks.purge.purge(plan.purges);
       if (purged.failed.length > 0) {
-        const letters = purged.failed.map((f) => rejection(f.item.decoded.message, 'PURGE_FAILED', `PURGE_FAILED: ${f.error}`));
+        const letters = purged.failed.map((f) =>
+          rejection(f.item.decoded.message, 'PURGE_FAILED', `PURGE_FAILED: mapping "${f.item.mappingId}" of team "${f.item.team}": ${f.error}`, { mappingId: f.item.mappingId, team: f.item.team }),
+        );
         if (!(await this.deadLetter(letters, topic, chunk, control, 'purge failed within its deadline: events dead-lettered as PURGE_FAILED'))) return false;
+        for (const f of purged.failed) purgeFailed.add(f.item.decoded);
       }
       at = this.record.step('purge', at);
     }
 
-    // 7 commit
-    const last = await commitChunk(chunk, unique, plan, resolver, this.recent, control);
+    // 7 commit (events with a dead-lettered part, PURGE_FAILED included, are not remembered: their replay must run)
+    const last = await commitChunk(chunk, unique, plan, resolver, this.recent, control, purgeFailed);
     this.record.step('commit', at);
 
     this.record.committed({

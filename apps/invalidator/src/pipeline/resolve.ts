@@ -1,8 +1,11 @@
 // Step 4 of the pipeline (invalidation.pipeline.ts), resolve: entity changes -> the key and tag effects to apply, through the mapping registry.
 // Keys of every event of the change are resolved (a moved entity invalidates its old keys);
 // all carry the change's newest version; only the newest event's keys may be warmed.
+// Isolation by mapping: a mapping whose part of an event is refused (resolution.failed: an unsafe
+// value, a foreign keyspace, a refused URL, fan-out, a key the cache protocol refuses) becomes
+// one dead letter naming the mapping and its team; the other mappings' parts are applied.
 import type { KeyEffect, TagEffect } from '@app/cache-protocol/effects';
-import type { MappingResolver, ResolvedKey } from '@app/registry-core/types';
+import type { MappingResolver, Resolution, ResolveChecks, ResolvedKey } from '@app/registry-core/types';
 import { DecodedEvent } from './decode';
 import { EntityChange } from './coalesce';
 
@@ -10,19 +13,27 @@ export interface Unresolvable {
   decoded: DecodedEvent;
   code: 'UNKNOWN_ENTITY_TYPE' | 'UNRESOLVABLE' | 'FOREIGN_KEYSPACE' | 'KEYSPACES_REQUIRED';
   reason: string;
+  /** Set when only this mapping's part of the event is refused (the other parts are applied). */
+  mappingId?: string;
+  /** The team owning `mappingId`. */
+  team?: string;
 }
 
 /** A namespace generation to bump once per (entity, version) (libs/cache-protocol namespace-bump). */
 export interface PlannedNamespaceBump {
   namespace: string;
+  /** namespaceEntity(): the entity with its tenant. */
   entity: string;
   version: number;
   recordTtlMs: number;
 }
 
-/** What HTTP caches should purge for one event (mappings with `purge`). */
+/** What HTTP caches should purge for one event because of one mapping (mappings with `purge`). */
 export interface PlannedPurge {
   decoded: DecodedEvent;
+  mappingId: string;
+  /** The team owning the mapping. */
+  team: string;
   tags: string[];
   urls: string[];
 }
@@ -35,6 +46,8 @@ export interface PlannedLoad {
   ttlMs?: number;
   tombstoneTtlMs: number;
   mappingId: string;
+  /** The team owning the mapping. */
+  team: string;
 }
 
 export interface EffectPlan {
@@ -90,6 +103,16 @@ function firstProblem<T>(items: T[], check: ((item: T) => Error | undefined) | u
   return undefined;
 }
 
+/**
+ * The entity whose versions a namespace bump compares: tenant, type and id, so one tenant's
+ * product 1 at v5 never makes another tenant's product 1 at v3 look like an older replay.
+ * Always contains "|" (which no tenant, entity type or id may hold), so records of the former
+ * format ("product:1") never match a new identity: they only linger until their TTL.
+ */
+export function namespaceEntity(change: Pick<EntityChange, 'tenant' | 'entityType' | 'entityId'>): string {
+  return `${change.tenant ?? ''}|${change.entityType}|${change.entityId}`;
+}
+
 export function resolveEffects(changes: EntityChange[], resolver: MappingResolver, options: ResolveOptions): EffectPlan {
   // per key: its effect, and the entity that named it first (a second entity makes it shared)
   const keys = new Map<string, { effect: KeyEffect; owner: EntityChange }>();
@@ -110,21 +133,34 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
       continue;
     }
     for (const decoded of change.events) {
-      let resolution;
+      const isNewest = decoded.event === change.newest;
+      const checks: ResolveChecks = {
+        key: options.checkKeyEffect ? (k) => options.checkKeyEffect!(toEffect(k, change.version, isNewest, options.defaultTombstoneTtlSeconds)) : undefined,
+        tag: options.checkTag,
+      };
+      let resolution: Resolution;
       try {
-        resolution = resolver.resolve(decoded.event);
+        resolution = resolver.resolve(decoded.event, checks);
       } catch (error) {
         const code = (error as { code?: string }).code;
-        // A matching mapping is outside its owner team's keyspaces (e.g. written straight to the
-        // topic): the whole event is dead-lettered, none of its keys is touched.
-        // KEYSPACES_REQUIRED: no keyspace declared yet, so no team mapping is trusted (replayable once declared).
-        if (code === 'FOREIGN_KEYSPACE' || code === 'KEYSPACES_REQUIRED') unresolvable.push({ decoded, code, reason: `${code}: ${(error as Error).message}` });
-        else unresolvable.push({ decoded, code: 'UNRESOLVABLE', reason: `${code ?? 'ERROR'}: ${(error as Error).message}` });
+        // Whole-event problems only (the per-mapping ones come back in resolution.failed).
+        const kept = code === 'FOREIGN_KEYSPACE' || code === 'KEYSPACES_REQUIRED' ? code : 'UNRESOLVABLE';
+        unresolvable.push({ decoded, code: kept, reason: `${code ?? 'ERROR'}: ${(error as Error).message}` });
         continue;
       }
-      const isNewest = decoded.event === change.newest;
+      for (const f of resolution.failed ?? []) {
+        const field = f.field ? ` (${f.field})` : '';
+        unresolvable.push({
+          decoded,
+          code: f.code === 'FOREIGN_KEYSPACE' || f.code === 'KEYSPACES_REQUIRED' ? f.code : 'UNRESOLVABLE',
+          reason: `${f.code}: mapping "${f.mappingId}" of team "${f.owner}"${field}: ${f.message}`,
+          mappingId: f.mappingId,
+          team: f.owner,
+        });
+      }
       const effects = resolution.keys.map((k) => toEffect(k, change.version, isNewest, options.defaultTombstoneTtlSeconds));
-      const problem = firstProblem(effects, options.checkKeyEffect) ?? firstProblem(resolution.tags, options.checkTag);
+      // A resolver that did not run the checks itself (resolution.checked): the whole event is refused.
+      const problem = resolution.checked ? undefined : (firstProblem(effects, options.checkKeyEffect) ?? firstProblem(resolution.tags, options.checkTag));
       if (problem) {
         unresolvable.push({ decoded, code: 'UNRESOLVABLE', reason: `${(problem as { code?: string }).code ?? 'KEY_REFUSED'}: ${problem.message}` });
         continue;
@@ -141,14 +177,14 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
         }
       }
       for (const n of resolution.namespaces ?? []) {
-        const entity = `${change.entityType}:${change.entityId}`;
+        const entity = namespaceEntity(change);
         namespaces.set(`${n.namespace}\u0000${entity}`, { namespace: n.namespace, entity, version: change.version, recordTtlMs: tombstoneTtlMs });
       }
-      if (resolution.purge) purges.push({ decoded, tags: resolution.purge.tags, urls: resolution.purge.urls });
+      for (const p of resolution.purges ?? []) purges.push({ decoded, mappingId: p.mappingId, team: p.team, tags: p.tags, urls: p.urls });
       if (isNewest) {
         for (const k of resolution.keys) {
           if (k.action !== 'warm' || k.loaderUrl === undefined) continue;
-          loads.set(k.key, { key: k.key, loaderUrl: k.loaderUrl, version: change.version, ttlMs: (k.ttlSeconds ?? 0) * 1000 || undefined, tombstoneTtlMs: (k.tombstoneTtlSeconds || options.defaultTombstoneTtlSeconds) * 1000, mappingId: k.mappingId });
+          loads.set(k.key, { key: k.key, loaderUrl: k.loaderUrl, version: change.version, ttlMs: (k.ttlSeconds ?? 0) * 1000 || undefined, tombstoneTtlMs: (k.tombstoneTtlSeconds || options.defaultTombstoneTtlSeconds) * 1000, mappingId: k.mappingId, team: k.team ?? '' });
         }
       }
       for (const tag of resolution.tags) {

@@ -1,5 +1,5 @@
 // explain output for people: one line per key (action, key, details, [template]), per tag, per
-// skipped template.
+// skipped template, per failed mapping.
 import type { Explanation } from '@app/registry-core';
 
 export function formatExplanation(x: Explanation): string {
@@ -32,6 +32,8 @@ export function formatExplanation(x: Explanation): string {
     const owner = r[1] !== '-' && owners.has(r[1]) ? `  owner ${owners.get(r[1])}` : '';
     lines.push(`  ${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${widths[2] > 0 ? `${r[2].padEnd(widths[2])}  ` : ''}[${r[3]}]${owner}`);
   }
+  // Mappings whose part is dead-lettered (the others' parts applied), naming the mapping and its team.
+  for (const f of x.failed ?? []) lines.push(`  FAILED ${f.mappingId} (team ${f.owner}) ${f.code}${f.field ? ` at ${f.field}` : ''}: ${f.message}`);
   if (x.error) lines.push(`  REJECTED ${x.error.code}: ${x.error.message}`);
   lines.push(`  fan-out ${x.fanout} of ${x.fanoutCap}`);
   return lines.join('\n');

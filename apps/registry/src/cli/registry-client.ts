@@ -1,5 +1,5 @@
 // A small HTTP client of the registry API for the CLI (Node's fetch; no extra dependency).
-import type { EntityTypeOwnership, Explanation, Mapping, MappingSetDiff, PrefixOwnership } from '@app/registry-core';
+import type { EntityTypeOwnership, Explanation, Mapping, MappingSetDiff, PrefixOwnership, TeamHosts } from '@app/registry-core';
 import { CliError, EXIT } from './exit-codes';
 
 export interface ApplyRequest {
@@ -15,11 +15,14 @@ export interface KeyspacesListing {
   required?: boolean;
   prefixes: PrefixOwnership[];
   entityTypes: EntityTypeOwnership[];
+  /** Absent from registries older than team records. */
+  teams?: TeamHosts[];
 }
 
 export interface KeyspacesApplyRequest {
   prefixes: { prefix: string; team: string }[];
   entityTypes: { entityType: string; team: string; grants?: string[] }[];
+  teams?: { team: string; loaderHosts?: string[]; purgeHosts?: string[]; surrogateKeyPrefixes?: string[] }[];
   dryRun?: boolean;
 }
 

@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './run-cli';
+import { formatKeyspaces, readKeyspacesFile, runCli } from './run-cli';
 
 const EXAMPLE = join(__dirname, '..', '..', '..', '..', 'examples', 'mappings', 'catalog.yaml');
 const dir = mkdtempSync(join(tmpdir(), 'mappings-cli-'));
@@ -72,5 +72,28 @@ describe('mappings CLI (offline)', () => {
     const result = await run(['list'], { REGISTRY_TOKEN: 't', REGISTRY_URL: 'http://127.0.0.1:9' });
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/cannot reach the registry at http:\/\/127\.0\.0\.1:9\/mappings/);
+  });
+});
+
+describe('keyspaces files and listing: team hosts', () => {
+  it('reads teams from a keyspaces file and lists them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ks-'));
+    const file = join(dir, 'keyspaces.yaml');
+    writeFileSync(file, 'keyspaces:\n  prefixes: { "product:": catalog }\n  teams:\n    catalog: { loaderHosts: [catalog.internal], purgeHosts: [shop.example], surrogateKeyPrefixes: ["product:"] }\n    promo: { purgeHosts: [promo.example] }\n');
+    expect(readKeyspacesFile(file)).toEqual({
+      prefixes: [{ prefix: 'product:', team: 'catalog' }],
+      entityTypes: [],
+      teams: [
+        { team: 'catalog', loaderHosts: ['catalog.internal'], purgeHosts: ['shop.example'], surrogateKeyPrefixes: ['product:'] },
+        { team: 'promo', purgeHosts: ['promo.example'] },
+      ],
+    });
+    const listed = formatKeyspaces({
+      enforced: true,
+      prefixes: [],
+      entityTypes: [],
+      teams: [{ kind: 'team', team: 'catalog', loaderHosts: [], purgeHosts: ['shop.example'], surrogateKeyPrefixes: ['product:'], version: 1 }],
+    });
+    expect(listed).toContain('team         catalog  loader hosts (none); purge hosts shop.example; surrogate-key prefixes "product:"');
   });
 });

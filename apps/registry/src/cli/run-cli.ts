@@ -11,6 +11,7 @@ import {
   isRegistryError,
   loadMappingsYamlFile,
   MappingSetResolver,
+  parseHostAllowList,
   registryLimits,
 } from '@app/registry-core';
 import { parse as parseYaml } from 'yaml';
@@ -71,22 +72,36 @@ export function readKeyspacesFile(path: string): Omit<KeyspacesApplyRequest, 'dr
     if (error instanceof CliError) throw error;
     throw new CliError(EXIT.ERROR, `${path}: not YAML (${(error as Error).message})`);
   }
-  const root = (doc as { keyspaces?: unknown } | null)?.keyspaces as { prefixes?: unknown; entityTypes?: unknown } | undefined;
+  const root = (doc as { keyspaces?: unknown } | null)?.keyspaces as { prefixes?: unknown; entityTypes?: unknown; teams?: unknown } | undefined;
   const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-  if (!isMap(root) || (root.prefixes !== undefined && !isMap(root.prefixes)) || (root.entityTypes !== undefined && !isMap(root.entityTypes))) {
-    throw new CliError(EXIT.ERROR, `${path}: expected "keyspaces: { prefixes: { <prefix>: <team> }, entityTypes: { <type>: <team> | { team, grants } } }"`);
+  if (!isMap(root) || (root.prefixes !== undefined && !isMap(root.prefixes)) || (root.entityTypes !== undefined && !isMap(root.entityTypes)) || (root.teams !== undefined && !isMap(root.teams))) {
+    throw new CliError(
+      EXIT.ERROR,
+      `${path}: expected "keyspaces: { prefixes: { <prefix>: <team> }, entityTypes: { <type>: <team> | { team, grants } }, teams: { <team>: { loaderHosts, purgeHosts, surrogateKeyPrefixes } } }"`,
+    );
   }
+  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : undefined);
+  const teams = Object.entries((root.teams as Record<string, unknown>) ?? {}).map(([team, v]) => {
+    const t = isMap(v) ? v : {};
+    const entry: NonNullable<KeyspacesApplyRequest['teams']>[number] = { team };
+    for (const field of ['loaderHosts', 'purgeHosts', 'surrogateKeyPrefixes'] as const) if (list(t[field])) entry[field] = list(t[field]);
+    return entry;
+  });
   const prefixes = Object.entries((root.prefixes as Record<string, unknown>) ?? {}).map(([prefix, team]) => ({ prefix, team: String(team) }));
   const entityTypes = Object.entries((root.entityTypes as Record<string, unknown>) ?? {}).map(([entityType, v]) =>
     isMap(v) ? { entityType, team: String(v.team), ...(Array.isArray(v.grants) ? { grants: v.grants.map(String) } : {}) } : { entityType, team: String(v) },
   );
-  return { prefixes, entityTypes };
+  return teams.length > 0 ? { prefixes, entityTypes, teams } : { prefixes, entityTypes };
 }
 
 export function formatKeyspaces(k: KeyspacesListing): string {
   const lines = [`enforced: ${k.enforced ? 'yes' : k.required ? 'no (none declared yet; KEYSPACES_REQUIRED: team tokens may not write mappings until an admin declares keyspaces)' : 'no (no key prefix or entity type declared: any team may write any key)'}`];
   for (const p of k.prefixes) lines.push(`  prefix       ${JSON.stringify(p.prefix)}  ${p.team}`);
   for (const t of k.entityTypes) lines.push(`  entity type  ${t.entityType}  ${t.team}${t.grants.length > 0 ? ` (granted to ${t.grants.join(', ')})` : ''}`);
+  const shown = (v: string[]) => (v.length > 0 ? v.join(', ') : '(none)');
+  for (const t of k.teams ?? []) {
+    lines.push(`  team         ${t.team}  loader hosts ${shown(t.loaderHosts)}; purge hosts ${shown(t.purgeHosts)}; surrogate-key prefixes ${shown(t.surrogateKeyPrefixes.map((p) => JSON.stringify(p)))}`);
+  }
   return lines.join('\n');
 }
 
@@ -145,17 +160,25 @@ function program(io: CliIo, setExit: (code: ExitCode) => void): Command {
       let explanation: Explanation;
       if (options.file) {
         const limits = registryLimits({ fanoutCap: options.fanoutCap });
-        explanation = MappingSetResolver.compile(loadFile(options.file, options.fanoutCap), { limits }).explain(event);
+        // The invalidator's allow-lists from the environment, as it would judge loader and purge URLs.
+        let allowedHosts;
+        try {
+          allowedHosts = { loader: parseHostAllowList(io.env.LOADER_ALLOWED_HOSTS, 'LOADER_ALLOWED_HOSTS'), purge: parseHostAllowList(io.env.PURGE_ALLOWED_HOSTS, 'PURGE_ALLOWED_HOSTS') };
+        } catch (error) {
+          throw new CliError(EXIT.USAGE, (error as Error).message);
+        }
+        explanation = MappingSetResolver.compile(loadFile(options.file, options.fanoutCap), { limits, allowedHosts }).explain(event);
       } else {
         explanation = await client(io).explain(event);
       }
       io.out(options.json ? JSON.stringify(explanation, null, 2) : formatExplanation(explanation));
-      if (explanation.outcome === 'rejected') setExit(EXIT.ERROR);
+      // Something would be dead-lettered: the whole event, or some mappings' parts.
+      if (explanation.outcome === 'rejected' || explanation.outcome === 'partial') setExit(EXIT.ERROR);
     });
 
   cli
     .command('keyspaces')
-    .description('show which team owns which key prefixes and entity types')
+    .description('show which team owns which key prefixes and entity types, and each team\'s loader hosts, purge hosts and surrogate-key prefixes')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const listing = await client(io).keyspaces();
@@ -164,7 +187,7 @@ function program(io: CliIo, setExit: (code: ExitCode) => void): Command {
 
   cli
     .command('keyspaces-apply <file>')
-    .description('admin token: declare the key prefixes and entity types of a keyspaces YAML file in one transaction (never removes)')
+    .description('admin token: declare the key prefixes, entity types and team hosts of a keyspaces YAML file in one transaction (never removes)')
     .option('--dry-run', 'only check and list the changes')
     .action(async (file: string, options: { dryRun?: boolean }) => {
       const result = await client(io).applyKeyspaces({ ...readKeyspacesFile(file), dryRun: options.dryRun === true });

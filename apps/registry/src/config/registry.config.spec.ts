@@ -28,6 +28,8 @@ describe('registry config', () => {
     expect(problems({ ...base, REGISTRY_MAX_BODY_BYTES: '1mb' })).toMatch(/REGISTRY_MAX_BODY_BYTES must be an integer number \(got "1mb"\)/);
     expect(problems({ ...base, REGISTRY_MAX_BODY_BYTES: '10' })).toMatch(/REGISTRY_MAX_BODY_BYTES/);
     expect(problems({ ...base, KEYSPACES_REQUIRED: 'yes' })).toMatch(/KEYSPACES_REQUIRED/);
+    expect(problems({ ...base, LOADER_ALLOWED_HOSTS: '127.0.0.1,not a host' })).toMatch(/LOADER_ALLOWED_HOSTS: "not a host" is not a host name, IP address or CIDR/);
+    expect(problems({ ...base, PURGE_ALLOWED_HOSTS: '10.0.0.0/99' })).toMatch(/PURGE_ALLOWED_HOSTS: "10.0.0.0\/99" is not a valid CIDR/);
   });
 
   it('is safe by default: KEYSPACES_REQUIRED on, request bodies up to 1 MiB', () => {

@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { ConfigError, KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT, KafkaSecurityConfig, kafkaSecurityProblems, readConfig } from '@app/config';
 import { DEFAULT_TOPICS } from '@app/contracts';
+import { parseHostAllowList, UrlAllowLists } from '@app/registry-core';
 import { parseTeamTokens } from '../auth/team-tokens';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
@@ -76,8 +77,25 @@ export class RegistryConfig extends KafkaSecurityConfig {
   @IsBoolean()
   KEYSPACES_REQUIRED = true;
 
+  /**
+   * Hosts, IPs or CIDRs (comma separated) a mapping's loader URLs may name although they are
+   * loopback, private, link-local or otherwise internal (refused by default). Set the same value
+   * as the invalidators' LOADER_ALLOWED_HOSTS: the registry refuses at write time what they refuse per event.
+   */
+  @IsString()
+  LOADER_ALLOWED_HOSTS = '';
+
+  /** The same for purge URLs (mappings' purge.urls); set the same value as the invalidators' PURGE_ALLOWED_HOSTS. */
+  @IsString()
+  PURGE_ALLOWED_HOSTS = '';
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
+}
+
+/** LOADER_ALLOWED_HOSTS and PURGE_ALLOWED_HOSTS, parsed (throws naming the variable). */
+export function registryAllowedHosts(config: Pick<RegistryConfig, 'LOADER_ALLOWED_HOSTS' | 'PURGE_ALLOWED_HOSTS'>): UrlAllowLists {
+  return { loader: parseHostAllowList(config.LOADER_ALLOWED_HOSTS, 'LOADER_ALLOWED_HOSTS'), purge: parseHostAllowList(config.PURGE_ALLOWED_HOSTS, 'PURGE_ALLOWED_HOSTS') };
 }
 
 /** Typed values (tests, dev scripts) or env strings; KAFKA_BROKERS and REGISTRY_TOKENS are required. */
@@ -87,6 +105,11 @@ export type RegistryConfigInput = Partial<RegistryConfig> & Pick<RegistryConfig,
 export function loadRegistryConfig(input: Record<string, unknown> = process.env): RegistryConfig {
   return readConfig(RegistryConfig, input, (config) => {
     const problems = kafkaSecurityProblems(config);
+    try {
+      registryAllowedHosts(config);
+    } catch (error) {
+      problems.push((error as Error).message); // names the variable and the bad entry
+    }
     if (typeof config.REGISTRY_TOKENS !== 'string' || !config.REGISTRY_TOKENS) return problems;
     try {
       parseTeamTokens(config.REGISTRY_TOKENS);

@@ -1,10 +1,11 @@
-// GET /keyspaces (any token) and the admin-only ownership changes of key prefixes and entity types.
+// GET /keyspaces (any token) and the admin-only ownership changes of key prefixes, entity types
+// and team hosts (loader hosts, purge hosts, surrogate-key prefixes).
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { BearerTokenGuard, CurrentPrincipal } from '../auth/bearer-token.guard';
 import type { Principal } from '../auth/team-tokens';
-import { ApplyKeyspacesDto, PutEntityTypeDto, PutPrefixDto } from './keyspaces.dto';
+import { ApplyKeyspacesDto, PutEntityTypeDto, PutPrefixDto, PutTeamHostsDto } from './keyspaces.dto';
 import { KeyspacesService } from './keyspaces.service';
 
 const ADMIN_ONLY = { status: 403, description: 'ADMIN_ONLY: a team token may read keyspaces, not change them' };
@@ -74,6 +75,31 @@ export class KeyspacesController {
   @ApiResponse(CONFLICT)
   async revoke(@Param('type') type: string, @Param('team') team: string, @CurrentPrincipal() principal: Principal): Promise<void> {
     await this.keyspaces.revoke(type, team, principal);
+  }
+
+  @Get('teams/:team')
+  @ApiOperation({ summary: 'The hosts a team\'s mappings may use: loader hosts, purge hosts, surrogate-key prefixes (404 KEYSPACE_NOT_FOUND: none declared)' })
+  getTeam(@Param('team') team: string) {
+    return this.keyspaces.team(team);
+  }
+
+  @Put('teams/:team')
+  @ApiOperation({ summary: 'Admin: the loader hosts, purge hosts (exact or *.suffix) and surrogate-key prefixes a team\'s mappings may use (absent list: unchanged)' })
+  @ApiResponse(ADMIN_ONLY)
+  @ApiResponse(CONFLICT)
+  async putTeam(@Param('team') team: string, @Body() body: PutTeamHostsDto, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response) {
+    const outcome = await this.keyspaces.putTeam(team, body, principal);
+    res.status(outcome.created ? 201 : 200);
+    return outcome.record;
+  }
+
+  @Delete('teams/:team')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Admin: remove a team\'s hosts record (refused while a stored mapping needs it)' })
+  @ApiResponse(ADMIN_ONLY)
+  @ApiResponse(CONFLICT)
+  async deleteTeam(@Param('team') team: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.keyspaces.deleteTeam(team, principal);
   }
 
   @Post('apply')

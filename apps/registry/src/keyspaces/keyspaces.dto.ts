@@ -24,6 +24,40 @@ export class PutEntityTypeDto extends PutPrefixDto {
   grants?: string[];
 }
 
+const LIST_ITEM = (what: string) => ({ each: true, message: `${what} must be strings` });
+
+/** The hosts and surrogate keys a team's mappings may use; the team comes from the path (or `team` in apply). Absent list: keep the current one (none for a new team). */
+export class PutTeamHostsDto {
+  @ApiPropertyOptional({ type: [String], example: ['catalog.internal', '*.catalog.svc.cluster.local'], description: 'host patterns (exact or *.suffix) its loader URLs may name' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString(LIST_ITEM('loaderHosts'))
+  loaderHosts?: string[];
+
+  @ApiPropertyOptional({ type: [String], example: ['shop.example', '*.shop.example'], description: 'host patterns its purge URLs may name' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString(LIST_ITEM('purgeHosts'))
+  purgeHosts?: string[];
+
+  @ApiPropertyOptional({ type: [String], example: ['product:'], description: 'prefixes its purged tags (surrogate keys) must start with; no other team may own an overlapping one' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString(LIST_ITEM('surrogateKeyPrefixes'))
+  surrogateKeyPrefixes?: string[];
+}
+
+export class TeamHostsGrantDto extends PutTeamHostsDto {
+  @ApiProperty({ example: 'catalog' })
+  @IsString()
+  @Matches(SAFE_ID_PATTERN, TEAM)
+  @MaxLength(64)
+  team!: string;
+}
+
 export class PrefixGrantDto extends PutPrefixDto {
   @ApiProperty({ example: 'product:' })
   @IsString()
@@ -54,6 +88,14 @@ export class ApplyKeyspacesDto {
   @ValidateNested({ each: true })
   @Type(() => EntityTypeGrantDto)
   entityTypes?: EntityTypeGrantDto[];
+
+  @ApiPropertyOptional({ type: () => [TeamHostsGrantDto], description: 'team records: loader hosts, purge hosts, surrogate-key prefixes' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => TeamHostsGrantDto)
+  teams?: TeamHostsGrantDto[];
 
   @ApiPropertyOptional({ default: false, description: 'only check and list the changes' })
   @IsOptional()

@@ -1,5 +1,6 @@
-// Key prefix and entity type ownership: admin tokens only; each change is one Kafka transaction
-// with its audit entry (MappingStore.writeKeyspaces), like mapping changes.
+// Key prefix and entity type ownership, and each team's hosts (loader hosts, purge hosts,
+// surrogate-key prefixes): admin tokens only; each change is one Kafka transaction with its
+// audit entry (MappingStore.writeKeyspaces), like mapping changes.
 import { Injectable } from '@nestjs/common';
 import {
   EntityTypeOwnership,
@@ -11,11 +12,13 @@ import {
   PrefixOwnership,
   prefixRecordKey,
   RegistryError,
+  TeamHosts,
+  teamRecordKey,
 } from '@app/registry-core';
 import { actorName, isAdmin, Principal } from '../auth/team-tokens';
 import { RegistryConfig } from '../config/registry.config';
 import { AuditLog } from '../mappings/audit-log';
-import { ApplyKeyspacesDto, PutEntityTypeDto, PutPrefixDto } from './keyspaces.dto';
+import { ApplyKeyspacesDto, PutEntityTypeDto, PutPrefixDto, PutTeamHostsDto } from './keyspaces.dto';
 
 export interface KeyspacesView {
   /** On as soon as one prefix or entity type is declared (bootstrap rule). */
@@ -24,11 +27,13 @@ export interface KeyspacesView {
   required: boolean;
   prefixes: PrefixOwnership[];
   entityTypes: EntityTypeOwnership[];
+  /** Per team: loader hosts, purge hosts, surrogate-key prefixes. */
+  teams: TeamHosts[];
 }
 
 export function requireAdmin(principal: Principal, what: string): void {
   if (isAdmin(principal)) return;
-  throw new RegistryError('ADMIN_ONLY', `${what} needs an admin token (team "*"); team "${principal.team}" may not change key prefix or entity type ownership`);
+  throw new RegistryError('ADMIN_ONLY', `${what} needs an admin token (team "*"); team "${principal.team}" may not change key prefix or entity type ownership, nor team hosts`);
 }
 
 @Injectable()
@@ -42,7 +47,37 @@ export class KeyspacesService {
   view(): KeyspacesView {
     this.store.current(); // 503 until loaded
     const keyspaces = this.store.keyspaces();
-    return { enforced: keyspaces.enforced, required: this.config.KEYSPACES_REQUIRED, prefixes: keyspaces.prefixes(), entityTypes: keyspaces.entityTypes() };
+    return { enforced: keyspaces.enforced, required: this.config.KEYSPACES_REQUIRED, prefixes: keyspaces.prefixes(), entityTypes: keyspaces.entityTypes(), teams: keyspaces.teams() };
+  }
+
+  team(team: string): TeamHosts {
+    this.store.current();
+    const record = this.store.keyspaces().team(team);
+    if (!record) throw new RegistryError('KEYSPACE_NOT_FOUND', `team "${team}" has no hosts record (PUT /keyspaces/teams/${team} with an admin token)`);
+    return record;
+  }
+
+  async putTeam(team: string, body: PutTeamHostsDto, principal: Principal): Promise<{ record: KeyspaceRecord; created: boolean }> {
+    requireAdmin(principal, 'PUT /keyspaces/teams');
+    return this.putOne(this.teamRecord(team, body), principal);
+  }
+
+  async deleteTeam(team: string, principal: Principal): Promise<void> {
+    requireAdmin(principal, 'DELETE /keyspaces/teams');
+    await this.write([{ op: 'delete', key: teamRecordKey(team) }], principal);
+  }
+
+  /** A team record from a request: an absent list keeps the current one (none for a new team). */
+  private teamRecord(team: string, body: PutTeamHostsDto): TeamHosts {
+    const current = this.store.keyspaces().team(team);
+    return {
+      kind: 'team',
+      team,
+      loaderHosts: body.loaderHosts ?? current?.loaderHosts ?? [],
+      purgeHosts: body.purgeHosts ?? current?.purgeHosts ?? [],
+      surrogateKeyPrefixes: body.surrogateKeyPrefixes ?? current?.surrogateKeyPrefixes ?? [],
+      version: 0,
+    };
   }
 
   async putPrefix(prefix: string, body: PutPrefixDto, principal: Principal): Promise<{ record: KeyspaceRecord; created: boolean }> {
@@ -90,6 +125,7 @@ export class KeyspacesService {
         op: 'put' as const,
         record: { kind: 'entityType' as const, entityType: t.entityType, team: t.team, grants: t.grants ?? this.store.keyspaces().entityType(t.entityType)?.grants ?? [], version: 0 },
       })),
+      ...(body.teams ?? []).map((t) => ({ op: 'put' as const, record: this.teamRecord(t.team, t) })),
     ];
     const result = await this.write(intents, principal, body.dryRun === true);
     return { dryRun: body.dryRun === true, changes: result.changes, unchanged: result.unchanged };
@@ -105,7 +141,11 @@ export class KeyspacesService {
   private async putOne(record: KeyspaceRecord, principal: Principal): Promise<{ record: KeyspaceRecord; created: boolean }> {
     const result = await this.write([{ op: 'put', record }], principal);
     const key = result.changes[0]?.key ?? result.unchanged[0];
-    const stored = this.store.keyspaces().prefixes().find((p) => prefixRecordKey(p.prefix) === key) ?? this.store.keyspaces().entityTypes().find((t) => entityTypeRecordKey(t.entityType) === key);
+    const view = this.store.keyspaces();
+    const stored =
+      view.prefixes().find((p) => prefixRecordKey(p.prefix) === key) ??
+      view.entityTypes().find((t) => entityTypeRecordKey(t.entityType) === key) ??
+      view.teams().find((t) => teamRecordKey(t.team) === key);
     return { record: stored!, created: result.changes[0]?.kind === 'create' };
   }
 

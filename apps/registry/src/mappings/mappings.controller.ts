@@ -105,7 +105,7 @@ export class MappingsController {
   @Post('explain')
   @HttpCode(200)
   @ApiOperation({ summary: 'Given a sample event, exactly the keys (per action) and tags it would touch; optional candidate mappings are used in place of stored ones (nothing saved)' })
-  @ApiResponse({ status: 200, description: 'Explanation: { outcome: apply|no-mapping|rejected, mappings, keys: { delete, tombstone, warm }, tags, skipped, fanout, fanoutCap, error? }' })
+  @ApiResponse({ status: 200, description: 'Explanation: { outcome: apply|no-mapping|partial|rejected, mappings, keys: { delete, tombstone, warm }, tags, skipped, failed (mappings whose part is dead-lettered), fanout, fanoutCap, error? }' })
   @ApiResponse({ status: 400, description: 'EVENT_INVALID (field names the wrong event field) or an invalid candidate mapping' })
   explain(@Body() body: ExplainRequestDto) {
     return this.mappings.explain(body);

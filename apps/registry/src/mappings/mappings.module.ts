@@ -6,7 +6,7 @@ import type { Logger } from '@app/telemetry';
 import { kafkaClient, MappingStore } from '@app/registry-core';
 import { BearerTokenGuard } from '../auth/bearer-token.guard';
 import { TeamTokens } from '../auth/team-tokens';
-import { RegistryConfig } from '../config/registry.config';
+import { RegistryConfig, registryAllowedHosts } from '../config/registry.config';
 import { KeyspacesController } from '../keyspaces/keyspaces.controller';
 import { KeyspacesService } from '../keyspaces/keyspaces.service';
 import { AuditLog } from './audit-log';
@@ -38,6 +38,7 @@ export class MappingsModule {
               createTopic: config.REGISTRY_CREATE_TOPICS,
               startTimeoutMs: config.REGISTRY_START_TIMEOUT_MS,
               keyspacesRequired: config.KEYSPACES_REQUIRED,
+              allowedHosts: registryAllowedHosts(config),
             }),
         },
         {

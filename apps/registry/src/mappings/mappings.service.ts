@@ -91,7 +91,7 @@ export class MappingsService {
     const next = new Map(current.map((m) => [m.id, m]));
     next.set(checked.mapping.id, checked.mapping);
     MappingSetResolver.compile(next.values(), { limits: this.store.limits, mode: 'strict' });
-    this.store.keyspaces().assertMappingInside(checked.mapping);
+    this.store.assertMappingAllowed(checked.mapping);
     return { valid: true, mapping: checked.mapping, changes: diffMappings(this.store.get(checked.mapping.id), checked.mapping) };
   }
 
@@ -105,7 +105,7 @@ export class MappingsService {
       const candidates = validateMappingSet(body.mappings, this.store.limits);
       const merged = new Map(resolver.mappings().map((m) => [m.id, m]));
       for (const m of candidates) merged.set(m.id, m);
-      resolver = MappingSetResolver.compile(merged.values(), { limits: this.store.limits, mode: 'strict', keyspaces: this.store.keyspaces() });
+      resolver = MappingSetResolver.compile(merged.values(), { limits: this.store.limits, mode: 'strict', keyspaces: this.store.keyspaces(), allowedHosts: this.store.allowedHosts });
     }
     return resolver.explain(body.event as EntityUpdated);
   }

@@ -2,7 +2,7 @@ import type { EntityUpdated } from '@app/contracts';
 import { registryLimits } from '../limits';
 import { MappingSetResolver } from '../resolver/mapping-set-resolver';
 import type { Mapping } from '../types';
-import { decodeKeyspaceRecord, entityTypeRecordKey, KeyspaceRecord, Keyspaces, literalPrefix, prefixRecordKey } from './keyspaces';
+import { decodeKeyspaceRecord, entityTypeRecordKey, KeyspaceRecord, Keyspaces, literalPrefix, prefixRecordKey, teamRecordKey } from './keyspaces';
 
 const RECORDS: KeyspaceRecord[] = [
   { kind: 'prefix', prefix: 'product:', team: 'catalog', version: 1 },
@@ -106,12 +106,26 @@ describe('MappingSetResolver with keyspaces', () => {
   const own = mapping({ id: 'catalog.product', keys: [{ template: 'product:{entityId}', action: 'delete' }] });
   const foreign = mapping({ id: 'promo.steal', owner: 'promo', keys: [{ template: 'product:{entityId}', action: 'warm', ttlSeconds: 2_592_000 }, { template: 'promo:{entityId}', action: 'delete' }] });
 
-  it('refuses (FOREIGN_KEYSPACE) every event a foreign mapping matches, touching none of its keys', () => {
+  it('a foreign mapping fails only its own part (FOREIGN_KEYSPACE, none of its keys); the owner\'s part is applied', () => {
     const resolver = MappingSetResolver.compile([own, foreign], { limits, mode: 'lenient', keyspaces });
     expect(resolver.foreignMappings().map((f) => f.id)).toEqual(['promo.steal']);
-    expect(() => resolver.resolve(EVENT)).toThrow(expect.objectContaining({ code: 'FOREIGN_KEYSPACE', message: expect.stringContaining('prefix "product:" is owned by team "catalog"') }));
+    const resolution = resolver.resolve(EVENT);
+    expect(resolution.keys.map((k) => [k.key, k.action, k.mappingId])).toEqual([['product:p-1', 'delete', 'catalog.product']]);
+    expect(resolution.failed).toEqual([expect.objectContaining({ mappingId: 'promo.steal', owner: 'promo', code: 'FOREIGN_KEYSPACE', message: expect.stringContaining('prefix "product:" is owned by team "catalog"') })]);
     const explained = resolver.explain(EVENT);
-    expect(explained).toMatchObject({ outcome: 'rejected', error: { code: 'FOREIGN_KEYSPACE' }, keyspacesEnforced: true });
+    expect(explained).toMatchObject({ outcome: 'partial', failed: [{ mappingId: 'promo.steal', code: 'FOREIGN_KEYSPACE' }], keyspacesEnforced: true });
+    // Alone, it fails the whole event.
+    expect(MappingSetResolver.compile([foreign], { limits, mode: 'lenient', keyspaces }).explain(EVENT)).toMatchObject({ outcome: 'rejected', error: { code: 'FOREIGN_KEYSPACE' } });
+  });
+
+  it('fan-out: the entity type owner\'s mappings count first, so a granted team can never push the owner over the cap', () => {
+    // "a-search" sorts before "catalog.product": without owner-first it would take the cap.
+    const granted = mapping({ id: 'a-search', owner: 'search', keys: [{ template: 'search:a:{entityId}', action: 'delete' }, { template: 'search:b:{entityId}', action: 'delete' }] });
+    const owner = mapping({ id: 'catalog.product', keys: [{ template: 'product:{entityId}', action: 'delete' }, { template: 'product:{entityId}:summary', action: 'delete' }] });
+    const resolver = MappingSetResolver.compile([granted, owner], { limits: registryLimits({ fanoutCap: 3 }), mode: 'lenient', keyspaces });
+    const resolution = resolver.resolve(EVENT);
+    expect(resolution.keys.map((k) => k.key)).toEqual(['product:p-1', 'product:p-1:summary']);
+    expect(resolution.failed).toEqual([expect.objectContaining({ mappingId: 'a-search', owner: 'search', code: 'FANOUT_LIMIT' })]);
   });
 
   it('resolves normally without the foreign mapping, and explain names each key\'s owner', () => {
@@ -131,14 +145,66 @@ describe('keyspacesRequired (KEYSPACES_REQUIRED)', () => {
 
   it('while no keyspace is declared, every mapping refuses the events it matches', () => {
     const resolver = MappingSetResolver.compile([mapping({})], { keyspacesRequired: true });
-    expect(() => resolver.resolve(event)).toThrow(expect.objectContaining({ code: 'KEYSPACES_REQUIRED', message: expect.stringMatching(/KEYSPACES_REQUIRED=true/) }));
+    expect(resolver.resolve(event)).toMatchObject({ keys: [], failed: [{ code: 'KEYSPACES_REQUIRED', message: expect.stringMatching(/KEYSPACES_REQUIRED=true/) }] });
     expect(resolver.foreignMappings().map((f) => f.error.code)).toEqual(['KEYSPACES_REQUIRED']);
-    expect(resolver.explain(event)).toMatchObject({ outcome: 'rejected', error: { code: 'KEYSPACES_REQUIRED' } });
+    expect(resolver.explain(event)).toMatchObject({ outcome: 'rejected' });
   });
 
   it('once keyspaces are declared, the usual ownership rules apply instead', () => {
     const resolver = MappingSetResolver.compile([mapping({})], { keyspacesRequired: true, keyspaces });
     expect(resolver.resolve(event).keys.map((k) => k.key)).toEqual(['product:p1']);
     expect(MappingSetResolver.compile([mapping({})], { keyspacesRequired: false }).resolve(event).keys).toHaveLength(1);
+  });
+});
+
+describe('team hosts records', () => {
+  const TEAMS: KeyspaceRecord[] = [
+    ...RECORDS,
+    { kind: 'team', team: 'catalog', loaderHosts: ['catalog.internal'], purgeHosts: ['shop.example', '*.cdn.example'], surrogateKeyPrefixes: ['product:'], version: 1 },
+    { kind: 'team', team: 'promo', loaderHosts: [], purgeHosts: ['promo.example'], surrogateKeyPrefixes: ['promo:pages:'], version: 1 },
+  ];
+  const withTeams = new Keyspaces(TEAMS);
+  const promo = (overrides: Partial<Mapping>) => mapping({ id: 'promo.x', owner: 'promo', entityType: 'campaign', keys: [{ template: 'promo:{entityId}', action: 'delete' }], tags: ['promo:pages:{entityId}'], ...overrides });
+  const violations = (m: Mapping) => withTeams.mappingViolations(m).map((v) => [v.field, v.message]);
+
+  it('check and decode: host patterns and surrogate prefixes are validated, lists normalised', () => {
+    const record = { kind: 'team', team: 'catalog', loaderHosts: ['b.example', 'a.example', 'b.example'], purgeHosts: [], surrogateKeyPrefixes: ['product:'], version: 1 };
+    expect(decodeKeyspaceRecord(teamRecordKey('catalog'), JSON.stringify(record))).toMatchObject({ loaderHosts: ['a.example', 'b.example'] });
+    expect(decodeKeyspaceRecord(teamRecordKey('catalog'), JSON.stringify({ ...record, loaderHosts: ['B.example'] }))).toMatchObject({ code: 'KEYSPACE_INVALID', field: 'loaderHosts[0]' });
+    expect(decodeKeyspaceRecord(teamRecordKey('catalog'), JSON.stringify({ ...record, loaderHosts: ['*.com'] }))).toMatchObject({ code: 'KEYSPACE_INVALID', field: 'loaderHosts[0]' });
+    expect(decodeKeyspaceRecord(teamRecordKey('catalog'), JSON.stringify({ ...record, purgeHosts: ['http://x'] }))).toMatchObject({ code: 'KEYSPACE_INVALID', field: 'purgeHosts[0]' });
+    expect(decodeKeyspaceRecord(teamRecordKey('catalog'), JSON.stringify({ ...record, surrogateKeyPrefixes: ['a b'] }))).toMatchObject({ code: 'KEYSPACE_INVALID', field: 'surrogateKeyPrefixes[0]' });
+    expect(decodeKeyspaceRecord(teamRecordKey('other'), JSON.stringify(record))).toMatchObject({ code: 'KEYSPACE_INVALID' });
+    expect(new Keyspaces([TEAMS[TEAMS.length - 1]]).enforced).toBe(true);
+  });
+
+  it('a loader URL must name one of the team\'s loader hosts; no record or an empty list = no loader', () => {
+    const warm = (loaderUrl: string, owner = 'catalog') => mapping({ owner, keys: [{ template: owner === 'catalog' ? 'product:{entityId}' : 'promo:{entityId}', action: 'warm', warmFrom: { loaderUrl } }] });
+    expect(violations(warm('http://catalog.internal:8080/p/{entityId}'))).toEqual([]);
+    expect(violations(warm('http://CATALOG.internal/p/{entityId}'))).toEqual([]);
+    expect(violations(warm('http://evil.example/p/{entityId}'))).toEqual([['keys[0].warmFrom.loaderUrl', expect.stringContaining('host "evil.example" is not one of team "catalog"\'s loader hosts')]]);
+    expect(violations({ ...warm('http://promo.example/p/{entityId}', 'promo'), entityType: 'campaign' })).toEqual([['keys[0].warmFrom.loaderUrl', expect.stringContaining('team "promo" has no loader hosts')]]);
+    expect(keyspaces.mappingViolations(warm('http://catalog.internal/p/{entityId}'))).toEqual([expect.objectContaining({ field: 'keys[0].warmFrom.loaderUrl' })]);
+  });
+
+  it('purge URLs must name the team\'s purge hosts (exact or *.suffix); purged tags must lie in its surrogate-key prefixes', () => {
+    const pages = (purge: Mapping['purge'], tags = ['product:{entityId}']) => mapping({ tags, purge });
+    expect(violations(pages({ tags: true, urls: ['https://shop.example/p/{entityId}', 'https://eu.cdn.example/p/{entityId}'] }))).toEqual([]);
+    expect(violations(pages({ tags: false, urls: ['https://cdn.example/p/{entityId}', 'https://promo.example/{entityId}'] }))).toEqual([
+      ['purge.urls[0]', expect.stringContaining('host "cdn.example" is not one of team "catalog"\'s purge hosts')],
+      ['purge.urls[1]', expect.stringContaining('host "promo.example"')],
+    ]);
+    expect(violations(pages({ tags: true }, ['category:{entityId}']))).toEqual([['purge.tags', expect.stringContaining('not inside team "catalog"\'s surrogate-key prefixes ("product:")')]]);
+    // Another team's surrogate prefix, even inside its own key prefix.
+    expect(violations(promo({ tags: ['promo:{entityId}'], purge: { tags: true } }))).toEqual([['purge.tags', expect.stringContaining('not inside team "promo"\'s surrogate-key prefixes')]]);
+    expect(violations(promo({ purge: { tags: true, urls: ['https://promo.example/p/{entityId}'] } }))).toEqual([]);
+    // purge.tags false: the tags are not sent to HTTP caches.
+    expect(violations(pages({ tags: false, urls: ['https://shop.example/{entityId}'] }, ['category:{entityId}']))).toEqual([]);
+  });
+
+  it('finds overlapping surrogate-key prefixes of other teams', () => {
+    expect(withTeams.surrogateConflictsOf('product:promo:', 'promo')).toEqual([{ prefix: 'product:', team: 'catalog' }]);
+    expect(withTeams.surrogateConflictsOf('promo:', 'catalog')).toEqual([{ prefix: 'promo:pages:', team: 'promo' }]);
+    expect(withTeams.surrogateConflictsOf('product:x', 'catalog')).toEqual([]);
   });
 });

@@ -4,8 +4,16 @@
 // team's key), warm it with a far-future version and freeze the real owner out of it.
 //
 // Ownership records live in the mappings' compacted topic under their own record keys
-// ("keyspace:prefix:<prefix>", "keyspace:entity-type:<type>"; a mapping id can never contain
-// ":", so they never collide with mappings). They are written by admin tokens only.
+// ("keyspace:prefix:<prefix>", "keyspace:entity-type:<type>", "keyspace:team:<team>"; a mapping
+// id can never contain ":", so they never collide with mappings). They are written by admin
+// tokens only.
+//
+// Team records own hosts: the loader hosts a team's warms may call, the purge hosts its purge
+// URLs may name and the surrogate-key prefixes its purged tags must lie in (host patterns are
+// exact names or "*.suffix"). When keyspaces are enforced, a team without a record may neither
+// warm from a loader nor purge. Surrogate-key prefixes are proven like key prefixes (below):
+// a purged tag template's literal prefix starts with one of its team's surrogate prefixes, and
+// no other team's surrogate prefix overlaps it.
 //
 // Bootstrap rule: enforcement is on as soon as the topic holds at least one keyspace record
 // (`enforced`); a topic without any (an existing deployment before the upgrade) is not enforced.
@@ -17,11 +25,16 @@
 // A template that starts with a placeholder proves nothing and is refused.
 import { SAFE_ID_PATTERN } from '@app/contracts';
 import { RegistryError, Violation } from '../errors';
+import { urlTemplateHost } from '../template/key-template';
 import type { Mapping } from '../types';
+import { hostMatches, hostPatternProblem } from '../url/target-url';
 
 export const KEYSPACE_RECORD_PREFIX = 'keyspace:';
 const PREFIX_RECORD = `${KEYSPACE_RECORD_PREFIX}prefix:`;
 const ENTITY_TYPE_RECORD = `${KEYSPACE_RECORD_PREFIX}entity-type:`;
+const TEAM_RECORD = `${KEYSPACE_RECORD_PREFIX}team:`;
+/** Most host patterns or surrogate-key prefixes one team record lists (each list). */
+export const MAX_TEAM_LIST = 100;
 
 /** Literal characters of a key prefix: those of key templates (no placeholders, no glob, no braces). */
 export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.:\-/@#=+%|,][A-Za-z0-9_.:\-/@#=+%~|,]*$/;
@@ -49,11 +62,31 @@ export interface EntityTypeOwnership extends RecordMeta {
   grants: string[];
 }
 
-export type KeyspaceRecord = PrefixOwnership | EntityTypeOwnership;
+/** The hosts and surrogate keys one team's mappings may use (loader warms, CDN purges). */
+export interface TeamHosts extends RecordMeta {
+  kind: 'team';
+  team: string;
+  /** Host patterns (exact or "*.suffix") its loader URLs may name. */
+  loaderHosts: string[];
+  /** Host patterns its purge URLs may name. */
+  purgeHosts: string[];
+  /** Prefixes its purged tags (surrogate keys sent to HTTP caches) must start with. */
+  surrogateKeyPrefixes: string[];
+}
+
+export type KeyspaceRecord = PrefixOwnership | EntityTypeOwnership | TeamHosts;
 
 /** The compacted topic's key of a keyspace record. */
-export function keyspaceRecordKey(record: Pick<PrefixOwnership, 'kind' | 'prefix'> | Pick<EntityTypeOwnership, 'kind' | 'entityType'>): string {
-  return record.kind === 'prefix' ? `${PREFIX_RECORD}${record.prefix}` : `${ENTITY_TYPE_RECORD}${record.entityType}`;
+export function keyspaceRecordKey(
+  record: Pick<PrefixOwnership, 'kind' | 'prefix'> | Pick<EntityTypeOwnership, 'kind' | 'entityType'> | Pick<TeamHosts, 'kind' | 'team'>,
+): string {
+  if (record.kind === 'prefix') return `${PREFIX_RECORD}${record.prefix}`;
+  if (record.kind === 'entityType') return `${ENTITY_TYPE_RECORD}${record.entityType}`;
+  return `${TEAM_RECORD}${record.team}`;
+}
+
+export function teamRecordKey(team: string): string {
+  return `${TEAM_RECORD}${team}`;
 }
 
 export function prefixRecordKey(prefix: string): string {
@@ -102,8 +135,18 @@ export function checkKeyspaceRecord(record: KeyspaceRecord): void {
     add('team', teamProblem(record.team, 'team'));
     if (!Array.isArray(record.grants)) add('grants', 'grants must be an array of team names');
     else record.grants.forEach((g, i) => add(`grants[${i}]`, teamProblem(g, `grants[${i}]`)));
+  } else if (record.kind === 'team') {
+    add('team', teamProblem(record.team, 'team'));
+    const list = (field: 'loaderHosts' | 'purgeHosts' | 'surrogateKeyPrefixes', check: (v: unknown) => string | undefined) => {
+      const values = record[field];
+      if (!Array.isArray(values) || values.length > MAX_TEAM_LIST) add(field, `${field} must be an array of at most ${MAX_TEAM_LIST} entries`);
+      else values.forEach((v, i) => add(`${field}[${i}]`, check(v)));
+    };
+    list('loaderHosts', hostPatternProblem);
+    list('purgeHosts', hostPatternProblem);
+    list('surrogateKeyPrefixes', (v) => prefixProblem(v)?.replace('a key prefix', 'a surrogate-key prefix').replace('key prefix "', 'surrogate-key prefix "'));
   } else {
-    add('kind', 'kind must be "prefix" or "entityType"');
+    add('kind', 'kind must be "prefix", "entityType" or "team"');
   }
   if (problems.length > 0) throw RegistryError.fromViolations(problems);
 }
@@ -131,10 +174,20 @@ export function decodeKeyspaceRecord(key: string, value: Buffer | string): Keysp
 /** Fixed property order and defaults, so equal records serialise equally. */
 export function normaliseKeyspaceRecord(record: KeyspaceRecord): KeyspaceRecord {
   const meta = { version: record.version, updatedAt: record.updatedAt, updatedBy: record.updatedBy };
+  const sorted = (values: string[]) => [...new Set(values)].sort();
   const out =
     record.kind === 'prefix'
       ? { kind: 'prefix' as const, prefix: record.prefix, team: record.team, ...meta }
-      : { kind: 'entityType' as const, entityType: record.entityType, team: record.team, grants: [...new Set(record.grants)].sort(), ...meta };
+      : record.kind === 'entityType'
+        ? { kind: 'entityType' as const, entityType: record.entityType, team: record.team, grants: sorted(record.grants), ...meta }
+        : {
+            kind: 'team' as const,
+            team: record.team,
+            loaderHosts: sorted(record.loaderHosts.map((h) => h.toLowerCase())),
+            purgeHosts: sorted(record.purgeHosts.map((h) => h.toLowerCase())),
+            surrogateKeyPrefixes: sorted(record.surrogateKeyPrefixes),
+            ...meta,
+          };
   return JSON.parse(JSON.stringify(out)) as KeyspaceRecord;
 }
 
@@ -150,28 +203,73 @@ export function sameKeyspaceContent(a: KeyspaceRecord, b: KeyspaceRecord): boole
 export class Keyspaces {
   private readonly prefixList: readonly PrefixOwnership[];
   private readonly types: ReadonlyMap<string, EntityTypeOwnership>;
+  private readonly teamHosts: ReadonlyMap<string, TeamHosts>;
 
   constructor(records: Iterable<KeyspaceRecord> = []) {
     const prefixes: PrefixOwnership[] = [];
     const types = new Map<string, EntityTypeOwnership>();
+    const teams = new Map<string, TeamHosts>();
     for (const r of records) {
       if (r.kind === 'prefix') prefixes.push(r);
-      else types.set(r.entityType, r);
+      else if (r.kind === 'entityType') types.set(r.entityType, r);
+      else if (r.kind === 'team') teams.set(r.team, r);
     }
     // Longest first: ownerOf() takes the most specific owner.
     this.prefixList = prefixes.sort((a, b) => b.prefix.length - a.prefix.length || (a.prefix < b.prefix ? -1 : 1));
     this.types = types;
+    this.teamHosts = teams;
   }
 
   static readonly NONE = new Keyspaces();
 
   /** On as soon as any keyspace record exists (bootstrap rule). */
   get enforced(): boolean {
-    return this.prefixList.length > 0 || this.types.size > 0;
+    return this.prefixList.length > 0 || this.types.size > 0 || this.teamHosts.size > 0;
   }
 
   get size(): number {
-    return this.prefixList.length + this.types.size;
+    return this.prefixList.length + this.types.size + this.teamHosts.size;
+  }
+
+  teams(): TeamHosts[] {
+    return [...this.teamHosts.values()].sort((a, b) => (a.team < b.team ? -1 : 1));
+  }
+
+  team(team: string): TeamHosts | undefined {
+    return this.teamHosts.get(team);
+  }
+
+  /** Surrogate-key prefixes of other teams that overlap `prefix` (one starts with the other). */
+  surrogateConflictsOf(prefix: string, team: string): { prefix: string; team: string }[] {
+    const out: { prefix: string; team: string }[] = [];
+    for (const other of this.teamHosts.values()) {
+      if (other.team === team) continue;
+      for (const p of other.surrogateKeyPrefixes) if (prefix.startsWith(p) || p.startsWith(prefix)) out.push({ prefix: p, team: other.team });
+    }
+    return out;
+  }
+
+  /** Why a loader (or purge) URL host is not one of team `team`'s hosts; undefined when it is. */
+  hostProblem(host: string, team: string, which: 'loader' | 'purge'): string | undefined {
+    const record = this.teamHosts.get(team);
+    const patterns = record ? (which === 'loader' ? record.loaderHosts : record.purgeHosts) : [];
+    if (hostMatches(host, patterns)) return undefined;
+    if (patterns.length === 0) {
+      return `team "${team}" has no ${which} hosts (an admin declares them: PUT /keyspaces/teams/${team}), so its mappings may not ${which === 'loader' ? 'warm from a loader' : 'purge URLs'}`;
+    }
+    return `host "${host}" is not one of team "${team}"'s ${which} hosts (${patterns.map((p) => `"${p}"`).join(', ')})`;
+  }
+
+  /** Why a purged tag template of team `team` is not provably inside its surrogate-key prefixes. */
+  surrogateProblem(template: string, team: string): string | undefined {
+    const literal = literalPrefix(template);
+    const own = this.teamHosts.get(team)?.surrogateKeyPrefixes ?? [];
+    if (own.length === 0) return `team "${team}" has no surrogate-key prefixes (an admin declares them: PUT /keyspaces/teams/${team}), so its mappings may not purge tags`;
+    if (literal === '') return `purged tag "${template}" starts with a variable, so its surrogate keys cannot be proven inside team "${team}"'s surrogate-key prefixes`;
+    const foreign = this.surrogateConflictsOf(literal, team).find((c) => literal.startsWith(c.prefix) || c.prefix.startsWith(literal));
+    if (foreign) return `purged tag "${template}": surrogate-key prefix "${foreign.prefix}" belongs to team "${foreign.team}"`;
+    if (own.some((p) => literal.startsWith(p))) return undefined;
+    return `purged tag "${template}" is not inside team "${team}"'s surrogate-key prefixes (${own.map((p) => `"${p}"`).join(', ')})`;
   }
 
   prefixes(): PrefixOwnership[] {
@@ -211,7 +309,7 @@ export class Keyspaces {
   }
 
   /** Every violation (code FOREIGN_KEYSPACE) of a mapping against its owner's keyspaces; none when not enforced. */
-  mappingViolations(mapping: Pick<Mapping, 'entityType' | 'owner' | 'keys' | 'tags' | 'namespaces'>): Violation[] {
+  mappingViolations(mapping: Pick<Mapping, 'entityType' | 'owner' | 'keys' | 'tags' | 'namespaces' | 'purge'>): Violation[] {
     if (!this.enforced) return [];
     const out: Violation[] = [];
     const team = mapping.owner;
@@ -234,6 +332,23 @@ export class Keyspaces {
       const problem = this.templateProblem(namespace, team, 'namespace template');
       if (problem) out.push({ field: `namespaces[${i}]`, code: 'FOREIGN_KEYSPACE', message: problem });
     });
+    // Hosts: a loader URL and a purge URL must name one of the team's hosts (their host is literal).
+    mapping.keys.forEach((rule, i) => {
+      if (rule.action !== 'warm' || typeof rule.warmFrom !== 'object' || rule.warmFrom === null) return;
+      const parsed = urlTemplateHost(rule.warmFrom.loaderUrl);
+      const problem = 'problem' in parsed ? parsed.problem : this.hostProblem(parsed.host, team, 'loader');
+      if (problem) out.push({ field: `keys[${i}].warmFrom.loaderUrl`, code: 'FOREIGN_KEYSPACE', message: `loader URL "${rule.warmFrom.loaderUrl}": ${problem}` });
+    });
+    (mapping.purge?.urls ?? []).forEach((url, i) => {
+      const parsed = urlTemplateHost(url);
+      const problem = 'problem' in parsed ? parsed.problem : this.hostProblem(parsed.host, team, 'purge');
+      if (problem) out.push({ field: `purge.urls[${i}]`, code: 'FOREIGN_KEYSPACE', message: `purge URL "${url}": ${problem}` });
+    });
+    // Purged tags are sent to HTTP caches as surrogate keys: they must lie in the team's surrogate-key prefixes.
+    if (mapping.purge !== undefined && mapping.purge.tags !== false) {
+      const problems = mapping.tags.map((tag) => this.surrogateProblem(tag, team)).filter((p): p is string => p !== undefined);
+      if (problems.length > 0) out.push({ field: 'purge.tags', code: 'FOREIGN_KEYSPACE', message: [...new Set(problems)].join('; ') });
+    }
     return out;
   }
 

@@ -3,8 +3,36 @@
 // all violations are reported together with the field that is wrong.
 import { RegistryError, Violation } from '../errors';
 import { RegistryLimits } from '../limits';
-import { CompiledTemplate, compileTemplate } from '../template/key-template';
+import { CompiledTemplate, compileTemplate, urlTemplateHostProblem } from '../template/key-template';
 import type { Mapping, MappingKeyAction } from '../types';
+import { EMPTY_ALLOW_LIST, HostAllowList } from '../url/target-url';
+
+/** The operator's LOADER_ALLOWED_HOSTS and PURGE_ALLOWED_HOSTS (the registry and every invalidator set the same). */
+export interface UrlAllowLists {
+  loader: HostAllowList;
+  purge: HostAllowList;
+}
+
+export const NO_URL_ALLOW_LISTS: UrlAllowLists = { loader: EMPTY_ALLOW_LIST, purge: EMPTY_ALLOW_LIST };
+
+/**
+ * URL hygiene of a mapping's loader and purge URL templates (code TEMPLATE_UNSAFE_URL, the field
+ * named): a literal host that is empty or dots, carries userinfo, or names this machine, an
+ * internal network or a metadata service is refused unless the operator allow-lists it.
+ */
+export function mappingUrlViolations(mapping: Pick<Mapping, 'keys' | 'purge'>, allowed: UrlAllowLists = NO_URL_ALLOW_LISTS): Violation[] {
+  const out: Violation[] = [];
+  mapping.keys.forEach((rule, i) => {
+    if (rule.action !== 'warm' || typeof rule.warmFrom !== 'object' || rule.warmFrom === null) return;
+    const problem = urlTemplateHostProblem(rule.warmFrom.loaderUrl, allowed.loader);
+    if (problem) out.push({ field: `keys[${i}].warmFrom.loaderUrl`, code: 'TEMPLATE_UNSAFE_URL', message: `loader URL "${rule.warmFrom.loaderUrl}": ${problem}` });
+  });
+  (mapping.purge?.urls ?? []).forEach((url, i) => {
+    const problem = urlTemplateHostProblem(url, allowed.purge);
+    if (problem) out.push({ field: `purge.urls[${i}]`, code: 'TEMPLATE_UNSAFE_URL', message: `purge URL "${url}": ${problem}` });
+  });
+  return out;
+}
 
 export interface CompiledKeyRule {
   readonly template: CompiledTemplate;

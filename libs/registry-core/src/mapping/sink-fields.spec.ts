@@ -95,6 +95,8 @@ describe('namespaces', () => {
       { kind: 'prefix', prefix: 'product:', team: 'catalog', version: 1 },
       { kind: 'prefix', prefix: 'pricing:', team: 'pricing', version: 1 },
       { kind: 'entityType', entityType: 'product', team: 'catalog', grants: [], version: 1 },
+      // The loader of the mapping is one of catalog's hosts (team hosts record).
+      { kind: 'team', team: 'catalog', loaderHosts: ['catalog'], purgeHosts: [], surrogateKeyPrefixes: [], version: 1 },
     ]);
     const found = keyspaces.mappingViolations(validateMapping(withNs).mapping!);
     expect(found.map((v) => [v.field, v.code])).toEqual([['namespaces[0]', 'FOREIGN_KEYSPACE']]);

@@ -1,6 +1,6 @@
 // What `explain` answers: exactly the keys and tags one event would touch, grouped by action,
 // plus why a template gave nothing. Built from the same resolve() the invalidator runs.
-import type { MappingKeyAction } from '../types';
+import type { FailedMapping, MappingKeyAction } from '../types';
 import type { RegistryErrorCode } from '../errors';
 
 export interface ExplainedKey {
@@ -53,8 +53,13 @@ export interface SkippedTemplate {
 
 export interface Explanation {
   event: { entityType: string; entityId: string; tenant?: string; version: number };
-  /** apply: the invalidator applies `keys`/`tags`; no-mapping: no mapping matches (nothing happens); rejected: resolve throws, the event is dead-lettered. */
-  outcome: 'apply' | 'no-mapping' | 'rejected';
+  /**
+   * apply: the invalidator applies `keys`/`tags`; no-mapping: no mapping matches (nothing
+   * happens); partial: the mappings in `failed` are dead-lettered (one dead letter each, naming
+   * the mapping and its team), the others' parts applied; rejected: nothing is applied, the event
+   * is dead-lettered (every matching mapping failed, or the event cannot resolve at all).
+   */
+  outcome: 'apply' | 'no-mapping' | 'partial' | 'rejected';
   mappings: { id: string; owner: string; tenant?: string; version: number }[];
   keys: Record<MappingKeyAction, ExplainedKey[]>;
   tags: ExplainedTag[];
@@ -63,10 +68,13 @@ export interface Explanation {
   /** What the purge sink sends to HTTP caches; absent when no matching mapping purges. */
   purge?: ExplainedPurge;
   skipped: SkippedTemplate[];
+  /** Mappings whose part of the event is refused (dead-lettered), with why; their keys are not listed above. */
+  failed: FailedMapping[];
   /** keys + tags this event resolves to. */
   fanout: number;
   fanoutCap: number;
   /** Whether key prefixes and entity types are owned per team (at least one keyspace record exists). */
   keyspacesEnforced: boolean;
+  /** rejected: why (the first failed mapping's reason when every matching mapping failed). */
   error?: { code: RegistryErrorCode; message: string; field?: string };
 }

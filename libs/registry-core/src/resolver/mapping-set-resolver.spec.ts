@@ -2,6 +2,7 @@ import type { EntityUpdated } from '@app/contracts';
 import { RegistryError } from '../errors';
 import { registryLimits } from '../limits';
 import type { Mapping } from '../types';
+import { EMPTY_ALLOW_LIST, parseHostAllowList } from '../url/target-url';
 import { MappingSetResolver } from './mapping-set-resolver';
 
 const catalog: Mapping = {
@@ -59,8 +60,11 @@ describe('MappingSetResolver', () => {
     expect(resolver.resolve(event({ entityType: 'order' }))).toEqual({ keys: [], tags: [] });
   });
 
-  it('refuses a value that would widen a key (the event is dead-lettered, nothing is deleted)', () => {
-    expect(() => resolver.resolve(event({ after: { categoryId: '*' } }))).toThrow(expect.objectContaining({ code: 'TEMPLATE_WIDENS_KEY' }));
+  it('refuses a value that would widen a key: that mapping\'s part fails (nothing of it is deleted)', () => {
+    const r = resolver.resolve(event({ after: { categoryId: '*' } }));
+    expect(r.keys).toEqual([]);
+    expect(r.tags).toEqual([]);
+    expect(r.failed).toEqual([expect.objectContaining({ mappingId: 'catalog.product', owner: 'catalog', code: 'TEMPLATE_WIDENS_KEY', field: 'after.categoryId' })]);
   });
 
   it('tenant mappings apply only to their tenant, in addition to the generic ones', () => {
@@ -88,7 +92,9 @@ describe('MappingSetResolver', () => {
     // A follower compiled leniently (e.g. its cap is lower than the registry's) refuses per event.
     const twoKeys: Mapping = { ...wide, id: 'two', tags: [] };
     const lenient = MappingSetResolver.compile([twoKeys, { ...twoKeys, id: 'three', keys: [{ template: 'c:{entityId}', action: 'delete' }] }], { limits, mode: 'lenient' });
-    expect(() => lenient.resolve(event())).toThrow(expect.objectContaining({ code: 'FANOUT_LIMIT' }));
+    const r = lenient.resolve(event());
+    expect(r.keys.map((k) => k.key)).toEqual(['c:p1']);
+    expect(r.failed).toEqual([expect.objectContaining({ mappingId: 'two', code: 'FANOUT_LIMIT' })]);
   });
 
   it('strict compile refuses entity types whose mappings together exceed the cap, naming them', () => {
@@ -142,5 +148,38 @@ describe('MappingSetResolver', () => {
     it('says "no-mapping" for an entity type nobody mapped', () => {
       expect(resolver.explain(event({ entityType: 'order' })).outcome).toBe('no-mapping');
     });
+  });
+});
+
+describe('MappingSetResolver: loader and purge URL hosts', () => {
+  const owner: Mapping = { id: 'catalog.product', entityType: 'product', owner: 'catalog', version: 1, keys: [{ template: 'product:{entityId}', action: 'delete' }], tags: [] };
+  const metadata: Mapping = {
+    id: 'promo.metadata',
+    entityType: 'product',
+    owner: 'promo',
+    version: 1,
+    keys: [{ template: 'promo:{entityId}', action: 'warm', warmFrom: { loaderUrl: 'http://169.254.169.254/latest/meta-data/{entityId}' } }],
+    tags: [],
+  };
+
+  it('refuses the part of a mapping whose loader URL names the metadata address (no URL handed out), the others still resolve', () => {
+    const r = MappingSetResolver.compile([owner, metadata], { mode: 'lenient' }).resolve(event({ after: {} }));
+    expect(r.keys.map((k) => k.key)).toEqual(['product:p1']);
+    expect(r.failed).toEqual([expect.objectContaining({ mappingId: 'promo.metadata', owner: 'promo', code: 'TEMPLATE_UNSAFE_URL', field: 'keys[0].warmFrom.loaderUrl', message: expect.stringContaining('cloud metadata') })]);
+  });
+
+  it('an internal purge host only with PURGE_ALLOWED_HOSTS; the loader allow-list does not lift it', () => {
+    const purging: Mapping = { ...owner, id: 'catalog.pages', tags: ['product:{entityId}:page'], purge: { tags: false, urls: ['http://10.1.2.3/p/{entityId}'] } };
+    const loaderOnly = { loader: parseHostAllowList('10.0.0.0/8', 'LOADER_ALLOWED_HOSTS'), purge: EMPTY_ALLOW_LIST };
+    expect(MappingSetResolver.compile([purging], { mode: 'lenient', allowedHosts: loaderOnly }).resolve(event()).failed).toEqual([expect.objectContaining({ code: 'TEMPLATE_UNSAFE_URL', field: 'purge.urls[0]' })]);
+    const purgeAllowed = { loader: EMPTY_ALLOW_LIST, purge: parseHostAllowList('10.0.0.0/8', 'PURGE_ALLOWED_HOSTS') };
+    const r = MappingSetResolver.compile([purging], { mode: 'lenient', allowedHosts: purgeAllowed }).resolve(event());
+    expect(r.failed).toBeUndefined();
+    expect(r.purges).toEqual([{ mappingId: 'catalog.pages', team: 'catalog', tags: [], urls: ['http://10.1.2.3/p/p1'] }]);
+  });
+
+  it('loader warms carry the mapping\'s team', () => {
+    const own: Mapping = { ...owner, keys: [{ template: 'product:{entityId}', action: 'warm', warmFrom: { loaderUrl: 'https://catalog.example/p/{entityId}' } }] };
+    expect(MappingSetResolver.compile([own]).resolve(event()).keys[0]).toMatchObject({ loaderUrl: 'https://catalog.example/p/p1', team: 'catalog', mappingId: 'catalog.product' });
   });
 });

@@ -4,13 +4,21 @@
 // Which mappings apply: all mappings of the event's entityType without a tenant, plus those
 // whose tenant equals the event's tenant (union; a tenant mapping adds keys, it does not hide
 // the generic ones, because an extra invalidation is safe and a missing one is not).
+//
+// Isolation by mapping: each mapping's part of an event is rendered and checked on its own. A
+// mapping whose part cannot be applied (a value that would widen a key, a mapping outside its
+// team's keyspaces, a refused URL, a part that would push the event over the fan-out cap)
+// contributes nothing and is listed in `failed`; every other mapping's part is applied. So one
+// team's mapping can never stop another team's invalidation. The entity type owner's mappings
+// come first, so a granted team can never push the owner's part over the fan-out cap.
 import type { EntityUpdated } from '@app/contracts';
 import { stringifyExactJson } from '@app/contracts';
-import { RegistryError, isRegistryError } from '../errors';
+import { RegistryError, RegistryErrorCode, isRegistryError, Violation } from '../errors';
 import { RegistryLimits, registryLimits } from '../limits';
 import { Keyspaces } from '../keyspace/keyspaces';
-import { CompiledMapping, compileMapping } from '../mapping/compile-mapping';
-import type { Mapping, MappingKeyAction, MappingResolver, Resolution, ResolvedKey, ResolvedNamespace } from '../types';
+import { CompiledMapping, compileMapping, mappingUrlViolations, NO_URL_ALLOW_LISTS, UrlAllowLists } from '../mapping/compile-mapping';
+import { checkTargetUrl, TargetUrlError } from '../url/target-url';
+import type { FailedMapping, Mapping, MappingKeyAction, MappingPurge, MappingResolver, Resolution, ResolveChecks, ResolvedKey, ResolvedNamespace } from '../types';
 import type { ExplainedKey, ExplainedNamespace, ExplainedTag, Explanation, SkippedTemplate } from './explanation';
 
 interface EntityGroup {
@@ -37,23 +45,46 @@ export interface CompileSetOptions {
   mode?: 'strict' | 'lenient';
   /**
    * Team ownership of key prefixes and entity types. A mapping outside its owner's keyspaces is
-   * kept but marked foreign (in both modes): resolve() throws FOREIGN_KEYSPACE for every event it
-   * matches, so the whole event is refused (the invalidator dead-letters it) and none of its keys,
-   * foreign or not, is touched. Registry writes refuse such mappings before they are stored.
+   * kept but marked foreign (in both modes): for every event it matches, resolve() lists it in
+   * `failed` (FOREIGN_KEYSPACE) and none of its keys is touched; the other mappings' parts are
+   * applied. Registry writes refuse such mappings before they are stored.
    */
   keyspaces?: Keyspaces;
   /**
    * KEYSPACES_REQUIRED: while no keyspace is declared (keyspaces not enforced), every mapping is
-   * refused like a foreign one (resolve() throws KEYSPACES_REQUIRED for every event it matches),
-   * so no team's mapping is applied before the operator has declared who owns what.
+   * refused like a foreign one (resolve() lists it in `failed` with code KEYSPACES_REQUIRED for
+   * every event it matches), so no team's mapping is applied before the operator has declared who
+   * owns what.
    */
   keyspacesRequired?: boolean;
+  /**
+   * The operator's LOADER_ALLOWED_HOSTS / PURGE_ALLOWED_HOSTS (default: none). A mapping whose
+   * loader or purge URL template names a host they do not allow (internal, loopback, metadata,
+   * empty or dots) is kept but refused like a foreign one (TEMPLATE_UNSAFE_URL); every rendered
+   * loader and purge URL is checked again (checkTargetUrl) before it is handed out.
+   */
+  allowedHosts?: UrlAllowLists;
 }
 
 interface Trace {
   templates: Map<string, { template: string; mappingId: string }>;
   skipped: SkippedTemplate[];
   notes: Map<string, string>;
+}
+
+/** One mapping's part of one event, rendered and checked before it is merged with the others. */
+interface MappingPart {
+  compiled: CompiledMapping;
+  keys: ResolvedKey[];
+  /** Source template per key, tag, namespace and URL (same order as the rendered lists). */
+  keyTemplates: string[];
+  tags: string[];
+  tagTemplates: string[];
+  namespaces: string[];
+  namespaceTemplates: string[];
+  urls: string[];
+  urlTemplates: string[];
+  notes: [string, string][];
 }
 
 // tombstone > delete > warm: when two rules produce one key, the safer effect wins.
@@ -70,6 +101,37 @@ function keyspacesRequiredError(mapping: Mapping): RegistryError {
   );
 }
 
+/** The entity type owner's mappings first (then by id): they are merged, and counted against the fan-out cap, first. */
+function ownerFirst(list: CompiledMapping[], owner: string | undefined): CompiledMapping[] {
+  if (owner === undefined) return list;
+  return [...list.filter((m) => m.mapping.owner === owner), ...list.filter((m) => m.mapping.owner !== owner)];
+}
+
+/** A key or tag the consumer's checks (ResolveChecks) refuse: fails the mapping's part, code from the check's error. */
+class CheckRefusal extends Error {
+  readonly code: string;
+  constructor(
+    cause: Error,
+    readonly field: string,
+  ) {
+    super(cause.message, { cause });
+    const code = (cause as { code?: unknown }).code;
+    this.code = typeof code === 'string' && code !== '' ? code : 'KEY_REFUSED';
+  }
+}
+
+/** One error for every violation of a mapping, the first one's code and field first. */
+function refusal(mapping: Mapping, violations: Violation[]): RegistryError {
+  const message = `mapping "${mapping.id}" (owner "${mapping.owner}"): ${violations.map((v) => `${v.field}: ${v.message}`).join('; ')}`;
+  return new RegistryError(violations[0].code, message, violations[0].field, violations);
+}
+
+function failure(compiled: CompiledMapping, error: Error & { code?: string; field?: string }): FailedMapping {
+  const failed: FailedMapping = { mappingId: compiled.mapping.id, owner: compiled.mapping.owner, code: error.code ?? 'KEY_REFUSED', message: error.message };
+  if (error.field !== undefined) failed.field = error.field;
+  return failed;
+}
+
 export class MappingSetResolver implements MappingResolver {
   readonly mappingCount: number;
 
@@ -79,8 +141,9 @@ export class MappingSetResolver implements MappingResolver {
     readonly rejected: readonly RejectedMapping[],
     readonly limits: RegistryLimits,
     readonly keyspaces: Keyspaces = Keyspaces.NONE,
-    /** Mappings outside their owner's keyspaces (resolve refuses events they match). */
+    /** Mappings refused as a whole (outside their owner's keyspaces, or a URL host not allowed): listed in `failed` for every event they match. */
     private readonly foreign: ReadonlyMap<CompiledMapping, RegistryError> = new Map(),
+    private readonly allowedHosts: UrlAllowLists = NO_URL_ALLOW_LISTS,
   ) {
     this.mappingCount = compiled.length;
   }
@@ -92,6 +155,7 @@ export class MappingSetResolver implements MappingResolver {
   static compile(mappings: Iterable<Mapping>, options: CompileSetOptions = {}): MappingSetResolver {
     const limits = options.limits ?? registryLimits();
     const strict = (options.mode ?? 'strict') === 'strict';
+    const keyspaces = options.keyspaces ?? Keyspaces.NONE;
     const compiled: CompiledMapping[] = [];
     const rejected: RejectedMapping[] = [];
     for (const mapping of [...mappings].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
@@ -106,12 +170,13 @@ export class MappingSetResolver implements MappingResolver {
     }
     const index = new Map<string, EntityGroup>();
     for (const entityType of new Set(compiled.map((m) => m.mapping.entityType))) {
+      const owner = keyspaces.enforced ? keyspaces.entityType(entityType)?.team : undefined;
       const ofType = compiled.filter((m) => m.mapping.entityType === entityType);
-      const generic = ofType.filter((m) => m.mapping.tenant === undefined);
+      const generic = ownerFirst(ofType.filter((m) => m.mapping.tenant === undefined), owner);
       const byTenant = new Map<string, CompiledMapping[]>();
       for (const m of ofType) {
         if (m.mapping.tenant !== undefined && !byTenant.has(m.mapping.tenant)) {
-          byTenant.set(m.mapping.tenant, [...generic, ...ofType.filter((o) => o.mapping.tenant === m.mapping.tenant)]);
+          byTenant.set(m.mapping.tenant, ownerFirst([...generic, ...ofType.filter((o) => o.mapping.tenant === m.mapping.tenant)], owner));
         }
       }
       const lists: [string, readonly CompiledMapping[]][] = [['(any tenant)', generic], ...[...byTenant].map(([t, l]) => [`tenant ${t}`, l] as [string, CompiledMapping[]])];
@@ -129,24 +194,19 @@ export class MappingSetResolver implements MappingResolver {
       }
       index.set(entityType, { generic, byTenant, maxFanout });
     }
-    const keyspaces = options.keyspaces ?? Keyspaces.NONE;
+    const allowedHosts = options.allowedHosts ?? NO_URL_ALLOW_LISTS;
     const foreign = new Map<CompiledMapping, RegistryError>();
-    if (keyspaces.enforced) {
-      for (const m of compiled) {
-        try {
-          keyspaces.assertMappingInside(m.mapping);
-        } catch (error) {
-          if (!isRegistryError(error)) throw error;
-          foreign.set(m, error);
-        }
-      }
-    } else if (options.keyspacesRequired) {
-      for (const m of compiled) foreign.set(m, keyspacesRequiredError(m.mapping));
+    for (const m of compiled) {
+      // URL hygiene first (never allowed for anyone), then the team's keyspaces.
+      const violations = [...mappingUrlViolations(m.mapping, allowedHosts), ...keyspaces.mappingViolations(m.mapping)];
+      if (violations.length > 0) foreign.set(m, refusal(m.mapping, violations));
+      // KEYSPACES_REQUIRED: while no keyspace is declared, no team's mapping is trusted.
+      else if (!keyspaces.enforced && options.keyspacesRequired) foreign.set(m, keyspacesRequiredError(m.mapping));
     }
-    return new MappingSetResolver(index, compiled, rejected, limits, keyspaces, foreign);
+    return new MappingSetResolver(index, compiled, rejected, limits, keyspaces, foreign, allowedHosts);
   }
 
-  /** Mappings outside their owner's keyspaces, with why (FOREIGN_KEYSPACE). */
+  /** Mappings refused as a whole, with why (FOREIGN_KEYSPACE outside their owner's keyspaces, TEMPLATE_UNSAFE_URL for a URL host not allowed). */
   foreignMappings(): RejectedMapping[] {
     return [...this.foreign].map(([m, error]) => ({ id: m.mapping.id, error }));
   }
@@ -159,8 +219,8 @@ export class MappingSetResolver implements MappingResolver {
     return this.compiled.map((m) => m.mapping);
   }
 
-  resolve(event: EntityUpdated): Resolution {
-    return this.run(event, undefined);
+  resolve(event: EntityUpdated, checks?: ResolveChecks): Resolution {
+    return this.run(event, undefined, checks);
   }
 
   explain(event: EntityUpdated): Explanation {
@@ -174,13 +234,14 @@ export class MappingSetResolver implements MappingResolver {
       tags: [],
       namespaces: [],
       skipped: [],
+      failed: [],
       fanout: 0,
       fanoutCap: this.limits.fanoutCap,
       keyspacesEnforced: this.keyspaces.enforced,
     };
     let resolution: Resolution;
     try {
-      resolution = this.run(event, trace);
+      resolution = this.run(event, trace, undefined);
     } catch (error) {
       if (!isRegistryError(error)) throw error;
       return { ...base, outcome: 'rejected', skipped: trace.skipped, error: { code: error.code, message: error.message, field: error.field } };
@@ -211,6 +272,13 @@ export class MappingSetResolver implements MappingResolver {
       base.purge = { tags: resolution.purge.tags, urls: resolution.purge.urls.map((url) => ({ url, ...trace.templates.get(`u:${url}`)! })) };
     }
     base.skipped = trace.skipped;
+    base.failed = resolution.failed ?? [];
+    if (base.failed.length > 0) {
+      // Every matching mapping failed: nothing is applied, the event is dead-lettered (once per mapping).
+      const all = base.failed.length === list.length;
+      base.outcome = all ? 'rejected' : 'partial';
+      if (all) base.error = { code: base.failed[0].code as RegistryErrorCode, message: base.failed[0].message, field: base.failed[0].field };
+    }
     base.fanout = resolution.keys.length + resolution.tags.length;
     return base;
   }
@@ -221,125 +289,204 @@ export class MappingSetResolver implements MappingResolver {
     return (event.tenant !== undefined ? group.byTenant.get(event.tenant) : undefined) ?? group.generic;
   }
 
-  private run(event: EntityUpdated, trace: Trace | undefined): Resolution {
+  /** One mapping's part of the event; throws (RegistryError or a check's error) when it cannot be applied. */
+  private renderPart(compiled: CompiledMapping, event: EntityUpdated, trace: Trace | undefined, checks: ResolveChecks | undefined, afterJson: { value?: string }): MappingPart {
+    const mappingId = compiled.mapping.id;
+    const part: MappingPart = { compiled, keys: [], keyTemplates: [], tags: [], tagTemplates: [], namespaces: [], namespaceTemplates: [], urls: [], urlTemplates: [], notes: [] };
+    for (let ruleIndex = 0; ruleIndex < compiled.keys.length; ruleIndex++) {
+      const rule = compiled.keys[ruleIndex];
+      const key = rule.template.render(event);
+      if (key === undefined) {
+        if (trace) trace.skipped.push({ mappingId, template: rule.template.source, missingField: rule.template.firstMissingField(event)! });
+        continue;
+      }
+      let action = rule.action;
+      let value: string | undefined;
+      let loaderUrl: string | undefined;
+      if (action === 'warm') {
+        // A warm rule without a value to warm with (a delete has no `after`) still must
+        // invalidate: it becomes a tombstone.
+        if (rule.warmFromAfter) {
+          if (event.after === undefined || event.after === null) action = 'tombstone';
+          else value = afterJson.value ??= stringifyExactJson(event.after);
+        } else {
+          loaderUrl = rule.loaderUrl!.render(event);
+          if (loaderUrl === undefined) action = 'tombstone';
+          else this.checkRenderedUrl(loaderUrl, compiled.mapping.owner, 'loader', `keys[${ruleIndex}].warmFrom.loaderUrl`);
+        }
+        if (trace && action === 'tombstone') {
+          part.notes.push([key, rule.warmFromAfter ? 'warm rule, but the event has no `after`: tombstoned instead' : 'warm rule, but the loader URL lacks a field: tombstoned instead']);
+        }
+      }
+      const resolved: ResolvedKey = {
+        key,
+        action,
+        tombstoneTtlSeconds: rule.tombstoneTtlSeconds,
+        ttlSeconds: action === 'warm' ? rule.ttlSeconds : undefined,
+        value,
+        loaderUrl,
+        mappingId,
+      };
+      if (loaderUrl !== undefined) resolved.team = compiled.mapping.owner;
+      const problem = checks?.key?.(resolved);
+      if (problem) throw new CheckRefusal(problem, `keys`);
+      part.keys.push(resolved);
+      part.keyTemplates.push(rule.template.source);
+    }
+    for (const template of compiled.tags) {
+      const tag = template.render(event);
+      if (tag === undefined) {
+        if (trace) trace.skipped.push({ mappingId, template: template.source, missingField: template.firstMissingField(event)! });
+        continue;
+      }
+      const problem = checks?.tag?.(tag);
+      if (problem) throw new CheckRefusal(problem, 'tags');
+      part.tags.push(tag);
+      part.tagTemplates.push(template.source);
+    }
+    for (const template of compiled.namespaces) {
+      const namespace = template.render(event);
+      if (namespace === undefined) {
+        if (trace) trace.skipped.push({ mappingId, template: template.source, missingField: template.firstMissingField(event)! });
+        continue;
+      }
+      part.namespaces.push(namespace);
+      part.namespaceTemplates.push(template.source);
+    }
+    for (let i = 0; i < compiled.purgeUrls.length; i++) {
+      const template = compiled.purgeUrls[i];
+      const url = template.render(event);
+      if (url === undefined) {
+        if (trace) trace.skipped.push({ mappingId, template: template.source, missingField: template.firstMissingField(event)! });
+        continue;
+      }
+      this.checkRenderedUrl(url, compiled.mapping.owner, 'purge', `purge.urls[${i}]`);
+      part.urls.push(url);
+      part.urlTemplates.push(template.source);
+    }
+    return part;
+  }
+
+  /**
+   * A rendered loader or purge URL, as fetch and the CDN adapters will parse it: its host must be
+   * allowed (checkTargetUrl with the operator's allow-list) and, with keyspaces, one of the team's.
+   * The templates were checked at compile time; this holds whatever the values rendered into.
+   */
+  private checkRenderedUrl(url: string, team: string, which: 'loader' | 'purge', field: string): void {
+    let host: string;
+    try {
+      host = checkTargetUrl(url, this.allowedHosts[which]).host;
+    } catch (error) {
+      if (error instanceof TargetUrlError) throw new RegistryError('TEMPLATE_UNSAFE_URL', `${which} URL ${error.message}`, field);
+      throw error;
+    }
+    if (!this.keyspaces.enforced) return;
+    const problem = this.keyspaces.hostProblem(host, team, which);
+    if (problem) throw new RegistryError('FOREIGN_KEYSPACE', `${which} URL "${url}": ${problem}`, field);
+  }
+
+  private run(event: EntityUpdated, trace: Trace | undefined, checks: ResolveChecks | undefined): Resolution {
     const group = this.index.get(event.entityType);
     if (group === undefined) return { keys: [], tags: [] };
     const list = (event.tenant !== undefined ? group.byTenant.get(event.tenant) : undefined) ?? group.generic;
-    if (this.foreign.size > 0) {
-      // The whole event is refused: touching only the legit mappings' keys would hide the attack.
-      for (const compiled of list) {
-        const error = this.foreign.get(compiled);
-        if (error) throw error;
-      }
-    }
     const keys: ResolvedKey[] = [];
     const tags: string[] = [];
     const namespaces: ResolvedNamespace[] = [];
-    let purge: { tags: string[]; urls: string[] } | undefined;
-    let afterJson: string | undefined;
+    const purges: MappingPurge[] = [];
+    let failed: FailedMapping[] | undefined;
+    const afterJson: { value?: string } = {};
+    const capped = group.maxFanout > this.limits.fanoutCap;
 
     for (const compiled of list) {
-      const mappingId = compiled.mapping.id;
-      for (const rule of compiled.keys) {
-        const key = rule.template.render(event);
-        if (key === undefined) {
-          if (trace) trace.skipped.push({ mappingId, template: rule.template.source, missingField: rule.template.firstMissingField(event)! });
+      const refused = this.foreign.get(compiled);
+      if (refused) {
+        (failed ??= []).push(failure(compiled, refused));
+        continue;
+      }
+      let part: MappingPart;
+      try {
+        part = this.renderPart(compiled, event, trace, checks, afterJson);
+      } catch (error) {
+        if (!isRegistryError(error) && !(error instanceof CheckRefusal)) throw error;
+        (failed ??= []).push(failure(compiled, error));
+        continue;
+      }
+      // Fan-out is a sum over mappings: a part that would push the event over the cap fails alone.
+      if (capped) {
+        const newKeys = new Set(part.keys.map((k) => k.key).filter((k) => !keys.some((o) => o.key === k)));
+        const added = newKeys.size + new Set(part.tags.filter((t) => !tags.includes(t))).size;
+        const total = keys.length + tags.length + added;
+        if (total > this.limits.fanoutCap) {
+          (failed ??= []).push({
+            mappingId: compiled.mapping.id,
+            owner: compiled.mapping.owner,
+            code: 'FANOUT_LIMIT',
+            message: `event ${event.entityType}:${event.entityId} v${event.version}: mapping "${compiled.mapping.id}" would bring it to ${total} keys + tags, over the fan-out cap of ${this.limits.fanoutCap} (the entity type owner's mappings count first)`,
+            field: 'keys',
+          });
           continue;
         }
-        let action = rule.action;
-        let value: string | undefined;
-        let loaderUrl: string | undefined;
-        if (action === 'warm') {
-          // A warm rule without a value to warm with (a delete has no `after`) still must
-          // invalidate: it becomes a tombstone.
-          if (rule.warmFromAfter) {
-            if (event.after === undefined || event.after === null) action = 'tombstone';
-            else value = afterJson ??= stringifyExactJson(event.after);
-          } else {
-            loaderUrl = rule.loaderUrl!.render(event);
-            if (loaderUrl === undefined) action = 'tombstone';
-          }
-          if (trace && action === 'tombstone') {
-            trace.notes.set(key, rule.warmFromAfter ? 'warm rule, but the event has no `after`: tombstoned instead' : 'warm rule, but the loader URL lacks a field: tombstoned instead');
-          }
-        }
-        const resolved: ResolvedKey = {
-          key,
-          action,
-          tombstoneTtlSeconds: rule.tombstoneTtlSeconds,
-          ttlSeconds: action === 'warm' ? rule.ttlSeconds : undefined,
-          value,
-          loaderUrl,
-          mappingId,
-        };
-        let existing = -1;
-        for (let i = 0; i < keys.length; i++) {
-          if (keys[i].key === key) {
-            existing = i;
-            break;
-          }
-        }
-        if (existing < 0) {
-          keys.push(resolved);
-          if (trace) trace.templates.set(`k:${key}`, { template: rule.template.source, mappingId });
-        } else {
-          const kept = keys[existing];
-          if (ACTION_STRENGTH[resolved.action] > ACTION_STRENGTH[kept.action]) {
-            keys[existing] = { ...resolved, tombstoneTtlSeconds: Math.max(kept.tombstoneTtlSeconds, resolved.tombstoneTtlSeconds) };
-            if (trace) trace.templates.set(`k:${key}`, { template: rule.template.source, mappingId });
-          } else if (resolved.tombstoneTtlSeconds > kept.tombstoneTtlSeconds) {
-            keys[existing] = { ...kept, tombstoneTtlSeconds: resolved.tombstoneTtlSeconds };
-          }
-        }
       }
-      for (const template of compiled.tags) {
-        const tag = template.render(event);
-        if (tag === undefined) {
-          if (trace) trace.skipped.push({ mappingId, template: template.source, missingField: template.firstMissingField(event)! });
-          continue;
-        }
-        if (!tags.includes(tag)) {
-          tags.push(tag);
-          if (trace) trace.templates.set(`t:${tag}`, { template: template.source, mappingId });
-        }
-        if (compiled.purgeTags) {
-          purge ??= { tags: [], urls: [] };
-          if (!purge.tags.includes(tag)) purge.tags.push(tag);
-        }
-      }
-      for (const template of compiled.namespaces) {
-        const namespace = template.render(event);
-        if (namespace === undefined) {
-          if (trace) trace.skipped.push({ mappingId, template: template.source, missingField: template.firstMissingField(event)! });
-          continue;
-        }
-        if (!namespaces.some((n) => n.namespace === namespace)) {
-          namespaces.push({ namespace, mappingId });
-          if (trace) trace.templates.set(`n:${namespace}`, { template: template.source, mappingId });
-        }
-      }
-      for (const template of compiled.purgeUrls) {
-        const url = template.render(event);
-        if (url === undefined) {
-          if (trace) trace.skipped.push({ mappingId, template: template.source, missingField: template.firstMissingField(event)! });
-          continue;
-        }
-        purge ??= { tags: [], urls: [] };
-        if (!purge.urls.includes(url)) {
-          purge.urls.push(url);
-          if (trace) trace.templates.set(`u:${url}`, { template: template.source, mappingId });
-        }
-      }
-    }
-    if (group.maxFanout > this.limits.fanoutCap && keys.length + tags.length > this.limits.fanoutCap) {
-      throw new RegistryError(
-        'FANOUT_LIMIT',
-        `event ${event.entityType}:${event.entityId} v${event.version} resolves to ${keys.length} keys + ${tags.length} tags, over the fan-out cap of ${this.limits.fanoutCap}`,
-      );
+      this.merge(part, keys, tags, namespaces, trace);
+      const purgeTags = compiled.purgeTags ? [...new Set(part.tags)] : [];
+      if (purgeTags.length + part.urls.length > 0) purges.push({ mappingId: compiled.mapping.id, team: compiled.mapping.owner, tags: purgeTags, urls: [...new Set(part.urls)] });
     }
     const resolution: Resolution = { keys, tags };
     if (namespaces.length > 0) resolution.namespaces = namespaces;
-    if (purge !== undefined) resolution.purge = purge;
+    if (purges.length > 0) {
+      resolution.purges = purges;
+      const merged = { tags: [] as string[], urls: [] as string[] };
+      for (const p of purges) {
+        for (const tag of p.tags) if (!merged.tags.includes(tag)) merged.tags.push(tag);
+        for (const url of p.urls) if (!merged.urls.includes(url)) merged.urls.push(url);
+      }
+      resolution.purge = merged;
+    }
+    if (failed) resolution.failed = failed;
+    if (checks) resolution.checked = true;
     return resolution;
+  }
+
+  /** Adds one accepted part to the event's resolution (a key named twice keeps the safer action, the longer guard). */
+  private merge(part: MappingPart, keys: ResolvedKey[], tags: string[], namespaces: ResolvedNamespace[], trace: Trace | undefined): void {
+    const mappingId = part.compiled.mapping.id;
+    part.keys.forEach((resolved, i) => {
+      const key = resolved.key;
+      let existing = -1;
+      for (let j = 0; j < keys.length; j++) {
+        if (keys[j].key === key) {
+          existing = j;
+          break;
+        }
+      }
+      if (existing < 0) {
+        keys.push(resolved);
+        if (trace) trace.templates.set(`k:${key}`, { template: part.keyTemplates[i], mappingId });
+      } else {
+        const kept = keys[existing];
+        if (ACTION_STRENGTH[resolved.action] > ACTION_STRENGTH[kept.action]) {
+          keys[existing] = { ...resolved, tombstoneTtlSeconds: Math.max(kept.tombstoneTtlSeconds, resolved.tombstoneTtlSeconds) };
+          if (trace) trace.templates.set(`k:${key}`, { template: part.keyTemplates[i], mappingId });
+        } else if (resolved.tombstoneTtlSeconds > kept.tombstoneTtlSeconds) {
+          keys[existing] = { ...kept, tombstoneTtlSeconds: resolved.tombstoneTtlSeconds };
+        }
+      }
+    });
+    part.tags.forEach((tag, i) => {
+      if (tags.includes(tag)) return;
+      tags.push(tag);
+      if (trace) trace.templates.set(`t:${tag}`, { template: part.tagTemplates[i], mappingId });
+    });
+    part.namespaces.forEach((namespace, i) => {
+      if (namespaces.some((n) => n.namespace === namespace)) return;
+      namespaces.push({ namespace, mappingId });
+      if (trace) trace.templates.set(`n:${namespace}`, { template: part.namespaceTemplates[i], mappingId });
+    });
+    if (trace) {
+      part.urls.forEach((url, i) => {
+        if (!trace.templates.has(`u:${url}`)) trace.templates.set(`u:${url}`, { template: part.urlTemplates[i], mappingId });
+      });
+      for (const [key, note] of part.notes) trace.notes.set(key, note);
+    }
   }
 }

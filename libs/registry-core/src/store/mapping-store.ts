@@ -14,7 +14,7 @@ import { DEFAULT_TOPICS } from '@app/contracts';
 import { RegistryError, isRegistryError } from '../errors';
 import { RegistryLimits, RegistryLimitsInput, registryLimits } from '../limits';
 import { diffMappings, FieldChange } from '../diff/mapping-diff';
-import { compileMapping } from '../mapping/compile-mapping';
+import { compileMapping, mappingUrlViolations, NO_URL_ALLOW_LISTS, UrlAllowLists } from '../mapping/compile-mapping';
 import { MappingDto } from '../mapping/mapping.dto';
 import { normaliseMapping, sameContent, validateMapping, validateMappingShape } from '../mapping/validate-mapping';
 import { MappingSetResolver } from '../resolver/mapping-set-resolver';
@@ -28,6 +28,7 @@ import {
   normaliseKeyspaceRecord,
   PrefixOwnership,
   sameKeyspaceContent,
+  TeamHosts,
 } from '../keyspace/keyspaces';
 import type { Mapping } from '../types';
 import { ensureTopic, kafkaClient, mappingTopicSpec } from './kafka-client';
@@ -56,6 +57,12 @@ export interface MappingStoreOptions {
    * Default false.
    */
   keyspacesRequired?: boolean;
+  /**
+   * LOADER_ALLOWED_HOSTS / PURGE_ALLOWED_HOSTS: the internal hosts loader and purge URLs may name
+   * (default none). Writes refuse a mapping naming any other internal host (TEMPLATE_UNSAFE_URL);
+   * the compiled resolver refuses such a mapping's part of every event (one written straight to the topic).
+   */
+  allowedHosts?: UrlAllowLists;
 }
 
 export type MappingIntent =
@@ -134,6 +141,7 @@ export interface WriteResult {
 export class MappingStore implements MappingSource {
   readonly topic: string;
   readonly limits: RegistryLimits;
+  readonly allowedHosts: UrlAllowLists;
   private readonly kafka: Kafka;
   private readonly logger: Logger;
   private readonly follower: TopicFollower;
@@ -149,6 +157,7 @@ export class MappingStore implements MappingSource {
   constructor(private readonly options: MappingStoreOptions) {
     this.topic = options.topic ?? DEFAULT_TOPICS.mappings;
     this.limits = registryLimits(options.limits);
+    this.allowedHosts = options.allowedHosts ?? NO_URL_ALLOW_LISTS;
     this.logger = options.logger ?? createLogger('mapping-store');
     const clientId = options.clientId ?? 'mapping-store';
     if (options.kafka) this.kafka = options.kafka;
@@ -198,7 +207,7 @@ export class MappingStore implements MappingSource {
     }
     for (const { id, error } of this.resolver.foreignMappings()) {
       if (error.code === 'KEYSPACES_REQUIRED') continue; // said once above
-      this.logger.error({ topic: this.topic, id, code: error.code, err: error.message }, 'mapping outside its owner team\'s keyspaces: events it matches are refused');
+      this.logger.error({ topic: this.topic, id, code: error.code, err: error.message }, 'mapping refused (outside its owner team\'s keyspaces, or a loader/purge URL host not allowed): its part of every event it matches is dead-lettered');
     }
     this.notify([...this.mappings.keys()]);
   }
@@ -238,13 +247,20 @@ export class MappingStore implements MappingSource {
     return [...this.mappings.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 
+  /** Throws TEMPLATE_UNSAFE_URL (a URL host not allowed) or FOREIGN_KEYSPACE, naming the field. */
+  assertMappingAllowed(mapping: Mapping): void {
+    const unsafe = mappingUrlViolations(mapping, this.allowedHosts);
+    if (unsafe.length > 0) throw RegistryError.fromViolations(unsafe);
+    this.keyspaceView.assertMappingInside(mapping);
+  }
+
   /** Current key prefix and entity type ownership (as read from the topic). */
   keyspaces(): Keyspaces {
     return this.keyspaceView;
   }
 
   private compileCurrent(): MappingSetResolver {
-    return MappingSetResolver.compile(this.mappings.values(), { limits: this.limits, mode: 'lenient', keyspaces: this.keyspaceView, keyspacesRequired: this.options.keyspacesRequired });
+    return MappingSetResolver.compile(this.mappings.values(), { limits: this.limits, mode: 'lenient', keyspaces: this.keyspaceView, keyspacesRequired: this.options.keyspacesRequired, allowedHosts: this.allowedHosts });
   }
 
   async put(mapping: Mapping, options?: WriteOptions & { expectedVersion?: number }): Promise<WriteResult> {
@@ -307,8 +323,9 @@ export class MappingStore implements MappingSource {
     // The whole resulting set must compile strictly: per-mapping rules and the fan-out of all
     // mappings of an entity type together.
     MappingSetResolver.compile(next.values(), { limits: this.limits, mode: 'strict' });
-    // Every written mapping must stay inside its owner team's keyspaces (when any are declared).
-    for (const change of changes) if (change.after) this.keyspaceView.assertMappingInside(change.after);
+    // Every written mapping: loader and purge URLs only to allowed hosts, and inside its owner
+    // team's keyspaces (when any are declared): key prefixes, entity types, hosts, surrogate keys.
+    for (const change of changes) if (change.after) this.assertMappingAllowed(change.after);
     if (options.dryRun || changes.length === 0) return { changes, unchanged, offsets: [] };
 
     const side = options.sideRecords?.(changes) ?? [];
@@ -369,6 +386,19 @@ export class MappingStore implements MappingSource {
       const conflict = view.conflictsOf(p.prefix, p.team)[0];
       if (conflict) {
         throw new RegistryError('KEYSPACE_CONFLICT', `prefix "${p.prefix}" of team "${p.team}" overlaps prefix "${conflict.prefix}" owned by team "${conflict.team}"; overlapping prefixes must belong to one team`, 'prefix');
+      }
+    }
+    // Surrogate-key prefixes, like key prefixes: overlapping ones must belong to one team.
+    for (const t of changes.map((c) => c.after).filter((r): r is TeamHosts => r?.kind === 'team')) {
+      for (const [i, prefix] of t.surrogateKeyPrefixes.entries()) {
+        const conflict = view.surrogateConflictsOf(prefix, t.team)[0];
+        if (conflict) {
+          throw new RegistryError(
+            'KEYSPACE_CONFLICT',
+            `surrogate-key prefix "${prefix}" of team "${t.team}" overlaps "${conflict.prefix}" of team "${conflict.team}"; overlapping surrogate-key prefixes must belong to one team`,
+            `surrogateKeyPrefixes[${i}]`,
+          );
+        }
       }
     }
     if (this.keyspaceView.enforced && !view.enforced) {
@@ -474,7 +504,7 @@ export class MappingStore implements MappingSource {
     this.logger.info({ topic: this.topic, changed, mappings: this.resolver.mappingCount }, 'mapping set changed; new resolver in effect');
     for (const { id, error } of this.resolver.foreignMappings()) {
       if (error.code === 'KEYSPACES_REQUIRED') continue;
-      if (changed.includes(id) || changed.some(isKeyspaceRecordKey)) this.logger.error({ topic: this.topic, id, code: error.code, err: error.message }, 'mapping outside its owner team\'s keyspaces: events it matches are refused');
+      if (changed.includes(id) || changed.some(isKeyspaceRecordKey)) this.logger.error({ topic: this.topic, id, code: error.code, err: error.message }, 'mapping refused (outside its owner team\'s keyspaces, or a loader/purge URL host not allowed): its part of every event it matches is dead-lettered');
     }
     this.notify(changed);
   }

@@ -10,6 +10,7 @@ import { KeyspaceRecord, Keyspaces } from '../keyspace/keyspaces';
 import { RegistryLimitsInput, registryLimits, RegistryLimits } from '../limits';
 import { MappingSetResolver } from '../resolver/mapping-set-resolver';
 import type { Mapping } from '../types';
+import type { UrlAllowLists } from '../mapping/compile-mapping';
 import { loadMappingsDocumentFile, MappingsDocument } from '../yaml/mappings-yaml';
 import type { MappingChangeListener, MappingSource } from './mapping-source';
 
@@ -21,6 +22,8 @@ export interface StaticMappingSourceOptions {
    * KEYSPACES_REQUIRED) instead of letting every mapping write any key.
    */
   keyspacesRequired?: boolean;
+  /** LOADER_ALLOWED_HOSTS / PURGE_ALLOWED_HOSTS: a mapping naming another internal host has its part of every event refused. */
+  allowedHosts?: UrlAllowLists;
 }
 
 export class StaticMappingSource implements MappingSource {
@@ -33,6 +36,7 @@ export class StaticMappingSource implements MappingSource {
     private readonly path?: string,
     private readonly logger?: Logger,
     private readonly keyspacesRequired = false,
+    private readonly allowedHosts?: UrlAllowLists,
   ) {
     this.resolver = this.compile(document);
     this.logForeign();
@@ -41,11 +45,11 @@ export class StaticMappingSource implements MappingSource {
   /** Reads and checks the file now; throws a RegistryError (YAML_INVALID, MAPPING_INVALID, TEMPLATE_*, FANOUT_LIMIT, KEYSPACE_*) when it is wrong. */
   static fromYamlFile(path: string, options: StaticMappingSourceOptions = {}): StaticMappingSource {
     const limits = registryLimits(options.limits);
-    return new StaticMappingSource(loadMappingsDocumentFile(path, limits), limits, path, options.logger, options.keyspacesRequired);
+    return new StaticMappingSource(loadMappingsDocumentFile(path, limits), limits, path, options.logger, options.keyspacesRequired, options.allowedHosts);
   }
 
   static fromMappings(mappings: Mapping[], options: StaticMappingSourceOptions & { keyspaces?: KeyspaceRecord[] } = {}): StaticMappingSource {
-    return new StaticMappingSource({ mappings, keyspaces: options.keyspaces }, registryLimits(options.limits), undefined, options.logger, options.keyspacesRequired);
+    return new StaticMappingSource({ mappings, keyspaces: options.keyspaces }, registryLimits(options.limits), undefined, options.logger, options.keyspacesRequired, options.allowedHosts);
   }
 
   async start(): Promise<void> {}
@@ -95,7 +99,7 @@ export class StaticMappingSource implements MappingSource {
     }
     // Mappings are checked strictly (a bad file is refused whole); keyspace violations only mark
     // the mapping, as on the topic, so its events are dead-lettered with the reason.
-    return MappingSetResolver.compile(document.mappings, { limits: this.limits, mode: 'strict', keyspaces });
+    return MappingSetResolver.compile(document.mappings, { limits: this.limits, mode: 'strict', keyspaces, allowedHosts: this.allowedHosts });
   }
 
   private logForeign(): void {

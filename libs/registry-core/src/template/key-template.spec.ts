@@ -1,6 +1,7 @@
 import type { EntityUpdated } from '@app/contracts';
 import { RegistryError } from '../errors';
-import { compileTemplate } from './key-template';
+import { EMPTY_ALLOW_LIST, parseHostAllowList } from '../url/target-url';
+import { compileTemplate, DEFAULT_TEMPLATE_LIMITS, urlTemplateHost, urlTemplateHostProblem } from './key-template';
 
 function event(overrides: Partial<EntityUpdated> = {}): EntityUpdated {
   return { eventId: 'e1', entityType: 'product', entityId: 'p1', version: 3, occurredAt: '2026-01-01T00:00:00Z', ...overrides };
@@ -117,5 +118,38 @@ describe('reserved prefix', () => {
     expect(() => compileTemplate('~t:{entityId}')).toThrow(/reserved/);
     expect(() => compileTemplate('~tag', 'tag')).toThrow(/reserved/);
     expect(() => compileTemplate('product:~{entityId}')).not.toThrow();
+  });
+});
+
+describe('URL templates: the literal host (WHATWG-parsed) must be callable', () => {
+  const allow127 = parseHostAllowList('127.0.0.3', 'LOADER_ALLOWED_HOSTS');
+  it('refuses empty, dot and internal hosts when an allow-list is given, naming why', () => {
+    for (const [source, why] of [
+      ['http://../x/{entityId}', 'empty or only dots'],
+      ['http://./x/{entityId}', 'empty or only dots'],
+      ['http://a..b/x/{entityId}', 'empty label'],
+      ['http://127.0.0.1:9000/admin/{entityId}', 'loopback'],
+      ['http://0x7f000001/admin/{entityId}', 'loopback'],
+      ['http://169.254.169.254/latest/{entityId}', 'cloud metadata'],
+      ['http://[::ffff:169.254.169.254]/x/{entityId}', 'metadata'],
+      ['http://localhost/x/{entityId}', 'this machine'],
+    ]) {
+      expect(() => compileTemplate(source, 'loaderUrl', DEFAULT_TEMPLATE_LIMITS, EMPTY_ALLOW_LIST)).toThrow(expect.objectContaining({ code: 'TEMPLATE_UNSAFE_URL', message: expect.stringContaining(why) }));
+      expect(urlTemplateHostProblem(source)).toContain(why);
+    }
+  });
+
+  it('userinfo is refused already by the authority rule, and by the host check too', () => {
+    expect(() => compileTemplate('http://user@shop.example/x/{entityId}', 'loaderUrl', DEFAULT_TEMPLATE_LIMITS, EMPTY_ALLOW_LIST)).toThrow(expect.objectContaining({ code: 'TEMPLATE_UNSAFE_URL' }));
+    expect(urlTemplateHostProblem('http://user@shop.example/x/{entityId}')).toContain('userinfo');
+  });
+
+  it('lets an operator allow-listed internal host through, public hosts always', () => {
+    expect(() => compileTemplate('http://127.0.0.3:8080/p/{entityId}', 'loaderUrl', DEFAULT_TEMPLATE_LIMITS, allow127)).not.toThrow();
+    expect(() => compileTemplate('http://127.0.0.4:8080/p/{entityId}', 'loaderUrl', DEFAULT_TEMPLATE_LIMITS, allow127)).toThrow(expect.objectContaining({ code: 'TEMPLATE_UNSAFE_URL' }));
+    expect(urlTemplateHostProblem('https://Shop.Example/p/{entityId}')).toBeUndefined();
+    expect(urlTemplateHost('https://Shop.Example:8443/p/{entityId}')).toEqual({ host: 'shop.example' });
+    // Without an allow-list the compile checks syntax only (stored mappings decode; the resolver refuses them per event).
+    expect(() => compileTemplate('http://127.0.0.1/p/{entityId}', 'loaderUrl')).not.toThrow();
   });
 });

@@ -10,6 +10,7 @@
 // the template contributes nothing for that event. A present but unsafe value throws.
 import type { EntityUpdated } from '@app/contracts';
 import { RegistryError } from '../errors';
+import { EMPTY_ALLOW_LIST, HostAllowList, hostProblem } from '../url/target-url';
 import { FieldPath, parseFieldPath } from './event-fields';
 import { KEY_SEGMENT_SEPARATOR, safeSegment } from './key-segment';
 
@@ -27,6 +28,35 @@ function isUrlKind(kind: TemplateKind): boolean {
  * refused at render time).
  */
 export const URL_AUTHORITY = /^https?:\/\/[^/?#{}@]+[/?#]/;
+
+/**
+ * The host of a URL template, from its literal scheme and authority (the text before the first
+ * placeholder), as the WHATWG parser reads it (lower case, IPv4 in any notation normalised,
+ * IPv6 without brackets); or why it has none (not a URL, userinfo).
+ */
+export function urlTemplateHost(source: string): { host: string } | { problem: string } {
+  const brace = source.indexOf('{');
+  const literal = brace < 0 ? source : source.slice(0, brace);
+  let url: URL;
+  try {
+    url = new URL(literal);
+  } catch {
+    return { problem: `"${literal}" is not a valid URL` };
+  }
+  if (url.username !== '' || url.password !== '') return { problem: 'a URL must not carry userinfo (user:password@)' };
+  const host = url.hostname.toLowerCase();
+  return { host: host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host };
+}
+
+/**
+ * Why the literal host of a URL template may not be called (target-url.ts rules: empty or dot
+ * hosts, userinfo, localhost, internal and metadata addresses), unless `allow` lists it.
+ */
+export function urlTemplateHostProblem(source: string, allow: HostAllowList = EMPTY_ALLOW_LIST): string | undefined {
+  const parsed = urlTemplateHost(source);
+  if ('problem' in parsed) return parsed.problem;
+  return hostProblem(parsed.host, allow);
+}
 
 export interface TemplateLimits {
   /** Longest template source accepted. Default 256. */
@@ -119,8 +149,12 @@ function encodeUrlValue(text: string, source: string, field: string): string {
   return encodeURIComponent(text);
 }
 
-/** Parses and checks a template once. Throws RegistryError TEMPLATE_SYNTAX / TEMPLATE_UNKNOWN_FIELD. */
-export function compileTemplate(source: string, kind: TemplateKind = 'key', limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS): CompiledTemplate {
+/**
+ * Parses and checks a template once. Throws RegistryError TEMPLATE_SYNTAX / TEMPLATE_UNKNOWN_FIELD
+ * / TEMPLATE_UNSAFE_URL. With `allowedHosts` (the operator's LOADER_ALLOWED_HOSTS or
+ * PURGE_ALLOWED_HOSTS), a URL template's literal host must also pass urlTemplateHostProblem.
+ */
+export function compileTemplate(source: string, kind: TemplateKind = 'key', limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS, allowedHosts?: HostAllowList): CompiledTemplate {
   if (typeof source !== 'string' || source.length === 0) throw new RegistryError('TEMPLATE_SYNTAX', 'template must be a non-empty string');
   if (source.length > limits.maxTemplateLength) {
     throw syntax(source.slice(0, 40) + '...', `longer than ${limits.maxTemplateLength} characters`);
@@ -136,6 +170,10 @@ export function compileTemplate(source: string, kind: TemplateKind = 'key', limi
         'TEMPLATE_UNSAFE_URL',
         `template "${source}": scheme, host and port must be literal and end with "/", "?" or "#" before the first placeholder (a value may only fill path or query segments, never change the host)`,
       );
+    }
+    if (allowedHosts) {
+      const problem = urlTemplateHostProblem(source, allowedHosts);
+      if (problem) throw new RegistryError('TEMPLATE_UNSAFE_URL', `template "${source}": ${problem}`);
     }
   } else {
     checkSegments(source, parts, kind);
