@@ -1,8 +1,10 @@
 // The consistency checker's short mode (about 45 s) under every injected fault: kill -9 and
 // restart of an invalidator, rebalances between up to 3 instances, a Redis restart, duplicated
 // and reordered events, poison messages, eviction pressure (allkeys-lru), warms racing slow
-// fills, a second team's keyspace whose dead letters are replayed once its mapping exists.
-// After convergence: 0 stale entries, 0 lost invalidations.
+// fills, a second team's keyspace whose dead letters are replayed once its mapping exists, and a
+// hostile third team granted the first team's entity type (unsafe template values, a purge target
+// that always fails, a slow loader claiming a far-future version, a mapping written straight to the
+// topic into the first team's keys). After convergence: 0 stale entries, 0 lost invalidations.
 import { formatReport, runConsistencyCheck } from './consistency-checker';
 import { stackEnv } from '../support/stack-env';
 
@@ -16,6 +18,11 @@ describe('consistency checker (short mode, real stack, faults injected)', () => 
     expect(report.evictedKeys).toBeGreaterThan(0);
     expect(report.promoEvents).toBeGreaterThan(0);
     expect(report.dlqReplayed).toBeGreaterThan(0); // events still in the backlog when the mapping arrives are applied directly
+    // the hostile team was really active, and only its own parts were dead-lettered
+    expect(report.faults.join(' ')).toMatch(/hostile mapping written straight to the mappings topic/);
+    expect(report.hostileDeadLetters).toBeGreaterThan(0);
+    expect(report.hostileLoaderRequests).toBeGreaterThan(0);
+    expect(report.hostilePurgeRequests).toBeGreaterThan(0);
     expect(report.eventsPublished).toBeGreaterThan(2_000);
     expect(report.duplicatesPublished + report.reorderedPublished + report.poisonPublished).toBeGreaterThan(0);
     expect(report.reads).toBeGreaterThan(500);

@@ -4,17 +4,23 @@
 // restart of an invalidator, rebalances between instances, a Redis restart, duplicated and
 // reordered events, poison messages, eviction pressure (allkeys-lru with little headroom), slow
 // fills racing warms, and a second team (its own keyspace) whose events are dead-lettered until
-// its mapping is registered and then replayed from the DLQ). At the end writers stop, the system
+// its mapping is registered and then replayed from the DLQ), and a third, hostile team granted the
+// first team's entity type: its tag template meets unsafe values, its purge target always fails,
+// its loader is slow and claims a far-future version, and a mapping of its written straight to the
+// topic reaches into the first team's keys. None of that may cost the first team an invalidation:
+// its parts are dead-lettered alone. At the end writers stop, the system
 // converges, and every key is checked as a reader would be served: stale entries and lost
 // invalidations must both be 0. A TTL-only baseline runs the same workload without an invalidator.
 import { mkdtempSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { logLevel, Partitioners } from 'kafkajs';
 import { createKafka } from '../../libs/kafka/src';
 import { runDlqCli } from '../../apps/invalidator/src/cli/dlq-cli';
-import { MappingStore } from '../../libs/registry-core/src';
+import { EMPTY_ALLOW_LIST, MappingStore, parseHostAllowList } from '../../libs/registry-core/src';
 import type { Mapping } from '../../libs/registry-core/src';
 import { CacheClient } from '../../libs/cache-client/src';
 import { CacheProtocol } from '../../libs/cache-protocol/src';
@@ -81,6 +87,10 @@ export interface CheckReport {
   dlqReplayed: number;
   /** Second team's cached entries older than its truth after the replay and convergence (must be 0). */
   promoStaleAfterConvergence: number;
+  /** Hostile team: dead letters naming it (its bad templates, foreign mapping, failed purges), and what its sinks received. */
+  hostileDeadLetters: number;
+  hostileLoaderRequests: number;
+  hostilePurgeRequests: number;
   problems: string[];
 }
 
@@ -121,12 +131,60 @@ const PROMO_MAPPING: Mapping = {
   tags: [],
 };
 
+// The hostile team: granted the checker's entity type, with its own key prefix, loader host and
+// purge host. Its registered mapping is valid but meets unsafe values (a label with a space), a
+// purge target that always answers 404 and a loader that is slow and answers version 2^53-1.
+const HOSTILE_LOADER_IP = '127.0.0.2';
+const HOSTILE_PURGE_HOST = 'mallory.example';
+
+function hostileMapping(loaderPort: number): Mapping {
+  return {
+    version: 0,
+    id: 'mallory.item',
+    entityType: 'item',
+    owner: 'mallory',
+    description: 'consistency checker: a hostile team granted the item type',
+    keys: [{ template: 'mallory:item:{entityId}', action: 'warm', warmFrom: { loaderUrl: `http://${HOSTILE_LOADER_IP}:${loaderPort}/slow/{entityId}` }, ttlSeconds: 3600 }],
+    tags: ['mallory:label:{after.label}'],
+    purge: { tags: true, urls: [`http://${HOSTILE_PURGE_HOST}/items/{entityId}`] },
+  };
+}
+
+/** Written straight to the mappings topic (the registry would refuse it): it reaches into the checker's keys. */
+const FOREIGN_MAPPING: Mapping = {
+  version: 1,
+  id: 'mallory.steal',
+  entityType: 'item',
+  owner: 'mallory',
+  keys: [{ template: 'item:{entityId}', action: 'warm', warmFrom: 'after', ttlSeconds: 3600 }],
+  tags: [],
+};
+
 const KEYSPACES = [
   ...['item:', 'item-view:', 'group:', 'group-tag:'].map((prefix) => ({ op: 'put' as const, record: { kind: 'prefix' as const, prefix, team: 'checker', version: 0 } })),
   { op: 'put' as const, record: { kind: 'prefix' as const, prefix: 'promo:', team: 'promo', version: 0 } },
-  { op: 'put' as const, record: { kind: 'entityType' as const, entityType: 'item', team: 'checker', grants: [], version: 0 } },
+  { op: 'put' as const, record: { kind: 'prefix' as const, prefix: 'mallory:', team: 'mallory', version: 0 } },
+  { op: 'put' as const, record: { kind: 'entityType' as const, entityType: 'item', team: 'checker', grants: ['mallory'], version: 0 } },
   { op: 'put' as const, record: { kind: 'entityType' as const, entityType: 'offer', team: 'promo', grants: [], version: 0 } },
+  {
+    op: 'put' as const,
+    record: { kind: 'team' as const, team: 'mallory', loaderHosts: [HOSTILE_LOADER_IP], purgeHosts: [HOSTILE_PURGE_HOST], surrogateKeyPrefixes: ['mallory:'], version: 0 },
+  },
 ];
+
+/** A local HTTP server counting the requests it receives; `answer` decides each response. */
+async function countingServer(host: string, answer: (path: string) => Promise<{ status: number; headers?: Record<string, string>; body: string }>): Promise<{ server: Server; port: number; requests: () => number }> {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    requests += 1;
+    void answer(req.url ?? '/').then(({ status, headers, body }) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return { server, port: (server.address() as AddressInfo).port, requests: () => requests };
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -149,10 +207,24 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   const dir = mkdtempSync(join(tmpdir(), 'checker-'));
   // Mappings and keyspaces through the registry's compacted topic, as in production.
   const mappingsTopic = `${topic}.mappings`;
-  const registry = new MappingStore({ brokers: options.brokers.split(','), topic: mappingsTopic, createTopic: true, clientId: 'checker-registry' });
+  const registry = new MappingStore({
+    brokers: options.brokers.split(','),
+    topic: mappingsTopic,
+    createTopic: true,
+    clientId: 'checker-registry',
+    // the hostile team's loader runs on a loopback address: allow-listed, as the invalidator's LOADER_ALLOWED_HOSTS below
+    allowedHosts: { loader: parseHostAllowList(HOSTILE_LOADER_IP, 'LOADER_ALLOWED_HOSTS'), purge: EMPTY_ALLOW_LIST },
+  });
   await registry.start();
   await registry.writeKeyspaces(KEYSPACES, { actor: 'checker' });
   await registry.put(MAPPING, { actor: 'checker' });
+  // the hostile team's sinks: a slow loader claiming a far-future version, a purge target that always says 404
+  const slowLoader = await countingServer(HOSTILE_LOADER_IP, async (path) => {
+    await sleep(1_500);
+    return { status: 200, headers: { 'x-entity-version': String(Number.MAX_SAFE_INTEGER) }, body: JSON.stringify({ path, stolen: true }) };
+  });
+  const failingPurge = await countingServer('127.0.0.3', async () => ({ status: 404, body: '{"error":"not found"}' }));
+  await registry.put(hostileMapping(slowLoader.port), { actor: 'mallory' });
   const headroom = options.evictionHeadroomBytes ?? 150_000;
   let redisNode: RedisNodeInfo = await startRedisNode(join(dir, 'redis'));
   const redis = new Redis({ host: '127.0.0.1', port: redisNode.port, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
@@ -184,6 +256,8 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     CHUNK_SIZE: '100',
     RETRY_INITIAL_MS: '50',
     RETRY_MAX_MS: '500',
+    LOADER_ALLOWED_HOSTS: HOSTILE_LOADER_IP,
+    PURGE_TARGETS: `varnish:http://127.0.0.3:${failingPurge.port}`,
   };
   const instances: InvalidatorProcess[] = [];
   const faults: string[] = [];
@@ -221,7 +295,9 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         const t = truth.get(id)!;
         const before = t.version > 0 ? { group: t.group, price: t.price } : undefined;
         const next: Truth = { version: t.version + 1, group: Math.random() < 0.2 ? `g${Math.floor(Math.random() * groups)}` : t.group, price: Math.round(Math.random() * 1000), changedAt: Date.now() };
-        const event = buildEntityUpdated({ entityType: 'item', entityId: id, version: next.version, before, after: { group: next.group, price: next.price, version: next.version } });
+        // the hostile team's tag template renders `label`: now and then a value it must refuse (a space)
+        const label = Math.random() < 0.3 ? 'on sale' : `l${next.version % 5}`;
+        const event = buildEntityUpdated({ entityType: 'item', entityId: id, version: next.version, before, after: { group: next.group, price: next.price, version: next.version, label } });
         next.lastEvent = event;
         truth.set(id, next);
         events.push(event);
@@ -338,7 +414,12 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   };
 
   try {
-    if (!ttlOnly) await spawn('start invalidator #1');
+    if (!ttlOnly) {
+      await spawn('start invalidator #1');
+      // the hostile team writes a mapping into the checker's keys straight to the topic, past the registry
+      await rawProducer.send({ topic: mappingsTopic, messages: [{ key: FOREIGN_MAPPING.id, value: JSON.stringify(FOREIGN_MAPPING) }] });
+      faults.push(`${((Date.now() - started) / 1000).toFixed(1)}s hostile mapping written straight to the mappings topic`);
+    }
     const loops = [writer(), sampler(), ...Array.from({ length: options.readers ?? 8 }, () => reader())];
     if (ttlOnly) {
       // No invalidator, no faults: the same workload, and keys live until their TTL.
@@ -358,6 +439,9 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         promoEvents,
         dlqReplayed: 0,
         promoStaleAfterConvergence: 0,
+        hostileDeadLetters: 0,
+        hostileLoaderRequests: 0,
+        hostilePurgeRequests: 0,
         durationMs: Date.now() - started,
         faults: [],
         windowMs,
@@ -494,6 +578,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         problems.push(`group-page:g${g} served a listing that differs from the truth`);
       }
     }
+    const hostileDeadLetters = await countDeadLettersOf(kafka, `${topic}.dlq`, 'mallory');
     return {
       ...report,
       mode: 'event-driven',
@@ -502,6 +587,9 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       promoEvents,
       dlqReplayed,
       promoStaleAfterConvergence: promoStale,
+      hostileDeadLetters,
+      hostileLoaderRequests: slowLoader.requests(),
+      hostilePurgeRequests: failingPurge.requests(),
       durationMs: Date.now() - started,
       faults,
       windowMs,
@@ -521,9 +609,38 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     await admin.disconnect().catch(() => undefined);
     await registry.stop().catch(() => undefined);
     await client.close().catch(() => undefined);
+    for (const s of [slowLoader.server, failingPurge.server]) s.closeAllConnections();
+    await Promise.all([slowLoader.server, failingPurge.server].map((s) => new Promise((r) => s.close(r))));
     redis.disconnect();
     await stopRedisNode(redisNode);
   }
+}
+
+/** Dead letters in `dlqTopic` whose x-dlq-team header names `team` (read from the beginning to the current end). */
+async function countDeadLettersOf(kafka: ReturnType<typeof createKafka>, dlqTopic: string, team: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(dlqTopic);
+  await admin.disconnect();
+  const total = ends.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  if (total === 0) return 0;
+  const consumer = kafka.consumer({ groupId: `checker-dlq-count-${Date.now()}` });
+  let seen = 0;
+  let ofTeam = 0;
+  await consumer.connect();
+  await consumer.subscribe({ topic: dlqTopic, fromBeginning: true });
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        seen += 1;
+        if (message.headers?.['x-dlq-team']?.toString() === team) ofTeam += 1;
+        if (seen >= total) resolve();
+      },
+    });
+  });
+  await Promise.race([done, sleep(30_000)]);
+  await consumer.disconnect();
+  return ofTeam;
 }
 
 export function formatReport(r: CheckReport): string {
@@ -543,6 +660,7 @@ export function formatReport(r: CheckReport): string {
     `reads ${r.reads}: stale ${r.staleReads} (${(staleRate * 100).toFixed(3)}% of reads; within the ${r.windowMs} ms window: ${r.staleReads - r.staleReadsBeyondWindow}, beyond it: ${r.staleReadsBeyondWindow})`,
     `samples ${r.samples}: ${nines} nines of keys consistent within ${r.windowMs / 1000} s`,
     `eviction: ${r.evictedKeys} keys evicted by Redis (allkeys-lru); second team: ${r.promoEvents} events dead-lettered before its mapping, ${r.dlqReplayed} replayed, ${r.promoStaleAfterConvergence} of its keys stale after convergence`,
+    `hostile team: ${r.hostileDeadLetters} dead letters naming it, its slow loader called ${r.hostileLoaderRequests} times, its failing purge target ${r.hostilePurgeRequests} times`,
     `converged in ${r.convergenceMs} ms; keys checked ${r.keysChecked}: stale entries after convergence ${r.staleEntriesAfterConvergence}, lost invalidations ${r.lostInvalidations}; tag purges verified ${r.tagPurgesVerified}/2`,
     ...(r.problems.length > 0 ? [`problems: ${r.problems.join('; ')}`] : []),
   ].join('\n');
