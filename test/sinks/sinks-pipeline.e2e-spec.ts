@@ -104,7 +104,7 @@ describe('the other sinks through the running invalidator (catalog loader, names
         LOADER_TIMEOUT_MS: '500',
         LOADER_RETRIES: '1',
         LOADER_BACKOFF_MS: '20',
-        // The catalog loader runs on this machine: loopback loader URLs are refused unless allow-listed.
+        // The catalog (the loader) listens on loopback, refused by default: allow-listed as an operator would.
         LOADER_ALLOWED_HOSTS: '127.0.0.1',
         // Remember only the last applied event, so a replay reaches the namespace bump's own guard
         // instead of being dropped by the dedupe step.

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { parsePrometheusText, sumOf } from '@app/telemetry';
 import { groupProgress, GroupProgress } from '../../scripts/stack/group-progress';
 import { createTopic, kafka, stackEnv, uniqueName } from './stack-env';
 
@@ -93,4 +94,13 @@ export async function fillVersion(protocol: import('../../libs/cache-protocol/sr
   if (got.kind !== 'miss') throw new Error(`expected a miss for ${key}, got ${got.kind}`);
   const outcome = await protocol.fill(got.lease, version, value, { ttlMs });
   if (outcome !== 'filled') throw new Error(`fill of ${key}: ${outcome}`);
+}
+
+/**
+ * Sum of the samples of metric `name` whose labels include `labels`, read from an invalidator
+ * child process's own GET /metrics (0 when absent).
+ */
+export async function processMetric(port: number, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return sumOf(parsePrometheusText(text), name, (l) => Object.entries(labels).every(([k, v]) => l[k] === v)) ?? 0;
 }

@@ -1,4 +1,4 @@
-import { ConfigError, loadInvalidatorConfig } from './invalidator.config';
+import { ConfigError, loadInvalidatorConfig, loaderMaxPendingPerTeam } from './invalidator.config';
 
 const base = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6380' };
 
@@ -63,5 +63,19 @@ describe('loadInvalidatorConfig', () => {
     expect(problemsOf({ ...base, PURGE_TARGETS: 'cloudflare:zone1', PURGE_CLOUDFLARE_TOKEN: '' })).toContain('PURGE_CLOUDFLARE_TOKEN');
     // Tokens never appear in messages.
     expect(problemsOf({ ...base, PURGE_TARGETS: 'bogus', PURGE_FASTLY_TOKEN: 's3cret' })).not.toContain('s3cret');
+  });
+
+  it('loader limits: LOADER_MAX_BODY_BYTES, LOADER_MAX_PENDING_PER_TEAM (a tenth of LOADER_MAX_PENDING by default, below it when set)', () => {
+    const c = loadInvalidatorConfig(base);
+    expect(c.LOADER_MAX_BODY_BYTES).toBe(1_048_576);
+    expect(loaderMaxPendingPerTeam(c)).toBe(1_000);
+    expect(loaderMaxPendingPerTeam(loadInvalidatorConfig({ ...base, LOADER_MAX_PENDING: '5' }))).toBe(1);
+    expect(loaderMaxPendingPerTeam(loadInvalidatorConfig({ ...base, LOADER_MAX_PENDING: '60', LOADER_MAX_PENDING_PER_TEAM: '20' }))).toBe(20);
+    expect(loadInvalidatorConfig({ ...base, LOADER_MAX_BODY_BYTES: '65536' }).LOADER_MAX_BODY_BYTES).toBe(65_536);
+    expect(problemsOf({ ...base, LOADER_MAX_BODY_BYTES: '10' })).toContain('LOADER_MAX_BODY_BYTES');
+    expect(problemsOf({ ...base, LOADER_MAX_BODY_BYTES: '1MiB' })).toContain('LOADER_MAX_BODY_BYTES');
+    expect(problemsOf({ ...base, LOADER_MAX_PENDING_PER_TEAM: '-1' })).toContain('LOADER_MAX_PENDING_PER_TEAM');
+    expect(problemsOf({ ...base, LOADER_MAX_PENDING: '100', LOADER_MAX_PENDING_PER_TEAM: '100' })).toContain('LOADER_MAX_PENDING_PER_TEAM must be below LOADER_MAX_PENDING');
+    expect(problemsOf({ ...base, LOADER_ALLOWED_HOSTS: '127.0.0.1,not a host' })).toContain('LOADER_ALLOWED_HOSTS');
   });
 });

@@ -171,9 +171,21 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @IsInt() @Min(1) @Max(1_000)
   LOADER_CONCURRENCY_PER_MAPPING = 8;
 
-  /** Queued warms in total; more are dropped (outcome failed: the keys stay invalidated). */
+  /** Pending warms in total; more are dropped (outcome dropped: the keys stay invalidated). */
   @IsInt() @Min(1)
   LOADER_MAX_PENDING = 10_000;
+
+  /**
+   * Pending warms of one team (the mapping's owner; without one, the loader URL's host); more are
+   * dropped. Below LOADER_MAX_PENDING, so one slow team fills its own share and never the others'.
+   * 0 (the default): a tenth of LOADER_MAX_PENDING (at least 1).
+   */
+  @IsInt() @Min(0)
+  LOADER_MAX_PENDING_PER_TEAM = 0;
+
+  /** Largest loader answer read; a larger Content-Length is refused, a longer body is cut (outcome too-large). */
+  @IsInt() @Min(1_024) @Max(67_108_864)
+  LOADER_MAX_BODY_BYTES = 1_048_576;
 
   /** Consecutive failures that open a loader host's circuit. */
   @IsInt() @Min(1)
@@ -255,6 +267,11 @@ export function allowedHosts(config: Pick<InvalidatorConfig, 'LOADER_ALLOWED_HOS
   return { loader: parseHostAllowList(config.LOADER_ALLOWED_HOSTS, 'LOADER_ALLOWED_HOSTS'), purge: parseHostAllowList(config.PURGE_ALLOWED_HOSTS, 'PURGE_ALLOWED_HOSTS') };
 }
 
+/** LOADER_MAX_PENDING_PER_TEAM, or (0) its default: a tenth of LOADER_MAX_PENDING (at least 1). */
+export function loaderMaxPendingPerTeam(config: Pick<InvalidatorConfig, 'LOADER_MAX_PENDING' | 'LOADER_MAX_PENDING_PER_TEAM'>): number {
+  return config.LOADER_MAX_PENDING_PER_TEAM > 0 ? config.LOADER_MAX_PENDING_PER_TEAM : Math.max(1, Math.floor(config.LOADER_MAX_PENDING / 10));
+}
+
 /** PURGE_* as the purge sink's target parser takes them. */
 export function purgeTargetsConfig(config: InvalidatorConfig): PurgeTargetsConfig {
   return {
@@ -274,6 +291,9 @@ export function loadInvalidatorConfig(env: NodeJS.ProcessEnv = process.env): Inv
     problems.push(...kafkaSecurityProblems(config));
     if (config.RETRY_MAX_MS < config.RETRY_INITIAL_MS) problems.push('RETRY_MAX_MS must be >= RETRY_INITIAL_MS');
     if (config.MAPPINGS_STALL_LIVE_MS < config.MAPPINGS_STALL_READY_MS) problems.push('MAPPINGS_STALL_LIVE_MS must be >= MAPPINGS_STALL_READY_MS');
+    if (config.LOADER_MAX_PENDING_PER_TEAM > 0 && config.LOADER_MAX_PENDING_PER_TEAM >= config.LOADER_MAX_PENDING) {
+      problems.push('LOADER_MAX_PENDING_PER_TEAM must be below LOADER_MAX_PENDING (one team\'s share must leave room for the other teams)');
+    }
     try {
       allowedHosts(config);
     } catch (error) {

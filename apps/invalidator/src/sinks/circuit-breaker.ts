@@ -1,14 +1,19 @@
 // A circuit breaker per target host (small and explicit instead of a dependency): after
 // `failureThreshold` consecutive failures the host is "open" for `openMs` (calls fail fast,
-// outcome circuit-open); then one trial call is let through (half-open): success closes it,
-// failure opens it again.
+// outcome circuit-open); then one trial call is let through (half-open). Every call that was let
+// through ends in exactly one verdict, and every verdict ends a trial:
+//   success  the host answered (any HTTP answer that is not a 5xx/429, a 4xx included): closes
+//   failure  5xx, 429, timeout, network error: opens again for `openMs`
+//   release  no verdict on the host (the call never reached it, e.g. its address was refused):
+//            the trial flag is cleared, the next call may be the trial
+// A trial that never reports (a bug) expires after `openMs`, so a host is never open for good.
 export interface CircuitBreakerOptions {
   failureThreshold: number;
   openMs: number;
   now?: () => number;
 }
 
-type State = { failures: number; openUntil: number; trial: boolean };
+type State = { failures: number; openUntil: number; trialSince: number | undefined };
 
 export class HostCircuitBreakers {
   private readonly hosts = new Map<string, State>();
@@ -21,37 +26,52 @@ export class HostCircuitBreakers {
   private state(host: string): State {
     let s = this.hosts.get(host);
     if (!s) {
-      s = { failures: 0, openUntil: 0, trial: false };
+      s = { failures: 0, openUntil: 0, trialSince: undefined };
       this.hosts.set(host, s);
     }
     return s;
   }
 
-  /** May a call to `host` go out now? (false = the circuit is open). */
+  /** May a call to `host` go out now? (false = the circuit is open, or its one trial is out). */
   tryAcquire(host: string): boolean {
     const s = this.state(host);
     if (s.failures < this.options.failureThreshold) return true;
-    if (this.now() < s.openUntil || s.trial) return false;
-    s.trial = true; // half-open: exactly one trial call
+    const now = this.now();
+    if (now < s.openUntil) return false;
+    if (s.trialSince !== undefined && now - s.trialSince < this.options.openMs) return false;
+    s.trialSince = now; // half-open: exactly one trial call
     return true;
   }
 
   success(host: string): void {
     const s = this.state(host);
     s.failures = 0;
-    s.trial = false;
+    s.trialSince = undefined;
   }
 
   failure(host: string): void {
     const s = this.state(host);
     s.failures += 1;
-    s.trial = false;
+    s.trialSince = undefined;
     if (s.failures >= this.options.failureThreshold) s.openUntil = this.now() + this.options.openMs;
+  }
+
+  /** The call let through ended without a verdict on the host: a trial ends, nothing else changes. */
+  release(host: string): void {
+    const s = this.hosts.get(host);
+    if (s) s.trialSince = undefined;
   }
 
   isOpen(host: string): boolean {
     const s = this.hosts.get(host);
     return s !== undefined && s.failures >= this.options.failureThreshold && this.now() < s.openUntil;
+  }
+
+  /** closed, open or half-open (the open time is over: the next call is a trial, or one is out). */
+  stateOf(host: string): 'closed' | 'open' | 'half-open' {
+    const s = this.hosts.get(host);
+    if (s === undefined || s.failures < this.options.failureThreshold) return 'closed';
+    return this.now() < s.openUntil ? 'open' : 'half-open';
   }
 }
 
