@@ -1,7 +1,6 @@
-// Red team: what a team's mapping can still name outside its keyspaces. Keyspaces own key
-// prefixes and entity types; the hosts a mapping makes the invalidator call (loader URLs) or
-// purge (purge.urls) belong to nobody, and prefixes are compared case-sensitively although
-// some CDNs compare surrogate keys without case. The open ones are skipped (see each comment).
+// Red team: what a team's mapping could still name outside its keyspaces. Both findings are
+// closed: hosts are owned by team records (loaderHosts, purgeHosts), and prefixes (key and
+// surrogate-key) conflict when they overlap without regard to case.
 import type { Mapping } from '../types';
 import { KeyspaceRecord, Keyspaces } from './keyspaces';
 
@@ -17,29 +16,23 @@ function mapping(overrides: Partial<Mapping>): Mapping {
 }
 
 describe('keyspaces vs what a mapping names besides keys (red team)', () => {
-  // OPEN: purge URLs and loader URLs are checked only for being public (checkTargetUrl), never
-  // for whose they are. Team "promo" (granted the entity type) can make every product event
-  // purge team "shop"'s pages at the CDN (Varnish: x-purge-host names shop's host; Fastly:
-  // /purge/<shop's host>/...), and point warms at any public host. hostPatternProblem and
-  // hostMatches (url/target-url.ts) exist for team host patterns but nothing declares or checks
-  // them. Fix (not small): host ownership records next to the prefix ones (admin-written), a
-  // FOREIGN_KEYSPACE violation for `purge.urls[i]` / `keys[i].warmFrom.loaderUrl` whose literal
-  // host is not the team's (a template whose host is a placeholder is refused, as for keys),
-  // and the same check in the invalidator's resolver.
-  it.skip("a mapping may not purge URLs on a host its team does not own", () => {
+  // Was open: purge and loader URLs were checked only for being public, never for whose they
+  // are, so team "promo" (granted the entity type) could purge team "shop"'s pages at the CDN.
+  // Now a team purges only hosts its team record names (none here: no team record, no purge).
+  it("a mapping may not purge URLs on a host its team does not own", () => {
     const hostile = mapping({ purge: { tags: false, urls: ['https://www.shop.example/products/{entityId}'] } });
     expect(keyspaces.mappingViolations(hostile).map((v) => v.field)).toContain('purge.urls[0]');
     const placeholderHost = mapping({ purge: { urls: ['https://{after.host}/products/{entityId}'] } });
     expect(keyspaces.mappingViolations(placeholderHost).map((v) => v.field)).toContain('purge.urls[0]');
   });
 
-  // OPEN: Cloudflare compares cache tags case-insensitively, Redis and the prefix records do
-  // not: an admin can give team "promo" the prefix "SHOP:" (no conflict with "shop:"), and its
-  // purged tag "SHOP:product:1" purges what team "shop" tagged "shop:product:1" at Cloudflare.
-  // Fix (a policy choice): compare prefixes case-insensitively in conflictsOf/templateProblem
-  // (or refuse upper-case prefixes and tags when a cloudflare target is configured).
-  it.skip('a prefix that differs from another team\'s only by case conflicts with it', () => {
+  // Was open: Cloudflare compares cache tags case-insensitively, Redis and the prefix records did
+  // not, so an admin could give team "promo" the prefix "SHOP:" next to team "shop"'s "shop:",
+  // and promo's purged tag "SHOP:product:1" would purge shop's "shop:product:1" at Cloudflare.
+  it('a prefix that differs from another team\'s only by case conflicts with it', () => {
     expect(keyspaces.conflictsOf('SHOP:', 'promo').map((p) => p.prefix)).toEqual(['shop:']);
+    const withSurrogates = new Keyspaces([...RECORDS, { kind: 'team', team: 'shop', loaderHosts: [], purgeHosts: [], surrogateKeyPrefixes: ['shop:'], version: 1 }]);
+    expect(withSurrogates.surrogateConflictsOf('SHOP:product:', 'promo')).toEqual([{ prefix: 'shop:', team: 'shop' }]);
   });
 
   // Holds: a key, tag or namespace template of another team's prefix is refused.

@@ -76,6 +76,17 @@ export interface TeamHosts extends RecordMeta {
 
 export type KeyspaceRecord = PrefixOwnership | EntityTypeOwnership | TeamHosts;
 
+/**
+ * Two prefixes overlap when one starts with the other, compared without case: some CDNs
+ * (Cloudflare) compare cache tags without case, so "SHOP:" next to another team's "shop:" would
+ * let one team purge the other's tags there. Declaring such a pair is a conflict.
+ */
+function overlapsIgnoringCase(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x.startsWith(y) || y.startsWith(x);
+}
+
 /** The compacted topic's key of a keyspace record. */
 export function keyspaceRecordKey(
   record: Pick<PrefixOwnership, 'kind' | 'prefix'> | Pick<EntityTypeOwnership, 'kind' | 'entityType'> | Pick<TeamHosts, 'kind' | 'team'>,
@@ -244,7 +255,7 @@ export class Keyspaces {
     const out: { prefix: string; team: string }[] = [];
     for (const other of this.teamHosts.values()) {
       if (other.team === team) continue;
-      for (const p of other.surrogateKeyPrefixes) if (prefix.startsWith(p) || p.startsWith(prefix)) out.push({ prefix: p, team: other.team });
+      for (const p of other.surrogateKeyPrefixes) if (overlapsIgnoringCase(prefix, p)) out.push({ prefix: p, team: other.team });
     }
     return out;
   }
@@ -291,7 +302,7 @@ export class Keyspaces {
 
   /** Prefixes of other teams that overlap `prefix` (one starts with the other). */
   conflictsOf(prefix: string, team: string): PrefixOwnership[] {
-    return this.prefixList.filter((p) => p.team !== team && (prefix.startsWith(p.prefix) || p.prefix.startsWith(prefix)));
+    return this.prefixList.filter((p) => p.team !== team && overlapsIgnoringCase(prefix, p.prefix));
   }
 
   /** Why one key/tag template of team `team` is outside its keyspaces, or undefined when inside. */
