@@ -14,7 +14,9 @@ export type DeadLetterCode =
   /** KEYSPACES_REQUIRED=true and no keyspace is declared yet: no team mapping is applied; replay once keyspaces exist. */
   | 'KEYSPACES_REQUIRED'
   /** Redis was invalidated and the offset committed, but an HTTP cache (PURGE_TARGETS) did not take the purge within PURGE_DEADLINE_MS: replay it. */
-  | 'PURGE_FAILED';
+  | 'PURGE_FAILED'
+  /** Redis was invalidated, but the purge sink refused the item before any request (a URL outside the allowed hosts, a tag that is not one whole key): fix the mapping or PURGE_ALLOWED_HOSTS, then replay. */
+  | 'PURGE_REFUSED';
 
 import type { InboundMessage } from '@app/kafka';
 

@@ -109,10 +109,12 @@ export class InvalidationPipeline {
     if (this.sinks.purge?.enabled && plan.purges && plan.purges.length > 0) {
       const purged = await this.sinks.purge.purge(plan.purges);
       if (purged.failed.length > 0) {
-        const letters = purged.failed.map((f) =>
-          rejection(f.item.decoded.message, 'PURGE_FAILED', `PURGE_FAILED: mapping "${f.item.mappingId}" of team "${f.item.team}": ${f.error}`, { mappingId: f.item.mappingId, team: f.item.team }),
-        );
-        if (!(await this.deadLetter(letters, topic, chunk, control, 'purge failed within its deadline: events dead-lettered as PURGE_FAILED'))) return false;
+        // A refused item was never sent (retrying cannot help until the mapping or the allow-list changes): its own code.
+        const letters = purged.failed.map((f) => {
+          const code = f.error.startsWith('refused: ') ? 'PURGE_REFUSED' : 'PURGE_FAILED';
+          return rejection(f.item.decoded.message, code, `${code}: mapping "${f.item.mappingId}" of team "${f.item.team}": ${f.error}`, { mappingId: f.item.mappingId, team: f.item.team });
+        });
+        if (!(await this.deadLetter(letters, topic, chunk, control, 'purge failed within its deadline or was refused: parts dead-lettered as PURGE_FAILED / PURGE_REFUSED'))) return false;
         for (const f of purged.failed) purgeFailed.add(f.item.decoded);
       }
       at = this.record.step('purge', at);

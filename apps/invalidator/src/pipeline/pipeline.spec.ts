@@ -373,3 +373,39 @@ describe('dead letters never halt a partition', () => {
     expect(control.committed).toEqual(['2']);
   });
 });
+
+describe('purge failures: one letter per failed part, refused items with their own code', () => {
+  it('dead-letters a refused purge item as PURGE_REFUSED and a failed one as PURGE_FAILED, and commits the chunk', async () => {
+    const resolver: MappingResolver = {
+      mappingCount: 2,
+      hasEntityType: (t) => t === 'product',
+      resolve(e: EntityUpdated): Resolution {
+        return {
+          keys: [{ key: `product:${e.entityId}`, action: 'tombstone', tombstoneTtlSeconds: 60, mappingId: 'shop.product' }],
+          tags: [],
+          purges: [
+            { mappingId: 'shop.product', team: 'shop', tags: [`product:${e.entityId}`], urls: [] },
+            { mappingId: 'promo.product', team: 'promo', tags: [], urls: ['http://127.0.0.1/x'] },
+          ],
+        } as Resolution;
+      },
+    };
+    const purge = {
+      enabled: true,
+      // the sink's own answer: a URL it refused before sending, a tag its target did not take
+      purge: async (items: readonly { team?: string }[]) => ({
+        attempts: 1,
+        failed: items.map((item) => ({ item, error: item.team === 'promo' ? 'refused: "http://127.0.0.1/x": 127.0.0.1 is a loopback address' : 'varnish: HTTP 503' })),
+      }),
+    };
+    const letters: Letter[] = [];
+    const control = new FakeControl();
+    const p = new InvalidationPipeline(() => resolver, new FakeSink(), dlqSink(letters), new RecentEvents(10), new InvalidatorMetrics(new Registry()),
+      { maxEventBytes: 2048, strictEntityTypes: false, defaultTombstoneTtlSeconds: 60, chunkSize: 100, retry: { initialMs: 1, maxMs: 2 } }, silent,
+      { purge: purge as never });
+    await p.process({ topic: 't', partition: 0, messages: [message(0, event({ entityId: '7' }))] } as never, control);
+    expect(letters.map((l) => l.code).sort()).toEqual(['PURGE_FAILED', 'PURGE_REFUSED']);
+    expect(letters.find((l) => l.code === 'PURGE_REFUSED')?.reason).toMatch(/mapping "promo.product" of team "promo": refused: /);
+    expect(control.committed).toEqual(['0']);
+  });
+});
