@@ -162,6 +162,8 @@ async function main(): Promise<void> {
     ...common,
     HTTP_PORT: String(lagMonitorPort),
     INVALIDATOR_METRICS_URLS: `${invalidator.url}/metrics`,
+    // the read service's cache-client metrics: the dashboard's hit rate per key family (with the L1 share)
+    CACHE_METRICS_URLS: `${storefront.url}/metrics`,
   });
   await Promise.all([
     waitHealthy(invalidator, '/health/ready'),

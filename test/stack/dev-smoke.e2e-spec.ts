@@ -20,6 +20,8 @@ describe('npm run dev (smoke)', () => {
     let dashboardHtml = '';
     // The dashboard's purge panel data (issue 16): the highest purged rate seen while it runs.
     let purgedPerSecond = 0;
+    // The hit-rate panel's rows (the storefront's cache-client metrics): the families seen with reads.
+    const families = new Set<string>();
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const url = /(http:\/\/127\.0\.0\.1:\d+\/dashboard)/.exec(out)?.[1];
@@ -29,8 +31,11 @@ describe('npm run dev (smoke)', () => {
       }
       if (url && /\[live\] .* purges [1-9]/.test(d.toString())) {
         fetch(`${url}/data`)
-          .then((r) => r.json() as Promise<{ invalidator: { purges: { perSecondByOutcome: Record<string, number> } } }>)
-          .then((data) => (purgedPerSecond = Math.max(purgedPerSecond, data.invalidator.purges.perSecondByOutcome.purged ?? 0)))
+          .then((r) => r.json() as Promise<{ invalidator: { purges: { perSecondByOutcome: Record<string, number> } }; cache: { families: { family: string; readsPerSecond: number }[] } }>)
+          .then((data) => {
+            purgedPerSecond = Math.max(purgedPerSecond, data.invalidator.purges.perSecondByOutcome.purged ?? 0);
+            for (const f of data.cache.families) if (f.readsPerSecond > 0) families.add(f.family);
+          })
           .catch(() => undefined);
       }
     });
@@ -50,6 +55,9 @@ describe('npm run dev (smoke)', () => {
     // ... and its purges on the dashboard.
     expect(dashboardHtml).toContain('Purges per second by outcome');
     expect(purgedPerSecond).toBeGreaterThan(0);
+    // ... and the hit rate per key family, from the storefront's metrics; a family never names a tenant.
+    expect([...families]).toEqual(expect.arrayContaining(['product']));
+    expect([...families].filter((f) => f.includes('demo'))).toEqual([]);
     expect(out).toContain('stopped');
     expect(readState(stack)).toBeUndefined(); // the stack it started is gone
   }, 180_000);

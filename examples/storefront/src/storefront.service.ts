@@ -59,7 +59,8 @@ export class StorefrontService {
         if (observer) observer.loaded = true;
         return { value: await this.truth.tenantProducts(tenant), version: 0 };
       },
-      { ...this.listingOptions, tags: [tenantProductsTag(tenant)] },
+      // one family for every tenant's listing: a family names a kind of key, never a tenant (bounded labels)
+      { ...this.listingOptions, tags: [tenantProductsTag(tenant)], family: 'tenant-products' },
     );
   }
 }

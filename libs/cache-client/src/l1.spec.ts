@@ -28,6 +28,21 @@ describe('L1', () => {
     expect(process.memoryUsage().heapUsed).toBeLessThan(1_000_000_000);
   });
 
+  it('measures the bytes it holds also when bounded by entries only (no maxBytes)', () => {
+    const l1 = synced({ maxEntries: 2, maxStalenessMs: 1000 });
+    const payload = 'x'.repeat(1000);
+    l1.set('a', entry({ payload }), l1.begin());
+    const one = l1.bytes;
+    expect(one).toBeGreaterThan(2000);
+    l1.set('a', entry({ payload: 'y' }), l1.begin()); // replaced: the old size is gone
+    expect(l1.bytes).toBeLessThan(one);
+    for (const k of ['b', 'c', 'd']) l1.set(k, entry({ payload }), l1.begin()); // evictions
+    expect(l1.size).toBe(2);
+    expect(l1.bytes).toBe(2 * one);
+    l1.dropAll('reset');
+    expect(l1.bytes).toBe(0);
+  });
+
   it('stays within maxEntries', () => {
     const l1 = synced({ maxEntries: 100, maxStalenessMs: 1000 });
     for (let i = 0; i < 10_000; i += 1) l1.set(`k:${i}`, entry(), l1.begin());

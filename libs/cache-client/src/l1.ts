@@ -84,6 +84,8 @@ export class L1 {
   private oldestHeardAt = Number.POSITIVE_INFINITY;
   /** More sources than MAX_TRACKED_PUBLISHERS were heard: the bus vouches for nothing until forgotten ones make room. */
   private flooded = false;
+  /** Sum of the stored entries' estimated bytes (lru-cache only counts sizes when maxSize is set). */
+  private heldBytes = 0;
   /** Redis clock minus local clock: bounds (undefined until the first TIME sample). */
   private offsetLow?: number;
   private offsetHigh?: number;
@@ -107,6 +109,7 @@ export class L1 {
     this.forgetAfterMs = options.forgetSilentPublisherMs ?? 30_000;
     const max = options.maxEntries ?? (options.maxBytes ? undefined : 10_000);
     const dispose = (entry: Stored, key: string, reason: LRUCache.DisposeReason): void => {
+      this.heldBytes -= entry.bytes;
       this.unindex(key, entry);
       if (reason === 'evict') this.events.evicted(1);
     };
@@ -125,8 +128,9 @@ export class L1 {
     return this.lru.size;
   }
 
+  /** Estimated bytes held (counted on every store and removal, also without maxBytes). */
   get bytes(): number {
-    return this.lru.calculatedSize ?? 0;
+    return this.heldBytes;
   }
 
   /**
@@ -187,6 +191,7 @@ export class L1 {
     const bytes = 2 * (key.length + entry.payload.length) + 100 + entry.tags.reduce((n, t) => n + 2 * (t.stateKey.length + t.epoch.length) + 16, 0);
     this.lru.set(key, { ...entry, bytes });
     if (!this.lru.has(key)) return false; // larger than maxBytes
+    this.heldBytes += bytes;
     for (const t of entry.tags) {
       let keys = this.byTag.get(t.stateKey);
       if (!keys) this.byTag.set(t.stateKey, (keys = new Set()));
