@@ -26,7 +26,7 @@ describe('keyspaces vs what a mapping names besides keys (red team)', () => {
   // FOREIGN_KEYSPACE violation for `purge.urls[i]` / `keys[i].warmFrom.loaderUrl` whose literal
   // host is not the team's (a template whose host is a placeholder is refused, as for keys),
   // and the same check in the invalidator's resolver.
-  it.skip("a mapping may not purge URLs on a host its team does not own", () => {
+  it("a mapping may not purge URLs on a host its team does not own", () => {
     const hostile = mapping({ purge: { tags: false, urls: ['https://www.shop.example/products/{entityId}'] } });
     expect(keyspaces.mappingViolations(hostile).map((v) => v.field)).toContain('purge.urls[0]');
     const placeholderHost = mapping({ purge: { urls: ['https://{after.host}/products/{entityId}'] } });
