@@ -95,7 +95,7 @@ describe('registry API (real Kafka)', () => {
     await http().put('/mappings/catalog.wide-a').set(CATALOG).send({ ...PRODUCT_BODY, entityType: 'wide', keys: five('a'), tags: [] }).expect(201);
     const combined = await http().put('/mappings/catalog.wide-b').set(CATALOG).send({ ...PRODUCT_BODY, entityType: 'wide', tenant: 'acme', keys: five('b'), tags: [] }).expect(400);
     expect(combined.body.code).toBe('FANOUT_LIMIT');
-    expect(combined.body.message).toMatch(/catalog\.wide-a, catalog\.wide-b together resolve up to 10 keys \+ tags per event, over the fan-out cap of 8/);
+    expect(combined.body.message).toMatch(/catalog\.wide-a, catalog\.wide-b together resolve up to 10 keys \+ tags \+ namespaces \+ purge URLs per event, over the fan-out cap of 8/);
     await http().delete('/mappings/catalog.wide-a').set(CATALOG).expect(204);
   });
 

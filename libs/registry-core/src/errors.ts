@@ -14,7 +14,7 @@ export const REGISTRY_ERROR_CODES = {
   TEMPLATE_WIDENS_KEY: 'TEMPLATE_WIDENS_KEY',
   /** At resolve time: a referenced field holds an object or array, which can never be part of a key. */
   TEMPLATE_VALUE_NOT_SCALAR: 'TEMPLATE_VALUE_NOT_SCALAR',
-  /** More keys + tags than the fan-out cap (per event at resolve time, per entity type/tenant at write time). */
+  /** More keys + tags + namespaces + purge URLs than the fan-out cap (per event at resolve time, per entity type/tenant at write time). */
   FANOUT_LIMIT: 'FANOUT_LIMIT',
   /** Two mappings with the same id in one set (YAML file, apply request). */
   DUPLICATE_MAPPING_ID: 'DUPLICATE_MAPPING_ID',

@@ -4,7 +4,7 @@
 import { DEFAULT_TEMPLATE_LIMITS, TemplateLimits } from './template/key-template';
 
 export interface RegistryLimits {
-  /** Most keys + tags one event may resolve to (all matching mappings together). Default 64. */
+  /** Most keys + tags + namespaces + purge URLs one event may resolve to (all matching mappings together). Default 64. */
   fanoutCap: number;
   /** Tombstone/version-guard TTL when a rule sets none. Default 86400, the invalidator's TOMBSTONE_TTL_SECONDS default. */
   defaultTombstoneTtlSeconds: number;

@@ -123,7 +123,7 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @IsInt() @Min(1)
   TOMBSTONE_TTL_SECONDS = 86_400;
 
-  /** Most keys + tags one event may resolve to (an event over it is dead-lettered); use the registry's REGISTRY_FANOUT_CAP. */
+  /** Most keys + tags + namespaces + purge URLs one event may resolve to (an event over it is dead-lettered); use the registry's REGISTRY_FANOUT_CAP. */
   @IsInt() @Min(1) @Max(10_000)
   FANOUT_CAP = 64;
 

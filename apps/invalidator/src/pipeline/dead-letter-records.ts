@@ -42,6 +42,35 @@ export function deadLetterBudget(maxMessageBytes: number): number {
   return Math.max(1, Math.floor(maxMessageBytes * 0.98) - BATCH_OVERHEAD_BYTES);
 }
 
+/**
+ * Headers only the invalidator states (why, where from, which mapping, whether the record is a
+ * reference). A producer can put them on an ordinary event (or re-publish a consumed dead letter
+ * with all its headers): they are never copied from the message, so a forged x-dlq-truncated
+ * cannot make the replay tool skip a letter as a reference, nor a forged x-dlq-mapping make a
+ * whole-event failure look like one mapping's. (x-dlq-replayed-from is kept: the replay tool
+ * sets it on what it re-publishes and checks it against its own marks, dlq-replay-plan.ts.)
+ */
+const OWN_HEADERS: ReadonlySet<string> = new Set([
+  DLQ_HEADERS.reason,
+  DLQ_HEADERS.reasonCode,
+  DLQ_HEADERS.originTopic,
+  DLQ_HEADERS.originPartition,
+  DLQ_HEADERS.originOffset,
+  DLQ_HEADERS.originTimestamp,
+  DLQ_HEADERS.failedAt,
+  DLQ_HEADERS.truncated,
+  DLQ_HEADERS.originalBytes,
+  DLQ_HEADERS.mapping,
+  DLQ_HEADERS.team,
+]);
+
+/** The message's own headers, without those the invalidator states itself. */
+function messageHeaders(r: Rejection): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && !OWN_HEADERS.has(k.toLowerCase())) headers[k] = v;
+  return headers;
+}
+
 function dlqHeaders(r: Rejection, originTopic: string, now: Date): Record<string, string> {
   const headers: Record<string, string> = {
     [DLQ_HEADERS.reasonCode]: r.code,
@@ -62,8 +91,7 @@ function dlqHeaders(r: Rejection, originTopic: string, now: Date): Record<string
 
 /** The whole message: original key, value and headers, plus the reason and origin. */
 export function toDeadLetterRecord(r: Rejection, originTopic: string, now = new Date()): OutboundRecord {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) headers[k] = v;
+  const headers = messageHeaders(r);
   Object.assign(headers, dlqHeaders(r, originTopic, now));
   return { key: r.key, value: r.value, headers };
 }
@@ -81,7 +109,7 @@ export function toReferenceRecord(r: Rejection, originTopic: string, now = new D
   let originalHeaderBytes = 0;
   for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) originalHeaderBytes += Buffer.byteLength(k) + Buffer.byteLength(v);
   const headersKept = originalHeaderBytes <= REFERENCE_HEADERS_MAX_BYTES;
-  if (headersKept) for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) headers[k] = v;
+  if (headersKept) Object.assign(headers, messageHeaders(r));
   Object.assign(headers, dlqHeaders(r, originTopic, now));
   headers[DLQ_HEADERS.truncated] = 'true';
   headers[DLQ_HEADERS.originalBytes] = String(value.length);

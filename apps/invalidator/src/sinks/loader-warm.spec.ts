@@ -5,6 +5,7 @@
 // trials that always end.
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import type { Envelope, FillOutcome, Lease, LeaseGetResult } from '@app/cache-protocol';
 import { parseHostAllowList } from '@app/registry-core/url/target-url';
 import { LoaderCache, LoaderWarm, LoaderWarmer, LoaderWarmOptions, LoaderWarmOutcome, versionOf } from './loader-warm';
@@ -391,6 +392,68 @@ describe('LoaderWarmer and hostile input', () => {
       mode = 'ok';
       expect(await w.warmOne(warm(url, { key: 'k:trial-ok' }))).toBe('warmed');
       expect(await w.warmOne(warm(url, { key: 'k:closed' }))).toBe('warmed');
+    } finally {
+      await Promise.all([s.close(), w.close()]);
+    }
+  });
+});
+
+// Red team: answers a hostile loader can give once its host is allowed (compressed bombs, slow
+// drips, interim responses). The limit must hold on what is decoded, the timeout on the whole
+// body, and nothing may hang a warm's share.
+describe('LoaderWarmer vs hostile answers (red team)', () => {
+  let cache: FakeCache;
+  beforeEach(() => (cache = new FakeCache()));
+
+  it('a gzip (and a gzip-in-gzip) bomb is cut at maxBodyBytes of DECODED bytes: too-large, nothing written', async () => {
+    const inflated = Buffer.alloc(32 * 1_048_576, 0x20); // 32 MiB of spaces: ~32 KiB gzipped
+    const once = gzipSync(inflated);
+    const twice = gzipSync(once);
+    const s = await server((req, res) => {
+      const [body, encoding] = req.url === '/twice' ? [twice, 'gzip, gzip'] : [once, 'gzip'];
+      // no Content-Length: only the decoded stream can tell the size
+      res.writeHead(200, { 'x-entity-version': '5', 'content-encoding': encoding, 'transfer-encoding': 'chunked' });
+      res.end(body);
+    });
+    const w = new LoaderWarmer(cache, { ...LOCAL, retries: 0, maxBodyBytes: 1_048_576, timeoutMs: 10_000 });
+    try {
+      expect(once.length).toBeLessThan(1_048_576);
+      expect(await w.warmOne(warm(`${s.url}/once`))).toBe('too-large');
+      expect(await w.warmOne(warm(`${s.url}/twice`, { key: 'product:2' }))).toBe('too-large');
+      expect(cache.written()).toEqual([]);
+    } finally {
+      await Promise.all([s.close(), w.close()]);
+    }
+  });
+
+  it('a body dripped one byte at a time ends in timeout (the per-attempt timeout covers the body), and the lease is given back', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    const s = await server((_req, res) => {
+      res.writeHead(200, { 'x-entity-version': '5', 'content-type': 'application/json' });
+      res.write('{');
+      timers.push(setInterval(() => res.write(' '), 20));
+    });
+    const w = new LoaderWarmer(cache, { ...LOCAL, retries: 1, backoffMs: 1, timeoutMs: 300 });
+    try {
+      expect(await w.warmOne(warm(`${s.url}/drip`))).toBe('timeout');
+      expect(s.seen).toEqual(['/drip', '/drip']);
+      expect(cache.written()).toEqual([]);
+      expect(cache.leases.size).toBe(0);
+    } finally {
+      timers.forEach(clearInterval);
+      await Promise.all([s.close(), w.close()]);
+    }
+  });
+
+  it('interim 1xx answers before the real one change nothing: the 200 after them is what is stored', async () => {
+    const s = await server((_req, res) => {
+      res.writeEarlyHints({ link: '</x>; rel=preload' });
+      res.writeHead(200, { 'x-entity-version': '5' }).end('{"price":3}');
+    });
+    const w = new LoaderWarmer(cache, { ...LOCAL, retries: 0 });
+    try {
+      expect(await w.warmOne(warm(`${s.url}/p`))).toBe('warmed');
+      expect(cache.written()).toEqual([{ key: 'product:1', version: 5, payload: '{"price":3}' }]);
     } finally {
       await Promise.all([s.close(), w.close()]);
     }

@@ -45,7 +45,7 @@ export class RegistryConfig extends KafkaSecurityConfig {
   @IsInt() @Min(0) @Max(65_535)
   REGISTRY_PORT = 3002;
 
-  /** Most keys + tags one event may resolve to; use the same value as every invalidator. */
+  /** Most keys + tags + namespaces + purge URLs one event may resolve to; use the same value as every invalidator. */
   @IsInt() @Min(1) @Max(10_000)
   REGISTRY_FANOUT_CAP = 64;
 

@@ -34,6 +34,16 @@ export function mappingUrlViolations(mapping: Pick<Mapping, 'keys' | 'purge'>, a
   return out;
 }
 
+/**
+ * The most effects one event of this mapping can cost: keys, tags, namespace bumps (one Redis
+ * script each) and purge URLs (CDN requests). All count against the fan-out cap, so no mapping
+ * (nor many of them: the cap is over all mappings of an event) can make an event do work that
+ * is not bounded by it.
+ */
+export function mappingFanout(mapping: Pick<Mapping, 'keys' | 'tags' | 'namespaces' | 'purge'>): number {
+  return mapping.keys.length + mapping.tags.length + (mapping.namespaces ?? []).length + (mapping.purge?.urls ?? []).length;
+}
+
 export interface CompiledKeyRule {
   readonly template: CompiledTemplate;
   readonly action: MappingKeyAction;
@@ -128,13 +138,13 @@ export function compileMapping(mapping: Mapping, limits: RegistryLimits): Compil
   }
   if (purgeTags && mapping.tags.length === 0) invalid('purge.tags', 'purge.tags sends the mapping\'s tags as surrogate keys, but the mapping has no tags (set purge.tags: false or add tags)');
 
-  const fanout = mapping.keys.length + mapping.tags.length;
-  if (fanout === 0 && namespaces.length === 0 && (mapping.namespaces ?? []).length === 0) invalid('keys', 'a mapping needs at least one key, tag or namespace');
+  if (mapping.keys.length + mapping.tags.length === 0 && namespaces.length === 0 && (mapping.namespaces ?? []).length === 0) invalid('keys', 'a mapping needs at least one key, tag or namespace');
+  const fanout = mappingFanout(mapping);
   if (fanout > limits.fanoutCap) {
     violations.push({
       field: 'keys',
       code: 'FANOUT_LIMIT',
-      message: `${mapping.keys.length} keys + ${mapping.tags.length} tags = ${fanout} per event, over the fan-out cap of ${limits.fanoutCap}`,
+      message: `${mapping.keys.length} keys + ${mapping.tags.length} tags + ${(mapping.namespaces ?? []).length} namespaces + ${(purge?.urls ?? []).length} purge URLs = ${fanout} per event, over the fan-out cap of ${limits.fanoutCap}`,
     });
   }
   if (violations.length > 0) throw RegistryError.fromViolations(violations);

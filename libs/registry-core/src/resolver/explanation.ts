@@ -70,7 +70,7 @@ export interface Explanation {
   skipped: SkippedTemplate[];
   /** Mappings whose part of the event is refused (dead-lettered), with why; their keys are not listed above. */
   failed: FailedMapping[];
-  /** keys + tags this event resolves to. */
+  /** keys + tags + namespaces + purge URLs this event resolves to. */
   fanout: number;
   fanoutCap: number;
   /** Whether key prefixes and entity types are owned per team (at least one keyspace record exists). */

@@ -16,7 +16,7 @@ import { stringifyExactJson } from '@app/contracts';
 import { RegistryError, RegistryErrorCode, isRegistryError, Violation } from '../errors';
 import { RegistryLimits, registryLimits } from '../limits';
 import { Keyspaces } from '../keyspace/keyspaces';
-import { CompiledMapping, compileMapping, mappingUrlViolations, NO_URL_ALLOW_LISTS, UrlAllowLists } from '../mapping/compile-mapping';
+import { CompiledMapping, compileMapping, mappingFanout, mappingUrlViolations, NO_URL_ALLOW_LISTS, UrlAllowLists } from '../mapping/compile-mapping';
 import { checkTargetUrl, TargetUrlError } from '../url/target-url';
 import type { FailedMapping, Mapping, MappingKeyAction, MappingPurge, MappingResolver, Resolution, ResolveChecks, ResolvedKey, ResolvedNamespace } from '../types';
 import type { ExplainedKey, ExplainedNamespace, ExplainedTag, Explanation, SkippedTemplate } from './explanation';
@@ -26,7 +26,7 @@ interface EntityGroup {
   readonly generic: readonly CompiledMapping[];
   /** tenant -> generic + that tenant's mappings. */
   readonly byTenant: ReadonlyMap<string, readonly CompiledMapping[]>;
-  /** Upper bound of keys + tags over all lists; when <= cap the per-event count check is skipped. */
+  /** Upper bound of keys + tags + namespaces + purge URLs over all lists; when <= cap the per-event count check is skipped. */
   readonly maxFanout: number;
 }
 
@@ -90,8 +90,9 @@ interface MappingPart {
 // tombstone > delete > warm: when two rules produce one key, the safer effect wins.
 const ACTION_STRENGTH: Record<MappingKeyAction, number> = { warm: 0, delete: 1, tombstone: 2 };
 
+/** Upper bound of an event's effects over `list`: keys + tags + namespaces + purge URLs (mappingFanout). */
 function fanoutOf(list: readonly CompiledMapping[]): number {
-  return list.reduce((sum, m) => sum + m.keys.length + m.tags.length, 0);
+  return list.reduce((sum, m) => sum + mappingFanout(m.mapping), 0);
 }
 
 function keyspacesRequiredError(mapping: Mapping): RegistryError {
@@ -187,7 +188,7 @@ export class MappingSetResolver implements MappingResolver {
         if (strict && fanout > limits.fanoutCap) {
           throw new RegistryError(
             'FANOUT_LIMIT',
-            `entityType "${entityType}", ${scope}: mappings ${list.map((m) => m.mapping.id).join(', ')} together resolve up to ${fanout} keys + tags per event, over the fan-out cap of ${limits.fanoutCap}`,
+            `entityType "${entityType}", ${scope}: mappings ${list.map((m) => m.mapping.id).join(', ')} together resolve up to ${fanout} keys + tags + namespaces + purge URLs per event, over the fan-out cap of ${limits.fanoutCap}`,
             'keys',
           );
         }
@@ -279,7 +280,7 @@ export class MappingSetResolver implements MappingResolver {
       base.outcome = all ? 'rejected' : 'partial';
       if (all) base.error = { code: base.failed[0].code as RegistryErrorCode, message: base.failed[0].message, field: base.failed[0].field };
     }
-    base.fanout = resolution.keys.length + resolution.tags.length;
+    base.fanout = resolution.keys.length + resolution.tags.length + (resolution.namespaces?.length ?? 0) + (resolution.purges ?? []).reduce((n, p) => n + p.urls.length, 0);
     return base;
   }
 
@@ -396,6 +397,8 @@ export class MappingSetResolver implements MappingResolver {
     let failed: FailedMapping[] | undefined;
     const afterJson: { value?: string } = {};
     const capped = group.maxFanout > this.limits.fanoutCap;
+    /** Purge URLs of the parts merged so far (each mapping's are sent on their own). */
+    let purgeUrls = 0;
 
     for (const compiled of list) {
       const refused = this.foreign.get(compiled);
@@ -414,20 +417,22 @@ export class MappingSetResolver implements MappingResolver {
       // Fan-out is a sum over mappings: a part that would push the event over the cap fails alone.
       if (capped) {
         const newKeys = new Set(part.keys.map((k) => k.key).filter((k) => !keys.some((o) => o.key === k)));
-        const added = newKeys.size + new Set(part.tags.filter((t) => !tags.includes(t))).size;
-        const total = keys.length + tags.length + added;
+        const newNamespaces = new Set(part.namespaces.filter((n) => !namespaces.some((o) => o.namespace === n)));
+        const added = newKeys.size + new Set(part.tags.filter((t) => !tags.includes(t))).size + newNamespaces.size + new Set(part.urls).size;
+        const total = keys.length + tags.length + namespaces.length + purgeUrls + added;
         if (total > this.limits.fanoutCap) {
           (failed ??= []).push({
             mappingId: compiled.mapping.id,
             owner: compiled.mapping.owner,
             code: 'FANOUT_LIMIT',
-            message: `event ${event.entityType}:${event.entityId} v${event.version}: mapping "${compiled.mapping.id}" would bring it to ${total} keys + tags, over the fan-out cap of ${this.limits.fanoutCap} (the entity type owner's mappings count first)`,
+            message: `event ${event.entityType}:${event.entityId} v${event.version}: mapping "${compiled.mapping.id}" would bring it to ${total} keys + tags + namespaces + purge URLs, over the fan-out cap of ${this.limits.fanoutCap} (the entity type owner's mappings count first)`,
             field: 'keys',
           });
           continue;
         }
       }
       this.merge(part, keys, tags, namespaces, trace);
+      purgeUrls += new Set(part.urls).size;
       const purgeTags = compiled.purgeTags ? [...new Set(part.tags)] : [];
       if (purgeTags.length + part.urls.length > 0) purges.push({ mappingId: compiled.mapping.id, team: compiled.mapping.owner, tags: purgeTags, urls: [...new Set(part.urls)] });
     }

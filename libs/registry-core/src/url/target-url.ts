@@ -133,6 +133,13 @@ export function hostPatternProblem(pattern: unknown): string | undefined {
     return `host pattern "${pattern}" must be a lower-case host name, an IP address or "*.<host name>"`;
   }
   if (pattern.startsWith('*.') && !name.includes('.')) return `host pattern "${pattern}" is too wide: "*." must be followed by at least two labels`;
+  // WHATWG reads a host whose last label is a number (decimal or 0x) as an IPv4 address, never
+  // as a name: "*.2.3.4" would match the IP literals 1.2.3.4, 5.2.3.4...; "1.2.3" or "010.0.0.1"
+  // could never match (the parser turns them into 1.2.0.3 and 8.0.0.1). Only an exact dotted quad.
+  if (/^(\d+|0x[0-9a-f]*)$/i.test(name.slice(name.lastIndexOf('.') + 1))) {
+    const canonical = ipaddr.IPv4.isValidFourPartDecimal(name) && ipaddr.IPv4.parse(name).toString() === name;
+    if (pattern.startsWith('*.') || !canonical) return `host pattern "${pattern}" ends in a number, which URLs read as an IPv4 address: use an exact IP address in dotted-quad form (e.g. 192.0.2.10)`;
+  }
   return undefined;
 }
 
