@@ -34,10 +34,10 @@ describe('team host patterns vs what URLs parse to (red team)', () => {
     expect(() => checkTargetUrl('http://[fe80::1%25eth0]/p')).toThrow(); // zone ids do not parse
   });
 
-  // OPEN (needs a package): wildcards right under a public suffix ("*.github.io",
-  // "*.s3.amazonaws.com", "*.co.uk") grant hosts anyone can register. Refusing them needs the
-  // Public Suffix List (e.g. the `psl` package); hostPatternProblem only requires two labels.
-  it.skip('refuses a wildcard directly under a public suffix', () => {
+  // Was open: wildcards right under a public suffix ("*.github.io", "*.s3.amazonaws.com",
+  // "*.co.uk") granted hosts anyone can register; the Public Suffix List (psl) refuses them.
+  it('refuses a wildcard directly under a public suffix', () => {
     for (const pattern of ['*.github.io', '*.s3.amazonaws.com', '*.co.uk']) expect(hostPatternProblem(pattern)).toMatch(/public suffix/);
+    for (const pattern of ['*.acme.github.io', '*.shop.co.uk', '*.cdn.example']) expect(hostPatternProblem(pattern)).toBeUndefined();
   });
 });

@@ -11,6 +11,7 @@
 // Team host patterns (keyspaces: the loader and purge hosts a team may use) are exact host names
 // or `*.suffix` (one or more labels under suffix); matching is case-insensitive.
 import ipaddr from 'ipaddr.js';
+import psl from 'psl';
 
 /** Hosts, IPs or CIDRs an operator trusts although the rules above would refuse them. */
 export interface HostAllowList {
@@ -125,6 +126,12 @@ export function checkTargetUrl(raw: string, allow: HostAllowList = EMPTY_ALLOW_L
   return { url, host: normaliseHost(url.hostname) };
 }
 
+/** Is `name` itself a public suffix ("co.uk", "github.io"), i.e. has no registrable domain? */
+function publicSuffix(name: string): boolean {
+  const parsed = psl.parse(name);
+  return 'domain' in parsed && parsed.domain === null;
+}
+
 /** Checks a host pattern a keyspace declares: an exact host name or "*.suffix". */
 export function hostPatternProblem(pattern: unknown): string | undefined {
   if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > 253) return 'a host pattern must be a non-empty string of at most 253 characters';
@@ -133,6 +140,10 @@ export function hostPatternProblem(pattern: unknown): string | undefined {
     return `host pattern "${pattern}" must be a lower-case host name, an IP address or "*.<host name>"`;
   }
   if (pattern.startsWith('*.') && !name.includes('.')) return `host pattern "${pattern}" is too wide: "*." must be followed by at least two labels`;
+  // "*.github.io", "*.co.uk": names under a public suffix belong to whoever registers them.
+  if (pattern.startsWith('*.') && publicSuffix(name)) {
+    return `host pattern "${pattern}" is too wide: "${name}" is a public suffix (anyone can register names under it); name the team's own domain`;
+  }
   // WHATWG reads a host whose last label is a number (decimal or 0x) as an IPv4 address, never
   // as a name: "*.2.3.4" would match the IP literals 1.2.3.4, 5.2.3.4...; "1.2.3" or "010.0.0.1"
   // could never match (the parser turns them into 1.2.0.3 and 8.0.0.1). Only an exact dotted quad.
