@@ -90,7 +90,7 @@ export class MappingsService {
     const current = this.store.current().mappings();
     const next = new Map(current.map((m) => [m.id, m]));
     next.set(checked.mapping.id, checked.mapping);
-    MappingSetResolver.compile(next.values(), { limits: this.store.limits, mode: 'strict' });
+    MappingSetResolver.compile(next.values(), { limits: this.store.limits, mode: 'strict', keyspaces: this.store.keyspaces(), written: new Set([checked.mapping.id]) });
     this.store.assertMappingAllowed(checked.mapping);
     return { valid: true, mapping: checked.mapping, changes: diffMappings(this.store.get(checked.mapping.id), checked.mapping) };
   }

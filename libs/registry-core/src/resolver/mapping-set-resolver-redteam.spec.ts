@@ -75,15 +75,16 @@ describe('fan-out vs work that does not count (red team)', () => {
     expect(r.failed?.map((f) => [f.mappingId, f.code])).toEqual([['a-promo.acme', 'FANOUT_LIMIT']]);
   });
 
-  // OPEN (policy): the registry checks the fan-out of the WHOLE set at every write, so a granted
-  // team that takes the entity type's budget first locks the owner out of its own mapping
-  // changes (FANOUT_LIMIT on the owner's PUT), although at resolve time the owner's part would
-  // come first. And the admin cannot revoke the grant while the grantee's mapping exists (the
-  // orphan check refuses it). Fix needs a rule: per-team budgets, or a strict check that only
-  // refuses the write of the team whose mappings come later (non-owners).
-  it.skip("a grantee filling the budget does not lock the owner out of changing its own mapping", () => {
+  // Was open: the registry checked the fan-out of the WHOLE set at every write, so a granted team
+  // that took the entity type's budget first locked the owner out of its own mapping changes.
+  // The check now follows resolve order (owner first) and refuses only a written mapping that
+  // falls beyond the cap.
+  it("a grantee filling the budget does not lock the owner out of changing its own mapping", () => {
     const greedy: Mapping = { id: 'promo.product', entityType: 'product', owner: 'promo', version: 1, keys: Array.from({ length: 7 }, (_, i) => ({ template: `promo:p${i}:{entityId}`, action: 'delete' as const })), tags: [] };
     const ownerNext: Mapping = { ...owner, keys: [...owner.keys, { template: 'shop:product:{entityId}:price', action: 'delete' }] };
-    expect(() => MappingSetResolver.compile([ownerNext, greedy], { limits, keyspaces })).not.toThrow();
+    expect(() => MappingSetResolver.compile([ownerNext, greedy], { limits, keyspaces, written: new Set([ownerNext.id]) })).not.toThrow();
+    // the grantee's own write past the cap is still refused, and so is any over-cap set without `written`
+    expect(() => MappingSetResolver.compile([ownerNext, greedy], { limits, keyspaces, written: new Set([greedy.id]) })).toThrow(expect.objectContaining({ code: 'FANOUT_LIMIT' }));
+    expect(() => MappingSetResolver.compile([ownerNext, greedy], { limits, keyspaces })).toThrow(expect.objectContaining({ code: 'FANOUT_LIMIT' }));
   });
 });

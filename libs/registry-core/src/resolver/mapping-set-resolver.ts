@@ -64,6 +64,16 @@ export interface CompileSetOptions {
    * loader and purge URL is checked again (checkTargetUrl) before it is handed out.
    */
   allowedHosts?: UrlAllowLists;
+  /**
+   * strict mode, a registry write: the ids of the mappings being written. The fan-out cap of an
+   * entity type is then enforced against them only: the lists are in resolve order (the entity
+   * type owner's mappings first), and the write is refused when one of its mappings falls beyond
+   * the cap in that order. So a granted team that filled the budget first cannot lock the owner
+   * out of its own mappings (the grantee's parts past the cap are dead-lettered FANOUT_LIMIT at
+   * resolve time), while a grantee's write that goes past the cap is refused. Absent, or an entity
+   * type without a declared owner: any list over the cap is refused.
+   */
+  written?: ReadonlySet<string>;
 }
 
 interface Trace {
@@ -93,6 +103,20 @@ const ACTION_STRENGTH: Record<MappingKeyAction, number> = { warm: 0, delete: 1, 
 /** Upper bound of an event's effects over `list`: keys + tags + namespaces + purge URLs (mappingFanout). */
 function fanoutOf(list: readonly CompiledMapping[]): number {
   return list.reduce((sum, m) => sum + mappingFanout(m.mapping), 0);
+}
+
+/**
+ * Does a written mapping fall beyond the cap in `list`'s order (owner first)? Without `written`,
+ * or without a known owner (no order that favours anyone), any list over the cap counts.
+ */
+function writtenBeyondCap(list: readonly CompiledMapping[], cap: number, written: ReadonlySet<string> | undefined, owner: string | undefined): boolean {
+  if (written === undefined || owner === undefined) return true;
+  let sum = 0;
+  for (const m of list) {
+    sum += mappingFanout(m.mapping);
+    if (sum > cap && written.has(m.mapping.id)) return true;
+  }
+  return false;
 }
 
 function keyspacesRequiredError(mapping: Mapping): RegistryError {
@@ -185,7 +209,7 @@ export class MappingSetResolver implements MappingResolver {
       for (const [scope, list] of lists) {
         const fanout = fanoutOf(list);
         maxFanout = Math.max(maxFanout, fanout);
-        if (strict && fanout > limits.fanoutCap) {
+        if (strict && fanout > limits.fanoutCap && writtenBeyondCap(list, limits.fanoutCap, options.written, owner)) {
           throw new RegistryError(
             'FANOUT_LIMIT',
             `entityType "${entityType}", ${scope}: mappings ${list.map((m) => m.mapping.id).join(', ')} together resolve up to ${fanout} keys + tags + namespaces + purge URLs per event, over the fan-out cap of ${limits.fanoutCap}`,

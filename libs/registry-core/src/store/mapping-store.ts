@@ -321,8 +321,9 @@ export class MappingStore implements MappingSource {
     }
     for (const change of changes) options.authorize?.(change);
     // The whole resulting set must compile strictly: per-mapping rules and the fan-out of all
-    // mappings of an entity type together.
-    MappingSetResolver.compile(next.values(), { limits: this.limits, mode: 'strict' });
+    // mappings of an entity type together, in resolve order (the entity type owner's first): a
+    // written mapping may not fall beyond the cap.
+    MappingSetResolver.compile(next.values(), { limits: this.limits, mode: 'strict', keyspaces: this.keyspaceView, written: new Set(changes.map((c) => c.id)) });
     // Every written mapping: loader and purge URLs only to allowed hosts, and inside its owner
     // team's keyspaces (when any are declared): key prefixes, entity types, hosts, surrogate keys.
     for (const change of changes) if (change.after) this.assertMappingAllowed(change.after);
