@@ -1,4 +1,4 @@
-// The import directions of the repository (issue 14), checked on the sources:
+// The import directions of the repository, checked on the sources:
 // apps and examples may import libs, never another app; libs import no app or example;
 // tooling (scripts/) never imports from test/; the libraries that must stay free of NestJS,
 // HTTP or Kafka stay so.

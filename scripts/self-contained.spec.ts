@@ -31,6 +31,18 @@ describe('the repository is self-contained', () => {
     expect(outside).toEqual([]);
   });
 
+  it('no code comment cites a tracker issue number (readers of the code do not have the tracker)', () => {
+    const code = texts.filter(({ file }) => /\.(ts|js|sh|lua)$/.test(file) && file !== 'scripts/self-contained.spec.ts');
+    const citing = code.flatMap(({ file, text }) =>
+      text
+        .split('\n')
+        .map((line, i) => ({ line, i }))
+        .filter(({ line }) => /(\/\/|\/\*|^\s*\*|#|--).*\bissue ?#?\d+/i.test(line))
+        .map(({ line, i }) => `${file}:${i + 1}: ${line.trim()}`),
+    );
+    expect(citing).toEqual([]);
+  });
+
   it('every upper-case markdown file a file names is in the repository', () => {
     const present = new Set(tracked.map((f) => f.split('/').pop()));
     const missing = texts.flatMap(({ file, text }) => [...text.matchAll(NOTES_NAME)].map((m) => m[0]).filter((n) => !present.has(n)).map((n) => `${file}: ${n}`));

@@ -12,7 +12,7 @@ const base: GoalInputs = {
 };
 
 describe('evaluateGoals', () => {
-  it('says met / missed and by how much for each of issue 17\'s goals', () => {
+  it('says met / missed and by how much for each of the cost goals', () => {
     const rows = evaluateGoals(base);
     expect(rows.map((r) => [r.met, r.by])).toEqual([
       [false, 'missed by 2.50x'], // 0.20x of plain DEL vs >= 0.5x

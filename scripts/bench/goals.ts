@@ -1,4 +1,4 @@
-// Issue 17's goals, evaluated on one run's figures: met / missed and by how much.
+// The cost goals, evaluated on one run's figures: met / missed and by how much.
 // Pure: the bench passes its measurements in, gets rows out (tested in goals.spec.ts).
 
 export interface GoalInputs {

@@ -6,7 +6,7 @@
 //   script     pipelined applyKeyEffects of the same effects, no Kafka (the Redis-side ceiling)
 // plus publish -> applied latency at fixed offered rates, and the service's CPU and peak RSS;
 //   raw hop    publish -> consumed of a raw kafkajs consumer at the same rates (Kafka's own hop),
-// and issue 17's goals table (goals.ts) with met / missed.
+// and the cost goals table (goals.ts) with met / missed.
 // Options (env): BENCH_EVENTS (200000), BENCH_KEYS (100000 entities), BENCH_NAIVE_EVENTS (10000),
 // BENCH_RATES ("1000,5000,20000"), BENCH_RATE_SECONDS (5), BENCH_WARMUP_SECONDS (5, not reported),
 // BENCH_RAW_HOP_RATES (the BENCH_RATES up to 5000, i.e. "1000,5000"), BENCH_RAW_HOP_WARMUP_SECONDS (2),
@@ -52,7 +52,7 @@ const RAW_HOP_RATES = process.env.BENCH_RAW_HOP_RATES
     ? RATES.filter((r) => r <= 5000)
     : RATES;
 const RAW_HOP_WARMUP_SECONDS = Number(process.env.BENCH_RAW_HOP_WARMUP_SECONDS ?? 2);
-/** The rate issue 17's latency goal is evaluated at. */
+/** The rate the latency goal is evaluated at. */
 const GOAL_RATE = 5000;
 const PARTITIONS = 6;
 /** BENCH_NODE_ARGS="--max-semi-space-size=64 ...": extra Node flags for the invalidator process. */
@@ -483,7 +483,7 @@ async function main(): Promise<void> {
     console.table(Object.fromEntries(Object.entries(costs).map(([client, c]) => [client, costRow(c)])));
     console.log(`Raw hop publish -> consumed (Kafka's own hop on this box): a raw kafkajs consumer (eachBatch, JSON.parse only, no Redis, its own group, the invalidator's fetch settings) on its own ${PARTITIONS}-partition topic, same generator; probe = the first event of every ${TICK_MS} ms tick, every event = all events; time from send start to the consumer having decoded the event`);
     console.table(rawHop);
-    console.log(`Goals (issue 17), this run, per Kafka client; latency goal on the probe p99s at ${GOAL_RATE} events/s`);
+    console.log(`Goals, this run, per Kafka client; latency goal on the probe p99s at ${GOAL_RATE} events/s`);
     console.table(Object.entries(goals).flatMap(([client, rowsOfClient]) => rowsOfClient.map((g) => ({ client, goal: g.goal, measured: g.measured, target: g.target, result: g.met === null ? '-' : g.met ? 'met' : 'MISSED', by: g.by }))));
     mkdirSync(join(__dirname, '..', '..', 'bench-results'), { recursive: true });
     const out = join(__dirname, '..', '..', 'bench-results', 'latest.json');

@@ -1,4 +1,4 @@
-// Issue 13 item 2: tags survive eviction. Under maxmemory with allkeys-lru, pages that are read
+// Tags survive eviction. Under maxmemory with allkeys-lru, pages that are read
 // stay hot while their tag's member set (never touched by hits) and epoch record go cold and are
 // evicted; invalidateTags must still make every page reached through the tag a miss. Runs
 // against its own redis-server (loopback, free port) with a small maxmemory; eviction is real

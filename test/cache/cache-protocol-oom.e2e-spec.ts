@@ -1,4 +1,4 @@
-// Issue 12 item 5: Redis at maxmemory with `noeviction`. Invalidations (deletes, tombstones, tag
+// Redis at maxmemory with `noeviction`. Invalidations (deletes, tombstones, tag
 // purges) always land, a warm that cannot be written degrades to a tombstone of its version,
 // a fill is refused cleanly (the reader keeps its loaded value, uncached) and nothing waits for
 // memory to free up. Runs against its own redis-server (loopback, free port), filled until

@@ -11,7 +11,7 @@
 //  - the stored version never moves backwards;
 //  - applying the same effect twice changes nothing the second time.
 //
-// Issue 13: the interleavings also expire the value (DEL, as expiry or eviction would) and evict
+// The interleavings also expire the value (DEL, as expiry or eviction would) and evict
 // any companion key (tombstone, lease, tag epoch record, tag member set), and replay old events
 // (warms included). The model, checked on what a reader is actually SERVED (leaseGet):
 //  - never a version older than the newest applied invalidation or warm, and never a tagged

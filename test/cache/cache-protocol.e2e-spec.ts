@@ -235,7 +235,7 @@ describe('cache protocol scripts (standalone redis-server)', () => {
     });
   });
 
-  // Issue 13 item 1: a warm (or a skipped invalidation) left no floor and no voided lease, so an
+  // A warm (or a skipped invalidation) left no floor and no voided lease, so an
   // older fill or warm landed once the newer value expired or was evicted.
   describe('floors: after a warm or invalidation of v nothing older lands, whatever expires', () => {
     const valueGone = async (key: string) => eventually(`${key} expired`, async () => (await r.exists(key)) === 0, 5_000, 10);

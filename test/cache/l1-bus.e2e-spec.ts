@@ -1,4 +1,4 @@
-// Bounded staleness, proven (issue 15): three reader PROCESSES (test/support/l1-reader.ts: a
+// Bounded staleness, proven: three reader PROCESSES (test/support/l1-reader.ts: a
 // CacheClient with L1 + the bus), the real invalidator (BUS_ENABLED) and Redis.
 // - healthy bus: once a reader has applied the bus message of an event, none of its later
 //   reads returns an older version (keys, a tagged aggregate, a namespaced key); the bus delay

@@ -1,4 +1,4 @@
-// Dead letters never halt a partition (issue 12 items 3 and 4), with the invalidator as a real
+// Dead letters never halt a partition, with the invalidator as a real
 // child process against the real broker: a chunk whose dead letters exceed the DLQ topic's
 // max.message.bytes is split over several produce requests; a record too large to dead-letter
 // whole (it arrived compressed) becomes a reference; a DLQ outage pauses the partition with

@@ -1,4 +1,4 @@
-// Dead-letter replay (issue 12 item 4, issue 13 item 3) against the real broker: an event is
+// Dead-letter replay against the real broker: an event is
 // dead-lettered as UNKNOWN_ENTITY_TYPE by a running invalidator (STRICT_ENTITY_TYPES=true); its
 // mapping is registered through the registry's compacted topic; `npm run dlq -- replay` (a child
 // process) re-publishes it and the SAME running invalidator applies it: dedupe must not have

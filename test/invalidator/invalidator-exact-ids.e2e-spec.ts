@@ -1,4 +1,4 @@
-// Integers beyond 2^53 in an event (issue 12 item 8): the key carries exactly the digits that
+// Integers beyond 2^53 in an event: the key carries exactly the digits that
 // were sent (JSON.parse would round 9007199254740993 to ...992 and drop another category's
 // listing), the warm value writes them back as the same digits, and a version beyond the safe
 // range is dead-lettered as UNSAFE_INTEGER.

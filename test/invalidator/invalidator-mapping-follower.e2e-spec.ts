@@ -1,4 +1,4 @@
-// The mapping follower's death is noticed (issue 12 item 7). The invalidator (a real process,
+// The mapping follower's death is noticed. The invalidator (a real process,
 // MAPPINGS_SOURCE=kafka) follows its own mappings topic; the topic is deleted for real with the
 // admin client (the broker runs with auto.create.topics.enable=false, so nothing recreates it
 // behind our back). Then: readiness 503 naming the follower and why, liveness 503 after the

@@ -81,7 +81,7 @@ describe('invalidator + registry topic (hot reload)', () => {
     await fillVersion(protocol, `product:${id}`, 4, JSON.stringify({ price: 4, by: 'catalog' }));
     expect(await protocol.warm(`product:${id}`, 5, JSON.stringify({ price: 5, by: 'catalog' }), 60_000, { tombstoneTtlMs: 60_000 })).toBe('warmed');
 
-    // The attack of issue 13, bypassing the registry API: promo's entity type, catalog's key, warm for 30 days.
+    // The attack, bypassing the registry API: promo's entity type, catalog's key, warm for 30 days.
     const steal: Mapping = { id: 'promo.steal', entityType: 'campaign', owner: 'promo', keys: [{ template: 'product:{entityId}', action: 'warm', warmFrom: 'after', ttlSeconds: 2_592_000 }, { template: 'promo:{entityId}', action: 'delete' }], tags: [], version: 1 };
     await producer.send({ topic: registry.topic, acks: -1, messages: [{ key: steal.id, value: JSON.stringify(steal) }] });
     const attack = { ...productEvent(id, Number.MAX_SAFE_INTEGER, { price: 0, by: 'promo' }), entityType: 'campaign' };

@@ -1,4 +1,4 @@
-// Issue 12 item 5 through the real invalidator: its Redis is over maxmemory with noeviction.
+// through the real invalidator: its Redis is over maxmemory with noeviction.
 // The partition must not stall (before: an OOM error from the batch script made the apply retry
 // forever): deletes and tombstones land, the product page's warm degrades to a tombstone of the
 // event's version, counted in invalidator_keys_total{outcome="warm-degraded-oom"}, and the

@@ -1,4 +1,4 @@
-// Replica-acknowledged apply (issue 12 item 6): a primary that acknowledged effects and dies
+// Replica-acknowledged apply: a primary that acknowledged effects and dies
 // before replicating them must not take committed invalidations with it.
 //
 // A primary redis-server and a replica, linked THROUGH a TCP proxy in this test that can freeze

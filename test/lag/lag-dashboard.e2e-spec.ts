@@ -5,7 +5,7 @@
 // dead letters, apply latency and the mapping count; when the invalidator is stopped, the
 // rows turn STOP (red), lag keeps growing, and the page says the invalidator is unreachable.
 // The invalidator purges an HTTP cache (a local server taking xkey PURGEs): the purge panel
-// shows purged per second and the target (issue 16).
+// shows purged per second and the target.
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

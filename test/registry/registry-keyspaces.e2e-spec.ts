@@ -1,4 +1,4 @@
-// Registry keyspaces (issue 13 item 4) against the real Kafka broker: a team owns key prefixes and
+// Registry keyspaces against the real Kafka broker: a team owns key prefixes and
 // entity types (granted by an admin token); a mapping producing keys or tags outside its owner's
 // prefixes, or attached to an entity type its team neither owns nor was granted, is 403 naming
 // the prefix and the owning team. Keyspace changes live in the compacted topic and are audited

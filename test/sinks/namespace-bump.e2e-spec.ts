@@ -1,4 +1,4 @@
-// Namespace bumps from events (issue 16) against the stack's redis-server and its 3-master
+// Namespace bumps from events against the stack's redis-server and its 3-master
 // cluster: once per (entity, version), replays and duplicates change nothing, other entities
 // are never suppressed, readers that declare the namespace see everything under it as a miss.
 import type Redis from 'ioredis';

@@ -1,4 +1,4 @@
-// The other sinks through the running invalidator (issue 16): real Kafka and Redis, the example
+// The other sinks through the running invalidator: real Kafka and Redis, the example
 // catalog (write service + loader) and storefront (read service) as in-process Nest apps, and a
 // real Varnish with xkey (the stack tool) in front of the storefront. One mapping uses all three:
 //   keys: product:{entityId} warmed from the catalog's GET /products/{entityId} (loader URL)

@@ -18,7 +18,7 @@ describe('npm run dev (smoke)', () => {
     });
     let out = '';
     let dashboardHtml = '';
-    // The dashboard's purge panel data (issue 16): the highest purged rate seen while it runs.
+    // The dashboard's purge panel data: the highest purged rate seen while it runs.
     let purgedPerSecond = 0;
     // The hit-rate panel's rows (the storefront's cache-client metrics): the families seen with reads.
     const families = new Set<string>();
@@ -48,7 +48,7 @@ describe('npm run dev (smoke)', () => {
     expect(lastApplied).toBeGreaterThan(20);
     expect(lastKeys).toBeGreaterThan(lastApplied);
     expect(dashboardHtml).toContain('<html');
-    // Varnish in front of the storefront, purged by the invalidator (issue 16).
+    // Varnish in front of the storefront, purged by the invalidator.
     expect(out).toMatch(/Storefront through Varnish \(xkey purges\) +http:\/\/127\.0\.0\.1:\d+\/products/);
     const purges = [...out.matchAll(/\[live\] .* purges (\d+)/g)].map((m) => Number(m[1]));
     expect(purges[purges.length - 1]).toBeGreaterThan(0);

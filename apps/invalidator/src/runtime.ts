@@ -35,7 +35,7 @@ export class InvalidatorRuntime {
   readonly metrics: InvalidatorMetrics;
   readonly pipeline: InvalidationPipeline;
   readonly protocol: CacheProtocol;
-  /** The invalidation bus (BUS_ENABLED): applied changes announced to cache clients' L1 (issue 15). */
+  /** The invalidation bus (BUS_ENABLED): applied changes announced to cache clients' L1. */
   readonly bus?: BusPublisher;
   private readonly kafka: Kafka;
   /** Set when the consumer gave up for good (crash with restart=false): /health/live and /health/ready answer 503. */
@@ -133,7 +133,7 @@ export class InvalidatorRuntime {
     );
   }
 
-  /** Loader warms and purges (issue 16). */
+  /** Loader warms and purges. */
   readonly otherSinks: OtherSinksSetup;
 
   /** Everything the consumer needs before its first batch: the DLQ producer and the full mapping set. */

@@ -1,4 +1,4 @@
-// Namespace bumps driven by events (issue 16): idempotent and guarded against replays.
+// Namespace bumps driven by events: idempotent and guarded against replays.
 //
 // Rule: an event (entity E, version v) bumps namespace N at most once. `~nv{N}` (a hash in N's
 // slot, next to the generation counter `~n{N}`) records per entity the highest version that

@@ -154,7 +154,7 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @IsBoolean()
   EXIT_ON_CONSUMER_CRASH = true;
 
-  // The other sinks (issue 16; docs/operations.md "The other sinks"): loader warms and HTTP cache purges.
+  // The other sinks (docs/operations.md "The other sinks"): loader warms and HTTP cache purges.
 
   /** Loader warms (warmFrom.loaderUrl): per fetch attempt. */
   @IsInt() @Min(1) @Max(60_000)
@@ -238,7 +238,7 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @IsString()
   PURGE_ALLOWED_HOSTS = '';
 
-  /** Announce applied changes on the invalidation bus (a Redis Stream read by cache clients with L1; issue 15). */
+  /** Announce applied changes on the invalidation bus (a Redis Stream read by cache clients with L1). */
   @IsIn(['true', 'false'], { message: 'BUS_ENABLED must be true or false' })
   BUS_ENABLED: 'true' | 'false' = 'true';
 

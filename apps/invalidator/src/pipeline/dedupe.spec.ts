@@ -1,4 +1,4 @@
-// Dedupe forgets nothing it did not apply (issue 13 item 3): only events whose effects reached
+// Dedupe forgets nothing it did not apply: only events whose effects reached
 // Redis are remembered, and an event's identity is its entity plus its version.
 import { Registry } from 'prom-client';
 import pino from 'pino';

@@ -44,7 +44,7 @@ export class RecentEvents {
  * entity (or team) reusing an eventId or a version number is not a duplicate. One identity per
  * event (not one per eventId and one per version): the eventId adds nothing to drop, since an
  * event with the same entity and eventId carries the same version, and a string per event less
- * halves the memory and the hashing (issue 17).
+ * halves the memory and the hashing.
  */
 export function eventIdentity(e: DecodedEvent['event']): string {
   return `${e.tenant ?? ''}|${e.entityType}|${e.entityId}|${e.version}`;

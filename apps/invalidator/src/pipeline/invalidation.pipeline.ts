@@ -28,7 +28,7 @@ import { resolveEffects } from './resolve';
 import type { LoaderWarmer } from '../sinks/loader-warm';
 import type { PurgeSink } from '../sinks/purge';
 
-/** The other sinks (issue 16): HTTP cache purges before the commit (bounded), loader warms after it. */
+/** The other sinks: HTTP cache purges before the commit (bounded), loader warms after it. */
 export interface OtherSinks {
   purge?: PurgeSink;
   loader?: LoaderWarmer;

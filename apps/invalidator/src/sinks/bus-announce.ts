@@ -1,4 +1,4 @@
-// The invalidation bus (issue 15): after a chunk's effects are applied to Redis, the invalidator
+// The invalidation bus: after a chunk's effects are applied to Redis, the invalidator
 // announces what changed (keys with versions, tags, namespace bumps) on a Redis Stream every
 // cache-client instance reads, so each drops its L1 copies. Announced right after the apply,
 // before the commit and without waiting for it: readers' L1 staleness starts at the apply, so

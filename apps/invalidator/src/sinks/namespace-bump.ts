@@ -1,4 +1,4 @@
-// Namespace bumps (issue 16) as part of the apply step: the effect sink gains bumpNamespaces,
+// Namespace bumps as part of the apply step: the effect sink gains bumpNamespaces,
 // run in the same retry loop as the key effects, before the commit (a bump is an invalidation).
 import { bumpNamespaces, defineNamespaceBumpCommand, RedisConnection } from '@app/cache-protocol';
 import type { EffectSink } from '../pipeline/apply';

@@ -1,4 +1,4 @@
-// The other sinks (issue 16), built from the invalidator's typed config (LOADER_* and PURGE_* are
+// The other sinks, built from the invalidator's typed config (LOADER_* and PURGE_* are
 // validated by loadInvalidatorConfig with the rest: a bad value stops startup naming the variable).
 // Metrics: invalidator_loader_warms_total{outcome}, invalidator_purges_total{target,outcome},
 // invalidator_namespace_bumps_total{outcome} (names in INVALIDATOR_METRIC_NAMES).

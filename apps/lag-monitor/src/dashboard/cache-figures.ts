@@ -1,4 +1,4 @@
-// Read-side figures (issue 15) from scrapes of the readers' /metrics (cache-client counters):
+// Read-side figures from scrapes of the readers' /metrics (cache-client counters):
 // per key family over the window, reads per second and the share answered from the cache
 // (L1 hits + Redis hits + stale served), and the L1 share alone. Summed across instances.
 import type { Scrape } from './invalidator-figures';

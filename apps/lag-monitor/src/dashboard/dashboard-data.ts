@@ -25,12 +25,12 @@ export interface DashboardData {
     sources: InvalidatorSource[];
     figures: InvalidatorFigures;
     throughput: ThroughputHistory;
-    /** invalidator_keys_total per outcome, per second over the window (issue 15). */
+    /** invalidator_keys_total per outcome, per second over the window. */
     keysPerSecondByOutcome: Record<string, number>;
-    /** invalidator_purges_total per second over the window, by outcome and per target (issue 16). */
+    /** invalidator_purges_total per second over the window, by outcome and per target. */
     purges: PurgeFigures;
   };
-  /** Readers' cache-client metrics (CACHE_METRICS_URLS): hit rate per key family (issue 15). */
+  /** Readers' cache-client metrics (CACHE_METRICS_URLS): hit rate per key family. */
   cache: {
     sources: InvalidatorSource[];
     families: FamilyFigures[];

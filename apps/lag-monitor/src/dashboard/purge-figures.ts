@@ -1,4 +1,4 @@
-// HTTP cache purges (issue 16) from scrapes of the invalidators' /metrics:
+// HTTP cache purges from scrapes of the invalidators' /metrics:
 // invalidator_purges_total{target,outcome} per second over the window, by outcome and per
 // target, summed across instances (a counter that went down is a restart, counted from 0).
 // Outcomes (apps/invalidator/src/sinks/purge.ts): purged = items purged, retried = failed

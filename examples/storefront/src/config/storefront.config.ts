@@ -53,7 +53,7 @@ export class StorefrontConfig {
   @IsInt() @Min(0) @Max(31_536_000)
   HTTP_STALE_WHILE_REVALIDATE_SECONDS = 30;
 
-  /** In-process L1 in front of Redis, kept fresh by the invalidation bus (issue 15). */
+  /** In-process L1 in front of Redis, kept fresh by the invalidation bus. */
   @IsIn(['true', 'false'], { message: 'L1_ENABLED must be true or false' })
   L1_ENABLED: 'true' | 'false' = 'true';
 

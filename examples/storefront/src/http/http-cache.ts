@@ -1,4 +1,4 @@
-// HTTP caching of the storefront's pages (issue 16), for a CDN or Varnish in front of it:
+// HTTP caching of the storefront's pages, for a CDN or Varnish in front of it:
 //   - surrogate keys: `xkey` (Varnish vmod xkey) and `Surrogate-Key` (Fastly; the same list) name
 //     the tags a purge by surrogate key drops (a product page: `product:{id}`; a listing: its own
 //     tag and every listed product's, capped). The invalidator's purge sink sends a mapping's

@@ -1,4 +1,4 @@
-// Issue 16: the fields of the invalidator's other sinks (loader warms, namespace bumps, purges):
+// The fields of the invalidator's other sinks (loader warms, namespace bumps, purges):
 // validation with the field named, URL template safety, YAML round trip, explain, keyspaces.
 import type { EntityUpdated } from '@app/contracts';
 import { Keyspaces } from '../keyspace/keyspaces';
