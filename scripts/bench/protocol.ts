@@ -157,7 +157,7 @@ async function redisTable(redis: Redis, label: string): Promise<{ rows: Row[]; b
   // Read side: hits through getOrLoad (leaseGet script + envelope decode + JSON.parse) vs plain GET, 64 concurrent readers.
   const hitKeys = Math.min(KEYS, 20_000);
   const client = new CacheClient(redis, { registry: new Registry(), coalesce: false });
-  const load = async () => ({ value: { price: 1 }, version: 1 });
+  const load = () => Promise.resolve({ value: { price: 1 }, version: 1 });
   for (let i = 0; i < hitKeys; i += BATCH) {
     await Promise.all(Array.from({ length: Math.min(BATCH, hitKeys - i) }, (_, j) => client.getOrLoad(`${run}:hit:${i + j}`, load, { ttlMs: 600_000 })));
   }

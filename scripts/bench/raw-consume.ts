@@ -12,7 +12,7 @@ export async function rawConsume(kafka: Kafka, topic: string, expected: number):
   const done = new Promise<number>((resolve) => {
     void consumer.run({
       partitionsConsumedConcurrently: 3,
-      eachBatch: async ({ batch }) => {
+      eachBatch: ({ batch }) => {
         if (started === 0) started = performance.now();
         for (const m of batch.messages) {
           const e = JSON.parse(m.value!.toString('utf8')) as { version: number };
@@ -20,6 +20,7 @@ export async function rawConsume(kafka: Kafka, topic: string, expected: number):
         }
         count += batch.messages.length;
         if (count >= expected) resolve(performance.now());
+        return Promise.resolve();
       },
     });
   });

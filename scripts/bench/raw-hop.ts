@@ -49,7 +49,7 @@ export async function rawHopLatency(o: RawHopOptions): Promise<RawHopRow[]> {
   await consumer.subscribe({ topic: o.topic, fromBeginning: true });
   await consumer.run({
     partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
-    eachBatch: async ({ batch }) => {
+    eachBatch: ({ batch }) => {
       for (const m of batch.messages) {
         const e = JSON.parse(m.value!.toString('utf8')) as { eventId: string };
         const seen = performance.now();
@@ -59,6 +59,7 @@ export async function rawHopLatency(o: RawHopOptions): Promise<RawHopRow[]> {
         everyMs.push(seen - p.sendAt);
         if (p.probe) probeMs.push(seen - p.sendAt);
       }
+      return Promise.resolve();
     },
   });
   try {

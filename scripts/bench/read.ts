@@ -107,9 +107,9 @@ async function main(): Promise<void> {
       await publisher.announce({ keys: [[keyOf(i), version, 'i']] });
     };
     let loads = 0;
-    const load = (i: number) => async () => {
+    const load = (i: number) => () => {
       loads += 1;
-      return { value: valueOf(i), version };
+      return Promise.resolve({ value: valueOf(i), version });
     };
     const opts = { ttlMs: 600_000, jitterRatio: 0 };
 
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
             .useBus(redisBusDriver({ connection: { host: '127.0.0.1', port: node.port } })),
         },
         prefix: `bench-${name}`,
-      } as never);
+      });
     const reader = bento('shared');
     const writer = bento('shared');
     let bentoLoads = 0;
@@ -166,9 +166,9 @@ async function main(): Promise<void> {
       reader.getOrSet({
         key,
         ttl: 600_000,
-        factory: async () => {
+        factory: () => {
           bentoLoads += 1;
-          return valueOf(i);
+          return Promise.resolve(valueOf(i));
         },
       });
     await sleep(500); // bus subscriptions up
@@ -180,11 +180,11 @@ async function main(): Promise<void> {
       const heard = new Promise<number>((resolve) => {
         const on = (data: unknown) => {
           if (JSON.stringify(data).includes(keyOf(i))) {
-            reader.off?.('bus:message:received', on as never);
+            reader.off?.('bus:message:received', on);
             resolve(performance.now());
           }
         };
-        reader.on('bus:message:received', on as never);
+        reader.on('bus:message:received', on);
       });
       const t = performance.now();
       await writer.delete({ key: keyOf(i) });

@@ -13,7 +13,7 @@
 // BENCH_CLIENTS ("kafkajs,platformatic"), BENCH_RUNTIME ("dist": `nest build invalidator` first and run
 // the compiled JS, as a container does; "ts-node": the sources through ts-node, as the e2e tests do).
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const rows: Row[] = [];
-  const result: Record<string, unknown> = { date: new Date().toISOString(), machine: { cores: require('node:os').cpus().length, memGb: Math.round(require('node:os').totalmem() / 2 ** 30) }, events: EVENTS, entities: ENTITIES };
+  const result: Record<string, unknown> = { date: new Date().toISOString(), machine: { cores: cpus().length, memGb: Math.round(totalmem() / 2 ** 30) }, events: EVENTS, entities: ENTITIES };
   let child: InvalidatorProcess | undefined;
   try {
     const topic = 'bench.backlog';
@@ -227,7 +227,7 @@ async function main(): Promise<void> {
       KEYSPACES_REQUIRED: 'false', // the bench file declares no keyspaces
       PARTITIONS_CONSUMED_CONCURRENTLY: String(PARTITIONS),
       LOG_LEVEL: 'warn',
-      ...(process.env.BENCH_INVALIDATOR_ENV ? Object.fromEntries(process.env.BENCH_INVALIDATOR_ENV.split(',').map((kv) => kv.split('='))) : {}),
+      ...(process.env.BENCH_INVALIDATOR_ENV ? Object.fromEntries(process.env.BENCH_INVALIDATOR_ENV.split(',').map((kv) => kv.split('=') as [string, string])) : {}),
     });
 
     // ---- ours: throughput through the backlog, once per Kafka client ----
@@ -277,7 +277,7 @@ async function main(): Promise<void> {
       }
       const stats = readProcStats(child.child.pid!);
       costs[client] = {
-        cpuSeconds: stats.cpuSeconds - first!.cpuSeconds,
+        cpuSeconds: stats.cpuSeconds - first.cpuSeconds,
         peakRssMb: stats.peakRssMb,
         // what the same run cost the servers on the same 2 cores: the budget the service competes for
         redisCpuSeconds: readProcStats(state.redis!.pid).cpuSeconds - neighboursBefore.redis,

@@ -36,7 +36,7 @@ interface Round {
 
 class Reader {
   private out = '';
-  private waiters: Array<{ type: string; resolve: (m: any) => void }> = [];
+  private waiters: Array<{ type: string; resolve: (m: { type: string }) => void }> = [];
   constructor(readonly name: string, readonly child: ChildProcess) {
     child.stdout?.on('data', (d: Buffer) => (this.out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.out += d.toString()));
@@ -46,7 +46,8 @@ class Reader {
     });
   }
   next<T>(type: string): Promise<T> {
-    return new Promise((resolve) => this.waiters.push({ type, resolve }));
+    // the child answers `type` with a T (the message protocol of test/support/l1-reader.ts)
+    return new Promise((resolve) => this.waiters.push({ type, resolve: (m) => resolve(m as T) }));
   }
   async ask<T>(cmd: string, reply: string): Promise<T> {
     const got = this.next<T>(reply);
@@ -73,7 +74,7 @@ describe('L1 + invalidation bus across reader processes and the real invalidator
   const pageKey = `${prefix}-page:all`;
   const nsKey = `${namespace}list`;
   let invalidator: InvalidatorProcess;
-  let readers: Reader[] = [];
+  const readers: Reader[] = [];
   let producer: Producer;
   let db: Redis;
   let topic: string;

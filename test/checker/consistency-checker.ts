@@ -223,7 +223,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     await sleep(1_500);
     return { status: 200, headers: { 'x-entity-version': String(Number.MAX_SAFE_INTEGER) }, body: JSON.stringify({ path, stolen: true }) };
   });
-  const failingPurge = await countingServer('127.0.0.3', async () => ({ status: 404, body: '{"error":"not found"}' }));
+  const failingPurge = await countingServer('127.0.0.3', () => Promise.resolve({ status: 404, body: '{"error":"not found"}' }));
   await registry.put(hostileMapping(slowLoader.port), { actor: 'mallory' });
   const headroom = options.evictionHeadroomBytes ?? 150_000;
   let redisNode: RedisNodeInfo = await startRedisNode(join(dir, 'redis'));
@@ -353,7 +353,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         }
       } else if (dice < 0.13) {
         const offer = promoIds[Math.floor(Math.random() * promoIds.length)];
-        await client.getOrLoad(`promo:${offer}`, async () => ({ value: { discount: promoTruth.get(offer)! }, version: promoTruth.get(offer)! }), { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 });
+        await client.getOrLoad(`promo:${offer}`, () => Promise.resolve({ value: { discount: promoTruth.get(offer)! }, version: promoTruth.get(offer)! }), { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 });
       } else if (dice < 0.8) {
         const value = await client.getOrLoad(`item:${id}`, async () => {
           const t = truth.get(id)!;
@@ -367,11 +367,11 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         }
       } else if (Math.random() < 0.5) {
         const group = `g${Math.floor(Math.random() * groups)}`;
-        await client.getOrLoad(`group:${group}:items`, async () => ({ value: listingOf(group), version: 0 }), { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 });
+        await client.getOrLoad(`group:${group}:items`, () => Promise.resolve({ value: listingOf(group), version: 0 }), { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 });
         report.reads += 1;
       } else {
         const group = `g${Math.floor(Math.random() * groups)}`;
-        await client.getOrLoad(`group-page:${group}`, async () => ({ value: listingOf(group), version: 0 }), { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000, tags: [`group-tag:${group}`] });
+        await client.getOrLoad(`group-page:${group}`, () => Promise.resolve({ value: listingOf(group), version: 0 }), { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000, tags: [`group-tag:${group}`] });
         report.reads += 1;
       }
       await sleep(2); // a reader is a request handler, not a busy loop: leave CPU to the system under test
@@ -406,7 +406,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
 
   /** The group page a reader is served now (a miss loads the truth). */
   const servedPage = async (group: string): Promise<string> =>
-    JSON.stringify(await client.getOrLoad(`group-page:${group}`, async () => ({ value: listingOf(group), version: 0 }), { ttlMs: keyTtlMs, tags: [`group-tag:${group}`] }));
+    JSON.stringify(await client.getOrLoad(`group-page:${group}`, () => Promise.resolve({ value: listingOf(group), version: 0 }), { ttlMs: keyTtlMs, tags: [`group-tag:${group}`] }));
 
   const ninesOf = () => {
     const consistent = report.samples === 0 ? 1 : report.samplesConsistentWithinWindow / report.samples;
@@ -524,7 +524,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     const from = truth.get(mover)!.group;
     const to = from === 'g0' ? 'g1' : 'g0';
     for (const g of [from, to]) {
-      await client.getOrLoad(`group-page:${g}`, async () => ({ value: listingOf(g), version: 0 }), { ttlMs: 60_000, tags: [`group-tag:${g}`] });
+      await client.getOrLoad(`group-page:${g}`, () => Promise.resolve({ value: listingOf(g), version: 0 }), { ttlMs: 60_000, tags: [`group-tag:${g}`] });
       if (!(await protocol.inspect(`group-page:${g}`)).entry && headroom <= 0) problems.push(`group-page:${g} was not cached before the final move`);
     }
     const t = truth.get(mover)!;
@@ -603,7 +603,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     };
   } finally {
     running = false;
-    await Promise.all(instances.map((p) => (p.child.exitCode === null ? p.kill9() : undefined)));
+    await Promise.all(instances.filter((p) => p.child.exitCode === null).map((p) => p.kill9()));
     await publisher.disconnect().catch(() => undefined);
     await rawProducer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
@@ -631,10 +631,11 @@ async function countDeadLettersOf(kafka: ReturnType<typeof createKafka>, dlqTopi
   await consumer.subscribe({ topic: dlqTopic, fromBeginning: true });
   const done = new Promise<void>((resolve) => {
     void consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: ({ message }) => {
         seen += 1;
         if (message.headers?.['x-dlq-team']?.toString() === team) ofTeam += 1;
         if (seen >= total) resolve();
+        return Promise.resolve();
       },
     });
   });

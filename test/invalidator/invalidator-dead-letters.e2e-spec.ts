@@ -11,7 +11,7 @@ import { parsePrometheusText, sumOf, INVALIDATOR_METRIC_NAMES } from '@app/telem
 import { productEvent, publish } from '../support/events';
 import { committedVsEnd, invalidatorTestEnv } from '../support/invalidator-env';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
-import { createTopic, eventually, kafka, redis, uniqueName } from '../support/stack-env';
+import { eventually, kafka, redis, uniqueName } from '../support/stack-env';
 
 interface DeadLetter {
   offset: string;
@@ -134,7 +134,7 @@ describe('dead letters never halt a partition (real Kafka + Redis, child process
     });
     expect(letter.key).toBe(`huge-${id}`);
     expect(letter.value!.length).toBeLessThan(16 * 1024);
-    const envelope = JSON.parse(letter.value!.toString('utf8'));
+    const envelope = JSON.parse(letter.value!.toString('utf8')) as { headBase64: string };
     expect(envelope).toMatchObject({ reference: true, originalBytes: Buffer.byteLength(huge) });
     expect(Buffer.from(envelope.headBase64, 'base64').toString('utf8')).toBe(huge.slice(0, 1024));
     expect(await metric(proc.port, INVALIDATOR_METRIC_NAMES.deadLettersTruncated)).toBe(1);

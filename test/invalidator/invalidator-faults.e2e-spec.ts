@@ -54,7 +54,7 @@ describe('invalidator under faults (real Kafka + Redis, child processes)', () =>
   });
 
   afterEach(async () => {
-    await Promise.all(children.splice(0).map((c) => (c.child.exitCode === null ? c.kill9() : undefined)));
+    await Promise.all(children.splice(0).filter((c) => c.child.exitCode === null).map((c) => c.kill9()));
   });
 
   afterAll(async () => {
@@ -145,7 +145,7 @@ describe('invalidator under faults (real Kafka + Redis, child processes)', () =>
     expect(touched.length).toBeGreaterThan(50);
     for (const [id, v] of touched.slice(0, 50)) {
       const page = await protocol.inspect(`product:${id}`);
-      expect(JSON.parse(page.entry!.payload).price).toBe(v);
+      expect((JSON.parse(page.entry!.payload) as { price: number }).price).toBe(v);
     }
   });
 

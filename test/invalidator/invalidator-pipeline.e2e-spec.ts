@@ -117,7 +117,7 @@ describe('invalidator pipeline (real Kafka + Redis)', () => {
     await drained();
     const page = await protocol.inspect(`product:${id}`);
     expect(page.entry?.version).toBe(5);
-    expect(JSON.parse(page.entry!.payload).price).toBe(5);
+    expect((JSON.parse(page.entry!.payload) as { price: number }).price).toBe(5);
     expect((await protocol.inspect(`product-summary:${id}`)).tombstoneVersion).toBe(5);
   });
 

@@ -101,7 +101,7 @@ describe('Kafka compression codecs (librdkafka producers, real invalidator)', ()
     await drained();
     await expectApplied(ids, 4);
     const read = kcatConsume(ownTopic);
-    expect(read.map((line) => JSON.parse(line.slice(line.indexOf('|') + 1)).entityId)).toEqual(ids);
+    expect(read.map((line) => (JSON.parse(line.slice(line.indexOf('|') + 1)) as { entityId: string }).entityId)).toEqual(ids);
     expect(read.every((line, i) => line.startsWith(`${entityMessageKey('product', ids[i])}|`))).toBe(true);
   });
 

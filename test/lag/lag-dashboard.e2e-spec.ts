@@ -66,7 +66,7 @@ describe('dashboard page in headless Chromium', () => {
     writer = (async () => {
       for (let version = 1; writing; version++) {
         // 16 entities: their keys land on both partitions (all on one: odds 1 in 32 768).
-        await publish(producer!, t.topic, Array.from({ length: 16 }, (_, i) => productEvent(`${prefix}-${i}`, version, { categoryId: 'c1', price: version })));
+        await publish(producer, t.topic, Array.from({ length: 16 }, (_, i) => productEvent(`${prefix}-${i}`, version, { categoryId: 'c1', price: version })));
         await new Promise((r) => setTimeout(r, 100));
       }
     })();

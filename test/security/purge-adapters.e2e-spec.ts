@@ -44,7 +44,7 @@ describe('purge adapters: a hostile item cannot purge beyond itself', () => {
     const result = await new PurgeSink([adapter], { deadlineMs: 3_000, backoffMs: 20 }).purge([...hostile, legit]);
 
     expect(server.seen.filter((r) => r.path.includes('purge_all'))).toEqual([]);
-    expect(server.seen.map((r) => `${r.method} ${r.path} ${r.headers['surrogate-key'] ?? ''}`).sort()).toEqual([
+    expect(server.seen.map((r) => `${r.method} ${r.path} ${String(r.headers['surrogate-key'] ?? '')}`).sort()).toEqual([
       'POST /purge/shop.example/products/1 ',
       'POST /service/SVC1/purge shop:product:1',
     ]);

@@ -30,7 +30,7 @@ export async function startL1Reader(options: { streamKey: string; maxStalenessMs
   return {
     client,
     async read(key, o = {}) {
-      const value = (await client.getOrLoad(
+      const value = await client.getOrLoad<{ version: number }>(
         key,
         async () => {
           const raw = await db.get(`db:${key}`);
@@ -38,7 +38,7 @@ export async function startL1Reader(options: { streamKey: string; maxStalenessMs
           return { value: { version }, version };
         },
         { ttlMs: o.ttlMs ?? 60_000 },
-      )) as { version: number };
+      );
       return value.version;
     },
     async setDb(key, version) {

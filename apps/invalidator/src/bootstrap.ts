@@ -2,6 +2,7 @@
 // order on SIGTERM/SIGINT within SHUTDOWN_TIMEOUT_MS: stop fetching, finish or abandon the
 // in-flight batch (nothing past it is committed), commit, disconnect.
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
@@ -29,7 +30,7 @@ export async function startInvalidator(config: InvalidatorConfig): Promise<Runni
   app.connectMicroservice({ strategy: new KafkaBatchTransport(runtime.consumer) }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen(config.HTTP_PORT, config.HTTP_HOST);
-  const address = app.getHttpServer().address();
+  const address = (app.getHttpServer() as Server).address();
   const port = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
   runtime.log.info({ port, topic: config.KAFKA_TOPIC, group: config.KAFKA_GROUP_ID, mappings: runtime.mappings.current().mappingCount }, 'invalidator started');
   let closing: Promise<void> | undefined;

@@ -30,10 +30,12 @@ interface ErrorLike {
 export function describeConsumerCrash(payload: unknown, subscribedTopic: string, now = new Date()): ConsumerCrash {
   const p = (payload ?? {}) as { error?: unknown; groupId?: unknown };
   const chain: ErrorLike[] = [];
-  for (let e: unknown = p.error; e && typeof e === 'object' && chain.length < 10; e = (e as ErrorLike).cause) chain.push(e as ErrorLike);
+  for (let e: unknown = p.error; e && typeof e === 'object' && chain.length < 10; e = (e as ErrorLike).cause) chain.push(e);
   const root = chain[chain.length - 1];
   const name = root && typeof root.name === 'string' ? root.name : 'Error';
-  const message = root && typeof root.message === 'string' ? root.message : String(p.error ?? 'unknown error');
+  // no Error in the chain: whatever was thrown (a string, mostly) is the message
+  const thrown: unknown = p.error ?? 'unknown error';
+  const message = root && typeof root.message === 'string' ? root.message : String(thrown);
   const type = chain.map((e) => e.type).find((t): t is string => typeof t === 'string');
   const topic = chain.map((e) => e.topic).find((t): t is string => typeof t === 'string' && t !== '');
   const partition = chain.map((e) => e.partition).find((n): n is number => typeof n === 'number' && Number.isInteger(n));

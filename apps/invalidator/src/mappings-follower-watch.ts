@@ -30,13 +30,15 @@ export class MappingsFollowerWatch {
     private readonly pollMs = 500,
   ) {
     if (!registry) return;
-    const watch = this;
+    // prom-client calls collect() with the gauge as `this`: the watch is reached through these
+    const problem = () => this.problem();
+    const followerHealth = () => this.health();
     new Gauge({
       name: INVALIDATOR_METRIC_NAMES.mappingsFollowerUp,
       help: '1 while the mapping follower reads the mappings topic (fetched within MAPPINGS_STALL_READY_MS, not crashed), else 0; 1 for MAPPINGS_SOURCE=file',
       registers: [registry],
       collect() {
-        this.set(watch.problem() === undefined ? 1 : 0);
+        this.set(problem() === undefined ? 1 : 0);
       },
     });
     new Gauge({
@@ -44,7 +46,7 @@ export class MappingsFollowerWatch {
       help: 'Seconds since the mapping follower last fetched from the mappings topic (0 for MAPPINGS_SOURCE=file)',
       registers: [registry],
       collect() {
-        this.set((watch.health()?.sinceLastFetchMs ?? 0) / 1000);
+        this.set((followerHealth()?.sinceLastFetchMs ?? 0) / 1000);
       },
     });
   }

@@ -75,7 +75,7 @@ export class CacheClient {
     this.log = options.logger ?? createLogger('cache-client');
     this.namespaces = [...(options.namespaces ?? [])].sort((a, b) => b.length - a.length);
     this.serialize = options.serialize ?? ((v) => JSON.stringify(v));
-    this.deserialize = options.deserialize ?? ((s) => JSON.parse(s));
+    this.deserialize = options.deserialize ?? ((s): unknown => JSON.parse(s));
     for (const name of ['redisTimeoutMs', 'leaseMarginMs', 'pollMinMs', 'pollMaxMs', 'maxFamilies'] as const) {
       const v = options[name];
       if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new CacheClientError('OPTIONS_INVALID', `option ${name} must be a positive integer (ms), got ${v}`);

@@ -204,8 +204,8 @@ export class CacheProtocol {
   /** Version-guarded invalidation of one key (invalidate-3.lua). */
   async invalidate(key: string, version: number, tombstoneTtlMs: number, options: { tombstone?: boolean } = {}): Promise<EffectOutcome> {
     validateKey(key, this.settings.maxKeyBytes);
-    if (!isVersion(version)) throw new CacheProtocolError('VERSION_INVALID', `version ${version} is not an integer in 0..2^53-1`);
-    if (!isTtl(tombstoneTtlMs)) throw new CacheProtocolError('TTL_INVALID', `tombstoneTtlMs ${tombstoneTtlMs} is not a positive integer`);
+    if (!isVersion(version)) throw new CacheProtocolError('VERSION_INVALID', `version ${String(version)} is not an integer in 0..2^53-1`);
+    if (!isTtl(tombstoneTtlMs)) throw new CacheProtocolError('TTL_INVALID', `tombstoneTtlMs ${String(tombstoneTtlMs)} is not a positive integer`);
     return invalidateScript.run(this.redis, companionsOf(key), version, tombstoneTtlMs, options.tombstone ?? true);
   }
 
@@ -219,7 +219,7 @@ export class CacheProtocol {
     const effect: KeyEffect = { key, version, action: 'warm', tombstoneTtlMs: options.tombstoneTtlMs ?? 1, value, ttlMs, tags: options.tags, ...pickDefined(options) };
     const problem = keyEffectProblem(effect, this.limits);
     if (problem) throw problem;
-    if (options.tombstoneTtlMs !== undefined && !isTtl(options.tombstoneTtlMs)) throw new CacheProtocolError('TTL_INVALID', `tombstoneTtlMs ${options.tombstoneTtlMs} is not a positive integer`);
+    if (options.tombstoneTtlMs !== undefined && !isTtl(options.tombstoneTtlMs)) throw new CacheProtocolError('TTL_INVALID', `tombstoneTtlMs ${String(options.tombstoneTtlMs)} is not a positive integer`);
     const { hardTtlMs, freshForMs } = lifetimeOf(ttlMs, options.staleWhileRevalidateMs);
     const floorTtlMs = warmFloorTtlMs(hardTtlMs, options.tombstoneTtlMs ?? hardTtlMs);
     const degrade = async (): Promise<EffectOutcome> => {
@@ -241,7 +241,7 @@ export class CacheProtocol {
   /** Hit, stale (maybe with the refresh lease), miss with the lease, or wait (leaseGet-3.lua). */
   async leaseGet(key: string, options: LeaseGetOptions): Promise<LeaseGetResult> {
     validateKey(key, this.settings.maxKeyBytes);
-    if (!isTtl(options.leaseTtlMs)) throw new CacheProtocolError('TTL_INVALID', `leaseTtlMs ${options.leaseTtlMs} is not a positive integer`);
+    if (!isTtl(options.leaseTtlMs)) throw new CacheProtocolError('TTL_INVALID', `leaseTtlMs ${String(options.leaseTtlMs)} is not a positive integer`);
     const companions = companionsOf(key);
     const token = options.token ?? newLeaseToken();
     const minGeneration = options.minNamespaceGeneration ?? 0;
@@ -278,8 +278,8 @@ export class CacheProtocol {
    */
   async fill(lease: Lease, version: number, value: string, options: FillOptions): Promise<FillOutcome> {
     validateKey(lease.key, this.settings.maxKeyBytes);
-    if (!isVersion(version)) throw new CacheProtocolError('VERSION_INVALID', `version ${version} is not an integer in 0..2^53-1`);
-    if (!isTtl(options.ttlMs)) throw new CacheProtocolError('TTL_INVALID', `ttlMs ${options.ttlMs} is not a positive integer`);
+    if (!isVersion(version)) throw new CacheProtocolError('VERSION_INVALID', `version ${String(version)} is not an integer in 0..2^53-1`);
+    if (!isTtl(options.ttlMs)) throw new CacheProtocolError('TTL_INVALID', `ttlMs ${String(options.ttlMs)} is not a positive integer`);
     this.checkValueSize(lease.key, value);
     const { hardTtlMs, freshForMs } = lifetimeOf(options.ttlMs, options.staleWhileRevalidateMs);
     const tags = options.tags ?? [];

@@ -97,7 +97,7 @@ export class KeyBatchRunner {
 
   private async execute(pipelineable: boolean, calls: ScriptCall[], codes: number[], items: KeyBatchItem[]): Promise<void> {
     const refused: ScriptCall[] = [];
-    const settle = (call: ScriptCall, error: unknown, reply: number[] | undefined): void => {
+    const settle = (call: ScriptCall, error: Error | null | undefined, reply: number[] | undefined): void => {
       if (error) {
         if (call.warms && isOomError(error)) refused.push(call);
         else throw error;
@@ -107,7 +107,8 @@ export class KeyBatchRunner {
     };
     if (!pipelineable || calls.length === 1) {
       const replies = await Promise.allSettled(calls.map((c) => send(this.redis, c)));
-      replies.forEach((r, n) => settle(calls[n], r.status === 'rejected' ? r.reason : undefined, r.status === 'fulfilled' ? r.value : undefined));
+      // ioredis rejects with an Error (ReplyError for Redis' own refusals)
+      replies.forEach((r, n) => settle(calls[n], r.status === 'rejected' ? (r.reason as Error) : undefined, r.status === 'fulfilled' ? r.value : undefined));
     } else {
       const pipeline: ChainableCommander = this.redis.pipeline();
       const decoders = calls.map((c) => (c.warms ? applyKeyEffectsScript : invalidateKeysScript).queue(pipeline, c.keys, c.argv));

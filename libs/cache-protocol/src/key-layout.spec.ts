@@ -18,6 +18,9 @@ describe('key validation', () => {
     ['product 1', 'KEY_BAD_CHARACTER'],
     ['product\n1', 'KEY_BAD_CHARACTER'],
     ['product\u0000', 'KEY_BAD_CHARACTER'],
+    ['product\u001f1', 'KEY_BAD_CHARACTER'],
+    ['product\u007f', 'KEY_BAD_CHARACTER'],
+    ['product\u00a01', 'KEY_BAD_CHARACTER'], // no-break space: \s
     ['~t{product:1}', 'KEY_RESERVED_PREFIX'],
     ['product:{}', 'KEY_BAD_HASH_TAG'],
     ['product}1', 'KEY_BAD_HASH_TAG'],
@@ -26,7 +29,7 @@ describe('key validation', () => {
     expect(keyProblem(key)?.code).toBe(code);
   });
 
-  it.each(['product:42', '{tenant-1}:cart:7', 'a{b}c', 'category:5:products?page=2', 'produit:é'])('accepts %s', (key) => {
+  it.each(['product:42', '{tenant-1}:cart:7', 'a{b}c', 'category:5:products?page=2', 'produit:é', 'x\u0080y'])('accepts %s', (key) => {
     expect(keyProblem(key)).toBeUndefined();
   });
 });

@@ -8,7 +8,17 @@ import { CacheProtocolError } from './errors';
 export const DEFAULT_MAX_KEY_BYTES = 512;
 export const RESERVED_PREFIX = '~';
 
-const BAD_CHARACTER = /[\s\x00-\x1f\x7f]/;
+const WHITESPACE = /\s/;
+
+/** Whitespace or an ASCII control character (U+0000..U+001F, U+007F). */
+function hasBadCharacter(key: string): boolean {
+  if (WHITESPACE.test(key)) return true;
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
 
 export interface KeyCompanions {
   value: string;
@@ -29,7 +39,7 @@ export function keyProblem(key: string, maxKeyBytes = DEFAULT_MAX_KEY_BYTES, wha
   if (key.length > maxKeyBytes || (key.length * 3 > maxKeyBytes && Buffer.byteLength(key, 'utf8') > maxKeyBytes)) {
     return new CacheProtocolError('KEY_TOO_LONG', `${what} "${key.slice(0, 40)}..." is longer than ${maxKeyBytes} bytes (option maxKeyBytes)`);
   }
-  if (BAD_CHARACTER.test(key)) return new CacheProtocolError('KEY_BAD_CHARACTER', `${what} ${JSON.stringify(key)} contains whitespace or a control character`);
+  if (hasBadCharacter(key)) return new CacheProtocolError('KEY_BAD_CHARACTER', `${what} ${JSON.stringify(key)} contains whitespace or a control character`);
   if (key.startsWith(RESERVED_PREFIX)) return new CacheProtocolError('KEY_RESERVED_PREFIX', `${what} "${key}" starts with "${RESERVED_PREFIX}", reserved for the protocol's companion keys`);
   if ((key.includes('{') || key.includes('}')) && !hasHashTag(key)) {
     return new CacheProtocolError('KEY_BAD_HASH_TAG', `${what} "${key}" has "{" or "}" that do not form a non-empty hash tag like "{tenant}"; companions could not share its cluster slot`);

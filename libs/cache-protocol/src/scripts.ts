@@ -65,7 +65,7 @@ function protocolScript<P extends unknown[], R>(script: LuaScriptName, toArgs: (
     async run(redis, ...params) {
       const args = toArgs(...params);
       try {
-        return decode(await (send(redis, script, args) as Promise<unknown>), ...params);
+        return decode(await send(redis, script, args), ...params);
       } catch (error) {
         // ioredis marks a script as loaded on a socket when it sends its EVAL, also when Redis
         // refused that EVAL before running it (OOM: a script without allow-oom at maxmemory), so

@@ -11,9 +11,7 @@ import { CompressionCodecs, CompressionTypes } from 'kafkajs';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { decompress as zstdDecompress } from 'fzstd';
 import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
-
-// snappyjs ships no type declarations.
-const snappy = require('snappyjs') as { compress(input: Buffer): Buffer; uncompress(input: Buffer): Buffer };
+import * as snappy from 'snappyjs';
 
 /** What kafkajs asks of a codec: compress gets the encoded record set, decompress the batch's records bytes. */
 export interface KafkaCodec {
@@ -59,9 +57,14 @@ export function snappyDecompress(buffer: Buffer): Buffer {
   return Buffer.concat(blocks);
 }
 
+/** `fn()` as a promise, a throw becoming its rejection (what an async function would do). */
+function promised<T>(fn: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(fn()));
+}
+
 export const snappyCodec: KafkaCodec = {
-  compress: async ({ buffer }) => toBuffer(snappy.compress(buffer)),
-  decompress: async (buffer) => snappyDecompress(buffer),
+  compress: ({ buffer }) => promised(() => toBuffer(snappy.compress(buffer))),
+  decompress: (buffer) => promised(() => snappyDecompress(buffer)),
 };
 
 export const lz4Codec: KafkaCodec = {
@@ -78,7 +81,7 @@ export const zstdCodec: KafkaCodec = {
     await zstdReady;
     return toBuffer(zstdCompress(buffer, 3));
   },
-  decompress: async (buffer) => toBuffer(zstdDecompress(buffer)),
+  decompress: (buffer) => promised(() => toBuffer(zstdDecompress(buffer))),
 };
 
 /** Registers snappy, lz4 and zstd in kafkajs (gzip is built in). Idempotent; createKafka calls it. */

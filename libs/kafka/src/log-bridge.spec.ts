@@ -5,13 +5,13 @@ import { isHarmlessKafkaLog, kafkaLogBridge } from './log-bridge';
 
 function capture(): { logger: pino.Logger; lines: () => { level: number; msg: string; [k: string]: unknown }[] } {
   const out: string[] = [];
-  const stream = new Writable({ write: (chunk, _enc, done) => (out.push(chunk.toString()), done()) });
+  const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (out.push(chunk.toString()), done()) });
   const logger = pino({ level: 'debug' }, stream);
-  return { logger, lines: () => out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+  return { logger, lines: () => out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string; [k: string]: unknown }) };
 }
 
 function entry(level: logLevel, namespace: string, log: Record<string, unknown>): LogEntry {
-  return { namespace, level, label: '', log: { timestamp: 'now', message: 'm', ...log } } as unknown as LogEntry;
+  return { namespace, level, label: '', log: { timestamp: 'now', message: 'm', ...log } };
 }
 
 const DEBUG = 20;

@@ -114,7 +114,7 @@ export class LagMonitor {
     const partitions: PartitionLag[] = [];
     for (let i = 0; i < topics.length; i++) {
       const topic = topics[i];
-      const [ends, committed] = perTopic[i] as [Settled<PartitionEnds[]>, Settled<Map<number, number | null>>];
+      const [ends, committed] = perTopic[i];
       if (!ends.ok || !committed.ok) {
         const error = !ends.ok ? ends.error : (committed as { error: string }).error;
         errors.push(`topic ${topic}: ${error}`);

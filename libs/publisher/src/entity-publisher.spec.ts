@@ -33,7 +33,7 @@ class FakeProducer implements ProducerLike {
   }
 
   sentIds(): string[] {
-    return this.sends.flatMap((s) => s.messages.map((m) => JSON.parse(String(m.value)).eventId as string));
+    return this.sends.flatMap((s) => s.messages.map((m) => (JSON.parse(String(m.value)) as { eventId: string }).eventId));
   }
 }
 

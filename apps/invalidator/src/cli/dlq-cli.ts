@@ -155,9 +155,10 @@ export async function readDeadLetters(kafka: Kafka, topic: string, timeoutMs: nu
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachBatch: async ({ batch }) => {
+      // kafkajs awaits eachBatch inside a try, so a throw here is handled like a rejection.
+      eachBatch: ({ batch }) => {
         const end = ends.get(batch.partition);
-        if (end === undefined) return;
+        if (end === undefined) return Promise.resolve();
         for (const m of batch.messages) {
           if (BigInt(m.offset) >= end) break;
           const headers: Record<string, Buffer | string> = {};
@@ -169,6 +170,7 @@ export async function readDeadLetters(kafka: Kafka, topic: string, timeoutMs: nu
           consumer.pause([{ topic, partitions: [batch.partition] }]);
           if (pending.size === 0) finish();
         }
+        return Promise.resolve();
       },
     });
     let timer: NodeJS.Timeout | undefined;

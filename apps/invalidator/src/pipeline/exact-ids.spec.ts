@@ -2,7 +2,6 @@
 // write them back as the same digits, and a version beyond the safe range is dead-lettered.
 import type { InboundMessage } from '@app/kafka';
 import { MappingSetResolver } from '@app/registry-core';
-import type { Mapping } from '@app/registry-core';
 import { coalesce } from './coalesce';
 import { decode } from './decode';
 import { resolveEffects } from './resolve';
@@ -23,7 +22,7 @@ const resolver = MappingSetResolver.compile(
       ],
       tags: ['cat:{after.categoryId}'],
       version: 1,
-    } as Mapping,
+    },
   ],
   { mode: 'lenient' },
 );

@@ -42,10 +42,12 @@ const productResolver: MappingResolver = {
   mappingCount: 1,
   hasEntityType: (t) => t === 'product',
   resolve(e: EntityUpdated): Resolution {
-    if (String(e.after?.categoryId ?? '').includes('*')) throw Object.assign(new Error('value widens key'), { code: 'TEMPLATE_WIDENS_KEY' });
+    const after = typeof e.after?.categoryId === 'string' ? e.after.categoryId : undefined;
+    const before = typeof e.before?.categoryId === 'string' ? e.before.categoryId : undefined;
+    if (after?.includes('*')) throw Object.assign(new Error('value widens key'), { code: 'TEMPLATE_WIDENS_KEY' });
     const keys: Resolution['keys'] = [{ key: `product:${e.entityId}`, action: 'warm', tombstoneTtlSeconds: 60, ttlSeconds: 30, value: JSON.stringify(e.after), mappingId: 'm' }];
-    if (e.after?.categoryId) keys.push({ key: `category:${String(e.after.categoryId)}`, action: 'delete', tombstoneTtlSeconds: 60, mappingId: 'm' });
-    if (e.before?.categoryId) keys.push({ key: `category:${String(e.before.categoryId)}`, action: 'delete', tombstoneTtlSeconds: 60, mappingId: 'm' });
+    if (after) keys.push({ key: `category:${after}`, action: 'delete', tombstoneTtlSeconds: 60, mappingId: 'm' });
+    if (before) keys.push({ key: `category:${before}`, action: 'delete', tombstoneTtlSeconds: 60, mappingId: 'm' });
     return { keys, tags: ['all-products'] };
   },
 };
@@ -344,7 +346,7 @@ describe('dead letters never halt a partition', () => {
     const [ref] = sent;
     expect(ref.headers).toMatchObject({ [DLQ_HEADERS.truncated]: 'true', [DLQ_HEADERS.originalBytes]: String(value.length), [DLQ_HEADERS.reasonCode]: 'OVERSIZED', [DLQ_HEADERS.originOffset]: '0' });
     expect(String(ref.key)).toBe('k');
-    const envelope = JSON.parse(String(ref.value));
+    const envelope = JSON.parse(String(ref.value)) as { headBase64: string };
     expect(envelope).toMatchObject({ reference: true, code: 'OVERSIZED', originalBytes: value.length, headBytes: REFERENCE_HEAD_BYTES });
     expect(Buffer.from(envelope.headBase64, 'base64').toString()).toBe(value.slice(0, REFERENCE_HEAD_BYTES));
     expect(recordBytes(ref)).toBeLessThan(4096);
@@ -387,7 +389,7 @@ describe('purge failures: one letter per failed part, refused items with their o
             { mappingId: 'shop.product', team: 'shop', tags: [`product:${e.entityId}`], urls: [] },
             { mappingId: 'promo.product', team: 'promo', tags: [], urls: ['http://127.0.0.1/x'] },
           ],
-        } as Resolution;
+        };
       },
     };
     const purge = {

@@ -77,7 +77,7 @@ describe('readBounded', () => {
   });
 
   it('stops reading and cancels the stream at the first chunk past the limit', async () => {
-    const { r, pulled, cancelled } = response(Array(1_000).fill(64));
+    const { r, pulled, cancelled } = response(Array<number>(1_000).fill(64));
     await expect(readBounded(r, 100)).rejects.toBeInstanceOf(BodyTooLargeError);
     expect(pulled()).toBeLessThan(5);
     expect(cancelled()).toBe(true);

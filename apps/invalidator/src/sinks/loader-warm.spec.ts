@@ -330,7 +330,7 @@ describe('LoaderWarmer and hostile input', () => {
       // the same slow host under another team name is another share; without a team, the host is the share
       w.schedule([warm(`${fast.url}/b/1`, { key: 'b:1', team: 'team-b', mappingId: 'b' }), warm(`${fast.url}/b/2`, { key: 'b:2', team: 'team-b', mappingId: 'b' })]);
       w.schedule(Array.from({ length: 4 }, (_, i) => warm(`${fast.url}/h/${i}`, { key: `h:${i}`, mappingId: 'h' })));
-      expect(outcomes.filter(([o]) => o === 'dropped')).toEqual([...Array(5).fill(['dropped', 'team-a']), ['dropped', 'h:3']]);
+      expect(outcomes.filter(([o]) => o === 'dropped')).toEqual([...Array<string[]>(5).fill(['dropped', 'team-a']), ['dropped', 'h:3']]);
       while (cache.values.size < 5) await new Promise((r) => setTimeout(r, 5));
       expect([...cache.values.keys()].sort()).toEqual(['b:1', 'b:2', 'h:0', 'h:1', 'h:2']);
       // the total bound still holds: 3 of team-a pending, 7 more fill it

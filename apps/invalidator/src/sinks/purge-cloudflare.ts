@@ -25,7 +25,7 @@ export class CloudflareAdapter implements PurgeAdapter {
   async send(part: PurgePart, signal: AbortSignal): Promise<void> {
     const { tags, urls } = checkPart(part, this.maxTagsPerRequest, this.maxUrlsPerRequest);
     const body = tags ? { tags } : { files: urls!.map((u) => u.href) };
-    const [key, list] = Object.entries(body)[0];
+    const [key, list] = Object.entries(body as Record<string, unknown>)[0];
     if (Object.keys(body).length !== 1 || (key !== 'tags' && key !== 'files') || !Array.isArray(list) || list.length === 0) throw refused('a purge_cache body is {"tags": [...]} or {"files": [...]}');
     const target = requestUrl(this.base, encodePath(['zones', this.zoneId, 'purge_cache']), PATH);
     const response = await this.fetchFn(target, {

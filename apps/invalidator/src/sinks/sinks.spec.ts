@@ -62,7 +62,7 @@ describe('purge adapters (request shape)', () => {
         ['POST', '/zones/Z1/purge_cache', 'Bearer tok'],
         ['POST', '/zones/Z1/purge_cache', 'Bearer tok'],
       ]);
-      expect(JSON.parse(s.seen[0].body).tags).toHaveLength(30);
+      expect((JSON.parse(s.seen[0].body) as { tags: string[] }).tags).toHaveLength(30);
       expect(JSON.parse(s.seen[1].body)).toEqual({ tags: ['t30'] });
       expect(JSON.parse(s.seen[2].body)).toEqual({ files: ['https://shop.example/p/1'] });
     } finally {

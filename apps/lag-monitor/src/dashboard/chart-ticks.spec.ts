@@ -11,6 +11,6 @@ describe('niceTicks', () => {
     [0.8, false, [0, 0.2, 0.4, 0.6, 0.8]],
     [7.3, false, [0, 2, 4, 6, 8]],
   ])('max %p (integers %p) -> %j: distinct, ascending, covering the max', (max, integer, ticks) => {
-    expect(niceTicks(max as number, integer as boolean)).toEqual(ticks);
+    expect(niceTicks(max, integer)).toEqual(ticks);
   });
 });

@@ -4,13 +4,13 @@
 // "1, 1, 0" for a lag of 0.
 export function niceTicks(max: number, integer: boolean): number[] {
   if (!(max > 0)) max = 1;
-  var raw = max / 4;
-  var mag = Math.pow(10, Math.floor(Math.log(raw) / Math.LN10));
-  var n = raw / mag;
-  var step = (n <= 1 ? 1 : n <= 2 ? 2 : n <= 5 ? 5 : 10) * mag;
+  const raw = max / 4;
+  const mag = Math.pow(10, Math.floor(Math.log(raw) / Math.LN10));
+  const n = raw / mag;
+  let step = (n <= 1 ? 1 : n <= 2 ? 2 : n <= 5 ? 5 : 10) * mag;
   if (integer) step = Math.max(1, Math.round(step));
-  var count = Math.ceil(max / step - 1e-9);
-  var ticks: number[] = [];
-  for (var i = 0; i <= count; i++) ticks.push(Number((i * step).toPrecision(12)));
+  const count = Math.ceil(max / step - 1e-9);
+  const ticks: number[] = [];
+  for (let i = 0; i <= count; i++) ticks.push(Number((i * step).toPrecision(12)));
   return ticks;
 }

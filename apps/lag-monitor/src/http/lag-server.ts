@@ -1,5 +1,6 @@
 // startLagServer: a tiny standalone Nest app with just LagModule (and /metrics), for running
 // the lag service on its own and for tests.
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -28,7 +29,7 @@ export async function startLagServer(options: LagServerOptions): Promise<LagServ
   const { port, host = '127.0.0.1', ...moduleOptions } = options;
   const app = await NestFactory.create(LagModule.forRoot(moduleOptions), { logger: ['error', 'warn'] });
   await app.listen(port, host);
-  const address = app.getHttpServer().address() as AddressInfo;
+  const address = (app.getHttpServer() as Server).address() as AddressInfo;
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return {
     url: `http://${shownHost}:${address.port}`,

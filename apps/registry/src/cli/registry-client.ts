@@ -34,7 +34,7 @@ export class RegistryClient {
 
   async list(query: { entityType?: string; owner?: string } = {}): Promise<Mapping[]> {
     const params = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined));
-    const body = await this.call<{ mappings: Mapping[] }>('GET', `/mappings${params.size > 0 ? `?${params}` : ''}`);
+    const body = await this.call<{ mappings: Mapping[] }>('GET', `/mappings${params.size > 0 ? `?${params.toString()}` : ''}`);
     return body.mappings;
   }
 
@@ -65,7 +65,9 @@ export class RegistryClient {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
-      throw new CliError(EXIT.ERROR, `cannot reach the registry at ${url}: ${(error as Error).cause ?? (error as Error).message} (set REGISTRY_URL)`);
+      // fetch's own message is just "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND)
+      const why: unknown = (error as Error).cause ?? (error as Error).message;
+      throw new CliError(EXIT.ERROR, `cannot reach the registry at ${url}: ${String(why)} (set REGISTRY_URL)`);
     }
     const text = await response.text();
     let parsed: unknown;

@@ -43,7 +43,7 @@ describe('mappings CLI (offline)', () => {
       '  fan-out 4 of 64',
     ]);
     const json = await run(['explain', file('event.json', EVENT), '--file', EXAMPLE, '--json']);
-    expect(JSON.parse(json.out).keys.delete).toHaveLength(2);
+    expect((JSON.parse(json.out) as { keys: { delete: unknown[] } }).keys.delete).toHaveLength(2);
   });
 
   it('exits 1 when the event would be dead-lettered, or a file is invalid', async () => {

@@ -47,7 +47,7 @@ describe('CatalogStore (file-backed source of truth with a transactional outbox)
     store.close();
   });
 
-  it('makes no version and no event for a patch that changes nothing', async () => {
+  it('makes no version and no event for a patch that changes nothing', () => {
     const store = open();
     store.create(mug);
     expect(store.update('mug', { price: 9.5, name: undefined })).toMatchObject({ changed: false, product: { version: 1 } });

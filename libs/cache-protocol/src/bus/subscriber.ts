@@ -26,8 +26,6 @@ export interface BusSubscriberOptions {
   connectionName?: string;
 }
 
-type StreamReply = Array<[string, Array<[string, string[]]>]> | null;
-
 export class BusSubscriber {
   readonly streamKey: string;
   private position?: string;
@@ -98,7 +96,7 @@ export class BusSubscriber {
           this.readyResolve?.();
         }
         const before = this.position;
-        const reply = (await this.connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.streamKey, before)) as StreamReply;
+        const reply = await this.connection.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.streamKey, before);
         if (!this.running) return;
         if (this.failed) {
           this.failed = false;

@@ -10,7 +10,7 @@ import type { BatchConsumer, BatchConsumerOptions, BatchHandler, ConsumerLifecyc
 import { platformaticBaseOptions, PlatformaticBaseOptions, PlatformaticConnectionOptions } from './connection';
 import { crashPayload, hasFlag, hasProtocolError, isNonRetriable } from './errors';
 import { platformaticKafka } from './load';
-import { FetchedRecordBatch, partitionRecords } from './records';
+import { partitionRecords } from './records';
 import { FetchedPartition, PartitionWorker } from './partition-worker';
 import { Slots } from './slots';
 
@@ -67,7 +67,15 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
     return this.options.logger;
   }
 
-  async start(handler: BatchHandler): Promise<void> {
+  start(handler: BatchHandler): Promise<void> {
+    // A throw while creating the consumer rejects the promise, as the interface promises.
+    return new Promise((resolve) => {
+      this.open(handler);
+      resolve();
+    });
+  }
+
+  private open(handler: BatchHandler): void {
     const { Consumer } = platformaticKafka();
     this.handler = handler;
     const sessionTimeout = this.options.sessionTimeoutMs ?? 30_000;
@@ -237,7 +245,7 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
       topics: [{ topicId: topicMetadata.id, partitions: [{ partition, fetchOffset: position, partitionMaxBytes: this.options.maxBytesPerPartition ?? 1_048_576, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
     });
     const part = response.responses.flatMap((r) => r.partitions).find((p) => p.partitionIndex === partition);
-    const { messages, nextOffset } = partitionRecords(topic, partition, position, part?.records as FetchedRecordBatch[] | undefined);
+    const { messages, nextOffset } = partitionRecords(topic, partition, position, part?.records);
     return { messages, nextOffset, highWatermark: part?.highWatermark ?? position };
   }
 

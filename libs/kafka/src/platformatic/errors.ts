@@ -16,7 +16,7 @@ interface PlatformaticErrorLike {
 
 function* walk(error: unknown, depth = 0): Generator<PlatformaticErrorLike & object> {
   if (!error || typeof error !== 'object' || depth > 6) return;
-  yield error as PlatformaticErrorLike & object;
+  yield error;
   const e = error as PlatformaticErrorLike;
   if (Array.isArray(e.errors)) for (const inner of e.errors) yield* walk(inner, depth + 1);
   if (e.cause) yield* walk(e.cause, depth + 1);

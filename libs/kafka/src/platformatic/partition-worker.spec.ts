@@ -51,8 +51,7 @@ describe('PartitionWorker', () => {
     const batches: string[][] = [];
     let inHandler = 0;
     let overlapped = false;
-    let worker!: PartitionWorker;
-    worker = new PartitionWorker(
+    const worker: PartitionWorker = new PartitionWorker(
       deps({
         fetch,
         commit: async (o) => void commits.push(o),

@@ -174,9 +174,8 @@ export class PartitionWorker {
         if (this.committed === undefined || next > this.committed) this.committed = next;
       },
       // The group heartbeat runs on platformatic's own timer, independent of the handler.
-      heartbeat: async () => {
-        if (this.revoked) throw new Error(`partition ${this.deps.topic}[${this.deps.partition}] was revoked by a rebalance`);
-      },
+      heartbeat: () =>
+        this.revoked ? Promise.reject(new Error(`partition ${this.deps.topic}[${this.deps.partition}] was revoked by a rebalance`)) : Promise.resolve(),
       isActive: () => !lost && this.active,
       // The loop fetches only between batches: pausing means "no fetch after this batch until resumed".
       pausePartition: () => {

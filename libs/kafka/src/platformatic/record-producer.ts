@@ -2,7 +2,7 @@
 // KAFKA_CLIENT=platformatic: idempotent (so acks from all in-sync replicas, one request in
 // flight), bounded retries inside one send, each send raced against `sendTimeoutMs` so a DLQ
 // outage surfaces as a failed send the pipeline retries with backoff, never a blocked batch.
-import type { Partitioner, Producer } from '@platformatic/kafka';
+import type { Producer } from '@platformatic/kafka';
 import { OutboundRecord, RecordSender, RecordSenderOptions, withSendTimeout } from '../consumer-api';
 import { platformaticBaseOptions, PlatformaticConnectionOptions } from './connection';
 import { platformaticKafka } from './load';
@@ -29,7 +29,7 @@ export class PlatformaticRecordProducer implements RecordSender {
       retryDelay: 100,
       autocreateTopics: false,
       // murmur2 & 0x7fffffff: the partition kafkajs' DefaultPartitioner and Java pick for a key.
-      partitioner: compatibilityPartitioner as Partitioner<Buffer, Buffer, string, Buffer>,
+      partitioner: compatibilityPartitioner,
       serializers: { headerKey: (name?: string) => (name === undefined ? undefined : Buffer.from(name)) },
     });
     await this.producer.metadata({ topics: [] });

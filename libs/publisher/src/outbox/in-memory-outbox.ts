@@ -42,13 +42,13 @@ export class InMemoryOutbox implements Outbox {
     return this.failedRecords;
   }
 
-  async unsent(limit: number): Promise<readonly OutboxRecord[]> {
+  unsent(limit: number): Promise<readonly OutboxRecord[]> {
     const out: OutboxRecord[] = [];
     for (const record of this.pending.values()) {
       if (out.length >= limit) break;
       out.push(record);
     }
-    return out;
+    return Promise.resolve(out);
   }
 
   async markSent(ids: readonly string[]): Promise<void> {

@@ -28,7 +28,7 @@ const EVENT: EntityUpdated = {
   tenant: 'acme',
   occurredAt: '2026-01-01T00:00:00Z',
   after: { categoryId: 'desk' },
-} as EntityUpdated;
+};
 
 describe('Keyspaces: a mapping may only produce keys and tags inside its owner team\'s prefixes', () => {
   it('takes the literal text before the first placeholder as a template\'s prefix', () => {

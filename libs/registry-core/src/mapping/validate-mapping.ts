@@ -48,7 +48,7 @@ export function normaliseMapping(input: Omit<MappingSpecDto, 'keys'> & { keys: K
   const out: Mapping = {
     id: input.id,
     entityType: input.entityType,
-    keys: input.keys.map((k) => normaliseRule(k as KeyRuleDto)),
+    keys: input.keys.map((k) => normaliseRule(k)),
     tags: [...(input.tags ?? [])],
     owner: input.owner,
     version: input.version ?? 0,

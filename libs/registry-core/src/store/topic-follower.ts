@@ -106,7 +106,8 @@ export class TopicFollower {
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachBatch: async ({ batch }) => {
+      // kafkajs awaits eachBatch inside a try, so a throw here is handled like a rejection.
+      eachBatch: ({ batch }) => {
         const from = this.positions.get(batch.partition) ?? 0n;
         const records: FollowedRecord[] = [];
         for (const m of batch.messages) {
@@ -115,6 +116,7 @@ export class TopicFollower {
         }
         if (records.length > 0) this.options.onRecords(records);
         this.advance(batch.partition, BigInt(batch.lastOffset()) + 1n);
+        return Promise.resolve();
       },
     });
     await this.waitFor(startOffsets, timeoutMs, 'read the topic to its end');

@@ -191,7 +191,8 @@ export function compileTemplate(source: string, kind: TemplateKind = 'key', limi
 
   let render: (event: EntityUpdated) => string | undefined;
   if (fields.length === 0) {
-    const constant = parts.join('');
+    // no fields: every part is literal text
+    const constant = parts.filter((p): p is string => typeof p === 'string').join('');
     render = () => constant;
   } else if (fields.length === 1 && parts.length <= 3) {
     // The common shape "prefix{field}suffix": one read, one concatenation.
