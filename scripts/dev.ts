@@ -111,7 +111,13 @@ async function main(): Promise<void> {
   console.error('[dev] starting Kafka + Redis (first run downloads the Kafka jars from Maven Central)');
   const state = await up({ name: STACK, ownerPid: process.pid, cluster: false });
   const a = addresses(state);
-  const [registryPort, invalidatorPort, catalogPort, storefrontPort, lagMonitorPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [registryPort, invalidatorPort, catalogPort, storefrontPort, lagMonitorPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const common = { KAFKA_BROKERS: a.kafkaBrokers };
 
   const registry = startService('registry', 'apps/registry/src/main.ts', registryPort, {
@@ -173,7 +179,13 @@ async function main(): Promise<void> {
   ]);
 
   let last: TrafficSummary | undefined;
-  traffic = startTraffic({ catalogUrl: catalog.url, storefrontUrl: storefront.url, writesPerSecond: 5, readsPerSecond: 50, onSummary: (s) => (last = s) });
+  traffic = startTraffic({
+    catalogUrl: catalog.url,
+    storefrontUrl: storefront.url,
+    writesPerSecond: 5,
+    readsPerSecond: 50,
+    onSummary: (s) => (last = s),
+  });
 
   console.log(`
   Dashboard (lag, throughput, DLQ, purges)    ${lagMonitor.url}/dashboard
@@ -192,8 +204,12 @@ async function main(): Promise<void> {
     counters(invalidator.url)
       .then((c) => {
         const t = last;
-        const traffic = t ? `writes ${t.writes} reads ${t.reads} stale reads ${t.staleReads} errors ${t.writeErrors + t.readErrors}` : 'traffic starting';
-        process.stdout.write(`[live] events applied ${c.applied}  keys ${c.keys}  dead-lettered ${c.deadLettered}  purges ${c.purges}  |  ${traffic}\n`);
+        const traffic = t
+          ? `writes ${t.writes} reads ${t.reads} stale reads ${t.staleReads} errors ${t.writeErrors + t.readErrors}`
+          : 'traffic starting';
+        process.stdout.write(
+          `[live] events applied ${c.applied}  keys ${c.keys}  dead-lettered ${c.deadLettered}  purges ${c.purges}  |  ${traffic}\n`,
+        );
       })
       .catch(() => undefined);
   }, 2000).unref();

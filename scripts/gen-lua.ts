@@ -64,7 +64,8 @@ function expandIncludes(source: string, dir: string, seen: Set<string>, from: st
 const SHEBANG = /^#!lua(?: flags=[a-z-]+(?:,[a-z-]+)*)?\n/;
 
 function checkHeader(file: string, source: string, numberOfKeys: number | undefined): void {
-  if (source.startsWith('#!') && !SHEBANG.test(source)) throw new LuaSourceError(`${file}: first line must be "#!lua" or "#!lua flags=<flag>[,<flag>]"`);
+  if (source.startsWith('#!') && !SHEBANG.test(source))
+    throw new LuaSourceError(`${file}: first line must be "#!lua" or "#!lua flags=<flag>[,<flag>]"`);
   const header = /^--\[\[([\s\S]*?)\]\]/.exec(source.replace(SHEBANG, ''));
   if (!header) throw new LuaSourceError(`${file}: must open with a --[[ header ]] listing KEYS, ARGV and the return value`);
   const text = header[1];
@@ -73,7 +74,8 @@ function checkHeader(file: string, source: string, numberOfKeys: number | undefi
   for (let i = 1; i <= numberOfKeys; i += 1) {
     if (!text.includes(`KEYS[${i}]`)) throw new LuaSourceError(`${file}: header must document KEYS[${i}]`);
   }
-  if (text.includes(`KEYS[${numberOfKeys + 1}]`)) throw new LuaSourceError(`${file}: documents KEYS[${numberOfKeys + 1}] but its name says ${numberOfKeys} keys`);
+  if (text.includes(`KEYS[${numberOfKeys + 1}]`))
+    throw new LuaSourceError(`${file}: documents KEYS[${numberOfKeys + 1}] but its name says ${numberOfKeys} keys`);
 }
 
 export function parseLuaScripts(dir = LUA_DIR): ParsedScript[] {

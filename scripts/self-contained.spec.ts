@@ -45,7 +45,12 @@ describe('the repository is self-contained', () => {
 
   it('every upper-case markdown file a file names is in the repository', () => {
     const present = new Set(tracked.map((f) => f.split('/').pop()));
-    const missing = texts.flatMap(({ file, text }) => [...text.matchAll(NOTES_NAME)].map((m) => m[0]).filter((n) => !present.has(n)).map((n) => `${file}: ${n}`));
+    const missing = texts.flatMap(({ file, text }) =>
+      [...text.matchAll(NOTES_NAME)]
+        .map((m) => m[0])
+        .filter((n) => !present.has(n))
+        .map((n) => `${file}: ${n}`),
+    );
     expect(missing).toEqual([]);
   });
 });

@@ -125,10 +125,17 @@ export function startTraffic(options: TrafficOptions): TrafficRun {
   async function seed(): Promise<void> {
     for (let i = 0; i < o.products; i++) {
       const id = `${o.idPrefix}-p${i}`;
-      const created = await call('POST', `${catalog}/products`, { id, tenant: o.tenant, name: `Demo product ${i}`, price: 10 + i, categoryId: categories[i % categories.length] });
+      const created = await call('POST', `${catalog}/products`, {
+        id,
+        tenant: o.tenant,
+        name: `Demo product ${i}`,
+        price: 10 + i,
+        categoryId: categories[i % categories.length],
+      });
       // 409: an earlier run created it; continue from what the catalog has.
       const product = created.status === 409 ? (await call('GET', `${catalog}/products/${id}`)).json : created.json;
-      if (typeof product.version !== 'number') throw new Error(`catalog did not return product ${id}: ${JSON.stringify(product).slice(0, 200)}`);
+      if (typeof product.version !== 'number')
+        throw new Error(`catalog did not return product ${id}: ${JSON.stringify(product).slice(0, 200)}`);
       products.push({ id, categoryId: String(product.categoryId), price: Number(product.price), ackedVersion: product.version });
     }
   }
@@ -137,7 +144,9 @@ export function startTraffic(options: TrafficOptions): TrafficRun {
     const product = pick(products);
     const move = o.random() < 0.3 && categories.length > 1;
     const result = move
-      ? await call('POST', `${catalog}/products/${product.id}/move`, { categoryId: pick(categories.filter((c) => c !== product.categoryId)) })
+      ? await call('POST', `${catalog}/products/${product.id}/move`, {
+          categoryId: pick(categories.filter((c) => c !== product.categoryId)),
+        })
       : await call('PATCH', `${catalog}/products/${product.id}`, { price: Math.round((5 + o.random() * 95) * 100) / 100 });
     if (result.status !== 200) throw new Error(`catalog answered ${result.status}: ${JSON.stringify(result.json).slice(0, 200)}`);
     const version = Number(result.json.version);
@@ -185,7 +194,10 @@ export function startTraffic(options: TrafficOptions): TrafficRun {
 
   function tick(): void {
     const elapsed = Date.now() - startedAt;
-    for (const [kind, rate] of [['write', o.writesPerSecond], ['read', o.readsPerSecond]] as const) {
+    for (const [kind, rate] of [
+      ['write', o.writesPerSecond],
+      ['read', o.readsPerSecond],
+    ] as const) {
       const due = operationsDue(rate, elapsed);
       while ((kind === 'write' ? writesStarted : readsStarted) < due) {
         if (kind === 'write') writesStarted++;
@@ -251,7 +263,8 @@ async function main(): Promise<void> {
     .option('--duration <duration>', 'stop after this long (30s, 2m); default: until Ctrl-C')
     .parse();
   const opts = program.opts<Record<string, string | undefined>>();
-  if (!opts.catalogUrl || !opts.storefrontUrl) program.error('--catalog-url and --storefront-url (or CATALOG_URL and STOREFRONT_URL) are required');
+  if (!opts.catalogUrl || !opts.storefrontUrl)
+    program.error('--catalog-url and --storefront-url (or CATALOG_URL and STOREFRONT_URL) are required');
   const run = startTraffic({
     catalogUrl: opts.catalogUrl!,
     storefrontUrl: opts.storefrontUrl!,

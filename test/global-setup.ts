@@ -12,5 +12,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.KAFKA_BROKERS = a.kafkaBrokers;
   process.env.REDIS_URL = a.redisUrl;
   process.env.REDIS_CLUSTER_NODES = a.redisClusterNodes;
-  console.log(`\n[stack] ${reuse ? 'reusing' : 'started'} "${state.name}" in ${Date.now() - started} ms: kafka ${a.kafkaBrokers}, redis ${a.redisUrl}, cluster ${a.redisClusterNodes}`);
+  console.log(
+    `\n[stack] ${reuse ? 'reusing' : 'started'} "${state.name}" in ${Date.now() - started} ms: kafka ${a.kafkaBrokers}, redis ${a.redisUrl}, cluster ${a.redisClusterNodes}`,
+  );
 }

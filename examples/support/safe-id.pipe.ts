@@ -8,7 +8,12 @@ export class SafeIdPipe implements PipeTransform<string, string> {
   transform(value: string, metadata: ArgumentMetadata): string {
     if (typeof value !== 'string' || value.length > 128 || !SAFE_ID_PATTERN.test(value)) {
       const field = metadata.data ?? 'id';
-      throw new BadRequestException({ statusCode: 400, code: 'INVALID_REQUEST', message: `${field} ${SAFE_ID_MESSAGE}`, fields: [{ field, message: SAFE_ID_MESSAGE }] });
+      throw new BadRequestException({
+        statusCode: 400,
+        code: 'INVALID_REQUEST',
+        message: `${field} ${SAFE_ID_MESSAGE}`,
+        fields: [{ field, message: SAFE_ID_MESSAGE }],
+      });
     }
     return value;
   }

@@ -28,7 +28,14 @@ describe('evaluateGoals', () => {
   });
 
   it('treats the boundary as met', () => {
-    const rows = evaluateGoals({ ...base, oursEventsPerSec: 87_500, cpuMicrosPerEvent: 12, peakRssMb: 256, oursP99Ms: 40, naiveEventsPerSec: 8_750 });
+    const rows = evaluateGoals({
+      ...base,
+      oursEventsPerSec: 87_500,
+      cpuMicrosPerEvent: 12,
+      peakRssMb: 256,
+      oursP99Ms: 40,
+      naiveEventsPerSec: 8_750,
+    });
     expect(rows.map((r) => r.met)).toEqual([true, true, true, true, true]);
     expect(rows.every((r) => r.by === 'met, 1.00x margin')).toBe(true);
   });

@@ -42,7 +42,8 @@ function row(goal: string, value: number | undefined, direction: Direction, targ
 const ratio = (x: number) => `${x.toFixed(2)}x`;
 
 export function evaluateGoals(i: GoalInputs): GoalRow[] {
-  const latencyRatio = i.oursP99Ms !== undefined && i.rawHopP99Ms !== undefined && i.rawHopP99Ms > 0 ? i.oursP99Ms / i.rawHopP99Ms : undefined;
+  const latencyRatio =
+    i.oursP99Ms !== undefined && i.rawHopP99Ms !== undefined && i.rawHopP99Ms > 0 ? i.oursP99Ms / i.rawHopP99Ms : undefined;
   const latency = row(`p99 publish->applied / raw p99 publish->consumed at ${i.latencyRate}/s`, latencyRatio, 'atMost', 2, ratio);
   if (latency.met !== null) latency.measured = `${ratio(latencyRatio!)} (${i.oursP99Ms!.toFixed(1)} / ${i.rawHopP99Ms!.toFixed(1)} ms)`;
   return [

@@ -4,7 +4,12 @@ import Redis from 'ioredis';
 import { Kafka } from 'kafkajs';
 import { BenchEvent, keysOf, tagOf } from './workload';
 
-export async function naiveConsume(kafka: Kafka, redis: Redis, topic: string, expected: number): Promise<{ seconds: number; events: number }> {
+export async function naiveConsume(
+  kafka: Kafka,
+  redis: Redis,
+  topic: string,
+  expected: number,
+): Promise<{ seconds: number; events: number }> {
   const consumer = kafka.consumer({ groupId: `bench-naive-${Date.now()}`, maxWaitTimeInMs: 100 });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });

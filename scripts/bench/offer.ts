@@ -34,7 +34,14 @@ export async function offerTicks(o: OfferOptions): Promise<{ sent: number; start
     if (wait > 0) await sleep(wait);
     const events = [...generateEvents(perTick, o.entities, o.nextVersion())];
     const sendAt = performance.now();
-    const sending = o.producer.send({ topic: o.topic, acks: 1, messages: events.map((e) => ({ key: entityMessageKey(e.entityType, e.entityId), value: JSON.stringify({ ...e, occurredAt: new Date().toISOString() }) })) });
+    const sending = o.producer.send({
+      topic: o.topic,
+      acks: 1,
+      messages: events.map((e) => ({
+        key: entityMessageKey(e.entityType, e.entityId),
+        value: JSON.stringify({ ...e, occurredAt: new Date().toISOString() }),
+      })),
+    });
     o.onTick(events, sendAt);
     await sending;
     sent += events.length;

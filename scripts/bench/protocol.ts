@@ -27,11 +27,16 @@ interface Row {
 }
 
 function formatRows(rows: Row[], baseline?: number): string {
-  const lines = ['| operation | ops/s | µs/op | node CPU µs/op | redis CPU µs/op | vs plain DEL (same table) |', '|---|---:|---:|---:|---:|---:|'];
+  const lines = [
+    '| operation | ops/s | µs/op | node CPU µs/op | redis CPU µs/op | vs plain DEL (same table) |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
   const cpu = (n?: number) => (n === undefined ? '' : n.toFixed(1));
   for (const r of rows) {
     const ratio = baseline ? `${((r.opsPerSec / baseline) * 100).toFixed(0)}%` : '';
-    lines.push(`| ${r.what}${r.note ? ` (${r.note})` : ''} | ${Math.round(r.opsPerSec).toLocaleString('en-US')} | ${(1e6 / r.opsPerSec).toFixed(2)} | ${cpu(r.nodeCpuUs)} | ${cpu(r.redisCpuUs)} | ${ratio} |`);
+    lines.push(
+      `| ${r.what}${r.note ? ` (${r.note})` : ''} | ${Math.round(r.opsPerSec).toLocaleString('en-US')} | ${(1e6 / r.opsPerSec).toFixed(2)} | ${cpu(r.nodeCpuUs)} | ${cpu(r.redisCpuUs)} | ${ratio} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -43,10 +48,25 @@ function time(fn: () => void, iterations: number): number {
 }
 
 function envelopeTable(): string {
-  const product = JSON.stringify({ id: 'p-123', name: 'Espresso cup "Roma"', priceCents: 1290, currency: 'EUR', stock: 17, tags: ['kitchen', 'cups'] });
-  const page = JSON.stringify({ items: Array.from({ length: 12 }, (_, i) => ({ id: `p-${i}`, name: `Product ${i}`, priceCents: 100 * i })) });
-  const lines = ['| payload | payload bytes | envelope bytes | header bytes | encode ns | decode ns | JSON-wrapped bytes | JSON encode ns | JSON decode ns |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
-  for (const [name, payload] of [['product (small)', product], ['category page (~1 KB)', page]] as const) {
+  const product = JSON.stringify({
+    id: 'p-123',
+    name: 'Espresso cup "Roma"',
+    priceCents: 1290,
+    currency: 'EUR',
+    stock: 17,
+    tags: ['kitchen', 'cups'],
+  });
+  const page = JSON.stringify({
+    items: Array.from({ length: 12 }, (_, i) => ({ id: `p-${i}`, name: `Product ${i}`, priceCents: 100 * i })),
+  });
+  const lines = [
+    '| payload | payload bytes | envelope bytes | header bytes | encode ns | decode ns | JSON-wrapped bytes | JSON encode ns | JSON decode ns |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const [name, payload] of [
+    ['product (small)', product],
+    ['category page (~1 KB)', page],
+  ] as const) {
     const e = { version: 1_764_000_123_456, writtenAt: Date.now(), freshForMs: 60_000, namespaceGeneration: 3, payload };
     const raw = encodeEnvelope(e);
     const json = JSON.stringify({ v: e.version, w: e.writtenAt, f: e.freshForMs, n: e.namespaceGeneration, d: payload });
@@ -54,10 +74,15 @@ function envelopeTable(): string {
     time(() => (sink += encodeEnvelope(e).length), 20_000); // warm-up
     const enc = time(() => (sink += encodeEnvelope(e).length), 200_000);
     const dec = time(() => (sink += decodeEnvelope(raw).version), 200_000);
-    const jenc = time(() => (sink += JSON.stringify({ v: e.version, w: e.writtenAt, f: e.freshForMs, n: e.namespaceGeneration, d: payload }).length), 200_000);
+    const jenc = time(
+      () => (sink += JSON.stringify({ v: e.version, w: e.writtenAt, f: e.freshForMs, n: e.namespaceGeneration, d: payload }).length),
+      200_000,
+    );
     const jdec = time(() => (sink += (JSON.parse(json) as { v: number }).v), 200_000);
     if (sink === 42) console.log('');
-    lines.push(`| ${name} | ${payload.length} | ${raw.length} | ${raw.length - payload.length} | ${enc.toFixed(0)} | ${dec.toFixed(0)} | ${json.length} | ${jenc.toFixed(0)} | ${jdec.toFixed(0)} |`);
+    lines.push(
+      `| ${name} | ${payload.length} | ${raw.length} | ${raw.length - payload.length} | ${enc.toFixed(0)} | ${dec.toFixed(0)} | ${json.length} | ${jenc.toFixed(0)} | ${jdec.toFixed(0)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -98,25 +123,34 @@ async function redisTable(redis: Redis, label: string): Promise<{ rows: Row[]; b
   const key = (i: number) => `${run}:product:${i}`;
   const value = 'x'.repeat(100);
   const rows: Row[] = [];
-  const seed = async () => throughput(KEYS, 4, (from, to) => {
-    const p = redis.pipeline();
-    for (let i = from; i < to; i += 1) p.set(key(i), value);
-    return p.exec();
-  });
+  const seed = async () =>
+    throughput(KEYS, 4, (from, to) => {
+      const p = redis.pipeline();
+      for (let i = from; i < to; i += 1) p.set(key(i), value);
+      return p.exec();
+    });
 
   for (const inFlight of [1, 4]) {
     const note = `${BATCH}/pipeline, ${inFlight} in flight`;
     await seed();
-    rows.push(await measured(redis, 'plain DEL', note, KEYS, () => throughput(KEYS, inFlight, (from, to) => {
-      const p = redis.pipeline();
-      for (let i = from; i < to; i += 1) p.del(key(i));
-      return p.exec();
-    })));
-    rows.push(await measured(redis, 'plain SET', note, KEYS, () => throughput(KEYS, inFlight, (from, to) => {
-      const p = redis.pipeline();
-      for (let i = from; i < to; i += 1) p.set(key(i), value);
-      return p.exec();
-    })));
+    rows.push(
+      await measured(redis, 'plain DEL', note, KEYS, () =>
+        throughput(KEYS, inFlight, (from, to) => {
+          const p = redis.pipeline();
+          for (let i = from; i < to; i += 1) p.del(key(i));
+          return p.exec();
+        }),
+      ),
+    );
+    rows.push(
+      await measured(redis, 'plain SET', note, KEYS, () =>
+        throughput(KEYS, inFlight, (from, to) => {
+          const p = redis.pipeline();
+          for (let i = from; i < to; i += 1) p.set(key(i), value);
+          return p.exec();
+        }),
+      ),
+    );
   }
   const baseline = rows[2].opsPerSec; // plain DEL, 4 in flight
 
@@ -125,11 +159,15 @@ async function redisTable(redis: Redis, label: string): Promise<{ rows: Row[]; b
     const protocol = new CacheProtocol(redis, { maxKeysPerScriptCall: perCall });
     await seed();
     const v = ++version;
-    rows.push(await measured(redis, `applyKeyEffects tombstone, ${perCall} keys/EVALSHA`, `${BATCH}/call, 4 in flight`, KEYS, () => throughput(KEYS, 4, (from, to) => {
-      const effects: KeyEffect[] = [];
-      for (let i = from; i < to; i += 1) effects.push({ key: key(i), version: v, action: 'tombstone', tombstoneTtlMs: 60_000 });
-      return protocol.applyKeyEffects(effects);
-    })));
+    rows.push(
+      await measured(redis, `applyKeyEffects tombstone, ${perCall} keys/EVALSHA`, `${BATCH}/call, 4 in flight`, KEYS, () =>
+        throughput(KEYS, 4, (from, to) => {
+          const effects: KeyEffect[] = [];
+          for (let i = from; i < to; i += 1) effects.push({ key: key(i), version: v, action: 'tombstone', tombstoneTtlMs: 60_000 });
+          return protocol.applyKeyEffects(effects);
+        }),
+      ),
+    );
   }
   const protocol = new CacheProtocol(redis);
   // A warm rewrites a cached value and never creates one: seed envelopes (version 1) to rewrite.
@@ -141,36 +179,53 @@ async function redisTable(redis: Redis, label: string): Promise<{ rows: Row[]; b
       return p.exec();
     });
     const v = ++version;
-    rows.push(await measured(redis, 'applyKeyEffects warm, 64 keys/EVALSHA', `${BATCH}/call, ${inFlight} in flight`, KEYS, () => throughput(KEYS, inFlight, (from, to) => {
-      const effects: KeyEffect[] = [];
-      for (let i = from; i < to; i += 1) effects.push({ key: key(i), version: v, action: 'warm', tombstoneTtlMs: 60_000, value, ttlMs: 60_000 });
-      return protocol.applyKeyEffects(effects);
-    })));
+    rows.push(
+      await measured(redis, 'applyKeyEffects warm, 64 keys/EVALSHA', `${BATCH}/call, ${inFlight} in flight`, KEYS, () =>
+        throughput(KEYS, inFlight, (from, to) => {
+          const effects: KeyEffect[] = [];
+          for (let i = from; i < to; i += 1)
+            effects.push({ key: key(i), version: v, action: 'warm', tombstoneTtlMs: 60_000, value, ttlMs: 60_000 });
+          return protocol.applyKeyEffects(effects);
+        }),
+      ),
+    );
   }
   const v = ++version;
-  rows.push(await measured(redis, 'invalidate-3, one EVALSHA per key', `${BATCH}/pipeline, 4 in flight`, KEYS, () => throughput(KEYS, 4, (from, to) => {
-    const p = redis.pipeline();
-    for (let i = from; i < to; i += 1) invalidateScript.queue(p, companionsOf(key(i)), v, 60_000, true);
-    return p.exec();
-  })));
+  rows.push(
+    await measured(redis, 'invalidate-3, one EVALSHA per key', `${BATCH}/pipeline, 4 in flight`, KEYS, () =>
+      throughput(KEYS, 4, (from, to) => {
+        const p = redis.pipeline();
+        for (let i = from; i < to; i += 1) invalidateScript.queue(p, companionsOf(key(i)), v, 60_000, true);
+        return p.exec();
+      }),
+    ),
+  );
 
   // Read side: hits through getOrLoad (leaseGet script + envelope decode + JSON.parse) vs plain GET, 64 concurrent readers.
   const hitKeys = Math.min(KEYS, 20_000);
   const client = new CacheClient(redis, { registry: new Registry(), coalesce: false });
   const load = () => Promise.resolve({ value: { price: 1 }, version: 1 });
   for (let i = 0; i < hitKeys; i += BATCH) {
-    await Promise.all(Array.from({ length: Math.min(BATCH, hitKeys - i) }, (_, j) => client.getOrLoad(`${run}:hit:${i + j}`, load, { ttlMs: 600_000 })));
+    await Promise.all(
+      Array.from({ length: Math.min(BATCH, hitKeys - i) }, (_, j) => client.getOrLoad(`${run}:hit:${i + j}`, load, { ttlMs: 600_000 })),
+    );
   }
   const readers = async (read: (i: number) => Promise<unknown>) => {
     let next = 0;
     const start = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: 64 }, async () => {
-      while (next < hitKeys * 3) await read(next++ % hitKeys);
-    }));
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < hitKeys * 3) await read(next++ % hitKeys);
+      }),
+    );
     return (hitKeys * 3) / (Number(process.hrtime.bigint() - start) / 1e9);
   };
   rows.push(await measured(redis, 'plain GET', '64 concurrent readers', hitKeys * 3, () => readers((i) => redis.get(`${run}:hit:${i}`))));
-  rows.push(await measured(redis, 'getOrLoad hit', '64 concurrent readers', hitKeys * 3, () => readers((i) => client.getOrLoad(`${run}:hit:${i}`, load, { ttlMs: 600_000 }))));
+  rows.push(
+    await measured(redis, 'getOrLoad hit', '64 concurrent readers', hitKeys * 3, () =>
+      readers((i) => client.getOrLoad(`${run}:hit:${i}`, load, { ttlMs: 600_000 })),
+    ),
+  );
   console.error(`[bench] ${label}: done`);
   return { rows, baseline };
 }
@@ -187,11 +242,28 @@ async function clusterTable(cluster: Cluster): Promise<Row[]> {
     return { what, note, opsPerSec, nodeCpuUs: (cpu.user + cpu.system) / total };
   };
   const tombstones = (keyOf: (i: number) => string) => (from: number, to: number) =>
-    protocol.applyKeyEffects(Array.from({ length: to - from }, (_, j): KeyEffect => ({ key: keyOf(from + j), version: 2, action: 'tombstone', tombstoneTtlMs: 60_000 })));
+    protocol.applyKeyEffects(
+      Array.from({ length: to - from }, (_, j): KeyEffect => ({
+        key: keyOf(from + j),
+        version: 2,
+        action: 'tombstone',
+        tombstoneTtlMs: 60_000,
+      })),
+    );
   return [
-    await row('cluster: plain DEL, ioredis routing', `${BATCH} commands at once, 4 in flight`, () => throughput(total, 4, (from, to) => Promise.all(Array.from({ length: to - from }, (_, j) => cluster.del(key(from + j)))))),
-    await row('cluster: applyKeyEffects tombstone', `${BATCH}/call, grouped by slot: ~1 key/EVALSHA, 4 in flight`, () => throughput(total, 4, tombstones(key))),
-    await row('cluster: applyKeyEffects tombstone, keys of 16 hash tags', `"{tenant-n}:..." ~31 keys/EVALSHA, 4 in flight`, () => throughput(total, 4, tombstones((i) => `{tenant-${i % 16}}:${key(i)}`))),
+    await row('cluster: plain DEL, ioredis routing', `${BATCH} commands at once, 4 in flight`, () =>
+      throughput(total, 4, (from, to) => Promise.all(Array.from({ length: to - from }, (_, j) => cluster.del(key(from + j))))),
+    ),
+    await row('cluster: applyKeyEffects tombstone', `${BATCH}/call, grouped by slot: ~1 key/EVALSHA, 4 in flight`, () =>
+      throughput(total, 4, tombstones(key)),
+    ),
+    await row('cluster: applyKeyEffects tombstone, keys of 16 hash tags', `"{tenant-n}:..." ~31 keys/EVALSHA, 4 in flight`, () =>
+      throughput(
+        total,
+        4,
+        tombstones((i) => `{tenant-${i % 16}}:${key(i)}`),
+      ),
+    ),
   ];
 }
 
@@ -199,7 +271,9 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'cache-protocol-bench-'));
   const nodes: RedisNodeInfo[] = [];
   try {
-    console.log(`# cache-protocol micro-benchmark\n\nnode ${process.version}, ${KEYS} keys per row, redis-server started by the bench on a free port\n`);
+    console.log(
+      `# cache-protocol micro-benchmark\n\nnode ${process.version}, ${KEYS} keys per row, redis-server started by the bench on a free port\n`,
+    );
     console.log('## Envelope (format 1) vs a JSON wrapper\n');
     console.log(envelopeTable());
     const node = await startRedisNode(join(dir, 'standalone'));

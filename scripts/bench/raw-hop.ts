@@ -38,7 +38,13 @@ const r1 = (x: number) => Math.round(x * 10) / 10;
 
 export async function rawHopLatency(o: RawHopOptions): Promise<RawHopRow[]> {
   // the invalidator's consumer settings (libs/kafka batch-consumer defaults)
-  const consumer = o.kafka.consumer({ groupId: `bench-raw-hop-${Date.now()}`, maxBytesPerPartition: 1_048_576, maxBytes: 10_485_760, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+  const consumer = o.kafka.consumer({
+    groupId: `bench-raw-hop-${Date.now()}`,
+    maxBytesPerPartition: 1_048_576,
+    maxBytes: 10_485_760,
+    maxWaitTimeInMs: 100,
+    allowAutoTopicCreation: false,
+  });
   // eventId -> send start; `probe` marks the first event of its tick
   const pending = new Map<string, { sendAt: number; probe: boolean }>();
   let probeMs: number[] = [];
@@ -64,10 +70,18 @@ export async function rawHopLatency(o: RawHopOptions): Promise<RawHopRow[]> {
   });
   try {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([joined, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('raw hop: consumer did not join its group in 30 s')), 30_000)))]).finally(() => clearTimeout(timer));
+    await Promise.race([
+      joined,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error('raw hop: consumer did not join its group in 30 s')), 30_000)),
+      ),
+    ]).finally(() => clearTimeout(timer));
     const rows: RawHopRow[] = [];
     let version = 1;
-    const schedule = [...(o.warmupSeconds > 0 ? [{ rate: o.rates[0], seconds: o.warmupSeconds, warmup: true }] : []), ...o.rates.map((rate) => ({ rate, seconds: o.seconds, warmup: false }))];
+    const schedule = [
+      ...(o.warmupSeconds > 0 ? [{ rate: o.rates[0], seconds: o.warmupSeconds, warmup: true }] : []),
+      ...o.rates.map((rate) => ({ rate, seconds: o.seconds, warmup: false })),
+    ];
     for (const { rate, seconds, warmup } of schedule) {
       probeMs = [];
       everyMs = [];

@@ -46,9 +46,15 @@ interface Row {
   loaderCalls: number;
 }
 
-async function runReads(name: string, get: (key: string, i: number) => Promise<unknown>, invalidate: (i: number) => Promise<void>, loaderCalls: () => number): Promise<Row> {
+async function runReads(
+  name: string,
+  get: (key: string, i: number) => Promise<unknown>,
+  invalidate: (i: number) => Promise<void>,
+  loaderCalls: () => number,
+): Promise<Row> {
   // warm: every key once
-  for (let i = 0; i < KEYS; i += 256) await Promise.all(Array.from({ length: Math.min(256, KEYS - i) }, (_, j) => get(keyOf(i + j), i + j)));
+  for (let i = 0; i < KEYS; i += 256)
+    await Promise.all(Array.from({ length: Math.min(256, KEYS - i) }, (_, j) => get(keyOf(i + j), i + j)));
   const loadsBefore = loaderCalls();
   const latencies: number[] = [];
   let stop = false;
@@ -77,7 +83,14 @@ async function runReads(name: string, get: (key: string, i: number) => Promise<u
   stop = true;
   await invalidator;
   const sorted = Float64Array.from(latencies).sort();
-  return { name, reads: latencies.length, readsPerSecond: latencies.length / elapsed, p50us: quantile(sorted, 0.5) * 1000, p99us: quantile(sorted, 0.99) * 1000, loaderCalls: loaderCalls() - loadsBefore };
+  return {
+    name,
+    reads: latencies.length,
+    readsPerSecond: latencies.length / elapsed,
+    p50us: quantile(sorted, 0.5) * 1000,
+    p99us: quantile(sorted, 0.99) * 1000,
+    loaderCalls: loaderCalls() - loadsBefore,
+  };
 }
 
 function delays(samples: number[]): string {
@@ -115,14 +128,32 @@ async function main(): Promise<void> {
 
     // 1. ours, Redis only
     const plain = new CacheClient(conn(), { registry: new Registry() });
-    rows.push(await runReads('ours, Redis only (no L1)', (key, i) => plain.getOrLoad(key, load(i), opts), invalidateOurs, () => loads));
+    rows.push(
+      await runReads(
+        'ours, Redis only (no L1)',
+        (key, i) => plain.getOrLoad(key, load(i), opts),
+        invalidateOurs,
+        () => loads,
+      ),
+    );
     await plain.close();
 
     // 2. ours with L1 + bus
     void publisher.startHeartbeat(200);
-    const withL1 = new CacheClient(conn(), { registry: new Registry(), l1: { maxEntries: KEYS * 2, maxStalenessMs: 2000 }, bus: { streamKey, connection: conn() } });
+    const withL1 = new CacheClient(conn(), {
+      registry: new Registry(),
+      l1: { maxEntries: KEYS * 2, maxStalenessMs: 2000 },
+      bus: { streamKey, connection: conn() },
+    });
     await withL1.busReady();
-    rows.push(await runReads('ours, L1 + Redis + bus', (key, i) => withL1.getOrLoad(key, load(i), opts), invalidateOurs, () => loads));
+    rows.push(
+      await runReads(
+        'ours, L1 + Redis + bus',
+        (key, i) => withL1.getOrLoad(key, load(i), opts),
+        invalidateOurs,
+        () => loads,
+      ),
+    );
     // invalidation -> L1 eviction delay
     const ours: number[] = [];
     for (let n = 0; n < DELAY_SAMPLES; n += 1) {
@@ -172,7 +203,14 @@ async function main(): Promise<void> {
         },
       });
     await sleep(500); // bus subscriptions up
-    rows.push(await runReads('bentocache 1.6.1, memory L1 + Redis L2 + bus', bentoGet, async (i) => void (await writer.delete({ key: keyOf(i) })), () => bentoLoads));
+    rows.push(
+      await runReads(
+        'bentocache 1.6.1, memory L1 + Redis L2 + bus',
+        bentoGet,
+        async (i) => void (await writer.delete({ key: keyOf(i) })),
+        () => bentoLoads,
+      ),
+    );
     const theirs: number[] = [];
     for (let n = 0; n < DELAY_SAMPLES; n += 1) {
       const i = pick();
@@ -188,16 +226,23 @@ async function main(): Promise<void> {
       });
       const t = performance.now();
       await writer.delete({ key: keyOf(i) });
-      theirs.push(await Promise.race([heard, sleep(2000).then(() => Number.NaN)]) - t);
+      theirs.push((await Promise.race([heard, sleep(2000).then(() => Number.NaN)])) - t);
     }
     const heardTheirs = theirs.filter((d) => !Number.isNaN(d));
-    lines.push(`- bentocache: delete() on another instance -> reader's bus message received: ${heardTheirs.length ? delays(heardTheirs) : 'not observed'}`);
+    lines.push(
+      `- bentocache: delete() on another instance -> reader's bus message received: ${heardTheirs.length ? delays(heardTheirs) : 'not observed'}`,
+    );
     await Promise.allSettled([reader.disconnect(), writer.disconnect()]);
 
-    console.log(`# read benchmark\n\nnode ${process.version}, ${KEYS} keys (90% of reads on ${HOT}), ~400-byte values, ${CONCURRENCY} concurrent readers in one process, ${SECONDS} s per row, ${INVALIDATIONS_PER_S} invalidations/s during the reads, redis-server started by the bench\n`);
+    console.log(
+      `# read benchmark\n\nnode ${process.version}, ${KEYS} keys (90% of reads on ${HOT}), ~400-byte values, ${CONCURRENCY} concurrent readers in one process, ${SECONDS} s per row, ${INVALIDATIONS_PER_S} invalidations/s during the reads, redis-server started by the bench\n`,
+    );
     console.log('| contender | reads/s | p50 µs | p99 µs | loader calls during the run |');
     console.log('|---|---:|---:|---:|---:|');
-    for (const r of rows) console.log(`| ${r.name} | ${Math.round(r.readsPerSecond).toLocaleString('en-US')} | ${r.p50us.toFixed(0)} | ${r.p99us.toFixed(0)} | ${r.loaderCalls} |`);
+    for (const r of rows)
+      console.log(
+        `| ${r.name} | ${Math.round(r.readsPerSecond).toLocaleString('en-US')} | ${r.p50us.toFixed(0)} | ${r.p99us.toFixed(0)} | ${r.loaderCalls} |`,
+      );
     console.log('\nInvalidation -> L1 eviction delay:\n');
     for (const l of lines) console.log(l);
   } finally {

@@ -72,7 +72,11 @@ async function produceAll(producer: Producer, topic: string, events: Iterable<Be
     await producer.send({
       topic,
       acks: -1,
-      messages: batch.map((e) => ({ key: entityMessageKey(e.entityType, e.entityId), value: JSON.stringify(e), headers: { [EVENT_HEADERS.schemaVersion]: '1' } })),
+      messages: batch.map((e) => ({
+        key: entityMessageKey(e.entityType, e.entityId),
+        value: JSON.stringify(e),
+        headers: { [EVENT_HEADERS.schemaVersion]: '1' },
+      })),
     });
     count += batch.length;
     batch = [];
@@ -95,12 +99,17 @@ async function preload(redis: Redis, protocol: CacheProtocol, mode: 'protocol' |
     if (mode === 'protocol') {
       // filled the way readers fill them (lease, then version 1): a warm never creates a value
       await Promise.all(
-        ids.flatMap((id) => [[`product:${id}`, '{"price":0}'], [`product-page:${id}`, '<html/>']]).map(async ([key, value]) => {
-          const got = await protocol.leaseGet(key, { leaseTtlMs: 10_000 });
-          if (got.kind !== 'miss') throw new Error(`preload: ${key} was ${got.kind}`);
-          const outcome = await protocol.fill(got.lease, 1, value, { ttlMs: 3_600_000 });
-          if (outcome !== 'filled') throw new Error(`preload: fill of ${key}: ${outcome}`);
-        }),
+        ids
+          .flatMap((id) => [
+            [`product:${id}`, '{"price":0}'],
+            [`product-page:${id}`, '<html/>'],
+          ])
+          .map(async ([key, value]) => {
+            const got = await protocol.leaseGet(key, { leaseTtlMs: 10_000 });
+            if (got.kind !== 'miss') throw new Error(`preload: ${key} was ${got.kind}`);
+            const outcome = await protocol.fill(got.lease, 1, value, { ttlMs: 3_600_000 });
+            if (outcome !== 'filled') throw new Error(`preload: fill of ${key}: ${outcome}`);
+          }),
       );
     } else {
       const p = redis.pipeline();
@@ -111,14 +120,22 @@ async function preload(redis: Redis, protocol: CacheProtocol, mode: 'protocol' |
   for (let c = 0; c < CATEGORIES; c += 1) {
     if (mode === 'protocol') {
       // aggregates are filled the way readers fill them: lease, then version 0 (+ the tag's epoch)
-      for (const [key, tags] of [[`category:${c}:products`, []], [`category:${c}:page:1`, [`category:${c}`]]] as const) {
+      for (const [key, tags] of [
+        [`category:${c}:products`, []],
+        [`category:${c}:page:1`, [`category:${c}`]],
+      ] as const) {
         const got = await protocol.leaseGet(key, { leaseTtlMs: 10_000 });
         if (got.kind !== 'miss') throw new Error(`preload: ${key} was ${got.kind}`);
         const outcome = await protocol.fill(got.lease, 0, '[]', { ttlMs: 3_600_000, tags: await protocol.readTagEpochs([...tags]) });
         if (outcome !== 'filled') throw new Error(`preload: fill of ${key}: ${outcome}`);
       }
     } else {
-      await redis.pipeline().set(`category:${c}:products`, '[]').set(`category:${c}:page:1`, '[]').sadd(`category:${c}`, `category:${c}:page:1`).exec();
+      await redis
+        .pipeline()
+        .set(`category:${c}:products`, '[]')
+        .set(`category:${c}:page:1`, '[]')
+        .sadd(`category:${c}`, `category:${c}:page:1`)
+        .exec();
     }
   }
 }
@@ -192,24 +209,38 @@ async function main(): Promise<void> {
   log(`starting stack (events=${EVENTS}, entities=${ENTITIES}, naive events=${NAIVE_EVENTS})`);
   const state = await up({ name: `bench-${process.pid}`, ownerPid: process.pid, cluster: false });
   const a = addresses(state);
-  const kafka = createKafka({ clientId: 'bench', brokers: [a.kafkaBrokers], logLevel: logLevel.NOTHING, connectionTimeoutMs: 1_000, retry: {} });
+  const kafka = createKafka({
+    clientId: 'bench',
+    brokers: [a.kafkaBrokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeoutMs: 1_000,
+    retry: {},
+  });
   const redis = new Redis(a.redisUrl, { maxRetriesPerRequest: 3 });
   const protocol = new CacheProtocol(redis);
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const rows: Row[] = [];
-  const result: Record<string, unknown> = { date: new Date().toISOString(), machine: { cores: cpus().length, memGb: Math.round(totalmem() / 2 ** 30) }, events: EVENTS, entities: ENTITIES };
+  const result: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    machine: { cores: cpus().length, memGb: Math.round(totalmem() / 2 ** 30) },
+    events: EVENTS,
+    entities: ENTITIES,
+  };
   let child: InvalidatorProcess | undefined;
   try {
     const topic = 'bench.backlog';
     const latencyTopic = 'bench.latency';
     const rawHopTopic = 'bench.latency-raw';
-    await createTopics([a.kafkaBrokers], [
-      { topic, numPartitions: PARTITIONS },
-      { topic: latencyTopic, numPartitions: PARTITIONS },
-      { topic: rawHopTopic, numPartitions: PARTITIONS },
-      { topic: 'bench.dlq', numPartitions: 1 },
-    ]);
+    await createTopics(
+      [a.kafkaBrokers],
+      [
+        { topic, numPartitions: PARTITIONS },
+        { topic: latencyTopic, numPartitions: PARTITIONS },
+        { topic: rawHopTopic, numPartitions: PARTITIONS },
+        { topic: 'bench.dlq', numPartitions: 1 },
+      ],
+    );
     log('producing the backlog');
     await produceAll(producer, topic, generateEvents(EVENTS, ENTITIES, 2)); // preloaded values are version 1
 
@@ -227,7 +258,9 @@ async function main(): Promise<void> {
       KEYSPACES_REQUIRED: 'false', // the bench file declares no keyspaces
       PARTITIONS_CONSUMED_CONCURRENTLY: String(PARTITIONS),
       LOG_LEVEL: 'warn',
-      ...(process.env.BENCH_INVALIDATOR_ENV ? Object.fromEntries(process.env.BENCH_INVALIDATOR_ENV.split(',').map((kv) => kv.split('=') as [string, string])) : {}),
+      ...(process.env.BENCH_INVALIDATOR_ENV
+        ? Object.fromEntries(process.env.BENCH_INVALIDATOR_ENV.split(',').map((kv) => kv.split('=') as [string, string]))
+        : {}),
     });
 
     // ---- ours: throughput through the backlog, once per Kafka client ----
@@ -242,7 +275,10 @@ async function main(): Promise<void> {
       log(`ours (${client}): invalidator through the backlog`);
       const group = `bench-ours-${client}-${Date.now()}`;
       // BENCH_PROFILE=<dir>: the invalidator writes a V8 CPU profile there (open in Chrome DevTools / speedscope)
-      const nodeArgs = [...extraNodeArgs, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [])];
+      const nodeArgs = [
+        ...extraNodeArgs,
+        ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+      ];
       child = await spawnInvalidator({ ...env(group, topic), KAFKA_CLIENT: client }, { waitReady: false, nodeArgs, compiled: COMPILED });
       let first: { at: number; committed: number; cpuSeconds: number } | undefined;
       let neighboursBefore = { redis: 0, kafka: 0 };
@@ -268,11 +304,19 @@ async function main(): Promise<void> {
         if (first && committed >= end) {
           const seconds = (now - first.at) / 1000;
           const events = end - first.committed;
-          row = { contender: `ours (invalidator, ${client})`, events, seconds, eventsPerSec: events / seconds, keysPerSec: (events * 3) / seconds, note: `${PARTITIONS} partitions, 3 keys + 1 tag/event, KAFKA_CLIENT=${client}` };
+          row = {
+            contender: `ours (invalidator, ${client})`,
+            events,
+            seconds,
+            eventsPerSec: events / seconds,
+            keysPerSec: (events * 3) / seconds,
+            note: `${PARTITIONS} partitions, 3 keys + 1 tag/event, KAFKA_CLIENT=${client}`,
+          };
           rows.push(row);
           break;
         }
-        if (child.child.exitCode !== null || child.child.signalCode !== null) throw new Error(`invalidator exited (${child.child.exitCode ?? child.child.signalCode}):\n${child.output().slice(-3000)}`);
+        if (child.child.exitCode !== null || child.child.signalCode !== null)
+          throw new Error(`invalidator exited (${child.child.exitCode ?? child.child.signalCode}):\n${child.output().slice(-3000)}`);
         await sleep(50);
       }
       const stats = readProcStats(child.child.pid!);
@@ -306,7 +350,14 @@ async function main(): Promise<void> {
     // ---- raw consume ceiling ----
     log('raw: kafkajs decode-only ceiling');
     const raw = await rawConsume(kafka, topic, EVENTS);
-    rows.push({ contender: 'raw kafkajs decode (Kafka ceiling)', events: raw.events, seconds: raw.seconds, eventsPerSec: raw.events / raw.seconds, keysPerSec: NaN, note: 'eachBatch + JSON.parse only' });
+    rows.push({
+      contender: 'raw kafkajs decode (Kafka ceiling)',
+      events: raw.events,
+      seconds: raw.seconds,
+      eventsPerSec: raw.events / raw.seconds,
+      keysPerSec: NaN,
+      note: 'eachBatch + JSON.parse only',
+    });
 
     // ---- script ceiling ----
     log('script: pipelined applyKeyEffects, no Kafka (Redis-side ceiling)');
@@ -323,7 +374,14 @@ async function main(): Promise<void> {
       streams.map(async (stream) => {
         for (let i = 0; i < stream.length; i += SCRIPT_CHUNK) {
           const chunk = stream.slice(i, i + SCRIPT_CHUNK);
-          const effects: KeyEffect[] = chunk.flatMap((e) => keysOf(e).map((key) => ({ key, version: e.version, action: key.startsWith('category:') ? ('delete' as const) : ('tombstone' as const), tombstoneTtlMs: 600_000 })));
+          const effects: KeyEffect[] = chunk.flatMap((e) =>
+            keysOf(e).map((key) => ({
+              key,
+              version: e.version,
+              action: key.startsWith('category:') ? ('delete' as const) : ('tombstone' as const),
+              tombstoneTtlMs: 600_000,
+            })),
+          );
           await Promise.all([
             scriptProtocol.applyKeyEffects(effects),
             scriptProtocol.invalidateTags([...new Set(chunk.map(tagOf))].map((tag) => ({ tag, version: 1, tombstoneTtlMs: 600_000 }))),
@@ -333,7 +391,14 @@ async function main(): Promise<void> {
     );
     scriptRedis.disconnect();
     const scriptSeconds = (performance.now() - t0) / 1000;
-    rows.push({ contender: 'our scripts, pipelined (Redis ceiling)', events: scriptEvents.length, seconds: scriptSeconds, eventsPerSec: scriptEvents.length / scriptSeconds, keysPerSec: (scriptEvents.length * 3) / scriptSeconds, note: `applyKeyEffects + invalidateTags, ${PARTITIONS} streams, chunks of ${SCRIPT_CHUNK}` });
+    rows.push({
+      contender: 'our scripts, pipelined (Redis ceiling)',
+      events: scriptEvents.length,
+      seconds: scriptSeconds,
+      eventsPerSec: scriptEvents.length / scriptSeconds,
+      keysPerSec: (scriptEvents.length * 3) / scriptSeconds,
+      note: `applyKeyEffects + invalidateTags, ${PARTITIONS} streams, chunks of ${SCRIPT_CHUNK}`,
+    });
     const plainStart = performance.now();
     for (let i = 0; i < scriptEvents.length; i += 2000) {
       const p = redis.pipeline();
@@ -341,26 +406,48 @@ async function main(): Promise<void> {
       await p.exec();
     }
     const plainSeconds = (performance.now() - plainStart) / 1000;
-    rows.push({ contender: 'plain pipelined DEL (reference)', events: scriptEvents.length, seconds: plainSeconds, eventsPerSec: scriptEvents.length / plainSeconds, keysPerSec: (scriptEvents.length * 3) / plainSeconds, note: 'no guard, no tags: what correctness costs' });
+    rows.push({
+      contender: 'plain pipelined DEL (reference)',
+      events: scriptEvents.length,
+      seconds: plainSeconds,
+      eventsPerSec: scriptEvents.length / plainSeconds,
+      keysPerSec: (scriptEvents.length * 3) / plainSeconds,
+      note: 'no guard, no tags: what correctness costs',
+    });
 
     // ---- naive ----
     log(`naive: one message at a time, first ${NAIVE_EVENTS} events`);
     await preload(redis, protocol, 'plain');
     const naive = await naiveConsume(kafka, redis, topic, NAIVE_EVENTS);
-    rows.push({ contender: 'naive (await DEL per key, SMEMBERS+DEL)', events: naive.events, seconds: naive.seconds, eventsPerSec: naive.events / naive.seconds, keysPerSec: (naive.events * 3) / naive.seconds, note: 'eachMessage, as in common guides' });
+    rows.push({
+      contender: 'naive (await DEL per key, SMEMBERS+DEL)',
+      events: naive.events,
+      seconds: naive.seconds,
+      eventsPerSec: naive.events / naive.seconds,
+      keysPerSec: (naive.events * 3) / naive.seconds,
+      note: 'eachMessage, as in common guides',
+    });
 
     // ---- latency at fixed offered rates ----
     const latencyByClient: Record<string, Record<string, unknown>[]> = {};
     let version = 1_000_000;
     for (const client of CLIENTS) {
       await preload(redis, protocol, 'protocol');
-      log(`latency (${client}): ${WARMUP_SECONDS}s warm-up at ${RATES[0]} events/s, then offered rates ${RATES.join(', ')} events/s, ${RATE_SECONDS}s each`);
+      log(
+        `latency (${client}): ${WARMUP_SECONDS}s warm-up at ${RATES[0]} events/s, then offered rates ${RATES.join(', ')} events/s, ${RATE_SECONDS}s each`,
+      );
       const latGroup = `bench-latency-${client}-${Date.now()}`;
-      child = await spawnInvalidator({ ...env(latGroup, latencyTopic), KAFKA_CLIENT: client }, { nodeArgs: extraNodeArgs, compiled: COMPILED });
+      child = await spawnInvalidator(
+        { ...env(latGroup, latencyTopic), KAFKA_CLIENT: client },
+        { nodeArgs: extraNodeArgs, compiled: COMPILED },
+      );
       const latency: Record<string, unknown>[] = [];
       latencyByClient[client] = latency;
       // Warm-up (not reported): JIT, connection pools and the group's first fetches, as JMH warms up.
-      const schedule = [...(WARMUP_SECONDS > 0 ? [{ rate: RATES[0], seconds: WARMUP_SECONDS, warmup: true }] : []), ...RATES.map((rate) => ({ rate, seconds: RATE_SECONDS, warmup: false }))];
+      const schedule = [
+        ...(WARMUP_SECONDS > 0 ? [{ rate: RATES[0], seconds: WARMUP_SECONDS, warmup: true }] : []),
+        ...RATES.map((rate) => ({ rate, seconds: RATE_SECONDS, warmup: false })),
+      ];
       for (const { rate, seconds, warmup } of schedule) {
         const beforeText = await metricsText(child);
         const before = parseHistogram(beforeText, INVALIDATOR_METRIC_NAMES.eventAge);
@@ -403,7 +490,12 @@ async function main(): Promise<void> {
           'histogram p999ms': ms(delta, 0.999),
           chunkApplyP99ms: ms(applyDelta, 0.99),
           // where a chunk's time goes (p99 of each step): CPU before Redis, Redis, the Kafka commit
-          ...Object.fromEntries(CHUNK_STEPS.map((step, i) => [`${step} p99ms`, ms(histogramDelta(parseHistogram(afterText, INVALIDATOR_METRIC_NAMES.chunkStep, { step }), stepsBefore[i]), 0.99)])),
+          ...Object.fromEntries(
+            CHUNK_STEPS.map((step, i) => [
+              `${step} p99ms`,
+              ms(histogramDelta(parseHistogram(afterText, INVALIDATOR_METRIC_NAMES.chunkStep, { step }), stepsBefore[i]), 0.99),
+            ]),
+          ),
         });
       }
       await child.terminate();
@@ -411,7 +503,9 @@ async function main(): Promise<void> {
     }
 
     // ---- raw hop: Kafka's own publish -> consumed at the same offered rates ----
-    log(`raw hop: raw kafkajs consumer, ${RAW_HOP_WARMUP_SECONDS}s warm-up at ${RAW_HOP_RATES[0]} events/s, then ${RAW_HOP_RATES.join(', ')} events/s, ${RATE_SECONDS}s each`);
+    log(
+      `raw hop: raw kafkajs consumer, ${RAW_HOP_WARMUP_SECONDS}s warm-up at ${RAW_HOP_RATES[0]} events/s, then ${RAW_HOP_RATES.join(', ')} events/s, ${RATE_SECONDS}s each`,
+    );
     const rawHop: RawHopRow[] = await rawHopLatency({
       kafka,
       producer,
@@ -466,25 +560,56 @@ async function main(): Promise<void> {
       cost: costs,
       seconds: Math.round((Date.now() - started) / 1000),
     });
-    console.log(`\nThroughput (same workload: 3 keys + 1 tag per event; invalidator run as ${COMPILED ? 'compiled JS (nest build)' : 'TypeScript through ts-node'})`);
-    console.table(rows.map((r) => ({ contender: r.contender, events: r.events, seconds: r.seconds.toFixed(2), 'events/s': Math.round(r.eventsPerSec), 'keys/s': Number.isNaN(r.keysPerSec) ? '-' : Math.round(r.keysPerSec), note: r.note })));
+    console.log(
+      `\nThroughput (same workload: 3 keys + 1 tag per event; invalidator run as ${COMPILED ? 'compiled JS (nest build)' : 'TypeScript through ts-node'})`,
+    );
+    console.table(
+      rows.map((r) => ({
+        contender: r.contender,
+        events: r.events,
+        seconds: r.seconds.toFixed(2),
+        'events/s': Math.round(r.eventsPerSec),
+        'keys/s': Number.isNaN(r.keysPerSec) ? '-' : Math.round(r.keysPerSec),
+        note: r.note,
+      })),
+    );
     console.log('Ratios');
     console.table(
       Object.fromEntries(
         Object.entries(ratios).map(([client, r]) => [
           client,
-          { 'ours / naive': `${r.oursOverNaive.toFixed(1)}x`, 'ours / plain DEL': `${r.oursOverPlainDel.toFixed(2)}x`, 'ours / raw consume': `${r.oursOverRawConsume.toFixed(2)}x`, 'ours / script ceiling': `${r.oursOverScriptCeiling.toFixed(2)}x` },
+          {
+            'ours / naive': `${r.oursOverNaive.toFixed(1)}x`,
+            'ours / plain DEL': `${r.oursOverPlainDel.toFixed(2)}x`,
+            'ours / raw consume': `${r.oursOverRawConsume.toFixed(2)}x`,
+            'ours / script ceiling': `${r.oursOverScriptCeiling.toFixed(2)}x`,
+          },
         ]),
       ),
     );
-    console.log('Latency publish -> applied in Redis: probe = one event per 10 ms tick watched in Redis from outside (send start -> tombstone at its version); histogram = every event, the invalidator\'s occurredAt -> applied histogram interpolated within buckets');
+    console.log(
+      "Latency publish -> applied in Redis: probe = one event per 10 ms tick watched in Redis from outside (send start -> tombstone at its version); histogram = every event, the invalidator's occurredAt -> applied histogram interpolated within buckets",
+    );
     console.table(Object.values(latencyByClient).flat());
     console.log('Cost of the invalidator process during the backlog run');
     console.table(Object.fromEntries(Object.entries(costs).map(([client, c]) => [client, costRow(c)])));
-    console.log(`Raw hop publish -> consumed (Kafka's own hop on this box): a raw kafkajs consumer (eachBatch, JSON.parse only, no Redis, its own group, the invalidator's fetch settings) on its own ${PARTITIONS}-partition topic, same generator; probe = the first event of every ${TICK_MS} ms tick, every event = all events; time from send start to the consumer having decoded the event`);
+    console.log(
+      `Raw hop publish -> consumed (Kafka's own hop on this box): a raw kafkajs consumer (eachBatch, JSON.parse only, no Redis, its own group, the invalidator's fetch settings) on its own ${PARTITIONS}-partition topic, same generator; probe = the first event of every ${TICK_MS} ms tick, every event = all events; time from send start to the consumer having decoded the event`,
+    );
     console.table(rawHop);
     console.log(`Goals, this run, per Kafka client; latency goal on the probe p99s at ${GOAL_RATE} events/s`);
-    console.table(Object.entries(goals).flatMap(([client, rowsOfClient]) => rowsOfClient.map((g) => ({ client, goal: g.goal, measured: g.measured, target: g.target, result: g.met === null ? '-' : g.met ? 'met' : 'MISSED', by: g.by }))));
+    console.table(
+      Object.entries(goals).flatMap(([client, rowsOfClient]) =>
+        rowsOfClient.map((g) => ({
+          client,
+          goal: g.goal,
+          measured: g.measured,
+          target: g.target,
+          result: g.met === null ? '-' : g.met ? 'met' : 'MISSED',
+          by: g.by,
+        })),
+      ),
+    );
     mkdirSync(join(__dirname, '..', '..', 'bench-results'), { recursive: true });
     const out = join(__dirname, '..', '..', 'bench-results', 'latest.json');
     writeFileSync(out, JSON.stringify(result, null, 2));

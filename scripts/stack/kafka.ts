@@ -26,8 +26,10 @@ export interface TopicSpec {
 }
 
 export function ensureJavaAndMaven(): void {
-  if (!commandExists('java')) throw new StackError('JAVA_MISSING', 'java not found: install Java 17+ (e.g. sudo apt-get install -y openjdk-17-jre-headless)');
-  if (!commandExists('mvn')) throw new StackError('MAVEN_MISSING', 'mvn not found: install Apache Maven (e.g. sudo apt-get install -y maven)');
+  if (!commandExists('java'))
+    throw new StackError('JAVA_MISSING', 'java not found: install Java 17+ (e.g. sudo apt-get install -y openjdk-17-jre-headless)');
+  if (!commandExists('mvn'))
+    throw new StackError('MAVEN_MISSING', 'mvn not found: install Apache Maven (e.g. sudo apt-get install -y maven)');
 }
 
 /** Downloads the broker jars once into `<cacheDir>/kafka-<version>/libs`. */
@@ -40,11 +42,23 @@ export function ensureKafkaJars(cacheDir: string): string {
   console.error(`[stack] fetching Apache Kafka ${KAFKA_VERSION} jars from Maven Central (once)`);
   const result = spawnSync(
     'mvn',
-    ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`, '-DincludeScope=runtime', `-Dkafka.version=${KAFKA_VERSION}`],
+    [
+      '-q',
+      '-B',
+      '-f',
+      POM,
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${libs}`,
+      '-DincludeScope=runtime',
+      `-Dkafka.version=${KAFKA_VERSION}`,
+    ],
     { encoding: 'utf8', timeout: 600_000 },
   );
   if (result.status !== 0 || !existsSync(marker)) {
-    throw new StackError('KAFKA_DOWNLOAD_FAILED', `mvn dependency:copy-dependencies failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
+    throw new StackError(
+      'KAFKA_DOWNLOAD_FAILED',
+      `mvn dependency:copy-dependencies failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`,
+    );
   }
   return libs;
 }
@@ -115,11 +129,18 @@ async function startKafkaOnce(dir: string, cacheDir: string): Promise<KafkaNodeI
   const props = join(dir, 'server.properties');
   writeFileSync(props, serverProperties(dir, brokerPort, controllerPort));
   writeFileSync(join(dir, 'log4j.properties'), LOG4J);
-  const classpath = readdirSync(libs).filter((f) => f.endsWith('.jar')).map((f) => join(libs, f)).join(':');
-  const format = spawnSync('java', ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', props, '--ignore-formatted'], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const classpath = readdirSync(libs)
+    .filter((f) => f.endsWith('.jar'))
+    .map((f) => join(libs, f))
+    .join(':');
+  const format = spawnSync(
+    'java',
+    ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', props, '--ignore-formatted'],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   if (format.status !== 0) throw new StackError('KAFKA_FORMAT_FAILED', `kafka storage format failed:\n${format.stdout}\n${format.stderr}`);
 
   const logFile = join(dir, 'kafka.log');
@@ -148,7 +169,13 @@ async function startKafkaOnce(dir: string, cacheDir: string): Promise<KafkaNodeI
       async () => {
         if (!isOurs(pid, dir)) throw new StackError('KAFKA_EXITED', 'the Kafka process exited');
         // One attempt per probe (retries: 0, kafkajs' 1 s connection timeout): waitFor is the retry loop.
-        const admin = createKafka({ clientId: 'stack', brokers: [`127.0.0.1:${brokerPort}`], logLevel: logLevel.NOTHING, connectionTimeoutMs: 1_000, retry: { retries: 0 } }).admin();
+        const admin = createKafka({
+          clientId: 'stack',
+          brokers: [`127.0.0.1:${brokerPort}`],
+          logLevel: logLevel.NOTHING,
+          connectionTimeoutMs: 1_000,
+          retry: { retries: 0 },
+        }).admin();
         try {
           await admin.connect();
           const cluster = await admin.describeCluster();

@@ -28,26 +28,42 @@ export function ensureRedisInstalled(): void {
     });
     if (update.status === 0 && install.status === 0 && commandExists('redis-server')) return;
   }
-  throw new StackError(
-    'REDIS_MISSING',
-    'redis-server is not installed. Install it with: sudo apt-get install -y redis-server',
-  );
+  throw new StackError('REDIS_MISSING', 'redis-server is not installed. Install it with: sudo apt-get install -y redis-server');
 }
 
 function redisArgs(port: number, dir: string, cluster: boolean, busPort: number): string[] {
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--protected-mode', 'yes',
-    '--save', '',
-    '--appendonly', 'no',
-    '--dir', dir,
-    '--daemonize', 'no',
-    '--logfile', '',
-    '--maxmemory-policy', 'noeviction',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--protected-mode',
+    'yes',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--logfile',
+    '',
+    '--maxmemory-policy',
+    'noeviction',
   ];
   // The bus port defaults to port + 10000, which does not exist for ports above 55535: pick one.
-  if (cluster) args.push('--cluster-enabled', 'yes', '--cluster-port', String(busPort), '--cluster-config-file', join(dir, 'nodes.conf'), '--cluster-node-timeout', '2000');
+  if (cluster)
+    args.push(
+      '--cluster-enabled',
+      'yes',
+      '--cluster-port',
+      String(busPort),
+      '--cluster-config-file',
+      join(dir, 'nodes.conf'),
+      '--cluster-node-timeout',
+      '2000',
+    );
   return args;
 }
 
@@ -76,7 +92,11 @@ async function startRedisNodeOnce(dir: string, options: RedisNodeOptions): Promi
   let busPort = options.cluster ? await freePort() : 0;
   while (options.cluster && busPort === port) busPort = await freePort();
   const logFile = join(dir, 'redis.log');
-  const pid = spawnDetached('redis-server', [...redisArgs(port, dir, options.cluster ?? false, busPort), ...(options.extraArgs ?? [])], logFile);
+  const pid = spawnDetached(
+    'redis-server',
+    [...redisArgs(port, dir, options.cluster ?? false, busPort), ...(options.extraArgs ?? [])],
+    logFile,
+  );
   try {
     await waitFor(
       `redis-server on 127.0.0.1:${port}`,
@@ -118,7 +138,8 @@ export async function startRedisCluster(baseDir: string, masters = 3): Promise<R
         const to = Math.min(CLUSTER_SLOTS - 1, (i + 1) * per - 1);
         await clients[i].call('CLUSTER', 'ADDSLOTSRANGE', String(from), String(to));
       }
-      for (let i = 1; i < masters; i += 1) await clients[0].call('CLUSTER', 'MEET', '127.0.0.1', String(nodes[i].port), String(nodes[i].busPort));
+      for (let i = 1; i < masters; i += 1)
+        await clients[0].call('CLUSTER', 'MEET', '127.0.0.1', String(nodes[i].port), String(nodes[i].busPort));
       await waitFor(
         'redis cluster_state:ok on every node',
         async () => {

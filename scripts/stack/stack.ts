@@ -153,18 +153,21 @@ export async function up(options: UpOptions): Promise<StackState> {
     ]);
     void redis;
     void cluster;
-    await createTopics([`127.0.0.1:${kafka.brokerPort}`], [
-      { topic: DEFAULT_TOPICS.entityUpdated, numPartitions: DEFAULT_ENTITY_UPDATED_PARTITIONS },
-      { topic: DEFAULT_TOPICS.deadLetter, numPartitions: 1 },
-      {
-        topic: DEFAULT_TOPICS.mappings,
-        numPartitions: 1,
-        configEntries: [
-          { name: 'cleanup.policy', value: 'compact' },
-          { name: 'min.compaction.lag.ms', value: '0' },
-        ],
-      },
-    ]);
+    await createTopics(
+      [`127.0.0.1:${kafka.brokerPort}`],
+      [
+        { topic: DEFAULT_TOPICS.entityUpdated, numPartitions: DEFAULT_ENTITY_UPDATED_PARTITIONS },
+        { topic: DEFAULT_TOPICS.deadLetter, numPartitions: 1 },
+        {
+          topic: DEFAULT_TOPICS.mappings,
+          numPartitions: 1,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'compact' },
+            { name: 'min.compaction.lag.ms', value: '0' },
+          ],
+        },
+      ],
+    );
     return state;
   } catch (error) {
     await down(options.name);

@@ -35,11 +35,17 @@ export function ensureVarnishInstalled(): string {
   if (isRoot && commandExists('apt-get')) {
     console.error(`[stack] varnish/xkey missing: installing ${VARNISH_PACKAGES.join(' ')} with apt-get`);
     const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    const install = spawnSync('apt-get', ['install', '-y', '-qq', ...VARNISH_PACKAGES], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const install = spawnSync('apt-get', ['install', '-y', '-qq', ...VARNISH_PACKAGES], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     bin = varnishd();
     if (update.status === 0 && install.status === 0 && bin && hasXkey()) return bin;
   }
-  throw new StackError('VARNISH_MISSING', `varnishd with the xkey vmod is not installed. Install it with: sudo apt-get install -y ${VARNISH_PACKAGES.join(' ')}`);
+  throw new StackError(
+    'VARNISH_MISSING',
+    `varnishd with the xkey vmod is not installed. Install it with: sudo apt-get install -y ${VARNISH_PACKAGES.join(' ')}`,
+  );
 }
 
 /** One xkey key in the VCL's checks (PCRE): printable ASCII without space or comma, the sink's tag rule. */
@@ -111,10 +117,13 @@ sub vcl_synth {
 
 function get(port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'PURGE', headers: { 'xkey-purge': 'stack-probe' }, timeout: 1_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, method: 'PURGE', headers: { 'xkey-purge': 'stack-probe' }, timeout: 1_000 },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
     req.end();
@@ -122,7 +131,11 @@ function get(port: number, path: string): Promise<number> {
 }
 
 /** Starts varnishd in the foreground (-F, detached from us, pid recorded) in front of `backend` ("host:port"). */
-export async function startVarnish(dir: string, backend: string, options: { port?: number; timeoutMs?: number } = {}): Promise<VarnishInfo> {
+export async function startVarnish(
+  dir: string,
+  backend: string,
+  options: { port?: number; timeoutMs?: number } = {},
+): Promise<VarnishInfo> {
   const bin = ensureVarnishInstalled();
   mkdirSync(dir, { recursive: true });
   const [host, portText] = backend.split(':');
@@ -133,7 +146,23 @@ export async function startVarnish(dir: string, backend: string, options: { port
   mkdirSync(workDir, { recursive: true });
   const logFile = join(dir, 'varnishd.log');
   // -p vsl_space small: the shared log is not needed at that size for a local cache.
-  const args = ['-F', '-a', `127.0.0.1:${port}`, '-f', vclPath, '-n', workDir, '-s', 'malloc,32m', '-T', 'none', '-p', 'default_grace=10', '-p', 'default_ttl=120'];
+  const args = [
+    '-F',
+    '-a',
+    `127.0.0.1:${port}`,
+    '-f',
+    vclPath,
+    '-n',
+    workDir,
+    '-s',
+    'malloc,32m',
+    '-T',
+    'none',
+    '-p',
+    'default_grace=10',
+    '-p',
+    'default_ttl=120',
+  ];
   const pid = spawnDetached(bin, args, logFile);
   try {
     await waitFor(

@@ -23,13 +23,18 @@ export const COMPILED_INVALIDATOR = join(ROOT, 'dist/apps/invalidator/apps/inval
  * `compiled`: run COMPILED_INVALIDATOR (build it first) instead of the TypeScript sources through
  * ts-node, which keeps the TypeScript compiler in the process (CPU at startup, a larger heap).
  */
-export async function spawnInvalidator(env: Record<string, string>, options: { waitReady?: boolean; nodeArgs?: string[]; compiled?: boolean } = {}): Promise<InvalidatorProcess> {
+export async function spawnInvalidator(
+  env: Record<string, string>,
+  options: { waitReady?: boolean; nodeArgs?: string[]; compiled?: boolean } = {},
+): Promise<InvalidatorProcess> {
   const port = await freePort();
   // The test process carries the stack's addresses; the child gets only what `env` says about Redis.
   const inherited = { ...process.env };
   delete inherited.REDIS_URL;
   delete inherited.REDIS_CLUSTER_NODES;
-  const entry = options.compiled ? [COMPILED_INVALIDATOR] : ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/invalidator/src/main.ts')];
+  const entry = options.compiled
+    ? [COMPILED_INVALIDATOR]
+    : ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/invalidator/src/main.ts')];
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry], {
     cwd: ROOT,
     env: { ...inherited, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), LOG_LEVEL: 'warn', ...env, HTTP_PORT: String(port) },
@@ -60,7 +65,10 @@ export async function spawnInvalidator(env: Record<string, string>, options: { w
     const deadline = Date.now() + 45_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`invalidator exited with ${child.exitCode}:\n${out}`);
-      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.status === 200, () => false);
+      const ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
       if (ready) break;
       if (Date.now() > deadline) {
         child.kill('SIGKILL');

@@ -10,7 +10,9 @@ import { eventually, redis, uniqueName } from '../support/stack-env';
 
 async function counterValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
   const metric = await registry.getSingleMetric(name)?.get();
-  return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
+  return (metric?.values ?? [])
+    .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+    .reduce((sum, v) => sum + v.value, 0);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,7 +31,12 @@ describe('cache client: L1 and the invalidation bus', () => {
   }
 
   async function client(options: Partial<CacheClientOptions> = {}, registry = new Registry()): Promise<CacheClient> {
-    const c = new CacheClient(conn(), { registry, l1: { maxEntries: 1000, maxStalenessMs: 400 }, bus: { streamKey, connection: conn() }, ...options });
+    const c = new CacheClient(conn(), {
+      registry,
+      l1: { maxEntries: 1000, maxStalenessMs: 400 },
+      bus: { streamKey, connection: conn() },
+      ...options,
+    });
     clients.push(c);
     await c.busReady();
     return c;
@@ -64,7 +71,7 @@ describe('cache client: L1 and the invalidation bus', () => {
     await eventually('L1 dropped the key', async () => (await reader.getOrLoad(key, loader, { ttlMs: 60_000 })).v === 2, 2000, 5);
   });
 
-  it('tag invalidations and namespace bumps on the bus clear L1; another instance\'s fill drops an older copy', async () => {
+  it("tag invalidations and namespace bumps on the bus clear L1; another instance's fill drops an older copy", async () => {
     const a = await client({ namespaces: ['ns:'] });
     const b = await client({ namespaces: ['ns:'] });
     const page = uniqueName('page:1');
@@ -79,7 +86,14 @@ describe('cache client: L1 and the invalidation bus', () => {
     await protocol.bumpNamespace('ns:');
     expect(await a.getOrLoad(page, loader, { ttlMs: 60_000, tags: ['category:9'] })).toBe(1); // L1 still
     await publisher.announce({ tags: ['category:9'], namespaces: [['ns:', 1]] });
-    await eventually('tag and namespace dropped from L1', async () => (await a.getOrLoad(page, loader, { ttlMs: 60_000, tags: ['category:9'] })) === 2 && (await a.getOrLoad(nsKey, loader, { ttlMs: 60_000 })) === 2, 2000, 5);
+    await eventually(
+      'tag and namespace dropped from L1',
+      async () =>
+        (await a.getOrLoad(page, loader, { ttlMs: 60_000, tags: ['category:9'] })) === 2 &&
+        (await a.getOrLoad(nsKey, loader, { ttlMs: 60_000 })) === 2,
+      2000,
+      5,
+    );
 
     // instance a holds v1 in L1; b fills v3 after a tombstone; a hears b's fill and drops its copy
     let v = 1;
@@ -88,13 +102,23 @@ describe('cache client: L1 and the invalidation bus', () => {
     await protocol.applyKeyEffects([{ key: entity, version: 3, action: 'tombstone', tombstoneTtlMs: 60_000 }]);
     v = 3;
     expect(await b.getOrLoad(entity, versioned, { ttlMs: 60_000 })).toBe(3);
-    await eventually('a dropped its older copy after b announced its fill', async () => (await a.getOrLoad(entity, versioned, { ttlMs: 60_000 })) === 3, 2000, 5);
+    await eventually(
+      'a dropped its older copy after b announced its fill',
+      async () => (await a.getOrLoad(entity, versioned, { ttlMs: 60_000 })) === 3,
+      2000,
+      5,
+    );
 
     // a local invalidation by one instance reaches the others
     v = 4;
     expect(await b.getOrLoad(entity, versioned, { ttlMs: 60_000 })).toBe(3); // b's L1
     await a.invalidate(entity, 4);
-    await eventually('b dropped its copy after a invalidated the key', async () => (await b.getOrLoad(entity, versioned, { ttlMs: 60_000 })) === 4, 2000, 5);
+    await eventually(
+      'b dropped its copy after a invalidated the key',
+      async () => (await b.getOrLoad(entity, versioned, { ttlMs: 60_000 })) === 4,
+      2000,
+      5,
+    );
   });
 
   it('with heartbeats L1 serves past maxStalenessMs since the Redis read; a silent bus stops it within maxStalenessMs', async () => {
@@ -133,7 +157,11 @@ describe('cache client: L1 and the invalidation bus', () => {
     expect(reader.l1Stats().entries).toBe(1);
     await conn().xadd(streamKey, '*', 'm', '{"v":1,"k":"inv","s":"x","at":1,"keys":[["a","b","c"]]}');
     await conn().xadd(streamKey, '*', 'other', 'field');
-    await eventually('malformed counted', async () => (await counterValue(registry, 'cache_client_bus_messages_total', { outcome: 'malformed' })) === 2, 3000);
+    await eventually(
+      'malformed counted',
+      async () => (await counterValue(registry, 'cache_client_bus_messages_total', { outcome: 'malformed' })) === 2,
+      3000,
+    );
     expect(reader.l1Stats().entries).toBe(1);
     const admin = conn();
     const list = (await admin.client('LIST')) as string;
@@ -162,43 +190,48 @@ describe('cache client: L1 and the invalidation bus', () => {
 });
 
 describe('cache client: early refresh (XFetch)', () => {
-  it.each([0, 1000])('a hot key read across many expiries (staleWhileRevalidateMs %d): no miss after the first, the loader runs about once per TTL, ahead of expiry', async (staleWhileRevalidateMs) => {
-    const registry = new Registry();
-    const connections = [redis(), redis(), redis()];
-    const readers = connections.map((c) => new CacheClient(c, { registry, coalesce: false, earlyRefresh: { beta: 1 } }));
-    const key = uniqueName('hot:product');
-    const ttlMs = 300;
-    let loads = 0;
-    const loader = async () => {
-      loads += 1;
-      await sleep(30);
-      return { value: { loads }, version: 0 };
-    };
-    const options = { ttlMs, jitterRatio: 0, waitMs: 2000, staleWhileRevalidateMs };
-    await readers[0].getOrLoad(key, loader, options);
-    const started = Date.now();
-    let reads = 0;
-    let slowest = 0;
-    await Promise.all(
-      readers.map(async (r) => {
-        while (Date.now() - started < 3000) {
-          const t = performance.now();
-          await r.getOrLoad(key, loader, options);
-          slowest = Math.max(slowest, performance.now() - t);
-          reads += 1;
-          await sleep(1);
-        }
-      }),
-    );
-    await Promise.all(readers.map((r) => r.close()));
-    connections.forEach((c) => c.disconnect());
-    const expiries = Math.round(3000 / ttlMs);
-    const misses = await counterValue(registry, 'cache_client_misses_total');
-    const early = await counterValue(registry, 'cache_client_early_refreshes_total');
-    console.log(`early refresh (swr ${staleWhileRevalidateMs}): ${reads} reads over ${expiries} expiries, loader ${loads}x, early refreshes ${early}, misses ${misses} (the cold one), slowest read ${slowest.toFixed(1)} ms`);
-    expect(misses).toBe(1);
-    expect(early).toBeGreaterThanOrEqual(expiries / 2); // refreshed ahead of expiry, not on a miss or a stale read
-    expect(loads - 1).toBeGreaterThanOrEqual(expiries / 2);
-    expect(loads - 1).toBeLessThanOrEqual(expiries * 2);
-  });
+  it.each([0, 1000])(
+    'a hot key read across many expiries (staleWhileRevalidateMs %d): no miss after the first, the loader runs about once per TTL, ahead of expiry',
+    async (staleWhileRevalidateMs) => {
+      const registry = new Registry();
+      const connections = [redis(), redis(), redis()];
+      const readers = connections.map((c) => new CacheClient(c, { registry, coalesce: false, earlyRefresh: { beta: 1 } }));
+      const key = uniqueName('hot:product');
+      const ttlMs = 300;
+      let loads = 0;
+      const loader = async () => {
+        loads += 1;
+        await sleep(30);
+        return { value: { loads }, version: 0 };
+      };
+      const options = { ttlMs, jitterRatio: 0, waitMs: 2000, staleWhileRevalidateMs };
+      await readers[0].getOrLoad(key, loader, options);
+      const started = Date.now();
+      let reads = 0;
+      let slowest = 0;
+      await Promise.all(
+        readers.map(async (r) => {
+          while (Date.now() - started < 3000) {
+            const t = performance.now();
+            await r.getOrLoad(key, loader, options);
+            slowest = Math.max(slowest, performance.now() - t);
+            reads += 1;
+            await sleep(1);
+          }
+        }),
+      );
+      await Promise.all(readers.map((r) => r.close()));
+      connections.forEach((c) => c.disconnect());
+      const expiries = Math.round(3000 / ttlMs);
+      const misses = await counterValue(registry, 'cache_client_misses_total');
+      const early = await counterValue(registry, 'cache_client_early_refreshes_total');
+      console.log(
+        `early refresh (swr ${staleWhileRevalidateMs}): ${reads} reads over ${expiries} expiries, loader ${loads}x, early refreshes ${early}, misses ${misses} (the cold one), slowest read ${slowest.toFixed(1)} ms`,
+      );
+      expect(misses).toBe(1);
+      expect(early).toBeGreaterThanOrEqual(expiries / 2); // refreshed ahead of expiry, not on a miss or a stale read
+      expect(loads - 1).toBeGreaterThanOrEqual(expiries / 2);
+      expect(loads - 1).toBeLessThanOrEqual(expiries * 2);
+    },
+  );
 });

@@ -16,7 +16,9 @@ function deferred<T>() {
 
 async function counterValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
   const metric = await registry.getSingleMetric(name)?.get();
-  return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((sum, v) => sum + v.value, 0);
+  return (metric?.values ?? [])
+    .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+    .reduce((sum, v) => sum + v.value, 0);
 }
 
 describe('cache client (read side)', () => {
@@ -126,9 +128,16 @@ describe('cache client (read side)', () => {
     };
     const opts = { ttlMs: 40, staleWhileRevalidateMs: 60_000, jitterRatio: 0 };
     expect(await client.getOrLoad(key, loader, opts)).toBe('v1');
-    await eventually('the value turns stale', async () => (await protocol.leaseGet(key, { leaseTtlMs: 1, token: 'probe' })).kind === 'stale', 5_000, 10);
+    await eventually(
+      'the value turns stale',
+      async () => (await protocol.leaseGet(key, { leaseTtlMs: 1, token: 'probe' })).kind === 'stale',
+      5_000,
+      10,
+    );
     await protocol.releaseLease({ key, token: 'probe' });
-    const servedWhileStale = await Promise.all(Array.from({ length: 20 }, (_, i) => new CacheClient(connections[i % 4], { registry }).getOrLoad(key, loader, opts)));
+    const servedWhileStale = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => new CacheClient(connections[i % 4], { registry }).getOrLoad(key, loader, opts)),
+    );
     expect(new Set(servedWhileStale)).toEqual(new Set(['v1']));
     refreshGate.resolve();
     await eventually('the refresh lands', async () => (await protocol.inspect(key)).entry?.payload === '"v2"', 5_000, 10);
@@ -153,7 +162,9 @@ describe('cache client (read side)', () => {
   it('times the loader out, gives the lease back, and the next reader loads at once', async () => {
     const key = uniqueName('product');
     const never = new Promise<LoadResult<string>>(() => undefined);
-    await expect(client.getOrLoad(key, () => never, { ttlMs: 60_000, loaderTimeoutMs: 50 })).rejects.toMatchObject({ code: 'LOADER_TIMEOUT' });
+    await expect(client.getOrLoad(key, () => never, { ttlMs: 60_000, loaderTimeoutMs: 50 })).rejects.toMatchObject({
+      code: 'LOADER_TIMEOUT',
+    });
     expect((await protocol.inspect(key)).leaseToken).toBeUndefined();
     expect(await client.getOrLoad(key, async () => ({ value: 'ok', version: 1 }), { ttlMs: 60_000, waitMs: 0 })).toBe('ok');
   });
@@ -180,9 +191,15 @@ describe('cache client (read side)', () => {
   });
 
   it('refuses bad input with a code; never a loader error for it', async () => {
-    await expect(client.getOrLoad('bad key', async () => ({ value: 1, version: 1 }), { ttlMs: 1000 })).rejects.toMatchObject({ code: 'KEY_BAD_CHARACTER' });
-    await expect(client.getOrLoad(uniqueName('k'), async () => ({ value: 1, version: 1 }), { ttlMs: 0 })).rejects.toMatchObject({ code: 'OPTIONS_INVALID' });
-    await expect(client.getOrLoad(uniqueName('k'), async () => ({ value: 1, version: -1 }), { ttlMs: 1000 })).rejects.toMatchObject({ code: 'LOADER_RESULT_INVALID' });
+    await expect(client.getOrLoad('bad key', async () => ({ value: 1, version: 1 }), { ttlMs: 1000 })).rejects.toMatchObject({
+      code: 'KEY_BAD_CHARACTER',
+    });
+    await expect(client.getOrLoad(uniqueName('k'), async () => ({ value: 1, version: 1 }), { ttlMs: 0 })).rejects.toMatchObject({
+      code: 'OPTIONS_INVALID',
+    });
+    await expect(client.getOrLoad(uniqueName('k'), async () => ({ value: 1, version: -1 }), { ttlMs: 1000 })).rejects.toMatchObject({
+      code: 'LOADER_RESULT_INVALID',
+    });
     const small = new CacheClient(connections[0], { registry, protocol: { maxValueBytes: 10 } });
     const key = uniqueName('big');
     expect(await small.getOrLoad(key, async () => ({ value: 'x'.repeat(100), version: 1 }), { ttlMs: 1000 })).toHaveLength(100);

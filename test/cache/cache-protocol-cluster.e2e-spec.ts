@@ -2,7 +2,16 @@
 // (no CROSSSLOT), the batch path groups by slot and pipelines per node, and our local slot
 // computation agrees with the cluster's.
 import { Cluster } from 'ioredis';
-import { CacheProtocol, clusterSlot, companionsOf, KeyEffect, namespaceKey, tagMembersKey, tagPendingKey, tagStateKey } from '@app/cache-protocol';
+import {
+  CacheProtocol,
+  clusterSlot,
+  companionsOf,
+  KeyEffect,
+  namespaceKey,
+  tagMembersKey,
+  tagPendingKey,
+  tagStateKey,
+} from '@app/cache-protocol';
 import { redisCluster, uniqueName } from '../support/stack-env';
 
 describe('cache protocol on a 3-master Redis Cluster', () => {
@@ -24,7 +33,17 @@ describe('cache protocol on a 3-master Redis Cluster', () => {
 
   it('computes the same slot as the cluster for keys and all their companions', async () => {
     const key = `{t1}${uniqueName('x')}`;
-    const samples = [uniqueName('p'), key, 'produit:é', companionsOf(key).tombstone, companionsOf('plain').lease, tagStateKey('tag:a'), tagMembersKey('tag:a'), tagPendingKey('tag:a', 1_764_000_000_000_001), namespaceKey('ns:a')];
+    const samples = [
+      uniqueName('p'),
+      key,
+      'produit:é',
+      companionsOf(key).tombstone,
+      companionsOf('plain').lease,
+      tagStateKey('tag:a'),
+      tagMembersKey('tag:a'),
+      tagPendingKey('tag:a', 1_764_000_000_000_001),
+      namespaceKey('ns:a'),
+    ];
     for (const k of samples) expect([k, clusterSlot(k)]).toEqual([k, Number(await c.cluster('KEYSLOT', k))]);
   });
 
@@ -59,7 +78,9 @@ describe('cache protocol on a 3-master Redis Cluster', () => {
     const keys = keysOf(150);
     await Promise.all(keys.slice(0, 50).map((k) => fillFresh(k, 5, 'v5')));
     const effects: KeyEffect[] = keys.map((key, i) =>
-      i % 3 === 0 ? { key, version: 6, action: 'warm', tombstoneTtlMs: 1, value: 'v6', ttlMs: 60_000 } : { key, version: 6, action: i % 3 === 1 ? 'tombstone' : 'delete', tombstoneTtlMs: 30_000 },
+      i % 3 === 0
+        ? { key, version: 6, action: 'warm', tombstoneTtlMs: 1, value: 'v6', ttlMs: 60_000 }
+        : { key, version: 6, action: i % 3 === 1 ? 'tombstone' : 'delete', tombstoneTtlMs: 30_000 },
     );
     const outcomes = await p.applyKeyEffects(effects);
     expect(outcomes).toHaveLength(effects.length);
@@ -95,7 +116,9 @@ describe('cache protocol on a 3-master Redis Cluster', () => {
         const companions = companionsOf(key);
         await c.del(companions.value, companions.tombstone);
         expect(await p.warm(key, 7, 'v7 (replayed)', 60_000)).toBe('tombstoned');
-        expect(await p.applyKeyEffects([{ key, version: 8, action: 'warm', tombstoneTtlMs: 30_000, value: 'v8 (replayed)', ttlMs: 60_000 }])).toEqual(['tombstoned']);
+        expect(
+          await p.applyKeyEffects([{ key, version: 8, action: 'warm', tombstoneTtlMs: 30_000, value: 'v8 (replayed)', ttlMs: 60_000 }]),
+        ).toEqual(['tombstoned']);
         expect((await p.inspect(key)).entry).toBeUndefined();
         expect((await p.leaseGet(key, { leaseTtlMs: 5_000, token: 'probe' })).kind).toBe('miss');
       }),
@@ -109,7 +132,9 @@ describe('cache protocol on a 3-master Redis Cluster', () => {
       keys.map(async (key, i) => {
         if (i % 2 === 0) {
           await fillFresh(key, 1, 'cached'); // a warm rewrites a cached value
-          expect(await p.applyKeyEffects([{ key, version: 2, action: 'warm', tombstoneTtlMs: 1, value: 'w', ttlMs: 60_000, tags: [tag] }])).toEqual(['warmed']);
+          expect(
+            await p.applyKeyEffects([{ key, version: 2, action: 'warm', tombstoneTtlMs: 1, value: 'w', ttlMs: 60_000, tags: [tag] }]),
+          ).toEqual(['warmed']);
           return;
         }
         const got = await p.leaseGet(key, { leaseTtlMs: 5_000 });
@@ -127,7 +152,7 @@ describe('cache protocol on a 3-master Redis Cluster', () => {
     expect(states.filter((s) => s.entry)).toHaveLength(0);
   });
 
-  it('checks a tagged value\'s epochs on read (a second round trip on a cluster): lost member sets or tag states never serve stale pages', async () => {
+  it("checks a tagged value's epochs on read (a second round trip on a cluster): lost member sets or tag states never serve stale pages", async () => {
     const tag = uniqueName('tag');
     const other = uniqueName('tag');
     const keys = keysOf(20);
@@ -135,7 +160,11 @@ describe('cache protocol on a 3-master Redis Cluster', () => {
       keys.map(async (key, i) => {
         if (i % 2 === 0) {
           await fillFresh(key, 1, 'cached'); // a warm rewrites a cached value
-          expect(await p.applyKeyEffects([{ key, version: 2, action: 'warm', tombstoneTtlMs: 1, value: 'w', ttlMs: 60_000, tags: [tag, other] }])).toEqual(['warmed']);
+          expect(
+            await p.applyKeyEffects([
+              { key, version: 2, action: 'warm', tombstoneTtlMs: 1, value: 'w', ttlMs: 60_000, tags: [tag, other] },
+            ]),
+          ).toEqual(['warmed']);
           return;
         }
         const got = await p.leaseGet(key, { leaseTtlMs: 5_000 });

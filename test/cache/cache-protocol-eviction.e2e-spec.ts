@@ -51,7 +51,12 @@ describe('tags under real eviction (own redis-server, allkeys-lru)', () => {
    */
   async function evictUntil(pages: string[], gone: string[]): Promise<void> {
     // Redis' LRU clock ticks in seconds: let the tag's records age before the pages are read again.
-    await eventually('the tag records are idle for 2 s', async () => (await Promise.all(gone.map((k) => r.object('IDLETIME', k)))).every((t) => Number(t) >= 2), 10_000, 200);
+    await eventually(
+      'the tag records are idle for 2 s',
+      async () => (await Promise.all(gone.map((k) => r.object('IDLETIME', k)))).every((t) => Number(t) >= 2),
+      10_000,
+      200,
+    );
     const used = Number(/used_memory:(\d+)/.exec(await r.info('memory'))?.[1]);
     await r.config('SET', 'maxmemory-policy', 'allkeys-lru');
     await r.config('SET', 'maxmemory-samples', '64'); // closer to true LRU: the cold records go first

@@ -67,13 +67,17 @@ describe('cache protocol at maxmemory with noeviction (own redis-server)', () =>
 
     expect(await p.invalidate(keys[0], 2, 60_000)).toBe('deleted');
     await fillToOom();
-    const effects: KeyEffect[] = keys.slice(1).map((key, i) => ({ key, version: 2, action: i % 2 ? 'delete' : 'tombstone', tombstoneTtlMs: 60_000 }));
+    const effects: KeyEffect[] = keys
+      .slice(1)
+      .map((key, i) => ({ key, version: 2, action: i % 2 ? 'delete' : 'tombstone', tombstoneTtlMs: 60_000 }));
     expect(new Set(await p.applyKeyEffects(effects))).toEqual(new Set(['deleted']));
     await fillToOom();
     // a tombstone for a key that holds nothing: grows memory a little, still lands
     const empty = uniqueName('product');
     expect(await p.invalidate(empty, 5, 60_000)).toBe('tombstoned');
-    expect(await p.applyKeyEffects([{ key: uniqueName('product'), version: 5, action: 'tombstone', tombstoneTtlMs: 60_000 }])).toEqual(['tombstoned']);
+    expect(await p.applyKeyEffects([{ key: uniqueName('product'), version: 5, action: 'tombstone', tombstoneTtlMs: 60_000 }])).toEqual([
+      'tombstoned',
+    ]);
     await fillToOom();
     expect(await p.invalidateTags([{ tag, version: 1, tombstoneTtlMs: 60_000 }])).toEqual({ keysInvalidated: tagged.length });
 

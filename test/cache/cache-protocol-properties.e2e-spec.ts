@@ -40,13 +40,27 @@ type Companion = 'tombstone' | 'lease' | 'tagState' | 'tagMembers';
 const READERS = 3;
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.constant<Step>({ t: 'write' }) },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('apply' as const), picks: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }), warm: fc.boolean(), twice: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      t: fc.constant('apply' as const),
+      picks: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }),
+      warm: fc.boolean(),
+      twice: fc.boolean(),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant<Step>({ t: 'tagInvalidate' }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('lease' as const), reader: fc.nat(READERS - 1) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('load' as const), reader: fc.nat(READERS - 1) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('fill' as const), reader: fc.nat(READERS - 1) }) },
   { weight: 2, arbitrary: fc.constant<Step>({ t: 'expire' }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('evict' as const), what: fc.constantFrom<Companion>('tombstone', 'lease', 'tagState', 'tagMembers') }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('evict' as const),
+      what: fc.constantFrom<Companion>('tombstone', 'lease', 'tagState', 'tagMembers'),
+    }),
+  },
 );
 
 interface WriteEvent {
@@ -102,12 +116,16 @@ describe('cache protocol properties (random interleavings, real redis-server)', 
       if (got.kind !== 'hit' && got.kind !== 'stale') return;
       const dataSeq = seqOf(got.entry.payload);
       if (got.entry.tags && got.entry.writtenAt < tagInvalidatedAt) {
-        throw new Error(`step ${step} (${what}): served a value reached through the tag, written at ${got.entry.writtenAt}, after the tag was invalidated at ${tagInvalidatedAt}`);
+        throw new Error(
+          `step ${step} (${what}): served a value reached through the tag, written at ${got.entry.writtenAt}, after the tag was invalidated at ${tagInvalidatedAt}`,
+        );
       }
       if (landedOnLostFloor.has(dataSeq)) return;
-      if (dataSeq < newestAppliedSeq) throw new Error(`step ${step} (${what}): served data of seq ${dataSeq} is older than applied invalidation seq ${newestAppliedSeq}`);
+      if (dataSeq < newestAppliedSeq)
+        throw new Error(`step ${step} (${what}): served data of seq ${dataSeq} is older than applied invalidation seq ${newestAppliedSeq}`);
       if (mode !== 'aggregate') {
-        if (got.entry.version < highestStoredVersion) throw new Error(`step ${step} (${what}): version moved back from ${highestStoredVersion} to ${got.entry.version}`);
+        if (got.entry.version < highestStoredVersion)
+          throw new Error(`step ${step} (${what}): version moved back from ${highestStoredVersion} to ${got.entry.version}`);
         highestStoredVersion = got.entry.version;
       }
     };
@@ -124,7 +142,16 @@ describe('cache protocol properties (random interleavings, real redis-server)', 
           if (events.length === 0) break;
           const picked = step.picks.map((n) => events[n % events.length]);
           const effects = picked.map((e): KeyEffect => {
-            if (mode === 'versioned-tombstone' && step.warm) return { key, version: e.version, action: 'warm', tombstoneTtlMs: 60_000, value: payloadOf(e.seq), ttlMs: 60_000, tags: [tag] };
+            if (mode === 'versioned-tombstone' && step.warm)
+              return {
+                key,
+                version: e.version,
+                action: 'warm',
+                tombstoneTtlMs: 60_000,
+                value: payloadOf(e.seq),
+                ttlMs: 60_000,
+                tags: [tag],
+              };
             return { key, version: e.version, action: mode === 'versioned-delete' ? 'delete' : 'tombstone', tombstoneTtlMs: 60_000 };
           });
           const apply = async (): Promise<EffectOutcome[]> => {
@@ -134,7 +161,9 @@ describe('cache protocol properties (random interleavings, real redis-server)', 
               if (o === 'deleted' || o === 'tombstoned') lastChangingInvalidation = i;
               if (o === 'warmed' && picked[n].seq < newestAppliedSeq) {
                 // A warm only replaces a cached value, so not even a lost floor lets an older one land.
-                throw new Error(`step ${i}: a replayed warm of version ${picked[n].version} landed after seq ${newestAppliedSeq} was applied (floor since eviction ${floorSinceEviction})`);
+                throw new Error(
+                  `step ${i}: a replayed warm of version ${picked[n].version} landed after seq ${newestAppliedSeq} was applied (floor since eviction ${floorSinceEviction})`,
+                );
               }
             });
             for (const e of effects) if (mode === 'versioned-tombstone') floorSinceEviction = Math.max(floorSinceEviction, e.version);
@@ -146,7 +175,10 @@ describe('cache protocol properties (random interleavings, real redis-server)', 
             const before = await p.inspect(key);
             await apply();
             const after = await p.inspect(key);
-            expect({ entry: after.entry, tombstone: after.tombstoneVersion }).toEqual({ entry: before.entry, tombstone: before.tombstoneVersion });
+            expect({ entry: after.entry, tombstone: after.tombstoneVersion }).toEqual({
+              entry: before.entry,
+              tombstone: before.tombstoneVersion,
+            });
           }
           break;
         }
@@ -155,7 +187,9 @@ describe('cache protocol properties (random interleavings, real redis-server)', 
           // aggregate key is only reached through the tag), then its tags.
           const newest = events[events.length - 1];
           if (mode !== 'aggregate' && newest) {
-            await p.applyKeyEffects([{ key, version: newest.version, action: mode === 'versioned-delete' ? 'delete' : 'tombstone', tombstoneTtlMs: 60_000 }]);
+            await p.applyKeyEffects([
+              { key, version: newest.version, action: mode === 'versioned-delete' ? 'delete' : 'tombstone', tombstoneTtlMs: 60_000 },
+            ]);
             if (mode === 'versioned-tombstone') floorSinceEviction = Math.max(floorSinceEviction, newest.version);
           }
           await p.invalidateTags([{ tag, version: seq, tombstoneTtlMs: 60_000 }]);
@@ -199,11 +233,14 @@ describe('cache protocol properties (random interleavings, real redis-server)', 
           if (!reader.lease || reader.loadedSeq === undefined) break;
           const version = mode === 'aggregate' ? 0 : reader.loadedSeq;
           const outcome = await p.fill(reader.lease, version, payloadOf(reader.loadedSeq), { ttlMs: 60_000, tags: reader.epochs });
-          if (outcome === 'filled' && reader.loadedSeq < newestAppliedSeq) throw new Error(`step ${i}: a fill of seq ${reader.loadedSeq} landed after the invalidation of seq ${newestAppliedSeq}`);
+          if (outcome === 'filled' && reader.loadedSeq < newestAppliedSeq)
+            throw new Error(`step ${i}: a fill of seq ${reader.loadedSeq} landed after the invalidation of seq ${newestAppliedSeq}`);
           if (outcome === 'filled') landedOnLostFloor.delete(reader.loadedSeq);
           const guard = mode === 'aggregate' ? lastAnyInvalidation : lastChangingInvalidation;
           if (outcome === 'filled' && guard > (reader.leaseStep ?? 0)) {
-            throw new Error(`step ${i}: a fill whose lease was taken at step ${reader.leaseStep} landed after the invalidation at step ${guard}`);
+            throw new Error(
+              `step ${i}: a fill whose lease was taken at step ${reader.leaseStep} landed after the invalidation at step ${guard}`,
+            );
           }
           readers[step.reader] = {};
           break;
@@ -214,7 +251,11 @@ describe('cache protocol properties (random interleavings, real redis-server)', 
   }
 
   const scenario = (mode: Mode) =>
-    fc.asyncProperty(fc.array(stepArb, { minLength: 5, maxLength: 30 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }), (steps, versions) => run(mode, steps, versions));
+    fc.asyncProperty(
+      fc.array(stepArb, { minLength: 5, maxLength: 30 }),
+      fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }),
+      (steps, versions) => run(mode, steps, versions),
+    );
 
   it('versioned keys with tombstones and warm rewrites', async () => {
     await fc.assert(scenario('versioned-tombstone'), { numRuns: 1000 });

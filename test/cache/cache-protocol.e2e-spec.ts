@@ -2,7 +2,16 @@
 // operation does to a key, that doing it twice is doing it once, and that nothing ever moves a
 // key back to an older version.
 import type Redis from 'ioredis';
-import { applyKeyEffectsScript, CacheProtocol, companionsOf, invalidateKeysScript, KeyEffect, Lease, tagMembersKey, tagStateKey } from '@app/cache-protocol';
+import {
+  applyKeyEffectsScript,
+  CacheProtocol,
+  companionsOf,
+  invalidateKeysScript,
+  KeyEffect,
+  Lease,
+  tagMembersKey,
+  tagStateKey,
+} from '@app/cache-protocol';
 import { eventually, redis, uniqueName } from '../support/stack-env';
 
 describe('cache protocol scripts (standalone redis-server)', () => {
@@ -16,22 +25,36 @@ describe('cache protocol scripts (standalone redis-server)', () => {
   afterAll(() => r.disconnect());
 
   const lease = { leaseTtlMs: 5_000 };
-  async function fillFresh(key: string, version: number, payload: string, options: { ttlMs?: number; staleWhileRevalidateMs?: number; tags?: string[] } = {}) {
+  async function fillFresh(
+    key: string,
+    version: number,
+    payload: string,
+    options: { ttlMs?: number; staleWhileRevalidateMs?: number; tags?: string[] } = {},
+  ) {
     const got = await p.leaseGet(key, lease);
     if (got.kind !== 'miss') throw new Error(`expected a miss on ${key}, got ${got.kind}`);
     const tags = options.tags ? await p.readTagEpochs(options.tags) : undefined;
-    return p.fill(got.lease, version, payload, { ttlMs: options.ttlMs ?? 60_000, staleWhileRevalidateMs: options.staleWhileRevalidateMs, tags });
+    return p.fill(got.lease, version, payload, {
+      ttlMs: options.ttlMs ?? 60_000,
+      staleWhileRevalidateMs: options.staleWhileRevalidateMs,
+      tags,
+    });
   }
 
   /** Fills `key` at `version` fresh for 20 ms, waits until it reads stale and returns the refresh lease `token` then holds. */
   async function refreshLeaseOfStale(key: string, version: number, payload: string, token: string): Promise<Lease> {
     expect(await fillFresh(key, version, payload, { ttlMs: 20, staleWhileRevalidateMs: 60_000 })).toBe('filled');
     let refresh: Lease | undefined;
-    await eventually('the value turns stale', async () => {
-      const got = await p.leaseGet(key, { ...lease, token });
-      if (got.kind === 'stale') refresh = got.lease;
-      return got.kind === 'stale';
-    }, 5_000, 10);
+    await eventually(
+      'the value turns stale',
+      async () => {
+        const got = await p.leaseGet(key, { ...lease, token });
+        if (got.kind === 'stale') refresh = got.lease;
+        return got.kind === 'stale';
+      },
+      5_000,
+      10,
+    );
     if (!refresh) throw new Error('expected the refresh lease');
     return refresh;
   }
@@ -117,7 +140,9 @@ describe('cache protocol scripts (standalone redis-server)', () => {
       expect(await p.fill(reader.lease, 5, 'loaded before the warm', { ttlMs: 60_000 })).toBe('lease-lost');
       // a repeat (redelivery) changes nothing
       expect(await p.warm(key, 5, 'v5', 60_000)).toBe('skipped-older');
-      expect(await p.applyKeyEffects([{ key, version: 5, action: 'warm', tombstoneTtlMs: 30_000, value: 'v5', ttlMs: 60_000 }])).toEqual(['skipped-older']);
+      expect(await p.applyKeyEffects([{ key, version: 5, action: 'warm', tombstoneTtlMs: 30_000, value: 'v5', ttlMs: 60_000 }])).toEqual([
+        'skipped-older',
+      ]);
       // the next reader loads from the source: older data cannot land, the warm's version or newer does
       const next = await p.leaseGet(key, lease);
       expect(next).toMatchObject({ kind: 'miss', tombstoneVersion: 5 });
@@ -127,7 +152,9 @@ describe('cache protocol scripts (standalone redis-server)', () => {
       expect(await p.leaseGet(key, lease)).toMatchObject({ kind: 'hit', entry: { version: 5, payload: 'v5 from the source' } });
       // the batch script follows the same rule
       const other = uniqueName('product');
-      expect(await p.applyKeyEffects([{ key: other, version: 3, action: 'warm', tombstoneTtlMs: 30_000, value: 'v3', ttlMs: 60_000 }])).toEqual(['tombstoned']);
+      expect(
+        await p.applyKeyEffects([{ key: other, version: 3, action: 'warm', tombstoneTtlMs: 30_000, value: 'v3', ttlMs: 60_000 }]),
+      ).toEqual(['tombstoned']);
       expect(await p.inspect(other)).toMatchObject({ tombstoneVersion: 3 });
       expect((await p.inspect(other)).entry).toBeUndefined();
     });
@@ -142,8 +169,12 @@ describe('cache protocol scripts (standalone redis-server)', () => {
       await r.del(c.value, c.tombstone); // as allkeys-lru eviction would
       expect(await p.inspect(key)).toEqual({});
       expect(await p.warm(key, 17, 'v17 (replayed)', 60_000)).toBe('tombstoned');
-      expect(await p.applyKeyEffects([{ key, version: 16, action: 'warm', tombstoneTtlMs: 60_000, value: 'v16 (replayed)', ttlMs: 60_000 }])).toEqual(['skipped-older']);
-      expect(await p.applyKeyEffects([{ key, version: 18, action: 'warm', tombstoneTtlMs: 60_000, value: 'v18 (replayed)', ttlMs: 60_000 }])).toEqual(['tombstoned']);
+      expect(
+        await p.applyKeyEffects([{ key, version: 16, action: 'warm', tombstoneTtlMs: 60_000, value: 'v16 (replayed)', ttlMs: 60_000 }]),
+      ).toEqual(['skipped-older']);
+      expect(
+        await p.applyKeyEffects([{ key, version: 18, action: 'warm', tombstoneTtlMs: 60_000, value: 'v18 (replayed)', ttlMs: 60_000 }]),
+      ).toEqual(['tombstoned']);
       expect((await p.inspect(key)).entry).toBeUndefined();
       // a reader fills from the source of truth (v109), above the replays' floor
       expect(await fillFresh(key, 109, 'v109 from the source')).toBe('filled');
@@ -204,7 +235,12 @@ describe('cache protocol scripts (standalone redis-server)', () => {
     it('serves a value past its fresh time as stale, with one refresh lease', async () => {
       const key = uniqueName('product');
       expect(await fillFresh(key, 1, 'v1', { ttlMs: 30, staleWhileRevalidateMs: 60_000 })).toBe('filled');
-      await eventually('the value turns stale', async () => (await p.leaseGet(key, { ...lease, token: 'probe' })).kind === 'stale', 5_000, 10);
+      await eventually(
+        'the value turns stale',
+        async () => (await p.leaseGet(key, { ...lease, token: 'probe' })).kind === 'stale',
+        5_000,
+        10,
+      );
       // The probe above took the refresh lease; everyone else is served stale without it.
       expect(await p.leaseGet(key, { ...lease, token: 'other' })).toMatchObject({ kind: 'stale', entry: { payload: 'v1' } });
       const other = await p.leaseGet(key, { ...lease, token: 'other' });
@@ -240,7 +276,7 @@ describe('cache protocol scripts (standalone redis-server)', () => {
   describe('floors: after a warm or invalidation of v nothing older lands, whatever expires', () => {
     const valueGone = async (key: string) => eventually(`${key} expired`, async () => (await r.exists(key)) === 0, 5_000, 10);
 
-    it('a slow reader\'s fill of v8 does not land after a short-lived warm of v9 expired', async () => {
+    it("a slow reader's fill of v8 does not land after a short-lived warm of v9 expired", async () => {
       const key = uniqueName('product');
       // v7 is cached and stale; a slow reader holds its refresh lease while v9 is warmed over it
       const refresh = await refreshLeaseOfStale(key, 7, 'v7', 'slow-reader');
@@ -270,14 +306,18 @@ describe('cache protocol scripts (standalone redis-server)', () => {
       expect(await p.warm(key, 9, 'v9', 50, { tombstoneTtlMs: 60_000 })).toBe('warmed');
       await valueGone(key);
       expect(await p.warm(key, 8, 'v8', 3_600_000)).toBe('skipped-older');
-      expect(await p.applyKeyEffects([{ key, version: 8, action: 'warm', tombstoneTtlMs: 60_000, value: 'v8', ttlMs: 3_600_000 }])).toEqual(['skipped-older']);
+      expect(await p.applyKeyEffects([{ key, version: 8, action: 'warm', tombstoneTtlMs: 60_000, value: 'v8', ttlMs: 3_600_000 }])).toEqual(
+        ['skipped-older'],
+      );
       expect((await p.inspect(key)).entry).toBeUndefined();
     });
 
     it('a skipped-older warm or invalidation still leaves its floor', async () => {
       const key = uniqueName('product');
       expect(await fillFresh(key, 9, 'v9')).toBe('filled');
-      expect(await p.applyKeyEffects([{ key, version: 9, action: 'warm', tombstoneTtlMs: 60_000, value: 'v9', ttlMs: 60_000 }])).toEqual(['skipped-older']);
+      expect(await p.applyKeyEffects([{ key, version: 9, action: 'warm', tombstoneTtlMs: 60_000, value: 'v9', ttlMs: 60_000 }])).toEqual([
+        'skipped-older',
+      ]);
       await r.del(key);
       expect(await p.warm(key, 8, 'v8', 60_000)).toBe('skipped-older');
       const other = uniqueName('product');
@@ -344,7 +384,9 @@ describe('cache protocol scripts (standalone redis-server)', () => {
       ];
       await expect(p.applyKeyEffects(effects)).rejects.toMatchObject({ code: 'KEY_BAD_CHARACTER', index: 1, retriable: false });
       expect(await p.inspect(good)).toEqual({});
-      await expect(p.applyKeyEffects([{ key: good, version: 1, action: 'warm', tombstoneTtlMs: 1, value: 'x'.repeat(4097) }])).rejects.toMatchObject({ code: 'VALUE_TOO_LARGE' });
+      await expect(
+        p.applyKeyEffects([{ key: good, version: 1, action: 'warm', tombstoneTtlMs: 1, value: 'x'.repeat(4097) }]),
+      ).rejects.toMatchObject({ code: 'VALUE_TOO_LARGE' });
       expect(p.checkKeyEffect(effects[1])?.code).toBe('KEY_BAD_CHARACTER');
     });
   });
@@ -380,13 +422,17 @@ describe('cache protocol scripts (standalone redis-server)', () => {
       expect(await p.inspect(key)).toEqual({});
     });
 
-    it('a tagged value records its tags\' epochs: a lost member set or tag state never lets it be served after the tag changed', async () => {
+    it("a tagged value records its tags' epochs: a lost member set or tag state never lets it be served after the tag changed", async () => {
       const tag = uniqueName('tag');
       const filled = uniqueName('page');
       const warmed = uniqueName('product');
       expect(await fillFresh(filled, 0, 'page', { tags: [tag] })).toBe('filled');
       expect(await fillFresh(warmed, 2, 'v2')).toBe('filled'); // a warm rewrites a cached value
-      expect(await p.applyKeyEffects([{ key: warmed, version: 3, action: 'warm', tombstoneTtlMs: 60_000, value: 'v3', ttlMs: 60_000, tags: [tag] }])).toEqual(['warmed']);
+      expect(
+        await p.applyKeyEffects([
+          { key: warmed, version: 3, action: 'warm', tombstoneTtlMs: 60_000, value: 'v3', ttlMs: 60_000, tags: [tag] },
+        ]),
+      ).toEqual(['warmed']);
       const epoch = (await p.readTagEpochs([tag]))[0].epoch;
       expect((await p.inspect(filled)).entry?.tags).toEqual([{ stateKey: tagStateKey(tag), epoch }]);
       expect((await p.leaseGet(warmed, lease)).kind).toBe('hit');
@@ -404,11 +450,13 @@ describe('cache protocol scripts (standalone redis-server)', () => {
 
     it('closes many tags in one call; a hot tag with nobody joined needs no scan; epochs stay exact', async () => {
       const tags = Array.from({ length: 150 }, () => uniqueName('tag'));
-      const members = await Promise.all(tags.slice(0, 50).map(async (tag) => {
-        const key = uniqueName('member');
-        expect(await fillFresh(key, 3, 'v3', { tags: [tag] })).toBe('filled');
-        return key;
-      }));
+      const members = await Promise.all(
+        tags.slice(0, 50).map(async (tag) => {
+          const key = uniqueName('member');
+          expect(await fillFresh(key, 3, 'v3', { tags: [tag] })).toBe('filled');
+          return key;
+        }),
+      );
       // an epoch near 2^53: Lua must write the next one back digit for digit
       const big = 9_007_199_254_740_000;
       await r.hset(tagStateKey(tags[149]), 'e', String(big), 'c', String(big - 1));
@@ -473,7 +521,9 @@ describe('cache protocol scripts (standalone redis-server)', () => {
       if (got.kind !== 'miss') throw new Error(`expected a miss on ${key}`);
       expect(await r.get(companionsOf(key).lease)).toBe(got.lease.token);
     }
-    expect(await p.applyKeyEffects(keys.map((key): KeyEffect => ({ key, version: 9, action: 'tombstone', tombstoneTtlMs: 30_000 })))).toEqual(keys.map(() => 'tombstoned'));
+    expect(
+      await p.applyKeyEffects(keys.map((key): KeyEffect => ({ key, version: 9, action: 'tombstone', tombstoneTtlMs: 30_000 }))),
+    ).toEqual(keys.map(() => 'tombstoned'));
     for (const key of keys) {
       const c = companionsOf(key);
       expect([key, await r.get(c.tombstone), await r.exists(c.lease)]).toEqual([key, '9', 0]);

@@ -37,7 +37,10 @@ interface Round {
 class Reader {
   private out = '';
   private waiters: Array<{ type: string; resolve: (m: { type: string }) => void }> = [];
-  constructor(readonly name: string, readonly child: ChildProcess) {
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
     child.stdout?.on('data', (d: Buffer) => (this.out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.out += d.toString()));
     child.on('message', (m: { type: string }) => {
@@ -83,7 +86,10 @@ describe('L1 + invalidation bus across reader processes and the real invalidator
 
   beforeAll(async () => {
     db = redis();
-    const env = await invalidatorTestEnv({ partitions: 1, extra: { BUS_ENABLED: 'true', BUS_STREAM_KEY: streamKey, BUS_HEARTBEAT_MS: '200' } });
+    const env = await invalidatorTestEnv({
+      partitions: 1,
+      extra: { BUS_ENABLED: 'true', BUS_STREAM_KEY: streamKey, BUS_HEARTBEAT_MS: '200' },
+    });
     topic = env.topic;
     writeFileSync(
       env.mappingsFile,
@@ -107,23 +113,27 @@ describe('L1 + invalidation bus across reader processes and the real invalidator
     await db.set(`db:${nsKey}`, JSON.stringify({ version: 0 }));
     IDS.forEach((id) => versions.set(id, 1));
     for (let i = 0; i < 3; i += 1) {
-      const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'test/support/l1-reader.ts')], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
-          REDIS_URL: stackEnv.redisUrl,
-          BUS_STREAM_KEY: streamKey,
-          MAX_STALENESS_MS: String(MAX_STALENESS_MS),
-          READER_NAME: `reader-${i}`,
-          READER_KEYS: [...IDS.map(productKey), nsKey].join(','),
-          READER_TAGGED: pageKey,
-          READER_TAG: tag,
-          READER_NAMESPACES: namespace,
-          LOG_LEVEL: 'warn',
+      const child = spawn(
+        process.execPath,
+        ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'test/support/l1-reader.ts')],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'),
+            REDIS_URL: stackEnv.redisUrl,
+            BUS_STREAM_KEY: streamKey,
+            MAX_STALENESS_MS: String(MAX_STALENESS_MS),
+            READER_NAME: `reader-${i}`,
+            READER_KEYS: [...IDS.map(productKey), nsKey].join(','),
+            READER_TAGGED: pageKey,
+            READER_TAG: tag,
+            READER_NAMESPACES: namespace,
+            LOG_LEVEL: 'warn',
+          },
+          stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         },
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      });
+      );
       const reader = new Reader(`reader-${i}`, child);
       readers.push(reader);
     }
@@ -135,7 +145,9 @@ describe('L1 + invalidation bus across reader processes and the real invalidator
   afterAll(async () => {
     await producer?.disconnect();
     for (const r of readers) r.child.send({ cmd: 'stop' });
-    await Promise.all(readers.map((r) => new Promise((resolve) => (r.child.exitCode !== null ? resolve(null) : r.child.once('exit', resolve)))));
+    await Promise.all(
+      readers.map((r) => new Promise((resolve) => (r.child.exitCode !== null ? resolve(null) : r.child.once('exit', resolve)))),
+    );
     await invalidator?.terminate();
     db?.disconnect();
   }, 60_000);
@@ -219,13 +231,16 @@ describe('L1 + invalidation bus across reader processes and the real invalidator
     const r = await oneRound(); // waits until the cut reader serves the new version too (from Redis, once L1 is past its bound)
     const rep = await cut.ask<Report & { seen: Report['seen'] }>('report', 'report');
     const firstNew = rep.seen[productKey(r.id)][r.version].first;
-    console.log(`silent bus: cut reader served v${r.version} ${firstNew - r.publishedAt} ms after the event was published (bus cut ${r.publishedAt - paused.at} ms before; maxStalenessMs ${MAX_STALENESS_MS})`);
+    console.log(
+      `silent bus: cut reader served v${r.version} ${firstNew - r.publishedAt} ms after the event was published (bus cut ${r.publishedAt - paused.at} ms before; maxStalenessMs ${MAX_STALENESS_MS})`,
+    );
     await new Promise((resolve) => setTimeout(resolve, MAX_STALENESS_MS + 300));
     const after = await cut.ask<Report>('report', 'report');
     // the old version was last read no later than maxStalenessMs after the cut (plus one read's time)
     // ...or before the invalidator applied the event (Redis itself still had it): the other readers heard when
     const other = await readers[1].ask<Report>('report', 'report');
-    const appliedAt = other.told.find((t) => t.keys.some(([k, v]) => k === productKey(r.id) && v === r.version))?.at ?? Number.POSITIVE_INFINITY;
+    const appliedAt =
+      other.told.find((t) => t.keys.some(([k, v]) => k === productKey(r.id) && v === r.version))?.at ?? Number.POSITIVE_INFINITY;
     for (const [v, s] of Object.entries(after.seen[productKey(r.id)])) {
       if (Number(v) < r.version) expect(s.last).toBeLessThanOrEqual(Math.max(paused.at + MAX_STALENESS_MS + 100, appliedAt));
     }

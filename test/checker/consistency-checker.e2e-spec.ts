@@ -10,10 +10,18 @@ import { stackEnv } from '../support/stack-env';
 
 describe('consistency checker (short mode, real stack, faults injected)', () => {
   it('converges with no stale entry and no lost invalidation', async () => {
-    const report = await runConsistencyCheck({ brokers: stackEnv.kafkaBrokers.join(','), durationMs: 40_000, entities: 200, writesPerSecond: 200, readers: 6 });
+    const report = await runConsistencyCheck({
+      brokers: stackEnv.kafkaBrokers.join(','),
+      durationMs: 40_000,
+      entities: 200,
+      writesPerSecond: 200,
+      readers: 6,
+    });
     console.log(formatReport(report));
     // the faults really happened and the traffic really flowed
-    expect(report.faults.join(' ')).toMatch(/kill -9.*promo mapping registered, DLQ replay \(exit 0.*Redis stopped.*Redis restarted.*SIGTERM invalidator #2 \(exit 0\)/);
+    expect(report.faults.join(' ')).toMatch(
+      /kill -9.*promo mapping registered, DLQ replay \(exit 0.*Redis stopped.*Redis restarted.*SIGTERM invalidator #2 \(exit 0\)/,
+    );
     // eviction pressure really evicted, and the second team's dead letters were really replayed
     expect(report.evictedKeys).toBeGreaterThan(0);
     expect(report.promoEvents).toBeGreaterThan(0);
@@ -37,7 +45,15 @@ describe('consistency checker (short mode, real stack, faults injected)', () => 
 
   it('detects staleness: the TTL-only baseline (same workload, no invalidator) serves stale reads', async () => {
     // The checker's detector must be able to fail: without invalidation, keys stay stale until their TTL.
-    const report = await runConsistencyCheck({ brokers: stackEnv.kafkaBrokers.join(','), durationMs: 8_000, entities: 50, writesPerSecond: 40, readers: 4, ttlOnly: true, evictionHeadroomBytes: 0 });
+    const report = await runConsistencyCheck({
+      brokers: stackEnv.kafkaBrokers.join(','),
+      durationMs: 8_000,
+      entities: 50,
+      writesPerSecond: 40,
+      readers: 4,
+      ttlOnly: true,
+      evictionHeadroomBytes: 0,
+    });
     console.log(formatReport(report));
     expect(report.reads).toBeGreaterThan(100);
     expect(report.staleReads).toBeGreaterThan(0);

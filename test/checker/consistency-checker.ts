@@ -144,7 +144,14 @@ function hostileMapping(loaderPort: number): Mapping {
     entityType: 'item',
     owner: 'mallory',
     description: 'consistency checker: a hostile team granted the item type',
-    keys: [{ template: 'mallory:item:{entityId}', action: 'warm', warmFrom: { loaderUrl: `http://${HOSTILE_LOADER_IP}:${loaderPort}/slow/{entityId}` }, ttlSeconds: 3600 }],
+    keys: [
+      {
+        template: 'mallory:item:{entityId}',
+        action: 'warm',
+        warmFrom: { loaderUrl: `http://${HOSTILE_LOADER_IP}:${loaderPort}/slow/{entityId}` },
+        ttlSeconds: 3600,
+      },
+    ],
     tags: ['mallory:label:{after.label}'],
     purge: { tags: true, urls: [`http://${HOSTILE_PURGE_HOST}/items/{entityId}`] },
   };
@@ -161,19 +168,32 @@ const FOREIGN_MAPPING: Mapping = {
 };
 
 const KEYSPACES = [
-  ...['item:', 'item-view:', 'group:', 'group-tag:'].map((prefix) => ({ op: 'put' as const, record: { kind: 'prefix' as const, prefix, team: 'checker', version: 0 } })),
+  ...['item:', 'item-view:', 'group:', 'group-tag:'].map((prefix) => ({
+    op: 'put' as const,
+    record: { kind: 'prefix' as const, prefix, team: 'checker', version: 0 },
+  })),
   { op: 'put' as const, record: { kind: 'prefix' as const, prefix: 'promo:', team: 'promo', version: 0 } },
   { op: 'put' as const, record: { kind: 'prefix' as const, prefix: 'mallory:', team: 'mallory', version: 0 } },
   { op: 'put' as const, record: { kind: 'entityType' as const, entityType: 'item', team: 'checker', grants: ['mallory'], version: 0 } },
   { op: 'put' as const, record: { kind: 'entityType' as const, entityType: 'offer', team: 'promo', grants: [], version: 0 } },
   {
     op: 'put' as const,
-    record: { kind: 'team' as const, team: 'mallory', loaderHosts: [HOSTILE_LOADER_IP], purgeHosts: [HOSTILE_PURGE_HOST], surrogateKeyPrefixes: ['mallory:'], version: 0 },
+    record: {
+      kind: 'team' as const,
+      team: 'mallory',
+      loaderHosts: [HOSTILE_LOADER_IP],
+      purgeHosts: [HOSTILE_PURGE_HOST],
+      surrogateKeyPrefixes: ['mallory:'],
+      version: 0,
+    },
   },
 ];
 
 /** A local HTTP server counting the requests it receives; `answer` decides each response. */
-async function countingServer(host: string, answer: (path: string) => Promise<{ status: number; headers?: Record<string, string>; body: string }>): Promise<{ server: Server; port: number; requests: () => number }> {
+async function countingServer(
+  host: string,
+  answer: (path: string) => Promise<{ status: number; headers?: Record<string, string>; body: string }>,
+): Promise<{ server: Server; port: number; requests: () => number }> {
   let requests = 0;
   const server = createServer((req, res) => {
     requests += 1;
@@ -202,7 +222,13 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   const kafka = createKafka({ clientId: 'checker', brokers: options.brokers.split(','), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 6 }, { topic: `${topic}.dlq`, numPartitions: 1 }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [
+      { topic, numPartitions: 6 },
+      { topic: `${topic}.dlq`, numPartitions: 1 },
+    ],
+    waitForLeaders: true,
+  });
 
   const dir = mkdtempSync(join(tmpdir(), 'checker-'));
   // Mappings and keyspaces through the registry's compacted topic, as in production.
@@ -265,7 +291,18 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   const truth = new Map<string, Truth>();
   const ids = Array.from({ length: entities }, (_, i) => `it${i}`);
   for (const id of ids) truth.set(id, { version: 0, group: `g${Number(id.slice(2)) % groups}`, price: 0, changedAt: 0 });
-  const report = { writes: 0, eventsPublished: 0, duplicatesPublished: 0, reorderedPublished: 0, poisonPublished: 0, reads: 0, staleReads: 0, staleReadsBeyondWindow: 0, samples: 0, samplesConsistentWithinWindow: 0 };
+  const report = {
+    writes: 0,
+    eventsPublished: 0,
+    duplicatesPublished: 0,
+    reorderedPublished: 0,
+    poisonPublished: 0,
+    reads: 0,
+    staleReads: 0,
+    staleReadsBeyondWindow: 0,
+    samples: 0,
+    samplesConsistentWithinWindow: 0,
+  };
   let running = true;
   const history: EntityUpdated[] = [];
   // the second team: a few offers, written only until its mapping is registered
@@ -294,10 +331,21 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         const id = ids[Math.floor(Math.random() * ids.length)];
         const t = truth.get(id)!;
         const before = t.version > 0 ? { group: t.group, price: t.price } : undefined;
-        const next: Truth = { version: t.version + 1, group: Math.random() < 0.2 ? `g${Math.floor(Math.random() * groups)}` : t.group, price: Math.round(Math.random() * 1000), changedAt: Date.now() };
+        const next: Truth = {
+          version: t.version + 1,
+          group: Math.random() < 0.2 ? `g${Math.floor(Math.random() * groups)}` : t.group,
+          price: Math.round(Math.random() * 1000),
+          changedAt: Date.now(),
+        };
         // the hostile team's tag template renders `label`: now and then a value it must refuse (a space)
         const label = Math.random() < 0.3 ? 'on sale' : `l${next.version % 5}`;
-        const event = buildEntityUpdated({ entityType: 'item', entityId: id, version: next.version, before, after: { group: next.group, price: next.price, version: next.version, label } });
+        const event = buildEntityUpdated({
+          entityType: 'item',
+          entityId: id,
+          version: next.version,
+          before,
+          after: { group: next.group, price: next.price, version: next.version, label },
+        });
         next.lastEvent = event;
         truth.set(id, next);
         events.push(event);
@@ -318,7 +366,13 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         report.reorderedPublished += 1;
       }
       if (Math.random() < 0.05) {
-        await rawProducer.send({ topic, messages: [{ key: 'poison', value: '{"eventId": broken' }, { key: 'poison', value: JSON.stringify({ entityType: 'item', entityId: 'x y', version: -1 }) }] });
+        await rawProducer.send({
+          topic,
+          messages: [
+            { key: 'poison', value: '{"eventId": broken' },
+            { key: 'poison', value: JSON.stringify({ entityType: 'item', entityId: 'x y', version: -1 }) },
+          ],
+        });
         report.poisonPublished += 2;
       }
       if (promoWriting) {
@@ -341,11 +395,15 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       const dice = Math.random();
       if (dice < 0.08) {
         // a slow fill of the warmed key: the invalidator's warms race it (a lagging replica's read)
-        const value = await client.getOrLoad(`item-view:${id}`, async () => {
-          const t = truth.get(id)!;
-          await sleep(20 + Math.random() * 40);
-          return { value: { group: t.group, price: t.price, version: t.version }, version: t.version };
-        }, { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 });
+        const value = await client.getOrLoad(
+          `item-view:${id}`,
+          async () => {
+            const t = truth.get(id)!;
+            await sleep(20 + Math.random() * 40);
+            return { value: { group: t.group, price: t.price, version: t.version }, version: t.version };
+          },
+          { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 },
+        );
         report.reads += 1;
         if (value.version < before.version) {
           report.staleReads += 1;
@@ -353,13 +411,21 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         }
       } else if (dice < 0.13) {
         const offer = promoIds[Math.floor(Math.random() * promoIds.length)];
-        await client.getOrLoad(`promo:${offer}`, () => Promise.resolve({ value: { discount: promoTruth.get(offer)! }, version: promoTruth.get(offer)! }), { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 });
+        await client.getOrLoad(
+          `promo:${offer}`,
+          () => Promise.resolve({ value: { discount: promoTruth.get(offer)! }, version: promoTruth.get(offer)! }),
+          { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 },
+        );
       } else if (dice < 0.8) {
-        const value = await client.getOrLoad(`item:${id}`, async () => {
-          const t = truth.get(id)!;
-          await sleep(Math.random() * 5); // a loader takes time: the window where a stale fill could race an invalidation
-          return { value: { version: t.version, price: t.price, pad: PAD }, version: t.version };
-        }, { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 });
+        const value = await client.getOrLoad(
+          `item:${id}`,
+          async () => {
+            const t = truth.get(id)!;
+            await sleep(Math.random() * 5); // a loader takes time: the window where a stale fill could race an invalidation
+            return { value: { version: t.version, price: t.price, pad: PAD }, version: t.version };
+          },
+          { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 },
+        );
         report.reads += 1;
         if (value.version < before.version) {
           report.staleReads += 1;
@@ -367,11 +433,20 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         }
       } else if (Math.random() < 0.5) {
         const group = `g${Math.floor(Math.random() * groups)}`;
-        await client.getOrLoad(`group:${group}:items`, () => Promise.resolve({ value: listingOf(group), version: 0 }), { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000 });
+        await client.getOrLoad(`group:${group}:items`, () => Promise.resolve({ value: listingOf(group), version: 0 }), {
+          ttlMs: keyTtlMs,
+          waitMs: 500,
+          loaderTimeoutMs: 2_000,
+        });
         report.reads += 1;
       } else {
         const group = `g${Math.floor(Math.random() * groups)}`;
-        await client.getOrLoad(`group-page:${group}`, () => Promise.resolve({ value: listingOf(group), version: 0 }), { ttlMs: keyTtlMs, waitMs: 500, loaderTimeoutMs: 2_000, tags: [`group-tag:${group}`] });
+        await client.getOrLoad(`group-page:${group}`, () => Promise.resolve({ value: listingOf(group), version: 0 }), {
+          ttlMs: keyTtlMs,
+          waitMs: 500,
+          loaderTimeoutMs: 2_000,
+          tags: [`group-tag:${group}`],
+        });
         report.reads += 1;
       }
       await sleep(2); // a reader is a request handler, not a busy loop: leave CPU to the system under test
@@ -406,7 +481,12 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
 
   /** The group page a reader is served now (a miss loads the truth). */
   const servedPage = async (group: string): Promise<string> =>
-    JSON.stringify(await client.getOrLoad(`group-page:${group}`, () => Promise.resolve({ value: listingOf(group), version: 0 }), { ttlMs: keyTtlMs, tags: [`group-tag:${group}`] }));
+    JSON.stringify(
+      await client.getOrLoad(`group-page:${group}`, () => Promise.resolve({ value: listingOf(group), version: 0 }), {
+        ttlMs: keyTtlMs,
+        tags: [`group-tag:${group}`],
+      }),
+    );
 
   const ninesOf = () => {
     const consistent = report.samples === 0 ? 1 : report.samplesConsistentWithinWindow / report.samples;
@@ -474,13 +554,18 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     await registry.put(PROMO_MAPPING, { actor: 'promo' });
     await sleep(1_000); // the invalidators' followers pick the mapping up (bounded by the follower's fetch wait)
     const replayOut: string[] = [];
-    const replayCode = await runDlqCli(['replay', '--reason', 'UNKNOWN_ENTITY_TYPE', '--brokers', options.brokers, '--dlq-topic', `${topic}.dlq`], {
-      env: {},
-      out: (line) => replayOut.push(line),
-      err: (line) => replayOut.push(line),
-    });
+    const replayCode = await runDlqCli(
+      ['replay', '--reason', 'UNKNOWN_ENTITY_TYPE', '--brokers', options.brokers, '--dlq-topic', `${topic}.dlq`],
+      {
+        env: {},
+        out: (line) => replayOut.push(line),
+        err: (line) => replayOut.push(line),
+      },
+    );
     dlqReplayed = Number(/replayed\D*(\d+)/i.exec(replayOut.join('\n'))?.[1] ?? 0);
-    faults.push(`${((Date.now() - started) / 1000).toFixed(1)}s promo mapping registered, DLQ replay (exit ${replayCode}, ${dlqReplayed} replayed)`);
+    faults.push(
+      `${((Date.now() - started) / 1000).toFixed(1)}s promo mapping registered, DLQ replay (exit ${replayCode}, ${dlqReplayed} replayed)`,
+    );
     if (replayCode !== 0) problems.push(`dlq replay exit ${replayCode}: ${replayOut.slice(-3).join(' | ')}`);
     log(`DLQ replay: ${replayOut.slice(-1)[0] ?? ''}`);
     await at(0.5);
@@ -524,20 +609,33 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     const from = truth.get(mover)!.group;
     const to = from === 'g0' ? 'g1' : 'g0';
     for (const g of [from, to]) {
-      await client.getOrLoad(`group-page:${g}`, () => Promise.resolve({ value: listingOf(g), version: 0 }), { ttlMs: 60_000, tags: [`group-tag:${g}`] });
-      if (!(await protocol.inspect(`group-page:${g}`)).entry && headroom <= 0) problems.push(`group-page:${g} was not cached before the final move`);
+      await client.getOrLoad(`group-page:${g}`, () => Promise.resolve({ value: listingOf(g), version: 0 }), {
+        ttlMs: 60_000,
+        tags: [`group-tag:${g}`],
+      });
+      if (!(await protocol.inspect(`group-page:${g}`)).entry && headroom <= 0)
+        problems.push(`group-page:${g} was not cached before the final move`);
     }
     const t = truth.get(mover)!;
     const moved: Truth = { version: t.version + 1, group: to, price: t.price, changedAt: Date.now() };
     truth.set(mover, moved);
-    await publisher.publishMany([buildEntityUpdated({ entityType: 'item', entityId: mover, version: moved.version, before: { group: from, price: t.price }, after: { group: to, price: t.price, version: moved.version } })]);
+    await publisher.publishMany([
+      buildEntityUpdated({
+        entityType: 'item',
+        entityId: mover,
+        version: moved.version,
+        before: { group: from, price: t.price },
+        after: { group: to, price: t.price, version: moved.version },
+      }),
+    ]);
     await converge();
     let tagPurges = 0;
     for (const g of [from, to]) {
       // What a reader is served: a tagged value whose tag moved on reads as a miss (the epoch it
       // recorded is stale), even where the value is still in Redis or the member set was evicted.
       const served = await servedPage(g);
-      if (served !== JSON.stringify(listingOf(g))) problems.push(`group-page:${g} served the listing from before the move of ${mover} (tag not purged)`);
+      if (served !== JSON.stringify(listingOf(g)))
+        problems.push(`group-page:${g} served the listing from before the move of ${mover} (tag not purged)`);
       else tagPurges += 1;
     }
 

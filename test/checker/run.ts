@@ -35,7 +35,10 @@ async function main(): Promise<void> {
     };
     const report = await runConsistencyCheck(common);
     console.log(formatReport(report));
-    if (report.samples < LONG_MODE_MIN_SAMPLES) console.log(`note: ${report.samples} samples, fewer than ${LONG_MODE_MIN_SAMPLES}: raise --duration or --samples-per-tick for a long-mode figure`);
+    if (report.samples < LONG_MODE_MIN_SAMPLES)
+      console.log(
+        `note: ${report.samples} samples, fewer than ${LONG_MODE_MIN_SAMPLES}: raise --duration or --samples-per-tick for a long-mode figure`,
+      );
     let baseline: CheckReport | undefined;
     if (withBaseline) {
       console.error('[checker] TTL-only baseline: same workload, no invalidator');

@@ -45,7 +45,14 @@ describe('example-catalog (write service) against the real Kafka', () => {
   });
 
   async function catalog(topic: string, brokers = stackEnv.kafkaBrokers.join(',')): Promise<INestApplication> {
-    const app = await createCatalogApp({ KAFKA_BROKERS: brokers, KAFKA_TOPIC: topic, CATALOG_DATA_FILE: join(dir, 'catalog.jsonl'), OUTBOX_POLL_MS: 50, CATALOG_SHUTDOWN_TIMEOUT_MS: 300, LOG_LEVEL: 'silent' });
+    const app = await createCatalogApp({
+      KAFKA_BROKERS: brokers,
+      KAFKA_TOPIC: topic,
+      CATALOG_DATA_FILE: join(dir, 'catalog.jsonl'),
+      OUTBOX_POLL_MS: 50,
+      CATALOG_SHUTDOWN_TIMEOUT_MS: 300,
+      LOG_LEVEL: 'silent',
+    });
     apps.push(app);
     return app;
   }
@@ -58,7 +65,11 @@ describe('example-catalog (write service) against the real Kafka', () => {
     const messages: TopicMessage[] = [];
     const stop = await follow(topic, messages);
     try {
-      await http().post('/products').set('x-trace-id', 'trace-create').send({ id: 'mug', tenant: 'acme', name: 'Mug', price: 9.5, categoryId: 'kitchen' }).expect(201);
+      await http()
+        .post('/products')
+        .set('x-trace-id', 'trace-create')
+        .send({ id: 'mug', tenant: 'acme', name: 'Mug', price: 9.5, categoryId: 'kitchen' })
+        .expect(201);
       await http().patch('/products/mug').send({ price: 12 }).expect(200);
       const moved = await http().post('/products/mug/move').send({ categoryId: 'gifts', expectedVersion: 2 }).expect(200);
       expect(moved.body).toMatchObject({ id: 'mug', version: 3, price: 12, categoryId: 'gifts' });
@@ -82,7 +93,13 @@ describe('example-catalog (write service) against the real Kafka', () => {
         [2, ['price']],
         [3, ['categoryId']],
       ]);
-      expect(messages[2].event).toMatchObject({ entityType: 'product', entityId: 'mug', tenant: 'acme', before: { categoryId: 'kitchen' }, after: { categoryId: 'gifts', version: 3 } });
+      expect(messages[2].event).toMatchObject({
+        entityType: 'product',
+        entityId: 'mug',
+        tenant: 'acme',
+        before: { categoryId: 'kitchen' },
+        after: { categoryId: 'gifts', version: 3 },
+      });
       expect(messages[0].headers[EVENT_HEADERS.traceId]).toBe('trace-create');
       expect(messages.every((m) => m.headers[EVENT_HEADERS.schemaVersion] === '1')).toBe(true);
       expect(messages).toHaveLength(3); // the refused and conflicting requests announced nothing

@@ -38,7 +38,12 @@ describe('catalog -> Kafka -> invalidator -> Redis <- storefront (full chain)', 
     // The shop's mappings are registered through the registry's store (the compacted topic), as
     // `npm run mappings -- apply examples/mappings/catalog.yaml` does; the invalidator follows it.
     const mappingsTopic = uniqueName('cache-mappings');
-    registry = new MappingStore({ brokers: stackEnv.kafkaBrokers, topic: mappingsTopic, createTopic: true, clientId: 'e2e-chain-registry' });
+    registry = new MappingStore({
+      brokers: stackEnv.kafkaBrokers,
+      topic: mappingsTopic,
+      createTopic: true,
+      clientId: 'e2e-chain-registry',
+    });
     await registry.start();
     await registry.replaceAll(loadMappingsYamlFile(join(__dirname, '..', '..', 'examples', 'mappings', 'catalog.yaml')), { actor: 'e2e' });
     const t = await invalidatorTestEnv({ partitions: 3, extra: { MAPPINGS_SOURCE: 'kafka', KAFKA_MAPPINGS_TOPIC: mappingsTopic } });
@@ -46,7 +51,13 @@ describe('catalog -> Kafka -> invalidator -> Redis <- storefront (full chain)', 
     groupId = t.groupId;
     running = await startInvalidator(loadInvalidatorConfig(t.env));
     const dir = mkdtempSync(join(tmpdir(), 'chain-'));
-    catalog = await createCatalogApp({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), KAFKA_TOPIC: topic, CATALOG_DATA_FILE: join(dir, 'catalog.jsonl'), OUTBOX_POLL_MS: 20, LOG_LEVEL: 'silent' });
+    catalog = await createCatalogApp({
+      KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
+      KAFKA_TOPIC: topic,
+      CATALOG_DATA_FILE: join(dir, 'catalog.jsonl'),
+      OUTBOX_POLL_MS: 20,
+      LOG_LEVEL: 'silent',
+    });
     await catalog.listen(0, '127.0.0.1');
     catalogUrl = await catalog.getUrl();
     r = redis();
@@ -70,7 +81,8 @@ describe('catalog -> Kafka -> invalidator -> Redis <- storefront (full chain)', 
   };
   const send = (path: string, method: string, body: unknown) =>
     json<Product>(`${catalogUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const listing = async (category: string) => (await json<{ products: Product[] }>(`${storefrontUrl}/categories/${category}/products`)).products.map((p) => p.id);
+  const listing = async (category: string) =>
+    (await json<{ products: Product[] }>(`${storefrontUrl}/categories/${category}/products`)).products.map((p) => p.id);
 
   it('never serves the old price or the old category listing once the invalidation is applied, under 50 concurrent readers', async () => {
     const shop = uniqueName('shop');
@@ -111,10 +123,15 @@ describe('catalog -> Kafka -> invalidator -> Redis <- storefront (full chain)', 
       await send(`/products/${id}`, 'PATCH', { price: 20 });
       await send(`/products/${id}/move`, 'POST', { categoryId: gifts });
       await eventually('both events published by the outbox', async () => (await committedVsEnd(groupId, topic)).end >= 3, 20_000);
-      await eventually('the invalidator applied and committed them', async () => {
-        const { committed, end } = await committedVsEnd(groupId, topic);
-        return committed === end;
-      }, 20_000, 20);
+      await eventually(
+        'the invalidator applied and committed them',
+        async () => {
+          const { committed, end } = await committedVsEnd(groupId, topic);
+          return committed === end;
+        },
+        20_000,
+        20,
+      );
       appliedAt = Date.now();
       await eventually('many reads after the invalidation', () => readsAfterApplied >= 300, 30_000);
     } finally {

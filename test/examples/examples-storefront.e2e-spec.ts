@@ -69,13 +69,22 @@ describe('example-storefront reads through the cache, with example-catalog as th
     dir = mkdtempSync(join(tmpdir(), 'storefront-e2e-'));
     topic = uniqueName('storefront-events');
     await createTopic(topic, 3);
-    catalog = await createCatalogApp({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), KAFKA_TOPIC: topic, CATALOG_DATA_FILE: join(dir, 'catalog.jsonl'), OUTBOX_POLL_MS: 50, LOG_LEVEL: 'silent' });
+    catalog = await createCatalogApp({
+      KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
+      KAFKA_TOPIC: topic,
+      CATALOG_DATA_FILE: join(dir, 'catalog.jsonl'),
+      OUTBOX_POLL_MS: 50,
+      LOG_LEVEL: 'silent',
+    });
     await catalog.listen(0, '127.0.0.1');
     catalogUrl = await catalog.getUrl();
     r = redis();
     // L1 off: this test plays the invalidator itself (CacheProtocol, no bus announcements) and reads
     // right after; L1 + bus with the real invalidator are covered by test/cache/l1-bus.e2e-spec.ts.
-    storefront = await createStorefrontApp({ CATALOG_URL: catalogUrl, LOADER_TIMEOUT_MS: 1000, LOG_LEVEL: 'silent', L1_ENABLED: 'false' }, { redis: r });
+    storefront = await createStorefrontApp(
+      { CATALOG_URL: catalogUrl, LOADER_TIMEOUT_MS: 1000, LOG_LEVEL: 'silent', L1_ENABLED: 'false' },
+      { redis: r },
+    );
     // Listening, for plain fetch (supertest would start one server per request under concurrency).
     await storefront.listen(0, '127.0.0.1');
     storefrontUrl = await storefront.getUrl();
@@ -97,7 +106,10 @@ describe('example-storefront reads through the cache, with example-catalog as th
     await cat().post('/products').send({ id: cup, tenant: shop, name: 'Cup', price: 4, categoryId: kitchen }).expect(201);
 
     expect((await sf().get(`/products/${mug}`).expect(200)).body).toMatchObject({ id: mug, price: 9.5, version: 1 });
-    expect((await sf().get(`/categories/${kitchen}/products`).expect(200)).body.products.map((p: { id: string }) => p.id)).toEqual([cup, mug]);
+    expect((await sf().get(`/categories/${kitchen}/products`).expect(200)).body.products.map((p: { id: string }) => p.id)).toEqual([
+      cup,
+      mug,
+    ]);
     expect((await sf().get(`/tenants/${shop}/products`).expect(200)).body.products).toHaveLength(2);
     const protocol = new CacheProtocol(r);
     expect((await protocol.inspect(`product:${mug}`)).entry?.version).toBe(1);
@@ -106,14 +118,19 @@ describe('example-storefront reads through the cache, with example-catalog as th
     await cat().post(`/products/${mug}/move`).send({ categoryId: gifts }).expect(200);
     // The truth moved on; the storefront still answers from Redis (nothing invalidated yet).
     expect((await sf().get(`/products/${mug}`).expect(200)).body.version).toBe(1);
-    expect((await sf().get(`/categories/${kitchen}/products`).expect(200)).body.products.map((p: { id: string }) => p.id)).toEqual([cup, mug]);
+    expect((await sf().get(`/categories/${kitchen}/products`).expect(200)).body.products.map((p: { id: string }) => p.id)).toEqual([
+      cup,
+      mug,
+    ]);
 
     const resolver = MappingSetResolver.compile(loadMappingsYamlFile(MAPPINGS));
     const events = (await readEvents(topic, 4)).filter((e) => e.entityId === mug);
     const touched: string[] = [];
     for (const event of events) touched.push(...(await invalidateAsMapped(protocol, resolver, event)));
     // The mapping names exactly the keys the storefront fills.
-    expect(touched).toEqual(expect.arrayContaining([`product:${mug}`, `category:${kitchen}:products`, `category:${gifts}:products`, `tenant:${shop}:products`]));
+    expect(touched).toEqual(
+      expect.arrayContaining([`product:${mug}`, `category:${kitchen}:products`, `category:${gifts}:products`, `tenant:${shop}:products`]),
+    );
 
     expect((await sf().get(`/products/${mug}`).expect(200)).body).toMatchObject({ id: mug, price: 12, categoryId: gifts, version: 3 });
     expect((await protocol.inspect(`product:${mug}`)).entry?.version).toBe(3); // warmed from the event's `after`
@@ -126,13 +143,18 @@ describe('example-storefront reads through the cache, with example-catalog as th
   it('answers 50 concurrent readers of a cold key with one catalog load and the same current version', async () => {
     const shop = uniqueName('shop');
     const id = `${shop}-lamp`;
-    await request(catalog.getHttpServer()).post('/products').send({ id, tenant: shop, name: 'Lamp', price: 30, categoryId: `${shop}-living` }).expect(201);
+    await request(catalog.getHttpServer())
+      .post('/products')
+      .send({ id, tenant: shop, name: 'Lamp', price: 30, categoryId: `${shop}-living` })
+      .expect(201);
     const url = `${storefrontUrl}/products/${id}`;
     const loadsBefore = await storefrontLoaderCalls();
-    const answers = await Promise.all(Array.from({ length: 50 }, async () => {
-      const response = await fetch(url);
-      return { status: response.status, body: (await response.json()) as { version: number; price: number } };
-    }));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const response = await fetch(url);
+        return { status: response.status, body: (await response.json()) as { version: number; price: number } };
+      }),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
     expect(new Set(answers.map((a) => `${a.body.version}/${a.body.price}`))).toEqual(new Set(['1/30']));
     expect((await storefrontLoaderCalls()) - loadsBefore).toBe(1);
@@ -140,7 +162,18 @@ describe('example-storefront reads through the cache, with example-catalog as th
 
   it('carries the traffic generator: creates, changes and reads products without a failed request', async () => {
     const summaries: TrafficSummary[] = [];
-    const run = startTraffic({ catalogUrl, storefrontUrl, idPrefix: uniqueName('traffic'), products: 5, categories: 3, writesPerSecond: 20, readsPerSecond: 100, durationMs: 1_500, summaryIntervalMs: 500, onSummary: (s) => summaries.push(s) });
+    const run = startTraffic({
+      catalogUrl,
+      storefrontUrl,
+      idPrefix: uniqueName('traffic'),
+      products: 5,
+      categories: 3,
+      writesPerSecond: 20,
+      readsPerSecond: 100,
+      durationMs: 1_500,
+      summaryIntervalMs: 500,
+      onSummary: (s) => summaries.push(s),
+    });
     const final = await run.done;
     expect(final).toMatchObject({ writeErrors: 0, readErrors: 0 });
     expect(final.writes).toBeGreaterThanOrEqual(20);
@@ -153,11 +186,22 @@ describe('example-storefront reads through the cache, with example-catalog as th
     const sf = () => request(storefront.getHttpServer());
     expect((await sf().get('/products/a*').expect(400)).body.code).toBe('INVALID_REQUEST');
     expect((await sf().get('/categories/x:y/products').expect(400)).body.code).toBe('INVALID_REQUEST');
-    expect((await sf().get(`/products/${uniqueName('none')}`).expect(404)).body.code).toBe('PRODUCT_NOT_FOUND');
+    expect(
+      (
+        await sf()
+          .get(`/products/${uniqueName('none')}`)
+          .expect(404)
+      ).body.code,
+    ).toBe('PRODUCT_NOT_FOUND');
 
-    const orphan = await createStorefrontApp({ CATALOG_URL: 'http://127.0.0.1:1', LOADER_TIMEOUT_MS: 500, LOG_LEVEL: 'silent' }, { redis: r });
+    const orphan = await createStorefrontApp(
+      { CATALOG_URL: 'http://127.0.0.1:1', LOADER_TIMEOUT_MS: 500, LOG_LEVEL: 'silent' },
+      { redis: r },
+    );
     try {
-      const down = await request(orphan.getHttpServer()).get(`/products/${uniqueName('cold')}`).expect(503);
+      const down = await request(orphan.getHttpServer())
+        .get(`/products/${uniqueName('cold')}`)
+        .expect(503);
       expect(down.body.code).toBe('CATALOG_UNAVAILABLE');
     } finally {
       await orphan.close();

@@ -41,7 +41,9 @@ describe('invalidator on a Redis Cluster (real Kafka + 3 masters)', () => {
     const tagged = `tenant-page:${prefix}`;
     const got = await protocol.leaseGet(tagged, { leaseTtlMs: 5_000 });
     if (got.kind !== 'miss') throw new Error('expected a miss');
-    expect(await protocol.fill(got.lease, 0, '[]', { ttlMs: 60_000, tags: await protocol.readTagEpochs([`tenant:${tenant}:products`]) })).toBe('filled');
+    expect(
+      await protocol.fill(got.lease, 0, '[]', { ttlMs: 60_000, tags: await protocol.readTagEpochs([`tenant:${tenant}:products`]) }),
+    ).toBe('filled');
     for (const id of ids) await fillAggregate(protocol, `category:c-${id}:products`, '[]');
     // half of the product pages cached by readers at v3: the warm rewrites those; on the others
     // (nothing cached) it leaves only its floor (a warm never creates a value)
@@ -50,7 +52,11 @@ describe('invalidator on a Redis Cluster (real Kafka + 3 masters)', () => {
     const owners = new Set(ids.map((id) => cluster.slots[clusterSlot(`product:${id}`)]?.[0]));
     expect(owners.size).toBe(3); // the keys really span the three masters
 
-    await publish(producer, t.topic, ids.map((id) => productEvent(id, 4, { categoryId: `c-${id}`, price: 4 })));
+    await publish(
+      producer,
+      t.topic,
+      ids.map((id) => productEvent(id, 4, { categoryId: `c-${id}`, price: 4 })),
+    );
     await eventually('all committed', async () => {
       const { committed, end } = await committedVsEnd(t.groupId, t.topic);
       return end === ids.length && committed === end;

@@ -49,7 +49,10 @@ function crashLines(output: string): string[] {
 
 async function exitCodeWithin(proc: InvalidatorProcess, ms: number): Promise<number | null | 'still running'> {
   let timer: NodeJS.Timeout | undefined;
-  const result = await Promise.race([proc.exited, new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), ms)))]);
+  const result = await Promise.race([
+    proc.exited,
+    new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), ms))),
+  ]);
   clearTimeout(timer);
   return result;
 }
@@ -101,7 +104,12 @@ describe('invalidator: a consumer kafkajs will not restart is not left running (
     );
     const live = await fetch(`${base}/health/live`);
     expect(live.status).toBe(503);
-    expect(await live.json()).toMatchObject({ status: 'consumer-crashed', type: 'INCONSISTENT_GROUP_PROTOCOL', topic: t.topic, reason: expect.stringContaining('incompatible') });
+    expect(await live.json()).toMatchObject({
+      status: 'consumer-crashed',
+      type: 'INCONSISTENT_GROUP_PROTOCOL',
+      topic: t.topic,
+      reason: expect.stringContaining('incompatible'),
+    });
     const ready = await fetch(`${base}/health/ready`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ status: 'not-ready', checks: { consumerNotCrashed: false } });

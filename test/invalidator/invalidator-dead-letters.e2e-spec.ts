@@ -76,10 +76,15 @@ describe('dead letters never halt a partition (real Kafka + Redis, child process
   });
 
   const drained = (groupId: string, topic: string, timeoutMs = 60_000) =>
-    eventually('every offset committed', async () => {
-      const { committed, end } = await committedVsEnd(groupId, topic);
-      return end > 0 && committed === end;
-    }, timeoutMs, 100);
+    eventually(
+      'every offset committed',
+      async () => {
+        const { committed, end } = await committedVsEnd(groupId, topic);
+        return end > 0 && committed === end;
+      },
+      timeoutMs,
+      100,
+    );
 
   it('five ~250 KB bad messages in one chunk: all five dead-lettered over several produce requests, the good events after them applied, committed to the end', async () => {
     const t = await invalidatorTestEnv({ partitions: 1 });
@@ -89,7 +94,10 @@ describe('dead letters never halt a partition (real Kafka + Redis, child process
     for (let i = 0; i < 5; i += 1) {
       await producer.send({ topic: t.topic, acks: -1, messages: [{ key: `bad-${i}`, value: `{"not json ${i} ${'x'.repeat(250_000)}` }] });
     }
-    await publish(producer, t.topic, [productEvent(`${id}-a`, 1, { categoryId: 'c', price: 1 }), productEvent(`${id}-b`, 1, { categoryId: 'c', price: 2 })]);
+    await publish(producer, t.topic, [
+      productEvent(`${id}-a`, 1, { categoryId: 'c', price: 1 }),
+      productEvent(`${id}-b`, 1, { categoryId: 'c', price: 2 }),
+    ]);
 
     const proc = await spawnInvalidator(t.env);
     children.push(proc);
@@ -115,7 +123,12 @@ describe('dead letters never halt a partition (real Kafka + Redis, child process
     const id = uniqueName('p');
     const huge = `{"blob":"${'y'.repeat(3 * 1024 * 1024)}"}`;
     // The origin topic's max.message.bytes is the default ~1 MB: the broker accepts it compressed.
-    await producer.send({ topic: t.topic, acks: -1, compression: CompressionTypes.GZIP, messages: [{ key: `huge-${id}`, value: huge, headers: { 'x-trace-id': 'trace-huge' } }] });
+    await producer.send({
+      topic: t.topic,
+      acks: -1,
+      compression: CompressionTypes.GZIP,
+      messages: [{ key: `huge-${id}`, value: huge, headers: { 'x-trace-id': 'trace-huge' } }],
+    });
     await publish(producer, t.topic, [productEvent(id, 3, { categoryId: 'c', price: 3 })]);
 
     const proc = await spawnInvalidator(t.env);
@@ -154,7 +167,12 @@ describe('dead letters never halt a partition (real Kafka + Redis, child process
     await producer.send({ topic: t.topic, acks: -1, messages: [{ key: 'bad', value: '{"not json' }] });
     await publish(producer, t.topic, [productEvent(`${id}-after`, 1, { categoryId: 'c', price: 2 })]);
 
-    await eventually('dead-letter produce failures counted', async () => (await metric(proc.port, INVALIDATOR_METRIC_NAMES.deadLetterFailures)) >= 3, 30_000, 200);
+    await eventually(
+      'dead-letter produce failures counted',
+      async () => (await metric(proc.port, INVALIDATOR_METRIC_NAMES.deadLetterFailures)) >= 3,
+      30_000,
+      200,
+    );
     // Longer than the session timeout (6 s): a send blocking the batch would cost the membership.
     const until = Date.now() + 8_000;
     while (Date.now() < until) {

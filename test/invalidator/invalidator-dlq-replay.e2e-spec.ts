@@ -37,7 +37,10 @@ describe('dead-letter replay: npm run dlq -- list|replay (real Kafka + Redis, ch
     registry = new MappingStore({ brokers: stackEnv.kafkaBrokers, topic: mappingsTopic, createTopic: true, clientId: 'e2e-registry' });
     await registry.start();
     await registry.put(mapping('shop.product', 'product', 'product:{entityId}'), { actor: 'e2e' });
-    t = await invalidatorTestEnv({ partitions: 2, extra: { MAPPINGS_SOURCE: 'kafka', KAFKA_MAPPINGS_TOPIC: mappingsTopic, STRICT_ENTITY_TYPES: 'true' } });
+    t = await invalidatorTestEnv({
+      partitions: 2,
+      extra: { MAPPINGS_SOURCE: 'kafka', KAFKA_MAPPINGS_TOPIC: mappingsTopic, STRICT_ENTITY_TYPES: 'true' },
+    });
     proc = await spawnInvalidator(t.env);
     producer = kafka('e2e-replay-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
@@ -56,20 +59,36 @@ describe('dead-letter replay: npm run dlq -- list|replay (real Kafka + Redis, ch
     const id = uniqueName('w');
     const brokers = ['--brokers', stackEnv.kafkaBrokers.join(','), '--dlq-topic', t.dlqTopic];
     await fillVersion(protocol, `widget:${id}`, 1, 'widget v1', 600_000); // cached by a reader
-    const widgetEvent = { eventId: uniqueName('ev'), entityType: 'widget', entityId: id, version: 2, occurredAt: new Date().toISOString(), after: { name: 'w2' } };
+    const widgetEvent = {
+      eventId: uniqueName('ev'),
+      entityType: 'widget',
+      entityId: id,
+      version: 2,
+      occurredAt: new Date().toISOString(),
+      after: { name: 'w2' },
+    };
     const widgetKey = entityMessageKey('widget', id);
     await producer.send({
       topic: t.topic,
       acks: -1,
       messages: [
-        { key: widgetKey, value: JSON.stringify(widgetEvent), headers: { [EVENT_HEADERS.schemaVersion]: '1', [EVENT_HEADERS.contentType]: 'application/json', 'x-trace-id': 'trace-w' } },
+        {
+          key: widgetKey,
+          value: JSON.stringify(widgetEvent),
+          headers: { [EVENT_HEADERS.schemaVersion]: '1', [EVENT_HEADERS.contentType]: 'application/json', 'x-trace-id': 'trace-w' },
+        },
         { key: 'junk', value: '{"not json' },
       ],
     });
-    await eventually('dead-lettered and committed', async () => {
-      const { committed, end } = await committedVsEnd(t.groupId, t.topic);
-      return end === 2 && committed === 2 && (await metric(proc.port, INVALIDATOR_METRIC_NAMES.deadLettered)) === 2;
-    }, 60_000, 200);
+    await eventually(
+      'dead-lettered and committed',
+      async () => {
+        const { committed, end } = await committedVsEnd(t.groupId, t.topic);
+        return end === 2 && committed === 2 && (await metric(proc.port, INVALIDATOR_METRIC_NAMES.deadLettered)) === 2;
+      },
+      60_000,
+      200,
+    );
     expect((await protocol.inspect(`widget:${id}`)).entry?.version).toBe(1); // nothing applied for it
 
     const list = await dlq(['list', ...brokers]);
@@ -98,13 +117,23 @@ describe('dead-letter replay: npm run dlq -- list|replay (real Kafka + Redis, ch
 
     // The mapping arrives through the registry's compacted topic; the invalidator follows it live.
     await registry.put(mapping('shop.widget', 'widget', 'widget:{entityId}'), { actor: 'e2e' });
-    await eventually('the invalidator loaded the widget mapping', async () => (await metric(proc.port, INVALIDATOR_METRIC_NAMES.mappings)) === 2, 15_000, 100);
+    await eventually(
+      'the invalidator loaded the widget mapping',
+      async () => (await metric(proc.port, INVALIDATOR_METRIC_NAMES.mappings)) === 2,
+      15_000,
+      100,
+    );
 
     const replay = await dlq(['replay', ...brokers, '--reason', 'UNKNOWN_ENTITY_TYPE']);
     expect(replay.code).toBe(0);
     expect(replay.stdout).toMatch(/replayed 1 of 1 matched dead letters \(UNKNOWN_ENTITY_TYPE 1\)/);
 
-    await eventually('the replayed event is applied by the same running invalidator', async () => (await protocol.inspect(`widget:${id}`)).tombstoneVersion === 2, 30_000, 100);
+    await eventually(
+      'the replayed event is applied by the same running invalidator',
+      async () => (await protocol.inspect(`widget:${id}`)).tombstoneVersion === 2,
+      30_000,
+      100,
+    );
     expect((await protocol.inspect(`widget:${id}`)).entry).toBeUndefined();
     await eventually('replay committed', async () => {
       const { committed, end } = await committedVsEnd(t.groupId, t.topic);

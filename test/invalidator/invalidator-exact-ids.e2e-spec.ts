@@ -62,7 +62,11 @@ describe('invalidator: exact identifiers beyond 2^53', () => {
     producer.send({
       topic: t.topic,
       acks: -1,
-      messages: values.map((value) => ({ key: 'product', value, headers: { [EVENT_HEADERS.schemaVersion]: '1', [EVENT_HEADERS.contentType]: 'application/json' } })),
+      messages: values.map((value) => ({
+        key: 'product',
+        value,
+        headers: { [EVENT_HEADERS.schemaVersion]: '1', [EVENT_HEADERS.contentType]: 'application/json' },
+      })),
     });
 
   const drained = () =>
@@ -102,7 +106,10 @@ describe('invalidator: exact identifiers beyond 2^53', () => {
     await consumer.subscribe({ topic: t.dlqTopic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        seen.push({ code: String(message.headers?.[DLQ_HEADERS.reasonCode] ?? ''), reason: String(message.headers?.[DLQ_HEADERS.reason] ?? '') });
+        seen.push({
+          code: String(message.headers?.[DLQ_HEADERS.reasonCode] ?? ''),
+          reason: String(message.headers?.[DLQ_HEADERS.reason] ?? ''),
+        });
       },
     });
     try {

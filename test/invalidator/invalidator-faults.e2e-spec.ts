@@ -54,7 +54,12 @@ describe('invalidator under faults (real Kafka + Redis, child processes)', () =>
   });
 
   afterEach(async () => {
-    await Promise.all(children.splice(0).filter((c) => c.child.exitCode === null).map((c) => c.kill9()));
+    await Promise.all(
+      children
+        .splice(0)
+        .filter((c) => c.child.exitCode === null)
+        .map((c) => c.kill9()),
+    );
   });
 
   afterAll(async () => {
@@ -76,22 +81,33 @@ describe('invalidator under faults (real Kafka + Redis, child processes)', () =>
       // v1 cached by readers (a warm only rewrites a cached value)
       preload.push([`product:${id}`, '{"price":1}'], [`product-summary:${id}`, 'v1']);
     }
-    for (let i = 0; i < preload.length; i += 1000) await Promise.all(preload.slice(i, i + 1000).map(([key, value]) => fillVersion(protocol, key, 1, value, 600_000)));
+    for (let i = 0; i < preload.length; i += 1000)
+      await Promise.all(preload.slice(i, i + 1000).map(([key, value]) => fillVersion(protocol, key, 1, value, 600_000)));
     for (let i = 0; i < events.length; i += 2000) await publish(producer, t.topic, events.slice(i, i + 2000));
 
     const first = await spawnInvalidator(t.env);
     children.push(first);
-    await eventually('some progress committed', async () => (await committedVsEnd(t.groupId, t.topic)).committed >= total * 0.05, 60_000, 20);
+    await eventually(
+      'some progress committed',
+      async () => (await committedVsEnd(t.groupId, t.topic)).committed >= total * 0.05,
+      60_000,
+      20,
+    );
     await first.kill9();
     const atKill = await committedVsEnd(t.groupId, t.topic);
     expect(atKill.committed).toBeLessThan(atKill.end); // the kill really hit mid-backlog
 
     const second = await spawnInvalidator(t.env);
     children.push(second);
-    await eventually('backlog drained after restart', async () => {
-      const { committed, end } = await committedVsEnd(t.groupId, t.topic);
-      return committed === end;
-    }, 90_000, 200);
+    await eventually(
+      'backlog drained after restart',
+      async () => {
+        const { committed, end } = await committedVsEnd(t.groupId, t.topic);
+        return committed === end;
+      },
+      90_000,
+      200,
+    );
     await expectNoLostInvalidation(protocol, newest);
   });
 
@@ -101,7 +117,11 @@ describe('invalidator under faults (real Kafka + Redis, child processes)', () =>
     const newest = new Map<string, number>();
     // Every page cached by a reader at v1 first: the events' warms then rewrite it (a warm never
     // creates a value), so the page must end at exactly the newest version's value.
-    await Promise.all(Array.from({ length: 400 }, (_, i) => `${prefix}-${i}`).map((id) => (newest.set(id, 1), fillVersion(protocol, `product:${id}`, 1, '{"price":1}', 600_000))));
+    await Promise.all(
+      Array.from({ length: 400 }, (_, i) => `${prefix}-${i}`).map(
+        (id) => (newest.set(id, 1), fillVersion(protocol, `product:${id}`, 1, '{"price":1}', 600_000)),
+      ),
+    );
     let publishing = true;
     let published = 0;
     const traffic = (async () => {
@@ -127,7 +147,12 @@ describe('invalidator under faults (real Kafka + Redis, child processes)', () =>
       await eventually('A applies traffic', async () => (await metric(a.port, INVALIDATOR_METRIC_NAMES.applied)) > 500, 30_000);
       const b = await spawnInvalidator(t.env);
       children.push(b);
-      await eventually('B gets partitions and applies', async () => (await metric(b.port, INVALIDATOR_METRIC_NAMES.applied)) > 200, 60_000, 200);
+      await eventually(
+        'B gets partitions and applies',
+        async () => (await metric(b.port, INVALIDATOR_METRIC_NAMES.applied)) > 200,
+        60_000,
+        200,
+      );
       const exit = await a.terminate(20_000);
       if (exit !== 0) throw new Error(`A exited ${exit} on SIGTERM; its last output:\n${a.output().slice(-6000)}`);
     } finally {
@@ -135,10 +160,15 @@ describe('invalidator under faults (real Kafka + Redis, child processes)', () =>
       await traffic.catch(() => undefined);
     }
     expect(published).toBeGreaterThan(1000);
-    await eventually('everything committed by B', async () => {
-      const { committed, end } = await committedVsEnd(t.groupId, t.topic);
-      return committed === end;
-    }, 60_000, 200);
+    await eventually(
+      'everything committed by B',
+      async () => {
+        const { committed, end } = await committedVsEnd(t.groupId, t.topic);
+        return committed === end;
+      },
+      60_000,
+      200,
+    );
     await expectNoLostInvalidation(protocol, newest);
     // the page holds exactly the newest version's value: never an older one
     const touched = [...newest.entries()].filter(([, v]) => v > 1);
@@ -155,27 +185,37 @@ describe('invalidator under faults (real Kafka + Redis, child processes)', () =>
     own.on('error', () => undefined);
     const ownProtocol = new CacheProtocol(own);
     try {
-        const t = await invalidatorTestEnv({ partitions: 3, redisUrl: `redis://127.0.0.1:${node.port}` });
-        const child = await spawnInvalidator(t.env);
-        children.push(child);
-        const prefix = uniqueName('gap');
-        const before = Array.from({ length: 100 }, (_, i) => productEvent(`${prefix}-${i}`, 1, { categoryId: 'c', price: 1 }));
-        await publish(producer, t.topic, before);
-        await eventually('first wave committed', async () => (await committedVsEnd(t.groupId, t.topic)).committed === 100);
+      const t = await invalidatorTestEnv({ partitions: 3, redisUrl: `redis://127.0.0.1:${node.port}` });
+      const child = await spawnInvalidator(t.env);
+      children.push(child);
+      const prefix = uniqueName('gap');
+      const before = Array.from({ length: 100 }, (_, i) => productEvent(`${prefix}-${i}`, 1, { categoryId: 'c', price: 1 }));
+      await publish(producer, t.topic, before);
+      await eventually('first wave committed', async () => (await committedVsEnd(t.groupId, t.topic)).committed === 100);
 
-        await stopRedisNode(node);
-        const during = Array.from({ length: 100 }, (_, i) => productEvent(`${prefix}-${i}`, 2, { categoryId: 'c', price: 2 }));
-        await publish(producer, t.topic, during);
-        await eventually('invalidator is retrying against the dead Redis', async () => (await metric(child.port, INVALIDATOR_METRIC_NAMES.redisRetries)) >= 3, 30_000, 100);
-        const gap = await committedVsEnd(t.groupId, t.topic);
-        expect(gap.end).toBe(200);
-        expect(gap.committed).toBe(100); // nothing past the gap
-        const notReady = await fetch(`http://127.0.0.1:${child.port}/health/ready`);
-        expect(notReady.status).toBe(503);
+      await stopRedisNode(node);
+      const during = Array.from({ length: 100 }, (_, i) => productEvent(`${prefix}-${i}`, 2, { categoryId: 'c', price: 2 }));
+      await publish(producer, t.topic, during);
+      await eventually(
+        'invalidator is retrying against the dead Redis',
+        async () => (await metric(child.port, INVALIDATOR_METRIC_NAMES.redisRetries)) >= 3,
+        30_000,
+        100,
+      );
+      const gap = await committedVsEnd(t.groupId, t.topic);
+      expect(gap.end).toBe(200);
+      expect(gap.committed).toBe(100); // nothing past the gap
+      const notReady = await fetch(`http://127.0.0.1:${child.port}/health/ready`);
+      expect(notReady.status).toBe(503);
 
-        node = await startRedisNode(node.dir, { port: node.port });
-        await eventually('second wave committed after Redis is back', async () => (await committedVsEnd(t.groupId, t.topic)).committed === 200, 60_000, 100);
-        await expectNoLostInvalidation(ownProtocol, new Map(during.map((e) => [e.entityId, 2])));
+      node = await startRedisNode(node.dir, { port: node.port });
+      await eventually(
+        'second wave committed after Redis is back',
+        async () => (await committedVsEnd(t.groupId, t.topic)).committed === 200,
+        60_000,
+        100,
+      );
+      await expectNoLostInvalidation(ownProtocol, new Map(during.map((e) => [e.entityId, 2])));
     } finally {
       own.disconnect();
       await stopRedisNode(node);

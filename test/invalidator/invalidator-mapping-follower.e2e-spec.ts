@@ -17,7 +17,14 @@ import { eventually, kafka, redis, stackEnv, uniqueName } from '../support/stack
 const READY_BOUND_MS = 3_000;
 const LIVE_BOUND_MS = 8_000;
 
-const mapping: Mapping = { id: 'follower.product', entityType: 'product', owner: 'catalog', keys: [{ template: 'followed:{entityId}', action: 'tombstone', tombstoneTtlSeconds: 600 }], tags: [], version: 0 };
+const mapping: Mapping = {
+  id: 'follower.product',
+  entityType: 'product',
+  owner: 'catalog',
+  keys: [{ template: 'followed:{entityId}', action: 'tombstone', tombstoneTtlSeconds: 600 }],
+  tags: [],
+  version: 0,
+};
 
 async function health(port: number, which: 'ready' | 'live'): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`http://127.0.0.1:${port}/health/${which}`);
@@ -35,12 +42,23 @@ describe('invalidator: the mapping follower dying is noticed', () => {
 
   beforeAll(async () => {
     mappingsTopic = uniqueName('cache-mappings');
-    registry = new MappingStore({ brokers: stackEnv.kafkaBrokers, topic: mappingsTopic, createTopic: true, clientId: 'e2e-follower-registry' });
+    registry = new MappingStore({
+      brokers: stackEnv.kafkaBrokers,
+      topic: mappingsTopic,
+      createTopic: true,
+      clientId: 'e2e-follower-registry',
+    });
     await registry.start();
     await registry.put(mapping, { actor: 'e2e' });
     t = await invalidatorTestEnv({
       partitions: 1,
-      extra: { MAPPINGS_SOURCE: 'kafka', KAFKA_MAPPINGS_TOPIC: mappingsTopic, MAPPINGS_STALL_READY_MS: String(READY_BOUND_MS), MAPPINGS_STALL_LIVE_MS: String(LIVE_BOUND_MS), LOG_LEVEL: 'info' },
+      extra: {
+        MAPPINGS_SOURCE: 'kafka',
+        KAFKA_MAPPINGS_TOPIC: mappingsTopic,
+        MAPPINGS_STALL_READY_MS: String(READY_BOUND_MS),
+        MAPPINGS_STALL_LIVE_MS: String(LIVE_BOUND_MS),
+        LOG_LEVEL: 'info',
+      },
     });
     invalidator = await spawnInvalidator(t.env);
     producer = kafka('e2e-follower-producer').producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -90,7 +108,12 @@ describe('invalidator: the mapping follower dying is noticed', () => {
 
     // A new event while the follower is dead: not applied, not committed.
     await publish(producer, t.topic, [productEvent(id, 2, {})]);
-    await eventually('liveness 503 after MAPPINGS_STALL_LIVE_MS', async () => (await health(port, 'live')).status === 503, LIVE_BOUND_MS + 20_000, 200);
+    await eventually(
+      'liveness 503 after MAPPINGS_STALL_LIVE_MS',
+      async () => (await health(port, 'live')).status === 503,
+      LIVE_BOUND_MS + 20_000,
+      200,
+    );
     const live = await health(port, 'live');
     expect(String(live.body.reason)).toMatch(/mappings follower/);
     const progress = await committedVsEnd(t.groupId, t.topic);
@@ -101,19 +124,34 @@ describe('invalidator: the mapping follower dying is noticed', () => {
 
     // Recovery: the topic is back (a new log, from offset 0) and the mapping registered again,
     // changed: the follower must read the new topic from its beginning, not skip its first records.
-    registry = new MappingStore({ brokers: stackEnv.kafkaBrokers, topic: mappingsTopic, createTopic: true, clientId: 'e2e-follower-registry' });
+    registry = new MappingStore({
+      brokers: stackEnv.kafkaBrokers,
+      topic: mappingsTopic,
+      createTopic: true,
+      clientId: 'e2e-follower-registry',
+    });
     await registry.start();
-    await registry.put({ ...mapping, keys: [{ template: 'followed-v2:{entityId}', action: 'tombstone', tombstoneTtlSeconds: 600 }] }, { actor: 'e2e' });
+    await registry.put(
+      { ...mapping, keys: [{ template: 'followed-v2:{entityId}', action: 'tombstone', tombstoneTtlSeconds: 600 }] },
+      { actor: 'e2e' },
+    );
     await eventually('ready again', async () => (await health(port, 'ready')).status === 200, 60_000, 250);
     await eventually('backlog applied and committed', async () => {
       const { committed, end } = await committedVsEnd(t.groupId, t.topic);
       // Event 2 is applied by whichever set is in effect when consumption resumes (old until the new records are read).
-      const applied = (await protocol.inspect(`followed:${id}`)).tombstoneVersion === 2 || (await protocol.inspect(`followed-v2:${id}`)).tombstoneVersion === 2;
+      const applied =
+        (await protocol.inspect(`followed:${id}`)).tombstoneVersion === 2 ||
+        (await protocol.inspect(`followed-v2:${id}`)).tombstoneVersion === 2;
       return committed === end && applied;
     });
     expect((await health(port, 'live')).status).toBe(200);
     await publish(producer, t.topic, [productEvent(id, 3, {})]);
-    await eventually('the recreated topic\'s mapping is in effect', async () => (await protocol.inspect(`followed-v2:${id}`)).tombstoneVersion === 3, 20_000, 100);
+    await eventually(
+      "the recreated topic's mapping is in effect",
+      async () => (await protocol.inspect(`followed-v2:${id}`)).tombstoneVersion === 3,
+      20_000,
+      100,
+    );
     expect((await protocol.inspect(`followed:${id}`)).tombstoneVersion ?? 0).toBeLessThan(3);
   });
 });

@@ -15,7 +15,14 @@ import { eventually, kafka, redis, stackEnv, uniqueName } from '../support/stack
 const RELOAD_BOUND_MS = 5_000;
 
 function mapping(template: string): Mapping {
-  return { id: 'shop.product', entityType: 'product', owner: 'catalog', keys: [{ template, action: 'tombstone', tombstoneTtlSeconds: 600 }], tags: [], version: 0 };
+  return {
+    id: 'shop.product',
+    entityType: 'product',
+    owner: 'catalog',
+    keys: [{ template, action: 'tombstone', tombstoneTtlSeconds: 600 }],
+    tags: [],
+    version: 0,
+  };
 }
 
 describe('invalidator + registry topic (hot reload)', () => {
@@ -56,7 +63,11 @@ describe('invalidator + registry topic (hot reload)', () => {
     await registry.put(mapping('article:{entityId}'), { actor: 'e2e' });
     await eventually(
       'invalidator sees the new mapping',
-      () => running.runtime.mappings.current().resolve(productEvent(id, 2, {})).keys.some((k) => k.key === `article:${id}`),
+      () =>
+        running.runtime.mappings
+          .current()
+          .resolve(productEvent(id, 2, {}))
+          .keys.some((k) => k.key === `article:${id}`),
       RELOAD_BOUND_MS,
       20,
     );
@@ -65,11 +76,14 @@ describe('invalidator + registry topic (hot reload)', () => {
     expect((await protocol.inspect(`item:${id}`)).tombstoneVersion).toBe(1);
   });
 
-  it('dead-letters (FOREIGN_KEYSPACE) the part of a mapping that writes another team\'s keys, even one put straight into the topic; the owner\'s key is untouched', async () => {
+  it("dead-letters (FOREIGN_KEYSPACE) the part of a mapping that writes another team's keys, even one put straight into the topic; the owner's key is untouched", async () => {
     // Ownership declared through the store (as the registry's admin API does).
     await registry.writeKeyspaces(
       [
-        ...['item:', 'article:', 'product:'].map((prefix) => ({ op: 'put' as const, record: { kind: 'prefix' as const, prefix, team: 'catalog', version: 0 } })),
+        ...['item:', 'article:', 'product:'].map((prefix) => ({
+          op: 'put' as const,
+          record: { kind: 'prefix' as const, prefix, team: 'catalog', version: 0 },
+        })),
         { op: 'put', record: { kind: 'prefix', prefix: 'promo:', team: 'promo', version: 0 } },
         { op: 'put', record: { kind: 'entityType', entityType: 'product', team: 'catalog', grants: [], version: 0 } },
         { op: 'put', record: { kind: 'entityType', entityType: 'campaign', team: 'promo', grants: [], version: 0 } },
@@ -79,15 +93,31 @@ describe('invalidator + registry topic (hot reload)', () => {
     const id = uniqueName('p');
     // catalog's page: cached by a reader at v4, then warmed to v5 by catalog (a warm rewrites a cached value)
     await fillVersion(protocol, `product:${id}`, 4, JSON.stringify({ price: 4, by: 'catalog' }));
-    expect(await protocol.warm(`product:${id}`, 5, JSON.stringify({ price: 5, by: 'catalog' }), 60_000, { tombstoneTtlMs: 60_000 })).toBe('warmed');
+    expect(await protocol.warm(`product:${id}`, 5, JSON.stringify({ price: 5, by: 'catalog' }), 60_000, { tombstoneTtlMs: 60_000 })).toBe(
+      'warmed',
+    );
 
     // The attack, bypassing the registry API: promo's entity type, catalog's key, warm for 30 days.
-    const steal: Mapping = { id: 'promo.steal', entityType: 'campaign', owner: 'promo', keys: [{ template: 'product:{entityId}', action: 'warm', warmFrom: 'after', ttlSeconds: 2_592_000 }, { template: 'promo:{entityId}', action: 'delete' }], tags: [], version: 1 };
+    const steal: Mapping = {
+      id: 'promo.steal',
+      entityType: 'campaign',
+      owner: 'promo',
+      keys: [
+        { template: 'product:{entityId}', action: 'warm', warmFrom: 'after', ttlSeconds: 2_592_000 },
+        { template: 'promo:{entityId}', action: 'delete' },
+      ],
+      tags: [],
+      version: 1,
+    };
     await producer.send({ topic: registry.topic, acks: -1, messages: [{ key: steal.id, value: JSON.stringify(steal) }] });
     const attack = { ...productEvent(id, Number.MAX_SAFE_INTEGER, { price: 0, by: 'promo' }), entityType: 'campaign' };
     await eventually(
       'invalidator refuses the foreign mapping',
-      () => running.runtime.mappings.current().resolve(attack).failed?.some((f) => f.mappingId === 'promo.steal' && f.code === 'FOREIGN_KEYSPACE') === true,
+      () =>
+        running.runtime.mappings
+          .current()
+          .resolve(attack)
+          .failed?.some((f) => f.mappingId === 'promo.steal' && f.code === 'FOREIGN_KEYSPACE') === true,
       RELOAD_BOUND_MS,
       20,
     );
@@ -99,7 +129,10 @@ describe('invalidator + registry topic (hot reload)', () => {
     await consumer.subscribe({ topic: `${topic}.dlq`, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        seen.push({ code: String(message.headers?.[DLQ_HEADERS.reasonCode] ?? ''), reason: String(message.headers?.[DLQ_HEADERS.reason] ?? '') });
+        seen.push({
+          code: String(message.headers?.[DLQ_HEADERS.reasonCode] ?? ''),
+          reason: String(message.headers?.[DLQ_HEADERS.reason] ?? ''),
+        });
       },
     });
     try {

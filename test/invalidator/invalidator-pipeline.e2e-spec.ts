@@ -33,10 +33,11 @@ describe('invalidator pipeline (real Kafka + Redis)', () => {
     r?.disconnect();
   });
 
-  const drained = () => eventually('every offset committed', async () => {
-    const { committed, end } = await committedVsEnd(t.groupId, t.topic);
-    return end > 0 && committed === end;
-  });
+  const drained = () =>
+    eventually('every offset committed', async () => {
+      const { committed, end } = await committedVsEnd(t.groupId, t.topic);
+      return end > 0 && committed === end;
+    });
 
   it('warms the product page, tombstones the summary and drops old and new listings of a moved product', async () => {
     const id = uniqueName('p');
@@ -90,7 +91,13 @@ describe('invalidator pipeline (real Kafka + Redis)', () => {
     await consumer.run({
       eachMessage: async ({ message }) => {
         const h = (n: string) => String(message.headers?.[n] ?? '');
-        seen.push({ code: h(DLQ_HEADERS.reasonCode), reason: h(DLQ_HEADERS.reason), topic: h(DLQ_HEADERS.originTopic), partition: h(DLQ_HEADERS.originPartition), offset: h(DLQ_HEADERS.originOffset) });
+        seen.push({
+          code: h(DLQ_HEADERS.reasonCode),
+          reason: h(DLQ_HEADERS.reason),
+          topic: h(DLQ_HEADERS.originTopic),
+          partition: h(DLQ_HEADERS.originPartition),
+          offset: h(DLQ_HEADERS.originOffset),
+        });
       },
     });
     try {
@@ -98,7 +105,9 @@ describe('invalidator pipeline (real Kafka + Redis)', () => {
     } finally {
       await consumer.disconnect();
     }
-    expect(seen.map((s) => s.code).sort()).toEqual(['BAD_JSON', 'BAD_SCHEMA', 'OVERSIZED', 'UNKNOWN_ENTITY_TYPE', 'UNRESOLVABLE', 'UNSUPPORTED_SCHEMA_VERSION'].sort());
+    expect(seen.map((s) => s.code).sort()).toEqual(
+      ['BAD_JSON', 'BAD_SCHEMA', 'OVERSIZED', 'UNKNOWN_ENTITY_TYPE', 'UNRESOLVABLE', 'UNSUPPORTED_SCHEMA_VERSION'].sort(),
+    );
     expect(seen.every((s) => s.topic === t.topic && s.offset !== '' && s.partition !== '')).toBe(true);
     expect(seen.find((s) => s.code === 'UNRESOLVABLE')!.reason).toContain('TEMPLATE_WIDENS_KEY');
     expect(seen.find((s) => s.code === 'BAD_SCHEMA')!.reason).toContain('version');
@@ -128,7 +137,9 @@ describe('invalidator pipeline (real Kafka + Redis)', () => {
     await drained();
     const page = await (await fetch(`http://127.0.0.1:${running.port}/debug/keys/${encodeURIComponent(`product:${id}`)}`)).json();
     expect(page).toMatchObject({ key: `product:${id}`, cached: true, version: 7, leaseHeld: false });
-    const summary = await (await fetch(`http://127.0.0.1:${running.port}/debug/keys/${encodeURIComponent(`product-summary:${id}`)}`)).json();
+    const summary = await (
+      await fetch(`http://127.0.0.1:${running.port}/debug/keys/${encodeURIComponent(`product-summary:${id}`)}`)
+    ).json();
     expect(summary).toMatchObject({ cached: false, tombstoneVersion: 7 });
     const bad = await fetch(`http://127.0.0.1:${running.port}/debug/keys/${encodeURIComponent('~t:reserved')}`);
     expect(bad.status).toBe(400);
@@ -138,7 +149,10 @@ describe('invalidator pipeline (real Kafka + Redis)', () => {
   it('reports health, readiness and metrics over HTTP', async () => {
     const ready = await fetch(`http://127.0.0.1:${running.port}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { kafkaGroupJoined: true, redisConnected: true, mappingsLoaded: true } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ready',
+      checks: { kafkaGroupJoined: true, redisConnected: true, mappingsLoaded: true },
+    });
     const metrics = await (await fetch(`http://127.0.0.1:${running.port}/metrics`)).text();
     expect(metrics).toContain(INVALIDATOR_METRIC_NAMES.applied);
     expect(metrics).toMatch(/invalidator_mappings 1/);

@@ -112,7 +112,12 @@ async function failover(waitReplicas: number): Promise<Outcome> {
       clients.push(c);
     }
     await replica.call('REPLICAOF', '127.0.0.1', String(linkPort));
-    await eventually('replica linked to the primary through the proxy', async () => infoField(await replica.info('replication'), 'master_link_status') === 'up', 20_000, 100);
+    await eventually(
+      'replica linked to the primary through the proxy',
+      async () => infoField(await replica.info('replication'), 'master_link_status') === 'up',
+      20_000,
+      100,
+    );
 
     // Cached values the events will invalidate: product-summary:{id} at version 1 (tombstone rule).
     const ids = Array.from({ length: PREFILLED }, (_, i) => `${uniqueName('p')}-${i}`);
@@ -127,7 +132,13 @@ async function failover(waitReplicas: number): Promise<Outcome> {
     const t = await invalidatorTestEnv({
       partitions: 1,
       redisUrl: `redis://127.0.0.1:${primaryNode.port}`,
-      extra: { REDIS_WAIT_REPLICAS: String(waitReplicas), REDIS_WAIT_TIMEOUT_MS: '200', RETRY_INITIAL_MS: '50', RETRY_MAX_MS: '300', LOG_LEVEL: 'warn' },
+      extra: {
+        REDIS_WAIT_REPLICAS: String(waitReplicas),
+        REDIS_WAIT_TIMEOUT_MS: '200',
+        RETRY_INITIAL_MS: '50',
+        RETRY_MAX_MS: '300',
+        LOG_LEVEL: 'warn',
+      },
     });
     invalidator = await spawnInvalidator(t.env);
     producer = kafka('e2e-replica-ack').producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -161,11 +172,19 @@ async function failover(waitReplicas: number): Promise<Outcome> {
     link.freeze();
     const batchB = ids.slice(10);
     await send(batchB);
-    await eventually('batch B applied on the primary', async () => (await Promise.all(batchB.map((id) => summaryInvalidated(onPrimary, id)))).every(Boolean), 30_000, 100);
+    await eventually(
+      'batch B applied on the primary',
+      async () => (await Promise.all(batchB.map((id) => summaryInvalidated(onPrimary, id)))).every(Boolean),
+      30_000,
+      100,
+    );
     if (waitReplicas > 0) {
       await eventually(
         'a replica ack shortfall reported',
-        async () => /invalidator_replica_ack_shortfalls_total \d*[1-9]/.test(await (await fetch(`http://127.0.0.1:${invalidator!.port}/metrics`)).text()),
+        async () =>
+          /invalidator_replica_ack_shortfalls_total \d*[1-9]/.test(
+            await (await fetch(`http://127.0.0.1:${invalidator!.port}/metrics`)).text(),
+          ),
         15_000,
         100,
       );

@@ -37,8 +37,13 @@ describe('Kafka compression codecs (librdkafka producers, real invalidator)', ()
     mappingsTopic = uniqueName('cache-mappings');
     await createTopic(mappingsTopic, 1);
     // The registry's record layout (key = mapping id, value = mapping JSON with its version), zstd-compressed.
-    kcatProduce(mappingsTopic, [{ key: SHOP_MAPPINGS[0].id, value: JSON.stringify({ ...SHOP_MAPPINGS[0], version: 1 }) }], { codec: 'zstd' });
-    t = await invalidatorTestEnv({ partitions: 3, extra: { MAPPINGS_SOURCE: 'kafka', KAFKA_MAPPINGS_TOPIC: mappingsTopic, PARTITIONS_CONSUMED_CONCURRENTLY: '3' } });
+    kcatProduce(mappingsTopic, [{ key: SHOP_MAPPINGS[0].id, value: JSON.stringify({ ...SHOP_MAPPINGS[0], version: 1 }) }], {
+      codec: 'zstd',
+    });
+    t = await invalidatorTestEnv({
+      partitions: 3,
+      extra: { MAPPINGS_SOURCE: 'kafka', KAFKA_MAPPINGS_TOPIC: mappingsTopic, PARTITIONS_CONSUMED_CONCURRENTLY: '3' },
+    });
     invalidator = await spawnInvalidator(t.env);
     r = redis();
     protocol = new CacheProtocol(r);
@@ -53,7 +58,8 @@ describe('Kafka compression codecs (librdkafka producers, real invalidator)', ()
   async function drained(): Promise<void> {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (invalidator.child.exitCode !== null) throw new Error(`invalidator exited with ${invalidator.child.exitCode}:\n${invalidator.output()}`);
+      if (invalidator.child.exitCode !== null)
+        throw new Error(`invalidator exited with ${invalidator.child.exitCode}:\n${invalidator.output()}`);
       const { committed, end } = await committedVsEnd(t.groupId, t.topic);
       if (end > 0 && committed === end) return;
       if (Date.now() > deadline) throw new Error(`not every offset committed after 30 s (${committed} of ${end})\n${invalidator.output()}`);
@@ -62,11 +68,18 @@ describe('Kafka compression codecs (librdkafka producers, real invalidator)', ()
   }
 
   async function expectApplied(ids: string[], version: number): Promise<void> {
-    for (const id of ids) expect({ id, version: (await protocol.inspect(`product-summary:${id}`)).tombstoneVersion }).toEqual({ id, version });
+    for (const id of ids)
+      expect({ id, version: (await protocol.inspect(`product-summary:${id}`)).tombstoneVersion }).toEqual({ id, version });
   }
 
   it("the registry store's follower reads the zstd-compressed mappings topic", async () => {
-    const store = new MappingStore({ brokers: stackEnv.kafkaBrokers, topic: mappingsTopic, clientId: 'e2e-codecs-registry', startTimeoutMs: 20_000, logger: createLogger('e2e-codecs', 'silent') });
+    const store = new MappingStore({
+      brokers: stackEnv.kafkaBrokers,
+      topic: mappingsTopic,
+      clientId: 'e2e-codecs-registry',
+      startTimeoutMs: 20_000,
+      logger: createLogger('e2e-codecs', 'silent'),
+    });
     try {
       await store.start();
       expect(store.list().map((m) => [m.id, m.version])).toEqual([[SHOP_MAPPINGS[0].id, 1]]);
@@ -77,33 +90,47 @@ describe('Kafka compression codecs (librdkafka producers, real invalidator)', ()
 
   it.each(CODECS)('%s: a batch produced by librdkafka (kcat -z) is applied and committed by the invalidator', async (codec) => {
     const ids = Array.from({ length: EVENTS_PER_BATCH }, () => uniqueName(`kcat-${codec}`));
-    const records = ids.map((id) => ({ key: entityMessageKey('product', id), value: JSON.stringify(productEvent(id, 3, { categoryId: 'c', price: 3, description: DESCRIPTION })) }));
-    kcatProduce(t.topic, records, { codec, headers: { [EVENT_HEADERS.schemaVersion]: '1', [EVENT_HEADERS.contentType]: JSON_CONTENT_TYPE } });
+    const records = ids.map((id) => ({
+      key: entityMessageKey('product', id),
+      value: JSON.stringify(productEvent(id, 3, { categoryId: 'c', price: 3, description: DESCRIPTION })),
+    }));
+    kcatProduce(t.topic, records, {
+      codec,
+      headers: { [EVENT_HEADERS.schemaVersion]: '1', [EVENT_HEADERS.contentType]: JSON_CONTENT_TYPE },
+    });
     const { end } = await committedVsEnd(t.groupId, t.topic);
     expect(end).toBeGreaterThanOrEqual(EVENTS_PER_BATCH);
     await drained();
     await expectApplied(ids, 3);
   });
 
-  it.each(CODECS)('KAFKA_COMPRESSION=%s: the publisher produces in that codec; the invalidator applies it and librdkafka reads it back', async (codec) => {
-    const { KAFKA_COMPRESSION } = loadCatalogConfig({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), KAFKA_COMPRESSION: codec });
-    const ownTopic = uniqueName(`published-${codec}`);
-    await createTopic(ownTopic, 1);
-    const ids = Array.from({ length: EVENTS_PER_BATCH }, () => uniqueName(`pub-${codec}`));
-    for (const topic of [t.topic, ownTopic]) {
-      const publisher = new EntityPublisher({ brokers: stackEnv.kafkaBrokers, topic, clientId: `e2e-pub-${codec}`, compression: KAFKA_COMPRESSION });
-      try {
-        await publisher.publishMany(ids.map((id) => productEvent(id, 4, { categoryId: 'c', price: 4 })));
-      } finally {
-        await publisher.disconnect();
+  it.each(CODECS)(
+    'KAFKA_COMPRESSION=%s: the publisher produces in that codec; the invalidator applies it and librdkafka reads it back',
+    async (codec) => {
+      const { KAFKA_COMPRESSION } = loadCatalogConfig({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), KAFKA_COMPRESSION: codec });
+      const ownTopic = uniqueName(`published-${codec}`);
+      await createTopic(ownTopic, 1);
+      const ids = Array.from({ length: EVENTS_PER_BATCH }, () => uniqueName(`pub-${codec}`));
+      for (const topic of [t.topic, ownTopic]) {
+        const publisher = new EntityPublisher({
+          brokers: stackEnv.kafkaBrokers,
+          topic,
+          clientId: `e2e-pub-${codec}`,
+          compression: KAFKA_COMPRESSION,
+        });
+        try {
+          await publisher.publishMany(ids.map((id) => productEvent(id, 4, { categoryId: 'c', price: 4 })));
+        } finally {
+          await publisher.disconnect();
+        }
       }
-    }
-    await drained();
-    await expectApplied(ids, 4);
-    const read = kcatConsume(ownTopic);
-    expect(read.map((line) => (JSON.parse(line.slice(line.indexOf('|') + 1)) as { entityId: string }).entityId)).toEqual(ids);
-    expect(read.every((line, i) => line.startsWith(`${entityMessageKey('product', ids[i])}|`))).toBe(true);
-  });
+      await drained();
+      await expectApplied(ids, 4);
+      const read = kcatConsume(ownTopic);
+      expect(read.map((line) => (JSON.parse(line.slice(line.indexOf('|') + 1)) as { entityId: string }).entityId)).toEqual(ids);
+      expect(read.every((line, i) => line.startsWith(`${entityMessageKey('product', ids[i])}|`))).toBe(true);
+    },
+  );
 
   it('the lag reader reads ends, commits and offsets by time of the compressed topic', async () => {
     const reader = new KafkaLagReader({ brokers: stackEnv.kafkaBrokers, clientId: 'e2e-codecs-lag' });

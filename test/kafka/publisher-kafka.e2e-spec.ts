@@ -20,14 +20,20 @@ interface TopicMessage {
 /** Reads a topic from the beginning until `count` messages arrived (or the deadline passes). */
 async function readTopic(topic: string, count: number): Promise<TopicMessage[]> {
   const received: TopicMessage[] = [];
-  const consumer = kafka('e2e-publisher-reader').consumer({ groupId: uniqueName('pub-reader'), maxWaitTimeInMs: 100 }) // short fetch polls: disconnect waits for the one in flight;
+  const consumer = kafka('e2e-publisher-reader').consumer({ groupId: uniqueName('pub-reader'), maxWaitTimeInMs: 100 }); // short fetch polls: disconnect waits for the one in flight;
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
         const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
-        received.push({ key: String(message.key), partition, offset: message.offset, headers, event: JSON.parse(String(message.value)) as EntityUpdated });
+        received.push({
+          key: String(message.key),
+          partition,
+          offset: message.offset,
+          headers,
+          event: JSON.parse(String(message.value)) as EntityUpdated,
+        });
       },
     });
     await eventually(`${count} messages on ${topic}`, () => received.length >= count, 20_000);
@@ -49,7 +55,14 @@ async function topicEndOffsetSum(topic: string): Promise<number> {
 }
 
 function productEvent(entityId: string, version: number, price: number): EntityUpdated {
-  return buildEntityUpdated({ entityType: 'product', entityId, version, tenant: 'acme', before: { price: price - 1, version: version - 1 }, after: { price, version } });
+  return buildEntityUpdated({
+    entityType: 'product',
+    entityId,
+    version,
+    tenant: 'acme',
+    before: { price: price - 1, version: version - 1 },
+    after: { price, version },
+  });
 }
 
 describe('publisher against the real Kafka', () => {
@@ -69,7 +82,10 @@ describe('publisher against the real Kafka', () => {
     const pending: Promise<void>[] = [];
     for (let version = 1; version <= 5; version++) {
       if (version % 2 === 0) pending.push(publisher.publishMany(entities.map((id) => productEvent(id, version, version * 10))));
-      else entities.forEach((id) => pending.push(publisher!.publish({ event: productEvent(id, version, version * 10), traceId: `trace-${id}-${version}` })));
+      else
+        entities.forEach((id) =>
+          pending.push(publisher!.publish({ event: productEvent(id, version, version * 10), traceId: `trace-${id}-${version}` })),
+        );
     }
     await Promise.all(pending);
 
@@ -83,7 +99,11 @@ describe('publisher against the real Kafka', () => {
     for (const id of entities) {
       const mine = messages.filter((m) => m.key === `product:${id}`).sort((a, b) => Number(a.offset) - Number(b.offset));
       expect(mine).toHaveLength(5);
-      const expectedPartition = partitionFor({ topic, partitionMetadata: metadata.topics[0].partitions, message: { key: `product:${id}`, value: null } });
+      const expectedPartition = partitionFor({
+        topic,
+        partitionMetadata: metadata.topics[0].partitions,
+        message: { key: `product:${id}`, value: null },
+      });
       expect(new Set(mine.map((m) => m.partition))).toEqual(new Set([expectedPartition]));
       expect(mine.map((m) => m.event.version)).toEqual([1, 2, 3, 4, 5]);
       expect(mine.map((m) => m.event.after)).toEqual([1, 2, 3, 4, 5].map((v) => ({ price: v * 10, version: v })));

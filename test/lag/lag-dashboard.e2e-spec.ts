@@ -21,7 +21,16 @@ import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/inva
 import { eventually, kafka, stackEnv, uniqueName } from '../support/stack-env';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const GREEN = 'rgb(46, 125, 50)';
 const RED = 'rgb(198, 40, 40)';
 
@@ -40,7 +49,9 @@ describe('dashboard page in headless Chromium', () => {
 
   beforeAll(() => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}: the dashboard test needs Debian's chromium package (apt-get install -y chromium; .ci/run installs it). It never downloads a browser.`);
+      throw new Error(
+        `Chromium is not installed at ${CHROMIUM}: the dashboard test needs Debian's chromium package (apt-get install -y chromium; .ci/run installs it). It never downloads a browser.`,
+      );
     }
   });
 
@@ -60,13 +71,23 @@ describe('dashboard page in headless Chromium', () => {
     await producer.connect();
     // Two messages no invalidator can read: they must show up as dead letters.
     const headers = { [EVENT_HEADERS.schemaVersion]: '1', [EVENT_HEADERS.contentType]: 'application/json' };
-    await producer.send({ topic: t.topic, messages: [{ key: 'bad-1', value: '{not json', headers }, { key: 'bad-2', value: 'nope', headers }] });
+    await producer.send({
+      topic: t.topic,
+      messages: [
+        { key: 'bad-1', value: '{not json', headers },
+        { key: 'bad-2', value: 'nope', headers },
+      ],
+    });
     const prefix = uniqueName('dash');
     writing = true;
     writer = (async () => {
       for (let version = 1; writing; version++) {
         // 16 entities: their keys land on both partitions (all on one: odds 1 in 32 768).
-        await publish(producer, t.topic, Array.from({ length: 16 }, (_, i) => productEvent(`${prefix}-${i}`, version, { categoryId: 'c1', price: version })));
+        await publish(
+          producer,
+          t.topic,
+          Array.from({ length: 16 }, (_, i) => productEvent(`${prefix}-${i}`, version, { categoryId: 'c1', price: version })),
+        );
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
@@ -105,10 +126,17 @@ describe('dashboard page in headless Chromium', () => {
     const cells = async (partition: number) => (await row(partition).locator('td').allInnerTexts()).map((s) => s.trim());
     const statusText = (partition: number) => row(partition).locator('.status').innerText({ timeout: 1_000 });
     // Reached through the element: this Node project has no DOM globals in its types.
-    const colour = (partition: number) => row(partition).locator('.status').evaluate((el): string => el.ownerDocument.defaultView.getComputedStyle(el).backgroundColor);
+    const colour = (partition: number) =>
+      row(partition)
+        .locator('.status')
+        .evaluate((el): string => el.ownerDocument.defaultView.getComputedStyle(el).backgroundColor);
 
     // Running: both partition rows OK in green, with numbers that add up.
-    await eventually('both partitions OK with a committed offset', async () => (await statusText(0)) === 'OK' && (await statusText(1)) === 'OK' && (await cells(0))[2] !== 'none', 20_000);
+    await eventually(
+      'both partitions OK with a committed offset',
+      async () => (await statusText(0)) === 'OK' && (await statusText(1)) === 'OK' && (await cells(0))[2] !== 'none',
+      20_000,
+    );
     for (const partition of [0, 1]) {
       const [topicCell, partitionCell, committed, end, lagCell, lagSeconds] = await cells(partition);
       expect([topicCell, partitionCell]).toEqual([t.topic, String(partition)]);
@@ -123,7 +151,10 @@ describe('dashboard page in headless Chromium', () => {
     // The invalidator's figures: throughput, the two dead letters, apply latency, mappings.
     await eventually(
       'throughput, dead letters and latency appear',
-      async () => asNumber(await page.locator('#throughput').innerText()) > 0 && (await page.locator('#dead-lettered').innerText()) === '2' && /\d/.test(await page.locator('#latency-p99').innerText()),
+      async () =>
+        asNumber(await page.locator('#throughput').innerText()) > 0 &&
+        (await page.locator('#dead-lettered').innerText()) === '2' &&
+        /\d/.test(await page.locator('#latency-p99').innerText()),
       20_000,
     );
     expect(await page.locator('#dead-lettered-sub').innerText()).toContain('BAD_JSON 2');
@@ -134,19 +165,36 @@ describe('dashboard page in headless Chromium', () => {
 
     // The purge panel: purged per second > 0 through the one target, no failures.
     const purgeRow = (outcome: string) => page.locator(`#purges tr[data-outcome="${outcome}"]`);
-    await eventually('purges per second appear', async () => (await purgeRow('purged').count()) === 1 && asNumber((await purgeRow('purged').locator('td').nth(1).innerText()).trim()) > 0, 20_000);
+    await eventually(
+      'purges per second appear',
+      async () =>
+        (await purgeRow('purged').count()) === 1 && asNumber((await purgeRow('purged').locator('td').nth(1).innerText()).trim()) > 0,
+      20_000,
+    );
     expect(purgeRequests).toBeGreaterThan(0);
     expect(await purgeRow('purged').locator('td').nth(2).innerText()).toContain(`varnish:${purgeUrl}`);
     expect(asNumber(await purgeRow('failed').locator('td').nth(1).innerText())).toBe(0);
     expect(await page.locator('#purges-sub').innerText()).toContain('1 target');
 
     // The chart has a line per partition with points, and it moves: more points a moment later.
-    const chartPoints = () => page.locator('#lag-chart polyline').evaluateAll((lines) => lines.reduce((n, l) => n + (l.getAttribute('points') ?? '').trim().split(/\s+/).filter(Boolean).length, 0));
-    const seriesCount = () => page.locator('#lag-chart polyline').evaluateAll((lines) => new Set(lines.map((l) => l.getAttribute('data-series'))).size);
-    await eventually('the chart has points for both partitions', async () => (await seriesCount()) === 2 && (await chartPoints()) >= 4, 10_000);
+    const chartPoints = () =>
+      page
+        .locator('#lag-chart polyline')
+        .evaluateAll((lines) => lines.reduce((n, l) => n + (l.getAttribute('points') ?? '').trim().split(/\s+/).filter(Boolean).length, 0));
+    const seriesCount = () =>
+      page.locator('#lag-chart polyline').evaluateAll((lines) => new Set(lines.map((l) => l.getAttribute('data-series'))).size);
+    await eventually(
+      'the chart has points for both partitions',
+      async () => (await seriesCount()) === 2 && (await chartPoints()) >= 4,
+      10_000,
+    );
     const before = await chartPoints();
     const updatedBefore = await page.locator('#updated').innerText();
-    await eventually('the chart grows and the page says it updated', async () => (await chartPoints()) > before && (await page.locator('#updated').innerText()) !== updatedBefore, 10_000);
+    await eventually(
+      'the chart grows and the page says it updated',
+      async () => (await chartPoints()) > before && (await page.locator('#updated').innerText()) !== updatedBefore,
+      10_000,
+    );
     expect(await page.locator('#errors').isVisible()).toBe(false);
 
     // The invalidator stops (graceful: it leaves the group). Events keep coming. What the
@@ -159,8 +207,18 @@ describe('dashboard page in headless Chromium', () => {
     expect(await page.locator('#group-status').innerText()).toBe('STOP');
     expect((await cells(0))[8]).toContain('no members');
     const lagAtStop = asNumber(await page.locator('#total-lag').innerText());
-    await eventually('lag keeps growing while nobody consumes', async () => asNumber(await page.locator('#total-lag').innerText()) > lagAtStop, 10_000);
-    await eventually('the page says the invalidator is unreachable', async () => (await page.locator('#errors').isVisible()) && (await page.locator('#errors').innerText()).includes(`127.0.0.1:${invalidator!.port}/metrics`), 10_000);
+    await eventually(
+      'lag keeps growing while nobody consumes',
+      async () => asNumber(await page.locator('#total-lag').innerText()) > lagAtStop,
+      10_000,
+    );
+    await eventually(
+      'the page says the invalidator is unreachable',
+      async () =>
+        (await page.locator('#errors').isVisible()) &&
+        (await page.locator('#errors').innerText()).includes(`127.0.0.1:${invalidator!.port}/metrics`),
+      10_000,
+    );
     expect(await page.locator('#throughput-sub').innerText()).toContain('0/1 instances up');
 
     // Switching the chart to seconds redraws it in seconds.

@@ -32,7 +32,9 @@ async function brokerTruth(topic: string, groupId: string): Promise<{ end: numbe
     const ends = await admin.fetchTopicOffsets(topic);
     const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
     const end = ends.sort((a, b) => a.partition - b.partition).map((e) => Number(e.high));
-    const committed = offsets.partitions.sort((a, b) => a.partition - b.partition).map((p) => (Number(p.offset) >= 0 ? Number(p.offset) : null));
+    const committed = offsets.partitions
+      .sort((a, b) => a.partition - b.partition)
+      .map((p) => (Number(p.offset) >= 0 ? Number(p.offset) : null));
     return { end, committed };
   } finally {
     await admin.disconnect();
@@ -75,7 +77,16 @@ describe('lag monitor against the real broker', () => {
     const producedAt = Date.now();
     await produce(producer, topic, [5, 3, 4]);
 
-    const server = await startLagServer({ port: 0, brokers: stackEnv.kafkaBrokers, groupId, topics: [topic], intervalMs: 200, windowMs: 1_000, stopAfterMs: 60_000, logger });
+    const server = await startLagServer({
+      port: 0,
+      brokers: stackEnv.kafkaBrokers,
+      groupId,
+      topics: [topic],
+      intervalMs: 200,
+      windowMs: 1_000,
+      stopAfterMs: 60_000,
+      logger,
+    });
     servers.push(server);
 
     let first!: LagReport;
@@ -141,7 +152,14 @@ describe('lag monitor against the real broker', () => {
       const truthNow = await brokerTruth(topic, groupId);
       const text = await (await fetch(`${server.url}/metrics`)).text();
       const samples = parsePrometheusText(text);
-      const lag = (partition: number) => samples.find((s) => s.name === 'kafka_consumergroup_lag' && s.labels.consumergroup === groupId && s.labels.topic === topic && s.labels.partition === String(partition))?.value;
+      const lag = (partition: number) =>
+        samples.find(
+          (s) =>
+            s.name === 'kafka_consumergroup_lag' &&
+            s.labels.consumergroup === groupId &&
+            s.labels.topic === topic &&
+            s.labels.partition === String(partition),
+        )?.value;
       const members = samples.find((s) => s.name === 'kafka_consumergroup_members' && s.labels.consumergroup === groupId)?.value;
       return lag(0) === truthNow.end[0] - 10 && lag(1) === truthNow.end[1] - 6 && lag(2) === truthNow.end[2] && members === 0;
     });
@@ -153,7 +171,16 @@ describe('lag monitor against the real broker', () => {
     await createTopic(topic, 2);
     await produce(producer, topic, [7, 2]);
 
-    const server = await startLagServer({ port: 0, brokers: stackEnv.kafkaBrokers, groupId, topics: [topic], intervalMs: 200, windowMs: 800, stopAfterMs: 60_000, logger });
+    const server = await startLagServer({
+      port: 0,
+      brokers: stackEnv.kafkaBrokers,
+      groupId,
+      topics: [topic],
+      intervalMs: 200,
+      windowMs: 800,
+      stopAfterMs: 60_000,
+      logger,
+    });
     servers.push(server);
 
     let report!: LagReport;
@@ -171,7 +198,15 @@ describe('lag monitor against the real broker', () => {
   });
 
   it('reports ERR for a topic that does not exist, instead of failing or hiding it', async () => {
-    const server = await startLagServer({ port: 0, brokers: stackEnv.kafkaBrokers, groupId: uniqueName('g'), topics: [uniqueName('missing')], intervalMs: 200, windowMs: 800, logger });
+    const server = await startLagServer({
+      port: 0,
+      brokers: stackEnv.kafkaBrokers,
+      groupId: uniqueName('g'),
+      topics: [uniqueName('missing')],
+      intervalMs: 200,
+      windowMs: 800,
+      logger,
+    });
     servers.push(server);
     let report!: LagReport;
     await eventually('an error is reported', async () => {

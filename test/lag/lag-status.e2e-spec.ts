@@ -50,7 +50,16 @@ describe('partition status driven by a real consumer', () => {
       },
     });
 
-    server = await startLagServer({ port: 0, brokers: stackEnv.kafkaBrokers, groupId, topics: [topic], intervalMs: 200, windowMs: 1_500, stopAfterMs: 60_000, logger: pino({ level: 'error' }) });
+    server = await startLagServer({
+      port: 0,
+      brokers: stackEnv.kafkaBrokers,
+      groupId,
+      topics: [topic],
+      intervalMs: 200,
+      windowMs: 1_500,
+      stopAfterMs: 60_000,
+      logger: pino({ level: 'error' }),
+    });
     const seen: PartitionStatus[] = [];
     let latest: LagSnapshot | undefined;
     server.monitor.onSnapshot((s) => {
@@ -75,7 +84,11 @@ describe('partition status driven by a real consumer', () => {
 
     // OK: the consumer keeps up with a trickle.
     await producer.send({ topic, messages: [{ value: 'first' }] });
-    await eventually('OK with lag 0 after the first message is consumed', () => statusIs('OK')() && latest!.partitions[0].committedOffset === 1, 20_000);
+    await eventually(
+      'OK with lag 0 after the first message is consumed',
+      () => statusIs('OK')() && latest!.partitions[0].committedOffset === 1,
+      20_000,
+    );
 
     // WARN: ~10 messages/s consumed, ~50/s produced; offsets move, lag only rises.
     pace = 'slow';
@@ -91,7 +104,9 @@ describe('partition status driven by a real consumer', () => {
     await eventually('STALL while the consumer hangs', statusIs('STALL'), 15_000);
     expect(latest!.group.members).toHaveLength(1);
     const metrics = parsePrometheusText(await (await fetch(`${server.url}/metrics`)).text());
-    const stallSeries = metrics.find((m) => m.name === 'kafka_consumergroup_partition_status' && m.labels.consumergroup === groupId && m.labels.status === 'STALL');
+    const stallSeries = metrics.find(
+      (m) => m.name === 'kafka_consumergroup_partition_status' && m.labels.consumergroup === groupId && m.labels.status === 'STALL',
+    );
     expect(stallSeries?.value).toBe(1);
 
     // OK: the producer stops, the consumer is released and catches up.

@@ -31,7 +31,14 @@ describe('registry API (real Kafka)', () => {
   let app: INestApplication;
 
   async function start(): Promise<INestApplication> {
-    const instance = await createRegistryApp({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), REGISTRY_TOKENS: TOKENS, REGISTRY_FANOUT_CAP: 8, KEYSPACES_REQUIRED: false, LOG_LEVEL: 'error', ...topics });
+    const instance = await createRegistryApp({
+      KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
+      REGISTRY_TOKENS: TOKENS,
+      REGISTRY_FANOUT_CAP: 8,
+      KEYSPACES_REQUIRED: false,
+      LOG_LEVEL: 'error',
+      ...topics,
+    });
     await registryStarted(instance);
     return instance;
   }
@@ -48,7 +55,9 @@ describe('registry API (real Kafka)', () => {
     await http().get('/health/live').expect(200);
     await http().get('/health/ready').expect(200);
     const docs = await http().get('/docs-json').expect(200);
-    expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/mappings', '/mappings/{id}', '/mappings/validate', '/explain', '/audit']));
+    expect(Object.keys(docs.body.paths)).toEqual(
+      expect.arrayContaining(['/mappings', '/mappings/{id}', '/mappings/validate', '/explain', '/audit']),
+    );
     expect(docs.body.components.schemas.KeyRuleDto.properties.template.example).toBe('category:{after.categoryId}:products');
   });
 
@@ -56,7 +65,9 @@ describe('registry API (real Kafka)', () => {
     const missing = await http().get('/mappings').expect(401);
     expect(missing.body.code).toBe('NOT_AUTHENTICATED');
     expect(missing.headers['www-authenticate']).toMatch(/^Bearer/);
-    expect((await http().put('/mappings/x').set({ authorization: 'Bearer nope' }).send(PRODUCT_BODY).expect(401)).body.code).toBe('NOT_AUTHENTICATED');
+    expect((await http().put('/mappings/x').set({ authorization: 'Bearer nope' }).send(PRODUCT_BODY).expect(401)).body.code).toBe(
+      'NOT_AUTHENTICATED',
+    );
     expect((await http().get('/mappings').set({ authorization: 'Basic abc' }).expect(401)).body.code).toBe('NOT_AUTHENTICATED');
   });
 
@@ -65,12 +76,20 @@ describe('registry API (real Kafka)', () => {
     const res = await http().put('/mappings/catalog.bad').set(CATALOG).send(body).expect(400);
     expect(res.body).toMatchObject({ code: 'TEMPLATE_SYNTAX', field: 'keys[0].template' });
     expect(res.body.message).toMatch(/"\*" is not allowed/);
-    const empty = await http().put('/mappings/catalog.bad').set(CATALOG).send({ ...PRODUCT_BODY, keys: [{ template: 'product::{entityId}', action: 'delete' }] }).expect(400);
+    const empty = await http()
+      .put('/mappings/catalog.bad')
+      .set(CATALOG)
+      .send({ ...PRODUCT_BODY, keys: [{ template: 'product::{entityId}', action: 'delete' }] })
+      .expect(400);
     expect(empty.body.code).toBe('TEMPLATE_SYNTAX');
   });
 
   it('400 for a template field the event does not have', async () => {
-    const res = await http().put('/mappings/catalog.bad').set(CATALOG).send({ ...PRODUCT_BODY, keys: [{ template: 'product:{sku}', action: 'delete' }] }).expect(400);
+    const res = await http()
+      .put('/mappings/catalog.bad')
+      .set(CATALOG)
+      .send({ ...PRODUCT_BODY, keys: [{ template: 'product:{sku}', action: 'delete' }] })
+      .expect(400);
     expect(res.body).toMatchObject({ code: 'TEMPLATE_UNKNOWN_FIELD', field: 'keys[0].template' });
     expect(res.body.message).toMatch(/entityId, entityType, tenant, version, after.<field>, before.<field>/);
   });
@@ -88,14 +107,28 @@ describe('registry API (real Kafka)', () => {
 
   it('400 FANOUT_LIMIT for one mapping over the cap and for mappings of one entity type that together exceed it', async () => {
     const nine = Array.from({ length: 9 }, (_, i) => ({ template: `k${i}:{entityId}`, action: 'delete' }));
-    const single = await http().put('/mappings/catalog.wide').set(CATALOG).send({ ...PRODUCT_BODY, entityType: 'wide', keys: nine, tags: [] }).expect(400);
+    const single = await http()
+      .put('/mappings/catalog.wide')
+      .set(CATALOG)
+      .send({ ...PRODUCT_BODY, entityType: 'wide', keys: nine, tags: [] })
+      .expect(400);
     expect(single.body).toMatchObject({ code: 'FANOUT_LIMIT', field: 'keys' });
 
     const five = (p: string) => Array.from({ length: 5 }, (_, i) => ({ template: `${p}${i}:{entityId}`, action: 'delete' }));
-    await http().put('/mappings/catalog.wide-a').set(CATALOG).send({ ...PRODUCT_BODY, entityType: 'wide', keys: five('a'), tags: [] }).expect(201);
-    const combined = await http().put('/mappings/catalog.wide-b').set(CATALOG).send({ ...PRODUCT_BODY, entityType: 'wide', tenant: 'acme', keys: five('b'), tags: [] }).expect(400);
+    await http()
+      .put('/mappings/catalog.wide-a')
+      .set(CATALOG)
+      .send({ ...PRODUCT_BODY, entityType: 'wide', keys: five('a'), tags: [] })
+      .expect(201);
+    const combined = await http()
+      .put('/mappings/catalog.wide-b')
+      .set(CATALOG)
+      .send({ ...PRODUCT_BODY, entityType: 'wide', tenant: 'acme', keys: five('b'), tags: [] })
+      .expect(400);
     expect(combined.body.code).toBe('FANOUT_LIMIT');
-    expect(combined.body.message).toMatch(/catalog\.wide-a, catalog\.wide-b together resolve up to 10 keys \+ tags \+ namespaces \+ purge URLs per event, over the fan-out cap of 8/);
+    expect(combined.body.message).toMatch(
+      /catalog\.wide-a, catalog\.wide-b together resolve up to 10 keys \+ tags \+ namespaces \+ purge URLs per event, over the fan-out cap of 8/,
+    );
     await http().delete('/mappings/catalog.wide-a').set(CATALOG).expect(204);
   });
 
@@ -112,9 +145,15 @@ describe('registry API (real Kafka)', () => {
     const updated = await http().put('/mappings/catalog.product').set(CATALOG).set('If-Match', '"1"').send(changed).expect(200);
     expect(updated.body.version).toBe(2);
     expect((await http().get('/mappings/catalog.product').set(SEARCH).expect(200)).body.keys[0].ttlSeconds).toBe(600);
-    expect((await http().get('/mappings?entityType=product').set(SEARCH).expect(200)).body.mappings.map((m: { id: string }) => m.id)).toEqual(['catalog.product']);
+    expect(
+      (await http().get('/mappings?entityType=product').set(SEARCH).expect(200)).body.mappings.map((m: { id: string }) => m.id),
+    ).toEqual(['catalog.product']);
 
-    await http().put('/mappings/catalog.temp').set(CATALOG).send({ ...PRODUCT_BODY, entityType: 'temp' }).expect(201);
+    await http()
+      .put('/mappings/catalog.temp')
+      .set(CATALOG)
+      .send({ ...PRODUCT_BODY, entityType: 'temp' })
+      .expect(201);
     await http().delete('/mappings/catalog.temp').set(CATALOG).expect(204);
     expect((await http().get('/mappings/catalog.temp').set(CATALOG).expect(404)).body.code).toBe('MAPPING_NOT_FOUND');
     await http().delete('/mappings/catalog.temp').set(CATALOG).expect(404);
@@ -124,7 +163,11 @@ describe('registry API (real Kafka)', () => {
     await http().put('/mappings/catalog.product').set(CATALOG).send(PRODUCT_BODY);
     const before = (await http().get('/mappings/catalog.product').set(CATALOG).expect(200)).body;
 
-    const takeover = await http().put('/mappings/catalog.product').set(SEARCH).send({ ...PRODUCT_BODY, owner: 'search', tags: [] }).expect(403);
+    const takeover = await http()
+      .put('/mappings/catalog.product')
+      .set(SEARCH)
+      .send({ ...PRODUCT_BODY, owner: 'search', tags: [] })
+      .expect(403);
     expect(takeover.body).toMatchObject({ code: 'WRONG_TEAM' });
     expect(takeover.body.message).toMatch(/belongs to team "catalog"; team "search" may not change it/);
     expect((await http().delete('/mappings/catalog.product').set(SEARCH).expect(403)).body.code).toBe('WRONG_TEAM');
@@ -132,7 +175,11 @@ describe('registry API (real Kafka)', () => {
 
     expect((await http().get('/mappings/catalog.product').set(CATALOG).expect(200)).body).toEqual(before);
     // An admin token may change every team's mappings.
-    await http().put('/mappings/catalog.product').set(ADMIN).send({ ...PRODUCT_BODY, description: 'reviewed by platform' }).expect(200);
+    await http()
+      .put('/mappings/catalog.product')
+      .set(ADMIN)
+      .send({ ...PRODUCT_BODY, description: 'reviewed by platform' })
+      .expect(200);
   });
 
   it('validates without saving', async () => {
@@ -141,7 +188,11 @@ describe('registry API (real Kafka)', () => {
     expect(ok.body).toMatchObject({ valid: true, mapping: { id: 'catalog.candidate', version: 0 } });
     expect(ok.body.changes).toEqual([{ path: '(mapping)', after: expect.objectContaining({ id: 'catalog.candidate' }) }]);
     await http().get('/mappings/catalog.candidate').set(SEARCH).expect(404);
-    const bad = await http().post('/mappings/validate').set(SEARCH).send({ ...candidate, tags: ['t:{after}'] }).expect(400);
+    const bad = await http()
+      .post('/mappings/validate')
+      .set(SEARCH)
+      .send({ ...candidate, tags: ['t:{after}'] })
+      .expect(400);
     expect(bad.body).toMatchObject({ code: 'TEMPLATE_UNKNOWN_FIELD', field: 'tags[0]' });
   });
 
@@ -175,24 +226,52 @@ describe('registry API (real Kafka)', () => {
     expect(deleted.keys.tombstone.map((k: { key: string }) => k.key)).toEqual(['product:p-42']);
 
     // A hostile value: the event would be dead-lettered, nothing deleted.
-    const hostile = (await http().post('/explain').set(SEARCH).send({ event: { ...SAMPLE_EVENT, after: { categoryId: '*' } } }).expect(200)).body;
+    const hostile = (
+      await http()
+        .post('/explain')
+        .set(SEARCH)
+        .send({ event: { ...SAMPLE_EVENT, after: { categoryId: '*' } } })
+        .expect(200)
+    ).body;
     expect(hostile).toMatchObject({ outcome: 'rejected', error: { code: 'TEMPLATE_WIDENS_KEY' } });
   });
 
   it('explains with candidate mappings without saving them, and refuses an invalid event', async () => {
-    const candidate = { ...CATALOG_PRODUCT, id: 'search.product', owner: 'search', keys: [{ template: 'search:product:{entityId}', action: 'delete' }], tags: [] };
-    const res = await http().post('/explain').set(SEARCH).send({ event: SAMPLE_EVENT, mappings: [candidate] }).expect(200);
+    const candidate = {
+      ...CATALOG_PRODUCT,
+      id: 'search.product',
+      owner: 'search',
+      keys: [{ template: 'search:product:{entityId}', action: 'delete' }],
+      tags: [],
+    };
+    const res = await http()
+      .post('/explain')
+      .set(SEARCH)
+      .send({ event: SAMPLE_EVENT, mappings: [candidate] })
+      .expect(200);
     expect(res.body.keys.delete.map((k: { key: string }) => k.key)).toContain('search:product:p-42');
     await http().get('/mappings/search.product').set(SEARCH).expect(404);
 
-    const invalid = await http().post('/explain').set(SEARCH).send({ event: { ...SAMPLE_EVENT, version: 'seven' } }).expect(400);
+    const invalid = await http()
+      .post('/explain')
+      .set(SEARCH)
+      .send({ event: { ...SAMPLE_EVENT, version: 'seven' } })
+      .expect(400);
     expect(invalid.body).toMatchObject({ code: 'EVENT_INVALID', field: 'event.version' });
   });
 
   it('audits every change: who, when, versions and the field-level diff, newest first', async () => {
     const id = uniqueName('catalog.audited');
-    await http().put(`/mappings/${id}`).set(CATALOG).send({ ...PRODUCT_BODY, entityType: 'audited' }).expect(201);
-    await http().put(`/mappings/${id}`).set(ADMIN).send({ ...PRODUCT_BODY, entityType: 'audited', tags: ['tenant:{tenant}:all'] }).expect(200);
+    await http()
+      .put(`/mappings/${id}`)
+      .set(CATALOG)
+      .send({ ...PRODUCT_BODY, entityType: 'audited' })
+      .expect(201);
+    await http()
+      .put(`/mappings/${id}`)
+      .set(ADMIN)
+      .send({ ...PRODUCT_BODY, entityType: 'audited', tags: ['tenant:{tenant}:all'] })
+      .expect(200);
     await http().delete(`/mappings/${id}`).set(CATALOG).expect(204);
     // Refused attempts change nothing and leave no entry.
     await http().put(`/mappings/${id}`).set(SEARCH).send(PRODUCT_BODY).expect(403);
@@ -204,7 +283,12 @@ describe('registry API (real Kafka)', () => {
     // The token id is the configured name (or "<team>#<n>"), never derived from the secret.
     expect(created.actor.tokenId).toBe('alice');
     expect(updated.actor.tokenId).toBe('*#1');
-    expect(updated).toMatchObject({ actor: { team: '*' }, fromVersion: 1, toVersion: 2, changes: [{ path: 'tags[0]', before: 'tenant:{tenant}:products', after: 'tenant:{tenant}:all' }] });
+    expect(updated).toMatchObject({
+      actor: { team: '*' },
+      fromVersion: 1,
+      toVersion: 2,
+      changes: [{ path: 'tags[0]', before: 'tenant:{tenant}:products', after: 'tenant:{tenant}:all' }],
+    });
     expect(deleted).toMatchObject({ fromVersion: 2, changes: [{ path: '(mapping)', before: expect.objectContaining({ id }) }] });
     expect(Date.now() - Date.parse(created.at)).toBeLessThan(60_000);
     const text = JSON.stringify((await http().get('/audit?limit=1000').set(SEARCH).expect(200)).body.entries);
@@ -217,8 +301,16 @@ describe('registry API (real Kafka)', () => {
   });
 
   it('applies a file in one go: dry-run diff, apply, and pruning only of the file owners', async () => {
-    await http().put('/mappings/search.product').set(SEARCH).send({ ...PRODUCT_BODY, owner: 'search', tags: [] }).expect(201);
-    await http().put('/mappings/catalog.stale').set(CATALOG).send({ ...PRODUCT_BODY, entityType: 'stale' }).expect(201);
+    await http()
+      .put('/mappings/search.product')
+      .set(SEARCH)
+      .send({ ...PRODUCT_BODY, owner: 'search', tags: [] })
+      .expect(201);
+    await http()
+      .put('/mappings/catalog.stale')
+      .set(CATALOG)
+      .send({ ...PRODUCT_BODY, entityType: 'stale' })
+      .expect(201);
     const file = [{ ...CATALOG_PRODUCT, description: 'from git' }];
 
     const dry = (await http().post('/mappings/apply').set(CATALOG).send({ mappings: file, dryRun: true }).expect(200)).body;

@@ -32,7 +32,10 @@ writeFileSync(
 function runProcess(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     // What `npm run mappings` runs (ts-node, transpile only), without npm's own start-up cost.
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -113,7 +116,11 @@ describe('mappings CLI against the registry (real Kafka)', () => {
   });
 
   it('the registry refuses to start on a bad config, naming the variable', async () => {
-    const result = await runProcess([join(ROOT, 'apps/registry/src/main.ts')], { KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), REGISTRY_TOKENS: 'a=team-a', REGISTRY_FANOUT_CAP: 'lots' });
+    const result = await runProcess([join(ROOT, 'apps/registry/src/main.ts')], {
+      KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
+      REGISTRY_TOKENS: 'a=team-a',
+      REGISTRY_FANOUT_CAP: 'lots',
+    });
     expect(result.code).toBe(78);
     expect(result.stderr).toMatch(/REGISTRY_FANOUT_CAP must be an integer number \(got "lots"\)/);
   });

@@ -19,7 +19,12 @@ const ADMIN = { authorization: `Bearer ${SECRETS.admin}` };
 const [CATALOG_PRODUCT] = loadMappingsYamlFile(`${__dirname}/../../examples/mappings/catalog.yaml`);
 const { id: _id, version: _version, ...PRODUCT_BODY } = CATALOG_PRODUCT;
 /** The attack of the issue: promo's own entity type, catalog's key, warmed for 30 days. */
-const PROMO_STEAL = { entityType: 'campaign', owner: 'promo', keys: [{ template: 'product:{entityId}', action: 'warm', ttlSeconds: 2_592_000 }], tags: [] };
+const PROMO_STEAL = {
+  entityType: 'campaign',
+  owner: 'promo',
+  keys: [{ template: 'product:{entityId}', action: 'warm', ttlSeconds: 2_592_000 }],
+  tags: [],
+};
 const PROMO_OWN = { entityType: 'campaign', owner: 'promo', keys: [{ template: 'promo:campaign:{entityId}', action: 'delete' }], tags: [] };
 
 const SAMPLE_EVENT = {
@@ -38,7 +43,13 @@ describe('registry keyspaces (real Kafka)', () => {
   let app: INestApplication;
 
   async function start(): Promise<INestApplication> {
-    const instance = await createRegistryApp({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), REGISTRY_TOKENS: TOKENS, KEYSPACES_REQUIRED: false, LOG_LEVEL: 'silent', ...topics });
+    const instance = await createRegistryApp({
+      KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
+      REGISTRY_TOKENS: TOKENS,
+      KEYSPACES_REQUIRED: false,
+      LOG_LEVEL: 'silent',
+      ...topics,
+    });
     await registryStarted(instance);
     return instance;
   }
@@ -52,7 +63,13 @@ describe('registry keyspaces (real Kafka)', () => {
   });
 
   it('bootstrap: with no keyspace declared nothing is enforced; a first declaration that would strand stored mappings is 409; one apply declaring all turns it on', async () => {
-    expect((await http().get('/keyspaces').set(PROMO).expect(200)).body).toEqual({ enforced: false, required: false, prefixes: [], entityTypes: [], teams: [] });
+    expect((await http().get('/keyspaces').set(PROMO).expect(200)).body).toEqual({
+      enforced: false,
+      required: false,
+      prefixes: [],
+      entityTypes: [],
+      teams: [],
+    });
     // An existing deployment: mappings written before any ownership was declared.
     await http().put('/mappings/catalog.product').set(CATALOG).send(PRODUCT_BODY).expect(201);
     await http().put('/mappings/promo.campaign').set(PROMO).send(PROMO_OWN).expect(201);
@@ -81,8 +98,16 @@ describe('registry keyspaces (real Kafka)', () => {
     expect(applied.body.changes).toHaveLength(6);
     const view = (await http().get('/keyspaces').set(PROMO).expect(200)).body;
     expect(view.enforced).toBe(true);
-    expect(view.prefixes.map((p: { prefix: string; team: string }) => `${p.prefix}=${p.team}`)).toEqual(['category:=catalog', 'product:=catalog', 'promo:=promo', 'tenant:=catalog']);
-    expect(view.entityTypes).toEqual([expect.objectContaining({ entityType: 'campaign', team: 'promo', grants: [] }), expect.objectContaining({ entityType: 'product', team: 'catalog', grants: [], version: 1, updatedBy: '*:ops' })]);
+    expect(view.prefixes.map((p: { prefix: string; team: string }) => `${p.prefix}=${p.team}`)).toEqual([
+      'category:=catalog',
+      'product:=catalog',
+      'promo:=promo',
+      'tenant:=catalog',
+    ]);
+    expect(view.entityTypes).toEqual([
+      expect.objectContaining({ entityType: 'campaign', team: 'promo', grants: [] }),
+      expect.objectContaining({ entityType: 'product', team: 'catalog', grants: [], version: 1, updatedBy: '*:ops' }),
+    ]);
   });
 
   it("403 FOREIGN_KEYSPACE when promo registers catalog's key for its own entity type, naming the prefix and the owner; nothing stored", async () => {
@@ -91,19 +116,51 @@ describe('registry keyspaces (real Kafka)', () => {
     expect(res.body.message).toContain('key template "product:{entityId}": prefix "product:" is owned by team "catalog"');
     await http().get('/mappings/promo.steal').set(PROMO).expect(404);
     // Not through apply, validate, or an admin writing it in promo's name either.
-    expect((await http().post('/mappings/apply').set(PROMO).send({ mappings: [{ id: 'promo.steal', ...PROMO_STEAL }], prune: false }).expect(403)).body.code).toBe('FOREIGN_KEYSPACE');
-    expect((await http().post('/mappings/validate').set(PROMO).send({ id: 'promo.steal', ...PROMO_STEAL }).expect(403)).body.code).toBe('FOREIGN_KEYSPACE');
+    expect(
+      (
+        await http()
+          .post('/mappings/apply')
+          .set(PROMO)
+          .send({ mappings: [{ id: 'promo.steal', ...PROMO_STEAL }], prune: false })
+          .expect(403)
+      ).body.code,
+    ).toBe('FOREIGN_KEYSPACE');
+    expect(
+      (
+        await http()
+          .post('/mappings/validate')
+          .set(PROMO)
+          .send({ id: 'promo.steal', ...PROMO_STEAL })
+          .expect(403)
+      ).body.code,
+    ).toBe('FOREIGN_KEYSPACE');
     expect((await http().put('/mappings/promo.steal').set(ADMIN).send(PROMO_STEAL).expect(403)).body.code).toBe('FOREIGN_KEYSPACE');
     // Tags too, and templates that start with a variable.
-    const tag = await http().put('/mappings/promo.tag').set(PROMO).send({ ...PROMO_OWN, tags: ['tenant:{tenant}:products'] }).expect(403);
+    const tag = await http()
+      .put('/mappings/promo.tag')
+      .set(PROMO)
+      .send({ ...PROMO_OWN, tags: ['tenant:{tenant}:products'] })
+      .expect(403);
     expect(tag.body.message).toContain('tag template "tenant:{tenant}:products": prefix "tenant:" is owned by team "catalog"');
-    const variable = await http().put('/mappings/promo.var').set(PROMO).send({ ...PROMO_OWN, keys: [{ template: '{entityId}:promo', action: 'delete' }] }).expect(403);
+    const variable = await http()
+      .put('/mappings/promo.var')
+      .set(PROMO)
+      .send({ ...PROMO_OWN, keys: [{ template: '{entityId}:promo', action: 'delete' }] })
+      .expect(403);
     expect(variable.body.message).toContain('starts with a variable');
   });
 
   it("catalog's own mapping is accepted; explain names the owner of each key's prefix", async () => {
-    await http().put('/mappings/catalog.product').set(CATALOG).send({ ...PRODUCT_BODY, description: 'owned' }).expect(200);
-    await http().put('/mappings/catalog.detail').set(CATALOG).send({ ...PRODUCT_BODY, keys: [{ template: 'product:detail:{entityId}', action: 'delete' }], tags: [] }).expect(201);
+    await http()
+      .put('/mappings/catalog.product')
+      .set(CATALOG)
+      .send({ ...PRODUCT_BODY, description: 'owned' })
+      .expect(200);
+    await http()
+      .put('/mappings/catalog.detail')
+      .set(CATALOG)
+      .send({ ...PRODUCT_BODY, keys: [{ template: 'product:detail:{entityId}', action: 'delete' }], tags: [] })
+      .expect(201);
     const explained = (await http().post('/explain').set(PROMO).send({ event: SAMPLE_EVENT }).expect(200)).body;
     expect(explained).toMatchObject({ outcome: 'apply', keyspacesEnforced: true });
     expect(explained.keys.warm).toEqual([expect.objectContaining({ key: 'product:p-42', keyspaceOwner: 'catalog' })]);
@@ -111,8 +168,17 @@ describe('registry keyspaces (real Kafka)', () => {
     // A candidate foreign mapping: explain says the invalidator would dead-letter its part only
     // (isolation by mapping), naming it and its team; catalog's keys are still applied.
     const candidate = { id: 'promo.steal', ...PROMO_STEAL, entityType: 'product' };
-    const partial = (await http().post('/explain').set(PROMO).send({ event: SAMPLE_EVENT, mappings: [candidate] }).expect(200)).body;
-    expect(partial).toMatchObject({ outcome: 'partial', failed: [expect.objectContaining({ mappingId: 'promo.steal', owner: 'promo', code: 'FOREIGN_KEYSPACE' })] });
+    const partial = (
+      await http()
+        .post('/explain')
+        .set(PROMO)
+        .send({ event: SAMPLE_EVENT, mappings: [candidate] })
+        .expect(200)
+    ).body;
+    expect(partial).toMatchObject({
+      outcome: 'partial',
+      failed: [expect.objectContaining({ mappingId: 'promo.steal', owner: 'promo', code: 'FOREIGN_KEYSPACE' })],
+    });
     expect(partial.keys.warm).toEqual([expect.objectContaining({ key: 'product:p-42', mappingId: 'catalog.product' })]);
   });
 
@@ -122,17 +188,33 @@ describe('registry keyspaces (real Kafka)', () => {
     expect(refused.body).toMatchObject({ code: 'FOREIGN_KEYSPACE', field: 'entityType' });
     expect(refused.body.message).toContain('entity type "product" is owned by team "catalog" and not granted to team "promo"');
 
-    expect((await http().put('/keyspaces/entity-types/product/grants/promo').set(ADMIN).expect(200)).body).toMatchObject({ entityType: 'product', team: 'catalog', grants: ['promo'] });
+    expect((await http().put('/keyspaces/entity-types/product/grants/promo').set(ADMIN).expect(200)).body).toMatchObject({
+      entityType: 'product',
+      team: 'catalog',
+      grants: ['promo'],
+    });
     await http().put('/mappings/promo.product').set(PROMO).send(onProduct).expect(201);
     // Granted the entity type, not catalog's keys.
-    expect((await http().put('/mappings/promo.product').set(PROMO).send({ ...onProduct, keys: [{ template: 'product:{entityId}', action: 'delete' }] }).expect(403)).body.message).toContain(
-      'prefix "product:" is owned by team "catalog"',
-    );
+    expect(
+      (
+        await http()
+          .put('/mappings/promo.product')
+          .set(PROMO)
+          .send({ ...onProduct, keys: [{ template: 'product:{entityId}', action: 'delete' }] })
+          .expect(403)
+      ).body.message,
+    ).toContain('prefix "product:" is owned by team "catalog"');
     // Revoking while promo's mapping needs the grant would strand it.
-    expect((await http().delete('/keyspaces/entity-types/product/grants/promo').set(ADMIN).expect(409)).body.code).toBe('KEYSPACE_CONFLICT');
+    expect((await http().delete('/keyspaces/entity-types/product/grants/promo').set(ADMIN).expect(409)).body.code).toBe(
+      'KEYSPACE_CONFLICT',
+    );
     await http().delete('/mappings/promo.product').set(PROMO).expect(204);
     await http().delete('/keyspaces/entity-types/product/grants/promo').set(ADMIN).expect(204);
-    expect((await http().get('/keyspaces').set(PROMO).expect(200)).body.entityTypes.find((t: { entityType: string }) => t.entityType === 'product').grants).toEqual([]);
+    expect(
+      (await http().get('/keyspaces').set(PROMO).expect(200)).body.entityTypes.find(
+        (t: { entityType: string }) => t.entityType === 'product',
+      ).grants,
+    ).toEqual([]);
   });
 
   it('keyspace changes are admin-only (403 ADMIN_ONLY with a clear message), and overlapping or stranding changes are 409', async () => {
@@ -142,20 +224,30 @@ describe('registry keyspaces (real Kafka)', () => {
       () => http().put('/keyspaces/entity-types/product').set(PROMO).send({ team: 'promo' }),
       () => http().put('/keyspaces/entity-types/product/grants/promo').set(PROMO),
       () => http().delete('/keyspaces/entity-types/campaign').set(PROMO),
-      () => http().post('/keyspaces/apply').set(PROMO).send({ prefixes: [{ prefix: 'product:', team: 'promo' }] }),
+      () =>
+        http()
+          .post('/keyspaces/apply')
+          .set(PROMO)
+          .send({ prefixes: [{ prefix: 'product:', team: 'promo' }] }),
     ];
     for (const attempt of attempts) {
       const res = await attempt().expect(403);
       expect(res.body.code).toBe('ADMIN_ONLY');
-      expect(res.body.message).toMatch(/needs an admin token \(team "\*"\); team "(promo|catalog)" may not change key prefix or entity type ownership/);
+      expect(res.body.message).toMatch(
+        /needs an admin token \(team "\*"\); team "(promo|catalog)" may not change key prefix or entity type ownership/,
+      );
     }
-    expect((await http().get('/keyspaces').set(PROMO).expect(200)).body.prefixes.find((p: { prefix: string }) => p.prefix === 'product:').team).toBe('catalog');
+    expect(
+      (await http().get('/keyspaces').set(PROMO).expect(200)).body.prefixes.find((p: { prefix: string }) => p.prefix === 'product:').team,
+    ).toBe('catalog');
 
     const overlap = await http().put('/keyspaces/prefixes/product:promo:').set(ADMIN).send({ team: 'promo' }).expect(409);
     expect(overlap.body.message).toContain('overlaps prefix "product:" owned by team "catalog"');
     const strand = await http().delete('/keyspaces/prefixes/product:').set(ADMIN).expect(409);
     expect(strand.body.message).toMatch(/mapping "catalog\.product".*prefix "product:" is not owned by any team/);
-    expect((await http().put('/keyspaces/prefixes/bad{x}').set(ADMIN).send({ team: 'promo' }).expect(400)).body.code).toBe('KEYSPACE_INVALID');
+    expect((await http().put('/keyspaces/prefixes/bad{x}').set(ADMIN).send({ team: 'promo' }).expect(400)).body.code).toBe(
+      'KEYSPACE_INVALID',
+    );
     // A prefix nobody uses can be given and taken back.
     await http().put('/keyspaces/prefixes/promo-extra:').set(ADMIN).send({ team: 'promo' }).expect(201);
     await http().put('/keyspaces/prefixes/promo-extra:').set(ADMIN).send({ team: 'promo' }).expect(200);
@@ -163,9 +255,17 @@ describe('registry keyspaces (real Kafka)', () => {
   });
 
   it('audits keyspace changes in the same topic as mapping changes, and never shows anything derived from a token', async () => {
-    const entries = (await http().get('/audit?limit=1000').set(PROMO).expect(200)).body.entries as { keyspace?: string; mappingId?: string; action: string; actor: { team: string; tokenId: string } }[];
+    const entries = (await http().get('/audit?limit=1000').set(PROMO).expect(200)).body.entries as {
+      keyspace?: string;
+      mappingId?: string;
+      action: string;
+      actor: { team: string; tokenId: string };
+    }[];
     const grant = entries.find((e) => e.keyspace === 'keyspace:entity-type:product' && e.action === 'update');
-    expect(grant).toMatchObject({ actor: { team: '*', name: 'ops', tokenId: 'ops' }, changes: expect.arrayContaining([expect.objectContaining({ path: 'grants' })]) });
+    expect(grant).toMatchObject({
+      actor: { team: '*', name: 'ops', tokenId: 'ops' },
+      changes: expect.arrayContaining([expect.objectContaining({ path: 'grants' })]),
+    });
     expect(entries.filter((e) => e.keyspace === 'keyspace:prefix:promo-extra:').map((e) => e.action)).toEqual(['delete', 'create']);
     expect(entries.find((e) => e.mappingId === 'promo.campaign')?.actor).toEqual({ team: 'promo', tokenId: 'promo#1' });
     const text = JSON.stringify(entries);
@@ -191,7 +291,11 @@ describe('registry keyspaces (real Kafka)', () => {
     const cli = async (argv: string[], token: string) => {
       const out: string[] = [];
       const err: string[] = [];
-      const code = await runCli(argv, { env: { REGISTRY_URL: url, REGISTRY_TOKEN: token }, out: (t) => out.push(t), err: (t) => err.push(t) });
+      const code = await runCli(argv, {
+        env: { REGISTRY_URL: url, REGISTRY_TOKEN: token },
+        out: (t) => out.push(t),
+        err: (t) => err.push(t),
+      });
       return { code, out: out.join('\n'), err: err.join('\n') };
     };
     const listed = await cli(['keyspaces'], SECRETS.promo);

@@ -18,7 +18,16 @@ const silent = createLogger('registry-store-e2e', 'silent');
 const PROPAGATION_BOUND_MS = 5_000;
 
 function event(overrides: Partial<EntityUpdated> = {}): EntityUpdated {
-  return { eventId: 'e', entityType: 'product', entityId: 'p-1', version: 2, tenant: 'acme', occurredAt: '2026-11-25T12:00:00Z', after: { categoryId: 'desk' }, ...overrides };
+  return {
+    eventId: 'e',
+    entityType: 'product',
+    entityId: 'p-1',
+    version: 2,
+    tenant: 'acme',
+    occurredAt: '2026-11-25T12:00:00Z',
+    after: { categoryId: 'desk' },
+    ...overrides,
+  };
 }
 
 describe('MappingStore following the registry topic (real Kafka)', () => {
@@ -55,7 +64,12 @@ describe('MappingStore following the registry topic (real Kafka)', () => {
     const store = follower();
     expect(() => store.current()).toThrow(expect.objectContaining({ code: 'STORE_NOT_READY' }));
     await store.start();
-    expect(store.current().resolve(event()).keys.map((k) => k.key)).toContain('product:p-1');
+    expect(
+      store
+        .current()
+        .resolve(event())
+        .keys.map((k) => k.key),
+    ).toContain('product:p-1');
 
     const seen: number[] = [];
     store.onChange((resolver, ids) => {
@@ -66,10 +80,24 @@ describe('MappingStore following the registry topic (real Kafka)', () => {
     const changed = { ...PRODUCT_BODY, keys: [{ template: 'product:v2:{entityId}', action: 'delete' }] };
     const started = Date.now();
     await request(registry.getHttpServer()).put('/mappings/catalog.product').set(CATALOG).send(changed).expect(200);
-    await eventually('the follower resolves the new key layout', () => store.current().resolve(event()).keys.some((k) => k.key === 'product:v2:p-1'), PROPAGATION_BOUND_MS, 10);
+    await eventually(
+      'the follower resolves the new key layout',
+      () =>
+        store
+          .current()
+          .resolve(event())
+          .keys.some((k) => k.key === 'product:v2:p-1'),
+      PROPAGATION_BOUND_MS,
+      10,
+    );
     const propagationMs = Date.now() - started;
     console.log(`[registry-store] change visible to a following MappingStore after ${propagationMs} ms (bound ${PROPAGATION_BOUND_MS} ms)`);
-    expect(store.current().resolve(event()).keys.map((k) => k.key)).toEqual(['product:v2:p-1']);
+    expect(
+      store
+        .current()
+        .resolve(event())
+        .keys.map((k) => k.key),
+    ).toEqual(['product:v2:p-1']);
 
     // Several quick changes arrive in order and the follower ends on the last one.
     for (let ttl = 1; ttl <= 5; ttl++) {
@@ -92,9 +120,17 @@ describe('MappingStore following the registry topic (real Kafka)', () => {
   it('a new instance has the whole set (latest versions, no deleted ones) before start() resolves', async () => {
     const server = registry.getHttpServer();
     for (const type of ['order', 'invoice', 'customer']) {
-      await request(server).put(`/mappings/catalog.${type}`).set(CATALOG).send({ ...PRODUCT_BODY, entityType: type }).expect(201);
+      await request(server)
+        .put(`/mappings/catalog.${type}`)
+        .set(CATALOG)
+        .send({ ...PRODUCT_BODY, entityType: type })
+        .expect(201);
     }
-    await request(server).put('/mappings/catalog.order').set(CATALOG).send({ ...PRODUCT_BODY, entityType: 'order', tags: [] }).expect(200);
+    await request(server)
+      .put('/mappings/catalog.order')
+      .set(CATALOG)
+      .send({ ...PRODUCT_BODY, entityType: 'order', tags: [] })
+      .expect(200);
     await request(server).delete('/mappings/catalog.invoice').set(CATALOG).expect(204);
     const expected = (await request(server).get('/mappings').set(CATALOG).expect(200)).body.mappings as Mapping[];
 
@@ -107,10 +143,17 @@ describe('MappingStore following the registry topic (real Kafka)', () => {
 
   it('ignores records no registry would write and keeps the last good version in effect', async () => {
     const server = registry.getHttpServer();
-    await request(server).put('/mappings/catalog.widget').set(CATALOG).send({ ...PRODUCT_BODY, entityType: 'widget' }).expect(201);
+    await request(server)
+      .put('/mappings/catalog.widget')
+      .set(CATALOG)
+      .send({ ...PRODUCT_BODY, entityType: 'widget' })
+      .expect(201);
     const store = follower();
     await store.start();
-    const good = store.current().resolve(event({ entityType: 'widget' })).keys.map((k) => k.key);
+    const good = store
+      .current()
+      .resolve(event({ entityType: 'widget' }))
+      .keys.map((k) => k.key);
     expect(good).toContain('product:p-1');
 
     const producer = kafka('registry-store-e2e').producer();
@@ -126,25 +169,45 @@ describe('MappingStore following the registry topic (real Kafka)', () => {
     });
     await producer.disconnect();
     // A valid change after the garbage still arrives, proving the garbage was read (and skipped).
-    await request(server).put('/mappings/catalog.after-garbage').set(CATALOG).send({ ...PRODUCT_BODY, entityType: 'gadget' }).expect(201);
+    await request(server)
+      .put('/mappings/catalog.after-garbage')
+      .set(CATALOG)
+      .send({ ...PRODUCT_BODY, entityType: 'gadget' })
+      .expect(201);
     await eventually('the follower read past the garbage', () => store.current().hasEntityType('gadget'), PROPAGATION_BOUND_MS, 10);
     expect(store.get('catalog.widget')).toEqual(widget);
-    expect(store.current().resolve(event({ entityType: 'widget' })).keys.map((k) => k.key)).toEqual(good);
+    expect(
+      store
+        .current()
+        .resolve(event({ entityType: 'widget' }))
+        .keys.map((k) => k.key),
+    ).toEqual(good);
   });
 
   it('works without the HTTP app: put, delete and replaceAll (YAML seeding) through the lib', async () => {
     const ownTopic = uniqueName('registry-store-lib');
-    const writer = new MappingStore({ brokers: stackEnv.kafkaBrokers, topic: ownTopic, createTopic: true, logger: silent, limits: { fanoutCap: 8 } });
+    const writer = new MappingStore({
+      brokers: stackEnv.kafkaBrokers,
+      topic: ownTopic,
+      createTopic: true,
+      logger: silent,
+      limits: { fanoutCap: 8 },
+    });
     stores.push(writer);
     await writer.start();
     await writer.put({ ...PRODUCT, id: 'a.one', entityType: 'one' }, { actor: 'test' });
     await writer.put({ ...PRODUCT, id: 'a.two', entityType: 'two' });
-    const result = await writer.replaceAll([{ ...PRODUCT, id: 'a.two', entityType: 'two' }, { ...PRODUCT, id: 'a.three', entityType: 'three' }]);
+    const result = await writer.replaceAll([
+      { ...PRODUCT, id: 'a.two', entityType: 'two' },
+      { ...PRODUCT, id: 'a.three', entityType: 'three' },
+    ]);
     expect(result.changes.map((c) => `${c.kind} ${c.id}`)).toEqual(['create a.three', 'delete a.one']);
     expect(result.unchanged).toEqual(['a.two']);
     expect(writer.list().map((m) => m.id)).toEqual(['a.three', 'a.two']);
     await expect(writer.delete('a.nope')).rejects.toThrow(expect.objectContaining({ code: 'MAPPING_NOT_FOUND' }));
-    await expect(writer.put({ ...PRODUCT, id: 'a.bad', keys: [{ template: 'p:{price}', action: 'delete' }] })).rejects.toMatchObject({ code: 'TEMPLATE_UNKNOWN_FIELD' });
+    await expect(writer.put({ ...PRODUCT, id: 'a.bad', keys: [{ template: 'p:{price}', action: 'delete' }] })).rejects.toMatchObject({
+      code: 'TEMPLATE_UNKNOWN_FIELD',
+    });
 
     const reader = new MappingStore({ brokers: stackEnv.kafkaBrokers, topic: ownTopic, logger: silent });
     stores.push(reader);

@@ -29,7 +29,10 @@ describe('bus: namespace bumps of a failed apply attempt are announced after the
 
   beforeAll(async () => {
     db = redis();
-    const env = await invalidatorTestEnv({ partitions: 1, extra: { BUS_ENABLED: 'true', BUS_STREAM_KEY: streamKey, BUS_HEARTBEAT_MS: '100' } });
+    const env = await invalidatorTestEnv({
+      partitions: 1,
+      extra: { BUS_ENABLED: 'true', BUS_STREAM_KEY: streamKey, BUS_HEARTBEAT_MS: '100' },
+    });
     topic = env.topic;
     writeFileSync(
       env.mappingsFile,

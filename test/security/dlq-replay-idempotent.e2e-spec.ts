@@ -38,20 +38,36 @@ describe('dlq replay is idempotent (real Kafka, real invalidator process)', () =
 
   /** Waits until the invalidator has committed everything on the origin topic (so any re-dead-letter is written). */
   async function settled(expectedEnd: number): Promise<void> {
-    await eventually(`invalidator committed ${expectedEnd} records`, async () => {
-      const { committed, end } = await committedVsEnd(t.groupId, t.topic);
-      return end === expectedEnd && committed === expectedEnd;
-    }, 60_000, 200);
+    await eventually(
+      `invalidator committed ${expectedEnd} records`,
+      async () => {
+        const { committed, end } = await committedVsEnd(t.groupId, t.topic);
+        return end === expectedEnd && committed === expectedEnd;
+      },
+      60_000,
+      200,
+    );
   }
 
   it('replaying a letter that keeps failing N times leaves one copy; later runs skip and say so; --again replays once more', async () => {
     const id = uniqueName('w');
-    const widget = { eventId: uniqueName('ev'), entityType: 'widget', entityId: id, version: 1, occurredAt: new Date().toISOString(), after: { name: 'w1' } };
+    const widget = {
+      eventId: uniqueName('ev'),
+      entityType: 'widget',
+      entityId: id,
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      after: { name: 'w1' },
+    };
     await producer.send({
       topic: t.topic,
       acks: -1,
       messages: [
-        { key: entityMessageKey('widget', id), value: JSON.stringify(widget), headers: { [EVENT_HEADERS.schemaVersion]: '1', [EVENT_HEADERS.contentType]: 'application/json' } },
+        {
+          key: entityMessageKey('widget', id),
+          value: JSON.stringify(widget),
+          headers: { [EVENT_HEADERS.schemaVersion]: '1', [EVENT_HEADERS.contentType]: 'application/json' },
+        },
         { key: 'junk', value: '{"not json' },
       ],
     });
@@ -65,7 +81,9 @@ describe('dlq replay is idempotent (real Kafka, real invalidator process)', () =
     // Still unmapped: the invalidator dead-letters the replayed event again (a copy naming the letter it came from).
     await eventually('the replayed event is dead-lettered again', async () => (await deadLetters(t.dlqTopic)).length === 3, 30_000, 200);
     const letters = await deadLetters(t.dlqTopic);
-    const original = letters.find((r) => r.headers[DLQ_HEADERS.reasonCode] === 'UNKNOWN_ENTITY_TYPE' && !r.headers[DLQ_HEADERS.replayedFrom])!;
+    const original = letters.find(
+      (r) => r.headers[DLQ_HEADERS.reasonCode] === 'UNKNOWN_ENTITY_TYPE' && !r.headers[DLQ_HEADERS.replayedFrom],
+    )!;
     const copy = letters.find((r) => r.headers[DLQ_HEADERS.replayedFrom] !== undefined)!;
     expect(copy.headers[DLQ_HEADERS.reasonCode]).toBe('UNKNOWN_ENTITY_TYPE');
     expect(copy.headers[DLQ_HEADERS.replayedFrom]).toBe(`${t.dlqTopic}/${original.partition}/${original.offset}`);
@@ -108,6 +126,8 @@ describe('dlq replay is idempotent (real Kafka, real invalidator process)', () =
     // `list` still counts dead letters only, and says which were replayed.
     const list = await runDlqTool(['list', ...brokers]);
     expect(list.code).toBe(0);
-    expect(list.stdout.trim().split('\n').pop()).toMatch(/^4 dead letters matched \(of 4 in .*\): BAD_JSON 1, UNKNOWN_ENTITY_TYPE 3; 3 already replayed$/);
+    expect(list.stdout.trim().split('\n').pop()).toMatch(
+      /^4 dead letters matched \(of 4 in .*\): BAD_JSON 1, UNKNOWN_ENTITY_TYPE 3; 3 already replayed$/,
+    );
   });
 });

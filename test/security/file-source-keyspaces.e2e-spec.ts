@@ -26,13 +26,35 @@ function file(name: string, content: unknown): string {
 }
 
 const KEYSPACES = {
-  prefixes: { 'product:': 'catalog', 'product-summary:': 'catalog', 'category:': 'catalog', 'tenant:': 'catalog', 'promo:': 'promo', 'search:': 'search' },
+  prefixes: {
+    'product:': 'catalog',
+    'product-summary:': 'catalog',
+    'category:': 'catalog',
+    'tenant:': 'catalog',
+    'promo:': 'promo',
+    'search:': 'search',
+  },
   entityTypes: { product: { team: 'catalog', grants: ['search'] }, campaign: 'promo' },
 };
 /** The attack: promo's own entity type, catalog's key, warmed for 30 days. */
-const PROMO_STEAL = { id: 'promo.steal', entityType: 'campaign', owner: 'promo', keys: [{ template: 'product:{entityId}', action: 'warm', warmFrom: 'after', ttlSeconds: 2_592_000 }, { template: 'promo:{entityId}', action: 'delete' }], tags: [] };
+const PROMO_STEAL = {
+  id: 'promo.steal',
+  entityType: 'campaign',
+  owner: 'promo',
+  keys: [
+    { template: 'product:{entityId}', action: 'warm', warmFrom: 'after', ttlSeconds: 2_592_000 },
+    { template: 'promo:{entityId}', action: 'delete' },
+  ],
+  tags: [],
+};
 /** search was granted `product`: its own keys for catalog's entity type are fine. */
-const SEARCH_INDEX = { id: 'search.product', entityType: 'product', owner: 'search', keys: [{ template: 'search:product:{entityId}', action: 'tombstone', tombstoneTtlSeconds: 600 }], tags: [] };
+const SEARCH_INDEX = {
+  id: 'search.product',
+  entityType: 'product',
+  owner: 'search',
+  keys: [{ template: 'search:product:{entityId}', action: 'tombstone', tombstoneTtlSeconds: 600 }],
+  tags: [],
+};
 
 /** Starts an invalidator expected to refuse its config; resolves with its exit code and output. */
 async function refusedStart(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
@@ -81,17 +103,34 @@ describe('MAPPINGS_SOURCE=file with keyspaces (real Kafka + Redis, invalidator p
 
     // catalog's own event, and search's granted mapping of the same entity type, are applied.
     await publish(producer, t.topic, [productEvent(id, 5, { price: 5 })]);
-    await eventually('catalog and search keys applied', async () => (await protocol.inspect(`product-summary:${id}`)).tombstoneVersion === 5 && (await protocol.inspect(`search:product:${id}`)).tombstoneVersion === 5);
+    await eventually(
+      'catalog and search keys applied',
+      async () =>
+        (await protocol.inspect(`product-summary:${id}`)).tombstoneVersion === 5 &&
+        (await protocol.inspect(`search:product:${id}`)).tombstoneVersion === 5,
+    );
     expect(await readDlqTopic(t.dlqTopic)).toHaveLength(1);
     await proc.terminate();
   });
 
   it('a bad keyspace declaration stops startup (exit 78) naming the file and the field', async () => {
     const cases: { name: string; keyspaces: unknown; field: RegExp }[] = [
-      { name: 'bad-prefix.yaml', keyspaces: { prefixes: { '~x:': 'catalog' }, entityTypes: { product: 'catalog' } }, field: /keyspaces\.prefixes\["~x:"\]/ },
+      {
+        name: 'bad-prefix.yaml',
+        keyspaces: { prefixes: { '~x:': 'catalog' }, entityTypes: { product: 'catalog' } },
+        field: /keyspaces\.prefixes\["~x:"\]/,
+      },
       { name: 'bad-team.yaml', keyspaces: { prefixes: { 'product:': 'no such team!' } }, field: /keyspaces\.prefixes\["product:"\]/ },
-      { name: 'bad-grant.yaml', keyspaces: { entityTypes: { product: { team: 'catalog', grants: ['ok', 'b a d'] } } }, field: /keyspaces\.entityTypes\.product\.grants\[1\]/ },
-      { name: 'overlap.yaml', keyspaces: { prefixes: { 'product:': 'catalog', 'product:x': 'promo' } }, field: /keyspaces\.prefixes\["product:x"\].*overlaps prefix "product:"/ },
+      {
+        name: 'bad-grant.yaml',
+        keyspaces: { entityTypes: { product: { team: 'catalog', grants: ['ok', 'b a d'] } } },
+        field: /keyspaces\.entityTypes\.product\.grants\[1\]/,
+      },
+      {
+        name: 'overlap.yaml',
+        keyspaces: { prefixes: { 'product:': 'catalog', 'product:x': 'promo' } },
+        field: /keyspaces\.prefixes\["product:x"\].*overlaps prefix "product:"/,
+      },
       { name: 'unknown-field.yaml', keyspaces: { prefix: { 'product:': 'catalog' } }, field: /keyspaces\.prefix\b/ },
     ];
     for (const c of cases) {

@@ -100,7 +100,10 @@ describe('L1 staleness bound', () => {
     const a = publisher(streamKey, 'inv-a');
     publisher(streamKey, 'inv-b');
     const r = await reader(streamKey, 1_000);
-    await Promise.all([heard(r, 'a heartbeat of inv-a', (m) => m.kind === 'hb' && m.source === 'inv-a'), heard(r, 'a heartbeat of inv-b', (m) => m.kind === 'hb' && m.source === 'inv-b')]);
+    await Promise.all([
+      heard(r, 'a heartbeat of inv-a', (m) => m.kind === 'hb' && m.source === 'inv-a'),
+      heard(r, 'a heartbeat of inv-b', (m) => m.kind === 'hb' && m.source === 'inv-b'),
+    ]);
     await r.setDb(key, 1);
     expect(await r.read(key)).toBe(1);
     expect(await r.read(key)).toBe(1);

@@ -2,7 +2,15 @@
 // and the version it claims must not freeze the key. A real invalidator process, real Kafka and
 // Redis, a loader stand-in on 127.0.0.3 (the one allow-listed host).
 import type { ServerResponse } from 'node:http';
-import { answerJson, entityEvent, HttpStandIn, loaderMapping, LoaderInvalidator, startLoaderInvalidator, startStandIn } from '../support/loader-stand-in';
+import {
+  answerJson,
+  entityEvent,
+  HttpStandIn,
+  loaderMapping,
+  LoaderInvalidator,
+  startLoaderInvalidator,
+  startStandIn,
+} from '../support/loader-stand-in';
 import { processMetric } from '../support/invalidator-env';
 import { eventually, uniqueName } from '../support/stack-env';
 
@@ -11,7 +19,11 @@ const HUGE = 200 * MiB;
 
 /** Streams `total` bytes of JSON-ish filler, honouring backpressure, until done or the client goes away; resolves the bytes written. */
 function streamHuge(res: ServerResponse, total: number, declareLength: boolean): Promise<number> {
-  res.writeHead(200, { 'content-type': 'application/json', 'x-entity-version': '1', ...(declareLength ? { 'content-length': String(total) } : {}) });
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'x-entity-version': '1',
+    ...(declareLength ? { 'content-length': String(total) } : {}),
+  });
   const chunk = Buffer.alloc(64 * 1024, 'x');
   let sent = 0;
   return new Promise((resolve) => {

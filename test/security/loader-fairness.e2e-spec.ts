@@ -5,7 +5,15 @@
 //   127.0.0.3  team B: answers at once
 //   127.0.0.4  team C: 503 until its circuit opens, then 404 once (the half-open trial), then 200
 import type { ServerResponse } from 'node:http';
-import { answerJson, entityEvent, HttpStandIn, loaderMapping, LoaderInvalidator, startLoaderInvalidator, startStandIn } from '../support/loader-stand-in';
+import {
+  answerJson,
+  entityEvent,
+  HttpStandIn,
+  loaderMapping,
+  LoaderInvalidator,
+  startLoaderInvalidator,
+  startStandIn,
+} from '../support/loader-stand-in';
 import { eventually, uniqueName } from '../support/stack-env';
 
 describe('loader warms: fair shares and breaker trials (real invalidator process)', () => {
@@ -28,7 +36,11 @@ describe('loader warms: fair shares and breaker trials (real invalidator process
       answerJson(res, 1, { team: 'c' });
     });
     inv = await startLoaderInvalidator(
-      [loaderMapping('fair-a', `${slowA.origin}/slow/{entityId}`, 'team-a'), loaderMapping('fair-b', `${fastB.origin}/items/{entityId}`, 'team-b'), loaderMapping('fair-c', `${flakyC.origin}/items/{entityId}`, 'team-c')],
+      [
+        loaderMapping('fair-a', `${slowA.origin}/slow/{entityId}`, 'team-a'),
+        loaderMapping('fair-b', `${fastB.origin}/items/{entityId}`, 'team-b'),
+        loaderMapping('fair-c', `${flakyC.origin}/items/{entityId}`, 'team-c'),
+      ],
       {
         LOADER_ALLOWED_HOSTS: '127.0.0.2,127.0.0.3,127.0.0.4',
         LOADER_MAX_PENDING: '60',
@@ -48,7 +60,8 @@ describe('loader warms: fair shares and breaker trials (real invalidator process
     await Promise.all([slowA, fastB, flakyC].map((s) => s?.close()));
   });
 
-  const landed = async (keys: string[]) => (await Promise.all(keys.map((k) => inv.protocol.inspect(k)))).filter((s) => s.entry?.version === 1).length;
+  const landed = async (keys: string[]) =>
+    (await Promise.all(keys.map((k) => inv.protocol.inspect(k)))).filter((s) => s.entry?.version === 1).length;
 
   it('a 4xx during the half-open trial ends the trial: the host is called again and its warms land', async () => {
     const id = uniqueName('c');
@@ -74,7 +87,7 @@ describe('loader warms: fair shares and breaker trials (real invalidator process
     await eventually('the five warms after the trial landed', async () => (await landed(after.map((a) => `fair-c:${a}`))) === 5, 15_000);
   });
 
-  it('a slow loader of team A fills its own share only: team B\'s warms still land', async () => {
+  it("a slow loader of team A fills its own share only: team B's warms still land", async () => {
     const a = Array.from({ length: 100 }, (_, i) => uniqueName(`a${i}`));
     const dropped0 = await inv.warms('dropped');
     await inv.publishCommitted(a.map((id) => entityEvent('fair-a', id, 1)));

@@ -10,7 +10,15 @@
 // internal host (its part is dead-lettered, nothing is warmed), and the loader sink checks the
 // URL, the addresses it resolves to and never follows a redirect (an allow-listed loader that
 // redirects to an internal host).
-import { answerJson, entityEvent, HttpStandIn, loaderMapping, LoaderInvalidator, startLoaderInvalidator, startStandIn } from '../support/loader-stand-in';
+import {
+  answerJson,
+  entityEvent,
+  HttpStandIn,
+  loaderMapping,
+  LoaderInvalidator,
+  startLoaderInvalidator,
+  startStandIn,
+} from '../support/loader-stand-in';
 import { eventually, uniqueName } from '../support/stack-env';
 
 describe('loader warms and internal hosts (real invalidator process)', () => {

@@ -16,7 +16,14 @@ import { productEvent, publish } from '../support/events';
 import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
 import { eventually, kafka, redis, stackEnv, uniqueName } from '../support/stack-env';
 
-const CATALOG: Mapping = { id: 'catalog.product', entityType: 'product', owner: 'catalog', keys: [{ template: 'product:{entityId}', action: 'tombstone', tombstoneTtlSeconds: 600 }], tags: [], version: 0 };
+const CATALOG: Mapping = {
+  id: 'catalog.product',
+  entityType: 'product',
+  owner: 'catalog',
+  keys: [{ template: 'product:{entityId}', action: 'tombstone', tombstoneTtlSeconds: 600 }],
+  tags: [],
+  version: 0,
+};
 /** promo was granted the entity type: its keys and tags in its own prefix; the tag takes the title. */
 const promoMapping = (tag: string): Mapping => ({
   id: 'promo.product',
@@ -29,7 +36,7 @@ const promoMapping = (tag: string): Mapping => ({
 
 const header = (r: DeadLetterRecord, name: string) => (r.headers[name] === undefined ? undefined : String(r.headers[name]));
 
-describe('isolation by mapping: one team\'s mapping fails only its own part of an event', () => {
+describe("isolation by mapping: one team's mapping fails only its own part of an event", () => {
   let registry: MappingStore;
   let t: InvalidatorTestEnv;
   let proc: InvalidatorProcess;
@@ -43,15 +50,24 @@ describe('isolation by mapping: one team\'s mapping fails only its own part of a
     published += events.length;
   };
   const allCommitted = () =>
-    eventually('all published events committed', async () => {
-      const { committed, end } = await committedVsEnd(t.groupId, t.topic);
-      return end === published && committed === published;
-    }, 30_000, 100);
+    eventually(
+      'all published events committed',
+      async () => {
+        const { committed, end } = await committedVsEnd(t.groupId, t.topic);
+        return end === published && committed === published;
+      },
+      30_000,
+      100,
+    );
   const deadLetters = () => readDeadLetters(kafka('e2e-isolation-dlq'), t.dlqTopic, 30_000);
   const dlq = async (args: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await runDlqCli([...args, '--brokers', stackEnv.kafkaBrokers.join(','), '--dlq-topic', t.dlqTopic], { env: {}, out: (s) => out.push(s), err: (s) => err.push(s) });
+    const code = await runDlqCli([...args, '--brokers', stackEnv.kafkaBrokers.join(','), '--dlq-topic', t.dlqTopic], {
+      env: {},
+      out: (s) => out.push(s),
+      err: (s) => err.push(s),
+    });
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
 
@@ -106,11 +122,16 @@ describe('isolation by mapping: one team\'s mapping fails only its own part of a
     // promo key is invalidated only once the new template is in effect.
     await registry.put(promoMapping('promo:title:{after.slug}'), { actor: 'e2e' });
     const probe = uniqueName('probe');
-    await eventually('the invalidator follows the fixed mapping', async () => {
-      await send({ ...productEvent(probe, 1, { title: 'a b', slug: 'a-b' }) });
-      await allCommitted();
-      return (await protocol.inspect(`promo:product:${probe}`)).tombstoneVersion === 1;
-    }, 30_000, 500);
+    await eventually(
+      'the invalidator follows the fixed mapping',
+      async () => {
+        await send({ ...productEvent(probe, 1, { title: 'a b', slug: 'a-b' }) });
+        await allCommitted();
+        return (await protocol.inspect(`promo:product:${probe}`)).tombstoneVersion === 1;
+      },
+      30_000,
+      500,
+    );
     // The replay re-publishes the whole event: catalog's key is already at v7 (version-guarded,
     // nothing changes), promo's part is applied now. The event was not remembered by dedupe.
     const replay = await dlq(['replay', '--reason', 'UNRESOLVABLE', '--to-offset', '0', '--partition', '0']);
@@ -122,17 +143,29 @@ describe('isolation by mapping: one team\'s mapping fails only its own part of a
   });
 
   it("a mapping outside its team's keyspace (written straight to the topic) dead-letters only its part, as FOREIGN_KEYSPACE naming mapping and team", async () => {
-    const steal: Mapping = { id: 'promo.steal', entityType: 'product', owner: 'promo', keys: [{ template: 'product:{entityId}:promo', action: 'delete' }], tags: [], version: 1 };
+    const steal: Mapping = {
+      id: 'promo.steal',
+      entityType: 'product',
+      owner: 'promo',
+      keys: [{ template: 'product:{entityId}:promo', action: 'delete' }],
+      tags: [],
+      version: 1,
+    };
     await producer.send({ topic: registry.topic, acks: -1, messages: [{ key: steal.id, value: JSON.stringify(steal) }] });
     await eventually('the registry store sees it too', () => registry.get('promo.steal') !== undefined);
     const before = (await deadLetters()).length;
     const id = uniqueName('p');
     // The invalidator follows the topic: wait until the stolen mapping is in effect there (its letter appears).
-    await eventually('the foreign mapping is in effect and refused', async () => {
-      await send({ ...productEvent(id, 9, { title: 'x', slug: 'x' }) });
-      await allCommitted();
-      return (await deadLetters()).some((l) => header(l, DLQ_HEADERS.mapping) === 'promo.steal');
-    }, 30_000, 500);
+    await eventually(
+      'the foreign mapping is in effect and refused',
+      async () => {
+        await send({ ...productEvent(id, 9, { title: 'x', slug: 'x' }) });
+        await allCommitted();
+        return (await deadLetters()).some((l) => header(l, DLQ_HEADERS.mapping) === 'promo.steal');
+      },
+      30_000,
+      500,
+    );
     expect((await protocol.inspect(`product:${id}`)).tombstoneVersion).toBe(9);
     expect((await protocol.inspect(`promo:product:${id}`)).tombstoneVersion).toBe(9);
     expect((await protocol.inspect(`product:${id}:promo`)).tombstoneVersion).toBeUndefined();

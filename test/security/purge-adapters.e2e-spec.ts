@@ -69,7 +69,9 @@ describe('purge adapters: a hostile item cannot purge beyond itself', () => {
 
     expect(server.seen.some((r) => r.body.includes('purge_everything'))).toBe(false);
     expect(server.seen.every((r) => r.method === 'POST' && r.path === '/zones/ZONE1/purge_cache')).toBe(true);
-    expect(server.seen.map((r) => JSON.parse(r.body) as unknown)).toEqual(expect.arrayContaining([{ tags: ['shop:product:1'] }, { files: ['https://shop.example/products/1'] }]));
+    expect(server.seen.map((r) => JSON.parse(r.body) as unknown)).toEqual(
+      expect.arrayContaining([{ tags: ['shop:product:1'] }, { files: ['https://shop.example/products/1'] }]),
+    );
     expect(server.seen).toHaveLength(2);
     expectOnlyLegit(result);
   });

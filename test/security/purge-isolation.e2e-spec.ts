@@ -27,11 +27,17 @@ describe('purge isolation between teams', () => {
 
   it("a URL answering 404 fails only its team's item, tried exactly once; the other team's items are purged", async () => {
     server = await startRecordingServer('127.0.0.5', (req, res) =>
-      req.path.startsWith('/purge/b.example/') ? answerJson(404, { msg: 'unknown host' })(req, res) : answerJson(200, { status: 'ok' })(req, res),
+      req.path.startsWith('/purge/b.example/')
+        ? answerJson(404, { msg: 'unknown host' })(req, res)
+        : answerJson(200, { status: 'ok' })(req, res),
     );
     const b = { team: 'b', tags: ['b:product:9'], urls: ['https://b.example/gone'] };
     const seen = outcomes();
-    const result = await new PurgeSink([new FastlyAdapter('SVC1', 'tok', server.url)], { deadlineMs: 5_000, backoffMs: 20 }, seen.record).purge([...teamA, b]);
+    const result = await new PurgeSink(
+      [new FastlyAdapter('SVC1', 'tok', server.url)],
+      { deadlineMs: 5_000, backoffMs: 20 },
+      seen.record,
+    ).purge([...teamA, b]);
 
     expect(result.failed).toEqual([{ item: b, error: expect.stringContaining('404') }]);
     expect(requestsFor(server, '/purge/b.example/gone')).toBe(1);
@@ -41,16 +47,23 @@ describe('purge isolation between teams', () => {
     expect(seen.list).not.toContain('retried:1'); // a 4xx is permanent
   });
 
-  it("a tag group refused with 4xx fails only the item whose tag it is", async () => {
+  it('a tag group refused with 4xx fails only the item whose tag it is', async () => {
     server = await startRecordingServer('127.0.0.5', (req, res) =>
-      String(req.headers['surrogate-key'] ?? '').includes('b:forbidden') ? answerJson(403, { msg: 'no' })(req, res) : answerJson(200, { status: 'ok' })(req, res),
+      String(req.headers['surrogate-key'] ?? '').includes('b:forbidden')
+        ? answerJson(403, { msg: 'no' })(req, res)
+        : answerJson(200, { status: 'ok' })(req, res),
     );
     const b = { team: 'b', tags: ['b:forbidden'], urls: [] };
-    const result = await new PurgeSink([new FastlyAdapter('SVC1', 'tok', server.url)], { deadlineMs: 5_000, backoffMs: 20 }).purge([...teamA, b]);
+    const result = await new PurgeSink([new FastlyAdapter('SVC1', 'tok', server.url)], { deadlineMs: 5_000, backoffMs: 20 }).purge([
+      ...teamA,
+      b,
+    ]);
 
     expect(result.failed).toEqual([{ item: b, error: expect.stringContaining('403') }]);
     const accepted = server.seen.filter((r) => !String(r.headers['surrogate-key'] ?? '').includes('b:forbidden'));
-    expect(accepted.flatMap((r) => String(r.headers['surrogate-key'] ?? '').split(' '))).toEqual(expect.arrayContaining(['a:product:1', 'a:product:2']));
+    expect(accepted.flatMap((r) => String(r.headers['surrogate-key'] ?? '').split(' '))).toEqual(
+      expect.arrayContaining(['a:product:1', 'a:product:2']),
+    );
   });
 
   it("a URL answering 503 until the deadline is retried for its team only; the other team's items are sent once and not failed", async () => {
@@ -58,19 +71,29 @@ describe('purge isolation between teams', () => {
       req.path.startsWith('/purge/b.example/') ? answerJson(503, { msg: 'busy' })(req, res) : answerJson(200, { status: 'ok' })(req, res),
     );
     const b = { team: 'b', tags: [], urls: ['https://b.example/slow'] };
-    const result = await new PurgeSink([new FastlyAdapter('SVC1', 'tok', server.url)], { deadlineMs: 1_500, backoffMs: 20, timeoutMs: 500 }).purge([...teamA, b]);
+    const result = await new PurgeSink([new FastlyAdapter('SVC1', 'tok', server.url)], {
+      deadlineMs: 1_500,
+      backoffMs: 20,
+      timeoutMs: 500,
+    }).purge([...teamA, b]);
 
     expect(result.failed).toEqual([{ item: b, error: expect.stringContaining('503') }]);
     expect(requestsFor(server, '/purge/b.example/slow')).toBeGreaterThan(1); // transient: retried
     expect(requestsFor(server, '/purge/a.example/products/1')).toBe(1); // purged at once, never held or re-sent
   });
 
-  it("a team whose target fails until the deadline chunk after chunk stops holding the others: its circuit opens, its items fail without a request", async () => {
+  it('a team whose target fails until the deadline chunk after chunk stops holding the others: its circuit opens, its items fail without a request', async () => {
     server = await startRecordingServer('127.0.0.5', (req, res) =>
       req.path.startsWith('/purge/b.example/') ? answerJson(503, { msg: 'busy' })(req, res) : answerJson(200, { status: 'ok' })(req, res),
     );
     const b = { team: 'b', tags: [], urls: ['https://b.example/slow'] };
-    const sink = new PurgeSink([new FastlyAdapter('SVC1', 'tok', server.url)], { deadlineMs: 600, backoffMs: 20, timeoutMs: 300, breakerFailures: 1, breakerOpenMs: 60_000 });
+    const sink = new PurgeSink([new FastlyAdapter('SVC1', 'tok', server.url)], {
+      deadlineMs: 600,
+      backoffMs: 20,
+      timeoutMs: 300,
+      breakerFailures: 1,
+      breakerOpenMs: 60_000,
+    });
 
     expect((await sink.purge([...teamA, b])).failed).toEqual([{ item: b, error: expect.stringContaining('503') }]);
     const triedForB = requestsFor(server, '/purge/b.example/slow');
@@ -93,13 +116,20 @@ describe('purge isolation between teams', () => {
 
   it('Cloudflare: a batch of files refused because of one team falls back to per-item requests', async () => {
     server = await startRecordingServer('127.0.0.6', (req, res) =>
-      req.body.includes('b.example') ? answerJson(400, { success: false, errors: [{ message: 'not in zone' }] })(req, res) : answerJson(200, { success: true })(req, res),
+      req.body.includes('b.example')
+        ? answerJson(400, { success: false, errors: [{ message: 'not in zone' }] })(req, res)
+        : answerJson(200, { success: true })(req, res),
     );
     const b = { team: 'b', tags: [], urls: ['https://b.example/elsewhere'] };
-    const result = await new PurgeSink([new CloudflareAdapter('Z1', 'tok', server.url)], { deadlineMs: 5_000, backoffMs: 20 }).purge([...teamA, b]);
+    const result = await new PurgeSink([new CloudflareAdapter('Z1', 'tok', server.url)], { deadlineMs: 5_000, backoffMs: 20 }).purge([
+      ...teamA,
+      b,
+    ]);
 
     expect(result.failed).toEqual([{ item: b, error: expect.stringContaining('400') }]);
-    const purgedFiles = server.seen.filter((r) => !r.body.includes('b.example')).flatMap((r) => (JSON.parse(r.body) as { files?: string[] }).files ?? []);
+    const purgedFiles = server.seen
+      .filter((r) => !r.body.includes('b.example'))
+      .flatMap((r) => (JSON.parse(r.body) as { files?: string[] }).files ?? []);
     expect(purgedFiles).toContain('https://a.example/products/1');
   });
 });

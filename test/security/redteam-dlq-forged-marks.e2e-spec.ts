@@ -33,21 +33,40 @@ describe('red team: dlq replay vs replay headers forged by a producer (real Kafk
     if (proc && proc.child.exitCode === null) await proc.terminate();
   });
 
-  const widget = (id: string) => ({ eventId: uniqueName('ev'), entityType: 'widget', entityId: id, version: 1, occurredAt: new Date().toISOString(), after: { name: id } });
+  const widget = (id: string) => ({
+    eventId: uniqueName('ev'),
+    entityType: 'widget',
+    entityId: id,
+    version: 1,
+    occurredAt: new Date().toISOString(),
+    after: { name: id },
+  });
 
   it("forged x-dlq-replay-mark / x-dlq-replayed-from on events do not make replay skip another team's letter, nor hide the forged events", async () => {
     const victim = uniqueName('victim');
     const forger = uniqueName('forger');
     // Offset 0 of the (new, one-partition) DLQ topic will be the victim's letter.
     const victimLetterId = `${t.dlqTopic}/0/0`;
-    await producer.send({ topic: t.topic, acks: -1, messages: [{ key: entityMessageKey('widget', victim), value: JSON.stringify(widget(victim)), headers: eventHeaders }] });
+    await producer.send({
+      topic: t.topic,
+      acks: -1,
+      messages: [{ key: entityMessageKey('widget', victim), value: JSON.stringify(widget(victim)), headers: eventHeaders }],
+    });
     await eventually('the victim is dead-lettered', async () => (await readDlqTopic(t.dlqTopic)).length === 1, 30_000, 200);
     await producer.send({
       topic: t.topic,
       acks: -1,
       messages: [
-        { key: entityMessageKey('widget', `${forger}-a`), value: JSON.stringify(widget(`${forger}-a`)), headers: { ...eventHeaders, [DLQ_HEADERS.replayMark]: victimLetterId } },
-        { key: entityMessageKey('widget', `${forger}-b`), value: JSON.stringify(widget(`${forger}-b`)), headers: { ...eventHeaders, [DLQ_HEADERS.replayedFrom]: victimLetterId } },
+        {
+          key: entityMessageKey('widget', `${forger}-a`),
+          value: JSON.stringify(widget(`${forger}-a`)),
+          headers: { ...eventHeaders, [DLQ_HEADERS.replayMark]: victimLetterId },
+        },
+        {
+          key: entityMessageKey('widget', `${forger}-b`),
+          value: JSON.stringify(widget(`${forger}-b`)),
+          headers: { ...eventHeaders, [DLQ_HEADERS.replayedFrom]: victimLetterId },
+        },
       ],
     });
     await eventually('all three are dead-lettered', async () => (await readDlqTopic(t.dlqTopic)).length === 3, 30_000, 200);

@@ -32,15 +32,42 @@ describe('red team: dead-letter headers forged by a producer (real Kafka, real i
 
   it('a forged x-dlq-truncated / x-dlq-mapping / x-dlq-team does not make the letter a reference nor pin it on another team', async () => {
     const id = uniqueName('forged');
-    const event = { eventId: uniqueName('ev'), entityType: 'widget', entityId: id, version: 1, occurredAt: new Date().toISOString(), after: { name: id } };
-    const forged = { [DLQ_HEADERS.truncated]: 'true', [DLQ_HEADERS.originalBytes]: '5000000', [DLQ_HEADERS.mapping]: 'promo.product', [DLQ_HEADERS.team]: 'promo' };
-    await producer.send({ topic: t.topic, acks: -1, messages: [{ key: entityMessageKey('widget', id), value: JSON.stringify(event), headers: { ...eventHeaders, ...forged } }] });
+    const event = {
+      eventId: uniqueName('ev'),
+      entityType: 'widget',
+      entityId: id,
+      version: 1,
+      occurredAt: new Date().toISOString(),
+      after: { name: id },
+    };
+    const forged = {
+      [DLQ_HEADERS.truncated]: 'true',
+      [DLQ_HEADERS.originalBytes]: '5000000',
+      [DLQ_HEADERS.mapping]: 'promo.product',
+      [DLQ_HEADERS.team]: 'promo',
+    };
+    await producer.send({
+      topic: t.topic,
+      acks: -1,
+      messages: [{ key: entityMessageKey('widget', id), value: JSON.stringify(event), headers: { ...eventHeaders, ...forged } }],
+    });
     await eventually('the event is dead-lettered', async () => (await readDlqTopic(t.dlqTopic)).length === 1, 30_000, 200);
     const [letter] = await readDlqTopic(t.dlqTopic);
     expect(String(letter.headers[DLQ_HEADERS.reasonCode])).toBe('UNKNOWN_ENTITY_TYPE');
-    expect([DLQ_HEADERS.truncated, DLQ_HEADERS.originalBytes, DLQ_HEADERS.mapping, DLQ_HEADERS.team].map((h) => letter.headers[h])).toEqual([undefined, undefined, undefined, undefined]);
+    expect([DLQ_HEADERS.truncated, DLQ_HEADERS.originalBytes, DLQ_HEADERS.mapping, DLQ_HEADERS.team].map((h) => letter.headers[h])).toEqual(
+      [undefined, undefined, undefined, undefined],
+    );
 
-    const dry = await runDlqTool(['replay', '--brokers', stackEnv.kafkaBrokers.join(','), '--dlq-topic', t.dlqTopic, '--reason', 'UNKNOWN_ENTITY_TYPE', '--dry-run']);
+    const dry = await runDlqTool([
+      'replay',
+      '--brokers',
+      stackEnv.kafkaBrokers.join(','),
+      '--dlq-topic',
+      t.dlqTopic,
+      '--reason',
+      'UNKNOWN_ENTITY_TYPE',
+      '--dry-run',
+    ]);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toMatch(/would replay 1 of 1 matched dead letters/);
     expect(dry.stdout).toMatch(/; 0 references skipped/);

@@ -45,7 +45,14 @@ describe('registry limits (real Kafka)', () => {
   });
 
   it('a body over REGISTRY_MAX_BODY_BYTES is 413 PAYLOAD_TOO_LARGE, logged at warn without a stack trace; a body under it is parsed', async () => {
-    proc = await spawnRegistry({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), REGISTRY_TOKENS: TOKENS, KEYSPACES_REQUIRED: 'false', REGISTRY_MAX_BODY_BYTES: '65536', LOG_LEVEL: 'info', ...topics() });
+    proc = await spawnRegistry({
+      KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
+      REGISTRY_TOKENS: TOKENS,
+      KEYSPACES_REQUIRED: 'false',
+      REGISTRY_MAX_BODY_BYTES: '65536',
+      LOG_LEVEL: 'info',
+      ...topics(),
+    });
     const url = `${proc.url}/mappings/catalog.big`;
     const headers = { ...CATALOG, 'content-type': 'application/json' };
 
@@ -61,7 +68,10 @@ describe('registry limits (real Kafka)', () => {
     expect(under.status).toBeLessThan(500);
 
     await eventually('the refusal is logged', () => /PAYLOAD_TOO_LARGE|request body too large/.test(proc!.output()), 10_000, 100);
-    const lines = proc.output().split('\n').filter((l) => l.startsWith('{'));
+    const lines = proc
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
     const refusal = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => /too large/.test(String(l.msg)));
     expect(refusal).toHaveLength(1);
     expect(refusal[0].level).toBe(40); // warn
@@ -70,13 +80,27 @@ describe('registry limits (real Kafka)', () => {
   });
 
   it('the default limit is 1 MiB: a 1.1 MB body is 413 PAYLOAD_TOO_LARGE, not 500 INTERNAL', async () => {
-    app = await createRegistryApp({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), REGISTRY_TOKENS: TOKENS, KEYSPACES_REQUIRED: false, LOG_LEVEL: 'silent', ...topics() });
+    app = await createRegistryApp({
+      KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
+      REGISTRY_TOKENS: TOKENS,
+      KEYSPACES_REQUIRED: false,
+      LOG_LEVEL: 'silent',
+      ...topics(),
+    });
     await registryStarted(app);
-    const res = await request(app.getHttpServer()).put('/mappings/catalog.big').set(CATALOG).set('content-type', 'application/json').send(bodyOf(1_100_000));
+    const res = await request(app.getHttpServer())
+      .put('/mappings/catalog.big')
+      .set(CATALOG)
+      .set('content-type', 'application/json')
+      .send(bodyOf(1_100_000));
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('1048576 bytes') });
     // Malformed JSON is the caller's mistake too: 400, not 500.
-    const bad = await request(app.getHttpServer()).put('/mappings/catalog.bad').set(CATALOG).set('content-type', 'application/json').send('{"entityType": ');
+    const bad = await request(app.getHttpServer())
+      .put('/mappings/catalog.bad')
+      .set(CATALOG)
+      .set('content-type', 'application/json')
+      .send('{"entityType": ');
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ statusCode: 400, code: 'REQUEST_INVALID' });
   });
@@ -88,7 +112,12 @@ describe('KEYSPACES_REQUIRED (real Kafka)', () => {
 
   beforeAll(async () => {
     // The production default: KEYSPACES_REQUIRED is not set.
-    app = await createRegistryApp({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), REGISTRY_TOKENS: TOKENS, LOG_LEVEL: 'silent', ...topics() });
+    app = await createRegistryApp({
+      KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
+      REGISTRY_TOKENS: TOKENS,
+      LOG_LEVEL: 'silent',
+      ...topics(),
+    });
     await registryStarted(app);
   });
   afterAll(async () => {
@@ -102,7 +131,10 @@ describe('KEYSPACES_REQUIRED (real Kafka)', () => {
     expect(refused.body).toMatchObject({ statusCode: 409, code: 'KEYSPACES_REQUIRED' });
     expect(refused.body.message).toMatch(/KEYSPACES_REQUIRED/);
     expect(refused.body.message).toMatch(/\/keyspaces\/apply/);
-    const applyRefused = await http().post('/mappings/apply').set(CATALOG).send({ mappings: [{ id: 'catalog.product', ...PRODUCT_BODY }], dryRun: true });
+    const applyRefused = await http()
+      .post('/mappings/apply')
+      .set(CATALOG)
+      .send({ mappings: [{ id: 'catalog.product', ...PRODUCT_BODY }], dryRun: true });
     expect(applyRefused.status).toBe(409);
     expect(applyRefused.body.code).toBe('KEYSPACES_REQUIRED');
     expect((await http().get('/mappings').set(CATALOG).expect(200)).body).toEqual({ mappings: [] });
@@ -114,7 +146,10 @@ describe('KEYSPACES_REQUIRED (real Kafka)', () => {
       .send({ prefixes: [{ prefix: 'product:', team: 'catalog' }], entityTypes: [{ entityType: 'product', team: 'catalog' }] })
       .expect(200);
     await http().put('/mappings/catalog.product').set(CATALOG).send(PRODUCT_BODY).expect(201);
-    const foreign = await http().put('/mappings/catalog.other').set(CATALOG).send({ ...PRODUCT_BODY, keys: [{ template: 'order:{entityId}', action: 'delete' }] });
+    const foreign = await http()
+      .put('/mappings/catalog.other')
+      .set(CATALOG)
+      .send({ ...PRODUCT_BODY, keys: [{ template: 'order:{entityId}', action: 'delete' }] });
     expect(foreign.status).toBe(403);
     expect(foreign.body.code).toBe('FOREIGN_KEYSPACE');
   });
@@ -131,11 +166,25 @@ describe('KEYSPACES_REQUIRED in the invalidator (real Kafka + Redis)', () => {
 
   beforeAll(async () => {
     // A topic written before keyspaces existed (straight through the store, as an old registry did).
-    registry = new MappingStore({ brokers: stackEnv.kafkaBrokers, topic: uniqueName('cache-mappings'), createTopic: true, clientId: 'e2e-registry' });
+    registry = new MappingStore({
+      brokers: stackEnv.kafkaBrokers,
+      topic: uniqueName('cache-mappings'),
+      createTopic: true,
+      clientId: 'e2e-registry',
+    });
     await registry.start();
-    const mapping: Mapping = { id: 'shop.product', entityType: 'product', owner: 'catalog', keys: [{ template: 'item:{entityId}', action: 'tombstone', tombstoneTtlSeconds: 600 }], tags: [], version: 0 };
+    const mapping: Mapping = {
+      id: 'shop.product',
+      entityType: 'product',
+      owner: 'catalog',
+      keys: [{ template: 'item:{entityId}', action: 'tombstone', tombstoneTtlSeconds: 600 }],
+      tags: [],
+      version: 0,
+    };
     await registry.put(mapping, { actor: 'e2e' });
-    const t = await invalidatorTestEnv({ extra: { MAPPINGS_SOURCE: 'kafka', KAFKA_MAPPINGS_TOPIC: registry.topic, KEYSPACES_REQUIRED: 'true' } });
+    const t = await invalidatorTestEnv({
+      extra: { MAPPINGS_SOURCE: 'kafka', KAFKA_MAPPINGS_TOPIC: registry.topic, KEYSPACES_REQUIRED: 'true' },
+    });
     topic = t.topic;
     dlqTopic = t.dlqTopic;
     running = await startInvalidator(loadInvalidatorConfig(t.env));
@@ -168,13 +217,18 @@ describe('KEYSPACES_REQUIRED in the invalidator (real Kafka + Redis)', () => {
       ],
       { actor: 'e2e' },
     );
-    await eventually('the invalidator follows the declaration', () => {
-      try {
-        return running.runtime.mappings.current().resolve(productEvent(id, 2, {})).keys.length === 1;
-      } catch {
-        return false;
-      }
-    }, 10_000, 20);
+    await eventually(
+      'the invalidator follows the declaration',
+      () => {
+        try {
+          return running.runtime.mappings.current().resolve(productEvent(id, 2, {})).keys.length === 1;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      20,
+    );
     await publish(producer, topic, [productEvent(id, 2, {})]);
     await eventually('applied once keyspaces exist', async () => (await protocol.inspect(`item:${id}`)).tombstoneVersion === 2);
     expect(await readDlqTopic(dlqTopic)).toHaveLength(1);

@@ -10,7 +10,8 @@ describe('namespace bumps from events', () => {
   beforeAll(() => (r = redis()));
   afterAll(() => r.disconnect());
 
-  const bump = (namespace: string, entity: string, version: number) => bumpNamespaces(r, [{ namespace, entity, version, recordTtlMs: 60_000 }]);
+  const bump = (namespace: string, entity: string, version: number) =>
+    bumpNamespaces(r, [{ namespace, entity, version, recordTtlMs: 60_000 }]);
 
   it('bumps once per (entity, version); duplicates and older replays do nothing; other entities still bump', async () => {
     const ns = `${uniqueName('pricing')}:`;
@@ -44,7 +45,10 @@ describe('namespace bumps from events', () => {
     const c = redisCluster();
     try {
       const namespaces = Array.from({ length: 8 }, (_, i) => `${uniqueName(`ns${i}`)}:`);
-      const results = await bumpNamespaces(c, namespaces.map((namespace) => ({ namespace, entity: 'e:1', version: 1, recordTtlMs: 60_000 })));
+      const results = await bumpNamespaces(
+        c,
+        namespaces.map((namespace) => ({ namespace, entity: 'e:1', version: 1, recordTtlMs: 60_000 })),
+      );
       expect(results.every((x) => x.bumped && x.generation === 1)).toBe(true);
       for (const ns of namespaces) expect(await c.get(namespaceKey(ns))).toBe('1');
     } finally {

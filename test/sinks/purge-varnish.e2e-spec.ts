@@ -53,7 +53,9 @@ describe('purge sink through Varnish (xkey)', () => {
     const before = backendHits;
     // The pages live under the cache's own address (127.0.0.1): a purge URL may name it only when
     // the operator allow-lists it (PURGE_ALLOWED_HOSTS), like any internal host.
-    const sink = new PurgeSink([new VarnishXkeyAdapter(varnish.url)], { allowedHosts: parseHostAllowList('127.0.0.1', 'PURGE_ALLOWED_HOSTS') });
+    const sink = new PurgeSink([new VarnishXkeyAdapter(varnish.url)], {
+      allowedHosts: parseHostAllowList('127.0.0.1', 'PURGE_ALLOWED_HOSTS'),
+    });
     expect((await sink.purge([{ tags: [], urls: [`http://shop.local/products/42?v=1`] }])).failed).toEqual([]);
     // The URL purge targets the host named in the URL: a different Host than the page was cached under is a no-op...
     await page('/products/42?v=1');
@@ -66,7 +68,8 @@ describe('purge sink through Varnish (xkey)', () => {
   it('the VCL refuses an xkey purge that is not a list of whole keys (empty, comma, tab) and a malformed x-purge-host', async () => {
     await page('/products/42?v=2');
     expect((await page('/products/42?v=2')).cache).toBe('HIT');
-    const purge = async (headers: Record<string, string>, path = '/') => (await fetch(`${varnish.url}${path}`, { method: 'PURGE', headers })).status;
+    const purge = async (headers: Record<string, string>, path = '/') =>
+      (await fetch(`${varnish.url}${path}`, { method: 'PURGE', headers })).status;
     expect(await purge({ 'xkey-purge': '' })).toBe(400);
     expect(await purge({ 'xkey-purge': 'nothing,product:42' })).toBe(400);
     expect(await purge({ 'xkey-softpurge': 'nothing\tproduct:42' })).toBe(400);

@@ -64,7 +64,13 @@ describe('the other sinks through the running invalidator (catalog loader, names
   beforeAll(async () => {
     t = await invalidatorTestEnv({ partitions: 1 });
     const dir = mkdtempSync(join(tmpdir(), 'sinks-'));
-    catalog = await createCatalogApp({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), KAFKA_TOPIC: t.topic, CATALOG_DATA_FILE: join(dir, 'catalog.jsonl'), OUTBOX_POLL_MS: 20, LOG_LEVEL: 'silent' });
+    catalog = await createCatalogApp({
+      KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
+      KAFKA_TOPIC: t.topic,
+      CATALOG_DATA_FILE: join(dir, 'catalog.jsonl'),
+      OUTBOX_POLL_MS: 20,
+      LOG_LEVEL: 'silent',
+    });
     await catalog.listen(0, '127.0.0.1');
     catalogUrl = await catalog.getUrl();
     const catalogPort = new URL(catalogUrl).port;
@@ -84,7 +90,13 @@ describe('the other sinks through the running invalidator (catalog loader, names
             owner: 'catalog',
             description: 'product page warmed from the catalog; its page purged by surrogate key; the tenant pricing namespace bumped',
             keys: [
-              { template: 'product:{entityId}', action: 'warm', warmFrom: { loaderUrl: `http://127.0.0.1:${catalogPort}/products/{entityId}` }, ttlSeconds: 3600, tombstoneTtlSeconds: 600 },
+              {
+                template: 'product:{entityId}',
+                action: 'warm',
+                warmFrom: { loaderUrl: `http://127.0.0.1:${catalogPort}/products/{entityId}` },
+                ttlSeconds: 3600,
+                tombstoneTtlSeconds: 600,
+              },
               { template: 'category:{after.categoryId}:products', action: 'delete' },
             ],
             tags: ['product:{entityId}'],
@@ -125,7 +137,11 @@ describe('the other sinks through the running invalidator (catalog loader, names
   });
 
   const send = async (path: string, method: string, body: unknown): Promise<Product> => {
-    const res = await fetch(`${catalogUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${catalogUrl}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as Product;
   };
@@ -152,13 +168,21 @@ describe('the other sinks through the running invalidator (catalog loader, names
   it('warm from the source: after a price change the storefront reads a hit with the new price (the catalog is the loader)', async () => {
     const warmed0 = await counter(INVALIDATOR_METRIC_NAMES.loaderWarms, { outcome: 'warmed' });
     await send('/products', 'POST', { id, tenant, name: 'Mug', price: 10, categoryId: 'kitchen' });
-    await eventually('v1 warmed from the catalog', async () => (await counter(INVALIDATOR_METRIC_NAMES.loaderWarms, { outcome: 'warmed' })) >= warmed0 + 1, 20_000);
+    await eventually(
+      'v1 warmed from the catalog',
+      async () => (await counter(INVALIDATOR_METRIC_NAMES.loaderWarms, { outcome: 'warmed' })) >= warmed0 + 1,
+      20_000,
+    );
     const first = await read(storefrontUrl, `/products/${id}`);
     expect(first.body).toMatchObject({ price: 10, version: 1 });
     expect(first.headers.get('x-storefront-cache')).toBe('hit');
 
     await send(`/products/${id}`, 'PATCH', { price: 20 });
-    await eventually('v2 warmed from the catalog', async () => (await counter(INVALIDATOR_METRIC_NAMES.loaderWarms, { outcome: 'warmed' })) >= warmed0 + 2, 20_000);
+    await eventually(
+      'v2 warmed from the catalog',
+      async () => (await counter(INVALIDATOR_METRIC_NAMES.loaderWarms, { outcome: 'warmed' })) >= warmed0 + 2,
+      20_000,
+    );
     const next = await read(storefrontUrl, `/products/${id}`);
     expect(next.body).toMatchObject({ id, price: 20, version: 2 });
     expect(next.headers.get('x-storefront-cache')).toBe('hit');
@@ -198,7 +222,14 @@ describe('the other sinks through the running invalidator (catalog loader, names
     const end1 = await endOffset();
     // Another entity first: the dedupe memory (DEDUP_MEMORY=1) forgets v3.
     const otherTenant = uniqueName('other-shop');
-    await publish(producer, t.topic, [{ ...replay(1, 1), entityId: uniqueName('other'), tenant: otherTenant, after: { id: 'other', tenant: otherTenant, name: 'Other', price: 1, categoryId: 'kitchen', version: 1 } }]);
+    await publish(producer, t.topic, [
+      {
+        ...replay(1, 1),
+        entityId: uniqueName('other'),
+        tenant: otherTenant,
+        after: { id: 'other', tenant: otherTenant, name: 'Other', price: 1, categoryId: 'kitchen', version: 1 },
+      },
+    ]);
     await allCommitted(end1 + 1);
     await publish(producer, t.topic, [replay(3, 25)]);
     await allCommitted(end1 + 2);

@@ -11,11 +11,15 @@ const ROOT = join(__dirname, '..', '..');
 describe('npm run dev (smoke)', () => {
   it('shows traffic flowing and keys invalidated, serves the dashboard, then stops everything', async () => {
     const stack = uniqueName('dev-smoke');
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'scripts/dev.ts')], {
-      cwd: ROOT,
-      env: { ...process.env, DEV_DURATION_SECONDS: '30', DEV_STACK_NAME: stack, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'scripts/dev.ts')],
+      {
+        cwd: ROOT,
+        env: { ...process.env, DEV_DURATION_SECONDS: '30', DEV_STACK_NAME: stack, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let dashboardHtml = '';
     // The dashboard's purge panel data: the highest purged rate seen while it runs.
@@ -27,11 +31,20 @@ describe('npm run dev (smoke)', () => {
       const url = /(http:\/\/127\.0\.0\.1:\d+\/dashboard)/.exec(out)?.[1];
       if (url && !dashboardHtml) {
         dashboardHtml = 'pending';
-        fetch(url).then(async (r) => (dashboardHtml = r.ok ? await r.text() : `status ${r.status}`), (e: Error) => (dashboardHtml = e.message));
+        fetch(url).then(
+          async (r) => (dashboardHtml = r.ok ? await r.text() : `status ${r.status}`),
+          (e: Error) => (dashboardHtml = e.message),
+        );
       }
       if (url && /\[live\] .* purges [1-9]/.test(d.toString())) {
         fetch(`${url}/data`)
-          .then((r) => r.json() as Promise<{ invalidator: { purges: { perSecondByOutcome: Record<string, number> } }; cache: { families: { family: string; readsPerSecond: number }[] } }>)
+          .then(
+            (r) =>
+              r.json() as Promise<{
+                invalidator: { purges: { perSecondByOutcome: Record<string, number> } };
+                cache: { families: { family: string; readsPerSecond: number }[] };
+              }>,
+          )
           .then((data) => {
             purgedPerSecond = Math.max(purgedPerSecond, data.invalidator.purges.perSecondByOutcome.purged ?? 0);
             for (const f of data.cache.families) if (f.readsPerSecond > 0) families.add(f.family);

@@ -11,8 +11,13 @@ describe('local stack', () => {
     const admin = client.admin();
     await admin.connect();
     const topics = await admin.listTopics();
-    expect(topics).toEqual(expect.arrayContaining([topic, DEFAULT_TOPICS.entityUpdated, DEFAULT_TOPICS.deadLetter, DEFAULT_TOPICS.mappings]));
-    const mappingsConfig = await admin.describeConfigs({ resources: [{ type: 2, name: DEFAULT_TOPICS.mappings, configNames: ['cleanup.policy'] }], includeSynonyms: false });
+    expect(topics).toEqual(
+      expect.arrayContaining([topic, DEFAULT_TOPICS.entityUpdated, DEFAULT_TOPICS.deadLetter, DEFAULT_TOPICS.mappings]),
+    );
+    const mappingsConfig = await admin.describeConfigs({
+      resources: [{ type: 2, name: DEFAULT_TOPICS.mappings, configNames: ['cleanup.policy'] }],
+      includeSynonyms: false,
+    });
     expect(mappingsConfig.resources[0].configEntries[0].configValue).toBe('compact');
     await admin.disconnect();
 

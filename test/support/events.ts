@@ -3,8 +3,22 @@ import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import { EntityUpdated, entityMessageKey, EVENT_HEADERS } from '../../libs/contracts/src';
 
-export function productEvent(entityId: string, version: number, after: Record<string, unknown>, before?: Record<string, unknown>): EntityUpdated {
-  return { eventId: randomUUID(), entityType: 'product', entityId, version, occurredAt: new Date().toISOString(), after, before, tenant: 'acme' };
+export function productEvent(
+  entityId: string,
+  version: number,
+  after: Record<string, unknown>,
+  before?: Record<string, unknown>,
+): EntityUpdated {
+  return {
+    eventId: randomUUID(),
+    entityType: 'product',
+    entityId,
+    version,
+    occurredAt: new Date().toISOString(),
+    after,
+    before,
+    tenant: 'acme',
+  };
 }
 
 export async function publish(producer: Producer, topic: string, events: EntityUpdated[]): Promise<void> {

@@ -31,7 +31,9 @@ export interface InvalidatorTestEnv {
   env: Record<string, string>;
 }
 
-export async function invalidatorTestEnv(options: { partitions?: number; redisUrl?: string; redisClusterNodes?: string; extra?: Record<string, string> } = {}): Promise<InvalidatorTestEnv> {
+export async function invalidatorTestEnv(
+  options: { partitions?: number; redisUrl?: string; redisClusterNodes?: string; extra?: Record<string, string> } = {},
+): Promise<InvalidatorTestEnv> {
   const topic = uniqueName('entity.updated');
   const dlqTopic = `${topic}.dlq`;
   await createTopic(topic, options.partitions ?? 3);
@@ -50,7 +52,9 @@ export async function invalidatorTestEnv(options: { partitions?: number; redisUr
       KAFKA_TOPIC: topic,
       KAFKA_DLQ_TOPIC: dlqTopic,
       KAFKA_GROUP_ID: groupId,
-      ...(options.redisClusterNodes ? { REDIS_CLUSTER_NODES: options.redisClusterNodes } : { REDIS_URL: options.redisUrl ?? stackEnv.redisUrl }),
+      ...(options.redisClusterNodes
+        ? { REDIS_CLUSTER_NODES: options.redisClusterNodes }
+        : { REDIS_URL: options.redisUrl ?? stackEnv.redisUrl }),
       MAPPINGS_SOURCE: 'file',
       MAPPINGS_FILE: mappingsFile,
       SESSION_TIMEOUT_MS: '6000',
@@ -80,7 +84,11 @@ export async function committedVsEnd(groupId: string, topic: string): Promise<Gr
 }
 
 /** Caches an aggregate (unversioned) value the way a reader does: lease, then fill with version 0. */
-export async function fillAggregate(protocol: import('../../libs/cache-protocol/src').CacheProtocol, key: string, value: string): Promise<void> {
+export async function fillAggregate(
+  protocol: import('../../libs/cache-protocol/src').CacheProtocol,
+  key: string,
+  value: string,
+): Promise<void> {
   await fillVersion(protocol, key, 0, value);
 }
 
@@ -89,7 +97,13 @@ export async function fillAggregate(protocol: import('../../libs/cache-protocol/
  * cached value (it never creates one), so a test that wants to see an event's warm land caches
  * an older version of the key first, as a reader would have.
  */
-export async function fillVersion(protocol: import('../../libs/cache-protocol/src').CacheProtocol, key: string, version: number, value: string, ttlMs = 60_000): Promise<void> {
+export async function fillVersion(
+  protocol: import('../../libs/cache-protocol/src').CacheProtocol,
+  key: string,
+  version: number,
+  value: string,
+  ttlMs = 60_000,
+): Promise<void> {
   const got = await protocol.leaseGet(key, { leaseTtlMs: 5_000 });
   if (got.kind !== 'miss') throw new Error(`expected a miss for ${key}, got ${got.kind}`);
   const outcome = await protocol.fill(got.lease, version, value, { ttlMs });

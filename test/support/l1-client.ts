@@ -16,7 +16,9 @@ export interface L1Reader {
   close(): Promise<void>;
 }
 
-export async function startL1Reader(options: { streamKey: string; maxStalenessMs: number } & Partial<CacheClientOptions>): Promise<L1Reader> {
+export async function startL1Reader(
+  options: { streamKey: string; maxStalenessMs: number } & Partial<CacheClientOptions>,
+): Promise<L1Reader> {
   const { streamKey, maxStalenessMs, ...rest } = options;
   const conn = redis();
   const db = redis();

@@ -46,7 +46,10 @@ async function loop(): Promise<void> {
   while (running) {
     for (const key of [...keys, ...tagged]) {
       const start = Date.now();
-      const value = await client.getOrLoad<{ version: number }>(key, () => load(key), { ttlMs: 60_000, tags: tagged.includes(key) ? [tag] : undefined });
+      const value = await client.getOrLoad<{ version: number }>(key, () => load(key), {
+        ttlMs: 60_000,
+        tags: tagged.includes(key) ? [tag] : undefined,
+      });
       const perKey = (seen[key] ??= {});
       const s = (perKey[value.version] ??= { first: start, last: start });
       s.last = start;

@@ -93,10 +93,15 @@ export async function startLoaderInvalidator(mappings: Record<string, unknown>[]
     publishCommitted: async (events) => {
       const before = (await committedVsEnd(t.groupId, t.topic)).end;
       await publish(producer, t.topic, events);
-      await eventually(`the invalidator committed ${events.length} more events`, async () => {
-        const { committed, end } = await committedVsEnd(t.groupId, t.topic);
-        return end >= before + events.length && committed === end;
-      }, 30_000, 50);
+      await eventually(
+        `the invalidator committed ${events.length} more events`,
+        async () => {
+          const { committed, end } = await committedVsEnd(t.groupId, t.topic);
+          return end >= before + events.length && committed === end;
+        },
+        30_000,
+        50,
+      );
     },
     warms: (outcome) => processMetric(proc.port, INVALIDATOR_METRIC_NAMES.loaderWarms, outcome ? { outcome } : {}),
     close: async () => {

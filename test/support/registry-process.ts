@@ -14,11 +14,15 @@ export interface RegistryProcess {
 
 /** Resolves once the registry says where it listens and /health/ready answers 200. */
 export async function spawnRegistry(env: Record<string, string>, timeoutMs = 60_000): Promise<RegistryProcess> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/registry/src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), REGISTRY_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/registry/src/main.ts')],
+    {
+      cwd: ROOT,
+      env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), REGISTRY_PORT: '0', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -35,7 +39,14 @@ export async function spawnRegistry(env: Record<string, string>, timeoutMs = 60_
   for (;;) {
     if (child.exitCode !== null) throw new Error(`registry exited with ${child.exitCode}:\n${out}`);
     const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-    if (url && (await fetch(`${url}/health/ready`).then((r) => r.status === 200, () => false))) return { url, child, output: () => out, terminate };
+    if (
+      url &&
+      (await fetch(`${url}/health/ready`).then(
+        (r) => r.status === 200,
+        () => false,
+      ))
+    )
+      return { url, child, output: () => out, terminate };
     if (Date.now() > deadline) {
       await terminate();
       throw new Error(`registry not ready after ${timeoutMs} ms\n--- registry output ---\n${out}`);

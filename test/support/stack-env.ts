@@ -53,7 +53,12 @@ export async function createTopic(name: string, numPartitions = 3, configEntries
 }
 
 /** Polls `condition` until it returns true or the deadline passes. Never a bare sleep. */
-export async function eventually(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 30_000, intervalMs = 50): Promise<void> {
+export async function eventually(
+  what: string,
+  condition: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+  intervalMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
@@ -64,5 +69,7 @@ export async function eventually(what: string, condition: () => Promise<boolean>
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for: ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ''}`,
+  );
 }

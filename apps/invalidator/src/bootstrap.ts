@@ -32,7 +32,10 @@ export async function startInvalidator(config: InvalidatorConfig): Promise<Runni
   await app.listen(config.HTTP_PORT, config.HTTP_HOST);
   const address = (app.getHttpServer() as Server).address();
   const port = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
-  runtime.log.info({ port, topic: config.KAFKA_TOPIC, group: config.KAFKA_GROUP_ID, mappings: runtime.mappings.current().mappingCount }, 'invalidator started');
+  runtime.log.info(
+    { port, topic: config.KAFKA_TOPIC, group: config.KAFKA_GROUP_ID, mappings: runtime.mappings.current().mappingCount },
+    'invalidator started',
+  );
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {

@@ -27,8 +27,14 @@ describe('describeConsumerCrash', () => {
 
   it('takes topic and partition from the error when it names them', () => {
     const error = new KafkaJSOffsetOutOfRange(new Error('out of range'), { topic: 'orders', partition: 4 });
-    expect(describeConsumerCrash({ error, restart: false }, 'entity.updated', at)).toMatchObject({ topic: 'orders', partition: 4, cause: expect.stringContaining('out of range') });
-    expect(describeConsumerCrash({ error: new NotImplemented('LZ4 compression not implemented'), restart: false }, 'entity.updated', at)).toMatchObject({
+    expect(describeConsumerCrash({ error, restart: false }, 'entity.updated', at)).toMatchObject({
+      topic: 'orders',
+      partition: 4,
+      cause: expect.stringContaining('out of range'),
+    });
+    expect(
+      describeConsumerCrash({ error: new NotImplemented('LZ4 compression not implemented'), restart: false }, 'entity.updated', at),
+    ).toMatchObject({
       cause: 'KafkaJSNotImplemented: LZ4 compression not implemented',
       topic: 'entity.updated',
     });

@@ -29,11 +29,17 @@ async function main(): Promise<void> {
     stopping = true;
     if (exitCode === 0) running.runtime.log.info({ signal }, 'signal received');
     const timer = setTimeout(() => {
-      running.runtime.log.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out: exiting; uncommitted work will be redelivered');
+      running.runtime.log.error(
+        { timeoutMs: config.SHUTDOWN_TIMEOUT_MS },
+        'shutdown timed out: exiting; uncommitted work will be redelivered',
+      );
       process.exit(exitCode || 1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     timer.unref();
-    running.close().then(() => process.exit(exitCode), () => process.exit(exitCode || 1));
+    running.close().then(
+      () => process.exit(exitCode),
+      () => process.exit(exitCode || 1),
+    );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

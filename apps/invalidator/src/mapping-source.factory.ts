@@ -15,7 +15,12 @@ export function createMappingSource(config: InvalidatorConfig, kafka: Kafka, log
   const hosts = allowedHosts(config);
   if (config.MAPPINGS_SOURCE === 'file') {
     try {
-      return StaticMappingSource.fromYamlFile(config.MAPPINGS_FILE!, { limits, logger: log.child({ component: 'mappings' }), keyspacesRequired: config.KEYSPACES_REQUIRED, allowedHosts: hosts });
+      return StaticMappingSource.fromYamlFile(config.MAPPINGS_FILE!, {
+        limits,
+        logger: log.child({ component: 'mappings' }),
+        keyspacesRequired: config.KEYSPACES_REQUIRED,
+        allowedHosts: hosts,
+      });
     } catch (error) {
       if (!isRegistryError(error)) throw error;
       const file = config.MAPPINGS_FILE!;

@@ -56,7 +56,8 @@ export class MappingsFollowerWatch {
     const h = this.health();
     if (!h) return undefined;
     if (h.failed) return `crashed for good: ${h.failed.message}`;
-    if (h.sinceLastFetchMs > this.bounds.readyMs) return `no fetch for ${Math.round(h.sinceLastFetchMs / 1000)} s: ${h.lastError ?? 'the consumer stopped fetching'}`;
+    if (h.sinceLastFetchMs > this.bounds.readyMs)
+      return `no fetch for ${Math.round(h.sinceLastFetchMs / 1000)} s: ${h.lastError ?? 'the consumer stopped fetching'}`;
     return undefined;
   }
 
@@ -80,7 +81,11 @@ export class MappingsFollowerWatch {
   async hold(control: BatchControl): Promise<boolean> {
     let problem = this.problem();
     if (problem === undefined) return true;
-    if (this.holders++ === 0) this.log.error({ reason: problem }, 'mappings follower is down: consumption of entity.updated held (nothing committed) until it reads the mappings topic again');
+    if (this.holders++ === 0)
+      this.log.error(
+        { reason: problem },
+        'mappings follower is down: consumption of entity.updated held (nothing committed) until it reads the mappings topic again',
+      );
     control.pausePartition();
     try {
       while (problem !== undefined) {

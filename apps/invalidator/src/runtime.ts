@@ -4,7 +4,16 @@ import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { CacheProtocol } from '@app/cache-protocol';
 import type { Kafka } from 'kafkajs';
-import { BatchConsumer, createKafka, KafkaBatchConsumer, PlatformaticBatchConsumer, PlatformaticRecordProducer, RecordProducer, RecordSender, topicMaxMessageBytes } from '@app/kafka';
+import {
+  BatchConsumer,
+  createKafka,
+  KafkaBatchConsumer,
+  PlatformaticBatchConsumer,
+  PlatformaticRecordProducer,
+  RecordProducer,
+  RecordSender,
+  topicMaxMessageBytes,
+} from '@app/kafka';
 import { createLogger, Logger, metricsRegistry } from '@app/telemetry';
 import { kafkaSecurityOptions } from '@app/config';
 import { ConfigError, InvalidatorConfig } from './config/invalidator.config';
@@ -66,7 +75,11 @@ export class InvalidatorRuntime {
     // One send attempt stays well inside the session timeout: the pipeline heartbeats between attempts.
     const senderOptions = { retries: 2, sendTimeoutMs: Math.min(10_000, Math.floor(config.SESSION_TIMEOUT_MS / 3)) };
     if (config.KAFKA_CLIENT === 'platformatic') {
-      this.consumer = new PlatformaticBatchConsumer({ ...consumerOptions, connection, logger: this.log.child({ component: 'platformatic-kafka' }) });
+      this.consumer = new PlatformaticBatchConsumer({
+        ...consumerOptions,
+        connection,
+        logger: this.log.child({ component: 'platformatic-kafka' }),
+      });
       this.deadLetterProducer = new PlatformaticRecordProducer(connection, senderOptions);
     } else {
       this.consumer = new KafkaBatchConsumer(kafka, consumerOptions);
@@ -89,7 +102,11 @@ export class InvalidatorRuntime {
     const protocol = new CacheProtocol(this.redis, { maxKeysPerScriptCall: config.REDIS_KEYS_PER_SCRIPT_CALL });
     this.protocol = protocol;
     const dlqTopic = config.KAFKA_DLQ_TOPIC;
-    const replicaAck = { replicas: config.REDIS_WAIT_REPLICAS, timeoutMs: config.REDIS_WAIT_TIMEOUT_MS, onShortfall: () => this.metrics.replicaAckShortfalls.inc() };
+    const replicaAck = {
+      replicas: config.REDIS_WAIT_REPLICAS,
+      timeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+      onShortfall: () => this.metrics.replicaAckShortfalls.inc(),
+    };
     const sinks = otherSinksFromConfig(
       config,
       protocol, // loader warms fill through a lease, as readers do (sinks/loader-warm.ts)
@@ -98,7 +115,9 @@ export class InvalidatorRuntime {
     );
     this.otherSinks = sinks;
     const effectSink = config.REDIS_WAIT_REPLICAS > 0 ? withReplicaAck(protocol, this.redis, replicaAck) : protocol;
-    const withBumps = withNamespaceBumps(effectSink, this.redis, (bumped) => sinks.namespaceBumps.inc({ outcome: bumped ? 'bumped' : 'skipped' }));
+    const withBumps = withNamespaceBumps(effectSink, this.redis, (bumped) =>
+      sinks.namespaceBumps.inc({ outcome: bumped ? 'bumped' : 'skipped' }),
+    );
     if (config.BUS_ENABLED === 'true') {
       let lastWarn = 0;
       this.bus = new BusPublisher(this.redis, {
@@ -111,7 +130,10 @@ export class InvalidatorRuntime {
         onFailure: (kind, error) => {
           if (Date.now() - lastWarn < 10_000) return;
           lastWarn = Date.now();
-          this.log.warn({ kind, err: error.message }, 'bus announce failed (counted in cache_bus_published_total; readers drop their L1 on the reset that follows); the partition goes on');
+          this.log.warn(
+            { kind, err: error.message },
+            'bus announce failed (counted in cache_bus_published_total; readers drop their L1 on the reset that follows); the partition goes on',
+          );
         },
       });
     }
@@ -144,7 +166,8 @@ export class InvalidatorRuntime {
     await this.mappings.start();
     // Readers learn of this instance (and wait for its heartbeats) before it applies anything.
     const first = await this.bus?.startHeartbeat(this.config.BUS_HEARTBEAT_MS);
-    if (first !== undefined && first !== 'ok') this.log.warn({ outcome: first }, 'first bus heartbeat not sent: the next heartbeat is a reset (readers drop their L1)');
+    if (first !== undefined && first !== 'ok')
+      this.log.warn({ outcome: first }, 'first bus heartbeat not sent: the next heartbeat is a reset (readers drop their L1)');
   }
 
   /** A missing topic is a configuration error: say which variable names it, before consuming anything. */
@@ -156,9 +179,13 @@ export class InvalidatorRuntime {
       const wanted: [string, string][] = [
         ['KAFKA_TOPIC', this.config.KAFKA_TOPIC],
         ['KAFKA_DLQ_TOPIC', this.config.KAFKA_DLQ_TOPIC],
-        ...(this.config.MAPPINGS_SOURCE === 'kafka' ? ([['KAFKA_MAPPINGS_TOPIC', this.config.KAFKA_MAPPINGS_TOPIC]] as [string, string][]) : []),
+        ...(this.config.MAPPINGS_SOURCE === 'kafka'
+          ? ([['KAFKA_MAPPINGS_TOPIC', this.config.KAFKA_MAPPINGS_TOPIC]] as [string, string][])
+          : []),
       ];
-      const missing = wanted.filter(([, topic]) => !existing.has(topic)).map(([name, topic]) => `${name}: topic "${topic}" does not exist on ${this.config.KAFKA_BROKERS}`);
+      const missing = wanted
+        .filter(([, topic]) => !existing.has(topic))
+        .map(([name, topic]) => `${name}: topic "${topic}" does not exist on ${this.config.KAFKA_BROKERS}`);
       if (missing.length > 0) throw new ConfigError(missing);
     } finally {
       await admin.disconnect();
@@ -169,16 +196,28 @@ export class InvalidatorRuntime {
   private async learnDeadLetterLimit(): Promise<void> {
     const topic = this.config.KAFKA_DLQ_TOPIC;
     const learned = await topicMaxMessageBytes(this.kafka, topic).catch((error: Error) => {
-      this.log.warn({ err: error.message, topic, fallback: this.config.DLQ_MAX_MESSAGE_BYTES }, 'cannot read the DLQ topic max.message.bytes: using DLQ_MAX_MESSAGE_BYTES');
+      this.log.warn(
+        { err: error.message, topic, fallback: this.config.DLQ_MAX_MESSAGE_BYTES },
+        'cannot read the DLQ topic max.message.bytes: using DLQ_MAX_MESSAGE_BYTES',
+      );
       return undefined;
     });
     if (learned !== undefined) this.dlqMaxMessageBytes = learned;
-    this.log.info({ topic, maxMessageBytes: this.dlqMaxMessageBytes, source: learned !== undefined ? 'topic' : 'DLQ_MAX_MESSAGE_BYTES' }, 'dead letters sized to the DLQ topic');
+    this.log.info(
+      { topic, maxMessageBytes: this.dlqMaxMessageBytes, source: learned !== undefined ? 'topic' : 'DLQ_MAX_MESSAGE_BYTES' },
+      'dead letters sized to the DLQ topic',
+    );
   }
 
   /** Each check: true, or false / the reason it fails. */
   readiness(): Record<string, boolean | string> {
-    return { kafkaGroupJoined: this.consumer.hasJoinedGroup, redisConnected: isRedisReady(this.redis), mappingsLoaded: this.mappings.isReady(), consumerNotCrashed: !this.crash, mappingsFollower: this.mappingsWatch.readiness() };
+    return {
+      kafkaGroupJoined: this.consumer.hasJoinedGroup,
+      redisConnected: isRedisReady(this.redis),
+      mappingsLoaded: this.mappings.isReady(),
+      consumerNotCrashed: !this.crash,
+      mappingsFollower: this.mappingsWatch.readiness(),
+    };
   }
 
   /** Both clients restart a consumer after a retriable crash by themselves; after a non-retriable one they never will. */
@@ -187,14 +226,22 @@ export class InvalidatorRuntime {
     this.metrics.consumerCrashes.inc({ restart: String(!final) });
     const crash = describeConsumerCrash(detail, this.config.KAFKA_TOPIC);
     if (!final) {
-      this.log.warn({ cause: crash.cause, topic: crash.topic, partition: crash.partition, client: this.consumer.client }, `consumer crashed; ${this.consumer.client} restarts it (retriable error)`);
+      this.log.warn(
+        { cause: crash.cause, topic: crash.topic, partition: crash.partition, client: this.consumer.client },
+        `consumer crashed; ${this.consumer.client} restarts it (retriable error)`,
+      );
       return;
     }
     if (this.crash) return;
     this.crash = crash;
     const where = `topic ${crash.topic}${crash.partition !== undefined ? ` partition ${crash.partition}` : ''}`;
-    const then = this.config.EXIT_ON_CONSUMER_CRASH ? 'exiting (EXIT_ON_CONSUMER_CRASH=true)' : 'staying up with /health/live 503 (EXIT_ON_CONSUMER_CRASH=false)';
-    this.log.error({ ...crash, exit: this.config.EXIT_ON_CONSUMER_CRASH }, `consumer stopped for good, ${this.consumer.client} will not restart it: ${crash.cause} (${where}); ${then}`);
+    const then = this.config.EXIT_ON_CONSUMER_CRASH
+      ? 'exiting (EXIT_ON_CONSUMER_CRASH=true)'
+      : 'staying up with /health/live 503 (EXIT_ON_CONSUMER_CRASH=false)';
+    this.log.error(
+      { ...crash, exit: this.config.EXIT_ON_CONSUMER_CRASH },
+      `consumer stopped for good, ${this.consumer.client} will not restart it: ${crash.cause} (${where}); ${then}`,
+    );
     this.gaveUp(crash);
   }
 
@@ -204,7 +251,10 @@ export class InvalidatorRuntime {
     // `bye` so readers stop waiting for this instance's heartbeats (BusPublisher.leave). Both get
     // 2 s; a bye that does not make it is fine (readers treat the silence as a crash: L1 dropped).
     // Loader warms in flight get a short grace (they are best effort: the keys are already invalidated).
-    await Promise.race([Promise.all([this.otherSinks.loader.drain(), this.bus?.leave()]), new Promise((r) => setTimeout(r, 2_000).unref())]);
+    await Promise.race([
+      Promise.all([this.otherSinks.loader.drain(), this.bus?.leave()]),
+      new Promise((r) => setTimeout(r, 2_000).unref()),
+    ]);
     await Promise.allSettled([this.deadLetterProducer.disconnect(), this.mappings.stop()]);
     this.redis.disconnect();
   }

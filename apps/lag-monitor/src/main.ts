@@ -19,7 +19,11 @@ async function main(): Promise<void> {
   const logger = createLogger('lag-monitor', config.LOG_LEVEL);
   const server = await startLagServer({ ...lagModuleOptions(config), logger, port: config.HTTP_PORT, host: config.HTTP_HOST });
   console.log(`lag-monitor listening on ${server.url} (dashboard: ${server.url}/dashboard; /lag, /metrics, /health/live, /health/ready)`);
-  const stop = () => void server.close().then(() => process.exit(0), () => process.exit(1));
+  const stop = () =>
+    void server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

@@ -16,7 +16,11 @@ async function main(): Promise<void> {
   const app = await createRegistryApp(config);
   await app.listen(config.REGISTRY_PORT, config.REGISTRY_HOST);
   console.log(`mapping-registry listening on ${await app.getUrl()} (OpenAPI: /docs, /docs-json; health: /health/live, /health/ready)`);
-  const stop = () => void app.close().then(() => process.exit(0), () => process.exit(1));
+  const stop = () =>
+    void app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

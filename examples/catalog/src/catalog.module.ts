@@ -21,13 +21,20 @@ export class CatalogLifecycle implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(CATALOG_CONFIG) private readonly config: CatalogConfig,
     @Inject(CATALOG_LOGGER) private readonly logger: Logger,
   ) {
-    this.relay = new OutboxRelay(store.outbox, publisher, { pollIntervalMs: config.OUTBOX_POLL_MS, batchSize: config.OUTBOX_BATCH_SIZE, logger });
+    this.relay = new OutboxRelay(store.outbox, publisher, {
+      pollIntervalMs: config.OUTBOX_POLL_MS,
+      batchSize: config.OUTBOX_BATCH_SIZE,
+      logger,
+    });
     store.onChange(() => this.relay.notify());
   }
 
   onApplicationBootstrap(): void {
     this.relay.start();
-    this.logger.info({ products: this.store.productCount, outboxPending: this.store.outbox.pendingCount }, 'catalog ready; outbox relay started');
+    this.logger.info(
+      { products: this.store.productCount, outboxPending: this.store.outbox.pendingCount },
+      'catalog ready; outbox relay started',
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -36,7 +43,10 @@ export class CatalogLifecycle implements OnApplicationBootstrap, OnModuleDestroy
 
   onApplicationShutdown(): void {
     this.store.close();
-    this.logger.info({ outboxPending: this.store.outbox.pendingCount }, 'catalog stopped; unsent events stay in the journal for the next start');
+    this.logger.info(
+      { outboxPending: this.store.outbox.pendingCount },
+      'catalog stopped; unsent events stay in the journal for the next start',
+    );
   }
 }
 
@@ -61,7 +71,11 @@ export class CatalogModule {
       providers: [
         { provide: CATALOG_CONFIG, useValue: config },
         { provide: CATALOG_LOGGER, useValue: logger },
-        { provide: CatalogStore, useFactory: () => CatalogStore.open({ file: config.CATALOG_DATA_FILE, fsync: config.CATALOG_FSYNC, compactEvery: config.CATALOG_COMPACT_EVERY }) },
+        {
+          provide: CatalogStore,
+          useFactory: () =>
+            CatalogStore.open({ file: config.CATALOG_DATA_FILE, fsync: config.CATALOG_FSYNC, compactEvery: config.CATALOG_COMPACT_EVERY }),
+        },
         CatalogLifecycle,
       ],
     };

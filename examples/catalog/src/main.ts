@@ -17,7 +17,11 @@ async function main(): Promise<void> {
   const app = await createCatalogApp(config);
   await app.listen(config.CATALOG_PORT, config.CATALOG_HOST);
   console.log(`example-catalog listening on ${await app.getUrl()} (OpenAPI: /docs, health: /health, metrics: /metrics)`);
-  const stop = () => void app.close().then(() => process.exit(0), () => process.exit(1));
+  const stop = () =>
+    void app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

@@ -75,7 +75,9 @@ export class CatalogTruthClient {
     try {
       response = await fetch(this.baseUrl + path, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/json' } });
     } catch (error) {
-      throw new CatalogUnavailableError(`catalog ${this.baseUrl} did not answer GET ${path}: ${(error as Error).message}`, { cause: error });
+      throw new CatalogUnavailableError(`catalog ${this.baseUrl} did not answer GET ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     if (response.status === 404) {
       await response.body?.cancel();

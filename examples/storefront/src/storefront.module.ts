@@ -28,7 +28,10 @@ export class StorefrontModule {
           name: 'storefront',
           logger,
           ...(config.L1_ENABLED === 'true'
-            ? { l1: { maxEntries: config.L1_MAX_ENTRIES, maxStalenessMs: config.L1_MAX_STALENESS_MS }, bus: { streamKey: config.BUS_STREAM_KEY } }
+            ? {
+                l1: { maxEntries: config.L1_MAX_ENTRIES, maxStalenessMs: config.L1_MAX_STALENESS_MS },
+                bus: { streamKey: config.BUS_STREAM_KEY },
+              }
             : {}),
         }),
       ],

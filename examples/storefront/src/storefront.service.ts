@@ -20,7 +20,10 @@ export class StorefrontService {
     private readonly truth: CatalogTruthClient,
     config: StorefrontConfig,
   ) {
-    const common = { loaderTimeoutMs: config.LOADER_TIMEOUT_MS, ...(config.STALE_WHILE_REVALIDATE_MS > 0 ? { staleWhileRevalidateMs: config.STALE_WHILE_REVALIDATE_MS } : {}) };
+    const common = {
+      loaderTimeoutMs: config.LOADER_TIMEOUT_MS,
+      ...(config.STALE_WHILE_REVALIDATE_MS > 0 ? { staleWhileRevalidateMs: config.STALE_WHILE_REVALIDATE_MS } : {}),
+    };
     this.productOptions = { ttlMs: config.PRODUCT_TTL_MS, ...common };
     this.listingOptions = { ttlMs: config.LISTING_TTL_MS, ...common };
   }

@@ -35,6 +35,8 @@ describe('CacheClient without Redis', () => {
   });
 
   it('refuses bad client options', () => {
-    expect(() => new CacheClient(redisStub('ready'), { registry: new Registry(), redisTimeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'OPTIONS_INVALID' }));
+    expect(() => new CacheClient(redisStub('ready'), { registry: new Registry(), redisTimeoutMs: 0 })).toThrow(
+      expect.objectContaining({ code: 'OPTIONS_INVALID' }),
+    );
   });
 });

@@ -3,7 +3,18 @@
 // within the grace window, and the cache being down never fails a read: the loader answers.
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
-import { CacheProtocol, CacheProtocolError, EffectOutcome, Envelope, Lease, LeaseGetResult, newLeaseToken, TagEpoch, tagStateKey, validateKey } from '@app/cache-protocol';
+import {
+  CacheProtocol,
+  CacheProtocolError,
+  EffectOutcome,
+  Envelope,
+  Lease,
+  LeaseGetResult,
+  newLeaseToken,
+  TagEpoch,
+  tagStateKey,
+  validateKey,
+} from '@app/cache-protocol';
 import { BusMessage, BusPublisher, BusSubscriber } from '@app/cache-protocol/bus';
 import { randomBytes } from 'node:crypto';
 import { createLogger, Logger, metricsRegistry } from '@app/telemetry';
@@ -41,7 +52,17 @@ class CacheUnavailable extends Error {}
 const DOWN_STATES = new Set(['reconnecting', 'close', 'end']);
 
 /** Protocol errors that mean the caller's input is wrong (surfaced); any other failure means the cache is unavailable. */
-const INPUT_ERRORS = new Set<string>(['KEY_EMPTY', 'KEY_TOO_LONG', 'KEY_BAD_CHARACTER', 'KEY_BAD_HASH_TAG', 'KEY_RESERVED_PREFIX', 'VERSION_INVALID', 'TTL_INVALID', 'VALUE_MISSING', 'VALUE_TOO_LARGE']);
+const INPUT_ERRORS = new Set<string>([
+  'KEY_EMPTY',
+  'KEY_TOO_LONG',
+  'KEY_BAD_CHARACTER',
+  'KEY_BAD_HASH_TAG',
+  'KEY_RESERVED_PREFIX',
+  'VERSION_INVALID',
+  'TTL_INVALID',
+  'VALUE_MISSING',
+  'VALUE_TOO_LARGE',
+]);
 
 export class CacheClient {
   readonly protocol: CacheProtocol;
@@ -78,21 +99,26 @@ export class CacheClient {
     this.deserialize = options.deserialize ?? ((s): unknown => JSON.parse(s));
     for (const name of ['redisTimeoutMs', 'leaseMarginMs', 'pollMinMs', 'pollMaxMs', 'maxFamilies'] as const) {
       const v = options[name];
-      if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new CacheClientError('OPTIONS_INVALID', `option ${name} must be a positive integer (ms), got ${v}`);
+      if (v !== undefined && !(Number.isSafeInteger(v) && v > 0))
+        throw new CacheClientError('OPTIONS_INVALID', `option ${name} must be a positive integer (ms), got ${v}`);
     }
-    if (options.earlyRefresh && !(options.earlyRefresh.beta > 0 && Number.isFinite(options.earlyRefresh.beta))) throw new CacheClientError('OPTIONS_INVALID', 'earlyRefresh.beta must be a number > 0');
+    if (options.earlyRefresh && !(options.earlyRefresh.beta > 0 && Number.isFinite(options.earlyRefresh.beta)))
+      throw new CacheClientError('OPTIONS_INVALID', 'earlyRefresh.beta must be a number > 0');
     if (options.bus && !options.l1) throw new CacheClientError('OPTIONS_INVALID', 'option bus needs l1 (the bus only drops L1 entries)');
     this.families = new FamilyNames(options.maxFamilies ?? 64);
     this.busSource = options.bus?.source ?? `client-${randomBytes(6).toString('hex')}`;
     if (options.l1) {
       try {
-        this.l1 = new L1({ now: options.now, forgetSilentPublisherMs: options.bus?.forgetSilentPublisherMs, ...options.l1 }, {
-          dropped: (reason, n) => {
-            this.metrics.l1Dropped(reason, n);
-            this.metrics.l1Size(this.l1?.size ?? 0, this.l1?.bytes ?? 0);
+        this.l1 = new L1(
+          { now: options.now, forgetSilentPublisherMs: options.bus?.forgetSilentPublisherMs, ...options.l1 },
+          {
+            dropped: (reason, n) => {
+              this.metrics.l1Dropped(reason, n);
+              this.metrics.l1Size(this.l1?.size ?? 0, this.l1?.bytes ?? 0);
+            },
+            evicted: (n) => this.metrics.l1Evicted(n),
           },
-          evicted: (n) => this.metrics.l1Evicted(n),
-        });
+        );
       } catch (error) {
         throw new CacheClientError('OPTIONS_INVALID', (error as Error).message);
       }
@@ -111,7 +137,8 @@ export class CacheClient {
           streamKey: bus.streamKey,
           source: this.busSource,
           registry: options.registry ?? metricsRegistry(),
-          onFailure: (kind, error) => this.log.debug({ kind, err: error.message }, 'bus announce failed (the next heartbeat of this client is a reset)'),
+          onFailure: (kind, error) =>
+            this.log.debug({ kind, err: error.message }, 'bus announce failed (the next heartbeat of this client is a reset)'),
         });
       }
       this.busSubscriber = new BusSubscriber(
@@ -129,7 +156,10 @@ export class CacheClient {
           onSuspect: (reason, error) => {
             l1.dropAll('suspect');
             this.metrics.busSuspect(reason);
-            this.log.warn({ reason, err: error?.message }, 'invalidation bus suspect: L1 dropped, reads go to Redis until the bus confirms again');
+            this.log.warn(
+              { reason, err: error?.message },
+              'invalidation bus suspect: L1 dropped, reads go to Redis until the bus confirms again',
+            );
           },
           onMalformed: (error) => {
             this.metrics.busMessage('malformed');
@@ -202,7 +232,9 @@ export class CacheClient {
    */
   async invalidate(key: string, version: number, options: { tombstoneTtlMs?: number } = {}): Promise<EffectOutcome> {
     validateKey(key, this.options.protocol?.maxKeyBytes);
-    const [outcome] = await this.protocol.applyKeyEffects([{ key, version, action: 'tombstone', tombstoneTtlMs: options.tombstoneTtlMs ?? 86_400_000 }]);
+    const [outcome] = await this.protocol.applyKeyEffects([
+      { key, version, action: 'tombstone', tombstoneTtlMs: options.tombstoneTtlMs ?? 86_400_000 },
+    ]);
     this.l1?.forget(key);
     if (this.busPublisher) await this.busPublisher.announce({ keys: [[key, version, 'i']] });
     return outcome;
@@ -282,7 +314,8 @@ export class CacheClient {
     let got: LeaseGetResult;
     let generation = 0;
     try {
-      if (namespace) [got, generation] = await this.cacheCall(Promise.all([leased, this.protocol.namespaceGeneration(namespace)]), 'leaseGet');
+      if (namespace)
+        [got, generation] = await this.cacheCall(Promise.all([leased, this.protocol.namespaceGeneration(namespace)]), 'leaseGet');
       else got = await this.cacheCall(leased, 'leaseGet');
     } catch (error) {
       this.releaseIfGrantedLate(leased);
@@ -343,7 +376,15 @@ export class CacheClient {
     return result.value;
   }
 
-  private async fill<T>(lease: Lease, result: LoadResult<T>, s: ReadSettings, tags: TagEpoch[] | undefined, generation: number, loadMs?: number, l1Read?: L1Read): Promise<void> {
+  private async fill<T>(
+    lease: Lease,
+    result: LoadResult<T>,
+    s: ReadSettings,
+    tags: TagEpoch[] | undefined,
+    generation: number,
+    loadMs?: number,
+    l1Read?: L1Read,
+  ): Promise<void> {
     try {
       const payload = this.serialize(result.value);
       if (typeof payload !== 'string') {
@@ -371,15 +412,19 @@ export class CacheClient {
           this.l1.forget(lease.key);
           if (l1Read && sentAt !== undefined) {
             const namespace = this.namespaces.find((ns) => lease.key.startsWith(ns));
-            this.setL1(lease.key, {
-              payload,
-              version: result.version,
-              tags: (tags ?? []).map((t) => ({ stateKey: tagStateKey(t.tag), epoch: t.epoch })),
-              namespace,
-              generation,
-              confirmedAt: sentAt,
-              freshUntil: sentAt + ttlMs,
-            }, this.l1.begin());
+            this.setL1(
+              lease.key,
+              {
+                payload,
+                version: result.version,
+                tags: (tags ?? []).map((t) => ({ stateKey: tagStateKey(t.tag), epoch: t.epoch })),
+                namespace,
+                generation,
+                confirmedAt: sentAt,
+                freshUntil: sentAt + ttlMs,
+              },
+              this.l1.begin(),
+            );
           }
           void this.busPublisher?.announce({ keys: [[lease.key, result.version, 'w']] });
         }
@@ -398,7 +443,11 @@ export class CacheClient {
   private refreshInBackground<T>(lease: Lease, loader: Loader<T>, s: ReadSettings, generation: number): void {
     const refresh = this.loadAndFill(lease, loader, s, generation).then(
       () => undefined,
-      (error: unknown) => this.log.debug({ key: lease.key, err: (error as Error).message }, 'background refresh failed; the stale value stays until its grace ends'),
+      (error: unknown) =>
+        this.log.debug(
+          { key: lease.key, err: (error as Error).message },
+          'background refresh failed; the stale value stays until its grace ends',
+        ),
     );
     this.refreshes.add(refresh);
     void refresh.finally(() => this.refreshes.delete(refresh));
@@ -419,7 +468,10 @@ export class CacheClient {
     }
     if (!result || typeof result !== 'object' || !Number.isSafeInteger(result.version) || result.version < 0) {
       this.metrics.loaderError('invalid-result');
-      throw new CacheClientError('LOADER_RESULT_INVALID', 'loader must resolve to { value, version } with an integer version >= 0 (0 = unversioned)');
+      throw new CacheClientError(
+        'LOADER_RESULT_INVALID',
+        'loader must resolve to { value, version } with an integer version >= 0 (0 = unversioned)',
+      );
     }
     return result;
   }
@@ -448,17 +500,21 @@ export class CacheClient {
   /** A Redis hit (read sent at l1Read.sentAt, Redis time) into L1. */
   private storeL1(key: string, entry: Envelope, l1Read: L1Read, s: ReadSettings): void {
     const namespace = this.namespaces.find((ns) => key.startsWith(ns));
-    this.setL1(key, {
-      payload: entry.payload,
-      version: entry.version,
-      tags: entry.tags ?? [],
-      namespace,
-      generation: entry.namespaceGeneration,
-      confirmedAt: l1Read.sentAt,
-      // Never stale = it ends with its hard TTL, which the envelope does not carry: this read's
-      // ttlMs shortened by the most jitter could have taken, so L1 never outlives Redis' copy.
-      freshUntil: entry.writtenAt + (entry.freshForMs === 0 ? Math.floor(s.ttlMs * (1 - s.jitterRatio)) : entry.freshForMs),
-    }, l1Read.since);
+    this.setL1(
+      key,
+      {
+        payload: entry.payload,
+        version: entry.version,
+        tags: entry.tags ?? [],
+        namespace,
+        generation: entry.namespaceGeneration,
+        confirmedAt: l1Read.sentAt,
+        // Never stale = it ends with its hard TTL, which the envelope does not carry: this read's
+        // ttlMs shortened by the most jitter could have taken, so L1 never outlives Redis' copy.
+        freshUntil: entry.writtenAt + (entry.freshForMs === 0 ? Math.floor(s.ttlMs * (1 - s.jitterRatio)) : entry.freshForMs),
+      },
+      l1Read.since,
+    );
   }
 
   private setL1(key: string, entry: L1Entry, since: number): void {
@@ -503,7 +559,10 @@ export class CacheClient {
     try {
       value = this.deserialize(entry.payload) as T;
     } catch (error) {
-      this.log.warn({ err: (error as Error).message }, 'cached value cannot be deserialized: answered by the loader (it stays until invalidated or expired)');
+      this.log.warn(
+        { err: (error as Error).message },
+        'cached value cannot be deserialized: answered by the loader (it stays until invalidated or expired)',
+      );
       return (await this.callLoader(loader, s)).value;
     }
     return value;
@@ -520,10 +579,13 @@ export class CacheClient {
       jitterRatio: o.jitterRatio ?? d.jitterRatio ?? 0.1,
       family: this.families.label(o.family ?? keyFamily(key)),
     };
-    if (!Number.isSafeInteger(s.ttlMs) || s.ttlMs <= 0) throw new CacheClientError('OPTIONS_INVALID', `ttlMs must be a positive integer, got ${o.ttlMs}`);
-    if (!Number.isSafeInteger(s.staleWhileRevalidateMs) || s.staleWhileRevalidateMs < 0) throw new CacheClientError('OPTIONS_INVALID', 'staleWhileRevalidateMs must be an integer >= 0');
+    if (!Number.isSafeInteger(s.ttlMs) || s.ttlMs <= 0)
+      throw new CacheClientError('OPTIONS_INVALID', `ttlMs must be a positive integer, got ${o.ttlMs}`);
+    if (!Number.isSafeInteger(s.staleWhileRevalidateMs) || s.staleWhileRevalidateMs < 0)
+      throw new CacheClientError('OPTIONS_INVALID', 'staleWhileRevalidateMs must be an integer >= 0');
     if (!(s.waitMs >= 0)) throw new CacheClientError('OPTIONS_INVALID', 'waitMs must be >= 0');
-    if (!Number.isSafeInteger(s.loaderTimeoutMs) || s.loaderTimeoutMs <= 0) throw new CacheClientError('OPTIONS_INVALID', 'loaderTimeoutMs must be a positive integer');
+    if (!Number.isSafeInteger(s.loaderTimeoutMs) || s.loaderTimeoutMs <= 0)
+      throw new CacheClientError('OPTIONS_INVALID', 'loaderTimeoutMs must be a positive integer');
     if (!(s.jitterRatio >= 0 && s.jitterRatio < 1)) throw new CacheClientError('OPTIONS_INVALID', 'jitterRatio must be in [0, 1)');
     // Tags are checked before a lease is taken, so bad input never leaves a lease behind.
     s.tags.forEach((tag) => validateKey(tag, this.options.protocol?.maxKeyBytes, 'tag'));

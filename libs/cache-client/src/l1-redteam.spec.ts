@@ -61,7 +61,7 @@ describe('L1 vs forged bus messages (red team)', () => {
   });
 
   // Holds: a heartbeat with a huge age or a future `at` cannot vouch past the stream id.
-  it("a heartbeat with a future `at` or a huge `age` does not vouch beyond its stream id", () => {
+  it('a heartbeat with a future `at` or a huge `age` does not vouch beyond its stream id', () => {
     const l1 = synced({ maxEntries: 10, maxStalenessMs: 1_000 });
     const t0 = Date.now() - 60_000;
     l1.apply({ kind: 'hb', source: 'invalidator-1', at: t0 }, t0);

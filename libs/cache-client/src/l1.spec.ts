@@ -80,7 +80,20 @@ describe('L1', () => {
     l1.set('p:2', entry({ version: 5 }), l1.begin());
     l1.set('page:1', entry({ version: 0, tags: [{ stateKey: tagStateKey('category:5'), epoch: '1' }] }), l1.begin());
     l1.set('catalog:x', entry({ namespace: 'catalog:', generation: 2 }), l1.begin());
-    l1.apply({ kind: 'inv', source: 'inv', at: Date.now(), keys: [['p:1', 3, 'i'], ['p:2', 4, 'w']], tags: ['category:5'], namespaces: [['catalog:', 3]] }, Date.now());
+    l1.apply(
+      {
+        kind: 'inv',
+        source: 'inv',
+        at: Date.now(),
+        keys: [
+          ['p:1', 3, 'i'],
+          ['p:2', 4, 'w'],
+        ],
+        tags: ['category:5'],
+        namespaces: [['catalog:', 3]],
+      },
+      Date.now(),
+    );
     expect(l1.get('p:1')).toBeUndefined();
     expect(l1.get('p:2')?.version).toBe(5);
     expect(l1.get('page:1')).toBeUndefined();
@@ -159,7 +172,10 @@ describe('L1', () => {
     function setup(forgetSilentPublisherMs = 10_000) {
       const clock = { local: 1_000_000 };
       const dropped: string[] = [];
-      const l1 = new L1({ maxEntries: 10, maxStalenessMs: 1000, now: () => clock.local, forgetSilentPublisherMs }, { dropped: (reason) => void dropped.push(reason), evicted: () => undefined });
+      const l1 = new L1(
+        { maxEntries: 10, maxStalenessMs: 1000, now: () => clock.local, forgetSilentPublisherMs },
+        { dropped: (reason) => void dropped.push(reason), evicted: () => undefined },
+      );
       l1.clockSample(clock.local, clock.local, clock.local);
       const hb = (source: string) => l1.apply({ kind: 'hb', source, at: clock.local }, clock.local);
       const put = () => l1.set('a', entry({ confirmedAt: clock.local, freshUntil: clock.local + 600_000 }), l1.begin());

@@ -48,7 +48,8 @@ interface Stored extends L1Entry {
   bytes: number;
 }
 
-export type L1DropReason = 'bus-key' | 'bus-tag' | 'bus-namespace' | 'suspect' | 'reset' | 'publisher-gone' | 'publisher-flood' | 'expired' | 'local';
+export type L1DropReason =
+  'bus-key' | 'bus-tag' | 'bus-namespace' | 'suspect' | 'reset' | 'publisher-gone' | 'publisher-flood' | 'expired' | 'local';
 
 /** What a bus publisher's heartbeats vouch for (Redis time): `confirmedAt`; last heard `heardAt`. */
 interface Publisher {
@@ -97,9 +98,11 @@ export class L1 {
     options: L1Options,
     private readonly events: L1Events,
   ) {
-    if (!(Number.isSafeInteger(options.maxStalenessMs) && options.maxStalenessMs > 0)) throw new RangeError('l1.maxStalenessMs must be a positive integer (ms)');
+    if (!(Number.isSafeInteger(options.maxStalenessMs) && options.maxStalenessMs > 0))
+      throw new RangeError('l1.maxStalenessMs must be a positive integer (ms)');
     const forget = options.forgetSilentPublisherMs;
-    if (forget !== undefined && !(Number.isSafeInteger(forget) && forget > 0)) throw new RangeError('bus.forgetSilentPublisherMs must be a positive integer (ms)');
+    if (forget !== undefined && !(Number.isSafeInteger(forget) && forget > 0))
+      throw new RangeError('bus.forgetSilentPublisherMs must be a positive integer (ms)');
     for (const name of ['maxEntries', 'maxBytes'] as const) {
       const v = options[name];
       if (v !== undefined && !(Number.isSafeInteger(v) && v > 0)) throw new RangeError(`l1.${name} must be a positive integer`);
@@ -188,7 +191,8 @@ export class L1 {
     if ((this.marks.peek(`k${key}`) ?? -1) > since) return false;
     for (const t of entry.tags) if ((this.marks.peek(`t${t.stateKey}`) ?? -1) > since) return false;
     if (entry.namespace !== undefined && entry.generation < (this.nsFloors.get(entry.namespace) ?? 0)) return false;
-    const bytes = 2 * (key.length + entry.payload.length) + 100 + entry.tags.reduce((n, t) => n + 2 * (t.stateKey.length + t.epoch.length) + 16, 0);
+    const bytes =
+      2 * (key.length + entry.payload.length) + 100 + entry.tags.reduce((n, t) => n + 2 * (t.stateKey.length + t.epoch.length) + 16, 0);
     this.lru.set(key, { ...entry, bytes });
     if (!this.lru.has(key)) return false; // larger than maxBytes
     this.heldBytes += bytes;
@@ -219,7 +223,11 @@ export class L1 {
       if (message.kind === 'reset') this.dropAll('reset');
       // `at` on Redis's clock: the stream id minus the heartbeat's age (the publisher's clock may
       // be off), and never later than `at` itself or than now.
-      const at = Math.min(message.at, message.kind === 'hb' && message.age !== undefined ? streamIdMs - message.age : streamIdMs, this.redisNow(now) ?? Number.NEGATIVE_INFINITY);
+      const at = Math.min(
+        message.at,
+        message.kind === 'hb' && message.age !== undefined ? streamIdMs - message.age : streamIdMs,
+        this.redisNow(now) ?? Number.NEGATIVE_INFINITY,
+      );
       const known = this.publishers.get(message.source);
       if (!known && this.publishers.size >= MAX_TRACKED_PUBLISHERS) {
         if (!this.flooded) {
@@ -229,7 +237,10 @@ export class L1 {
         }
         return;
       }
-      this.publishers.set(message.source, { confirmedAt: Math.max(known?.confirmedAt ?? Number.NEGATIVE_INFINITY, at), heardAt: Math.max(known?.heardAt ?? 0, streamIdMs) });
+      this.publishers.set(message.source, {
+        confirmedAt: Math.max(known?.confirmedAt ?? Number.NEGATIVE_INFINITY, at),
+        heardAt: Math.max(known?.heardAt ?? 0, streamIdMs),
+      });
       this.recomputeBus();
       return;
     }

@@ -1,7 +1,10 @@
 // Small time helpers: deadlines on promises we do not control, jittered TTLs.
 
 export class DeadlineExceeded extends Error {
-  constructor(readonly what: string, readonly ms: number) {
+  constructor(
+    readonly what: string,
+    readonly ms: number,
+  ) {
     super(`${what} took longer than ${ms} ms`);
     this.name = 'DeadlineExceeded';
   }

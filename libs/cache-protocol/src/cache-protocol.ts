@@ -124,10 +124,23 @@ export class CacheProtocol {
     options: CacheProtocolOptions = {},
   ) {
     this.settings = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-    for (const name of ['maxKeysPerScriptCall', 'tagScanCount', 'tagConcurrency', 'maxKeyBytes', 'maxValueBytes', 'defaultWarmTtlMs', 'tagStateTtlMs'] as const) {
-      if (!isTtl(this.settings[name])) throw new CacheProtocolError('TTL_INVALID', `option ${name} must be a positive integer, got ${String(this.settings[name])}`);
+    for (const name of [
+      'maxKeysPerScriptCall',
+      'tagScanCount',
+      'tagConcurrency',
+      'maxKeyBytes',
+      'maxValueBytes',
+      'defaultWarmTtlMs',
+      'tagStateTtlMs',
+    ] as const) {
+      if (!isTtl(this.settings[name]))
+        throw new CacheProtocolError('TTL_INVALID', `option ${name} must be a positive integer, got ${String(this.settings[name])}`);
     }
-    this.limits = { maxKeyBytes: this.settings.maxKeyBytes, maxValueBytes: this.settings.maxValueBytes, defaultWarmTtlMs: this.settings.defaultWarmTtlMs };
+    this.limits = {
+      maxKeyBytes: this.settings.maxKeyBytes,
+      maxValueBytes: this.settings.maxValueBytes,
+      defaultWarmTtlMs: this.settings.defaultWarmTtlMs,
+    };
     defineProtocolCommands(redis);
     this.runner = new KeyBatchRunner(redis, this.settings.maxKeysPerScriptCall);
     this.cluster = isCluster(redis);
@@ -177,11 +190,16 @@ export class CacheProtocol {
     tags.forEach((t, i) => {
       const problem = keyProblem(t.tag, this.settings.maxKeyBytes, 'tag');
       if (problem) throw new CacheProtocolError(problem.code, `tag ${i}: ${problem.message}`, false, i);
-      if (!isTtl(t.tombstoneTtlMs)) throw new CacheProtocolError('TTL_INVALID', `tag ${i} "${t.tag}": tombstoneTtlMs is not a positive integer`, false, i);
+      if (!isTtl(t.tombstoneTtlMs))
+        throw new CacheProtocolError('TTL_INVALID', `tag ${i} "${t.tag}": tombstoneTtlMs is not a positive integer`, false, i);
       ttlByTag.set(t.tag, Math.max(ttlByTag.get(t.tag) ?? 0, t.tombstoneTtlMs));
     });
     if (ttlByTag.size === 0) return { keysInvalidated: 0 };
-    const unique = [...ttlByTag].map(([tag, tombstoneTtlMs]) => ({ tag, tombstoneTtlMs, stateTtlMs: Math.max(this.settings.tagStateTtlMs, tombstoneTtlMs) }));
+    const unique = [...ttlByTag].map(([tag, tombstoneTtlMs]) => ({
+      tag,
+      tombstoneTtlMs,
+      stateTtlMs: Math.max(this.settings.tagStateTtlMs, tombstoneTtlMs),
+    }));
     const closed = await closeTagEpochs(this.redis, unique, this.settings.maxKeysPerScriptCall);
     const toScan = unique.map((_, i) => i).filter((i) => closed[i].scannedThrough < closed[i].closing);
     let keysInvalidated = 0;
@@ -205,7 +223,8 @@ export class CacheProtocol {
   async invalidate(key: string, version: number, tombstoneTtlMs: number, options: { tombstone?: boolean } = {}): Promise<EffectOutcome> {
     validateKey(key, this.settings.maxKeyBytes);
     if (!isVersion(version)) throw new CacheProtocolError('VERSION_INVALID', `version ${String(version)} is not an integer in 0..2^53-1`);
-    if (!isTtl(tombstoneTtlMs)) throw new CacheProtocolError('TTL_INVALID', `tombstoneTtlMs ${String(tombstoneTtlMs)} is not a positive integer`);
+    if (!isTtl(tombstoneTtlMs))
+      throw new CacheProtocolError('TTL_INVALID', `tombstoneTtlMs ${String(tombstoneTtlMs)} is not a positive integer`);
     return invalidateScript.run(this.redis, companionsOf(key), version, tombstoneTtlMs, options.tombstone ?? true);
   }
 
@@ -216,10 +235,20 @@ export class CacheProtocol {
    * 'warm-degraded-oom'.
    */
   async warm(key: string, version: number, value: string, ttlMs: number, options: WarmOptions = {}): Promise<EffectOutcome> {
-    const effect: KeyEffect = { key, version, action: 'warm', tombstoneTtlMs: options.tombstoneTtlMs ?? 1, value, ttlMs, tags: options.tags, ...pickDefined(options) };
+    const effect: KeyEffect = {
+      key,
+      version,
+      action: 'warm',
+      tombstoneTtlMs: options.tombstoneTtlMs ?? 1,
+      value,
+      ttlMs,
+      tags: options.tags,
+      ...pickDefined(options),
+    };
     const problem = keyEffectProblem(effect, this.limits);
     if (problem) throw problem;
-    if (options.tombstoneTtlMs !== undefined && !isTtl(options.tombstoneTtlMs)) throw new CacheProtocolError('TTL_INVALID', `tombstoneTtlMs ${String(options.tombstoneTtlMs)} is not a positive integer`);
+    if (options.tombstoneTtlMs !== undefined && !isTtl(options.tombstoneTtlMs))
+      throw new CacheProtocolError('TTL_INVALID', `tombstoneTtlMs ${String(options.tombstoneTtlMs)} is not a positive integer`);
     const { hardTtlMs, freshForMs } = lifetimeOf(ttlMs, options.staleWhileRevalidateMs);
     const floorTtlMs = warmFloorTtlMs(hardTtlMs, options.tombstoneTtlMs ?? hardTtlMs);
     const degrade = async (): Promise<EffectOutcome> => {
@@ -229,7 +258,17 @@ export class CacheProtocol {
     const joined = await this.joinWarmTags([effect]);
     if (joined.refused.length > 0) return degrade();
     try {
-      return await warmScript.run(this.redis, companionsOf(key), version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, floorTtlMs, joined.stamps.get(0) ?? '', value);
+      return await warmScript.run(
+        this.redis,
+        companionsOf(key),
+        version,
+        hardTtlMs,
+        freshForMs,
+        options.namespaceGeneration ?? 0,
+        floorTtlMs,
+        joined.stamps.get(0) ?? '',
+        value,
+      );
     } catch (error) {
       if (isOomError(error)) return degrade();
       throw error;
@@ -241,7 +280,8 @@ export class CacheProtocol {
   /** Hit, stale (maybe with the refresh lease), miss with the lease, or wait (leaseGet-3.lua). */
   async leaseGet(key: string, options: LeaseGetOptions): Promise<LeaseGetResult> {
     validateKey(key, this.settings.maxKeyBytes);
-    if (!isTtl(options.leaseTtlMs)) throw new CacheProtocolError('TTL_INVALID', `leaseTtlMs ${String(options.leaseTtlMs)} is not a positive integer`);
+    if (!isTtl(options.leaseTtlMs))
+      throw new CacheProtocolError('TTL_INVALID', `leaseTtlMs ${String(options.leaseTtlMs)} is not a positive integer`);
     const companions = companionsOf(key);
     const token = options.token ?? newLeaseToken();
     const minGeneration = options.minNamespaceGeneration ?? 0;
@@ -267,7 +307,9 @@ export class CacheProtocol {
   async readTagEpochs(tags: string[]): Promise<TagEpoch[]> {
     tags.forEach((t) => validateKey(t, this.settings.maxKeyBytes, 'tag'));
     // Creates a missing state: the value must record an epoch that exists (see leaseGet).
-    const epochs = await Promise.all(tags.map((t) => tagEpochScript.run(this.redis, tagStateKey(t), freshTagEpoch(), this.settings.tagStateTtlMs)));
+    const epochs = await Promise.all(
+      tags.map((t) => tagEpochScript.run(this.redis, tagStateKey(t), freshTagEpoch(), this.settings.tagStateTtlMs)),
+    );
     return tags.map((tag, i) => ({ tag, epoch: epochs[i] }));
   }
 
@@ -290,7 +332,9 @@ export class CacheProtocol {
         return 'tag-invalidated';
       }
       if (tags.length > 0) {
-        const joined = await Promise.all(tags.map((t) => tagJoinScript.run(this.redis, tagStateKey(t.tag), tagMembersKey(t.tag), t.epoch, lease.key, hardTtlMs, 0)));
+        const joined = await Promise.all(
+          tags.map((t) => tagJoinScript.run(this.redis, tagStateKey(t.tag), tagMembersKey(t.tag), t.epoch, lease.key, hardTtlMs, 0)),
+        );
         if (joined.includes(undefined)) {
           await this.releaseLease(lease);
           return 'tag-invalidated';
@@ -298,7 +342,18 @@ export class CacheProtocol {
       }
       const stamps = tagStampsText(tags.map((t) => ({ stateKey: tagStateKey(t.tag), epoch: t.epoch })));
       const loadMs = options.loadMs === undefined ? undefined : Math.max(0, Math.round(options.loadMs));
-      return await fillScript.run(this.redis, companionsOf(lease.key), lease.token, version, hardTtlMs, freshForMs, options.namespaceGeneration ?? 0, stamps, value, loadMs);
+      return await fillScript.run(
+        this.redis,
+        companionsOf(lease.key),
+        lease.token,
+        version,
+        hardTtlMs,
+        freshForMs,
+        options.namespaceGeneration ?? 0,
+        stamps,
+        value,
+        loadMs,
+      );
     } catch (error) {
       if (!isOomError(error)) throw error;
       // Redis is at maxmemory (noeviction): the value stays uncached; free the lease for others.
@@ -357,7 +412,10 @@ export class CacheProtocol {
   private checkValueSize(key: string, value: string): void {
     if (typeof value !== 'string') throw new CacheProtocolError('VALUE_MISSING', `value of "${key}" is not a string`);
     if (value.length > this.settings.maxValueBytes || Buffer.byteLength(value, 'utf8') > this.settings.maxValueBytes) {
-      throw new CacheProtocolError('VALUE_TOO_LARGE', `value of "${key}" is larger than ${this.settings.maxValueBytes} bytes (option maxValueBytes)`);
+      throw new CacheProtocolError(
+        'VALUE_TOO_LARGE',
+        `value of "${key}" is larger than ${this.settings.maxValueBytes} bytes (option maxValueBytes)`,
+      );
     }
   }
 

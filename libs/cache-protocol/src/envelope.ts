@@ -53,7 +53,8 @@ export function envelopeHeader(e: Omit<Envelope, 'payload'>): string {
 
 function field(raw: string, from: number, to: number): number {
   const n = Number(raw.slice(from, to));
-  if (to <= from || !Number.isSafeInteger(n) || n < 0) throw new CacheProtocolError('ENVELOPE_INVALID', `not a cache envelope: ${JSON.stringify(raw.slice(0, 60))}`);
+  if (to <= from || !Number.isSafeInteger(n) || n < 0)
+    throw new CacheProtocolError('ENVELOPE_INVALID', `not a cache envelope: ${JSON.stringify(raw.slice(0, 60))}`);
   return n;
 }
 

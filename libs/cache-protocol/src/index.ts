@@ -3,7 +3,18 @@ export * from './cache-protocol';
 export * from './effects';
 export * from './envelope';
 export * from './errors';
-export { companionKey, companionsOf, DEFAULT_MAX_KEY_BYTES, keyProblem, namespaceKey, RESERVED_PREFIX, tagMembersKey, tagPendingKey, tagStateKey, validateKey } from './key-layout';
+export {
+  companionKey,
+  companionsOf,
+  DEFAULT_MAX_KEY_BYTES,
+  keyProblem,
+  namespaceKey,
+  RESERVED_PREFIX,
+  tagMembersKey,
+  tagPendingKey,
+  tagStateKey,
+  validateKey,
+} from './key-layout';
 export type { KeyCompanions } from './key-layout';
 export { keyEffectProblem, lifetimeOf } from './key-effects';
 export type { FillOutcome, Lease, LeaseGetResult } from './outcomes';

@@ -108,7 +108,9 @@ export class KeyBatchRunner {
     if (!pipelineable || calls.length === 1) {
       const replies = await Promise.allSettled(calls.map((c) => send(this.redis, c)));
       // ioredis rejects with an Error (ReplyError for Redis' own refusals)
-      replies.forEach((r, n) => settle(calls[n], r.status === 'rejected' ? (r.reason as Error) : undefined, r.status === 'fulfilled' ? r.value : undefined));
+      replies.forEach((r, n) =>
+        settle(calls[n], r.status === 'rejected' ? (r.reason as Error) : undefined, r.status === 'fulfilled' ? r.value : undefined),
+      );
     } else {
       const pipeline: ChainableCommander = this.redis.pipeline();
       const decoders = calls.map((c) => (c.warms ? applyKeyEffectsScript : invalidateKeysScript).queue(pipeline, c.keys, c.argv));

@@ -24,18 +24,28 @@ export function isTtl(n: unknown): n is number {
 export function keyEffectProblem(effect: KeyEffect, limits: EffectLimits): CacheProtocolError | undefined {
   const problem = keyProblem(effect.key, limits.maxKeyBytes);
   if (problem) return problem;
-  if (!isVersion(effect.version)) return new CacheProtocolError('VERSION_INVALID', `version ${String(effect.version)} of "${effect.key}" is not an integer in 0..2^53-1`);
+  if (!isVersion(effect.version))
+    return new CacheProtocolError('VERSION_INVALID', `version ${String(effect.version)} of "${effect.key}" is not an integer in 0..2^53-1`);
   switch (effect.action) {
     case 'delete':
       return undefined;
     case 'tombstone':
-      return isTtl(effect.tombstoneTtlMs) ? undefined : new CacheProtocolError('TTL_INVALID', `tombstoneTtlMs ${String(effect.tombstoneTtlMs)} of "${effect.key}" is not a positive integer`);
+      return isTtl(effect.tombstoneTtlMs)
+        ? undefined
+        : new CacheProtocolError(
+            'TTL_INVALID',
+            `tombstoneTtlMs ${String(effect.tombstoneTtlMs)} of "${effect.key}" is not a positive integer`,
+          );
     case 'warm':
       if (typeof effect.value !== 'string') return new CacheProtocolError('VALUE_MISSING', `warm effect of "${effect.key}" has no value`);
       if (effect.value.length > limits.maxValueBytes || Buffer.byteLength(effect.value, 'utf8') > limits.maxValueBytes) {
-        return new CacheProtocolError('VALUE_TOO_LARGE', `warm value of "${effect.key}" is larger than ${limits.maxValueBytes} bytes (option maxValueBytes)`);
+        return new CacheProtocolError(
+          'VALUE_TOO_LARGE',
+          `warm value of "${effect.key}" is larger than ${limits.maxValueBytes} bytes (option maxValueBytes)`,
+        );
       }
-      if (effect.ttlMs !== undefined && !isTtl(effect.ttlMs)) return new CacheProtocolError('TTL_INVALID', `ttlMs ${String(effect.ttlMs)} of "${effect.key}" is not a positive integer`);
+      if (effect.ttlMs !== undefined && !isTtl(effect.ttlMs))
+        return new CacheProtocolError('TTL_INVALID', `ttlMs ${String(effect.ttlMs)} of "${effect.key}" is not a positive integer`);
       if (effect.staleWhileRevalidateMs !== undefined && !isVersion(effect.staleWhileRevalidateMs)) {
         return new CacheProtocolError('TTL_INVALID', `staleWhileRevalidateMs of "${effect.key}" is not a non-negative integer`);
       }
@@ -48,13 +58,18 @@ export function keyEffectProblem(effect: KeyEffect, limits: EffectLimits): Cache
       }
       return undefined;
     default:
-      return new CacheProtocolError('ACTION_INVALID', `action ${JSON.stringify((effect as { action: unknown }).action)} of "${effect.key}" is not delete, tombstone or warm`);
+      return new CacheProtocolError(
+        'ACTION_INVALID',
+        `action ${JSON.stringify((effect as { action: unknown }).action)} of "${effect.key}" is not delete, tombstone or warm`,
+      );
   }
 }
 
 /** Hard TTL and fresh-for of a value kept `ttlMs` fresh and then `staleWhileRevalidateMs` stale. */
 export function lifetimeOf(ttlMs: number, staleWhileRevalidateMs = 0): { hardTtlMs: number; freshForMs: number } {
-  return staleWhileRevalidateMs > 0 ? { hardTtlMs: ttlMs + staleWhileRevalidateMs, freshForMs: ttlMs } : { hardTtlMs: ttlMs, freshForMs: 0 };
+  return staleWhileRevalidateMs > 0
+    ? { hardTtlMs: ttlMs + staleWhileRevalidateMs, freshForMs: ttlMs }
+    : { hardTtlMs: ttlMs, freshForMs: 0 };
 }
 
 /**
@@ -82,7 +97,11 @@ export function keyEffectItem(effect: KeyEffect, limits: EffectLimits, tagEpochs
       const floorTtlMs = warmFloorTtlMs(hardTtlMs, effect.tombstoneTtlMs);
       return {
         key: effect.key,
-        argv: [`w${effect.version}:${floorTtlMs}:${hardTtlMs}:${freshForMs}:${effect.namespaceGeneration ?? 0}`, tagEpochs, effect.value as string],
+        argv: [
+          `w${effect.version}:${floorTtlMs}:${hardTtlMs}:${freshForMs}:${effect.namespaceGeneration ?? 0}`,
+          tagEpochs,
+          effect.value as string,
+        ],
         degraded: degradedWarmItem(effect, hardTtlMs).argv,
       };
     }

@@ -41,7 +41,14 @@ describe('companion keys', () => {
         expect(keyProblem(key)).toBeUndefined();
         const slot = clusterSlot(key);
         const c = companionsOf(key);
-        for (const companion of [c.tombstone, c.lease, tagStateKey(key), tagMembersKey(key), tagPendingKey(key, 1_764_000_000_000_123), namespaceKey(key)]) {
+        for (const companion of [
+          c.tombstone,
+          c.lease,
+          tagStateKey(key),
+          tagMembersKey(key),
+          tagPendingKey(key, 1_764_000_000_000_123),
+          namespaceKey(key),
+        ]) {
           expect(clusterSlot(companion)).toBe(slot);
         }
       }),

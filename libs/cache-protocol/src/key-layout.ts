@@ -37,12 +37,23 @@ export function keyProblem(key: string, maxKeyBytes = DEFAULT_MAX_KEY_BYTES, wha
   if (typeof key !== 'string' || key.length === 0) return new CacheProtocolError('KEY_EMPTY', `${what} is empty`);
   // a UTF-16 unit is at most 3 UTF-8 bytes: only a key that could be too long is measured
   if (key.length > maxKeyBytes || (key.length * 3 > maxKeyBytes && Buffer.byteLength(key, 'utf8') > maxKeyBytes)) {
-    return new CacheProtocolError('KEY_TOO_LONG', `${what} "${key.slice(0, 40)}..." is longer than ${maxKeyBytes} bytes (option maxKeyBytes)`);
+    return new CacheProtocolError(
+      'KEY_TOO_LONG',
+      `${what} "${key.slice(0, 40)}..." is longer than ${maxKeyBytes} bytes (option maxKeyBytes)`,
+    );
   }
-  if (hasBadCharacter(key)) return new CacheProtocolError('KEY_BAD_CHARACTER', `${what} ${JSON.stringify(key)} contains whitespace or a control character`);
-  if (key.startsWith(RESERVED_PREFIX)) return new CacheProtocolError('KEY_RESERVED_PREFIX', `${what} "${key}" starts with "${RESERVED_PREFIX}", reserved for the protocol's companion keys`);
+  if (hasBadCharacter(key))
+    return new CacheProtocolError('KEY_BAD_CHARACTER', `${what} ${JSON.stringify(key)} contains whitespace or a control character`);
+  if (key.startsWith(RESERVED_PREFIX))
+    return new CacheProtocolError(
+      'KEY_RESERVED_PREFIX',
+      `${what} "${key}" starts with "${RESERVED_PREFIX}", reserved for the protocol's companion keys`,
+    );
   if ((key.includes('{') || key.includes('}')) && !hasHashTag(key)) {
-    return new CacheProtocolError('KEY_BAD_HASH_TAG', `${what} "${key}" has "{" or "}" that do not form a non-empty hash tag like "{tenant}"; companions could not share its cluster slot`);
+    return new CacheProtocolError(
+      'KEY_BAD_HASH_TAG',
+      `${what} "${key}" has "{" or "}" that do not form a non-empty hash tag like "{tenant}"; companions could not share its cluster slot`,
+    );
   }
   return undefined;
 }

@@ -70,7 +70,8 @@ function define(redis: RedisConnection | ChainableCommander): (...args: (string 
 }
 
 function decode(namespace: string, reply: unknown): NamespaceBumpResult {
-  if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1)) throw new CacheProtocolError('UNEXPECTED_REPLY', `unexpected namespaceBump reply ${JSON.stringify(reply)}`);
+  if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1))
+    throw new CacheProtocolError('UNEXPECTED_REPLY', `unexpected namespaceBump reply ${JSON.stringify(reply)}`);
   return { namespace, bumped: reply[0] === 1, generation: Number(reply[1]) };
 }
 
@@ -86,8 +87,13 @@ export interface NamespaceBump {
 /** Throws CacheProtocolError (KEY_* / VERSION_INVALID / TTL_INVALID) for a bump that can never be applied. */
 export function checkNamespaceBump(bump: NamespaceBump, maxKeyBytes = 512): void {
   validateKey(bump.namespace, maxKeyBytes, 'namespace');
-  if (!Number.isSafeInteger(bump.version) || bump.version < 0) throw new CacheProtocolError('VERSION_INVALID', `version ${bump.version} of namespace "${bump.namespace}" is not an integer in 0..2^53-1`);
-  if (!Number.isSafeInteger(bump.recordTtlMs) || bump.recordTtlMs <= 0) throw new CacheProtocolError('TTL_INVALID', `recordTtlMs ${bump.recordTtlMs} is not a positive integer`);
+  if (!Number.isSafeInteger(bump.version) || bump.version < 0)
+    throw new CacheProtocolError(
+      'VERSION_INVALID',
+      `version ${bump.version} of namespace "${bump.namespace}" is not an integer in 0..2^53-1`,
+    );
+  if (!Number.isSafeInteger(bump.recordTtlMs) || bump.recordTtlMs <= 0)
+    throw new CacheProtocolError('TTL_INVALID', `recordTtlMs ${bump.recordTtlMs} is not a positive integer`);
   if (typeof bump.entity !== 'string' || bump.entity.length === 0) throw new CacheProtocolError('KEY_EMPTY', 'entity identity is empty');
 }
 
@@ -101,6 +107,8 @@ export async function bumpNamespaces(redis: RedisConnection, bumps: readonly Nam
   if (bumps.length === 0) return [];
   const run = define(redis);
   return Promise.all(
-    bumps.map(async (b) => decode(b.namespace, await run(namespaceKey(b.namespace), namespaceVersionsKey(b.namespace), b.entity, b.version, b.recordTtlMs))),
+    bumps.map(async (b) =>
+      decode(b.namespace, await run(namespaceKey(b.namespace), namespaceVersionsKey(b.namespace), b.entity, b.version, b.recordTtlMs)),
+    ),
   );
 }

@@ -4,7 +4,14 @@ import { Envelope, decodeEnvelope } from './envelope';
 import type { EffectOutcome } from './effects';
 import { CacheProtocolError } from './errors';
 
-const EFFECT_OUTCOMES: readonly (EffectOutcome | undefined)[] = [undefined, 'deleted', 'tombstoned', 'warmed', 'skipped-older', 'warm-degraded-oom'];
+const EFFECT_OUTCOMES: readonly (EffectOutcome | undefined)[] = [
+  undefined,
+  'deleted',
+  'tombstoned',
+  'warmed',
+  'skipped-older',
+  'warm-degraded-oom',
+];
 
 /** Code of 'warm-degraded-oom' (set by the TypeScript side, never by a script). */
 export const WARM_DEGRADED_OOM = 5;

@@ -33,7 +33,10 @@ export function commandName(script: LuaScriptName): string {
 export function defineProtocolCommands(redis: RedisConnection): void {
   const options = redis.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } } | undefined;
   if (options?.keyPrefix || options?.redisOptions?.keyPrefix) {
-    throw new CacheProtocolError('KEY_PREFIX_UNSUPPORTED', 'the Redis client has keyPrefix set: prefixed companions would hash to other cluster slots; use key names instead');
+    throw new CacheProtocolError(
+      'KEY_PREFIX_UNSUPPORTED',
+      'the Redis client has keyPrefix set: prefixed companions would hash to other cluster slots; use key names instead',
+    );
   }
   const host = redis as unknown as Record<string, unknown>;
   for (const name of Object.keys(LUA_SCRIPTS) as LuaScriptName[]) {
@@ -48,7 +51,8 @@ type Callable = Record<string, (...args: ScriptArg[]) => unknown>;
 
 function send(target: RedisConnection | ChainableCommander, script: LuaScriptName, args: ScriptArg[]): unknown {
   const fn = (target as unknown as Callable)[COMMAND_NAMES[script]];
-  if (typeof fn !== 'function') throw new Error(`script ${script} is not registered on this connection: call defineProtocolCommands(redis) first`);
+  if (typeof fn !== 'function')
+    throw new Error(`script ${script} is not registered on this connection: call defineProtocolCommands(redis) first`);
   return fn.apply(target, args);
 }
 
@@ -59,7 +63,11 @@ export interface ProtocolScript<P extends unknown[], R> {
   queue(pipeline: ChainableCommander, ...params: P): (reply: unknown) => R;
 }
 
-function protocolScript<P extends unknown[], R>(script: LuaScriptName, toArgs: (...params: P) => ScriptArg[], decode: (reply: unknown, ...params: P) => R): ProtocolScript<P, R> {
+function protocolScript<P extends unknown[], R>(
+  script: LuaScriptName,
+  toArgs: (...params: P) => ScriptArg[],
+  decode: (reply: unknown, ...params: P) => R,
+): ProtocolScript<P, R> {
   return {
     script,
     async run(redis, ...params) {
@@ -86,30 +94,80 @@ function protocolScript<P extends unknown[], R>(script: LuaScriptName, toArgs: (
 
 export const invalidateScript = protocolScript(
   'invalidate',
-  (k: KeyCompanions, version: number, tombstoneTtlMs: number, writeTombstone: boolean) => [k.value, k.tombstone, k.lease, version, tombstoneTtlMs, writeTombstone ? '1' : '0'],
+  (k: KeyCompanions, version: number, tombstoneTtlMs: number, writeTombstone: boolean) => [
+    k.value,
+    k.tombstone,
+    k.lease,
+    version,
+    tombstoneTtlMs,
+    writeTombstone ? '1' : '0',
+  ],
   (reply): EffectOutcome => effectOutcomeOf(reply),
 );
 
 export const warmScript = protocolScript(
   'warm',
-  (k: KeyCompanions, version: number, hardTtlMs: number, freshForMs: number, namespaceGeneration: number, floorTtlMs: number, tagEpochs: string, payload: string) => [
-    k.value, k.tombstone, k.lease, version, hardTtlMs, freshForMs, namespaceGeneration, floorTtlMs, tagEpochs, payload,
-  ],
+  (
+    k: KeyCompanions,
+    version: number,
+    hardTtlMs: number,
+    freshForMs: number,
+    namespaceGeneration: number,
+    floorTtlMs: number,
+    tagEpochs: string,
+    payload: string,
+  ) => [k.value, k.tombstone, k.lease, version, hardTtlMs, freshForMs, namespaceGeneration, floorTtlMs, tagEpochs, payload],
   (reply): EffectOutcome => effectOutcomeOf(reply),
 );
 
 export const leaseGetScript = protocolScript(
   'leaseGet',
-  (k: KeyCompanions, token: string, leaseTtlMs: number, minNamespaceGeneration: number, checkTags: boolean, dropHeader: string, earlyRefreshFactor: number) => [
-    k.value, k.tombstone, k.lease, token, leaseTtlMs, minNamespaceGeneration, checkTags ? '1' : '0', dropHeader, earlyRefreshFactor > 0 ? earlyRefreshFactor.toFixed(6) : '0',
+  (
+    k: KeyCompanions,
+    token: string,
+    leaseTtlMs: number,
+    minNamespaceGeneration: number,
+    checkTags: boolean,
+    dropHeader: string,
+    earlyRefreshFactor: number,
+  ) => [
+    k.value,
+    k.tombstone,
+    k.lease,
+    token,
+    leaseTtlMs,
+    minNamespaceGeneration,
+    checkTags ? '1' : '0',
+    dropHeader,
+    earlyRefreshFactor > 0 ? earlyRefreshFactor.toFixed(6) : '0',
   ],
   (reply, k: KeyCompanions, token: string): LeaseGetResult => leaseGetResultOf(reply, k.value, token),
 );
 
 export const fillScript = protocolScript(
   'fill',
-  (k: KeyCompanions, token: string, version: number, hardTtlMs: number, freshForMs: number, namespaceGeneration: number, tagEpochs: string, payload: string, loadMs?: number) => [
-    k.value, k.tombstone, k.lease, token, version, hardTtlMs, freshForMs, namespaceGeneration, tagEpochs, payload, ...(loadMs === undefined ? [] : [loadMs]),
+  (
+    k: KeyCompanions,
+    token: string,
+    version: number,
+    hardTtlMs: number,
+    freshForMs: number,
+    namespaceGeneration: number,
+    tagEpochs: string,
+    payload: string,
+    loadMs?: number,
+  ) => [
+    k.value,
+    k.tombstone,
+    k.lease,
+    token,
+    version,
+    hardTtlMs,
+    freshForMs,
+    namespaceGeneration,
+    tagEpochs,
+    payload,
+    ...(loadMs === undefined ? [] : [loadMs]),
   ],
   (reply): FillOutcome => fillOutcomeOf(reply),
 );
@@ -149,10 +207,17 @@ export const applyKeyEffectsScript = protocolScript('applyKeyEffects', batchArgs
 export const tagJoinScript = protocolScript(
   'tagJoin',
   (stateKey: string, membersKey: string, epoch: string, member: string, memberTtlMs: number, newEpoch: number) => [
-    stateKey, membersKey, epoch, member, memberTtlMs, newEpoch, newEpoch - 1,
+    stateKey,
+    membersKey,
+    epoch,
+    member,
+    memberTtlMs,
+    newEpoch,
+    newEpoch - 1,
   ],
   (reply): string | undefined => {
-    if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1)) throw new CacheProtocolError('UNEXPECTED_REPLY', `unexpected tagJoin reply ${JSON.stringify(reply)}`);
+    if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1))
+      throw new CacheProtocolError('UNEXPECTED_REPLY', `unexpected tagJoin reply ${JSON.stringify(reply)}`);
     return reply[0] === 1 ? String(reply[1]) : undefined;
   },
 );
@@ -162,7 +227,8 @@ export const tagEpochScript = protocolScript(
   'tagEpoch',
   (stateKey: string, newEpoch: number, stateTtlMs: number) => [stateKey, newEpoch, newEpoch - 1, stateTtlMs],
   (reply): string => {
-    if (typeof reply !== 'string' || reply === '') throw new CacheProtocolError('UNEXPECTED_REPLY', `unexpected tagEpoch reply ${JSON.stringify(reply)}`);
+    if (typeof reply !== 'string' || reply === '')
+      throw new CacheProtocolError('UNEXPECTED_REPLY', `unexpected tagEpoch reply ${JSON.stringify(reply)}`);
     return reply;
   },
 );

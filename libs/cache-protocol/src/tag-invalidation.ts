@@ -69,7 +69,14 @@ export async function closeTagEpochs(redis: RedisConnection, tags: TagToClose[],
 }
 
 /** Invalidates the members of every pending set of `tag` from closed.scannedThrough+1 to closed.closing; returns how many were invalidated. */
-export async function scanClosedEpochs(redis: RedisConnection, runner: KeyBatchRunner, tag: string, closed: ClosedEpoch, tombstoneTtlMs: number, settings: TagScanSettings): Promise<number> {
+export async function scanClosedEpochs(
+  redis: RedisConnection,
+  runner: KeyBatchRunner,
+  tag: string,
+  closed: ClosedEpoch,
+  tombstoneTtlMs: number,
+  settings: TagScanSettings,
+): Promise<number> {
   let invalidated = 0;
   for (let epoch = closed.scannedThrough + 1; epoch <= closed.closing; epoch += 1) {
     const pending = tagPendingKey(tag, epoch);

@@ -13,13 +13,16 @@ export class KafkaSecurityConfig {
   @IsBoolean()
   KAFKA_SSL = false;
 
-  @IsOptional() @IsIn(['plain', 'scram-sha-256', 'scram-sha-512'])
+  @IsOptional()
+  @IsIn(['plain', 'scram-sha-256', 'scram-sha-512'])
   KAFKA_SASL_MECHANISM?: KafkaSaslMechanism;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   KAFKA_SASL_USERNAME?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   KAFKA_SASL_PASSWORD?: string;
 }
 

@@ -20,7 +20,11 @@ function coerce(raw: unknown, sample: unknown): unknown {
 }
 
 /** `input` holds env strings or typed values; unknown keys are ignored, empty strings mean "unset". */
-export function readConfig<T extends object>(ConfigClass: new () => T, input: Record<string, unknown>, extraChecks: (config: T) => string[] = () => []): T {
+export function readConfig<T extends object>(
+  ConfigClass: new () => T,
+  input: Record<string, unknown>,
+  extraChecks: (config: T) => string[] = () => [],
+): T {
   const config = new ConfigClass();
   const fields = config as unknown as Record<string, unknown>;
   const known = new Set([...Object.keys(fields), ...keysWithoutDefault(ConfigClass)]);
@@ -29,7 +33,9 @@ export function readConfig<T extends object>(ConfigClass: new () => T, input: Re
     if (raw !== undefined && raw !== '') fields[key] = coerce(raw, fields[key]);
   }
   const problems = validateSync(config).flatMap((e) =>
-    Object.values(e.constraints ?? {}).map((m) => (m.startsWith(e.property) ? m : `${e.property}: ${m}`) + ` (got ${shown(e.property, input[e.property])})`),
+    Object.values(e.constraints ?? {}).map(
+      (m) => (m.startsWith(e.property) ? m : `${e.property}: ${m}`) + ` (got ${shown(e.property, input[e.property])})`,
+    ),
   );
   problems.push(...extraChecks(config));
   if (problems.length > 0) throw new ConfigError(problems);

@@ -2,7 +2,14 @@
 // transport never sees kafkajs types. Offsets are resolved only by the caller (eachBatchAutoResolve
 // off) and only for work whose effect is already in Redis; commits happen right after resolving.
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { BatchConsumer, BatchConsumerOptions, BatchControl, BatchHandler, ConsumerLifecycleListener, InboundBatch } from './consumer-api';
+import type {
+  BatchConsumer,
+  BatchConsumerOptions,
+  BatchControl,
+  BatchHandler,
+  ConsumerLifecycleListener,
+  InboundBatch,
+} from './consumer-api';
 
 export class KafkaBatchConsumer implements BatchConsumer {
   readonly client = 'kafkajs' as const;

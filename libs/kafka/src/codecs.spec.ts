@@ -1,12 +1,29 @@
 import { CompressionCodecs, CompressionTypes } from 'kafkajs';
-import { compressionType, KAFKA_COMPRESSION_NAMES, KafkaCodec, lz4Codec, registerKafkaCodecs, snappyCodec, snappyDecompress, zstdCodec } from './codecs';
+import {
+  compressionType,
+  KAFKA_COMPRESSION_NAMES,
+  KafkaCodec,
+  lz4Codec,
+  registerKafkaCodecs,
+  snappyCodec,
+  snappyDecompress,
+  zstdCodec,
+} from './codecs';
 import { createKafka } from './kafka-client';
 
 // kafkajs internals, to run a whole record batch through its own encoder and decoder.
 /* eslint-disable @typescript-eslint/no-require-imports */
-const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: (args: { compression: number; records: unknown[] }) => Promise<{ buffer: Buffer }> };
-const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (args: { offsetDelta: number; key: Buffer; value: Buffer }) => unknown;
-const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder') as (decoder: unknown) => Promise<{ records: { key: Buffer; value: Buffer }[] }>;
+const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as {
+  RecordBatch: (args: { compression: number; records: unknown[] }) => Promise<{ buffer: Buffer }>;
+};
+const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (args: {
+  offsetDelta: number;
+  key: Buffer;
+  value: Buffer;
+}) => unknown;
+const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder') as (
+  decoder: unknown,
+) => Promise<{ records: { key: Buffer; value: Buffer }[] }>;
 const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => unknown;
 const snappyjs = require('snappyjs') as { compress(input: Buffer): Buffer };
 
@@ -67,7 +84,13 @@ describe('Kafka compression codecs', () => {
   });
 
   it('maps every codec name to its kafkajs type', () => {
-    expect(KAFKA_COMPRESSION_NAMES.map(compressionType)).toEqual([CompressionTypes.None, CompressionTypes.GZIP, CompressionTypes.Snappy, CompressionTypes.LZ4, CompressionTypes.ZSTD]);
+    expect(KAFKA_COMPRESSION_NAMES.map(compressionType)).toEqual([
+      CompressionTypes.None,
+      CompressionTypes.GZIP,
+      CompressionTypes.Snappy,
+      CompressionTypes.LZ4,
+      CompressionTypes.ZSTD,
+    ]);
   });
 
   it('createKafka registers them in kafkajs: a record batch in each codec goes through kafkajs encode and decode', async () => {
@@ -77,10 +100,14 @@ describe('Kafka compression codecs', () => {
     registerKafkaCodecs(); // idempotent
     expect(CompressionCodecs[CompressionTypes.LZ4]()).toBe(lz4Codec);
     for (const name of KAFKA_COMPRESSION_NAMES) {
-      const records = [0, 1, 2].map((i) => Record({ offsetDelta: i, key: Buffer.from(`product:p-${i}`), value: Buffer.from(JSON.stringify({ i, name })) }));
+      const records = [0, 1, 2].map((i) =>
+        Record({ offsetDelta: i, key: Buffer.from(`product:p-${i}`), value: Buffer.from(JSON.stringify({ i, name })) }),
+      );
       const encoded = await RecordBatch({ compression: compressionType(name), records });
       const decoded = await decodeRecordBatch(new Decoder(encoded.buffer));
-      expect(decoded.records.map((r) => [r.key.toString(), JSON.parse(r.value.toString()) as unknown])).toEqual([0, 1, 2].map((i) => [`product:p-${i}`, { i, name }]));
+      expect(decoded.records.map((r) => [r.key.toString(), JSON.parse(r.value.toString()) as unknown])).toEqual(
+        [0, 1, 2].map((i) => [`product:p-${i}`, { i, name }]),
+      );
     }
   });
 });

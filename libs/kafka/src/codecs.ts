@@ -43,7 +43,8 @@ const XERIAL_HEADER_BYTES = 16; // magic (8) + version (4) + compatible version 
 
 /** Raw snappy, or the xerial framing Java producers write: header, then [uint32 BE length][raw snappy block]... */
 export function snappyDecompress(buffer: Buffer): Buffer {
-  if (buffer.length < XERIAL_HEADER_BYTES || !buffer.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC)) return toBuffer(snappy.uncompress(buffer));
+  if (buffer.length < XERIAL_HEADER_BYTES || !buffer.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC))
+    return toBuffer(snappy.uncompress(buffer));
   const blocks: Buffer[] = [];
   let offset = XERIAL_HEADER_BYTES;
   while (offset < buffer.length) {

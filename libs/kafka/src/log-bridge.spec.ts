@@ -7,7 +7,15 @@ function capture(): { logger: pino.Logger; lines: () => { level: number; msg: st
   const out: string[] = [];
   const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (out.push(chunk.toString()), done()) });
   const logger = pino({ level: 'debug' }, stream);
-  return { logger, lines: () => out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: number; msg: string; [k: string]: unknown }) };
+  return {
+    logger,
+    lines: () =>
+      out
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { level: number; msg: string; [k: string]: unknown }),
+  };
 }
 
 function entry(level: logLevel, namespace: string, log: Record<string, unknown>): LogEntry {
@@ -22,9 +30,24 @@ describe('kafkajs log bridge', () => {
   it('logs the retried-and-harmless errors of a normal start at debug', () => {
     const { logger, lines } = capture();
     const log = kafkaLogBridge(logger)(logLevel.ERROR);
-    log(entry(logLevel.ERROR, 'Connection', { message: 'Response FindCoordinator(key: 10, version: 2)', error: "The coordinator is loading and hence can't process requests for this group" }));
-    log(entry(logLevel.ERROR, 'Connection', { message: 'Response JoinGroup(key: 11, version: 5)', error: 'The group coordinator is not available' }));
-    log(entry(logLevel.ERROR, 'Connection', { message: 'Response Metadata(key: 3, version: 6)', error: 'This server does not host this topic-partition' }));
+    log(
+      entry(logLevel.ERROR, 'Connection', {
+        message: 'Response FindCoordinator(key: 10, version: 2)',
+        error: "The coordinator is loading and hence can't process requests for this group",
+      }),
+    );
+    log(
+      entry(logLevel.ERROR, 'Connection', {
+        message: 'Response JoinGroup(key: 11, version: 5)',
+        error: 'The group coordinator is not available',
+      }),
+    );
+    log(
+      entry(logLevel.ERROR, 'Connection', {
+        message: 'Response Metadata(key: 3, version: 6)',
+        error: 'This server does not host this topic-partition',
+      }),
+    );
     log(entry(logLevel.WARN, 'Producer', { message: 'Limiting retries for the idempotent producer may invalidate EoS guarantees' }));
     expect(lines().map((l) => l.level)).toEqual([DEBUG, DEBUG, DEBUG, DEBUG]);
   });
@@ -60,8 +83,17 @@ describe('kafkajs log bridge', () => {
   });
 
   it('matches only known texts', () => {
-    expect(isHarmlessKafkaLog({ level: logLevel.ERROR, log: { message: 'x', error: 'This server does not host this topic-partition', timestamp: '' } })).toBe(true);
-    expect(isHarmlessKafkaLog({ level: logLevel.ERROR, log: { message: 'x', error: 'Not authorized to access topics', timestamp: '' } })).toBe(false);
-    expect(isHarmlessKafkaLog({ level: logLevel.INFO, log: { message: 'The group coordinator is not available', timestamp: '' } })).toBe(false);
+    expect(
+      isHarmlessKafkaLog({
+        level: logLevel.ERROR,
+        log: { message: 'x', error: 'This server does not host this topic-partition', timestamp: '' },
+      }),
+    ).toBe(true);
+    expect(
+      isHarmlessKafkaLog({ level: logLevel.ERROR, log: { message: 'x', error: 'Not authorized to access topics', timestamp: '' } }),
+    ).toBe(false);
+    expect(isHarmlessKafkaLog({ level: logLevel.INFO, log: { message: 'The group coordinator is not available', timestamp: '' } })).toBe(
+      false,
+    );
   });
 });

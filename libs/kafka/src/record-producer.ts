@@ -40,4 +40,3 @@ export class RecordProducer implements RecordSender {
     return this.producer.disconnect();
   }
 }
-

@@ -21,7 +21,9 @@ function tsFiles(dir: string): string[] {
 }
 
 describe('one kafkajs client factory', () => {
-  const files = ['apps', 'libs', 'examples', 'scripts', 'test'].flatMap((d) => tsFiles(join(ROOT, d))).map((f) => relative(ROOT, f).split('\\').join('/'));
+  const files = ['apps', 'libs', 'examples', 'scripts', 'test']
+    .flatMap((d) => tsFiles(join(ROOT, d)))
+    .map((f) => relative(ROOT, f).split('\\').join('/'));
   const constructing = files.filter((f) => /\bnew\s+Kafka\s*\(/.test(readFileSync(join(ROOT, f), 'utf8')));
 
   it('scans the sources', () => {

@@ -40,8 +40,16 @@ class LagMetrics {
     };
 
     perPartition('kafka_consumergroup_lag', 'Messages the group has not consumed yet: log end offset minus committed offset', (p) => p.lag);
-    perPartition('kafka_consumergroup_lag_seconds', 'Age of the oldest unconsumed message in seconds (interpolated from end-offset history; 0 when lag is 0)', (p) => p.lagSeconds);
-    perPartition('kafka_consumergroup_current_offset', 'The group\'s committed offset (absent while the group never committed the partition)', (p) => p.committedOffset);
+    perPartition(
+      'kafka_consumergroup_lag_seconds',
+      'Age of the oldest unconsumed message in seconds (interpolated from end-offset history; 0 when lag is 0)',
+      (p) => p.lagSeconds,
+    );
+    perPartition(
+      'kafka_consumergroup_current_offset',
+      "The group's committed offset (absent while the group never committed the partition)",
+      (p) => p.committedOffset,
+    );
 
     new Gauge({
       name: 'kafka_topic_partition_current_offset',
@@ -50,7 +58,8 @@ class LagMetrics {
       registers,
       collect(this: Gauge<'topic' | 'partition'>) {
         this.reset();
-        for (const s of snapshots()) for (const p of s.partitions) if (p.status !== 'ERR') this.set({ topic: p.topic, partition: String(p.partition) }, p.endOffset);
+        for (const s of snapshots())
+          for (const p of s.partitions) if (p.status !== 'ERR') this.set({ topic: p.topic, partition: String(p.partition) }, p.endOffset);
       },
     });
     new Gauge({
@@ -60,7 +69,8 @@ class LagMetrics {
       registers,
       collect(this: Gauge<'topic' | 'partition'>) {
         this.reset();
-        for (const s of snapshots()) for (const p of s.partitions) if (p.status !== 'ERR') this.set({ topic: p.topic, partition: String(p.partition) }, p.startOffset);
+        for (const s of snapshots())
+          for (const p of s.partitions) if (p.status !== 'ERR') this.set({ topic: p.topic, partition: String(p.partition) }, p.startOffset);
       },
     });
     new Gauge({
@@ -73,7 +83,10 @@ class LagMetrics {
         for (const s of snapshots()) {
           for (const p of s.partitions) {
             for (const status of PARTITION_STATUSES) {
-              this.set({ consumergroup: s.group.groupId, topic: p.topic, partition: String(p.partition), status }, p.status === status ? 1 : 0);
+              this.set(
+                { consumergroup: s.group.groupId, topic: p.topic, partition: String(p.partition), status },
+                p.status === status ? 1 : 0,
+              );
             }
           }
         }
@@ -86,7 +99,8 @@ class LagMetrics {
       registers,
       collect(this: Gauge<'consumergroup' | 'status'>) {
         this.reset();
-        for (const s of snapshots()) for (const status of PARTITION_STATUSES) this.set({ consumergroup: s.group.groupId, status }, s.group.status === status ? 1 : 0);
+        for (const s of snapshots())
+          for (const status of PARTITION_STATUSES) this.set({ consumergroup: s.group.groupId, status }, s.group.status === status ? 1 : 0);
       },
     });
     new Gauge({
@@ -135,7 +149,7 @@ class LagMetrics {
     });
     new Gauge({
       name: 'kafka_lag_monitor_last_read_timestamp_seconds',
-      help: 'Unix time of the lag monitor\'s latest round (stale when it stops moving)',
+      help: "Unix time of the lag monitor's latest round (stale when it stops moving)",
       labelNames: ['consumergroup'],
       registers,
       collect(this: Gauge<'consumergroup'>) {

@@ -44,7 +44,15 @@ function setup(seedAgesMs: number[] = []) {
   const kafka = new FakeKafka();
   let now = 1_000_000;
   const monitor = new LagMonitor(
-    { brokers: ['k:9092'], groupId: 'invalidator', topics: ['orders'], intervalMs: 1_000, windowMs: 5_000, stopAfterMs: 30_000, seedAgesMs },
+    {
+      brokers: ['k:9092'],
+      groupId: 'invalidator',
+      topics: ['orders'],
+      intervalMs: 1_000,
+      windowMs: 5_000,
+      stopAfterMs: 30_000,
+      seedAgesMs,
+    },
     { reader: kafka, clock: () => now, logger: silent },
   );
   return { kafka, monitor, advance: (ms: number) => (now += ms), now: () => now };
@@ -57,12 +65,26 @@ describe('LagMonitor', () => {
       { partition: 0, startOffset: 0, endOffset: 50 },
       { partition: 1, startOffset: 0, endOffset: 7 },
     ]);
-    kafka.committed.set('orders', new Map([[0, 40], [1, null]]));
-    kafka.group = { state: 'Stable', members: [{ memberId: 'm1', clientId: 'inv-1', host: '/10.0.0.1', assignments: [{ topic: 'orders', partitions: [0, 1] }] }] };
+    kafka.committed.set(
+      'orders',
+      new Map([
+        [0, 40],
+        [1, null],
+      ]),
+    );
+    kafka.group = {
+      state: 'Stable',
+      members: [{ memberId: 'm1', clientId: 'inv-1', host: '/10.0.0.1', assignments: [{ topic: 'orders', partitions: [0, 1] }] }],
+    };
     const snapshot = await monitor.poll();
     expect(snapshot.group).toMatchObject({ groupId: 'invalidator', state: 'Stable', totalLag: 17, status: 'OK' });
     expect(snapshot.partitions).toEqual([
-      expect.objectContaining({ partition: 0, committedOffset: 40, lag: 10, owner: { memberId: 'm1', clientId: 'inv-1', host: '/10.0.0.1' } }),
+      expect.objectContaining({
+        partition: 0,
+        committedOffset: 40,
+        lag: 10,
+        owner: { memberId: 'm1', clientId: 'inv-1', host: '/10.0.0.1' },
+      }),
       expect.objectContaining({ partition: 1, committedOffset: null, lag: 7 }),
     ]);
   });
@@ -76,7 +98,9 @@ describe('LagMonitor', () => {
     advance(1_000);
     const failed = await monitor.poll();
     expect(failed.group.status).toBe('ERR');
-    expect(failed.partitions).toEqual([expect.objectContaining({ partition: 0, status: 'ERR', lag: 5, error: 'Connection error: ECONNREFUSED' })]);
+    expect(failed.partitions).toEqual([
+      expect.objectContaining({ partition: 0, status: 'ERR', lag: 5, error: 'Connection error: ECONNREFUSED' }),
+    ]);
     expect(failed.errors.join()).toContain('ECONNREFUSED');
     expect(monitor.failedRounds).toBe(1);
     expect(kafka.resets).toBe(1);
@@ -87,7 +111,10 @@ describe('LagMonitor', () => {
 
   it('reports a missing topic as an error without hiding the other topics', async () => {
     const kafka = new FakeKafka();
-    const monitor = new LagMonitor({ brokers: ['k:9092'], groupId: 'g', topics: ['orders', 'nope'], seedAgesMs: [] }, { reader: kafka, logger: silent });
+    const monitor = new LagMonitor(
+      { brokers: ['k:9092'], groupId: 'g', topics: ['orders', 'nope'], seedAgesMs: [] },
+      { reader: kafka, logger: silent },
+    );
     kafka.ends.set('orders', [{ partition: 0, startOffset: 0, endOffset: 3 }]);
     const snapshot = await monitor.poll();
     expect(snapshot.partitions.map((p) => p.topic)).toEqual(['orders']);

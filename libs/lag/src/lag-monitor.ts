@@ -45,7 +45,8 @@ export class LagMonitor {
 
   constructor(options: LagMonitorOptions, deps: LagMonitorDependencies = {}) {
     this.options = resolveLagMonitorOptions(options);
-    this.reader = deps.reader ?? new KafkaLagReader({ brokers: this.options.brokers, clientId: this.options.clientId, ...this.options.kafka });
+    this.reader =
+      deps.reader ?? new KafkaLagReader({ brokers: this.options.brokers, clientId: this.options.clientId, ...this.options.kafka });
     this.clock = deps.clock ?? Date.now;
     this.log = deps.logger ?? createLogger('lag-monitor');
     this.history = new LagHistory(this.options.historyMs);
@@ -59,7 +60,10 @@ export class LagMonitor {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.log.info({ groupId: this.options.groupId, topics: this.options.topics, intervalMs: this.options.intervalMs }, 'lag monitor started');
+    this.log.info(
+      { groupId: this.options.groupId, topics: this.options.topics, intervalMs: this.options.intervalMs },
+      'lag monitor started',
+    );
     const loop = async (): Promise<void> => {
       const started = this.clock();
       await this.poll().catch((error: unknown) => this.log.error({ err: error }, 'lag poll crashed; next round retries'));
@@ -118,7 +122,8 @@ export class LagMonitor {
       if (!ends.ok || !committed.ok) {
         const error = !ends.ok ? ends.error : (committed as { error: string }).error;
         errors.push(`topic ${topic}: ${error}`);
-        for (const tracker of this.trackersOf(topic)) partitions.push({ ...tracker.fail(at, error), owner: owners.get(key(topic, tracker.partition)) ?? null });
+        for (const tracker of this.trackersOf(topic))
+          partitions.push({ ...tracker.fail(at, error), owner: owners.get(key(topic, tracker.partition)) ?? null });
         continue;
       }
       await this.seedNewPartitions(topic, ends.value, committed.value, at);
@@ -159,7 +164,11 @@ export class LagMonitor {
     if (brokerTrouble) void this.reader.reset();
     const errorText = snapshot.errors.join('; ');
     if (errorText !== this.lastErrors) {
-      if (errorText) this.log.warn({ groupId: snapshot.group.groupId, errors: snapshot.errors }, 'lag monitor cannot read everything; affected partitions are ERR, next round retries');
+      if (errorText)
+        this.log.warn(
+          { groupId: snapshot.group.groupId, errors: snapshot.errors },
+          'lag monitor cannot read everything; affected partitions are ERR, next round retries',
+        );
       else this.log.info({ groupId: snapshot.group.groupId }, 'lag monitor reads everything again');
       this.lastErrors = errorText;
     }
@@ -169,7 +178,18 @@ export class LagMonitor {
       if (before !== p.status) {
         this.lastStatus.set(k, p.status);
         if (before !== undefined || p.status !== 'OK') {
-          this.log.info({ groupId: snapshot.group.groupId, topic: p.topic, partition: p.partition, from: before ?? null, to: p.status, lag: p.lag, reason: p.statusReason }, 'partition status changed');
+          this.log.info(
+            {
+              groupId: snapshot.group.groupId,
+              topic: p.topic,
+              partition: p.partition,
+              from: before ?? null,
+              to: p.status,
+              lag: p.lag,
+              reason: p.statusReason,
+            },
+            'partition status changed',
+          );
         }
       }
     }
@@ -191,7 +211,10 @@ export class LagMonitor {
       const history = await readSeedHistory(this.reader, topic, toSeed, at, { agesMs: this.options.seedAgesMs });
       for (const [partition, points] of history) this.tracker(topic, partition).seed(points);
     } catch (error) {
-      this.log.warn({ topic, err: error }, 'cannot read offsets by timestamp; lag seconds of older backlog is a lower bound until the monitor has watched it');
+      this.log.warn(
+        { topic, err: error },
+        'cannot read offsets by timestamp; lag seconds of older backlog is a lower bound until the monitor has watched it',
+      );
     }
   }
 
@@ -216,7 +239,8 @@ function ownersOf(members: GroupMember[]): Map<string, PartitionOwner> {
   const owners = new Map<string, PartitionOwner>();
   for (const m of members) {
     for (const a of m.assignments) {
-      for (const partition of a.partitions) owners.set(key(a.topic, partition), { memberId: m.memberId, clientId: m.clientId, host: m.host });
+      for (const partition of a.partitions)
+        owners.set(key(a.topic, partition), { memberId: m.memberId, clientId: m.clientId, host: m.host });
     }
   }
   return owners;

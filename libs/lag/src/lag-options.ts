@@ -42,9 +42,25 @@ const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 export const DEFAULT_SEED_AGES_MS = [
-  1 * SECOND, 2 * SECOND, 5 * SECOND, 10 * SECOND, 20 * SECOND, 30 * SECOND,
-  1 * MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 20 * MINUTE, 30 * MINUTE,
-  1 * HOUR, 2 * HOUR, 6 * HOUR, 12 * HOUR, 24 * HOUR, 48 * HOUR, 168 * HOUR,
+  1 * SECOND,
+  2 * SECOND,
+  5 * SECOND,
+  10 * SECOND,
+  20 * SECOND,
+  30 * SECOND,
+  1 * MINUTE,
+  2 * MINUTE,
+  5 * MINUTE,
+  10 * MINUTE,
+  20 * MINUTE,
+  30 * MINUTE,
+  1 * HOUR,
+  2 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  24 * HOUR,
+  48 * HOUR,
+  168 * HOUR,
 ];
 
 export function resolveLagMonitorOptions(options: LagMonitorOptions): ResolvedLagMonitorOptions {
@@ -66,17 +82,23 @@ export function resolveLagMonitorOptions(options: LagMonitorOptions): ResolvedLa
     problems.push(`brokers must be a non-empty list of host:port (got ${JSON.stringify(resolved.brokers)})`);
   }
   if (typeof resolved.groupId !== 'string' || resolved.groupId.trim() === '') problems.push('groupId must be a non-empty string');
-  if (!Array.isArray(resolved.topics) || resolved.topics.length === 0 || resolved.topics.some((t) => typeof t !== 'string' || t.trim() === '')) {
+  if (
+    !Array.isArray(resolved.topics) ||
+    resolved.topics.length === 0 ||
+    resolved.topics.some((t) => typeof t !== 'string' || t.trim() === '')
+  ) {
     problems.push(`topics must be a non-empty list of topic names (got ${JSON.stringify(resolved.topics)})`);
   }
   if (!(resolved.intervalMs >= 50)) problems.push(`intervalMs must be >= 50 (got ${resolved.intervalMs})`);
-  if (!(resolved.windowMs >= 2 * resolved.intervalMs)) problems.push(`windowMs must be at least two intervals (${2 * resolved.intervalMs} ms; got ${resolved.windowMs})`);
+  if (!(resolved.windowMs >= 2 * resolved.intervalMs))
+    problems.push(`windowMs must be at least two intervals (${2 * resolved.intervalMs} ms; got ${resolved.windowMs})`);
   if (!(resolved.stopAfterMs >= resolved.windowMs)) problems.push(`stopAfterMs must be >= windowMs (got ${resolved.stopAfterMs})`);
   if (!(resolved.historyMs >= resolved.intervalMs)) problems.push(`historyMs must be >= intervalMs (got ${resolved.historyMs})`);
   if (resolved.uncommittedPolicy !== 'earliest' && resolved.uncommittedPolicy !== 'latest') {
     problems.push(`uncommittedPolicy must be 'earliest' or 'latest' (got ${JSON.stringify(resolved.uncommittedPolicy)})`);
   }
-  if (!Array.isArray(resolved.seedAgesMs) || resolved.seedAgesMs.some((a) => !(a > 0))) problems.push('seedAgesMs must be a list of positive numbers');
+  if (!Array.isArray(resolved.seedAgesMs) || resolved.seedAgesMs.some((a) => !(a > 0)))
+    problems.push('seedAgesMs must be a list of positive numbers');
   if (problems.length > 0) throw new LagConfigError(problems);
   return resolved;
 }

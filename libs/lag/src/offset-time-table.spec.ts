@@ -78,27 +78,30 @@ describe('OffsetTimeTable', () => {
 
   it('never dates a message outside the reads that bracket it (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 1, max: 5_000 })), { minLength: 2, maxLength: 300 }), (steps) => {
-        const table = new OffsetTimeTable(32);
-        let offset = 0;
-        let at = 0;
-        const reads: { offset: number; at: number }[] = [];
-        for (const [grow, wait] of steps) {
-          offset += grow;
-          at += wait;
-          table.record(offset, at);
-          reads.push({ offset, at });
-        }
-        for (let c = 0; c < offset; c += Math.max(1, Math.floor(offset / 20))) {
-          const appended = table.appendedAt(c);
-          expect(appended).toBeDefined();
-          // the first read at which message c existed is the latest it can have been appended
-          const firstWith = reads.find((r) => r.offset >= c + 1)!;
-          expect(appended!.at).toBeLessThanOrEqual(firstWith.at);
-          const lastWithout = [...reads].reverse().find((r) => r.offset < c + 1);
-          if (lastWithout && appended!.method === 'interpolated') expect(appended!.at).toBeGreaterThanOrEqual(lastWithout.at);
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 1, max: 5_000 })), { minLength: 2, maxLength: 300 }),
+        (steps) => {
+          const table = new OffsetTimeTable(32);
+          let offset = 0;
+          let at = 0;
+          const reads: { offset: number; at: number }[] = [];
+          for (const [grow, wait] of steps) {
+            offset += grow;
+            at += wait;
+            table.record(offset, at);
+            reads.push({ offset, at });
+          }
+          for (let c = 0; c < offset; c += Math.max(1, Math.floor(offset / 20))) {
+            const appended = table.appendedAt(c);
+            expect(appended).toBeDefined();
+            // the first read at which message c existed is the latest it can have been appended
+            const firstWith = reads.find((r) => r.offset >= c + 1)!;
+            expect(appended!.at).toBeLessThanOrEqual(firstWith.at);
+            const lastWithout = [...reads].reverse().find((r) => r.offset < c + 1);
+            if (lastWithout && appended!.method === 'interpolated') expect(appended!.at).toBeGreaterThanOrEqual(lastWithout.at);
+          }
+        },
+      ),
     );
   });
 });

@@ -64,20 +64,32 @@ export function evaluatePartitionStatus(input: StatusInput, rules: StatusRules):
 
   const stuckFor = input.now - input.stuckSince;
   if (stuckFor >= rules.stopAfterMs) {
-    return { status: 'STOP', reason: `no progress for ${seconds(stuckFor)} (stop threshold ${seconds(rules.stopAfterMs)}) while lag is ${input.lag}` };
+    return {
+      status: 'STOP',
+      reason: `no progress for ${seconds(stuckFor)} (stop threshold ${seconds(rules.stopAfterMs)}) while lag is ${input.lag}`,
+    };
   }
   if (stuckFor >= rules.windowMs) {
     if (input.members === 0) {
-      return { status: 'STOP', reason: `the group has no members and offset ${input.committed} has not moved for ${seconds(stuckFor)} while lag is ${input.lag}` };
+      return {
+        status: 'STOP',
+        reason: `the group has no members and offset ${input.committed} has not moved for ${seconds(stuckFor)} while lag is ${input.lag}`,
+      };
     }
-    return { status: 'STALL', reason: `committed offset ${input.committed} has not moved for ${seconds(stuckFor)} while lag is ${input.lag}` };
+    return {
+      status: 'STALL',
+      reason: `committed offset ${input.committed} has not moved for ${seconds(stuckFor)} while lag is ${input.lag}`,
+    };
   }
 
   const windowComplete = input.now - input.firstSeenAt >= rules.windowMs;
   if (!windowComplete) return { status: 'OK', reason: `lag ${input.lag}, watching (less than one window of history)` };
   const rising = risingLag(input.commits, rules.windowMs);
   if (rising) {
-    return { status: 'WARN', reason: `offsets move but lag rose from ${rising.from} to ${rising.to} over ${rising.commits} commits without falling` };
+    return {
+      status: 'WARN',
+      reason: `offsets move but lag rose from ${rising.from} to ${rising.to} over ${rising.commits} commits without falling`,
+    };
   }
   return { status: 'OK', reason: `consuming: lag ${input.lag} is not rising over the window` };
 }

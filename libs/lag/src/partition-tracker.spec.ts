@@ -2,7 +2,13 @@ import { PartitionTracker, PartitionReading } from './partition-tracker';
 
 const options = { windowMs: 3_000, stopAfterMs: 20_000, uncommittedPolicy: 'earliest' as const };
 
-function reading(at: number, endOffset: number, committedOffset: number | null, members: number | null = 1, startOffset = 0): PartitionReading {
+function reading(
+  at: number,
+  endOffset: number,
+  committedOffset: number | null,
+  members: number | null = 1,
+  startOffset = 0,
+): PartitionReading {
   return { at, endOffset, committedOffset, members, startOffset };
 }
 

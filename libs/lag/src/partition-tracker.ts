@@ -106,7 +106,10 @@ export class PartitionTracker {
 
   /** A round in which this partition could not be read: ERR, with the last figures known. */
   fail(at: number, error: string): PartitionFigures {
-    const verdict = evaluatePartitionStatus({ now: at, readError: error, lag: 0, committed: 0, members: null, firstSeenAt: at, stuckSince: at, commits: [] }, this.options);
+    const verdict = evaluatePartitionStatus(
+      { now: at, readError: error, lag: 0, committed: 0, members: null, firstSeenAt: at, stuckSince: at, commits: [] },
+      this.options,
+    );
     const known = this.last;
     return {
       topic: this.topic,

@@ -30,7 +30,9 @@ describe('readSeedHistory', () => {
     ];
     for (const committed of [0, 400, 650, 900]) {
       const reader = logReader(times);
-      const history = await readSeedHistory(reader, 't', [{ partition: 0, measuredFromOffset: committed, endOffset: 1_000 }], now, { agesMs: DEFAULT_SEED_AGES_MS });
+      const history = await readSeedHistory(reader, 't', [{ partition: 0, measuredFromOffset: committed, endOffset: 1_000 }], now, {
+        agesMs: DEFAULT_SEED_AGES_MS,
+      });
       const table = new OffsetTimeTable();
       table.seed(history.get(0)!);
       table.record(1_000, now);
@@ -44,7 +46,9 @@ describe('readSeedHistory', () => {
   it('leaves a record older than the whole ladder as a lower bound', async () => {
     const now = 10_000_000_000;
     const times = [now - 30 * 86_400_000, now - 1_000];
-    const history = await readSeedHistory(logReader(times), 't', [{ partition: 0, measuredFromOffset: 0, endOffset: 2 }], now, { agesMs: [1_000, 86_400_000] });
+    const history = await readSeedHistory(logReader(times), 't', [{ partition: 0, measuredFromOffset: 0, endOffset: 2 }], now, {
+      agesMs: [1_000, 86_400_000],
+    });
     const table = new OffsetTimeTable();
     table.seed(history.get(0)!);
     table.record(2, now);
@@ -53,20 +57,31 @@ describe('readSeedHistory', () => {
 
   it('never dates a record younger than it is (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 100_000_000 }), { minLength: 1, maxLength: 60 }), fc.nat(), async (ages, pick) => {
-        const now = 1_000_000_000_000;
-        const times = ages.map((a) => now - a).sort((a, b) => a - b);
-        const committed = pick % times.length;
-        const history = await readSeedHistory(logReader(times), 't', [{ partition: 0, measuredFromOffset: committed, endOffset: times.length }], now, { agesMs: DEFAULT_SEED_AGES_MS });
-        const table = new OffsetTimeTable();
-        table.seed(history.get(0)!);
-        table.record(times.length, now);
-        const truthAge = now - times[committed];
-        const estimated = table.appendedAt(committed)!;
-        const estimatedAge = now - estimated.at;
-        if (estimated.method === 'interpolated') expect(Math.abs(estimatedAge - truthAge)).toBeLessThanOrEqual(Math.max(20, truthAge * 0.01) + 1);
-        else expect(estimatedAge).toBeLessThanOrEqual(truthAge);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 100_000_000 }), { minLength: 1, maxLength: 60 }),
+        fc.nat(),
+        async (ages, pick) => {
+          const now = 1_000_000_000_000;
+          const times = ages.map((a) => now - a).sort((a, b) => a - b);
+          const committed = pick % times.length;
+          const history = await readSeedHistory(
+            logReader(times),
+            't',
+            [{ partition: 0, measuredFromOffset: committed, endOffset: times.length }],
+            now,
+            { agesMs: DEFAULT_SEED_AGES_MS },
+          );
+          const table = new OffsetTimeTable();
+          table.seed(history.get(0)!);
+          table.record(times.length, now);
+          const truthAge = now - times[committed];
+          const estimated = table.appendedAt(committed)!;
+          const estimatedAge = now - estimated.at;
+          if (estimated.method === 'interpolated')
+            expect(Math.abs(estimatedAge - truthAge)).toBeLessThanOrEqual(Math.max(20, truthAge * 0.01) + 1);
+          else expect(estimatedAge).toBeLessThanOrEqual(truthAge);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -26,7 +26,13 @@ export interface SeedOptions {
 }
 
 /** Seed points per partition (oldest first); partitions the broker says nothing about get none. */
-export async function readSeedHistory(reader: LagReader, topic: string, partitions: PartitionToSeed[], now: number, options: SeedOptions): Promise<Map<number, OffsetTimePoint[]>> {
+export async function readSeedHistory(
+  reader: LagReader,
+  topic: string,
+  partitions: PartitionToSeed[],
+  now: number,
+  options: SeedOptions,
+): Promise<Map<number, OffsetTimePoint[]>> {
   const points = new Map<number, OffsetTimePoint[]>(partitions.map((p) => [p.partition, []]));
   const remember = (at: number, offsets: Map<number, number>): void => {
     for (const p of partitions) {
@@ -35,7 +41,10 @@ export async function readSeedHistory(reader: LagReader, topic: string, partitio
     }
   };
 
-  const ladder = await reader.readOffsetsAtTimes(topic, options.agesMs.map((age) => now - age));
+  const ladder = await reader.readOffsetsAtTimes(
+    topic,
+    options.agesMs.map((age) => now - age),
+  );
   for (const rung of ladder) remember(rung.at, rung.offsets);
 
   const relativePrecision = options.relativePrecision ?? 0.01;

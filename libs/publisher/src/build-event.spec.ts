@@ -16,7 +16,14 @@ describe('buildEntityUpdated', () => {
       },
       () => at,
     );
-    expect(event).toMatchObject({ entityType: 'product', entityId: 'p1', version: 7, tenant: 'acme', occurredAt: at.toISOString(), changedFields: ['price'] });
+    expect(event).toMatchObject({
+      entityType: 'product',
+      entityId: 'p1',
+      version: 7,
+      tenant: 'acme',
+      occurredAt: at.toISOString(),
+      changedFields: ['price'],
+    });
     expect(event.eventId).toMatch(/^[0-9a-f-]{36}$/);
     expect(validateEntityUpdated(event)).toEqual([]);
   });

@@ -18,7 +18,13 @@ describe('diffChangedFields', () => {
   });
 
   it('leaves out ignored bookkeeping fields', () => {
-    expect(diffChangedFields({ price: 1, version: 1, updatedAt: 't1' }, { price: 2, version: 2, updatedAt: 't2' }, { ignore: ['version', 'updatedAt'] })).toEqual(['price']);
+    expect(
+      diffChangedFields(
+        { price: 1, version: 1, updatedAt: 't1' },
+        { price: 2, version: 2, updatedAt: 't2' },
+        { ignore: ['version', 'updatedAt'] },
+      ),
+    ).toEqual(['price']);
   });
 
   it('never misses a changed field and never lists an unchanged one (property)', () => {

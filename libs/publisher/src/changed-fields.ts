@@ -14,7 +14,11 @@ export interface DiffOptions {
  * A field present on one side only counts as changed; a missing side (create or delete) means every
  * field of the other side changed. A field set to `undefined` is the same as an absent one, as in JSON.
  */
-export function diffChangedFields(before: EntityState | null | undefined, after: EntityState | null | undefined, options: DiffOptions = {}): string[] {
+export function diffChangedFields(
+  before: EntityState | null | undefined,
+  after: EntityState | null | undefined,
+  options: DiffOptions = {},
+): string[] {
   const ignore = new Set(options.ignore ?? []);
   const fields = new Set<string>([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
   const changed: string[] = [];

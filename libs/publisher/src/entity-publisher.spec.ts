@@ -9,7 +9,14 @@ import type { EntityPublisherOptions, ProducerLike } from './publisher.options';
 const silent = createLogger('test', 'silent');
 
 function event(entityId: string, version: number): EntityUpdated {
-  return { eventId: `${entityId}-v${version}`, entityType: 'product', entityId, version, occurredAt: '2026-01-01T00:00:00.000Z', after: { version } };
+  return {
+    eventId: `${entityId}-v${version}`,
+    entityType: 'product',
+    entityId,
+    version,
+    occurredAt: '2026-01-01T00:00:00.000Z',
+    after: { version },
+  };
 }
 
 /** A producer whose sends stay open until the test releases them, so batching is observable without timing. */
@@ -171,7 +178,9 @@ describe('EntityPublisher', () => {
   });
 
   it('names the missing option when neither brokers nor kafka is given', () => {
-    expect(() => new EntityPublisher({ brokers: [] })).toThrow(expect.objectContaining({ code: 'INVALID_PUBLISHER_OPTIONS', option: 'brokers' }));
+    expect(() => new EntityPublisher({ brokers: [] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_PUBLISHER_OPTIONS', option: 'brokers' }),
+    );
     expect(() => new EntityPublisher({ brokers: ['x:1'], lingerMs: -1 })).toThrow(/lingerMs/);
   });
 
@@ -183,6 +192,8 @@ describe('EntityPublisher', () => {
     await publisher(zstd, { compression: 'zstd' }).publish(event('p1', 1));
     expect(zstd.sends[0].compression).toBe(CompressionTypes.ZSTD);
     expect(CompressionCodecs[CompressionTypes.ZSTD]()).toBeDefined(); // registered, kafkajs can encode it
-    expect(() => publisher(new FakeProducer(), { compression: 'brotli' as never })).toThrow(expect.objectContaining({ code: 'INVALID_PUBLISHER_OPTIONS', option: 'compression' }));
+    expect(() => publisher(new FakeProducer(), { compression: 'brotli' as never })).toThrow(
+      expect.objectContaining({ code: 'INVALID_PUBLISHER_OPTIONS', option: 'compression' }),
+    );
   });
 });

@@ -67,7 +67,9 @@ export class EntityPublisher {
     if (this.closed) return Promise.reject(this.closedError());
     let messages: Message[];
     try {
-      messages = events.map((item, i) => encodeEventMessage(toPublishRequest(item), this.options.maxEventBytes, events.length > 1 ? i : undefined));
+      messages = events.map((item, i) =>
+        encodeEventMessage(toPublishRequest(item), this.options.maxEventBytes, events.length > 1 ? i : undefined),
+      );
     } catch (error) {
       if (error instanceof PublisherError) this.metrics.refused.inc({ code: error.code });
       return Promise.reject(error);
@@ -96,7 +98,10 @@ export class EntityPublisher {
       this.startFlush();
     }
     if (this.flushing && !(await settlesBefore(this.flushing, deadline))) {
-      this.logger.warn({ topic: this.topic, queued: this.queuedMessages }, 'publisher closing before Kafka acknowledged queued events; their callers get PUBLISHER_CLOSED');
+      this.logger.warn(
+        { topic: this.topic, queued: this.queuedMessages },
+        'publisher closing before Kafka acknowledged queued events; their callers get PUBLISHER_CLOSED',
+      );
     }
     const abandoned = this.queue.splice(0);
     this.queuedMessages = 0;
@@ -148,8 +153,15 @@ export class EntityPublisher {
       } catch (error) {
         this.metrics.sendFailures.inc({ topic: this.topic });
         const reason = error instanceof Error ? error.message : String(error);
-        this.logger.warn({ topic: this.topic, events: messages.length, reason }, 'publish failed; the callers get PUBLISH_FAILED and may retry (the invalidator ignores duplicates)');
-        const failure = new PublisherError('PUBLISH_FAILED', `Kafka did not acknowledge ${messages.length} event(s) on topic "${this.topic}": ${reason}`, { cause: error });
+        this.logger.warn(
+          { topic: this.topic, events: messages.length, reason },
+          'publish failed; the callers get PUBLISH_FAILED and may retry (the invalidator ignores duplicates)',
+        );
+        const failure = new PublisherError(
+          'PUBLISH_FAILED',
+          `Kafka did not acknowledge ${messages.length} event(s) on topic "${this.topic}": ${reason}`,
+          { cause: error },
+        );
         batch.forEach((group) => group.reject(failure));
       }
     }

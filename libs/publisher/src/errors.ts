@@ -1,12 +1,7 @@
 // Every error the publisher throws carries a stable `code` (documented in libs/publisher/README.md).
 import type { EventViolation } from '@app/contracts';
 
-export type PublisherErrorCode =
-  | 'INVALID_EVENT'
-  | 'EVENT_TOO_LARGE'
-  | 'INVALID_PUBLISHER_OPTIONS'
-  | 'PUBLISHER_CLOSED'
-  | 'PUBLISH_FAILED';
+export type PublisherErrorCode = 'INVALID_EVENT' | 'EVENT_TOO_LARGE' | 'INVALID_PUBLISHER_OPTIONS' | 'PUBLISHER_CLOSED' | 'PUBLISH_FAILED';
 
 export class PublisherError extends Error {
   constructor(

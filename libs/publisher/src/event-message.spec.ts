@@ -2,7 +2,14 @@ import { EntityUpdated, EVENT_HEADERS } from '@app/contracts';
 import { InvalidEventError } from './errors';
 import { encodeEventMessage } from './event-message';
 
-const good: EntityUpdated = { eventId: 'e1', entityType: 'product', entityId: 'p-1', version: 3, occurredAt: '2026-01-01T00:00:00.000Z', after: { price: 1 } };
+const good: EntityUpdated = {
+  eventId: 'e1',
+  entityType: 'product',
+  entityId: 'p-1',
+  version: 3,
+  occurredAt: '2026-01-01T00:00:00.000Z',
+  after: { price: 1 },
+};
 
 function refusal(event: unknown, max?: number): InvalidEventError {
   try {
@@ -19,7 +26,11 @@ describe('encodeEventMessage', () => {
     const message = encodeEventMessage({ event: good, traceId: 'trace-9' });
     expect(message.key).toBe('product:p-1');
     expect(JSON.parse(String(message.value))).toEqual(good);
-    expect(message.headers).toEqual({ [EVENT_HEADERS.schemaVersion]: '1', [EVENT_HEADERS.contentType]: 'application/json', [EVENT_HEADERS.traceId]: 'trace-9' });
+    expect(message.headers).toEqual({
+      [EVENT_HEADERS.schemaVersion]: '1',
+      [EVENT_HEADERS.contentType]: 'application/json',
+      [EVENT_HEADERS.traceId]: 'trace-9',
+    });
   });
 
   it('uses the event id as trace id when none is given', () => {

@@ -41,12 +41,24 @@ export function encodeEventMessage(request: PublishRequest, maxEventBytes = DEFA
   // DTO runs only to name the wrong field.
   if (!fastValidateEntityUpdated(event)) {
     const violations = validateEntityUpdated(event);
-    throw new InvalidEventError(violations.length > 0 ? violations : [{ field: '(root)', message: 'not a valid entity.updated v1 event' }], index);
+    throw new InvalidEventError(
+      violations.length > 0 ? violations : [{ field: '(root)', message: 'not a valid entity.updated v1 event' }],
+      index,
+    );
   }
   const value = JSON.stringify(event);
   const bytes = Buffer.byteLength(value);
   if (bytes > maxEventBytes) {
-    throw new InvalidEventError([{ field: '(size)', message: `event is ${bytes} bytes, over the ${maxEventBytes} byte limit (maxEventBytes); send less in before/after` }], index, 'EVENT_TOO_LARGE');
+    throw new InvalidEventError(
+      [
+        {
+          field: '(size)',
+          message: `event is ${bytes} bytes, over the ${maxEventBytes} byte limit (maxEventBytes); send less in before/after`,
+        },
+      ],
+      index,
+      'EVENT_TOO_LARGE',
+    );
   }
   return {
     key: entityMessageKey(event.entityType, event.entityId),

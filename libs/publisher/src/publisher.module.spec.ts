@@ -13,7 +13,9 @@ describe('PublisherModule', () => {
 
   it('provides one EntityPublisher, connects on boot when asked, and disconnects on app.close()', async () => {
     const producer = fakeProducer();
-    const moduleRef = await Test.createTestingModule({ imports: [PublisherModule.forRoot({ producer, topic: 't', connectOnBoot: true, logger })] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [PublisherModule.forRoot({ producer, topic: 't', connectOnBoot: true, logger })],
+    }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     expect(app.get(EntityPublisher).topic).toBe('t');
@@ -30,7 +32,9 @@ describe('PublisherModule', () => {
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     expect(producer.connect).not.toHaveBeenCalled();
-    await app.get(EntityPublisher).publish({ eventId: 'e', entityType: 'product', entityId: 'p', version: 1, occurredAt: '2026-01-01T00:00:00.000Z' });
+    await app
+      .get(EntityPublisher)
+      .publish({ eventId: 'e', entityType: 'product', entityId: 'p', version: 1, occurredAt: '2026-01-01T00:00:00.000Z' });
     expect(producer.send).toHaveBeenCalledWith(expect.objectContaining({ topic: 'from-config', acks: -1 }));
     await app.close();
   });

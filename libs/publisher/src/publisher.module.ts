@@ -56,7 +56,11 @@ export class PublisherModule {
       module: PublisherModule,
       global: options.global ?? false,
       imports: options.imports ?? [],
-      providers: [{ provide: PUBLISHER_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }, publisherProvider, PublisherLifecycle],
+      providers: [
+        { provide: PUBLISHER_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
+        publisherProvider,
+        PublisherLifecycle,
+      ],
       exports: [EntityPublisher],
     };
   }

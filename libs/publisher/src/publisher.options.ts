@@ -52,7 +52,10 @@ export interface EntityPublisherOptions {
   producer?: ProducerLike;
 }
 
-export type ResolvedPublisherOptions = Required<Pick<EntityPublisherOptions, 'topic' | 'lingerMs' | 'maxBatchSize' | 'maxEventBytes' | 'clientId' | 'closeTimeoutMs' | 'compression'>> & EntityPublisherOptions;
+export type ResolvedPublisherOptions = Required<
+  Pick<EntityPublisherOptions, 'topic' | 'lingerMs' | 'maxBatchSize' | 'maxEventBytes' | 'clientId' | 'closeTimeoutMs' | 'compression'>
+> &
+  EntityPublisherOptions;
 
 function nonNegativeInteger(option: string, value: number): number {
   if (!Number.isInteger(value) || value < 0) throw new PublisherOptionsError(option, `must be a non-negative integer, got ${value}`);
@@ -67,7 +70,10 @@ export function resolvePublisherOptions(options: EntityPublisherOptions): Resolv
   if (topic.trim() === '') throw new PublisherOptionsError('topic', 'must not be empty');
   const compression = options.compression ?? 'none';
   if (!(KAFKA_COMPRESSION_NAMES as readonly string[]).includes(compression)) {
-    throw new PublisherOptionsError('compression', `must be one of ${KAFKA_COMPRESSION_NAMES.join(', ')}, got ${JSON.stringify(compression)}`);
+    throw new PublisherOptionsError(
+      'compression',
+      `must be one of ${KAFKA_COMPRESSION_NAMES.join(', ')}, got ${JSON.stringify(compression)}`,
+    );
   }
   const maxBatchSize = nonNegativeInteger('maxBatchSize', options.maxBatchSize ?? 500);
   if (maxBatchSize < 1) throw new PublisherOptionsError('maxBatchSize', 'must be at least 1');

@@ -60,7 +60,9 @@ function main(): void {
   const one = MappingSetResolver.compile([catalog]);
   measure('catalog: 3 keys (1 warm from after) + 1 tag', one, events(EVENTS, ['product'], ['acme', 'globex']));
 
-  const deleteOnly = MappingSetResolver.compile([{ ...catalog, keys: catalog.keys.map((k) => ({ template: k.template, action: 'delete' as const })) }]);
+  const deleteOnly = MappingSetResolver.compile([
+    { ...catalog, keys: catalog.keys.map((k) => ({ template: k.template, action: 'delete' as const })) },
+  ]);
   measure('same, delete only (no JSON.stringify of after)', deleteOnly, events(EVENTS, ['product'], ['acme']));
 
   // 50 entity types x 4 mappings each (one tenant-specific): lookups in a bigger index.
@@ -78,13 +80,19 @@ function main(): void {
       });
     }
   }
-  measure('200 mappings / 50 types, 3-4 mappings match each event', MappingSetResolver.compile(many), events(EVENTS, types, ['acme', 'globex']));
+  measure(
+    '200 mappings / 50 types, 3-4 mappings match each event',
+    MappingSetResolver.compile(many),
+    events(EVENTS, types, ['acme', 'globex']),
+  );
 
   measure('no mapping for the entity type', one, events(EVENTS, ['order'], ['acme']));
 
   const started = process.hrtime.bigint();
   MappingSetResolver.compile(many);
-  console.log(`\ncompile of the 200-mapping set (done once per change): ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms`);
+  console.log(
+    `\ncompile of the 200-mapping set (done once per change): ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms`,
+  );
 }
 
 main();

@@ -92,7 +92,9 @@ export class RegistryError extends Error {
   withFieldPrefix(prefix: string): RegistryError {
     const join = (f: string) => (f ? (f.startsWith('[') ? `${prefix}${f}` : `${prefix}.${f}`) : prefix);
     const violations = this.violations.map((v) => ({ ...v, field: join(v.field) }));
-    return new RegistryError(this.code, this.message, this.field === undefined ? undefined : join(this.field), violations, { cause: this.cause });
+    return new RegistryError(this.code, this.message, this.field === undefined ? undefined : join(this.field), violations, {
+      cause: this.cause,
+    });
   }
 }
 

@@ -57,10 +57,14 @@ describe('parsePrometheusText', () => {
     h.observe(0.05);
     h.observe(0.5);
     const buckets = parsePrometheusText(await registry.metrics()).filter((s) => s.name === 'lat_seconds_bucket');
-    expect(buckets.map((b) => [b.labels.le, b.value])).toEqual([['0.1', 1], ['1', 2], ['+Inf', 2]]);
+    expect(buckets.map((b) => [b.labels.le, b.value])).toEqual([
+      ['0.1', 1],
+      ['1', 2],
+      ['+Inf', 2],
+    ]);
   });
 
-  it("reads prom-client's \"Nan\" spelling (empty event-loop histogram) like Prometheus does", () => {
+  it('reads prom-client\'s "Nan" spelling (empty event-loop histogram) like Prometheus does', () => {
     const [lag, inf] = parsePrometheusText('nodejs_eventloop_lag_mean_seconds Nan\nbig_bucket{le="+inf"} 3\nx -inf\n');
     expect(lag.value).toBeNaN();
     expect(inf.labels.le).toBe('+inf');

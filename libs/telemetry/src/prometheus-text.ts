@@ -73,7 +73,8 @@ function parseSampleLine(line: string, lineNumber: number): PromSample {
         if (c === '"') break;
         if (c === '\\') {
           const next = line[pos + 1];
-          value += next === 'n' ? '\n' : next === '"' ? '"' : next === '\\' ? '\\' : fail(`bad escape \\${next ?? ''} in label ${labelName}`);
+          value +=
+            next === 'n' ? '\n' : next === '"' ? '"' : next === '\\' ? '\\' : fail(`bad escape \\${next ?? ''} in label ${labelName}`);
           pos += 2;
           continue;
         }

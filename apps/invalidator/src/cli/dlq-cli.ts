@@ -62,7 +62,8 @@ export interface DlqFilter {
   toOffset?: bigint;
 }
 
-const header = (r: DeadLetterRecord, name: string): string | undefined => (r.headers[name] === undefined ? undefined : String(r.headers[name]));
+const header = (r: DeadLetterRecord, name: string): string | undefined =>
+  r.headers[name] === undefined ? undefined : String(r.headers[name]);
 
 export function describeDeadLetter(r: DeadLetterRecord) {
   const failedAt = header(r, DLQ_HEADERS.failedAt);
@@ -108,7 +109,11 @@ export function toReplayMark(r: DeadLetterRecord, now = new Date()): OutboundRec
   const id = letterId(r);
   return {
     key: id,
-    value: JSON.stringify({ replayMark: id, replayedAt: now.toISOString(), to: `${describeDeadLetter(r).originTopic}/${describeDeadLetter(r).originPartition}` }),
+    value: JSON.stringify({
+      replayMark: id,
+      replayedAt: now.toISOString(),
+      to: `${describeDeadLetter(r).originTopic}/${describeDeadLetter(r).originPartition}`,
+    }),
     headers: { [DLQ_HEADERS.replayMark]: id },
     partition: r.dlqPartition,
   };
@@ -127,7 +132,12 @@ export function formatLine(r: DeadLetterRecord): string {
 function countBy(records: DeadLetterRecord[]): string {
   const counts = new Map<string, number>();
   for (const r of records) counts.set(describeDeadLetter(r).code, (counts.get(describeDeadLetter(r).code) ?? 0) + 1);
-  return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([code, n]) => `${code} ${n}`).join(', ') || 'none';
+  return (
+    [...counts.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ') || 'none'
+  );
 }
 
 /** Reads `topic` from the beginning up to the end offsets captured at start, then stops. */
@@ -137,7 +147,8 @@ export async function readDeadLetters(kafka: Kafka, topic: string, timeoutMs: nu
   let ends: Map<number, bigint>;
   try {
     const existing = await admin.listTopics();
-    if (!existing.includes(topic)) throw new DlqCliError(DLQ_EXIT.ERROR, `dead-letter topic "${topic}" does not exist (--dlq-topic, KAFKA_DLQ_TOPIC)`);
+    if (!existing.includes(topic))
+      throw new DlqCliError(DLQ_EXIT.ERROR, `dead-letter topic "${topic}" does not exist (--dlq-topic, KAFKA_DLQ_TOPIC)`);
     const offsets = await admin.fetchTopicOffsets(topic);
     ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
   } finally {
@@ -146,7 +157,13 @@ export async function readDeadLetters(kafka: Kafka, topic: string, timeoutMs: nu
   const records: DeadLetterRecord[] = [];
   if (ends.size === 0) return records;
   const groupId = `dlq-tool-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, maxBytesPerPartition: 10_485_760, maxBytes: 52_428_800, maxWaitTimeInMs: 200, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({
+    groupId,
+    maxBytesPerPartition: 10_485_760,
+    maxBytes: 52_428_800,
+    maxWaitTimeInMs: 200,
+    allowAutoTopicCreation: false,
+  });
   const pending = new Set(ends.keys());
   let finish!: () => void;
   const done = new Promise<void>((resolve) => (finish = resolve));
@@ -163,7 +180,15 @@ export async function readDeadLetters(kafka: Kafka, topic: string, timeoutMs: nu
           if (BigInt(m.offset) >= end) break;
           const headers: Record<string, Buffer | string> = {};
           for (const [k, v] of Object.entries(m.headers ?? {})) if (v !== undefined) headers[k] = Array.isArray(v) ? v[0] : v;
-          records.push({ dlqTopic: topic, dlqPartition: batch.partition, dlqOffset: m.offset, key: m.key, value: m.value, headers, timestamp: Number(m.timestamp) });
+          records.push({
+            dlqTopic: topic,
+            dlqPartition: batch.partition,
+            dlqOffset: m.offset,
+            key: m.key,
+            value: m.value,
+            headers,
+            timestamp: Number(m.timestamp),
+          });
         }
         const last = batch.messages[batch.messages.length - 1];
         if (last && BigInt(last.offset) + 1n >= end && pending.delete(batch.partition)) {
@@ -175,7 +200,11 @@ export async function readDeadLetters(kafka: Kafka, topic: string, timeoutMs: nu
     });
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DlqCliError(DLQ_EXIT.ERROR, `reading ${topic} did not reach its end offsets within ${timeoutMs} ms (--timeout-ms)`)), timeoutMs);
+      timer = setTimeout(
+        () =>
+          reject(new DlqCliError(DLQ_EXIT.ERROR, `reading ${topic} did not reach its end offsets within ${timeoutMs} ms (--timeout-ms)`)),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([done, timedOut]);
@@ -185,7 +214,10 @@ export async function readDeadLetters(kafka: Kafka, topic: string, timeoutMs: nu
   } finally {
     await consumer.disconnect().catch(() => undefined);
     const cleanup = kafka.admin();
-    await cleanup.connect().then(() => cleanup.deleteGroups([groupId])).catch(() => undefined);
+    await cleanup
+      .connect()
+      .then(() => cleanup.deleteGroups([groupId]))
+      .catch(() => undefined);
     await cleanup.disconnect().catch(() => undefined);
   }
   records.sort((a, b) => a.dlqPartition - b.dlqPartition || Number(BigInt(a.dlqOffset) - BigInt(b.dlqOffset)));
@@ -206,7 +238,8 @@ interface CommonOptions {
 
 function isoTime(value: string): Date {
   const t = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t)) throw new InvalidArgumentError('must be an ISO time such as 2025-01-31T12:00:00Z');
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t))
+    throw new InvalidArgumentError('must be an ISO time such as 2025-01-31T12:00:00Z');
   return new Date(t);
 }
 
@@ -221,15 +254,23 @@ function offset(value: string): bigint {
 }
 
 function reasons(value: string, previous: string[] = []): string[] {
-  const codes = value.split(',').map((c) => c.trim()).filter((c) => c !== '');
-  for (const c of codes) if (!/^[A-Z][A-Z_]*$/.test(c)) throw new InvalidArgumentError(`"${c}" is not a reason code (e.g. BAD_JSON, UNKNOWN_ENTITY_TYPE)`);
+  const codes = value
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+  for (const c of codes)
+    if (!/^[A-Z][A-Z_]*$/.test(c)) throw new InvalidArgumentError(`"${c}" is not a reason code (e.g. BAD_JSON, UNKNOWN_ENTITY_TYPE)`);
   return [...previous, ...codes];
 }
 
 function withFilters(command: Command, env: DlqCliIo['env']): Command {
   return command
     .option('--brokers <host:port,...>', 'Kafka brokers (default: KAFKA_BROKERS)', env.KAFKA_BROKERS)
-    .option('--dlq-topic <topic>', 'dead-letter topic (default: KAFKA_DLQ_TOPIC or entity.updated.dlq)', env.KAFKA_DLQ_TOPIC || DEFAULT_TOPICS.deadLetter)
+    .option(
+      '--dlq-topic <topic>',
+      'dead-letter topic (default: KAFKA_DLQ_TOPIC or entity.updated.dlq)',
+      env.KAFKA_DLQ_TOPIC || DEFAULT_TOPICS.deadLetter,
+    )
     .option('--reason <code>', 'only these reason codes (repeatable or a comma list)', reasons)
     .option('--since <iso>', 'only dead letters that failed at or after this time (x-dlq-failed-at)', isoTime)
     .option('--until <iso>', 'only dead letters that failed at or before this time (x-dlq-failed-at)', isoTime)
@@ -281,25 +322,31 @@ function sendGroups(records: DeadLetterRecord[]): DeadLetterRecord[][] {
 
 function program(io: DlqCliIo): Command {
   const cli = new Command('dlq')
-    .description('List and replay the invalidator\'s dead letters (reads the DLQ from the beginning up to its end offsets at start)')
+    .description("List and replay the invalidator's dead letters (reads the DLQ from the beginning up to its end offsets at start)")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
     .showHelpAfterError();
 
-  withFilters(cli.command('list').description('one line per matching dead letter (DLQ partition/offset, reason, origin topic/partition@offset, failed at, size) and a count per reason'), io.env)
-    .action(async (options: CommonOptions) => {
-      const kafka = connect(options);
-      const history = new ReplayHistory(await readDeadLetters(kafka, options.dlqTopic, options.timeoutMs));
-      const all = history.letters();
-      const matched = all.filter((r) => matches(r, filterOf(options)));
-      for (const r of matched) io.out(`${formatLine(r)}${history.wasReplayed(r) ? '  replayed' : ''}`);
-      const references = matched.filter((r) => describeDeadLetter(r).reference).length;
-      const replayed = matched.filter((r) => history.wasReplayed(r)).length;
-      io.out(
-        `${matched.length} dead letters matched (of ${all.length} in ${options.dlqTopic}): ${countBy(matched)}` +
-          `${references > 0 ? `; ${references} are references (too large to dead-letter whole, not replayable)` : ''}${replayed > 0 ? `; ${replayed} already replayed` : ''}`,
-      );
-    });
+  withFilters(
+    cli
+      .command('list')
+      .description(
+        'one line per matching dead letter (DLQ partition/offset, reason, origin topic/partition@offset, failed at, size) and a count per reason',
+      ),
+    io.env,
+  ).action(async (options: CommonOptions) => {
+    const kafka = connect(options);
+    const history = new ReplayHistory(await readDeadLetters(kafka, options.dlqTopic, options.timeoutMs));
+    const all = history.letters();
+    const matched = all.filter((r) => matches(r, filterOf(options)));
+    for (const r of matched) io.out(`${formatLine(r)}${history.wasReplayed(r) ? '  replayed' : ''}`);
+    const references = matched.filter((r) => describeDeadLetter(r).reference).length;
+    const replayed = matched.filter((r) => history.wasReplayed(r)).length;
+    io.out(
+      `${matched.length} dead letters matched (of ${all.length} in ${options.dlqTopic}): ${countBy(matched)}` +
+        `${references > 0 ? `; ${references} are references (too large to dead-letter whole, not replayable)` : ''}${replayed > 0 ? `; ${replayed} already replayed` : ''}`,
+    );
+  });
 
   withFilters(
     cli
@@ -323,14 +370,17 @@ function program(io: DlqCliIo): Command {
         const d = describeDeadLetter(r);
         if (d.reference) {
           references += 1;
-          io.out(`skip    ${formatLine(r)}  (a reference: the message was too large to dead-letter whole; not replayable, the original is at its origin offset until retention ends)`);
+          io.out(
+            `skip    ${formatLine(r)}  (a reference: the message was too large to dead-letter whole; not replayable, the original is at its origin offset until retention ends)`,
+          );
         } else if (!d.originTopic) {
           noOrigin += 1;
           io.out(`skip    ${formatLine(r)}  (no ${DLQ_HEADERS.originTopic} header)`);
         } else replayable.push(r);
       }
       const plan = planReplay(replayable, history, { again: options.again });
-      for (const { record, why } of plan.skipped) io.out(`skip    ${formatLine(record)}  (${why}${options.again ? '' : '; --again to replay anyway'})`);
+      for (const { record, why } of plan.skipped)
+        io.out(`skip    ${formatLine(record)}  (${why}${options.again ? '' : '; --again to replay anyway'})`);
       const verb = options.dryRun ? 'would replay' : 'replayed';
       if (!options.dryRun && plan.replay.length > 0) {
         const producer = new RecordProducer(kafka, { retries: 5, sendTimeoutMs: 30_000 });
@@ -346,7 +396,10 @@ function program(io: DlqCliIo): Command {
           for (const [topic, records] of byTopic) {
             for (const group of sendGroups(records)) {
               await producer.send(topic, group.map(toReplayRecord));
-              await producer.send(options.dlqTopic, group.map((r) => toReplayMark(r)));
+              await producer.send(
+                options.dlqTopic,
+                group.map((r) => toReplayMark(r)),
+              );
             }
           }
         } finally {

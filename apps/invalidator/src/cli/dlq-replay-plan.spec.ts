@@ -11,12 +11,20 @@ function letter(offset: number, extra: Record<string, string> = {}): DeadLetterR
     dlqOffset: String(offset),
     key: Buffer.from('widget:w1'),
     value: Buffer.from('{}'),
-    headers: { [DLQ_HEADERS.reasonCode]: 'UNKNOWN_ENTITY_TYPE', [DLQ_HEADERS.originTopic]: 'entity.updated', [DLQ_HEADERS.failedAt]: new Date(1_000 + offset).toISOString(), ...extra },
+    headers: {
+      [DLQ_HEADERS.reasonCode]: 'UNKNOWN_ENTITY_TYPE',
+      [DLQ_HEADERS.originTopic]: 'entity.updated',
+      [DLQ_HEADERS.failedAt]: new Date(1_000 + offset).toISOString(),
+      ...extra,
+    },
     timestamp: 1_000 + offset,
   };
 }
 const copyOf = (offset: number, parent: DeadLetterRecord) => letter(offset, { [DLQ_HEADERS.replayedFrom]: letterId(parent) });
-const markOf = (offset: number, r: DeadLetterRecord): DeadLetterRecord => ({ ...letter(offset), headers: { [DLQ_HEADERS.replayMark]: letterId(r) } });
+const markOf = (offset: number, r: DeadLetterRecord): DeadLetterRecord => ({
+  ...letter(offset),
+  headers: { [DLQ_HEADERS.replayMark]: letterId(r) },
+});
 const offsets = (rs: DeadLetterRecord[]) => rs.map((r) => r.dlqOffset);
 
 describe('planReplay', () => {
@@ -83,7 +91,11 @@ describe('planReplay', () => {
   });
 
   describe('replay headers forged by a producer (kept on its dead letter)', () => {
-    const other = (offset: number, extra: Record<string, string>) => ({ ...letter(offset, extra), key: Buffer.from('widget:w2'), value: Buffer.from('{"forged":true}') });
+    const other = (offset: number, extra: Record<string, string>) => ({
+      ...letter(offset, extra),
+      key: Buffer.from('widget:w2'),
+      value: Buffer.from('{"forged":true}'),
+    });
 
     it('a dead letter carrying x-dlq-replay-mark is a letter, not a mark: the letter it names is not skipped', () => {
       const victim = letter(0);

@@ -20,7 +20,8 @@
 import { DLQ_HEADERS } from '@app/contracts';
 import type { DeadLetterRecord } from './dlq-cli';
 
-const header = (r: DeadLetterRecord, name: string): string | undefined => (r.headers[name] === undefined ? undefined : String(r.headers[name]));
+const header = (r: DeadLetterRecord, name: string): string | undefined =>
+  r.headers[name] === undefined ? undefined : String(r.headers[name]);
 
 /** `<dlq topic>/<partition>/<offset>`: how a replayed record and a mark name the letter. */
 export function letterId(r: Pick<DeadLetterRecord, 'dlqTopic' | 'dlqPartition' | 'dlqOffset'>): string {
@@ -81,7 +82,7 @@ export class ReplayHistory {
   rootOf(r: DeadLetterRecord): string {
     let id = letterId(r);
     const seen = new Set<string>([id]);
-    for (let parent = this.copyOf(r); parent !== undefined && !seen.has(parent); ) {
+    for (let parent = this.copyOf(r); parent !== undefined && !seen.has(parent);) {
       id = parent;
       seen.add(parent);
       const letter = this.byId.get(parent);
@@ -114,7 +115,8 @@ export function planReplay(candidates: readonly DeadLetterRecord[], history: Rep
   if (!options.again) {
     for (const r of candidates) {
       if (history.wasReplayed(r)) skipped.push({ record: r, kind: 'already-replayed', why: 'already replayed' });
-      else if (history.copyOf(r) !== undefined) skipped.push({ record: r, kind: 'already-replayed', why: `dead-lettered again after the replay of ${history.copyOf(r)}` });
+      else if (history.copyOf(r) !== undefined)
+        skipped.push({ record: r, kind: 'already-replayed', why: `dead-lettered again after the replay of ${history.copyOf(r)}` });
       else replay.push(r);
     }
     return { replay, skipped };
@@ -124,12 +126,22 @@ export function planReplay(candidates: readonly DeadLetterRecord[], history: Rep
   for (const r of candidates) {
     const root = history.rootOf(r);
     const current = newest.get(root);
-    if (!current || failedAtMs(r) > failedAtMs(current) || (failedAtMs(r) === failedAtMs(current) && r.dlqPartition === current.dlqPartition && BigInt(r.dlqOffset) > BigInt(current.dlqOffset))) newest.set(root, r);
+    if (
+      !current ||
+      failedAtMs(r) > failedAtMs(current) ||
+      (failedAtMs(r) === failedAtMs(current) && r.dlqPartition === current.dlqPartition && BigInt(r.dlqOffset) > BigInt(current.dlqOffset))
+    )
+      newest.set(root, r);
   }
   const chosen = new Set(newest.values());
   for (const r of candidates) {
     if (chosen.has(r)) replay.push(r);
-    else skipped.push({ record: r, kind: 'superseded', why: `a newer letter of the same event (${letterId(newest.get(history.rootOf(r))!)}) is replayed instead` });
+    else
+      skipped.push({
+        record: r,
+        kind: 'superseded',
+        why: `a newer letter of the same event (${letterId(newest.get(history.rootOf(r))!)}) is replayed instead`,
+      });
   }
   return { replay, skipped };
 }

@@ -47,8 +47,19 @@ describe('loadInvalidatorConfig', () => {
   });
 
   it('validates the other sinks (LOADER_*, PURGE_*) with the rest, naming the variable', () => {
-    const c = loadInvalidatorConfig({ ...base, LOADER_TIMEOUT_MS: '750', PURGE_TARGETS: 'varnish:http://127.0.0.1:6081', PURGE_SOFT: 'true' });
-    expect(c).toMatchObject({ LOADER_TIMEOUT_MS: 750, LOADER_RETRIES: 2, PURGE_TARGETS: 'varnish:http://127.0.0.1:6081', PURGE_SOFT: 'true', PURGE_DEADLINE_MS: 5_000 });
+    const c = loadInvalidatorConfig({
+      ...base,
+      LOADER_TIMEOUT_MS: '750',
+      PURGE_TARGETS: 'varnish:http://127.0.0.1:6081',
+      PURGE_SOFT: 'true',
+    });
+    expect(c).toMatchObject({
+      LOADER_TIMEOUT_MS: 750,
+      LOADER_RETRIES: 2,
+      PURGE_TARGETS: 'varnish:http://127.0.0.1:6081',
+      PURGE_SOFT: 'true',
+      PURGE_DEADLINE_MS: 5_000,
+    });
     expect(loadInvalidatorConfig(base).PURGE_TARGETS).toBe('');
     expect(problemsOf({ ...base, LOADER_TIMEOUT_MS: 'soon' })).toContain('LOADER_TIMEOUT_MS');
     expect(problemsOf({ ...base, LOADER_CONCURRENCY_PER_MAPPING: '0' })).toContain('LOADER_CONCURRENCY_PER_MAPPING');
@@ -70,12 +81,16 @@ describe('loadInvalidatorConfig', () => {
     expect(c.LOADER_MAX_BODY_BYTES).toBe(1_048_576);
     expect(loaderMaxPendingPerTeam(c)).toBe(1_000);
     expect(loaderMaxPendingPerTeam(loadInvalidatorConfig({ ...base, LOADER_MAX_PENDING: '5' }))).toBe(1);
-    expect(loaderMaxPendingPerTeam(loadInvalidatorConfig({ ...base, LOADER_MAX_PENDING: '60', LOADER_MAX_PENDING_PER_TEAM: '20' }))).toBe(20);
+    expect(loaderMaxPendingPerTeam(loadInvalidatorConfig({ ...base, LOADER_MAX_PENDING: '60', LOADER_MAX_PENDING_PER_TEAM: '20' }))).toBe(
+      20,
+    );
     expect(loadInvalidatorConfig({ ...base, LOADER_MAX_BODY_BYTES: '65536' }).LOADER_MAX_BODY_BYTES).toBe(65_536);
     expect(problemsOf({ ...base, LOADER_MAX_BODY_BYTES: '10' })).toContain('LOADER_MAX_BODY_BYTES');
     expect(problemsOf({ ...base, LOADER_MAX_BODY_BYTES: '1MiB' })).toContain('LOADER_MAX_BODY_BYTES');
     expect(problemsOf({ ...base, LOADER_MAX_PENDING_PER_TEAM: '-1' })).toContain('LOADER_MAX_PENDING_PER_TEAM');
-    expect(problemsOf({ ...base, LOADER_MAX_PENDING: '100', LOADER_MAX_PENDING_PER_TEAM: '100' })).toContain('LOADER_MAX_PENDING_PER_TEAM must be below LOADER_MAX_PENDING');
+    expect(problemsOf({ ...base, LOADER_MAX_PENDING: '100', LOADER_MAX_PENDING_PER_TEAM: '100' })).toContain(
+      'LOADER_MAX_PENDING_PER_TEAM must be below LOADER_MAX_PENDING',
+    );
     expect(problemsOf({ ...base, LOADER_ALLOWED_HOSTS: '127.0.0.1,not a host' })).toContain('LOADER_ALLOWED_HOSTS');
   });
 });

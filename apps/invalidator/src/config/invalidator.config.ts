@@ -31,52 +31,64 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @Matches(HOST_PORT_LIST, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
   KAFKA_BROKERS!: string;
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   KAFKA_CLIENT_ID = 'cache-invalidator';
 
   /** The library behind the consumer and the dead-letter producer (admin calls and the mapping follower stay on kafkajs). */
   @IsIn([...KAFKA_CLIENT_NAMES], { message: `KAFKA_CLIENT must be one of ${KAFKA_CLIENT_NAMES.join(', ')}` })
   KAFKA_CLIENT: KafkaClientName = 'kafkajs';
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   KAFKA_GROUP_ID = 'cache-invalidator';
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   KAFKA_TOPIC: string = DEFAULT_TOPICS.entityUpdated;
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   KAFKA_DLQ_TOPIC: string = DEFAULT_TOPICS.deadLetter;
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   KAFKA_MAPPINGS_TOPIC: string = DEFAULT_TOPICS.mappings;
 
-  @IsOptional() @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must look like redis://host:port or rediss://host:port' })
+  @IsOptional()
+  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must look like redis://host:port or rediss://host:port' })
   REDIS_URL?: string;
 
-  @IsOptional() @Matches(HOST_PORT_LIST, { message: 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port' })
+  @IsOptional()
+  @Matches(HOST_PORT_LIST, { message: 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port' })
   REDIS_CLUSTER_NODES?: string;
 
   @IsBoolean()
   REDIS_TLS = false;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   REDIS_USERNAME?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   REDIS_PASSWORD?: string;
 
   @IsIn(['kafka', 'file'])
   MAPPINGS_SOURCE: 'kafka' | 'file' = 'kafka';
 
   /** MAPPINGS_SOURCE=kafka: the mapping follower not fetching for longer than this = not ready, consumption held (frozen mapping set). */
-  @IsInt() @Min(1_000)
+  @IsInt()
+  @Min(1_000)
   MAPPINGS_STALL_READY_MS = 30_000;
 
   /** MAPPINGS_SOURCE=kafka: the mapping follower not fetching for longer than this = not live (restart me). */
-  @IsInt() @Min(1_000)
+  @IsInt()
+  @Min(1_000)
   MAPPINGS_STALL_LIVE_MS = 120_000;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   MAPPINGS_FILE?: string;
 
   /**
@@ -92,62 +104,88 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @IsBoolean()
   STRICT_ENTITY_TYPES = false;
 
-  @IsInt() @Min(256) @Max(10_485_760)
+  @IsInt()
+  @Min(256)
+  @Max(10_485_760)
   MAX_EVENT_BYTES = 262_144;
 
   /** Messages per apply + commit step. Big chunks coalesce more (a hot tag is invalidated once per chunk, not once per event). */
-  @IsInt() @Min(1) @Max(100_000)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
   CHUNK_SIZE = 10_000;
 
-  @IsInt() @Min(1) @Max(64)
+  @IsInt()
+  @Min(1)
+  @Max(64)
   PARTITIONS_CONSUMED_CONCURRENTLY = 3;
 
   /** Keys per EVALSHA of the batch script: more amortises the client's per-command cost, fewer keeps each script call short. */
-  @IsInt() @Min(1) @Max(1_000)
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
   REDIS_KEYS_PER_SCRIPT_CALL = 64;
 
   /** Replicas that must acknowledge a chunk's effects (Redis WAIT) before its offsets are committed; 0 = off. */
-  @IsInt() @Min(0) @Max(16)
+  @IsInt()
+  @Min(0)
+  @Max(16)
   REDIS_WAIT_REPLICAS = 0;
 
   /** How long one WAIT may block; too few acks by then = a failed apply, retried with backoff. Below the client's 10 s command timeout. */
-  @IsInt() @Min(1) @Max(9_000)
+  @IsInt()
+  @Min(1)
+  @Max(9_000)
   REDIS_WAIT_TIMEOUT_MS = 1_000;
 
-  @IsInt() @Min(1024)
+  @IsInt()
+  @Min(1024)
   MAX_BYTES_PER_PARTITION = 2_097_152;
 
-  @IsInt() @Min(6_000) @Max(300_000)
+  @IsInt()
+  @Min(6_000)
+  @Max(300_000)
   SESSION_TIMEOUT_MS = 30_000;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   TOMBSTONE_TTL_SECONDS = 86_400;
 
   /** Most keys + tags + namespaces + purge URLs one event may resolve to (an event over it is dead-lettered); use the registry's REGISTRY_FANOUT_CAP. */
-  @IsInt() @Min(1) @Max(10_000)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
   FANOUT_CAP = 64;
 
   /** The DLQ topic's max.message.bytes when it cannot be read at start (DescribeConfigs not allowed); dead letters are sized to it. */
-  @IsInt() @Min(1024)
+  @IsInt()
+  @Min(1024)
   DLQ_MAX_MESSAGE_BYTES = 1_048_588;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   RETRY_INITIAL_MS = 100;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   RETRY_MAX_MS = 5_000;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   DEDUP_MEMORY = 200_000;
 
-  @IsInt() @Min(0) @Max(65_535)
+  @IsInt()
+  @Min(0)
+  @Max(65_535)
   HTTP_PORT = 3001;
 
   /** Where health and metrics listen: loopback by default, 0.0.0.0 in a container. */
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   HTTP_HOST = '127.0.0.1';
 
-  @IsInt() @Min(1_000)
+  @IsInt()
+  @Min(1_000)
   SHUTDOWN_TIMEOUT_MS = 15_000;
 
   /** kafkajs gave up on the consumer (non-retriable error): true = log, release, exit 70 (the orchestrator restarts the container); false = stay up with /health/live 503. */
@@ -157,22 +195,31 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   // The other sinks (docs/operations.md "The other sinks"): loader warms and HTTP cache purges.
 
   /** Loader warms (warmFrom.loaderUrl): per fetch attempt. */
-  @IsInt() @Min(1) @Max(60_000)
+  @IsInt()
+  @Min(1)
+  @Max(60_000)
   LOADER_TIMEOUT_MS = 2_000;
 
   /** Retries of 5xx/429/network errors (4xx: none). */
-  @IsInt() @Min(0) @Max(10)
+  @IsInt()
+  @Min(0)
+  @Max(10)
   LOADER_RETRIES = 2;
 
   /** First backoff between retries (doubles). */
-  @IsInt() @Min(1) @Max(60_000)
+  @IsInt()
+  @Min(1)
+  @Max(60_000)
   LOADER_BACKOFF_MS = 100;
 
-  @IsInt() @Min(1) @Max(1_000)
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
   LOADER_CONCURRENCY_PER_MAPPING = 8;
 
   /** Pending warms in total; more are dropped (outcome dropped: the keys stay invalidated). */
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   LOADER_MAX_PENDING = 10_000;
 
   /**
@@ -180,18 +227,23 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
    * dropped. Below LOADER_MAX_PENDING, so one slow team fills its own share and never the others'.
    * 0 (the default): a tenth of LOADER_MAX_PENDING (at least 1).
    */
-  @IsInt() @Min(0)
+  @IsInt()
+  @Min(0)
   LOADER_MAX_PENDING_PER_TEAM = 0;
 
   /** Largest loader answer read; a larger Content-Length is refused, a longer body is cut (outcome too-large). */
-  @IsInt() @Min(1_024) @Max(67_108_864)
+  @IsInt()
+  @Min(1_024)
+  @Max(67_108_864)
   LOADER_MAX_BODY_BYTES = 1_048_576;
 
   /** Consecutive failures that open a loader host's circuit. */
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   LOADER_BREAKER_FAILURES = 5;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   LOADER_BREAKER_OPEN_MS = 10_000;
 
   /**
@@ -206,32 +258,45 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @IsString()
   PURGE_TARGETS = '';
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   PURGE_FASTLY_TOKEN?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   PURGE_CLOUDFLARE_TOKEN?: string;
 
   /** Soft purge (mark stale) instead of removing; unset = fastly soft, varnish hard. */
-  @IsOptional() @IsIn(['true', 'false'], { message: 'PURGE_SOFT must be true or false' })
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'PURGE_SOFT must be true or false' })
   PURGE_SOFT?: 'true' | 'false';
 
   /** Most time one chunk's purge may hold the partition before its events are dead-lettered PURGE_FAILED. */
-  @IsInt() @Min(1) @Max(120_000)
+  @IsInt()
+  @Min(1)
+  @Max(120_000)
   PURGE_DEADLINE_MS = 5_000;
 
-  @IsInt() @Min(1) @Max(60_000)
+  @IsInt()
+  @Min(1)
+  @Max(60_000)
   PURGE_TIMEOUT_MS = 2_000;
 
-  @IsInt() @Min(1) @Max(60_000)
+  @IsInt()
+  @Min(1)
+  @Max(60_000)
   PURGE_BACKOFF_MS = 100;
 
   /** Chunks in a row in which one team's purges on a target still failed at PURGE_DEADLINE_MS before that team's circuit opens (its items then fail at once, PURGE_FAILED). */
-  @IsInt() @Min(1) @Max(1_000)
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
   PURGE_BREAKER_FAILURES = 3;
 
   /** How long an open team circuit stays open before one trial chunk. */
-  @IsInt() @Min(1) @Max(3_600_000)
+  @IsInt()
+  @Min(1)
+  @Max(3_600_000)
   PURGE_BREAKER_OPEN_MS = 30_000;
 
   /** The same as LOADER_ALLOWED_HOSTS for the hosts of purge URLs (mappings' purge.urls). */
@@ -247,15 +312,20 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   BUS_STREAM_KEY = '~bus{cache}';
 
   /** Approximate length the stream is trimmed to (XADD MAXLEN ~); a reader that falls further behind drops its L1. */
-  @IsInt() @Min(100)
+  @IsInt()
+  @Min(100)
   BUS_MAXLEN = 10_000;
 
   /** Heartbeat interval; keep it well below the readers' l1.maxStalenessMs (they stop serving L1 when heartbeats stop). */
-  @IsInt() @Min(50) @Max(60_000)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
   BUS_HEARTBEAT_MS = 1_000;
 
   /** An announce slower than this counts as lost (readers get a reset: they drop their L1). */
-  @IsInt() @Min(10) @Max(10_000)
+  @IsInt()
+  @Min(10)
+  @Max(10_000)
   BUS_TIMEOUT_MS = 500;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -263,13 +333,21 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
 }
 
 /** LOADER_ALLOWED_HOSTS and PURGE_ALLOWED_HOSTS, parsed (throws naming the variable). */
-export function allowedHosts(config: Pick<InvalidatorConfig, 'LOADER_ALLOWED_HOSTS' | 'PURGE_ALLOWED_HOSTS'>): { loader: HostAllowList; purge: HostAllowList } {
-  return { loader: parseHostAllowList(config.LOADER_ALLOWED_HOSTS, 'LOADER_ALLOWED_HOSTS'), purge: parseHostAllowList(config.PURGE_ALLOWED_HOSTS, 'PURGE_ALLOWED_HOSTS') };
+export function allowedHosts(config: Pick<InvalidatorConfig, 'LOADER_ALLOWED_HOSTS' | 'PURGE_ALLOWED_HOSTS'>): {
+  loader: HostAllowList;
+  purge: HostAllowList;
+} {
+  return {
+    loader: parseHostAllowList(config.LOADER_ALLOWED_HOSTS, 'LOADER_ALLOWED_HOSTS'),
+    purge: parseHostAllowList(config.PURGE_ALLOWED_HOSTS, 'PURGE_ALLOWED_HOSTS'),
+  };
 }
 
 /** LOADER_MAX_PENDING_PER_TEAM, or (0) its default: a tenth of LOADER_MAX_PENDING (at least 1). */
 export function loaderMaxPendingPerTeam(config: Pick<InvalidatorConfig, 'LOADER_MAX_PENDING' | 'LOADER_MAX_PENDING_PER_TEAM'>): number {
-  return config.LOADER_MAX_PENDING_PER_TEAM > 0 ? config.LOADER_MAX_PENDING_PER_TEAM : Math.max(1, Math.floor(config.LOADER_MAX_PENDING / 10));
+  return config.LOADER_MAX_PENDING_PER_TEAM > 0
+    ? config.LOADER_MAX_PENDING_PER_TEAM
+    : Math.max(1, Math.floor(config.LOADER_MAX_PENDING / 10));
 }
 
 /** PURGE_* as the purge sink's target parser takes them. */
@@ -290,9 +368,10 @@ export function loadInvalidatorConfig(env: NodeJS.ProcessEnv = process.env): Inv
     if (config.MAPPINGS_SOURCE === 'file' && !config.MAPPINGS_FILE) problems.push('MAPPINGS_FILE must be set when MAPPINGS_SOURCE=file');
     problems.push(...kafkaSecurityProblems(config));
     if (config.RETRY_MAX_MS < config.RETRY_INITIAL_MS) problems.push('RETRY_MAX_MS must be >= RETRY_INITIAL_MS');
-    if (config.MAPPINGS_STALL_LIVE_MS < config.MAPPINGS_STALL_READY_MS) problems.push('MAPPINGS_STALL_LIVE_MS must be >= MAPPINGS_STALL_READY_MS');
+    if (config.MAPPINGS_STALL_LIVE_MS < config.MAPPINGS_STALL_READY_MS)
+      problems.push('MAPPINGS_STALL_LIVE_MS must be >= MAPPINGS_STALL_READY_MS');
     if (config.LOADER_MAX_PENDING_PER_TEAM > 0 && config.LOADER_MAX_PENDING_PER_TEAM >= config.LOADER_MAX_PENDING) {
-      problems.push('LOADER_MAX_PENDING_PER_TEAM must be below LOADER_MAX_PENDING (one team\'s share must leave room for the other teams)');
+      problems.push("LOADER_MAX_PENDING_PER_TEAM must be below LOADER_MAX_PENDING (one team's share must leave room for the other teams)");
     }
     try {
       allowedHosts(config);

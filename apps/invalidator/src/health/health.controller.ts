@@ -17,7 +17,15 @@ export class HealthController {
   live(@Res() res: Response): void {
     const crash = this.runtime.crash;
     const stalled = this.runtime.mappingsWatch.liveness();
-    if (crash) res.status(HttpStatus.SERVICE_UNAVAILABLE).json({ status: 'consumer-crashed', reason: crash.cause, type: crash.type, topic: crash.topic, partition: crash.partition, since: crash.at });
+    if (crash)
+      res.status(HttpStatus.SERVICE_UNAVAILABLE).json({
+        status: 'consumer-crashed',
+        reason: crash.cause,
+        type: crash.type,
+        topic: crash.topic,
+        partition: crash.partition,
+        since: crash.at,
+      });
     else if (stalled) res.status(HttpStatus.SERVICE_UNAVAILABLE).json({ status: 'mappings-follower-stalled', reason: stalled });
     else res.status(HttpStatus.OK).json({ status: 'ok' });
   }

@@ -30,15 +30,49 @@ export class InvalidatorMetrics {
     this.consumed = new Counter({ name: NAMES.consumed, help: 'Messages read from the entity.updated topic', registers });
     this.applied = new Counter({ name: NAMES.applied, help: 'Events whose effects are in Redis (offset resolved)', registers });
     this.deduped = new Counter({ name: NAMES.deduped, help: 'Duplicate events skipped (same eventId or entity+version)', registers });
-    this.coalesced = new Counter({ name: NAMES.coalesced, help: 'Events merged into a newer event of the same entity in one batch', registers });
-    this.unmapped = new Counter({ name: NAMES.unmapped, help: 'Events of an entity type with no mapping (not strict): nothing to do', registers });
-    this.deadLettered = new Counter({ name: NAMES.deadLettered, help: 'Messages sent to the dead-letter topic, by reason code', labelNames: ['reason'], registers });
-    this.deadLetterFailures = new Counter({ name: NAMES.deadLetterFailures, help: 'Failed dead-letter produce requests (retried with backoff while the partition is paused, or re-split when too large)', registers });
-    this.deadLettersTruncated = new Counter({ name: NAMES.deadLettersTruncated, help: 'Dead letters sent as a reference (origin, size, reason, first bytes): too large for the DLQ topic whole', registers });
-    this.keys = new Counter({ name: NAMES.keys, help: 'Key effects applied, by outcome (deleted, tombstoned, warmed, skipped-older)', labelNames: ['outcome'], registers });
+    this.coalesced = new Counter({
+      name: NAMES.coalesced,
+      help: 'Events merged into a newer event of the same entity in one batch',
+      registers,
+    });
+    this.unmapped = new Counter({
+      name: NAMES.unmapped,
+      help: 'Events of an entity type with no mapping (not strict): nothing to do',
+      registers,
+    });
+    this.deadLettered = new Counter({
+      name: NAMES.deadLettered,
+      help: 'Messages sent to the dead-letter topic, by reason code',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.deadLetterFailures = new Counter({
+      name: NAMES.deadLetterFailures,
+      help: 'Failed dead-letter produce requests (retried with backoff while the partition is paused, or re-split when too large)',
+      registers,
+    });
+    this.deadLettersTruncated = new Counter({
+      name: NAMES.deadLettersTruncated,
+      help: 'Dead letters sent as a reference (origin, size, reason, first bytes): too large for the DLQ topic whole',
+      registers,
+    });
+    this.keys = new Counter({
+      name: NAMES.keys,
+      help: 'Key effects applied, by outcome (deleted, tombstoned, warmed, skipped-older)',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.tagKeys = new Counter({ name: NAMES.tagKeys, help: 'Keys invalidated through tags', registers });
-    this.redisRetries = new Counter({ name: NAMES.redisRetries, help: 'Failed apply attempts that were retried (Redis down or slow)', registers });
-    this.replicaAckShortfalls = new Counter({ name: NAMES.replicaAckShortfalls, help: 'WAITs that got fewer replica acks than REDIS_WAIT_REPLICAS in time (the chunk is retried, not committed)', registers });
+    this.redisRetries = new Counter({
+      name: NAMES.redisRetries,
+      help: 'Failed apply attempts that were retried (Redis down or slow)',
+      registers,
+    });
+    this.replicaAckShortfalls = new Counter({
+      name: NAMES.replicaAckShortfalls,
+      help: 'WAITs that got fewer replica acks than REDIS_WAIT_REPLICAS in time (the chunk is retried, not committed)',
+      registers,
+    });
     this.consumerCrashes = new Counter({
       name: NAMES.consumerCrashes,
       help: 'kafkajs consumer crashes; restart="false": kafkajs will not restart the consumer (the process exits, or /health/live is 503)',
@@ -58,11 +92,18 @@ export class InvalidatorMetrics {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.batchSize = new Histogram({ name: NAMES.batchSize, help: 'Messages per processed chunk', buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 5000], registers });
+    this.batchSize = new Histogram({
+      name: NAMES.batchSize,
+      help: 'Messages per processed chunk',
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 5000],
+      registers,
+    });
     this.eventAge = new Histogram({
       name: NAMES.eventAge,
       help: 'occurredAt -> effect applied in Redis',
-      buckets: [0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      buckets: [
+        0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
+      ],
       registers,
     });
     this.mappings = new Gauge({
@@ -73,6 +114,11 @@ export class InvalidatorMetrics {
         this.set(mappingCount());
       },
     });
-    this.lastAppliedOffset = new Gauge({ name: NAMES.lastAppliedOffset, help: 'Last offset resolved and committed, per partition', labelNames: ['topic', 'partition'], registers });
+    this.lastAppliedOffset = new Gauge({
+      name: NAMES.lastAppliedOffset,
+      help: 'Last offset resolved and committed, per partition',
+      labelNames: ['topic', 'partition'],
+      registers,
+    });
   }
 }

@@ -56,15 +56,27 @@ export async function applyPlan(
         const attempts = retry.failures + 1;
         if (attempts > 1) log.info({ attempts }, 'redis is back: batch applied, partition resumed');
         const bumped = bumps.filter((b) => b.bumped).length;
-        return { applied: true, report: { outcomes: counts, tagKeysInvalidated: tagged.keysInvalidated, attempts, namespaceBumps: { bumped, skipped: bumps.length - bumped } } };
+        return {
+          applied: true,
+          report: {
+            outcomes: counts,
+            tagKeysInvalidated: tagged.keysInvalidated,
+            attempts,
+            namespaceBumps: { bumped, skipped: bumps.length - bumped },
+          },
+        };
       } catch (error) {
         onRetry();
         const err = (error as Error).message;
         const waited = await retry.backOff((attempt, retryInMs) => {
-          if (attempt === 1 || (attempt - 1) % 10 === 0) log.warn({ err, attempt, retryInMs }, 'redis apply failed: partition paused, nothing committed past this batch, retrying');
+          if (attempt === 1 || (attempt - 1) % 10 === 0)
+            log.warn({ err, attempt, retryInMs }, 'redis apply failed: partition paused, nothing committed past this batch, retrying');
         });
         if (!waited) {
-          log.warn({ err, attempts: retry.failures + 1 }, 'apply failed and the batch is no longer ours: abandoning it uncommitted (it will be redelivered)');
+          log.warn(
+            { err, attempts: retry.failures + 1 },
+            'apply failed and the batch is no longer ours: abandoning it uncommitted (it will be redelivered)',
+          );
           return { applied: false, attempts: retry.failures + 1 };
         }
       }

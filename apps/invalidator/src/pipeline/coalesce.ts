@@ -22,7 +22,14 @@ export function coalesce(events: DecodedEvent[]): EntityChange[] {
     const id = `${event.tenant ?? ''}|${event.entityType}|${event.entityId}`;
     const change = byEntity.get(id);
     if (!change) {
-      byEntity.set(id, { entityType: event.entityType, entityId: event.entityId, tenant: event.tenant, version: event.version, newest: event, events: [decoded] });
+      byEntity.set(id, {
+        entityType: event.entityType,
+        entityId: event.entityId,
+        tenant: event.tenant,
+        version: event.version,
+        newest: event,
+        events: [decoded],
+      });
       continue;
     }
     change.events.push(decoded);

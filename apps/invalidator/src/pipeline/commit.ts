@@ -22,7 +22,10 @@ export async function commitChunk(
   alsoNotApplied: ReadonlySet<DecodedEvent> = new Set(),
 ): Promise<InboundMessage> {
   const notApplied = new Set([...plan.unresolvable.map((u) => u.decoded), ...alsoNotApplied]);
-  rememberApplied(unique.filter((d) => !notApplied.has(d) && resolver.hasEntityType(d.event.entityType)), recent);
+  rememberApplied(
+    unique.filter((d) => !notApplied.has(d) && resolver.hasEntityType(d.event.entityType)),
+    recent,
+  );
   const last = chunk[chunk.length - 1];
   await control.resolveAndCommit(last.offset);
   return last;

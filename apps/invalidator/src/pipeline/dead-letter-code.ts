@@ -42,7 +42,16 @@ export interface MappingPartOf {
 
 /** The one way to turn a message into a dead letter: its Kafka coordinates, bytes and headers, and why (and whose part, when only one mapping's). */
 export function rejection(m: InboundMessage, code: DeadLetterCode, reason: string, mapping?: MappingPartOf): Rejection {
-  const r: Rejection = { partition: m.partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers: m.headers, code, reason };
+  const r: Rejection = {
+    partition: m.partition,
+    offset: m.offset,
+    timestamp: m.timestamp,
+    key: m.key,
+    value: m.value,
+    headers: m.headers,
+    code,
+    reason,
+  };
   if (mapping) r.mapping = mapping;
   return r;
 }

@@ -16,7 +16,17 @@ const FORGED = {
 };
 
 function rejection(over: Partial<Rejection> = {}): Rejection {
-  return { partition: 0, offset: '7', timestamp: 1, key: Buffer.from('product:1'), value: Buffer.from('{"bad":true}'), headers: { ...FORGED }, code: 'BAD_SCHEMA', reason: 'eventId: missing', ...over };
+  return {
+    partition: 0,
+    offset: '7',
+    timestamp: 1,
+    key: Buffer.from('product:1'),
+    value: Buffer.from('{"bad":true}'),
+    headers: { ...FORGED },
+    code: 'BAD_SCHEMA',
+    reason: 'eventId: missing',
+    ...over,
+  };
 }
 
 describe('dead-letter headers a producer forges (red team)', () => {
@@ -28,13 +38,24 @@ describe('dead-letter headers a producer forges (red team)', () => {
     expect(record.headers[DLQ_HEADERS.team]).toBeUndefined();
     expect(record.headers['x-trace-id']).toBe('t-1'); // the message's own headers are kept
     const [letter] = planDeadLetters([rejection()], 'entity.updated', 1_000_000);
-    const stored = { dlqTopic: 'entity.updated.dlq', dlqPartition: 0, dlqOffset: '0', key: null, value: letter.record.value as Buffer, headers: letter.record.headers as Record<string, string>, timestamp: 1 };
+    const stored = {
+      dlqTopic: 'entity.updated.dlq',
+      dlqPartition: 0,
+      dlqOffset: '0',
+      key: null,
+      value: letter.record.value as Buffer,
+      headers: letter.record.headers as Record<string, string>,
+      timestamp: 1,
+    };
     expect(letter.reference).toBe(false);
     expect(describeDeadLetter(stored)).toMatchObject({ reference: false, code: 'BAD_SCHEMA' });
   });
 
   it("one mapping's dead letter names that mapping and team, whatever the producer wrote", () => {
-    const record = toDeadLetterRecord(rejection({ code: 'UNRESOLVABLE', mapping: { mappingId: 'shop.product', team: 'shop' } }), 'entity.updated');
+    const record = toDeadLetterRecord(
+      rejection({ code: 'UNRESOLVABLE', mapping: { mappingId: 'shop.product', team: 'shop' } }),
+      'entity.updated',
+    );
     expect(record.headers[DLQ_HEADERS.mapping]).toBe('shop.product');
     expect(record.headers[DLQ_HEADERS.team]).toBe('shop');
     expect(record.headers[DLQ_HEADERS.truncated]).toBeUndefined();

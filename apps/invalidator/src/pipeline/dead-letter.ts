@@ -42,8 +42,17 @@ export async function deliverDeadLetters(
   for (const l of letters) {
     if (l.reference) {
       hooks.onReference();
-      log.warn({ originTopic, partition: l.rejection.partition, offset: l.rejection.offset, code: l.rejection.code, bytes: l.rejection.value?.length ?? 0, dlqMaxMessageBytes: maxBytes },
-        'dead letter too large for the DLQ topic: sending a reference (origin, size, reason, first bytes) instead of the whole message');
+      log.warn(
+        {
+          originTopic,
+          partition: l.rejection.partition,
+          offset: l.rejection.offset,
+          code: l.rejection.code,
+          bytes: l.rejection.value?.length ?? 0,
+          dlqMaxMessageBytes: maxBytes,
+        },
+        'dead letter too large for the DLQ topic: sending a reference (origin, size, reason, first bytes) instead of the whole message',
+      );
     }
   }
   const queue = splitIntoRequests(letters, budget);
@@ -55,7 +64,11 @@ export async function deliverDeadLetters(
       try {
         await sink.send(group.map((l) => l.record));
         queue.shift();
-        if (retry.failures > 0) log.info({ originTopic, partition, attempts: retry.failures + 1 }, 'dead-letter topic is back: dead letters delivered, partition resumes');
+        if (retry.failures > 0)
+          log.info(
+            { originTopic, partition, attempts: retry.failures + 1 },
+            'dead-letter topic is back: dead letters delivered, partition resumes',
+          );
         retry.succeeded();
         continue;
       } catch (error) {
@@ -75,8 +88,16 @@ export async function deliverDeadLetters(
               only.record = reference;
               only.reference = true;
               hooks.onReference();
-              log.warn({ originTopic, partition, offset: only.rejection.offset, code: only.rejection.code, bytes: only.rejection.value?.length ?? 0 },
-                'the DLQ topic refused the dead letter as too large: sending a reference (origin, size, reason, first bytes) instead');
+              log.warn(
+                {
+                  originTopic,
+                  partition,
+                  offset: only.rejection.offset,
+                  code: only.rejection.code,
+                  bytes: only.rejection.value?.length ?? 0,
+                },
+                'the DLQ topic refused the dead letter as too large: sending a reference (origin, size, reason, first bytes) instead',
+              );
               continue;
             }
           }
@@ -84,17 +105,24 @@ export async function deliverDeadLetters(
         const err = (error as Error).message;
         const waited = await retry.backOff((attempt, retryInMs) => {
           if (attempt === 1 || (attempt - 1) % 10 === 0) {
-            log.error({ err, originTopic, partition, deadLetters: group.length, attempt, retryInMs },
-              'dead-letter produce failed (DLQ topic unavailable or refusing): partition paused, nothing committed past this chunk, retrying with backoff');
+            log.error(
+              { err, originTopic, partition, deadLetters: group.length, attempt, retryInMs },
+              'dead-letter produce failed (DLQ topic unavailable or refusing): partition paused, nothing committed past this chunk, retrying with backoff',
+            );
           }
         });
         if (!waited) {
-          log.warn({ err, originTopic, partition, attempts: retry.failures + 1 },
-            'dead-letter produce failed and the batch is no longer ours: abandoning it uncommitted (it will be redelivered)');
+          log.warn(
+            { err, originTopic, partition, attempts: retry.failures + 1 },
+            'dead-letter produce failed and the batch is no longer ours: abandoning it uncommitted (it will be redelivered)',
+          );
           return { delivered: false };
         }
         if (!control.isActive()) {
-          log.warn({ originTopic, partition, attempts: retry.failures }, 'dead-letter produce abandoned: the batch is no longer ours (it will be redelivered)');
+          log.warn(
+            { originTopic, partition, attempts: retry.failures },
+            'dead-letter produce abandoned: the batch is no longer ours (it will be redelivered)',
+          );
           return { delivered: false };
         }
       }

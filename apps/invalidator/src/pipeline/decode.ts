@@ -1,5 +1,13 @@
 // Step 1 of the pipeline (invalidation.pipeline.ts), decode: bytes -> validated events. Anything that can never succeed becomes a Rejection.
-import { CURRENT_SCHEMA_VERSION, EntityUpdated, EVENT_HEADERS, fastValidateEntityUpdated, JSON_CONTENT_TYPE, parseExactJson, validateEntityUpdated } from '@app/contracts';
+import {
+  CURRENT_SCHEMA_VERSION,
+  EntityUpdated,
+  EVENT_HEADERS,
+  fastValidateEntityUpdated,
+  JSON_CONTENT_TYPE,
+  parseExactJson,
+  validateEntityUpdated,
+} from '@app/contracts';
 import type { InboundMessage } from '@app/kafka';
 import { Rejection, rejection } from './dead-letter-code';
 
@@ -45,7 +53,13 @@ export function decode(messages: InboundMessage[], options: DecodeOptions): Deco
     }
     const schemaVersion = m.headers[EVENT_HEADERS.schemaVersion];
     if (schemaVersion !== undefined && schemaVersion !== String(CURRENT_SCHEMA_VERSION)) {
-      rejected.push(rejection(m, 'UNSUPPORTED_SCHEMA_VERSION', `schema version "${schemaVersion}" is not supported (this consumer knows ${CURRENT_SCHEMA_VERSION})`));
+      rejected.push(
+        rejection(
+          m,
+          'UNSUPPORTED_SCHEMA_VERSION',
+          `schema version "${schemaVersion}" is not supported (this consumer knows ${CURRENT_SCHEMA_VERSION})`,
+        ),
+      );
       continue;
     }
     const contentType = m.headers[EVENT_HEADERS.contentType];
@@ -63,7 +77,13 @@ export function decode(messages: InboundMessage[], options: DecodeOptions): Deco
     }
     const unsafeVersion = unsafeIntegerText((payload as { version?: unknown } | null)?.version);
     if (unsafeVersion !== undefined) {
-      rejected.push(rejection(m, 'UNSAFE_INTEGER', `version ${unsafeVersion} is beyond 2^53 - 1 (Number.MAX_SAFE_INTEGER): versions are compared as exact numbers`));
+      rejected.push(
+        rejection(
+          m,
+          'UNSAFE_INTEGER',
+          `version ${unsafeVersion} is beyond 2^53 - 1 (Number.MAX_SAFE_INTEGER): versions are compared as exact numbers`,
+        ),
+      );
       continue;
     }
     if (!fastValidateEntityUpdated(payload)) {

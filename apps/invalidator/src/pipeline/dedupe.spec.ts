@@ -12,12 +12,28 @@ import { InvalidationPipeline, OtherSinks } from './invalidation.pipeline';
 import type { PurgeSink } from '../sinks/purge';
 
 function event(overrides: Partial<EntityUpdated> = {}): EntityUpdated {
-  return { eventId: 'ev-1', entityType: 'product', entityId: '1', version: 1, occurredAt: new Date().toISOString(), after: { categoryId: 'c' }, ...overrides };
+  return {
+    eventId: 'ev-1',
+    entityType: 'product',
+    entityId: '1',
+    version: 1,
+    occurredAt: new Date().toISOString(),
+    after: { categoryId: 'c' },
+    ...overrides,
+  };
 }
 
 let nextOffset = 0;
 function message(value: EntityUpdated): InboundMessage {
-  return { topic: 't', partition: 0, offset: String(nextOffset++), key: null, value: Buffer.from(JSON.stringify(value)), headers: {}, timestamp: Date.now() };
+  return {
+    topic: 't',
+    partition: 0,
+    offset: String(nextOffset++),
+    key: null,
+    value: Buffer.from(JSON.stringify(value)),
+    headers: {},
+    timestamp: Date.now(),
+  };
 }
 
 function resolverFor(types: string[], failing: (e: EntityUpdated) => boolean = () => false): MappingResolver {
@@ -42,7 +58,13 @@ class Sink {
   }
 }
 
-const control: BatchControl = { resolveAndCommit: async () => undefined, heartbeat: async () => undefined, isActive: () => true, pausePartition: () => undefined, resumePartition: () => undefined };
+const control: BatchControl = {
+  resolveAndCommit: async () => undefined,
+  heartbeat: async () => undefined,
+  isActive: () => true,
+  pausePartition: () => undefined,
+  resumePartition: () => undefined,
+};
 
 function setup(resolver: { current: MappingResolver }, sinks: OtherSinks = {}) {
   const sink = new Sink();
@@ -57,7 +79,8 @@ function setup(resolver: { current: MappingResolver }, sinks: OtherSinks = {}) {
     pino({ level: 'silent' }),
     sinks,
   );
-  const run = (...events: EntityUpdated[]) => p.process({ topic: 't', partition: 0, highWatermark: '0', messages: events.map(message) }, control);
+  const run = (...events: EntityUpdated[]) =>
+    p.process({ topic: 't', partition: 0, highWatermark: '0', messages: events.map(message) }, control);
   return { sink, dlq, run };
 }
 
@@ -112,22 +135,28 @@ describe('dedupe remembers only what reached Redis', () => {
     expect(sink.keys).toEqual(['product:6']);
   });
 
-  it('an event with one mapping\'s part dead-lettered is not remembered: its replay runs (the applied part again, harmlessly)', async () => {
+  it("an event with one mapping's part dead-lettered is not remembered: its replay runs (the applied part again, harmlessly)", async () => {
     const partial: MappingResolver = {
       mappingCount: 2,
       hasEntityType: () => true,
       resolve: (e) => ({
         keys: [{ key: `product:${e.entityId}`, action: 'delete', tombstoneTtlSeconds: 60, mappingId: 'catalog.product' }],
         tags: [],
-        failed: [{ mappingId: 'promo.product', owner: 'promo', code: 'TEMPLATE_WIDENS_KEY', message: 'title has a space', field: 'after.title' }],
+        failed: [
+          { mappingId: 'promo.product', owner: 'promo', code: 'TEMPLATE_WIDENS_KEY', message: 'title has a space', field: 'after.title' },
+        ],
       }),
     };
     const { sink, dlq, run } = setup({ current: partial });
     const e = event({ eventId: 'p-3', entityId: '7' });
     await run(e);
     expect(sink.keys).toEqual(['product:7']);
-    expect(dlq.map((r) => [r.headers['x-dlq-reason-code'], r.headers['x-dlq-mapping'], r.headers['x-dlq-team']])).toEqual([['UNRESOLVABLE', 'promo.product', 'promo']]);
-    expect(String(dlq[0].headers['x-dlq-reason'])).toBe('TEMPLATE_WIDENS_KEY: mapping "promo.product" of team "promo" (after.title): title has a space');
+    expect(dlq.map((r) => [r.headers['x-dlq-reason-code'], r.headers['x-dlq-mapping'], r.headers['x-dlq-team']])).toEqual([
+      ['UNRESOLVABLE', 'promo.product', 'promo'],
+    ]);
+    expect(String(dlq[0].headers['x-dlq-reason'])).toBe(
+      'TEMPLATE_WIDENS_KEY: mapping "promo.product" of team "promo" (after.title): title has a space',
+    );
     await run(e);
     expect(sink.keys).toEqual(['product:7', 'product:7']);
   });
@@ -136,13 +165,22 @@ describe('dedupe remembers only what reached Redis', () => {
     const purging: MappingResolver = {
       mappingCount: 1,
       hasEntityType: () => true,
-      resolve: (e) => ({ keys: [{ key: `product:${e.entityId}`, action: 'delete', tombstoneTtlSeconds: 60, mappingId: 'm' }], tags: [], purges: [{ mappingId: 'catalog.pages', team: 'catalog', tags: ['product:p'], urls: [] }] }),
+      resolve: (e) => ({
+        keys: [{ key: `product:${e.entityId}`, action: 'delete', tombstoneTtlSeconds: 60, mappingId: 'm' }],
+        tags: [],
+        purges: [{ mappingId: 'catalog.pages', team: 'catalog', tags: ['product:p'], urls: [] }],
+      }),
     };
-    const purge = { enabled: true, purge: async <T>(items: readonly T[]) => ({ failed: items.map((item) => ({ item, error: 'varnish: HTTP 503' })), attempts: 1 }) } as unknown as PurgeSink;
+    const purge = {
+      enabled: true,
+      purge: async <T>(items: readonly T[]) => ({ failed: items.map((item) => ({ item, error: 'varnish: HTTP 503' })), attempts: 1 }),
+    } as unknown as PurgeSink;
     const { sink, dlq, run } = setup({ current: purging }, { purge });
     const e = event({ eventId: 'p-4', entityId: '8' });
     await run(e);
-    expect(dlq.map((r) => [r.headers['x-dlq-reason-code'], r.headers['x-dlq-mapping'], r.headers['x-dlq-team']])).toEqual([['PURGE_FAILED', 'catalog.pages', 'catalog']]);
+    expect(dlq.map((r) => [r.headers['x-dlq-reason-code'], r.headers['x-dlq-mapping'], r.headers['x-dlq-team']])).toEqual([
+      ['PURGE_FAILED', 'catalog.pages', 'catalog'],
+    ]);
     await run(e);
     expect(sink.keys).toEqual(['product:8', 'product:8']);
   });

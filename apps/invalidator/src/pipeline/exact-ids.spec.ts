@@ -33,7 +33,9 @@ function rawEvent(version: string, after: string): string {
 
 describe('exact identifiers', () => {
   it('an after.categoryId beyond 2^53 gives keys and tags with exactly the digits sent, and the warm value keeps them', () => {
-    const { events, rejected } = decode([message(1, rawEvent('3', '{"categoryId":9007199254740993,"name":"x"}'))], { maxEventBytes: 10_000 });
+    const { events, rejected } = decode([message(1, rawEvent('3', '{"categoryId":9007199254740993,"name":"x"}'))], {
+      maxEventBytes: 10_000,
+    });
     expect(rejected).toEqual([]);
     const plan = resolveEffects(coalesce(events), resolver, { strictEntityTypes: false, defaultTombstoneTtlSeconds: 60 });
     expect(plan.unresolvable).toEqual([]);

@@ -90,7 +90,14 @@ export class InvalidationPipeline {
     // 5 dead-letter
     const deadLetters: Rejection[] = [
       ...rejected,
-      ...plan.unresolvable.map((u) => rejection(u.decoded.message, u.code, u.reason, u.mappingId !== undefined ? { mappingId: u.mappingId, team: u.team ?? '' } : undefined)),
+      ...plan.unresolvable.map((u) =>
+        rejection(
+          u.decoded.message,
+          u.code,
+          u.reason,
+          u.mappingId !== undefined ? { mappingId: u.mappingId, team: u.team ?? '' } : undefined,
+        ),
+      ),
     ];
     if (deadLetters.length > 0) {
       if (!(await this.deadLetter(deadLetters, topic, chunk, control, 'messages dead-lettered'))) return false;
@@ -112,9 +119,21 @@ export class InvalidationPipeline {
         // A refused item was never sent (retrying cannot help until the mapping or the allow-list changes): its own code.
         const letters = purged.failed.map((f) => {
           const code = f.error.startsWith('refused: ') ? 'PURGE_REFUSED' : 'PURGE_FAILED';
-          return rejection(f.item.decoded.message, code, `${code}: mapping "${f.item.mappingId}" of team "${f.item.team}": ${f.error}`, { mappingId: f.item.mappingId, team: f.item.team });
+          return rejection(f.item.decoded.message, code, `${code}: mapping "${f.item.mappingId}" of team "${f.item.team}": ${f.error}`, {
+            mappingId: f.item.mappingId,
+            team: f.item.team,
+          });
         });
-        if (!(await this.deadLetter(letters, topic, chunk, control, 'purge failed within its deadline or was refused: parts dead-lettered as PURGE_FAILED / PURGE_REFUSED'))) return false;
+        if (
+          !(await this.deadLetter(
+            letters,
+            topic,
+            chunk,
+            control,
+            'purge failed within its deadline or was refused: parts dead-lettered as PURGE_FAILED / PURGE_REFUSED',
+          ))
+        )
+          return false;
         for (const f of purged.failed) purgeFailed.add(f.item.decoded);
       }
       at = this.record.step('purge', at);
@@ -141,12 +160,29 @@ export class InvalidationPipeline {
   }
 
   /** Step 5 for any of the chunk's dead letters: false when they could not be delivered (the chunk stays uncommitted). */
-  private async deadLetter(letters: Rejection[], topic: string, chunk: InboundMessage[], control: BatchControl, what: string): Promise<boolean> {
-    const delivery = await deliverDeadLetters(letters, topic, this.deadLetters, control, this.options.retry, this.log, this.record.deadLetterHooks);
+  private async deadLetter(
+    letters: Rejection[],
+    topic: string,
+    chunk: InboundMessage[],
+    control: BatchControl,
+    what: string,
+  ): Promise<boolean> {
+    const delivery = await deliverDeadLetters(
+      letters,
+      topic,
+      this.deadLetters,
+      control,
+      this.options.retry,
+      this.log,
+      this.record.deadLetterHooks,
+    );
     if (!delivery.delivered) return false;
     this.record.deadLettered(letters);
     const references = delivery.letters.filter((l) => l.reference).length;
-    this.log.warn({ topic, partition: chunk[0].partition, count: letters.length, references, codes: [...new Set(letters.map((r) => r.code))] }, what);
+    this.log.warn(
+      { topic, partition: chunk[0].partition, count: letters.length, references, codes: [...new Set(letters.map((r) => r.code))] },
+      what,
+    );
     return true;
   }
 }

@@ -45,7 +45,16 @@ const productResolver: MappingResolver = {
     const after = typeof e.after?.categoryId === 'string' ? e.after.categoryId : undefined;
     const before = typeof e.before?.categoryId === 'string' ? e.before.categoryId : undefined;
     if (after?.includes('*')) throw Object.assign(new Error('value widens key'), { code: 'TEMPLATE_WIDENS_KEY' });
-    const keys: Resolution['keys'] = [{ key: `product:${e.entityId}`, action: 'warm', tombstoneTtlSeconds: 60, ttlSeconds: 30, value: JSON.stringify(e.after), mappingId: 'm' }];
+    const keys: Resolution['keys'] = [
+      {
+        key: `product:${e.entityId}`,
+        action: 'warm',
+        tombstoneTtlSeconds: 60,
+        ttlSeconds: 30,
+        value: JSON.stringify(e.after),
+        mappingId: 'm',
+      },
+    ];
     if (after) keys.push({ key: `category:${after}`, action: 'delete', tombstoneTtlSeconds: 60, mappingId: 'm' });
     if (before) keys.push({ key: `category:${before}`, action: 'delete', tombstoneTtlSeconds: 60, mappingId: 'm' });
     return { keys, tags: ['all-products'] };
@@ -107,7 +116,12 @@ function dlqSink(letters: Letter[], failuresLeft = 0): DeadLetterSink & { attemp
         failuresLeft -= 1;
         throw new Error('KafkaJSNumberOfRetriesExceeded: This server does not host this topic-partition');
       }
-      for (const r of records) letters.push({ code: String(r.headers[DLQ_HEADERS.reasonCode]), offset: String(r.headers[DLQ_HEADERS.originOffset]), reason: String(r.headers[DLQ_HEADERS.reason]) });
+      for (const r of records)
+        letters.push({
+          code: String(r.headers[DLQ_HEADERS.reasonCode]),
+          offset: String(r.headers[DLQ_HEADERS.originOffset]),
+          reason: String(r.headers[DLQ_HEADERS.reason]),
+        });
     },
   };
   return sink;
@@ -120,7 +134,13 @@ function pipeline(sink: FakeSink, deadLetters: Letter[], options: { strict?: boo
     dlqSink(deadLetters),
     new RecentEvents(1000),
     new InvalidatorMetrics(new Registry()),
-    { maxEventBytes: 2048, strictEntityTypes: options.strict ?? false, defaultTombstoneTtlSeconds: 60, chunkSize: options.chunkSize ?? 100, retry: { initialMs: 1, maxMs: 2 } },
+    {
+      maxEventBytes: 2048,
+      strictEntityTypes: options.strict ?? false,
+      defaultTombstoneTtlSeconds: 60,
+      chunkSize: options.chunkSize ?? 100,
+      retry: { initialMs: 1, maxMs: 2 },
+    },
     silent,
   );
 }
@@ -183,9 +203,16 @@ describe('dedupe + coalesce + resolve', () => {
   });
 
   it('never warms from an older event: an out-of-order older event only tombstones', () => {
-    const events = [event({ version: 5, after: { categoryId: 'N' } }), event({ version: 4, after: { categoryId: 'O' } })].map((e, i) => ({ event: e, message: message(i, e) }));
+    const events = [event({ version: 5, after: { categoryId: 'N' } }), event({ version: 4, after: { categoryId: 'O' } })].map((e, i) => ({
+      event: e,
+      message: message(i, e),
+    }));
     const plan = resolveEffects(coalesce(events), productResolver, { strictEntityTypes: false, defaultTombstoneTtlSeconds: 60 });
-    expect(plan.keys.find((k) => k.key === 'product:1')).toMatchObject({ action: 'warm', version: 5, value: JSON.stringify({ categoryId: 'N' }) });
+    expect(plan.keys.find((k) => k.key === 'product:1')).toMatchObject({
+      action: 'warm',
+      version: 5,
+      value: JSON.stringify({ categoryId: 'N' }),
+    });
   });
 });
 
@@ -195,11 +222,21 @@ describe('InvalidationPipeline', () => {
     const dlq: Letter[] = [];
     const control = new FakeControl();
     await pipeline(sink, dlq).process(
-      { topic: 't', partition: 0, highWatermark: '3', messages: [message(0, event()), message(1, '{bad'), message(2, event({ entityType: 'order' }))] },
+      {
+        topic: 't',
+        partition: 0,
+        highWatermark: '3',
+        messages: [message(0, event()), message(1, '{bad'), message(2, event({ entityType: 'order' }))],
+      },
       control,
     );
     expect(dlq.map((r) => r.code)).toEqual(['BAD_JSON']);
-    expect(sink.applied.flat().map((k) => k.key).sort()).toEqual(['category:c1', 'product:1']);
+    expect(
+      sink.applied
+        .flat()
+        .map((k) => k.key)
+        .sort(),
+    ).toEqual(['category:c1', 'product:1']);
     expect(control.committed).toEqual(['2']);
   });
 
@@ -212,7 +249,11 @@ describe('InvalidationPipeline', () => {
         topic: 't',
         partition: 0,
         highWatermark: '3',
-        messages: [message(0, event({ entityType: 'order' })), message(1, event({ entityId: '2', after: { categoryId: 'x*' } })), message(2, event({ entityId: '3' }))],
+        messages: [
+          message(0, event({ entityType: 'order' })),
+          message(1, event({ entityId: '2', after: { categoryId: 'x*' } })),
+          message(2, event({ entityId: '3' })),
+        ],
       },
       control,
     );
@@ -271,20 +312,35 @@ describe('resolveEffects across entities', () => {
     const shared: MappingResolver = {
       mappingCount: 1,
       hasEntityType: () => true,
-      resolve: (e) => ({ keys: [{ key: 'shared', action: 'warm', tombstoneTtlSeconds: 60, value: JSON.stringify(e.after), mappingId: 'm' }], tags: [] }),
+      resolve: (e) => ({
+        keys: [{ key: 'shared', action: 'warm', tombstoneTtlSeconds: 60, value: JSON.stringify(e.after), mappingId: 'm' }],
+        tags: [],
+      }),
     };
-    const events = [event({ entityId: 'a', version: 9 }), event({ entityId: 'b', version: 2 })].map((e, i) => ({ event: e, message: message(i, e) }));
+    const events = [event({ entityId: 'a', version: 9 }), event({ entityId: 'b', version: 2 })].map((e, i) => ({
+      event: e,
+      message: message(i, e),
+    }));
     const plan = resolveEffects(coalesce(events), shared, { strictEntityTypes: false, defaultTombstoneTtlSeconds: 60 });
     expect(plan.keys).toEqual([{ key: 'shared', version: 0, action: 'delete', tombstoneTtlMs: 60_000 }]);
   });
 
   it('dead-letters an event whose tag the cache protocol would refuse, instead of retrying forever', async () => {
-    const sink = Object.assign(new FakeSink(), { checkTag: (tag: string) => (tag.startsWith('~') ? new Error('reserved prefix') : undefined) });
+    const sink = Object.assign(new FakeSink(), {
+      checkTag: (tag: string) => (tag.startsWith('~') ? new Error('reserved prefix') : undefined),
+    });
     const tagged: MappingResolver = { ...productResolver, resolve: (e) => ({ keys: [], tags: [`~${e.entityId}`] }) };
     const dlq: Letter[] = [];
     const control = new FakeControl();
-    const p = new InvalidationPipeline(() => tagged, sink, dlqSink(dlq), new RecentEvents(10), new InvalidatorMetrics(new Registry()),
-      { maxEventBytes: 2048, strictEntityTypes: false, defaultTombstoneTtlSeconds: 60, chunkSize: 10, retry: { initialMs: 1, maxMs: 2 } }, silent);
+    const p = new InvalidationPipeline(
+      () => tagged,
+      sink,
+      dlqSink(dlq),
+      new RecentEvents(10),
+      new InvalidatorMetrics(new Registry()),
+      { maxEventBytes: 2048, strictEntityTypes: false, defaultTombstoneTtlSeconds: 60, chunkSize: 10, retry: { initialMs: 1, maxMs: 2 } },
+      silent,
+    );
     await p.process({ topic: 't', partition: 0, highWatermark: '1', messages: [message(0, event())] }, control);
     expect(dlq.map((r) => r.code)).toEqual(['UNRESOLVABLE']);
     expect(sink.tags).toEqual([]);
@@ -293,7 +349,13 @@ describe('resolveEffects across entities', () => {
 });
 
 describe('dead letters never halt a partition', () => {
-  const options = { maxEventBytes: 2048, strictEntityTypes: false, defaultTombstoneTtlSeconds: 60, chunkSize: 100, retry: { initialMs: 1, maxMs: 2 } };
+  const options = {
+    maxEventBytes: 2048,
+    strictEntityTypes: false,
+    defaultTombstoneTtlSeconds: 60,
+    chunkSize: 100,
+    retry: { initialMs: 1, maxMs: 2 },
+  };
   const withSink = (sink: FakeSink, dlq: DeadLetterSink, registry = new Registry()) =>
     new InvalidationPipeline(() => productResolver, sink, dlq, new RecentEvents(10), new InvalidatorMetrics(registry), options, silent);
 
@@ -302,7 +364,10 @@ describe('dead letters never halt a partition', () => {
     const dlq = dlqSink(letters, 3);
     const control = new FakeControl();
     const registry = new Registry();
-    await withSink(new FakeSink(), dlq, registry).process({ topic: 't', partition: 0, highWatermark: '2', messages: [message(0, '{bad'), message(1, event())] }, control);
+    await withSink(new FakeSink(), dlq, registry).process(
+      { topic: 't', partition: 0, highWatermark: '2', messages: [message(0, '{bad'), message(1, event())] },
+      control,
+    );
     expect(dlq.attempts).toBe(4);
     expect(letters.map((l) => l.code)).toEqual(['BAD_JSON']);
     expect([control.paused, control.resumed]).toEqual([1, 1]);
@@ -313,7 +378,10 @@ describe('dead letters never halt a partition', () => {
   it('abandons the chunk uncommitted when the batch is taken away during a DLQ outage', async () => {
     const control = new FakeControl();
     const sink = new FakeSink();
-    const run = withSink(sink, dlqSink([], 1_000_000)).process({ topic: 't', partition: 0, highWatermark: '2', messages: [message(0, '{bad'), message(1, event())] }, control);
+    const run = withSink(sink, dlqSink([], 1_000_000)).process(
+      { topic: 't', partition: 0, highWatermark: '2', messages: [message(0, '{bad'), message(1, event())] },
+      control,
+    );
     setTimeout(() => (control.active = false), 20);
     await run;
     expect(control.committed).toEqual([]);
@@ -341,10 +409,18 @@ describe('dead letters never halt a partition', () => {
     const dlq: DeadLetterSink = { maxBatchBytes: () => 4096, send: async (records) => void sent.push(...records) };
     const control = new FakeControl();
     const value = `{"blob":"${'z'.repeat(10_000)}"}`;
-    await withSink(new FakeSink(), dlq).process({ topic: 't', partition: 0, highWatermark: '2', messages: [{ ...message(0, value), key: Buffer.from('k') }, message(1, event())] }, control);
+    await withSink(new FakeSink(), dlq).process(
+      { topic: 't', partition: 0, highWatermark: '2', messages: [{ ...message(0, value), key: Buffer.from('k') }, message(1, event())] },
+      control,
+    );
     expect(sent).toHaveLength(1);
     const [ref] = sent;
-    expect(ref.headers).toMatchObject({ [DLQ_HEADERS.truncated]: 'true', [DLQ_HEADERS.originalBytes]: String(value.length), [DLQ_HEADERS.reasonCode]: 'OVERSIZED', [DLQ_HEADERS.originOffset]: '0' });
+    expect(ref.headers).toMatchObject({
+      [DLQ_HEADERS.truncated]: 'true',
+      [DLQ_HEADERS.originalBytes]: String(value.length),
+      [DLQ_HEADERS.reasonCode]: 'OVERSIZED',
+      [DLQ_HEADERS.originOffset]: '0',
+    });
     expect(String(ref.key)).toBe('k');
     const envelope = JSON.parse(String(ref.value)) as { headBase64: string };
     expect(envelope).toMatchObject({ reference: true, code: 'OVERSIZED', originalBytes: value.length, headBytes: REFERENCE_HEAD_BYTES });
@@ -354,7 +430,9 @@ describe('dead letters never halt a partition', () => {
   });
 
   it('re-splits when the broker refuses a request as too large (the topic limit shrank), down to a reference for a single big record', async () => {
-    const tooLarge = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE' });
+    const tooLarge = Object.assign(new Error('The request included a message larger than the max message size the server will accept'), {
+      type: 'MESSAGE_TOO_LARGE',
+    });
     const sent: OutboundRecord[] = [];
     const dlq: DeadLetterSink = {
       maxBatchBytes: () => 1_048_588,
@@ -397,14 +475,24 @@ describe('purge failures: one letter per failed part, refused items with their o
       // the sink's own answer: a URL it refused before sending, a tag its target did not take
       purge: async (items: readonly { team?: string }[]) => ({
         attempts: 1,
-        failed: items.map((item) => ({ item, error: item.team === 'promo' ? 'refused: "http://127.0.0.1/x": 127.0.0.1 is a loopback address' : 'varnish: HTTP 503' })),
+        failed: items.map((item) => ({
+          item,
+          error: item.team === 'promo' ? 'refused: "http://127.0.0.1/x": 127.0.0.1 is a loopback address' : 'varnish: HTTP 503',
+        })),
       }),
     };
     const letters: Letter[] = [];
     const control = new FakeControl();
-    const p = new InvalidationPipeline(() => resolver, new FakeSink(), dlqSink(letters), new RecentEvents(10), new InvalidatorMetrics(new Registry()),
-      { maxEventBytes: 2048, strictEntityTypes: false, defaultTombstoneTtlSeconds: 60, chunkSize: 100, retry: { initialMs: 1, maxMs: 2 } }, silent,
-      { purge: purge as never });
+    const p = new InvalidationPipeline(
+      () => resolver,
+      new FakeSink(),
+      dlqSink(letters),
+      new RecentEvents(10),
+      new InvalidatorMetrics(new Registry()),
+      { maxEventBytes: 2048, strictEntityTypes: false, defaultTombstoneTtlSeconds: 60, chunkSize: 100, retry: { initialMs: 1, maxMs: 2 } },
+      silent,
+      { purge: purge as never },
+    );
     await p.process({ topic: 't', partition: 0, messages: [message(0, event({ entityId: '7' }))] } as never, control);
     expect(letters.map((l) => l.code).sort()).toEqual(['PURGE_FAILED', 'PURGE_REFUSED']);
     expect(letters.find((l) => l.code === 'PURGE_REFUSED')?.reason).toMatch(/mapping "promo.product" of team "promo": refused: /);

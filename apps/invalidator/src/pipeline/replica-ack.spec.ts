@@ -26,7 +26,12 @@ function control(): BatchControl & { paused: number; resumed: number } {
 /** A standalone ioredis stand-in whose WAIT answers the next number of `acks`. */
 function fakeRedis(acks: number[]): Redis & { waits: string[][] } {
   const waits: string[][] = [];
-  return { isCluster: false, options: { host: '127.0.0.1', port: 7000 }, waits, call: async (...args: string[]) => (waits.push(args), acks.shift() ?? 0) } as unknown as Redis & { waits: string[][] };
+  return {
+    isCluster: false,
+    options: { host: '127.0.0.1', port: 7000 },
+    waits,
+    call: async (...args: string[]) => (waits.push(args), acks.shift() ?? 0),
+  } as unknown as Redis & { waits: string[][] };
 }
 
 describe('replica-acknowledged apply', () => {
@@ -34,7 +39,9 @@ describe('replica-acknowledged apply', () => {
     const redis = fakeRedis([1, 0]);
     const shortfalls: string[] = [];
     await waitForReplicas(redis, { replicas: 1, timeoutMs: 250 });
-    await expect(waitForReplicas(redis, { replicas: 1, timeoutMs: 250, onShortfall: (node, acked) => shortfalls.push(`${node}=${acked}`) })).rejects.toThrow(ReplicaAckError);
+    await expect(
+      waitForReplicas(redis, { replicas: 1, timeoutMs: 250, onShortfall: (node, acked) => shortfalls.push(`${node}=${acked}`) }),
+    ).rejects.toThrow(ReplicaAckError);
     expect(redis.waits).toEqual([
       ['WAIT', '1', '250'],
       ['WAIT', '1', '250'],
@@ -44,7 +51,10 @@ describe('replica-acknowledged apply', () => {
 
   it('applyPlan re-applies (idempotent) until the replicas acknowledge, and only then reports applied', async () => {
     let applies = 0;
-    const sink: EffectSink = { applyKeyEffects: async (effects) => (applies++, effects.map(() => 'deleted' as const)), invalidateTags: async () => ({ keysInvalidated: 0 }) };
+    const sink: EffectSink = {
+      applyKeyEffects: async (effects) => (applies++, effects.map(() => 'deleted' as const)),
+      invalidateTags: async () => ({ keysInvalidated: 0 }),
+    };
     const redis = fakeRedis([0, 0, 1]);
     const ctl = control();
     let retries = 0;

@@ -30,7 +30,10 @@ export async function waitForReplicas(redis: Redis | Cluster, options: ReplicaAc
   // usually reach all of them; WAIT on one without pending writes returns at once).
   const nodes: Redis[] = redis.isCluster ? (redis as Cluster).nodes('master') : [redis as Redis];
   const results = await Promise.all(
-    nodes.map(async (node) => ({ node: nodeName(node), acked: Number(await node.call('WAIT', String(options.replicas), String(options.timeoutMs))) })),
+    nodes.map(async (node) => ({
+      node: nodeName(node),
+      acked: Number(await node.call('WAIT', String(options.replicas), String(options.timeoutMs))),
+    })),
   );
   const short = results.filter((r) => r.acked < options.replicas);
   if (short.length === 0) return;

@@ -127,7 +127,11 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
     if (!resolver.hasEntityType(change.entityType)) {
       if (options.strictEntityTypes) {
         for (const decoded of change.events) {
-          unresolvable.push({ decoded, code: 'UNKNOWN_ENTITY_TYPE', reason: `no mapping for entityType "${change.entityType}" (STRICT_ENTITY_TYPES=true)` });
+          unresolvable.push({
+            decoded,
+            code: 'UNKNOWN_ENTITY_TYPE',
+            reason: `no mapping for entityType "${change.entityType}" (STRICT_ENTITY_TYPES=true)`,
+          });
         }
       } else unmapped += change.events.length;
       continue;
@@ -135,7 +139,9 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
     for (const decoded of change.events) {
       const isNewest = decoded.event === change.newest;
       const checks: ResolveChecks = {
-        key: options.checkKeyEffect ? (k) => options.checkKeyEffect!(toEffect(k, change.version, isNewest, options.defaultTombstoneTtlSeconds)) : undefined,
+        key: options.checkKeyEffect
+          ? (k) => options.checkKeyEffect!(toEffect(k, change.version, isNewest, options.defaultTombstoneTtlSeconds))
+          : undefined,
         tag: options.checkTag,
       };
       let resolution: Resolution;
@@ -160,9 +166,15 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
       }
       const effects = resolution.keys.map((k) => toEffect(k, change.version, isNewest, options.defaultTombstoneTtlSeconds));
       // A resolver that did not run the checks itself (resolution.checked): the whole event is refused.
-      const problem = resolution.checked ? undefined : (firstProblem(effects, options.checkKeyEffect) ?? firstProblem(resolution.tags, options.checkTag));
+      const problem = resolution.checked
+        ? undefined
+        : (firstProblem(effects, options.checkKeyEffect) ?? firstProblem(resolution.tags, options.checkTag));
       if (problem) {
-        unresolvable.push({ decoded, code: 'UNRESOLVABLE', reason: `${(problem as { code?: string }).code ?? 'KEY_REFUSED'}: ${problem.message}` });
+        unresolvable.push({
+          decoded,
+          code: 'UNRESOLVABLE',
+          reason: `${(problem as { code?: string }).code ?? 'KEY_REFUSED'}: ${problem.message}`,
+        });
         continue;
       }
       for (const effect of effects) {
@@ -178,13 +190,26 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
       }
       for (const n of resolution.namespaces ?? []) {
         const entity = namespaceEntity(change);
-        namespaces.set(`${n.namespace}\u0000${entity}`, { namespace: n.namespace, entity, version: change.version, recordTtlMs: tombstoneTtlMs });
+        namespaces.set(`${n.namespace}\u0000${entity}`, {
+          namespace: n.namespace,
+          entity,
+          version: change.version,
+          recordTtlMs: tombstoneTtlMs,
+        });
       }
       for (const p of resolution.purges ?? []) purges.push({ decoded, mappingId: p.mappingId, team: p.team, tags: p.tags, urls: p.urls });
       if (isNewest) {
         for (const k of resolution.keys) {
           if (k.action !== 'warm' || k.loaderUrl === undefined) continue;
-          loads.set(k.key, { key: k.key, loaderUrl: k.loaderUrl, version: change.version, ttlMs: (k.ttlSeconds ?? 0) * 1000 || undefined, tombstoneTtlMs: (k.tombstoneTtlSeconds || options.defaultTombstoneTtlSeconds) * 1000, mappingId: k.mappingId, team: k.team ?? '' });
+          loads.set(k.key, {
+            key: k.key,
+            loaderUrl: k.loaderUrl,
+            version: change.version,
+            ttlMs: (k.ttlSeconds ?? 0) * 1000 || undefined,
+            tombstoneTtlMs: (k.tombstoneTtlSeconds || options.defaultTombstoneTtlSeconds) * 1000,
+            mappingId: k.mappingId,
+            team: k.team ?? '',
+          });
         }
       }
       for (const tag of resolution.tags) {

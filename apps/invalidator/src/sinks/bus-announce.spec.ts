@@ -25,7 +25,21 @@ describe('withBusAnnounce', () => {
       { namespace: 'other:', entity: 'product:1', version: 3, recordTtlMs: 1000 },
     ]);
     // the skipped bump (already landed, maybe in a failed attempt) is announced too
-    expect(sent).toEqual([{ keys: [['product:1', 3, 'i'], ['product:2', 4, 'w']] }, { tags: ['category:5'] }, { namespaces: [['catalog:', 7], ['other:', 7]] }]);
+    expect(sent).toEqual([
+      {
+        keys: [
+          ['product:1', 3, 'i'],
+          ['product:2', 4, 'w'],
+        ],
+      },
+      { tags: ['category:5'] },
+      {
+        namespaces: [
+          ['catalog:', 7],
+          ['other:', 7],
+        ],
+      },
+    ]);
   });
 
   it('a retry that finds a bump already landed (skipped) announces it; a failed attempt announces nothing', async () => {
@@ -47,7 +61,14 @@ describe('withBusAnnounce', () => {
     await expect(sink.bumpNamespaces!(bumps)).rejects.toThrow('WRONGTYPE');
     expect(sent).toEqual([]);
     await sink.bumpNamespaces!(bumps);
-    expect(sent).toEqual([{ namespaces: [['a:', 4], ['b:', 4]] }]);
+    expect(sent).toEqual([
+      {
+        namespaces: [
+          ['a:', 4],
+          ['b:', 4],
+        ],
+      },
+    ]);
   });
 
   it('holds the publisher from before each apply until its announce is under way (also when the apply fails)', async () => {
@@ -69,6 +90,8 @@ describe('withBusAnnounce', () => {
 
   it('a failing announce never fails or delays the apply', async () => {
     const { sink } = setup(() => new Promise(() => undefined)); // never settles
-    await expect(sink.applyKeyEffects([{ key: 'product:1', version: 3, action: 'tombstone', tombstoneTtlMs: 1000 }])).resolves.toEqual(['tombstoned']);
+    await expect(sink.applyKeyEffects([{ key: 'product:1', version: 3, action: 'tombstone', tombstoneTtlMs: 1000 }])).resolves.toEqual([
+      'tombstoned',
+    ]);
   });
 });

@@ -17,7 +17,10 @@ import type { EffectSink } from '../pipeline/apply';
 
 const WRITTEN: ReadonlySet<EffectOutcome> = new Set<EffectOutcome>(['warmed']);
 
-export function withBusAnnounce(sink: EffectSink, publisher: Pick<BusPublisher, 'announce'> & Partial<Pick<BusPublisher, 'hold'>>): EffectSink {
+export function withBusAnnounce(
+  sink: EffectSink,
+  publisher: Pick<BusPublisher, 'announce'> & Partial<Pick<BusPublisher, 'hold'>>,
+): EffectSink {
   // Each apply is held from before it is sent until its announce is under way: a heartbeat in
   // between must not vouch for a change that is in Redis and not yet announced.
   const held = async <T>(apply: () => Promise<T>, announce: (result: T) => void): Promise<T> => {
@@ -34,7 +37,10 @@ export function withBusAnnounce(sink: EffectSink, publisher: Pick<BusPublisher, 
     applyKeyEffects: (effects) =>
       held(
         () => sink.applyKeyEffects(effects),
-        (outcomes) => void publisher.announce({ keys: effects.map((e, i): [string, number, BusKeyOp] => [e.key, e.version, WRITTEN.has(outcomes[i]) ? 'w' : 'i']) }),
+        (outcomes) =>
+          void publisher.announce({
+            keys: effects.map((e, i): [string, number, BusKeyOp] => [e.key, e.version, WRITTEN.has(outcomes[i]) ? 'w' : 'i']),
+          }),
       ),
     invalidateTags: (tags) =>
       held(

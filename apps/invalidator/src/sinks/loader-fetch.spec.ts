@@ -5,24 +5,24 @@ import { parseHostAllowList } from '@app/registry-core/url/target-url';
 import { AddressRefusedError, BodyTooLargeError, checkedLookup, readBounded, refusedAddress } from './loader-fetch';
 
 const lookupWith = (addresses: string[], allow = '') => {
-  const lookup = checkedLookup(parseHostAllowList(allow, 'LOADER_ALLOWED_HOSTS'), async () => addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
+  const lookup = checkedLookup(parseHostAllowList(allow, 'LOADER_ALLOWED_HOSTS'), async () =>
+    addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+  );
   return (options: { all?: boolean; family?: number } = {}) =>
-    new Promise<{ error: Error | null; address: string | LookupAddress[]; family?: number }>((resolve) => lookup('loader.example', options, (error, address, family) => resolve({ error, address, family })));
+    new Promise<{ error: Error | null; address: string | LookupAddress[]; family?: number }>((resolve) =>
+      lookup('loader.example', options, (error, address, family) => resolve({ error, address, family })),
+    );
 };
 
 describe('checkedLookup', () => {
-  it.each([
-    [['127.0.0.1']],
-    [['10.0.0.1']],
-    [['169.254.169.254']],
-    [['::1']],
-    [['::ffff:127.0.0.1']],
-    [['127.0.0.1', '10.0.0.1']],
-  ])('refuses a name that resolves only to internal addresses %j', async (addresses) => {
-    const { error } = await lookupWith(addresses)();
-    expect(error).toBeInstanceOf(AddressRefusedError);
-    expect(error?.message).toContain('loader.example');
-  });
+  it.each([[['127.0.0.1']], [['10.0.0.1']], [['169.254.169.254']], [['::1']], [['::ffff:127.0.0.1']], [['127.0.0.1', '10.0.0.1']]])(
+    'refuses a name that resolves only to internal addresses %j',
+    async (addresses) => {
+      const { error } = await lookupWith(addresses)();
+      expect(error).toBeInstanceOf(AddressRefusedError);
+      expect(error?.message).toContain('loader.example');
+    },
+  );
 
   it('refuses a name that resolves to nothing', async () => {
     expect((await lookupWith([])()).error).toBeInstanceOf(AddressRefusedError);
@@ -31,13 +31,22 @@ describe('checkedLookup', () => {
   it('hands the socket only the checked addresses (one, or all when asked)', async () => {
     const resolve = lookupWith(['10.0.0.1', '93.184.216.34', '127.0.0.1', '2606:2800:220:1:248:1893:25c8:1946']);
     expect(await resolve()).toEqual({ error: null, address: '93.184.216.34', family: 4 });
-    expect(await resolve({ all: true })).toEqual({ error: null, address: [{ address: '93.184.216.34', family: 4 }, { address: '2606:2800:220:1:248:1893:25c8:1946', family: 6 }] });
+    expect(await resolve({ all: true })).toEqual({
+      error: null,
+      address: [
+        { address: '93.184.216.34', family: 4 },
+        { address: '2606:2800:220:1:248:1893:25c8:1946', family: 6 },
+      ],
+    });
     expect(await resolve({ family: 6 })).toEqual({ error: null, address: '2606:2800:220:1:248:1893:25c8:1946', family: 6 });
   });
 
   it('lets allow-listed internal addresses through (LOADER_ALLOWED_HOSTS entries and CIDRs)', async () => {
     expect(await lookupWith(['127.0.0.1'], '127.0.0.1')()).toEqual({ error: null, address: '127.0.0.1', family: 4 });
-    expect(await lookupWith(['10.1.2.3', '10.9.9.9'], '10.1.0.0/16')({ all: true })).toEqual({ error: null, address: [{ address: '10.1.2.3', family: 4 }] });
+    expect(await lookupWith(['10.1.2.3', '10.9.9.9'], '10.1.0.0/16')({ all: true })).toEqual({
+      error: null,
+      address: [{ address: '10.1.2.3', family: 4 }],
+    });
   });
 
   it('finds the refusal inside the errors fetch wraps it in', () => {

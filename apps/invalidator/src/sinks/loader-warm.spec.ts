@@ -34,10 +34,16 @@ async function server(handler: (req: IncomingMessage, res: ServerResponse) => vo
   };
 }
 
-const warm = (url: string, over: Partial<LoaderWarm> = {}): LoaderWarm => ({ key: 'product:1', loaderUrl: url, version: 5, tombstoneTtlMs: 60_000, mappingId: 'm', ...over });
+const warm = (url: string, over: Partial<LoaderWarm> = {}): LoaderWarm => ({
+  key: 'product:1',
+  loaderUrl: url,
+  version: 5,
+  tombstoneTtlMs: 60_000,
+  mappingId: 'm',
+  ...over,
+});
 /** The test servers' address, allow-listed as an operator would (LOADER_ALLOWED_HOSTS=127.0.0.1). */
 const LOCAL: Partial<LoaderWarmOptions> = { allowList: parseHostAllowList('127.0.0.1', 'LOADER_ALLOWED_HOSTS') };
-
 
 /**
  * A CacheProtocol stand-in with the reader's semantics the loader relies on: one lease per
@@ -53,7 +59,11 @@ class FakeCache implements LoaderCache {
   async leaseGet(key: string, options: { leaseTtlMs: number }): Promise<LeaseGetResult> {
     this.calls.push(`leaseGet ${key} ${options.leaseTtlMs}`);
     const v = this.values.get(key);
-    if (v) return { kind: 'hit', entry: { version: v.version, writtenAt: 0, freshForMs: 0, namespaceGeneration: 0, payload: v.payload } satisfies Envelope };
+    if (v)
+      return {
+        kind: 'hit',
+        entry: { version: v.version, writtenAt: 0, freshForMs: 0, namespaceGeneration: 0, payload: v.payload } satisfies Envelope,
+      };
     if (this.leases.has(key)) return { kind: 'wait', tombstoneVersion: this.floors.get(key) ?? 0 };
     const token = `t${++this.next}`;
     this.leases.set(key, token);
@@ -218,7 +228,6 @@ describe('LoaderWarmer', () => {
   });
 });
 
-
 describe('LoaderWarmer and hostile input', () => {
   let cache: FakeCache;
   beforeEach(() => (cache = new FakeCache()));
@@ -228,7 +237,15 @@ describe('LoaderWarmer and hostile input', () => {
     const outcomes: [LoaderWarmOutcome, string | undefined][] = [];
     const w = new LoaderWarmer(cache, { ...LOCAL, retries: 0 }, (o, _w, d) => outcomes.push([o, d]));
     try {
-      for (const url of [`${s.url}/p/1`, 'http://169.254.169.254/latest/meta-data/', 'http://localhost:1/p', 'http://[::1]:1/p', 'http://10.0.0.1/p', 'file:///etc/passwd', 'http://user:pw@catalog.example/p']) {
+      for (const url of [
+        `${s.url}/p/1`,
+        'http://169.254.169.254/latest/meta-data/',
+        'http://localhost:1/p',
+        'http://[::1]:1/p',
+        'http://10.0.0.1/p',
+        'file:///etc/passwd',
+        'http://user:pw@catalog.example/p',
+      ]) {
         expect([url, await w.warmOne(warm(url))]).toEqual([url, 'refused']);
       }
       expect(s.seen).toEqual([]);
@@ -242,7 +259,11 @@ describe('LoaderWarmer and hostile input', () => {
   it('a host NAME is checked at connect time on every address it resolves to (DNS rebinding): internal = refused, allow-listed = connected to the checked address', async () => {
     const s = await server((_req, res) => res.writeHead(200, { 'x-entity-version': '5' }).end('{"ok":true}'));
     const port = new URL(s.url).port;
-    const answers: Record<string, string[]> = { 'loopback.example': ['127.0.0.1'], 'private.example': ['10.0.0.1'], 'mixed.example': ['10.0.0.1', '127.0.0.1'] };
+    const answers: Record<string, string[]> = {
+      'loopback.example': ['127.0.0.1'],
+      'private.example': ['10.0.0.1'],
+      'mixed.example': ['10.0.0.1', '127.0.0.1'],
+    };
     const resolve = async (host: string) => (answers[host] ?? []).map((address) => ({ address, family: 4 }));
     const strict = new LoaderWarmer(cache, { retries: 0, resolve });
     const local = new LoaderWarmer(cache, { ...LOCAL, retries: 0, resolve });
@@ -276,7 +297,8 @@ describe('LoaderWarmer and hostile input', () => {
   it('cuts answers at maxBodyBytes: a larger Content-Length or a longer stream is too-large, nothing written; at the limit is fine', async () => {
     const limit = 4_096;
     const s = await server((req, res) => {
-      if (req.url === '/declared') return res.writeHead(200, { 'x-entity-version': '5', 'content-length': String(limit + 1) }).end('x'.repeat(limit + 1));
+      if (req.url === '/declared')
+        return res.writeHead(200, { 'x-entity-version': '5', 'content-length': String(limit + 1) }).end('x'.repeat(limit + 1));
       if (req.url === '/streamed') {
         res.writeHead(200, { 'x-entity-version': '5' });
         for (let i = 0; i < 10; i += 1) res.write('x'.repeat(1_000));
@@ -324,17 +346,26 @@ describe('LoaderWarmer and hostile input', () => {
     const fast = await server((_req, res) => res.writeHead(200, { 'x-entity-version': '5' }).end('{}'), '127.0.0.3');
     const outcomes: [LoaderWarmOutcome, string][] = [];
     const allow = parseHostAllowList('127.0.0.1,127.0.0.3', 'LOADER_ALLOWED_HOSTS');
-    const w = new LoaderWarmer(cache, { allowList: allow, retries: 0, concurrencyPerMapping: 1, maxPending: 10, maxPendingPerShare: 3 }, (o, x) => outcomes.push([o, x.team ?? x.key]));
+    const w = new LoaderWarmer(
+      cache,
+      { allowList: allow, retries: 0, concurrencyPerMapping: 1, maxPending: 10, maxPendingPerShare: 3 },
+      (o, x) => outcomes.push([o, x.team ?? x.key]),
+    );
     try {
       w.schedule(Array.from({ length: 8 }, (_, i) => warm(`${slow.url}/a/${i}`, { key: `a:${i}`, team: 'team-a', mappingId: 'a' })));
       // the same slow host under another team name is another share; without a team, the host is the share
-      w.schedule([warm(`${fast.url}/b/1`, { key: 'b:1', team: 'team-b', mappingId: 'b' }), warm(`${fast.url}/b/2`, { key: 'b:2', team: 'team-b', mappingId: 'b' })]);
+      w.schedule([
+        warm(`${fast.url}/b/1`, { key: 'b:1', team: 'team-b', mappingId: 'b' }),
+        warm(`${fast.url}/b/2`, { key: 'b:2', team: 'team-b', mappingId: 'b' }),
+      ]);
       w.schedule(Array.from({ length: 4 }, (_, i) => warm(`${fast.url}/h/${i}`, { key: `h:${i}`, mappingId: 'h' })));
       expect(outcomes.filter(([o]) => o === 'dropped')).toEqual([...Array<string[]>(5).fill(['dropped', 'team-a']), ['dropped', 'h:3']]);
       while (cache.values.size < 5) await new Promise((r) => setTimeout(r, 5));
       expect([...cache.values.keys()].sort()).toEqual(['b:1', 'b:2', 'h:0', 'h:1', 'h:2']);
       // the total bound still holds: 3 of team-a pending, 7 more fill it
-      w.schedule(Array.from({ length: 9 }, (_, i) => warm(`${slow.url}/c/${i}`, { key: `c:${i}`, team: `team-c${i}`, mappingId: `c${i}` })));
+      w.schedule(
+        Array.from({ length: 9 }, (_, i) => warm(`${slow.url}/c/${i}`, { key: `c:${i}`, team: `team-c${i}`, mappingId: `c${i}` })),
+      );
       expect(w.pending).toBe(10);
       expect(outcomes.filter(([o]) => o === 'dropped')).toHaveLength(8);
     } finally {
@@ -377,9 +408,19 @@ describe('LoaderWarmer and hostile input', () => {
   it('a half-open trial whose address is refused ends without a verdict: the next call is the trial', async () => {
     let mode: '503' | 'ok' = '503';
     // Connection: close, so every call looks the name up again (a kept-alive socket stays on the address checked when it connected).
-    const s = await server((_req, res) => (mode === '503' ? res.writeHead(503, { connection: 'close' }).end() : res.writeHead(200, { 'x-entity-version': '5', connection: 'close' }).end('{}')));
+    const s = await server((_req, res) =>
+      mode === '503'
+        ? res.writeHead(503, { connection: 'close' }).end()
+        : res.writeHead(200, { 'x-entity-version': '5', connection: 'close' }).end('{}'),
+    );
     let address = '127.0.0.1';
-    const w = new LoaderWarmer(cache, { ...LOCAL, retries: 0, breakerFailures: 2, breakerOpenMs: 30, resolve: async () => [{ address, family: 4 }] });
+    const w = new LoaderWarmer(cache, {
+      ...LOCAL,
+      retries: 0,
+      breakerFailures: 2,
+      breakerOpenMs: 30,
+      resolve: async () => [{ address, family: 4 }],
+    });
     const url = `http://rebind.example:${new URL(s.url).port}/p`;
     try {
       expect(await w.warmOne(warm(url, { key: 'k:1' }))).toBe('failed');

@@ -46,8 +46,19 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { HostCircuitBreakers, KeyedLimiter, sleep } from './circuit-breaker';
 import { BodyTooLargeError, checkedAgent, readBounded, refusedAddress, Resolver } from './loader-fetch';
 
-export type LoaderWarmOutcome = 'warmed' | 'skipped-cached' | 'skipped-older' | 'refused' | 'too-large' | 'dropped' | 'failed' | 'circuit-open' | 'timeout';
-export const LOADER_WARM_OUTCOMES: readonly LoaderWarmOutcome[] = ['warmed', 'skipped-cached', 'skipped-older', 'refused', 'too-large', 'dropped', 'failed', 'circuit-open', 'timeout'];
+export type LoaderWarmOutcome =
+  'warmed' | 'skipped-cached' | 'skipped-older' | 'refused' | 'too-large' | 'dropped' | 'failed' | 'circuit-open' | 'timeout';
+export const LOADER_WARM_OUTCOMES: readonly LoaderWarmOutcome[] = [
+  'warmed',
+  'skipped-cached',
+  'skipped-older',
+  'refused',
+  'too-large',
+  'dropped',
+  'failed',
+  'circuit-open',
+  'timeout',
+];
 export const ENTITY_VERSION_HEADER = 'x-entity-version';
 /** TTL of a loaded value when the mapping gives none (as the protocol's defaultWarmTtlMs). */
 export const DEFAULT_LOADER_WARM_TTL_MS = 3_600_000;
@@ -127,7 +138,8 @@ export function versionOf(headers: { get(name: string): string | null }, body: s
   if (header !== undefined && /^\d+$/.test(header) && Number.isSafeInteger(Number(header))) return Number(header);
   try {
     const parsed = JSON.parse(body) as { version?: unknown };
-    if (parsed && typeof parsed === 'object' && Number.isSafeInteger(parsed.version) && (parsed.version as number) >= 0) return parsed.version as number;
+    if (parsed && typeof parsed === 'object' && Number.isSafeInteger(parsed.version) && (parsed.version as number) >= 0)
+      return parsed.version as number;
   } catch {
     /* not JSON */
   }
@@ -203,7 +215,9 @@ export class LoaderWarmer {
 
   /** One warm, all attempts; never throws. */
   async warmOne(w: LoaderWarm): Promise<LoaderWarmOutcome> {
-    const outcome: Result = await this.limiter.run(w.mappingId, () => this.attempt(w)).catch((error: Error) => ['failed', error.message] as const);
+    const outcome: Result = await this.limiter
+      .run(w.mappingId, () => this.attempt(w))
+      .catch((error: Error) => ['failed', error.message] as const);
     const [result, detail] = typeof outcome === 'string' ? [outcome, undefined] : outcome;
     this.onOutcome(result, w, detail);
     return result;
@@ -271,14 +285,20 @@ export class LoaderWarmer {
       }
       const { body, headers } = loaded;
       const claimed = versionOf(headers, body);
-      if (claimed === undefined) return { filled: false, outcome: ['failed', `no version in the response (header X-Entity-Version or JSON field "version")`] };
+      if (claimed === undefined)
+        return { filled: false, outcome: ['failed', `no version in the response (header X-Entity-Version or JSON field "version")`] };
       if (claimed < w.version) return { filled: false, outcome: ['skipped-older', `source answered v${claimed}, event is v${w.version}`] };
       // Stored at the event's version: what the loader claims above it is not trusted.
       // fill releases the lease whatever it answers.
       const written = await this.cache.fill(lease, w.version, body, { ttlMs: w.ttlMs ?? DEFAULT_LOADER_WARM_TTL_MS });
       if (written === 'filled') return { filled: true, outcome: 'warmed' };
-      if (written === 'older-than-tombstone' || written === 'older-than-value') return { filled: true, outcome: ['skipped-older', `fill answered ${written} (v${w.version})`] };
-      if (written === 'lease-lost') return { filled: true, outcome: ['skipped-older', 'lease lost: the key was invalidated again (or its lease taken over) while loading'] };
+      if (written === 'older-than-tombstone' || written === 'older-than-value')
+        return { filled: true, outcome: ['skipped-older', `fill answered ${written} (v${w.version})`] };
+      if (written === 'lease-lost')
+        return {
+          filled: true,
+          outcome: ['skipped-older', 'lease lost: the key was invalidated again (or its lease taken over) while loading'],
+        };
       return { filled: true, outcome: ['failed', `fill answered ${written}`] };
     }
     return { filled: false, outcome: lastTimeout ? ['timeout', lastError] : ['failed', lastError] };
@@ -299,7 +319,12 @@ export class LoaderWarmer {
     try {
       let response;
       try {
-        response = await undiciFetch(url, { signal: controller.signal, headers: { accept: 'application/json' }, redirect: 'manual', dispatcher: this.dispatcher });
+        response = await undiciFetch(url, {
+          signal: controller.signal,
+          headers: { accept: 'application/json' },
+          redirect: 'manual',
+          dispatcher: this.dispatcher,
+        });
       } catch (error) {
         if (timedOut) throw new Timeout(`timed out after ${this.options.timeoutMs} ms`);
         const refused = refusedAddress(error);

@@ -3,7 +3,11 @@
 import { bumpNamespaces, defineNamespaceBumpCommand, RedisConnection } from '@app/cache-protocol';
 import type { EffectSink } from '../pipeline/apply';
 
-export function withNamespaceBumps(sink: EffectSink, redis: RedisConnection, onBump: (bumped: boolean) => void = () => undefined): EffectSink {
+export function withNamespaceBumps(
+  sink: EffectSink,
+  redis: RedisConnection,
+  onBump: (bumped: boolean) => void = () => undefined,
+): EffectSink {
   // Now, before any command: the connection auto-pipelines (see defineNamespaceBumpCommand).
   defineNamespaceBumpCommand(redis);
   return {

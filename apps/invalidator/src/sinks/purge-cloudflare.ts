@@ -2,7 +2,19 @@
 // request), Bearer token. Never `{"purge_everything": true}` (nor hosts or prefixes): the body is
 // one of the two shapes with a non-empty list, checked before sending. Not reachable from CI
 // (local server in the tests).
-import { checkPart, encodePath, Fetch, isPermanentStatus, PurgeAdapter, purgeAll, PurgeError, PurgePart, PurgeRequest, refused, requestUrl } from './purge-request';
+import {
+  checkPart,
+  encodePath,
+  Fetch,
+  isPermanentStatus,
+  PurgeAdapter,
+  purgeAll,
+  PurgeError,
+  PurgePart,
+  PurgeRequest,
+  refused,
+  requestUrl,
+} from './purge-request';
 
 const PATH = /^\/zones\/[^/]+\/purge_cache$/;
 
@@ -26,7 +38,8 @@ export class CloudflareAdapter implements PurgeAdapter {
     const { tags, urls } = checkPart(part, this.maxTagsPerRequest, this.maxUrlsPerRequest);
     const body = tags ? { tags } : { files: urls!.map((u) => u.href) };
     const [key, list] = Object.entries(body as Record<string, unknown>)[0];
-    if (Object.keys(body).length !== 1 || (key !== 'tags' && key !== 'files') || !Array.isArray(list) || list.length === 0) throw refused('a purge_cache body is {"tags": [...]} or {"files": [...]}');
+    if (Object.keys(body).length !== 1 || (key !== 'tags' && key !== 'files') || !Array.isArray(list) || list.length === 0)
+      throw refused('a purge_cache body is {"tags": [...]} or {"files": [...]}');
     const target = requestUrl(this.base, encodePath(['zones', this.zoneId, 'purge_cache']), PATH);
     const response = await this.fetchFn(target, {
       method: 'POST',
@@ -41,7 +54,8 @@ export class CloudflareAdapter implements PurgeAdapter {
     } catch {
       /* not JSON */
     }
-    if (response.status !== 200 || !success) throw new PurgeError(`purge_cache: HTTP ${response.status} ${text.slice(0, 200)}`, isPermanentStatus(response.status));
+    if (response.status !== 200 || !success)
+      throw new PurgeError(`purge_cache: HTTP ${response.status} ${text.slice(0, 200)}`, isPermanentStatus(response.status));
   }
 
   purge(request: Pick<PurgeRequest, 'tags' | 'urls'>, signal: AbortSignal): Promise<void> {

@@ -3,7 +3,18 @@
 // `Fastly-Soft-Purge: 1` marks stale instead of removing. Never `/service/<id>/purge_all`: the
 // request path is built from encoded segments and checked against these two shapes before the
 // token goes anywhere. Not reachable from CI: tested against a local server checking the shape.
-import { checkPart, encodePath, expectOk, Fetch, pathSegments, PurgeAdapter, purgeAll, PurgePart, PurgeRequest, requestUrl } from './purge-request';
+import {
+  checkPart,
+  encodePath,
+  expectOk,
+  Fetch,
+  pathSegments,
+  PurgeAdapter,
+  purgeAll,
+  PurgePart,
+  PurgeRequest,
+  requestUrl,
+} from './purge-request';
 
 const KEY_PATH = /^\/service\/[^/]+\/purge$/;
 const URL_PATH = /^\/purge\/[^/]+(\/[^/?#]*)+$/;
@@ -27,10 +38,18 @@ export class FastlyAdapter implements PurgeAdapter {
 
   async send(part: PurgePart, signal: AbortSignal): Promise<void> {
     const { tags, urls } = checkPart(part, this.maxTagsPerRequest, this.maxUrlsPerRequest);
-    const headers = (extra: Record<string, string>) => ({ 'Fastly-Key': this.token, accept: 'application/json', ...(this.soft ? { 'Fastly-Soft-Purge': '1' } : {}), ...extra });
+    const headers = (extra: Record<string, string>) => ({
+      'Fastly-Key': this.token,
+      accept: 'application/json',
+      ...(this.soft ? { 'Fastly-Soft-Purge': '1' } : {}),
+      ...extra,
+    });
     if (tags) {
       const target = requestUrl(this.base, encodePath(['service', this.serviceId, 'purge']), KEY_PATH);
-      await expectOk(await this.fetchFn(target, { method: 'POST', headers: headers({ 'Surrogate-Key': tags.join(' ') }), signal }), 'surrogate-key purge');
+      await expectOk(
+        await this.fetchFn(target, { method: 'POST', headers: headers({ 'Surrogate-Key': tags.join(' ') }), signal }),
+        'surrogate-key purge',
+      );
       return;
     }
     const url = urls![0];

@@ -39,7 +39,8 @@ export const MAX_TAG_LENGTH = 1024;
 export function tagProblem(tag: unknown): string | undefined {
   if (typeof tag !== 'string' || tag.length === 0) return 'an empty tag would purge nothing or everything';
   if (tag.length > MAX_TAG_LENGTH) return `tag "${tag.slice(0, 40)}..." is longer than ${MAX_TAG_LENGTH} characters`;
-  if (!/^[\x21-\x2b\x2d-\x7e]+$/.test(tag)) return `tag ${JSON.stringify(tag)} has a space, comma, control or non-ASCII character (a cache would read it as several keys)`;
+  if (!/^[\x21-\x2b\x2d-\x7e]+$/.test(tag))
+    return `tag ${JSON.stringify(tag)} has a space, comma, control or non-ASCII character (a cache would read it as several keys)`;
   if (tag === '*') return 'tag "*" is not a key';
   return undefined;
 }
@@ -115,14 +116,16 @@ export function isPermanentStatus(status: number): boolean {
 /** Checks a part before an adapter builds anything from it. */
 export function checkPart(part: PurgePart, maxTags: number, maxUrls: number): { tags?: string[]; urls?: URL[] } {
   if (part.tags !== undefined) {
-    if (part.tags.length === 0 || part.tags.length > maxTags) throw refused(`a tag purge carries 1 to ${maxTags} tags, not ${part.tags.length}`);
+    if (part.tags.length === 0 || part.tags.length > maxTags)
+      throw refused(`a tag purge carries 1 to ${maxTags} tags, not ${part.tags.length}`);
     for (const tag of part.tags) {
       const problem = tagProblem(tag);
       if (problem) throw refused(problem);
     }
     return { tags: part.tags };
   }
-  if (part.urls.length === 0 || part.urls.length > maxUrls) throw refused(`a URL purge carries 1 to ${maxUrls} URLs, not ${part.urls.length}`);
+  if (part.urls.length === 0 || part.urls.length > maxUrls)
+    throw refused(`a URL purge carries 1 to ${maxUrls} URLs, not ${part.urls.length}`);
   return { urls: part.urls.map(parsePurgeUrl) };
 }
 

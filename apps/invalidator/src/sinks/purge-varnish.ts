@@ -1,7 +1,18 @@
 // Varnish with vmod xkey (the VCL of scripts/stack/varnish.ts): `PURGE /` with
 // `xkey-purge: <tag> <tag>...` (soft: `xkey-softpurge`), and `PURGE <path>` with
 // `x-purge-host: <host>` for one URL (the VCL purges that one object, under that host).
-import { checkPart, encodePath, expectOk, Fetch, pathSegments, PurgeAdapter, purgeAll, PurgePart, PurgeRequest, requestUrl } from './purge-request';
+import {
+  checkPart,
+  encodePath,
+  expectOk,
+  Fetch,
+  pathSegments,
+  PurgeAdapter,
+  purgeAll,
+  PurgePart,
+  PurgeRequest,
+  requestUrl,
+} from './purge-request';
 
 /** The shape of a URL purge's path: one or more encoded segments, nothing else. */
 const URL_PATH = /^(\/[^/?#]*)+$/;
@@ -32,7 +43,10 @@ export class VarnishXkeyAdapter implements PurgeAdapter {
     }
     const url = urls![0];
     const target = requestUrl(this.base, encodePath(pathSegments(url)), URL_PATH, url.search);
-    await expectOk(await this.fetchFn(target, { method: 'PURGE', headers: { 'x-purge-host': url.host }, signal }), `PURGE ${target.pathname}`);
+    await expectOk(
+      await this.fetchFn(target, { method: 'PURGE', headers: { 'x-purge-host': url.host }, signal }),
+      `PURGE ${target.pathname}`,
+    );
   }
 
   purge(request: Pick<PurgeRequest, 'tags' | 'urls'>, signal: AbortSignal): Promise<void> {

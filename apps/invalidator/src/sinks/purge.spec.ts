@@ -28,7 +28,9 @@ describe('purge request paths', () => {
 
   it('requestUrl: the parsed request must be the built path on the base origin, in the expected shape', () => {
     const base = new URL('https://api.example/v4');
-    expect(requestUrl(base, '/zones/Z/purge_cache', /^\/zones\/[^/]+\/purge_cache$/).href).toBe('https://api.example/v4/zones/Z/purge_cache');
+    expect(requestUrl(base, '/zones/Z/purge_cache', /^\/zones\/[^/]+\/purge_cache$/).href).toBe(
+      'https://api.example/v4/zones/Z/purge_cache',
+    );
     expect(() => requestUrl(base, '/purge/../service/S/purge_all', /^\/purge\/.+$/)).toThrow(/refused/);
     expect(() => requestUrl(base, '/service/S/purge_all', /^\/service\/[^/]+\/purge$/)).toThrow(/refused/);
     expect(requestUrl(base, '/purge/h/p', /^\/purge\/.+$/, '?x=1').href).toBe('https://api.example/v4/purge/h/p?x=1');
@@ -47,7 +49,9 @@ describe('purge tags and items', () => {
     expect(purgeItemProblem({ tags: ['a b'], urls: [] })).toMatch(/several keys/);
     expect(purgeItemProblem({ tags: [], urls: ['http://../service/S/purge_all'] })).toMatch(/empty or only dots/);
     expect(purgeItemProblem({ tags: [], urls: ['http://10.1.2.3/x'] })).toMatch(/private/);
-    expect(purgeItemProblem({ tags: [], urls: ['http://10.1.2.3/x'] }, parseHostAllowList('10.1.2.3', 'PURGE_ALLOWED_HOSTS'))).toBeUndefined();
+    expect(
+      purgeItemProblem({ tags: [], urls: ['http://10.1.2.3/x'] }, parseHostAllowList('10.1.2.3', 'PURGE_ALLOWED_HOSTS')),
+    ).toBeUndefined();
     expect(purgeItemProblem({ tags: [], urls: ['http://user:pw@shop.example/x'] })).toMatch(/userinfo/);
   });
 

@@ -50,7 +50,10 @@ const ACCOUNT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Parses PURGE_TARGETS; throws naming the bad entry. */
 export function purgeAdapters(config: PurgeTargetsConfig, fetchFn: Fetch = fetch): PurgeAdapter[] {
-  const entries = config.targets.split(',').map((t) => t.trim()).filter(Boolean);
+  const entries = config.targets
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   return entries.map((entry) => {
     const colon = entry.indexOf(':');
     const kind = entry.slice(0, colon);
@@ -69,10 +72,21 @@ export function purgeAdapters(config: PurgeTargetsConfig, fetchFn: Fetch = fetch
         return new VarnishXkeyAdapter(checkUrl(rest), config.softPurge ?? false, fetchFn);
       case 'fastly':
         if (!config.fastlyToken) throw new Error(`PURGE_TARGETS: "${entry}" needs PURGE_FASTLY_TOKEN`);
-        return new FastlyAdapter(accountId(at < 0 ? rest : rest.slice(0, at), 'service id'), config.fastlyToken, at < 0 ? undefined : checkUrl(rest.slice(at + 1)), config.softPurge ?? true, fetchFn);
+        return new FastlyAdapter(
+          accountId(at < 0 ? rest : rest.slice(0, at), 'service id'),
+          config.fastlyToken,
+          at < 0 ? undefined : checkUrl(rest.slice(at + 1)),
+          config.softPurge ?? true,
+          fetchFn,
+        );
       case 'cloudflare':
         if (!config.cloudflareToken) throw new Error(`PURGE_TARGETS: "${entry}" needs PURGE_CLOUDFLARE_TOKEN`);
-        return new CloudflareAdapter(accountId(at < 0 ? rest : rest.slice(0, at), 'zone id'), config.cloudflareToken, at < 0 ? undefined : checkUrl(rest.slice(at + 1)), fetchFn);
+        return new CloudflareAdapter(
+          accountId(at < 0 ? rest : rest.slice(0, at), 'zone id'),
+          config.cloudflareToken,
+          at < 0 ? undefined : checkUrl(rest.slice(at + 1)),
+          fetchFn,
+        );
       default:
         throw new Error(`PURGE_TARGETS: "${entry}": kind must be varnish, fastly or cloudflare`);
     }
@@ -93,7 +107,14 @@ export interface PurgeSinkOptions {
   breakerOpenMs: number;
 }
 
-export const DEFAULT_PURGE_OPTIONS: PurgeSinkOptions = { deadlineMs: 5_000, timeoutMs: 2_000, backoffMs: 100, allowedHosts: EMPTY_ALLOW_LIST, breakerFailures: 3, breakerOpenMs: 30_000 };
+export const DEFAULT_PURGE_OPTIONS: PurgeSinkOptions = {
+  deadlineMs: 5_000,
+  timeoutMs: 2_000,
+  backoffMs: 100,
+  allowedHosts: EMPTY_ALLOW_LIST,
+  breakerFailures: 3,
+  breakerOpenMs: 30_000,
+};
 
 /** purged: items a target took; retried: failed requests sent again; failed: items handed back; refused: items never sent. */
 export type PurgeOutcome = 'purged' | 'retried' | 'failed' | 'refused';
@@ -163,8 +184,18 @@ function plan<T extends PurgeRequest>(adapter: PurgeAdapter, items: readonly T[]
   const tagOwners = owners((i) => i.tags);
   const urlOwners = owners((i) => i.urls);
   return [
-    ...chunks([...tagOwners.keys()], adapter.maxTagsPerRequest).map((tags) => ({ part: { tags }, owners: ownersOf(tagOwners, tags), tries: 0, notBefore: 0 })),
-    ...chunks([...urlOwners.keys()], adapter.maxUrlsPerRequest).map((urls) => ({ part: { urls }, owners: ownersOf(urlOwners, urls), tries: 0, notBefore: 0 })),
+    ...chunks([...tagOwners.keys()], adapter.maxTagsPerRequest).map((tags) => ({
+      part: { tags },
+      owners: ownersOf(tagOwners, tags),
+      tries: 0,
+      notBefore: 0,
+    })),
+    ...chunks([...urlOwners.keys()], adapter.maxUrlsPerRequest).map((urls) => ({
+      part: { urls },
+      owners: ownersOf(urlOwners, urls),
+      tries: 0,
+      notBefore: 0,
+    })),
   ];
 }
 
@@ -215,13 +246,25 @@ export class PurgeSink {
     }
     if (refused > 0) for (const adapter of this.adapters) this.onOutcome(adapter.name, 'refused', refused);
     const attempts = { n: 0 };
-    await Promise.all(this.adapters.flatMap((adapter) => [...lanes].map(([team, lane]) => this.runLane(adapter, team, lane, deadline, failed, attempts))));
+    await Promise.all(
+      this.adapters.flatMap((adapter) => [...lanes].map(([team, lane]) => this.runLane(adapter, team, lane, deadline, failed, attempts))),
+    );
     // In the order given, each item once.
-    return { failed: [...new Set(items)].filter((item) => failed.has(item)).map((item) => ({ item, error: failed.get(item)! })), attempts: attempts.n };
+    return {
+      failed: [...new Set(items)].filter((item) => failed.has(item)).map((item) => ({ item, error: failed.get(item)! })),
+      attempts: attempts.n,
+    };
   }
 
   /** One team's items on one target, until they are all purged or failed, or the deadline passes. */
-  private async runLane<T extends PurgeRequest>(adapter: PurgeAdapter, team: string, items: readonly T[], deadline: number, failed: Map<T, string>, attempts: { n: number }): Promise<void> {
+  private async runLane<T extends PurgeRequest>(
+    adapter: PurgeAdapter,
+    team: string,
+    items: readonly T[],
+    deadline: number,
+    failed: Map<T, string>,
+    attempts: { n: number },
+  ): Promise<void> {
     const laneFailed = new Map<T, string>();
     const circuit = `${adapter.name} ${team}`;
     const open = !this.breakers.tryAcquire(circuit);
@@ -234,7 +277,8 @@ export class PurgeSink {
     while (queue.length > 0) {
       const now = Date.now();
       if (now >= deadline) {
-        for (const work of queue) for (const o of work.owners) if (!laneFailed.has(o)) laneFailed.set(o, work.lastError ?? 'deadline passed before it was sent');
+        for (const work of queue)
+          for (const o of work.owners) if (!laneFailed.has(o)) laneFailed.set(o, work.lastError ?? 'deadline passed before it was sent');
         timedOut = true;
         break;
       }
@@ -254,7 +298,8 @@ export class PurgeSink {
         if (work.owners.length > 1) {
           // Pin the failure down: each half of the items gets its own request.
           const half = Math.ceil(work.owners.length / 2);
-          for (const owners of [work.owners.slice(0, half), work.owners.slice(half)]) queue.push({ part: narrow(work.part, owners), owners, tries: work.tries + 1, notBefore: again, lastError: error.message });
+          for (const owners of [work.owners.slice(0, half), work.owners.slice(half)])
+            queue.push({ part: narrow(work.part, owners), owners, tries: work.tries + 1, notBefore: again, lastError: error.message });
           this.onOutcome(adapter.name, 'retried', 1);
         } else if (error.permanent) {
           laneFailed.set(work.owners[0], error.message);

@@ -42,10 +42,22 @@ export function otherSinksFromConfig(config: SinksConfig, cache: LoaderCache, re
   const registers = [registry];
   const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> =>
     (registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers });
-  const loaderWarms = counter(INVALIDATOR_METRIC_NAMES.loaderWarms, `Keys loaded from their loader URL after the commit and filled through a lease, by outcome (${LOADER_WARM_OUTCOMES.join(', ')})`, ['outcome']);
+  const loaderWarms = counter(
+    INVALIDATOR_METRIC_NAMES.loaderWarms,
+    `Keys loaded from their loader URL after the commit and filled through a lease, by outcome (${LOADER_WARM_OUTCOMES.join(', ')})`,
+    ['outcome'],
+  );
   for (const o of LOADER_WARM_OUTCOMES) loaderWarms.inc({ outcome: o }, 0);
-  const purges = counter(INVALIDATOR_METRIC_NAMES.purges, 'HTTP cache purges by target and outcome (purged: items, retried: failed requests sent again, failed: items dead-lettered PURGE_FAILED, refused: items never sent, also dead-lettered PURGE_FAILED)', ['target', 'outcome']);
-  const namespaceBumps = counter(INVALIDATOR_METRIC_NAMES.namespaceBumps, 'Namespace bumps by outcome (bumped, skipped: duplicate or older replay)', ['outcome']);
+  const purges = counter(
+    INVALIDATOR_METRIC_NAMES.purges,
+    'HTTP cache purges by target and outcome (purged: items, retried: failed requests sent again, failed: items dead-lettered PURGE_FAILED, refused: items never sent, also dead-lettered PURGE_FAILED)',
+    ['target', 'outcome'],
+  );
+  const namespaceBumps = counter(
+    INVALIDATOR_METRIC_NAMES.namespaceBumps,
+    'Namespace bumps by outcome (bumped, skipped: duplicate or older replay)',
+    ['outcome'],
+  );
   let lastRefusedWarn = 0;
   const loader = new LoaderWarmer(
     cache,
@@ -66,10 +78,17 @@ export function otherSinksFromConfig(config: SinksConfig, cache: LoaderCache, re
       // A refused URL is a mapping pointing at an internal host: worth a warning (at most every 10 s).
       if (outcome === 'refused' && Date.now() - lastRefusedWarn >= 10_000) {
         lastRefusedWarn = Date.now();
-        log.warn({ key: warm.key, url: warm.loaderUrl, team: warm.team, mappingId: warm.mappingId, detail }, 'loader URL refused: internal host not in LOADER_ALLOWED_HOSTS; the key stays invalidated');
+        log.warn(
+          { key: warm.key, url: warm.loaderUrl, team: warm.team, mappingId: warm.mappingId, detail },
+          'loader URL refused: internal host not in LOADER_ALLOWED_HOSTS; the key stays invalidated',
+        );
         return;
       }
-      if (outcome !== 'warmed' && outcome !== 'skipped-older' && outcome !== 'skipped-cached') log.debug({ key: warm.key, url: warm.loaderUrl, team: warm.team, outcome, detail }, 'loader warm did not land: the key stays invalidated');
+      if (outcome !== 'warmed' && outcome !== 'skipped-older' && outcome !== 'skipped-cached')
+        log.debug(
+          { key: warm.key, url: warm.loaderUrl, team: warm.team, outcome, detail },
+          'loader warm did not land: the key stays invalidated',
+        );
     },
   );
   const purge = new PurgeSink(

@@ -11,7 +11,9 @@ interface Seen {
   body: string;
 }
 
-async function server(handler: (req: Seen, res: ServerResponse) => void): Promise<{ url: string; seen: Seen[]; close: () => Promise<void> }> {
+async function server(
+  handler: (req: Seen, res: ServerResponse) => void,
+): Promise<{ url: string; seen: Seen[]; close: () => Promise<void> }> {
   const seen: Seen[] = [];
   const srv: Server = createServer((req, res) => {
     let body = '';
@@ -31,7 +33,10 @@ describe('purge adapters (request shape)', () => {
   it('Varnish: PURGE / with xkey-purge, PURGE <path> for URLs', async () => {
     const s = await server((_req, res) => res.end('ok'));
     try {
-      await new VarnishXkeyAdapter(s.url).purge({ tags: ['product:1', 'page:x'], urls: ['https://shop.example/products/1?x=1'] }, AbortSignal.timeout(1000));
+      await new VarnishXkeyAdapter(s.url).purge(
+        { tags: ['product:1', 'page:x'], urls: ['https://shop.example/products/1?x=1'] },
+        AbortSignal.timeout(1000),
+      );
       expect(s.seen.map((r) => [r.method, r.url, r.headers['xkey-purge'], r.headers['x-purge-host']])).toEqual([
         ['PURGE', '/', 'product:1 page:x', undefined],
         ['PURGE', '/products/1?x=1', undefined, 'shop.example'],
@@ -44,8 +49,15 @@ describe('purge adapters (request shape)', () => {
   it('Fastly: POST /service/<id>/purge with Surrogate-Key, Fastly-Key and Fastly-Soft-Purge', async () => {
     const s = await server((_req, res) => res.end('{"status":"ok"}'));
     try {
-      await new FastlyAdapter('SVC1', 'tok', s.url).purge({ tags: ['a', 'b'], urls: ['https://shop.example/p/1'] }, AbortSignal.timeout(1000));
-      expect(s.seen[0]).toMatchObject({ method: 'POST', url: '/service/SVC1/purge', headers: { 'surrogate-key': 'a b', 'fastly-key': 'tok', 'fastly-soft-purge': '1' } });
+      await new FastlyAdapter('SVC1', 'tok', s.url).purge(
+        { tags: ['a', 'b'], urls: ['https://shop.example/p/1'] },
+        AbortSignal.timeout(1000),
+      );
+      expect(s.seen[0]).toMatchObject({
+        method: 'POST',
+        url: '/service/SVC1/purge',
+        headers: { 'surrogate-key': 'a b', 'fastly-key': 'tok', 'fastly-soft-purge': '1' },
+      });
       expect(s.seen[1]).toMatchObject({ method: 'POST', url: '/purge/shop.example/p/1', headers: { 'fastly-key': 'tok' } });
     } finally {
       await s.close();
@@ -71,7 +83,11 @@ describe('purge adapters (request shape)', () => {
   });
 
   it('PURGE_TARGETS parsing names the bad entry and needs tokens', () => {
-    expect(purgeAdapters({ targets: 'varnish:http://127.0.0.1:6081, cloudflare:Z@https://cf.local/v4', cloudflareToken: 't' }).map((a) => a.name)).toEqual(['varnish:http://127.0.0.1:6081', 'cloudflare:Z']);
+    expect(
+      purgeAdapters({ targets: 'varnish:http://127.0.0.1:6081, cloudflare:Z@https://cf.local/v4', cloudflareToken: 't' }).map(
+        (a) => a.name,
+      ),
+    ).toEqual(['varnish:http://127.0.0.1:6081', 'cloudflare:Z']);
     expect(() => purgeAdapters({ targets: 'fastly:SVC' })).toThrow('PURGE_FASTLY_TOKEN');
     expect(() => purgeAdapters({ targets: 'akamai:x' })).toThrow('"akamai:x"');
   });
@@ -102,7 +118,10 @@ describe('PurgeSink', () => {
       },
     };
     const started = Date.now();
-    const result = await new PurgeSink([down], { deadlineMs: 100, backoffMs: 10 }).purge([{ tags: ['a'], urls: [] }, { tags: [], urls: [] }]);
+    const result = await new PurgeSink([down], { deadlineMs: 100, backoffMs: 10 }).purge([
+      { tags: ['a'], urls: [] },
+      { tags: [], urls: [] },
+    ]);
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(result.failed).toEqual([{ item: { tags: ['a'], urls: [] }, error: 'down: refused' }]);
   });

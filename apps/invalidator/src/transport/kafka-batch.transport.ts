@@ -28,7 +28,10 @@ export class KafkaBatchTransport extends Server implements CustomTransportStrate
         const result: unknown = await handler(payload);
         if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
       })
-      .then(() => callback(), (error: unknown) => callback(error));
+      .then(
+        () => callback(),
+        (error: unknown) => callback(error),
+      );
   }
 
   async close(): Promise<void> {

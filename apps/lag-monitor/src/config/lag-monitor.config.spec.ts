@@ -16,7 +16,15 @@ function problems(input: Record<string, unknown>): string {
 describe('lag-monitor config', () => {
   it('needs only KAFKA_BROKERS; defaults watch the invalidators', () => {
     const config = loadLagMonitorConfig(base);
-    expect(config).toMatchObject({ KAFKA_CLIENT_ID: 'lag-monitor', LAG_GROUP_ID: 'cache-invalidator', LAG_TOPICS: 'entity.updated', LAG_INTERVAL_MS: 2000, HTTP_HOST: '127.0.0.1', HTTP_PORT: 3003, KAFKA_SSL: false });
+    expect(config).toMatchObject({
+      KAFKA_CLIENT_ID: 'lag-monitor',
+      LAG_GROUP_ID: 'cache-invalidator',
+      LAG_TOPICS: 'entity.updated',
+      LAG_INTERVAL_MS: 2000,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: 3003,
+      KAFKA_SSL: false,
+    });
     expect(lagModuleOptions(config)).toMatchObject({
       brokers: ['127.0.0.1:9092'],
       clientId: 'lag-monitor',
@@ -54,7 +62,9 @@ describe('lag-monitor config', () => {
     expect(problems({})).toMatch(/KAFKA_BROKERS must be a comma-separated list of host:port/);
     expect(problems({ ...base, HTTP_PORT: '70000' })).toMatch(/HTTP_PORT/);
     expect(problems({ ...base, LAG_INTERVAL_MS: '10' })).toMatch(/LAG_INTERVAL_MS/);
-    expect(problems({ ...base, INVALIDATOR_METRICS_URLS: 'invalidator:3001' })).toMatch(/INVALIDATOR_METRICS_URLS must be a comma-separated list of http\(s\) URLs/);
+    expect(problems({ ...base, INVALIDATOR_METRICS_URLS: 'invalidator:3001' })).toMatch(
+      /INVALIDATOR_METRICS_URLS must be a comma-separated list of http\(s\) URLs/,
+    );
     expect(problems({ ...base, KAFKA_SASL_MECHANISM: 'kerberos' })).toMatch(/KAFKA_SASL_MECHANISM/);
     expect(problems({ ...base, KAFKA_SASL_MECHANISM: 'plain' })).toMatch(/KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD must be set/);
     expect(problems({ ...base, LOG_LEVEL: 'loud' })).toMatch(/LOG_LEVEL/);

@@ -18,7 +18,9 @@ export interface FamilyFigures {
 function increases(scrapes: Scrape[]): Map<string, Map<string, number>> {
   const out = new Map<string, Map<string, number>>();
   const valueOf = (s: Scrape, family: string, result: string) =>
-    s.samples.filter((x) => x.name === FAMILY_READS && x.labels.family === family && x.labels.result === result).reduce((n, x) => n + x.value, 0);
+    s.samples
+      .filter((x) => x.name === FAMILY_READS && x.labels.family === family && x.labels.result === result)
+      .reduce((n, x) => n + x.value, 0);
   for (let i = 1; i < scrapes.length; i++) {
     const pairs = new Set<string>();
     for (const x of scrapes[i].samples) if (x.name === FAMILY_READS) pairs.add(`${x.labels.family}\u0000${x.labels.result}`);
@@ -53,7 +55,12 @@ export function computeFamilyFigures(scrapesPerInstance: Scrape[][], now: number
     }
   }
   return [...totals.entries()]
-    .map(([family, t]) => ({ family, readsPerSecond: t.perSecond, hitRate: t.reads > 0 ? t.cached / t.reads : null, l1HitRate: t.reads > 0 ? t.l1 / t.reads : null }))
+    .map(([family, t]) => ({
+      family,
+      readsPerSecond: t.perSecond,
+      hitRate: t.reads > 0 ? t.cached / t.reads : null,
+      l1HitRate: t.reads > 0 ? t.l1 / t.reads : null,
+    }))
     .sort((a, b) => b.readsPerSecond - a.readsPerSecond);
 }
 
@@ -65,7 +72,8 @@ export function computeOutcomeRates(scrapesPerInstance: Scrape[][], now: number,
     if (scrapes.length < 2) continue;
     const seconds = (scrapes[scrapes.length - 1].at - scrapes[0].at) / 1000;
     if (seconds <= 0) continue;
-    const sumFor = (s: Scrape, outcome: string) => s.samples.filter((x) => x.name === metric && x.labels.outcome === outcome).reduce((n, x) => n + x.value, 0);
+    const sumFor = (s: Scrape, outcome: string) =>
+      s.samples.filter((x) => x.name === metric && x.labels.outcome === outcome).reduce((n, x) => n + x.value, 0);
     const outcomes = new Set<string>();
     for (const s of scrapes) for (const x of s.samples) if (x.name === metric && x.labels.outcome) outcomes.add(x.labels.outcome);
     for (const outcome of outcomes) {

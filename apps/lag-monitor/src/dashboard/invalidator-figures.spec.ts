@@ -20,10 +20,41 @@ function scrape(at: number, consumed: number, dead: Record<string, number>, ageB
 describe('computeInvalidatorFigures', () => {
   it('computes throughput, dead letters, latency quantiles and mappings over the window, summed across instances', () => {
     const a = [
-      scrape(0, 100, {}, [['0.01', 0], ['0.1', 0], ['+Inf', 0]]),
-      scrape(10_000, 600, { BAD_JSON: 2 }, [['0.01', 300], ['0.1', 490], ['+Inf', 500]]),
+      scrape(0, 100, {}, [
+        ['0.01', 0],
+        ['0.1', 0],
+        ['+Inf', 0],
+      ]),
+      scrape(10_000, 600, { BAD_JSON: 2 }, [
+        ['0.01', 300],
+        ['0.1', 490],
+        ['+Inf', 500],
+      ]),
     ];
-    const b = [scrape(0, 0, {}, [['0.01', 0], ['0.1', 0], ['+Inf', 0]], 4), scrape(10_000, 500, { BAD_SCHEMA: 1 }, [['0.01', 200], ['0.1', 490], ['+Inf', 500]], 5)];
+    const b = [
+      scrape(
+        0,
+        0,
+        {},
+        [
+          ['0.01', 0],
+          ['0.1', 0],
+          ['+Inf', 0],
+        ],
+        4,
+      ),
+      scrape(
+        10_000,
+        500,
+        { BAD_SCHEMA: 1 },
+        [
+          ['0.01', 200],
+          ['0.1', 490],
+          ['+Inf', 500],
+        ],
+        5,
+      ),
+    ];
     const f = computeInvalidatorFigures([a, b], 10_000, 15_000);
     expect(f.eventsConsumedPerSecond).toBeCloseTo(100, 10); // (500 + 500) / 10 s
     expect(f.deadLettered).toBe(3);
@@ -41,7 +72,12 @@ describe('computeInvalidatorFigures', () => {
   });
 
   it('has no rate or quantile without two scrapes or observations in the window, but still a dead-letter count of 0', () => {
-    const one = [scrape(0, 10, {}, [['0.1', 5], ['+Inf', 5]])];
+    const one = [
+      scrape(0, 10, {}, [
+        ['0.1', 5],
+        ['+Inf', 5],
+      ]),
+    ];
     const f = computeInvalidatorFigures([one], 0, 15_000);
     expect(f.eventsConsumedPerSecond).toBeNull();
     expect(f.applyLatencyP50Seconds).toBeNull();

@@ -68,7 +68,9 @@ function rate(perInstance: Scrape[][], name: string): number | null {
 function quantiles(perInstance: Scrape[][], histogram: string): [number | null, number | null] {
   const bucketName = `${histogram}_bucket`;
   const les = new Set<string>();
-  for (const scrapes of perInstance) for (const s of scrapes[scrapes.length - 1]?.samples ?? []) if (s.name === bucketName && s.labels.le !== undefined) les.add(s.labels.le);
+  for (const scrapes of perInstance)
+    for (const s of scrapes[scrapes.length - 1]?.samples ?? [])
+      if (s.name === bucketName && s.labels.le !== undefined) les.add(s.labels.le);
   const buckets = [...les].map((le) => {
     let count = 0;
     for (const scrapes of perInstance) count += increase(scrapes, bucketName, (l) => l.le === le) ?? 0;

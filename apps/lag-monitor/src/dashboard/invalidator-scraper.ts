@@ -116,7 +116,8 @@ export class InvalidatorScraper {
       delete source.error;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (source.up || source.error === undefined) this.log.warn({ url, error: message }, 'cannot scrape invalidator metrics; its figures are left out until it answers');
+      if (source.up || source.error === undefined)
+        this.log.warn({ url, error: message }, 'cannot scrape invalidator metrics; its figures are left out until it answers');
       source.up = false;
       source.error = message;
     }

@@ -28,7 +28,12 @@ export interface PurgeFigures {
 
 const SEP = '\u0000';
 
-export function computePurgeFigures(scrapesPerInstance: Scrape[][], now: number, windowMs: number, metric: string = INVALIDATOR_METRIC_NAMES.purges): PurgeFigures {
+export function computePurgeFigures(
+  scrapesPerInstance: Scrape[][],
+  now: number,
+  windowMs: number,
+  metric: string = INVALIDATOR_METRIC_NAMES.purges,
+): PurgeFigures {
   const byOutcome: Record<string, number> = {};
   const perTarget = new Map<string, Record<string, number>>();
   let measured = false;
@@ -39,9 +44,12 @@ export function computePurgeFigures(scrapesPerInstance: Scrape[][], now: number,
     if (seconds <= 0) continue;
     measured = true;
     const series = new Set<string>();
-    for (const s of scrapes) for (const x of s.samples) if (x.name === metric && x.labels.outcome) series.add(`${x.labels.target ?? ''}${SEP}${x.labels.outcome}`);
+    for (const s of scrapes)
+      for (const x of s.samples) if (x.name === metric && x.labels.outcome) series.add(`${x.labels.target ?? ''}${SEP}${x.labels.outcome}`);
     const valueOf = (s: Scrape, target: string, outcome: string) =>
-      s.samples.filter((x) => x.name === metric && (x.labels.target ?? '') === target && x.labels.outcome === outcome).reduce((n, x) => n + x.value, 0);
+      s.samples
+        .filter((x) => x.name === metric && (x.labels.target ?? '') === target && x.labels.outcome === outcome)
+        .reduce((n, x) => n + x.value, 0);
     for (const key of series) {
       const [target, outcome] = key.split(SEP);
       let inc = 0;
@@ -60,6 +68,8 @@ export function computePurgeFigures(scrapesPerInstance: Scrape[][], now: number,
   if (measured) for (const o of PURGE_OUTCOMES) byOutcome[o] ??= 0;
   return {
     perSecondByOutcome: byOutcome,
-    byTarget: [...perTarget.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([target, perSecondByOutcome]) => ({ target, perSecondByOutcome })),
+    byTarget: [...perTarget.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([target, perSecondByOutcome]) => ({ target, perSecondByOutcome })),
   };
 }

@@ -6,7 +6,8 @@ import { LagReport, LagService } from './lag.service';
 export function parseSince(raw: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const since = Number(raw);
-  if (!Number.isFinite(since)) throw new BadRequestException({ code: 'LAG_BAD_SINCE', message: `since must be epoch milliseconds (got "${raw}")` });
+  if (!Number.isFinite(since))
+    throw new BadRequestException({ code: 'LAG_BAD_SINCE', message: `since must be epoch milliseconds (got "${raw}")` });
   return since;
 }
 

@@ -90,7 +90,9 @@ export class LagService implements OnModuleInit, OnModuleDestroy {
         sources: this.scraper.sourceStates(),
         figures: this.scraper.figures(),
         throughput: this.scraper.throughputHistory(sinceMs),
-        keysPerSecondByOutcome: this.scraper.compute((scrapes, now, windowMs) => computeOutcomeRates(scrapes, now, windowMs, INVALIDATOR_METRIC_NAMES.keys)),
+        keysPerSecondByOutcome: this.scraper.compute((scrapes, now, windowMs) =>
+          computeOutcomeRates(scrapes, now, windowMs, INVALIDATOR_METRIC_NAMES.keys),
+        ),
         purges: this.scraper.compute((scrapes, now, windowMs) => computePurgeFigures(scrapes, now, windowMs)),
       },
       cache: {
@@ -107,7 +109,7 @@ export class LagService implements OnModuleInit, OnModuleDestroy {
       try {
         return { count: await this.options.mappingCount(), source: 'registry' };
       } catch (error) {
-        this.log.warn({ err: error }, 'mappingCount() failed; the dashboard shows the invalidators\' figure instead');
+        this.log.warn({ err: error }, "mappingCount() failed; the dashboard shows the invalidators' figure instead");
       }
     }
     const fromInvalidator = this.scraper.figures().mappings;

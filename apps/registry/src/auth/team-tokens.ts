@@ -34,7 +34,8 @@ export function parseTeamTokens(spec: string): Map<string, Principal> {
       const token = eq > 0 ? entry.slice(0, eq) : '';
       const [team, name] = (eq > 0 ? entry.slice(eq + 1) : '').split(':');
       if (!token || /\s/.test(token)) throw new Error(`entry ${i + 1} must look like token=team (no whitespace in the token)`);
-      if (team !== ADMIN_TEAM && !SAFE_ID_PATTERN.test(team ?? '')) throw new Error(`entry ${i + 1}: team must be "*" or match ${SAFE_ID_PATTERN.source}`);
+      if (team !== ADMIN_TEAM && !SAFE_ID_PATTERN.test(team ?? ''))
+        throw new Error(`entry ${i + 1}: team must be "*" or match ${SAFE_ID_PATTERN.source}`);
       if (name !== undefined && !SAFE_ID_PATTERN.test(name)) throw new Error(`entry ${i + 1}: name must match ${SAFE_ID_PATTERN.source}`);
       const hash = digest(token);
       if (table.has(hash)) throw new Error(`entry ${i + 1} repeats a token of an earlier entry`);

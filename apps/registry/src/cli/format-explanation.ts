@@ -4,13 +4,17 @@ import type { Explanation } from '@app/registry-core';
 
 export function formatExplanation(x: Explanation): string {
   const e = x.event;
-  const lines = [`event ${e.entityType}:${e.entityId} v${e.version}${e.tenant ? ` (tenant ${e.tenant})` : ''} -> ${x.outcome}` + (x.mappings.length > 0 ? ` (mappings: ${x.mappings.map((m) => (m.version > 0 ? `${m.id} v${m.version}` : m.id)).join(', ')})` : '')];
+  const lines = [
+    `event ${e.entityType}:${e.entityId} v${e.version}${e.tenant ? ` (tenant ${e.tenant})` : ''} -> ${x.outcome}` +
+      (x.mappings.length > 0 ? ` (mappings: ${x.mappings.map((m) => (m.version > 0 ? `${m.id} v${m.version}` : m.id)).join(', ')})` : ''),
+  ];
   const rows: [string, string, string, string][] = [];
   for (const k of x.keys.warm) {
     const from = k.warmFrom === 'loader' ? `from ${k.loaderUrl}` : `from after (${k.valueBytes} bytes)`;
     rows.push(['warm', k.key, `${from}${k.ttlSeconds ? `, ttl ${k.ttlSeconds}s` : ''}`, k.template]);
   }
-  for (const k of x.keys.tombstone) rows.push(['tombstone', k.key, `guard ${k.tombstoneTtlSeconds}s${k.note ? `; ${k.note}` : ''}`, k.template]);
+  for (const k of x.keys.tombstone)
+    rows.push(['tombstone', k.key, `guard ${k.tombstoneTtlSeconds}s${k.note ? `; ${k.note}` : ''}`, k.template]);
   for (const k of x.keys.delete) rows.push(['delete', k.key, `guard ${k.tombstoneTtlSeconds}s`, k.template]);
   for (const t of x.tags) rows.push(['tag', t.tag, '', t.template]);
   for (const n of x.namespaces ?? []) rows.push(['namespace', n.namespace, 'generation bumped', n.template]);
@@ -30,10 +34,13 @@ export function formatExplanation(x: Explanation): string {
   }
   for (const r of rows) {
     const owner = r[1] !== '-' && owners.has(r[1]) ? `  owner ${owners.get(r[1])}` : '';
-    lines.push(`  ${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${widths[2] > 0 ? `${r[2].padEnd(widths[2])}  ` : ''}[${r[3]}]${owner}`);
+    lines.push(
+      `  ${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${widths[2] > 0 ? `${r[2].padEnd(widths[2])}  ` : ''}[${r[3]}]${owner}`,
+    );
   }
   // Mappings whose part is dead-lettered (the others' parts applied), naming the mapping and its team.
-  for (const f of x.failed ?? []) lines.push(`  FAILED ${f.mappingId} (team ${f.owner}) ${f.code}${f.field ? ` at ${f.field}` : ''}: ${f.message}`);
+  for (const f of x.failed ?? [])
+    lines.push(`  FAILED ${f.mappingId} (team ${f.owner}) ${f.code}${f.field ? ` at ${f.field}` : ''}: ${f.message}`);
   if (x.error) lines.push(`  REJECTED ${x.error.code}: ${x.error.message}`);
   lines.push(`  fan-out ${x.fanout} of ${x.fanoutCap}`);
   return lines.join('\n');

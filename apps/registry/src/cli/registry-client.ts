@@ -51,7 +51,9 @@ export class RegistryClient {
   }
 
   /** Admin token only. */
-  applyKeyspaces(request: KeyspacesApplyRequest): Promise<{ dryRun: boolean; changes: { key: string; kind: string }[]; unchanged: string[] }> {
+  applyKeyspaces(
+    request: KeyspacesApplyRequest,
+  ): Promise<{ dryRun: boolean; changes: { key: string; kind: string }[]; unchanged: string[] }> {
     return this.call('POST', '/keyspaces/apply', request);
   }
 

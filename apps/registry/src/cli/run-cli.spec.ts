@@ -51,7 +51,12 @@ describe('mappings CLI (offline)', () => {
     expect(hostile.code).toBe(1);
     expect(hostile.out).toMatch(/REJECTED TEMPLATE_WIDENS_KEY/);
     expect((await run(['explain', file('bad-event.json', { ...EVENT, version: 'x' }), '--file', EXAMPLE])).code).toBe(1);
-    const badYaml = await run(['explain', file('event.json', EVENT), '--file', file('bad.yaml', 'mappings:\n  - { id: a, entityType: p, owner: c, keys: [{ template: "p:{sku}", action: delete }] }\n')]);
+    const badYaml = await run([
+      'explain',
+      file('event.json', EVENT),
+      '--file',
+      file('bad.yaml', 'mappings:\n  - { id: a, entityType: p, owner: c, keys: [{ template: "p:{sku}", action: delete }] }\n'),
+    ]);
     expect(badYaml.code).toBe(1);
     expect(badYaml.err).toMatch(/TEMPLATE_UNKNOWN_FIELD at mappings\[0\]\.keys\[0\]\.template/);
   });
@@ -79,7 +84,10 @@ describe('keyspaces files and listing: team hosts', () => {
   it('reads teams from a keyspaces file and lists them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ks-'));
     const file = join(dir, 'keyspaces.yaml');
-    writeFileSync(file, 'keyspaces:\n  prefixes: { "product:": catalog }\n  teams:\n    catalog: { loaderHosts: [catalog.internal], purgeHosts: [shop.example], surrogateKeyPrefixes: ["product:"] }\n    promo: { purgeHosts: [promo.example] }\n');
+    writeFileSync(
+      file,
+      'keyspaces:\n  prefixes: { "product:": catalog }\n  teams:\n    catalog: { loaderHosts: [catalog.internal], purgeHosts: [shop.example], surrogateKeyPrefixes: ["product:"] }\n    promo: { purgeHosts: [promo.example] }\n',
+    );
     expect(readKeyspacesFile(file)).toEqual({
       prefixes: [{ prefix: 'product:', team: 'catalog' }],
       entityTypes: [],
@@ -92,7 +100,9 @@ describe('keyspaces files and listing: team hosts', () => {
       enforced: true,
       prefixes: [],
       entityTypes: [],
-      teams: [{ kind: 'team', team: 'catalog', loaderHosts: [], purgeHosts: ['shop.example'], surrogateKeyPrefixes: ['product:'], version: 1 }],
+      teams: [
+        { kind: 'team', team: 'catalog', loaderHosts: [], purgeHosts: ['shop.example'], surrogateKeyPrefixes: ['product:'], version: 1 },
+      ],
     });
     expect(listed).toContain('team         catalog  loader hosts (none); purge hosts shop.example; surrogate-key prefixes "product:"');
   });

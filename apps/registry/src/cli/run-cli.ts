@@ -42,7 +42,8 @@ function loadFile(path: string, fanoutCap?: number) {
   try {
     return loadMappingsYamlFile(requireFile(path), registryLimits({ fanoutCap }));
   } catch (error) {
-    if (isRegistryError(error)) throw new CliError(EXIT.ERROR, `${path}: ${error.code}${error.field ? ` at ${error.field}` : ''}: ${error.message}`);
+    if (isRegistryError(error))
+      throw new CliError(EXIT.ERROR, `${path}: ${error.code}${error.field ? ` at ${error.field}` : ''}: ${error.message}`);
     throw error;
   }
 }
@@ -56,7 +57,11 @@ function readEvent(path: string): EntityUpdated {
     throw new CliError(EXIT.ERROR, `${path}: not JSON (${(error as Error).message})`);
   }
   const violations = validateEntityUpdated(event);
-  if (violations.length > 0) throw new CliError(EXIT.ERROR, `${path}: not a valid entity.updated v1 event: ${violations.map((v) => `${v.field}: ${v.message}`).join('; ')}`);
+  if (violations.length > 0)
+    throw new CliError(
+      EXIT.ERROR,
+      `${path}: not a valid entity.updated v1 event: ${violations.map((v) => `${v.field}: ${v.message}`).join('; ')}`,
+    );
   return event as EntityUpdated;
 }
 
@@ -72,9 +77,15 @@ export function readKeyspacesFile(path: string): Omit<KeyspacesApplyRequest, 'dr
     if (error instanceof CliError) throw error;
     throw new CliError(EXIT.ERROR, `${path}: not YAML (${(error as Error).message})`);
   }
-  const root = (doc as { keyspaces?: unknown } | null)?.keyspaces as { prefixes?: unknown; entityTypes?: unknown; teams?: unknown } | undefined;
+  const root = (doc as { keyspaces?: unknown } | null)?.keyspaces as
+    { prefixes?: unknown; entityTypes?: unknown; teams?: unknown } | undefined;
   const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-  if (!isMap(root) || (root.prefixes !== undefined && !isMap(root.prefixes)) || (root.entityTypes !== undefined && !isMap(root.entityTypes)) || (root.teams !== undefined && !isMap(root.teams))) {
+  if (
+    !isMap(root) ||
+    (root.prefixes !== undefined && !isMap(root.prefixes)) ||
+    (root.entityTypes !== undefined && !isMap(root.entityTypes)) ||
+    (root.teams !== undefined && !isMap(root.teams))
+  ) {
     throw new CliError(
       EXIT.ERROR,
       `${path}: expected "keyspaces: { prefixes: { <prefix>: <team> }, entityTypes: { <type>: <team> | { team, grants } }, teams: { <team>: { loaderHosts, purgeHosts, surrogateKeyPrefixes } } }"`,
@@ -87,20 +98,30 @@ export function readKeyspacesFile(path: string): Omit<KeyspacesApplyRequest, 'dr
     for (const field of ['loaderHosts', 'purgeHosts', 'surrogateKeyPrefixes'] as const) if (list(t[field])) entry[field] = list(t[field]);
     return entry;
   });
-  const prefixes = Object.entries((root.prefixes as Record<string, unknown>) ?? {}).map(([prefix, team]) => ({ prefix, team: String(team) }));
+  const prefixes = Object.entries((root.prefixes as Record<string, unknown>) ?? {}).map(([prefix, team]) => ({
+    prefix,
+    team: String(team),
+  }));
   const entityTypes = Object.entries((root.entityTypes as Record<string, unknown>) ?? {}).map(([entityType, v]) =>
-    isMap(v) ? { entityType, team: String(v.team), ...(Array.isArray(v.grants) ? { grants: v.grants.map(String) } : {}) } : { entityType, team: String(v) },
+    isMap(v)
+      ? { entityType, team: String(v.team), ...(Array.isArray(v.grants) ? { grants: v.grants.map(String) } : {}) }
+      : { entityType, team: String(v) },
   );
   return teams.length > 0 ? { prefixes, entityTypes, teams } : { prefixes, entityTypes };
 }
 
 export function formatKeyspaces(k: KeyspacesListing): string {
-  const lines = [`enforced: ${k.enforced ? 'yes' : k.required ? 'no (none declared yet; KEYSPACES_REQUIRED: team tokens may not write mappings until an admin declares keyspaces)' : 'no (no key prefix or entity type declared: any team may write any key)'}`];
+  const lines = [
+    `enforced: ${k.enforced ? 'yes' : k.required ? 'no (none declared yet; KEYSPACES_REQUIRED: team tokens may not write mappings until an admin declares keyspaces)' : 'no (no key prefix or entity type declared: any team may write any key)'}`,
+  ];
   for (const p of k.prefixes) lines.push(`  prefix       ${JSON.stringify(p.prefix)}  ${p.team}`);
-  for (const t of k.entityTypes) lines.push(`  entity type  ${t.entityType}  ${t.team}${t.grants.length > 0 ? ` (granted to ${t.grants.join(', ')})` : ''}`);
+  for (const t of k.entityTypes)
+    lines.push(`  entity type  ${t.entityType}  ${t.team}${t.grants.length > 0 ? ` (granted to ${t.grants.join(', ')})` : ''}`);
   const shown = (v: string[]) => (v.length > 0 ? v.join(', ') : '(none)');
   for (const t of k.teams ?? []) {
-    lines.push(`  team         ${t.team}  loader hosts ${shown(t.loaderHosts)}; purge hosts ${shown(t.purgeHosts)}; surrogate-key prefixes ${shown(t.surrogateKeyPrefixes.map((p) => JSON.stringify(p)))}`);
+    lines.push(
+      `  team         ${t.team}  loader hosts ${shown(t.loaderHosts)}; purge hosts ${shown(t.purgeHosts)}; surrogate-key prefixes ${shown(t.surrogateKeyPrefixes.map((p) => JSON.stringify(p)))}`,
+    );
   }
   return lines.join('\n');
 }
@@ -136,7 +157,7 @@ function program(io: CliIo, setExit: (code: ExitCode) => void): Command {
     cli
       .command(`${name} <file>`)
       .description(description)
-      .option('--no-prune', "do not delete stored mappings missing from the file")
+      .option('--no-prune', 'do not delete stored mappings missing from the file')
       .option('--prune-owner <team>', 'owner whose missing mappings are deleted (repeatable; default: the owners in the file)', collect)
       .action(async (file: string, options: { prune: boolean; pruneOwner?: string[] }) => {
         const mappings = loadFile(file);
@@ -163,7 +184,10 @@ function program(io: CliIo, setExit: (code: ExitCode) => void): Command {
         // The invalidator's allow-lists from the environment, as it would judge loader and purge URLs.
         let allowedHosts;
         try {
-          allowedHosts = { loader: parseHostAllowList(io.env.LOADER_ALLOWED_HOSTS, 'LOADER_ALLOWED_HOSTS'), purge: parseHostAllowList(io.env.PURGE_ALLOWED_HOSTS, 'PURGE_ALLOWED_HOSTS') };
+          allowedHosts = {
+            loader: parseHostAllowList(io.env.LOADER_ALLOWED_HOSTS, 'LOADER_ALLOWED_HOSTS'),
+            purge: parseHostAllowList(io.env.PURGE_ALLOWED_HOSTS, 'PURGE_ALLOWED_HOSTS'),
+          };
         } catch (error) {
           throw new CliError(EXIT.USAGE, (error as Error).message);
         }
@@ -178,7 +202,9 @@ function program(io: CliIo, setExit: (code: ExitCode) => void): Command {
 
   cli
     .command('keyspaces')
-    .description('show which team owns which key prefixes and entity types, and each team\'s loader hosts, purge hosts and surrogate-key prefixes')
+    .description(
+      "show which team owns which key prefixes and entity types, and each team's loader hosts, purge hosts and surrogate-key prefixes",
+    )
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const listing = await client(io).keyspaces();
@@ -187,7 +213,9 @@ function program(io: CliIo, setExit: (code: ExitCode) => void): Command {
 
   cli
     .command('keyspaces-apply <file>')
-    .description('admin token: declare the key prefixes, entity types and team hosts of a keyspaces YAML file in one transaction (never removes)')
+    .description(
+      'admin token: declare the key prefixes, entity types and team hosts of a keyspaces YAML file in one transaction (never removes)',
+    )
     .option('--dry-run', 'only check and list the changes')
     .action(async (file: string, options: { dryRun?: boolean }) => {
       const result = await client(io).applyKeyspaces({ ...readKeyspacesFile(file), dryRun: options.dryRun === true });

@@ -20,15 +20,18 @@ export class RegistryConfig extends KafkaSecurityConfig {
   @Matches(HOST_PORT_LIST, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
   KAFKA_BROKERS!: string;
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   KAFKA_CLIENT_ID = 'mapping-registry';
 
   /** The compacted topic holding the mappings (same variable name as the invalidator's). */
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   KAFKA_MAPPINGS_TOPIC: string = DEFAULT_TOPICS.mappings;
 
   /** Audit entries, one per change, kept forever (retention.ms=-1 when the registry creates it). */
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   KAFKA_AUDIT_TOPIC = DEFAULT_AUDIT_TOPIC;
 
   /** Create the mappings and audit topics when missing. */
@@ -36,37 +39,50 @@ export class RegistryConfig extends KafkaSecurityConfig {
   REGISTRY_CREATE_TOPICS = true;
 
   /** "token=team,token2=team2:alice,adminToken=*" (":name" is optional and recorded in the audit). */
-  @IsString() @IsNotEmpty({ message: 'REGISTRY_TOKENS must list at least one token=team pair' })
+  @IsString()
+  @IsNotEmpty({ message: 'REGISTRY_TOKENS must list at least one token=team pair' })
   REGISTRY_TOKENS!: string;
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   REGISTRY_HOST = '127.0.0.1';
 
-  @IsInt() @Min(0) @Max(65_535)
+  @IsInt()
+  @Min(0)
+  @Max(65_535)
   REGISTRY_PORT = 3002;
 
   /** Most keys + tags + namespaces + purge URLs one event may resolve to; use the same value as every invalidator. */
-  @IsInt() @Min(1) @Max(10_000)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
   REGISTRY_FANOUT_CAP = 64;
 
   /** Tombstone TTL of rules that set none; use the invalidator's TOMBSTONE_TTL_SECONDS. */
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   REGISTRY_DEFAULT_TOMBSTONE_TTL_SECONDS = 86_400;
 
   /** A YAML mapping file applied at start when the mappings topic is empty (first boot). */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   REGISTRY_SEED_FILE?: string;
 
   /** Audit entries kept in memory for GET /audit (the topic keeps them all). */
-  @IsInt() @Min(10) @Max(1_000_000)
+  @IsInt()
+  @Min(10)
+  @Max(1_000_000)
   REGISTRY_AUDIT_MEMORY = 10_000;
 
   /** Startup fails (and /health/live turns 503) when the topics cannot be read to their end in time. */
-  @IsInt() @Min(1_000)
+  @IsInt()
+  @Min(1_000)
   REGISTRY_START_TIMEOUT_MS = 60_000;
 
   /** Largest request body read (bytes); a larger one is 413 PAYLOAD_TOO_LARGE. 1 MiB holds thousands of mappings. */
-  @IsInt() @Min(1_024) @Max(67_108_864)
+  @IsInt()
+  @Min(1_024)
+  @Max(67_108_864)
   REGISTRY_MAX_BODY_BYTES = 1_048_576;
 
   /**
@@ -95,7 +111,10 @@ export class RegistryConfig extends KafkaSecurityConfig {
 
 /** LOADER_ALLOWED_HOSTS and PURGE_ALLOWED_HOSTS, parsed (throws naming the variable). */
 export function registryAllowedHosts(config: Pick<RegistryConfig, 'LOADER_ALLOWED_HOSTS' | 'PURGE_ALLOWED_HOSTS'>): UrlAllowLists {
-  return { loader: parseHostAllowList(config.LOADER_ALLOWED_HOSTS, 'LOADER_ALLOWED_HOSTS'), purge: parseHostAllowList(config.PURGE_ALLOWED_HOSTS, 'PURGE_ALLOWED_HOSTS') };
+  return {
+    loader: parseHostAllowList(config.LOADER_ALLOWED_HOSTS, 'LOADER_ALLOWED_HOSTS'),
+    purge: parseHostAllowList(config.PURGE_ALLOWED_HOSTS, 'PURGE_ALLOWED_HOSTS'),
+  };
 }
 
 /** Typed values (tests, dev scripts) or env strings; KAFKA_BROKERS and REGISTRY_TOKENS are required. */

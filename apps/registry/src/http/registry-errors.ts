@@ -69,7 +69,15 @@ interface BodyParserError {
 
 function isBodyParserError(error: unknown): error is BodyParserError {
   const e = error as Partial<BodyParserError> | null;
-  return typeof e === 'object' && e !== null && typeof e.type === 'string' && typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose === true;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.type === 'string' &&
+    typeof e.status === 'number' &&
+    e.status >= 400 &&
+    e.status < 500 &&
+    e.expose === true
+  );
 }
 
 @Catch()
@@ -87,14 +95,23 @@ export class RegistryErrorFilter implements ExceptionFilter {
       const body = bodyRefusal(error, this.options.maxBodyBytes);
       if (body.statusCode === 413) {
         const req = host.switchToHttp().getRequest<Request>();
-        this.logger.warn({ method: req.method, path: req.path, limit: error.limit, length: error.length }, 'request body too large: refused with 413 PAYLOAD_TOO_LARGE');
+        this.logger.warn(
+          { method: req.method, path: req.path, limit: error.limit, length: error.length },
+          'request body too large: refused with 413 PAYLOAD_TOO_LARGE',
+        );
       }
       res.status(body.statusCode).json(body);
       return;
     }
     if (error instanceof RegistryError) {
       const status = STATUS[error.code] ?? 500;
-      res.status(status).json({ statusCode: status, code: error.code, message: error.message, field: error.field, violations: error.violations.length > 0 ? error.violations : undefined });
+      res.status(status).json({
+        statusCode: status,
+        code: error.code,
+        message: error.message,
+        field: error.field,
+        violations: error.violations.length > 0 ? error.violations : undefined,
+      });
       return;
     }
     if (error instanceof HttpException) {
@@ -114,12 +131,20 @@ export class RegistryErrorFilter implements ExceptionFilter {
 }
 
 /** The answer to a body the parser refused: 413 PAYLOAD_TOO_LARGE naming the limit, else 4xx REQUEST_INVALID. */
-export function bodyRefusal(error: BodyParserError, maxBodyBytes?: number): { statusCode: number; code: RegistryErrorCode; message: string; field?: string } {
+export function bodyRefusal(
+  error: BodyParserError,
+  maxBodyBytes?: number,
+): { statusCode: number; code: RegistryErrorCode; message: string; field?: string } {
   if (error.type === 'entity.too.large') {
     const limit = error.limit ?? maxBodyBytes;
     const size = error.length !== undefined ? ` (${error.length} bytes)` : '';
-    return { statusCode: 413, code: 'PAYLOAD_TOO_LARGE', message: `request body${size} is over the limit of ${limit} bytes (REGISTRY_MAX_BODY_BYTES)` };
+    return {
+      statusCode: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+      message: `request body${size} is over the limit of ${limit} bytes (REGISTRY_MAX_BODY_BYTES)`,
+    };
   }
-  if (error.type === 'entity.parse.failed') return { statusCode: 400, code: 'REQUEST_INVALID', message: `request body is not valid JSON: ${error.message}`, field: 'body' };
+  if (error.type === 'entity.parse.failed')
+    return { statusCode: 400, code: 'REQUEST_INVALID', message: `request body is not valid JSON: ${error.message}`, field: 'body' };
   return { statusCode: error.status, code: 'REQUEST_INVALID', message: `request body refused: ${error.message}`, field: 'body' };
 }

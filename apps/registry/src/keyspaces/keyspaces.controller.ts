@@ -9,7 +9,11 @@ import { ApplyKeyspacesDto, PutEntityTypeDto, PutPrefixDto, PutTeamHostsDto } fr
 import { KeyspacesService } from './keyspaces.service';
 
 const ADMIN_ONLY = { status: 403, description: 'ADMIN_ONLY: a team token may read keyspaces, not change them' };
-const CONFLICT = { status: 409, description: 'KEYSPACE_CONFLICT: overlaps another team\'s prefix, removes the last declaration, or would leave stored mappings outside their owners\' keyspaces' };
+const CONFLICT = {
+  status: 409,
+  description:
+    "KEYSPACE_CONFLICT: overlaps another team's prefix, removes the last declaration, or would leave stored mappings outside their owners' keyspaces",
+};
 
 @ApiTags('keyspaces')
 @ApiBearerAuth()
@@ -29,7 +33,12 @@ export class KeyspacesController {
   @ApiOperation({ summary: 'Admin: a team owns every key and tag starting with this prefix (201 created, 200 changed/unchanged)' })
   @ApiResponse(ADMIN_ONLY)
   @ApiResponse(CONFLICT)
-  async putPrefix(@Param('prefix') prefix: string, @Body() body: PutPrefixDto, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response) {
+  async putPrefix(
+    @Param('prefix') prefix: string,
+    @Body() body: PutPrefixDto,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const outcome = await this.keyspaces.putPrefix(prefix, body, principal);
     res.status(outcome.created ? 201 : 200);
     return outcome.record;
@@ -48,7 +57,12 @@ export class KeyspacesController {
   @ApiOperation({ summary: 'Admin: a team owns an entity type (only it and granted teams may attach mappings to it)' })
   @ApiResponse(ADMIN_ONLY)
   @ApiResponse(CONFLICT)
-  async putEntityType(@Param('type') type: string, @Body() body: PutEntityTypeDto, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response) {
+  async putEntityType(
+    @Param('type') type: string,
+    @Body() body: PutEntityTypeDto,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const outcome = await this.keyspaces.putEntityType(type, body, principal);
     res.status(outcome.created ? 201 : 200);
     return outcome.record;
@@ -78,16 +92,27 @@ export class KeyspacesController {
   }
 
   @Get('teams/:team')
-  @ApiOperation({ summary: 'The hosts a team\'s mappings may use: loader hosts, purge hosts, surrogate-key prefixes (404 KEYSPACE_NOT_FOUND: none declared)' })
+  @ApiOperation({
+    summary:
+      "The hosts a team's mappings may use: loader hosts, purge hosts, surrogate-key prefixes (404 KEYSPACE_NOT_FOUND: none declared)",
+  })
   getTeam(@Param('team') team: string) {
     return this.keyspaces.team(team);
   }
 
   @Put('teams/:team')
-  @ApiOperation({ summary: 'Admin: the loader hosts, purge hosts (exact or *.suffix) and surrogate-key prefixes a team\'s mappings may use (absent list: unchanged)' })
+  @ApiOperation({
+    summary:
+      "Admin: the loader hosts, purge hosts (exact or *.suffix) and surrogate-key prefixes a team's mappings may use (absent list: unchanged)",
+  })
   @ApiResponse(ADMIN_ONLY)
   @ApiResponse(CONFLICT)
-  async putTeam(@Param('team') team: string, @Body() body: PutTeamHostsDto, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) res: Response) {
+  async putTeam(
+    @Param('team') team: string,
+    @Body() body: PutTeamHostsDto,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const outcome = await this.keyspaces.putTeam(team, body, principal);
     res.status(outcome.created ? 201 : 200);
     return outcome.record;
@@ -95,7 +120,7 @@ export class KeyspacesController {
 
   @Delete('teams/:team')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Admin: remove a team\'s hosts record (refused while a stored mapping needs it)' })
+  @ApiOperation({ summary: "Admin: remove a team's hosts record (refused while a stored mapping needs it)" })
   @ApiResponse(ADMIN_ONLY)
   @ApiResponse(CONFLICT)
   async deleteTeam(@Param('team') team: string, @CurrentPrincipal() principal: Principal): Promise<void> {
@@ -104,7 +129,10 @@ export class KeyspacesController {
 
   @Post('apply')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Admin: declare many prefixes and entity types in one transaction (how an existing registry turns enforcement on); never removes' })
+  @ApiOperation({
+    summary:
+      'Admin: declare many prefixes and entity types in one transaction (how an existing registry turns enforcement on); never removes',
+  })
   @ApiResponse(ADMIN_ONLY)
   @ApiResponse(CONFLICT)
   apply(@Body() body: ApplyKeyspacesDto, @CurrentPrincipal() principal: Principal) {

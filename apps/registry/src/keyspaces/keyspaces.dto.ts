@@ -16,7 +16,11 @@ export class PutPrefixDto {
 }
 
 export class PutEntityTypeDto extends PutPrefixDto {
-  @ApiPropertyOptional({ type: [String], example: ['search'], description: 'other teams that may attach mappings to this entity type (absent: keep the current grants)' })
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['search'],
+    description: 'other teams that may attach mappings to this entity type (absent: keep the current grants)',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(100)
@@ -28,21 +32,33 @@ const LIST_ITEM = (what: string) => ({ each: true, message: `${what} must be str
 
 /** The hosts and surrogate keys a team's mappings may use; the team comes from the path (or `team` in apply). Absent list: keep the current one (none for a new team). */
 export class PutTeamHostsDto {
-  @ApiPropertyOptional({ type: [String], example: ['catalog.internal', '*.catalog.svc.cluster.local'], description: 'host patterns (exact or *.suffix) its loader URLs may name' })
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['catalog.internal', '*.catalog.svc.cluster.local'],
+    description: 'host patterns (exact or *.suffix) its loader URLs may name',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(100)
   @IsString(LIST_ITEM('loaderHosts'))
   loaderHosts?: string[];
 
-  @ApiPropertyOptional({ type: [String], example: ['shop.example', '*.shop.example'], description: 'host patterns its purge URLs may name' })
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['shop.example', '*.shop.example'],
+    description: 'host patterns its purge URLs may name',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(100)
   @IsString(LIST_ITEM('purgeHosts'))
   purgeHosts?: string[];
 
-  @ApiPropertyOptional({ type: [String], example: ['product:'], description: 'prefixes its purged tags (surrogate keys) must start with; no other team may own an overlapping one' })
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['product:'],
+    description: 'prefixes its purged tags (surrogate keys) must start with; no other team may own an overlapping one',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(100)

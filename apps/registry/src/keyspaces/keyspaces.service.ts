@@ -33,7 +33,10 @@ export interface KeyspacesView {
 
 export function requireAdmin(principal: Principal, what: string): void {
   if (isAdmin(principal)) return;
-  throw new RegistryError('ADMIN_ONLY', `${what} needs an admin token (team "*"); team "${principal.team}" may not change key prefix or entity type ownership, nor team hosts`);
+  throw new RegistryError(
+    'ADMIN_ONLY',
+    `${what} needs an admin token (team "*"); team "${principal.team}" may not change key prefix or entity type ownership, nor team hosts`,
+  );
 }
 
 @Injectable()
@@ -47,13 +50,23 @@ export class KeyspacesService {
   view(): KeyspacesView {
     this.store.current(); // 503 until loaded
     const keyspaces = this.store.keyspaces();
-    return { enforced: keyspaces.enforced, required: this.config.KEYSPACES_REQUIRED, prefixes: keyspaces.prefixes(), entityTypes: keyspaces.entityTypes(), teams: keyspaces.teams() };
+    return {
+      enforced: keyspaces.enforced,
+      required: this.config.KEYSPACES_REQUIRED,
+      prefixes: keyspaces.prefixes(),
+      entityTypes: keyspaces.entityTypes(),
+      teams: keyspaces.teams(),
+    };
   }
 
   team(team: string): TeamHosts {
     this.store.current();
     const record = this.store.keyspaces().team(team);
-    if (!record) throw new RegistryError('KEYSPACE_NOT_FOUND', `team "${team}" has no hosts record (PUT /keyspaces/teams/${team} with an admin token)`);
+    if (!record)
+      throw new RegistryError(
+        'KEYSPACE_NOT_FOUND',
+        `team "${team}" has no hosts record (PUT /keyspaces/teams/${team} with an admin token)`,
+      );
     return record;
   }
 
@@ -86,10 +99,20 @@ export class KeyspacesService {
     return this.putOne(record, principal);
   }
 
-  async putEntityType(entityType: string, body: PutEntityTypeDto, principal: Principal): Promise<{ record: KeyspaceRecord; created: boolean }> {
+  async putEntityType(
+    entityType: string,
+    body: PutEntityTypeDto,
+    principal: Principal,
+  ): Promise<{ record: KeyspaceRecord; created: boolean }> {
     requireAdmin(principal, 'PUT /keyspaces/entity-types');
     const current = this.store.keyspaces().entityType(entityType);
-    const record: EntityTypeOwnership = { kind: 'entityType', entityType, team: body.team, grants: body.grants ?? current?.grants ?? [], version: 0 };
+    const record: EntityTypeOwnership = {
+      kind: 'entityType',
+      entityType,
+      team: body.team,
+      grants: body.grants ?? current?.grants ?? [],
+      version: 0,
+    };
     return this.putOne(record, principal);
   }
 
@@ -102,7 +125,8 @@ export class KeyspacesService {
   async revoke(entityType: string, team: string, principal: Principal): Promise<void> {
     requireAdmin(principal, 'DELETE /keyspaces/entity-types/:type/grants/:team');
     const current = this.entityTypeOrThrow(entityType);
-    if (!current.grants.includes(team)) throw new RegistryError('KEYSPACE_NOT_FOUND', `entity type "${entityType}" is not granted to team "${team}"`);
+    if (!current.grants.includes(team))
+      throw new RegistryError('KEYSPACE_NOT_FOUND', `entity type "${entityType}" is not granted to team "${team}"`);
     await this.putOne({ ...current, grants: current.grants.filter((g) => g !== team) }, principal);
   }
 
@@ -120,10 +144,19 @@ export class KeyspacesService {
   async apply(body: ApplyKeyspacesDto, principal: Principal): Promise<{ dryRun: boolean; changes: KeyspaceChange[]; unchanged: string[] }> {
     requireAdmin(principal, 'POST /keyspaces/apply');
     const intents: KeyspaceIntent[] = [
-      ...(body.prefixes ?? []).map((p) => ({ op: 'put' as const, record: { kind: 'prefix' as const, prefix: p.prefix, team: p.team, version: 0 } })),
+      ...(body.prefixes ?? []).map((p) => ({
+        op: 'put' as const,
+        record: { kind: 'prefix' as const, prefix: p.prefix, team: p.team, version: 0 },
+      })),
       ...(body.entityTypes ?? []).map((t) => ({
         op: 'put' as const,
-        record: { kind: 'entityType' as const, entityType: t.entityType, team: t.team, grants: t.grants ?? this.store.keyspaces().entityType(t.entityType)?.grants ?? [], version: 0 },
+        record: {
+          kind: 'entityType' as const,
+          entityType: t.entityType,
+          team: t.team,
+          grants: t.grants ?? this.store.keyspaces().entityType(t.entityType)?.grants ?? [],
+          version: 0,
+        },
       })),
       ...(body.teams ?? []).map((t) => ({ op: 'put' as const, record: this.teamRecord(t.team, t) })),
     ];
@@ -134,7 +167,11 @@ export class KeyspacesService {
   private entityTypeOrThrow(entityType: string): EntityTypeOwnership {
     this.store.current();
     const current = this.store.keyspaces().entityType(entityType);
-    if (!current) throw new RegistryError('KEYSPACE_NOT_FOUND', `entity type "${entityType}" is not declared (PUT /keyspaces/entity-types/${entityType} first)`);
+    if (!current)
+      throw new RegistryError(
+        'KEYSPACE_NOT_FOUND',
+        `entity type "${entityType}" is not declared (PUT /keyspaces/entity-types/${entityType} first)`,
+      );
     return current;
   }
 

@@ -5,7 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '@app/telemetry';
-import { ensureTopic, FieldChange, KeyspaceChange, MappingChange, RegistryError, SideRecord, TopicFollower, TopicSpec, WrittenOffset } from '@app/registry-core';
+import {
+  ensureTopic,
+  FieldChange,
+  KeyspaceChange,
+  MappingChange,
+  RegistryError,
+  SideRecord,
+  TopicFollower,
+  TopicSpec,
+  WrittenOffset,
+} from '@app/registry-core';
 import type { Principal } from '../auth/team-tokens';
 
 export interface AuditEntry {
@@ -51,11 +61,18 @@ export class AuditLog {
     private readonly memory: number,
     clientId: string,
   ) {
-    this.follower = new TopicFollower({ kafka, topic, groupIdPrefix: `${clientId}-audit`, logger, onRecords: (records) => this.apply(records) });
+    this.follower = new TopicFollower({
+      kafka,
+      topic,
+      groupIdPrefix: `${clientId}-audit`,
+      logger,
+      onRecords: (records) => this.apply(records),
+    });
   }
 
   async start(createTopic: boolean, timeoutMs: number): Promise<void> {
-    if (createTopic && (await ensureTopic(this.kafka, auditTopicSpec(this.topic)))) this.logger.info({ topic: this.topic }, 'created the audit topic');
+    if (createTopic && (await ensureTopic(this.kafka, auditTopicSpec(this.topic))))
+      this.logger.info({ topic: this.topic }, 'created the audit topic');
     await this.follower.start(timeoutMs);
     this.loaded = true;
     this.logger.info({ topic: this.topic, entries: this.entries.length }, 'audit log loaded');
@@ -75,15 +92,30 @@ export class AuditLog {
 
   /** The audit records for a set of changes, to commit atomically with them. */
   recordsFor(changes: MappingChange[], principal: Principal): SideRecord[] {
-    return this.records(changes, principal, (change) => ({ mappingId: change.id }), (change) => change.id);
+    return this.records(
+      changes,
+      principal,
+      (change) => ({ mappingId: change.id }),
+      (change) => change.id,
+    );
   }
 
   /** The audit records of keyspace (ownership) changes, committed atomically with them. */
   recordsForKeyspaces(changes: KeyspaceChange[], principal: Principal): SideRecord[] {
-    return this.records(changes, principal, (change) => ({ keyspace: change.key }), (change) => change.key);
+    return this.records(
+      changes,
+      principal,
+      (change) => ({ keyspace: change.key }),
+      (change) => change.key,
+    );
   }
 
-  private records<C extends MappingChange | KeyspaceChange>(changes: C[], principal: Principal, subject: (change: C) => Partial<AuditEntry>, key: (change: C) => string): SideRecord[] {
+  private records<C extends MappingChange | KeyspaceChange>(
+    changes: C[],
+    principal: Principal,
+    subject: (change: C) => Partial<AuditEntry>,
+    key: (change: C) => string,
+  ): SideRecord[] {
     const at = new Date().toISOString();
     return changes.map((change) => {
       const entry: AuditEntry = {

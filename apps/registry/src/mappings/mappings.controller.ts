@@ -9,7 +9,11 @@ import { MappingsService } from './mappings.service';
 import { ApplyRequestDto, AuditQueryDto, ExplainRequestDto, ListMappingsQueryDto, PutMappingDto } from './requests.dto';
 
 const ERRORS = {
-  400: { status: 400, description: 'invalid body; `code` (MAPPING_INVALID, TEMPLATE_SYNTAX, TEMPLATE_UNKNOWN_FIELD, FANOUT_LIMIT, ...) and `field` name what is wrong' },
+  400: {
+    status: 400,
+    description:
+      'invalid body; `code` (MAPPING_INVALID, TEMPLATE_SYNTAX, TEMPLATE_UNKNOWN_FIELD, FANOUT_LIMIT, ...) and `field` name what is wrong',
+  },
   401: { status: 401, description: 'NOT_AUTHENTICATED: missing or unknown bearer token' },
   403: { status: 403, description: 'WRONG_TEAM: the mapping belongs to another team' },
   503: { status: 503, description: 'STORE_NOT_READY: the registry has not read the mappings topic to its end yet' },
@@ -79,13 +83,20 @@ export class MappingsController {
   @ApiResponse({ status: 204, description: 'deleted' })
   @ApiResponse(ERRORS[403])
   @ApiResponse({ status: 404, description: 'MAPPING_NOT_FOUND' })
-  async delete(@Param('id') id: string, @CurrentPrincipal() principal: Principal, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+  async delete(
+    @Param('id') id: string,
+    @CurrentPrincipal() principal: Principal,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<void> {
     await this.mappings.delete(id, principal, parseIfMatch(ifMatch));
   }
 
   @Post('mappings/validate')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Check a mapping as PUT would (templates, fan-out with the stored set) without saving; returns the normalised mapping and the field changes it would make' })
+  @ApiOperation({
+    summary:
+      'Check a mapping as PUT would (templates, fan-out with the stored set) without saving; returns the normalised mapping and the field changes it would make',
+  })
   @ApiBody({ type: MappingDto })
   @ApiResponse(ERRORS[400])
   validate(@Body() body: MappingDto) {
@@ -94,7 +105,10 @@ export class MappingsController {
 
   @Post('mappings/apply')
   @HttpCode(200)
-  @ApiOperation({ summary: 'GitOps apply of a mapping file: create/update what differs, delete missing mappings of the file\'s owners, all in one transaction (dryRun: diff only)' })
+  @ApiOperation({
+    summary:
+      "GitOps apply of a mapping file: create/update what differs, delete missing mappings of the file's owners, all in one transaction (dryRun: diff only)",
+  })
   @ApiResponse({ status: 200, description: '{ dryRun, diff: { added, changed, removed, unchanged } }' })
   @ApiResponse(ERRORS[400])
   @ApiResponse(ERRORS[403])
@@ -104,15 +118,24 @@ export class MappingsController {
 
   @Post('explain')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Given a sample event, exactly the keys (per action) and tags it would touch; optional candidate mappings are used in place of stored ones (nothing saved)' })
-  @ApiResponse({ status: 200, description: 'Explanation: { outcome: apply|no-mapping|partial|rejected, mappings, keys: { delete, tombstone, warm }, tags, skipped, failed (mappings whose part is dead-lettered), fanout, fanoutCap, error? }' })
+  @ApiOperation({
+    summary:
+      'Given a sample event, exactly the keys (per action) and tags it would touch; optional candidate mappings are used in place of stored ones (nothing saved)',
+  })
+  @ApiResponse({
+    status: 200,
+    description:
+      'Explanation: { outcome: apply|no-mapping|partial|rejected, mappings, keys: { delete, tombstone, warm }, tags, skipped, failed (mappings whose part is dead-lettered), fanout, fanoutCap, error? }',
+  })
   @ApiResponse({ status: 400, description: 'EVENT_INVALID (field names the wrong event field) or an invalid candidate mapping' })
   explain(@Body() body: ExplainRequestDto) {
     return this.mappings.explain(body);
   }
 
   @Get('audit')
-  @ApiOperation({ summary: 'Audit entries, newest first: who (team, name, token id), when, which mapping, versions and the field-level diff' })
+  @ApiOperation({
+    summary: 'Audit entries, newest first: who (team, name, token id), when, which mapping, versions and the field-level diff',
+  })
   @ApiResponse({ status: 200, description: '{ entries: AuditEntry[] }' })
   auditList(@Query() query: AuditQueryDto) {
     return { entries: this.audit.list(query) };

@@ -18,7 +18,12 @@ import { REGISTRY_LOGGER } from './tokens';
 @Module({})
 export class MappingsModule {
   static forRoot(config: RegistryConfig, logger: Logger): DynamicModule {
-    const kafka = kafkaClient(config.KAFKA_BROKERS.split(','), config.KAFKA_CLIENT_ID, logger.child({ component: 'kafkajs' }), kafkaSecurityOptions(config));
+    const kafka = kafkaClient(
+      config.KAFKA_BROKERS.split(','),
+      config.KAFKA_CLIENT_ID,
+      logger.child({ component: 'kafkajs' }),
+      kafkaSecurityOptions(config),
+    );
     return {
       module: MappingsModule,
       controllers: [MappingsController, KeyspacesController],
@@ -43,7 +48,14 @@ export class MappingsModule {
         },
         {
           provide: AuditLog,
-          useFactory: () => new AuditLog(kafka, config.KAFKA_AUDIT_TOPIC, logger.child({ component: 'audit' }), config.REGISTRY_AUDIT_MEMORY, config.KAFKA_CLIENT_ID),
+          useFactory: () =>
+            new AuditLog(
+              kafka,
+              config.KAFKA_AUDIT_TOPIC,
+              logger.child({ component: 'audit' }),
+              config.REGISTRY_AUDIT_MEMORY,
+              config.KAFKA_CLIENT_ID,
+            ),
         },
         BearerTokenGuard,
         MappingsService,

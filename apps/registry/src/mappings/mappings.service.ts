@@ -37,10 +37,18 @@ export interface ApplyOutcome {
 function authorize(principal: Principal, change: Pick<MappingChange, 'id' | 'before' | 'after'>): void {
   if (isAdmin(principal)) return;
   if (change.before && change.before.owner !== principal.team) {
-    throw new RegistryError('WRONG_TEAM', `mapping "${change.id}" belongs to team "${change.before.owner}"; team "${principal.team}" may not change it`, 'owner');
+    throw new RegistryError(
+      'WRONG_TEAM',
+      `mapping "${change.id}" belongs to team "${change.before.owner}"; team "${principal.team}" may not change it`,
+      'owner',
+    );
   }
   if (change.after && change.after.owner !== principal.team) {
-    throw new RegistryError('WRONG_TEAM', `team "${principal.team}" may only write mappings it owns (mapping "${change.id}" names owner "${change.after.owner}")`, 'owner');
+    throw new RegistryError(
+      'WRONG_TEAM',
+      `team "${principal.team}" may only write mappings it owns (mapping "${change.id}" names owner "${change.after.owner}")`,
+      'owner',
+    );
   }
 }
 
@@ -56,7 +64,10 @@ export class MappingsService {
     this.store.current(); // 503 until the whole set is loaded
     return this.store
       .list()
-      .filter((m) => (query.entityType === undefined || m.entityType === query.entityType) && (query.owner === undefined || m.owner === query.owner))
+      .filter(
+        (m) =>
+          (query.entityType === undefined || m.entityType === query.entityType) && (query.owner === undefined || m.owner === query.owner),
+      )
       .filter((m) => query.tenant === undefined || m.tenant === query.tenant);
   }
 
@@ -68,7 +79,8 @@ export class MappingsService {
   }
 
   async put(id: string, body: PutMappingDto, principal: Principal, ifMatch?: number): Promise<PutOutcome> {
-    if (body.id !== undefined && body.id !== id) throw new RegistryError('REQUEST_INVALID', `body id "${body.id}" differs from the path id "${id}"`, 'id');
+    if (body.id !== undefined && body.id !== id)
+      throw new RegistryError('REQUEST_INVALID', `body id "${body.id}" differs from the path id "${id}"`, 'id');
     const { version, updatedAt: _at, updatedBy: _by, ...spec } = body;
     const mapping = { ...spec, id, version: 0 } as Mapping;
     // Team check before content checks: another team's mapping is not theirs to probe.
@@ -90,7 +102,12 @@ export class MappingsService {
     const current = this.store.current().mappings();
     const next = new Map(current.map((m) => [m.id, m]));
     next.set(checked.mapping.id, checked.mapping);
-    MappingSetResolver.compile(next.values(), { limits: this.store.limits, mode: 'strict', keyspaces: this.store.keyspaces(), written: new Set([checked.mapping.id]) });
+    MappingSetResolver.compile(next.values(), {
+      limits: this.store.limits,
+      mode: 'strict',
+      keyspaces: this.store.keyspaces(),
+      written: new Set([checked.mapping.id]),
+    });
     this.store.assertMappingAllowed(checked.mapping);
     return { valid: true, mapping: checked.mapping, changes: diffMappings(this.store.get(checked.mapping.id), checked.mapping) };
   }
@@ -98,14 +115,21 @@ export class MappingsService {
   explain(body: ExplainRequestDto): Explanation {
     const violations = validateEntityUpdated(body.event);
     if (violations.length > 0) {
-      throw RegistryError.fromViolations(violations.map((v) => ({ field: v.field === '(root)' ? 'event' : `event.${v.field}`, code: 'EVENT_INVALID', message: v.message })));
+      throw RegistryError.fromViolations(
+        violations.map((v) => ({ field: v.field === '(root)' ? 'event' : `event.${v.field}`, code: 'EVENT_INVALID', message: v.message })),
+      );
     }
     let resolver = this.store.current();
     if (body.mappings && body.mappings.length > 0) {
       const candidates = validateMappingSet(body.mappings, this.store.limits);
       const merged = new Map(resolver.mappings().map((m) => [m.id, m]));
       for (const m of candidates) merged.set(m.id, m);
-      resolver = MappingSetResolver.compile(merged.values(), { limits: this.store.limits, mode: 'strict', keyspaces: this.store.keyspaces(), allowedHosts: this.store.allowedHosts });
+      resolver = MappingSetResolver.compile(merged.values(), {
+        limits: this.store.limits,
+        mode: 'strict',
+        keyspaces: this.store.keyspaces(),
+        allowedHosts: this.store.allowedHosts,
+      });
     }
     return resolver.explain(body.event as EntityUpdated);
   }
@@ -116,9 +140,15 @@ export class MappingsService {
     const owners = new Set(body.pruneOwners ?? desired.map((m) => m.owner));
     // A team applies its own file only: every mapping and every pruned owner must be its own,
     // even when that part of the file would change nothing.
-    const foreign = [...new Set([...desired.map((m) => m.owner), ...owners])].filter((owner) => !isAdmin(principal) && owner !== principal.team);
+    const foreign = [...new Set([...desired.map((m) => m.owner), ...owners])].filter(
+      (owner) => !isAdmin(principal) && owner !== principal.team,
+    );
     if (foreign.length > 0) {
-      throw new RegistryError('WRONG_TEAM', `team "${principal.team}" may only apply mappings it owns (the request names owner(s) ${foreign.map((o) => `"${o}"`).join(', ')})`, 'mappings');
+      throw new RegistryError(
+        'WRONG_TEAM',
+        `team "${principal.team}" may only apply mappings it owns (the request names owner(s) ${foreign.map((o) => `"${o}"`).join(', ')})`,
+        'mappings',
+      );
     }
     const diff = diffMappingSets(this.store.current().mappings(), desired, { prune: body.prune === false ? 'none' : owners });
     const intents = [

@@ -28,7 +28,11 @@ export class RegistryLifecycle implements OnApplicationBootstrap, OnApplicationS
     readiness.register('mappings', () => ({
       ready: this.store.isReady() && this.auditReady,
       alive: this.failure === undefined,
-      detail: this.failure ? this.failure.message : this.store.isReady() ? `${this.store.current().mappingCount} mappings from ${this.store.topic}` : `reading ${this.store.topic}`,
+      detail: this.failure
+        ? this.failure.message
+        : this.store.isReady()
+          ? `${this.store.current().mappingCount} mappings from ${this.store.topic}`
+          : `reading ${this.store.topic}`,
     }));
   }
 
@@ -36,7 +40,10 @@ export class RegistryLifecycle implements OnApplicationBootstrap, OnApplicationS
     this.startup = this.start();
     this.startup.catch((error: Error) => {
       this.failure = error;
-      this.logger.error({ err: error.message, topic: this.store.topic }, 'registry could not load its topics; /health/live reports 503 until the process is restarted');
+      this.logger.error(
+        { err: error.message, topic: this.store.topic },
+        'registry could not load its topics; /health/live reports 503 until the process is restarted',
+      );
     });
   }
 
@@ -51,7 +58,10 @@ export class RegistryLifecycle implements OnApplicationBootstrap, OnApplicationS
 
   private async start(): Promise<void> {
     const create = this.config.REGISTRY_CREATE_TOPICS;
-    await Promise.all([this.store.start(), this.audit.start(create, this.config.REGISTRY_START_TIMEOUT_MS).then(() => (this.auditReady = true))]);
+    await Promise.all([
+      this.store.start(),
+      this.audit.start(create, this.config.REGISTRY_START_TIMEOUT_MS).then(() => (this.auditReady = true)),
+    ]);
     await this.seed();
   }
 
@@ -59,7 +69,10 @@ export class RegistryLifecycle implements OnApplicationBootstrap, OnApplicationS
     const file = this.config.REGISTRY_SEED_FILE;
     if (!file || this.store.list().length > 0) return;
     const mappings = loadMappingsYamlFile(file, this.store.limits);
-    const result = await this.store.replaceAll(mappings, { actor: 'seed-file', sideRecords: (changes) => this.audit.recordsFor(changes, SEED_PRINCIPAL) });
+    const result = await this.store.replaceAll(mappings, {
+      actor: 'seed-file',
+      sideRecords: (changes) => this.audit.recordsFor(changes, SEED_PRINCIPAL),
+    });
     this.logger.info({ file, created: result.changes.length }, 'empty registry seeded from file');
   }
 }

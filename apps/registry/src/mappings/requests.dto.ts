@@ -2,7 +2,20 @@
 // @app/registry-core, so the API refuses exactly what the YAML loader and the store refuse.
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { SAFE_ID_PATTERN } from '@app/contracts';
 import { MAPPING_ID_PATTERN, MappingDto, MappingSpecDto } from '@app/registry-core';
 import { documentRegistryDtos } from '../http/openapi';
@@ -16,7 +29,9 @@ export class PutMappingDto extends MappingSpecDto {
   @IsString()
   id?: string;
 
-  @ApiPropertyOptional({ description: 'expected current version (optimistic concurrency, like If-Match); 0 = must not exist yet; 409 on mismatch' })
+  @ApiPropertyOptional({
+    description: 'expected current version (optimistic concurrency, like If-Match); 0 = must not exist yet; 409 on mismatch',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -50,7 +65,10 @@ export class ExplainRequestDto {
   @IsObject()
   event!: Record<string, unknown>;
 
-  @ApiPropertyOptional({ type: () => [MappingDto], description: 'candidate mappings to explain with, in place of the stored ones of the same id (nothing is saved)' })
+  @ApiPropertyOptional({
+    type: () => [MappingDto],
+    description: 'candidate mappings to explain with, in place of the stored ones of the same id (nothing is saved)',
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(1000)
@@ -72,7 +90,10 @@ export class ApplyRequestDto {
   @IsBoolean()
   prune?: boolean;
 
-  @ApiPropertyOptional({ type: [String], description: 'owners whose missing mappings are deleted; default: the owners named in `mappings`. Other teams are never touched.' })
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'owners whose missing mappings are deleted; default: the owners named in `mappings`. Other teams are never touched.',
+  })
   @IsOptional()
   @IsArray()
   @Matches(SAFE_ID_PATTERN, { each: true })

@@ -14,7 +14,13 @@ function problems(fn: () => unknown): string {
 describe('catalog config', () => {
   it('applies defaults and coerces env strings', () => {
     const config = loadCatalogConfig({ KAFKA_BROKERS: '127.0.0.1:9092', CATALOG_PORT: '0', CATALOG_FSYNC: 'true' });
-    expect(config).toMatchObject({ KAFKA_BROKERS: '127.0.0.1:9092', CATALOG_PORT: 0, CATALOG_FSYNC: true, KAFKA_TOPIC: 'entity.updated', OUTBOX_POLL_MS: 500 });
+    expect(config).toMatchObject({
+      KAFKA_BROKERS: '127.0.0.1:9092',
+      CATALOG_PORT: 0,
+      CATALOG_FSYNC: true,
+      KAFKA_TOPIC: 'entity.updated',
+      OUTBOX_POLL_MS: 500,
+    });
   });
 
   it('names the variable that is missing or wrong', () => {
@@ -26,7 +32,8 @@ describe('catalog config', () => {
 
   it('reads KAFKA_COMPRESSION (default none) and refuses an unknown codec naming the variable', () => {
     expect(loadCatalogConfig({ KAFKA_BROKERS: 'x:1' }).KAFKA_COMPRESSION).toBe('none');
-    for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) expect(loadCatalogConfig({ KAFKA_BROKERS: 'x:1', KAFKA_COMPRESSION: codec }).KAFKA_COMPRESSION).toBe(codec);
+    for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd'])
+      expect(loadCatalogConfig({ KAFKA_BROKERS: 'x:1', KAFKA_COMPRESSION: codec }).KAFKA_COMPRESSION).toBe(codec);
     expect(problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', KAFKA_COMPRESSION: 'brotli' }))).toMatch(/KAFKA_COMPRESSION.*brotli/);
   });
 });

@@ -12,14 +12,17 @@ export class CatalogConfig {
   @Matches(HOST_PORT_LIST, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
   KAFKA_BROKERS!: string;
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   KAFKA_TOPIC: string = DEFAULT_TOPICS.entityUpdated;
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   KAFKA_CLIENT_ID = 'example-catalog';
 
   /** The source of truth: an append-only JSON-lines journal (created when missing). */
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   CATALOG_DATA_FILE = '.stack/data/example-catalog.jsonl';
 
   /** fdatasync after every append: survives power loss, not only a process crash. */
@@ -27,23 +30,33 @@ export class CatalogConfig {
   CATALOG_FSYNC = false;
 
   /** Rewrite the journal as a snapshot after this many appends (and at start). */
-  @IsInt() @Min(100)
+  @IsInt()
+  @Min(100)
   CATALOG_COMPACT_EVERY = 10_000;
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   CATALOG_HOST = '127.0.0.1';
 
-  @IsInt() @Min(0) @Max(65_535)
+  @IsInt()
+  @Min(0)
+  @Max(65_535)
   CATALOG_PORT = 3010;
 
   /** How often the outbox relay looks for unsent events when no write woke it. */
-  @IsInt() @Min(10) @Max(60_000)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
   OUTBOX_POLL_MS = 500;
 
-  @IsInt() @Min(1) @Max(10_000)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
   OUTBOX_BATCH_SIZE = 200;
 
-  @IsInt() @Min(0) @Max(1_000)
+  @IsInt()
+  @Min(0)
+  @Max(1_000)
   PUBLISHER_LINGER_MS = 0;
 
   /** Compression of the record batches the publisher sends (every consumer in the project reads all five). */
@@ -51,7 +64,9 @@ export class CatalogConfig {
   KAFKA_COMPRESSION: KafkaCompression = 'none';
 
   /** On shutdown, how long to wait for Kafka to acknowledge events in flight (each step); unsent ones stay in the journal. */
-  @IsInt() @Min(0) @Max(120_000)
+  @IsInt()
+  @Min(0)
+  @Max(120_000)
   CATALOG_SHUTDOWN_TIMEOUT_MS = 5_000;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

@@ -25,7 +25,12 @@ export function requestValidationPipe(): ValidationPipe {
     stopAtFirstError: true, // one reason per field: "price must be a number", not also its range
     exceptionFactory: (errors) => {
       const fields = fieldViolations(errors);
-      return new BadRequestException({ statusCode: 400, code: 'INVALID_REQUEST', message: fields.map((f) => f.message).join('; '), fields });
+      return new BadRequestException({
+        statusCode: 400,
+        code: 'INVALID_REQUEST',
+        message: fields.map((f) => f.message).join('; '),
+        fields,
+      });
     },
   });
 }

@@ -11,7 +11,12 @@ export class OpsController {
   /** outboxPending growing means events are waiting for Kafka; outboxFailed > 0 needs a human. */
   @Get('health')
   health(): { status: 'ok'; products: number; outboxPending: number; outboxFailed: number } {
-    return { status: 'ok', products: this.store.productCount, outboxPending: this.store.outbox.pendingCount, outboxFailed: this.store.outbox.failed.length };
+    return {
+      status: 'ok',
+      products: this.store.productCount,
+      outboxPending: this.store.outbox.pendingCount,
+      outboxFailed: this.store.outbox.failed.length,
+    };
   }
 
   @Get('metrics')

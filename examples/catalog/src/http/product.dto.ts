@@ -8,51 +8,77 @@ const PRICE = { maxDecimalPlaces: 2, allowNaN: false, allowInfinity: false };
 
 export class CreateProductDto {
   @ApiPropertyOptional({ example: 'p-mug', description: 'Generated when absent' })
-  @IsOptional() @IsString() @MaxLength(128) @Matches(SAFE_ID_PATTERN, { message: `id ${SAFE_ID_MESSAGE}` })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  @Matches(SAFE_ID_PATTERN, { message: `id ${SAFE_ID_MESSAGE}` })
   id?: string;
 
   @ApiProperty({ example: 'acme' })
-  @IsString() @MaxLength(64) @Matches(SAFE_ID_PATTERN, { message: `tenant ${SAFE_ID_MESSAGE}` })
+  @IsString()
+  @MaxLength(64)
+  @Matches(SAFE_ID_PATTERN, { message: `tenant ${SAFE_ID_MESSAGE}` })
   tenant!: string;
 
   @ApiProperty({ example: 'Blue mug' })
-  @IsString() @IsNotEmpty() @MaxLength(200)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
   name!: string;
 
   @ApiProperty({ example: 9.5 })
-  @IsNumber(PRICE) @Min(0) @Max(1_000_000_000)
+  @IsNumber(PRICE)
+  @Min(0)
+  @Max(1_000_000_000)
   price!: number;
 
   @ApiProperty({ example: 'kitchen' })
-  @IsString() @MaxLength(128) @Matches(SAFE_ID_PATTERN, { message: `categoryId ${SAFE_ID_MESSAGE}` })
+  @IsString()
+  @MaxLength(128)
+  @Matches(SAFE_ID_PATTERN, { message: `categoryId ${SAFE_ID_MESSAGE}` })
   categoryId!: string;
 }
 
 export class UpdateProductDto {
   @ApiPropertyOptional({ example: 'Red mug' })
-  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200)
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
   name?: string;
 
   @ApiPropertyOptional({ example: 12 })
-  @IsOptional() @IsNumber(PRICE) @Min(0) @Max(1_000_000_000)
+  @IsOptional()
+  @IsNumber(PRICE)
+  @Min(0)
+  @Max(1_000_000_000)
   price?: number;
 
   @ApiPropertyOptional({ example: 'gifts' })
-  @IsOptional() @IsString() @MaxLength(128) @Matches(SAFE_ID_PATTERN, { message: `categoryId ${SAFE_ID_MESSAGE}` })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  @Matches(SAFE_ID_PATTERN, { message: `categoryId ${SAFE_ID_MESSAGE}` })
   categoryId?: string;
 
   @ApiPropertyOptional({ description: 'Refuse with 409 unless the product is still at this version (optimistic concurrency)' })
-  @IsOptional() @IsInt() @Min(1)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
   expectedVersion?: number;
 }
 
 export class MoveProductDto {
   @ApiProperty({ example: 'gifts' })
-  @IsString() @MaxLength(128) @Matches(SAFE_ID_PATTERN, { message: `categoryId ${SAFE_ID_MESSAGE}` })
+  @IsString()
+  @MaxLength(128)
+  @Matches(SAFE_ID_PATTERN, { message: `categoryId ${SAFE_ID_MESSAGE}` })
   categoryId!: string;
 
   @ApiPropertyOptional()
-  @IsOptional() @IsInt() @Min(1)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
   expectedVersion?: number;
 }
 

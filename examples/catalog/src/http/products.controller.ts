@@ -20,8 +20,10 @@ export class ProductsController {
 
   @Get(':id')
   @ApiOperation({
-    summary: "The product as stored now (the truth the storefront loads; also the invalidator's loader: `warmFrom: { loaderUrl: \"http://<catalog>/products/{entityId}\" }`)",
-    description: 'The version is in the body (`version`) and in the `X-Entity-Version` header, the loader contract of the invalidator (docs/registry.md).',
+    summary:
+      'The product as stored now (the truth the storefront loads; also the invalidator\'s loader: `warmFrom: { loaderUrl: "http://<catalog>/products/{entityId}" }`)',
+    description:
+      'The version is in the body (`version`) and in the `X-Entity-Version` header, the loader contract of the invalidator (docs/registry.md).',
   })
   @ApiOkResponse({ type: ProductView, headers: { 'X-Entity-Version': { description: 'the product version (same as the body field)' } } })
   get(@Param('id', SafeIdPipe) id: string, @Res({ passthrough: true }) res: Response): Product {

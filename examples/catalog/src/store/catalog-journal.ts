@@ -1,7 +1,18 @@
 // The catalog's durable log: one JSON object per line, appended with one write. A product change
 // and the outbox record of its event travel in the SAME line, which is what makes the outbox
 // transactional here: after a crash either both are in the file or neither is.
-import { closeSync, existsSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import type { OutboxRecord } from '@app/publisher';
 import { CatalogStoreError } from './catalog-store.errors';
@@ -67,7 +78,9 @@ export class CatalogJournal {
       } catch {
         // the torn tail is cut on the next open instead
       }
-      throw new CatalogStoreError('JOURNAL_WRITE_FAILED', `could not append to ${this.file}: ${(error as Error).message}`, { cause: error });
+      throw new CatalogStoreError('JOURNAL_WRITE_FAILED', `could not append to ${this.file}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     this.size += bytes.length;
     this.appends++;
@@ -107,7 +120,10 @@ function parse(file: string): { entries: JournalEntry[]; validBytes: number; tor
     try {
       entries.push(JSON.parse(line) as JournalEntry);
     } catch {
-      throw new CatalogStoreError('JOURNAL_CORRUPT', `${file}:${index + 1} is not valid JSON; the journal is damaged (restore it or move it aside to start empty)`);
+      throw new CatalogStoreError(
+        'JOURNAL_CORRUPT',
+        `${file}:${index + 1} is not valid JSON; the journal is damaged (restore it or move it aside to start empty)`,
+      );
     }
   });
   return { entries, validBytes: Buffer.byteLength(complete), torn: tail.length > 0 };

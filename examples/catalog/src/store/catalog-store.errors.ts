@@ -1,4 +1,11 @@
-export type CatalogStoreErrorCode = 'PRODUCT_NOT_FOUND' | 'PRODUCT_EXISTS' | 'VERSION_CONFLICT' | 'EVENT_INVALID' | 'JOURNAL_CORRUPT' | 'JOURNAL_WRITE_FAILED' | 'STORE_CLOSED';
+export type CatalogStoreErrorCode =
+  | 'PRODUCT_NOT_FOUND'
+  | 'PRODUCT_EXISTS'
+  | 'VERSION_CONFLICT'
+  | 'EVENT_INVALID'
+  | 'JOURNAL_CORRUPT'
+  | 'JOURNAL_WRITE_FAILED'
+  | 'STORE_CLOSED';
 
 export class CatalogStoreError extends Error {
   constructor(

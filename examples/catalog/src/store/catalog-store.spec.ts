@@ -30,7 +30,13 @@ describe('CatalogStore (file-backed source of truth with a transactional outbox)
       [2, ['price']],
       [3, ['categoryId']],
     ]);
-    expect(events[2]).toMatchObject({ entityType: 'product', entityId: 'mug', tenant: 'acme', before: { categoryId: 'kitchen', version: 2 }, after: { categoryId: 'gifts', version: 3 } });
+    expect(events[2]).toMatchObject({
+      entityType: 'product',
+      entityId: 'mug',
+      tenant: 'acme',
+      before: { categoryId: 'kitchen', version: 2 },
+      after: { categoryId: 'gifts', version: 3 },
+    });
     expect(events[0].before).toBeUndefined();
     expect((await store.outbox.unsent(1))[0].traceId).toBe('req-1');
     store.close();

@@ -78,8 +78,20 @@ export class CatalogStore {
 
   create(input: NewProduct, traceId?: string): ChangeResult {
     const id = input.id ?? `p-${randomUUID().slice(0, 12)}`;
-    if (this.products.has(id)) throw new CatalogStoreError('PRODUCT_EXISTS', `product "${id}" already exists (version ${this.products.get(id)!.version}); update it instead`);
-    const product: Product = { id, tenant: input.tenant, name: input.name, price: input.price, categoryId: input.categoryId, version: 1, updatedAt: this.now().toISOString() };
+    if (this.products.has(id))
+      throw new CatalogStoreError(
+        'PRODUCT_EXISTS',
+        `product "${id}" already exists (version ${this.products.get(id)!.version}); update it instead`,
+      );
+    const product: Product = {
+      id,
+      tenant: input.tenant,
+      name: input.name,
+      price: input.price,
+      categoryId: input.categoryId,
+      version: 1,
+      updatedAt: this.now().toISOString(),
+    };
     return this.commit(undefined, product, traceId);
   }
 
@@ -88,10 +100,14 @@ export class CatalogStore {
     const current = this.products.get(id);
     if (!current) throw new CatalogStoreError('PRODUCT_NOT_FOUND', `product "${id}" does not exist`);
     if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) {
-      throw new CatalogStoreError('VERSION_CONFLICT', `product "${id}" is at version ${current.version}, not the expected ${options.expectedVersion}; re-read and retry`);
+      throw new CatalogStoreError(
+        'VERSION_CONFLICT',
+        `product "${id}" is at version ${current.version}, not the expected ${options.expectedVersion}; re-read and retry`,
+      );
     }
     const next = { ...current, ...definedOnly(patch) };
-    if (next.name === current.name && next.price === current.price && next.categoryId === current.categoryId) return { product: current, changed: false };
+    if (next.name === current.name && next.price === current.price && next.categoryId === current.categoryId)
+      return { product: current, changed: false };
     return this.commit(current, { ...next, version: current.version + 1, updatedAt: this.now().toISOString() }, options.traceId);
   }
 
@@ -108,7 +124,15 @@ export class CatalogStore {
   private commit(before: Product | undefined, after: Product, traceId?: string): ChangeResult {
     if (this.closed) throw new CatalogStoreError('STORE_CLOSED', 'the catalog store is closed');
     const event = buildEntityUpdated(
-      { entityType: PRODUCT_ENTITY_TYPE, entityId: after.id, version: after.version, tenant: after.tenant, before: before ? { ...before } : undefined, after: { ...after }, occurredAt: after.updatedAt },
+      {
+        entityType: PRODUCT_ENTITY_TYPE,
+        entityId: after.id,
+        version: after.version,
+        tenant: after.tenant,
+        before: before ? { ...before } : undefined,
+        after: { ...after },
+        occurredAt: after.updatedAt,
+      },
       this.now,
     );
     // Refuse at the edge: an event the publisher would refuse must not become a change nobody hears about.

@@ -69,12 +69,23 @@ describe('storefront controller: headers over HTTP (fake read service)', () => {
   };
 
   beforeAll(async () => {
-    products.set('42', { id: '42', tenant: 'acme', name: 'Mug', price: 10, categoryId: 'kitchen', version: 7, updatedAt: '2024-01-01T00:00:00.000Z' });
+    products.set('42', {
+      id: '42',
+      tenant: 'acme',
+      name: 'Mug',
+      price: 10,
+      categoryId: 'kitchen',
+      version: 7,
+      updatedAt: '2024-01-01T00:00:00.000Z',
+    });
     const moduleRef = await Test.createTestingModule({
       controllers: [StorefrontController],
       providers: [
         { provide: StorefrontService, useValue: fake },
-        { provide: STOREFRONT_CONFIG, useValue: resolveStorefrontConfig({ CATALOG_URL: 'http://127.0.0.1:1', HTTP_SHARED_MAX_AGE_SECONDS: 600 }, true) },
+        {
+          provide: STOREFRONT_CONFIG,
+          useValue: resolveStorefrontConfig({ CATALOG_URL: 'http://127.0.0.1:1', HTTP_SHARED_MAX_AGE_SECONDS: 600 }, true),
+        },
       ],
     }).compile();
     app = moduleRef.createNestApplication({ logger: false });

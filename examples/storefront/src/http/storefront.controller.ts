@@ -9,7 +9,8 @@ import { ReadObserver, StorefrontService } from '../storefront.service';
 import { CachedPage, HttpCachePolicy, pageResponse } from './http-cache';
 import { SafeIdPipe } from './http-support';
 
-const PAGE_HEADERS = 'ETag (W/"v<version>" for a product), Cache-Control (max-age, s-maxage, stale-while-revalidate), xkey + Surrogate-Key (tags), X-Storefront-Cache (hit|miss); 304 for a matching If-None-Match';
+const PAGE_HEADERS =
+  'ETag (W/"v<version>" for a product), Cache-Control (max-age, s-maxage, stale-while-revalidate), xkey + Surrogate-Key (tags), X-Storefront-Cache (hit|miss); 304 for a matching If-None-Match';
 
 @ApiTags('storefront')
 @Controller()
@@ -20,7 +21,11 @@ export class StorefrontController {
     @Inject(StorefrontService) private readonly storefront: StorefrontService,
     @Inject(STOREFRONT_CONFIG) config: StorefrontConfig,
   ) {
-    this.policy = { maxAgeSeconds: config.HTTP_MAX_AGE_SECONDS, sharedMaxAgeSeconds: config.HTTP_SHARED_MAX_AGE_SECONDS, staleWhileRevalidateSeconds: config.HTTP_STALE_WHILE_REVALIDATE_SECONDS };
+    this.policy = {
+      maxAgeSeconds: config.HTTP_MAX_AGE_SECONDS,
+      sharedMaxAgeSeconds: config.HTTP_SHARED_MAX_AGE_SECONDS,
+      staleWhileRevalidateSeconds: config.HTTP_STALE_WHILE_REVALIDATE_SECONDS,
+    };
   }
 
   @Get('products/:id')
@@ -43,7 +48,9 @@ export class StorefrontController {
   }
 
   @Get('tenants/:tenant/products')
-  @ApiOperation({ summary: `Every product of a tenant, read through the cache (key tenant:{tenant}:all-products, tag tenant:{tenant}:products). Headers: ${PAGE_HEADERS}` })
+  @ApiOperation({
+    summary: `Every product of a tenant, read through the cache (key tenant:{tenant}:all-products, tag tenant:{tenant}:products). Headers: ${PAGE_HEADERS}`,
+  })
   @ApiOkResponse({ description: '{ tenant, products: [...] }' })
   async tenantProducts(@Param('tenant', SafeIdPipe) tenant: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const read: ReadObserver = { loaded: false };

@@ -3,12 +3,31 @@ import { decodeBusMessage, encodeBusMessage } from './message';
 
 describe('bus messages', () => {
   it('round-trip', () => {
-    const inv = { kind: 'inv' as const, source: 'invalidator-1', at: 5, keys: [['product:1', 3, 'i'] as [string, number, 'i']], tags: ['category:5'], namespaces: [['catalog:', 2] as [string, number]] };
+    const inv = {
+      kind: 'inv' as const,
+      source: 'invalidator-1',
+      at: 5,
+      keys: [['product:1', 3, 'i'] as [string, number, 'i']],
+      tags: ['category:5'],
+      namespaces: [['catalog:', 2] as [string, number]],
+    };
     expect(decodeBusMessage(encodeBusMessage(inv))).toEqual(inv);
     expect(decodeBusMessage(encodeBusMessage({ kind: 'hb', source: 's', at: 9 }))).toEqual({ kind: 'hb', source: 's', at: 9 });
-    expect(decodeBusMessage(encodeBusMessage({ kind: 'hb', source: 's', at: 9, age: 3 }))).toEqual({ kind: 'hb', source: 's', at: 9, age: 3 });
+    expect(decodeBusMessage(encodeBusMessage({ kind: 'hb', source: 's', at: 9, age: 3 }))).toEqual({
+      kind: 'hb',
+      source: 's',
+      at: 9,
+      age: 3,
+    });
     expect(decodeBusMessage(encodeBusMessage({ kind: 'bye', source: 's', at: 9 }))).toEqual({ kind: 'bye', source: 's', at: 9 });
-    expect(decodeBusMessage('{"v":1,"k":"inv","s":"x","at":1}')).toEqual({ kind: 'inv', source: 'x', at: 1, keys: [], tags: [], namespaces: [] });
+    expect(decodeBusMessage('{"v":1,"k":"inv","s":"x","at":1}')).toEqual({
+      kind: 'inv',
+      source: 'x',
+      at: 1,
+      keys: [],
+      tags: [],
+      namespaces: [],
+    });
   });
 
   it.each([

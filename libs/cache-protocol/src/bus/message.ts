@@ -46,7 +46,8 @@ export class BusMessageError extends Error {
 }
 
 export function encodeBusMessage(m: BusMessage): string {
-  if (m.kind === 'inv') return JSON.stringify({ v: BUS_FORMAT, k: 'inv', s: m.source, at: m.at, keys: m.keys, tags: m.tags, ns: m.namespaces });
+  if (m.kind === 'inv')
+    return JSON.stringify({ v: BUS_FORMAT, k: 'inv', s: m.source, at: m.at, keys: m.keys, tags: m.tags, ns: m.namespaces });
   if (m.kind === 'hb' && m.age !== undefined) return JSON.stringify({ v: BUS_FORMAT, k: 'hb', s: m.source, at: m.at, age: m.age });
   return JSON.stringify({ v: BUS_FORMAT, k: m.kind, s: m.source, at: m.at });
 }
@@ -78,15 +79,25 @@ export function decodeBusMessage(raw: unknown): BusMessage {
   const keys = o.keys ?? [];
   const tags = o.tags ?? [];
   const ns = o.ns ?? [];
-  if (!Array.isArray(keys) || !Array.isArray(tags) || !Array.isArray(ns)) throw new BusMessageError('bus message keys/tags/ns must be arrays');
+  if (!Array.isArray(keys) || !Array.isArray(tags) || !Array.isArray(ns))
+    throw new BusMessageError('bus message keys/tags/ns must be arrays');
   for (const k of keys) {
-    if (!Array.isArray(k) || k.length !== 3 || !isName(k[0]) || !isVersion(k[1]) || (k[2] !== 'i' && k[2] !== 'w')) throw new BusMessageError(`bad key entry ${JSON.stringify(k).slice(0, 80)}`);
+    if (!Array.isArray(k) || k.length !== 3 || !isName(k[0]) || !isVersion(k[1]) || (k[2] !== 'i' && k[2] !== 'w'))
+      throw new BusMessageError(`bad key entry ${JSON.stringify(k).slice(0, 80)}`);
   }
   for (const t of tags) if (!isName(t)) throw new BusMessageError(`bad tag ${JSON.stringify(t).slice(0, 80)}`);
   for (const n of ns) {
-    if (!Array.isArray(n) || n.length !== 2 || !isName(n[0]) || !isVersion(n[1])) throw new BusMessageError(`bad namespace entry ${JSON.stringify(n).slice(0, 80)}`);
+    if (!Array.isArray(n) || n.length !== 2 || !isName(n[0]) || !isVersion(n[1]))
+      throw new BusMessageError(`bad namespace entry ${JSON.stringify(n).slice(0, 80)}`);
   }
-  return { kind: 'inv', source, at, keys: keys as Array<[string, number, BusKeyOp]>, tags: tags as string[], namespaces: ns as Array<[string, number]> };
+  return {
+    kind: 'inv',
+    source,
+    at,
+    keys: keys as Array<[string, number, BusKeyOp]>,
+    tags: tags as string[],
+    namespaces: ns as Array<[string, number]>,
+  };
 }
 
 export function validateStreamKey(key: string): void {

@@ -35,7 +35,12 @@ function publishedCounter(registry: Registry): Counter<'kind' | 'outcome'> {
   const name = 'cache_bus_published_total';
   const existing = registry.getSingleMetric(name);
   if (existing) return existing as Counter<'kind' | 'outcome'>;
-  return new Counter({ name, help: 'Invalidation-bus messages published (kind: inv, hb, reset; outcome: ok, failed, timeout, dropped)', labelNames: ['kind', 'outcome'], registers: [registry] });
+  return new Counter({
+    name,
+    help: 'Invalidation-bus messages published (kind: inv, hb, reset; outcome: ok, failed, timeout, dropped)',
+    labelNames: ['kind', 'outcome'],
+    registers: [registry],
+  });
 }
 
 export class BusPublisher {

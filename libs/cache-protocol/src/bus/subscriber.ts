@@ -90,7 +90,8 @@ export class BusSubscriber {
       }
       try {
         if (this.position === undefined) {
-          if (this.options.connectionName) await this.connection.call('CLIENT', 'SETNAME', this.options.connectionName).catch(() => undefined);
+          if (this.options.connectionName)
+            await this.connection.call('CLIENT', 'SETNAME', this.options.connectionName).catch(() => undefined);
           const last = (await this.connection.xrevrange(this.streamKey, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
           this.position = last[0]?.[0] ?? '0-0';
           this.readyResolve?.();
@@ -103,7 +104,8 @@ export class BusSubscriber {
           // Back after a failure: whatever came meanwhile is read below (from our position), but
           // entries may be gone (trimmed) and the owner must not trust what it kept.
           this.handler.onSuspect('reconnected');
-          if (this.options.connectionName) await this.connection.call('CLIENT', 'SETNAME', this.options.connectionName).catch(() => undefined);
+          if (this.options.connectionName)
+            await this.connection.call('CLIENT', 'SETNAME', this.options.connectionName).catch(() => undefined);
         }
         backoff = 50;
         const entries = reply?.[0]?.[1] ?? [];

@@ -12,7 +12,17 @@ describe('generated Lua', () => {
 
   it('names every script name-<numKeys>.lua with a header documenting its KEYS and return', () => {
     const scripts = parseLuaScripts(__dirname);
-    expect(scripts.map((s) => s.file)).toEqual(expect.arrayContaining(['invalidate-3.lua', 'warm-3.lua', 'leaseGet-3.lua', 'fill-3.lua', 'applyKeyEffects-1n.lua', 'invalidateKeys-1n.lua', 'tagBumps-1n.lua']));
+    expect(scripts.map((s) => s.file)).toEqual(
+      expect.arrayContaining([
+        'invalidate-3.lua',
+        'warm-3.lua',
+        'leaseGet-3.lua',
+        'fill-3.lua',
+        'applyKeyEffects-1n.lua',
+        'invalidateKeys-1n.lua',
+        'tagBumps-1n.lua',
+      ]),
+    );
     for (const s of scripts) expect(LUA_SCRIPTS[s.name as keyof typeof LUA_SCRIPTS].numberOfKeys).toBe(s.numberOfKeys);
   });
 

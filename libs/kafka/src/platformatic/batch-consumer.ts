@@ -95,7 +95,9 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
     this.consumer = consumer;
     consumer.on('consumer:group:join', (payload: { generationId?: number; assignments?: GroupAssignment[] }) => this.onJoin(payload));
     consumer.on('consumer:group:rebalance', (payload: unknown) => this.emit('rebalancing', payload));
-    consumer.on('consumer:heartbeat:error', (payload: { error?: Error }) => this.log?.debug({ err: payload.error?.message }, 'heartbeat failed (retried on the next interval)'));
+    consumer.on('consumer:heartbeat:error', (payload: { error?: Error }) =>
+      this.log?.debug({ err: payload.error?.message }, 'heartbeat failed (retried on the next interval)'),
+    );
     // A rejoin after a heartbeat said so (rebalance, session expired) failed for good: the membership is gone.
     consumer.on('error', (error: unknown) => this.onGroupError(error));
     consumer.topics.track(this.options.topic);
@@ -147,14 +149,23 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
       this.workers.set(partition, worker);
       // A revoked worker of this partition may still be in the handler: start after it ended (offset order).
       const loop = (this.lastLoop.get(partition) ?? Promise.resolve()).then(() => worker.start()).finally(() => this.closePool(worker));
-      this.lastLoop.set(partition, loop.catch(() => undefined));
+      this.lastLoop.set(
+        partition,
+        loop.catch(() => undefined),
+      );
       this.track(loop);
     }
-    this.emit('group-join', { groupId: this.options.groupId, generationId: payload.generationId, memberAssignment: { [this.options.topic]: [...mine].sort((a, b) => a - b) } });
+    this.emit('group-join', {
+      groupId: this.options.groupId,
+      generationId: payload.generationId,
+      memberAssignment: { [this.options.topic]: [...mine].sort((a, b) => a - b) },
+    });
   }
 
   private track(loop: Promise<void>): void {
-    const tracked = loop.catch((error) => this.log?.error({ err: (error as Error).message }, 'partition loop failed')).finally(() => this.running.delete(tracked));
+    const tracked = loop
+      .catch((error) => this.log?.error({ err: (error as Error).message }, 'partition loop failed'))
+      .finally(() => this.running.delete(tracked));
     this.running.add(tracked);
   }
 
@@ -183,7 +194,10 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
       onFetchError: async (error) => {
         if (this.stopping || this.gaveUp) return 'stop';
         if (hasProtocolError(error, 'OFFSET_OUT_OF_RANGE')) {
-          this.log?.warn({ topic, partition }, `fetch offset out of range: starting again from the ${this.options.fromBeginning ?? true ? 'earliest' : 'latest'} offset`);
+          this.log?.warn(
+            { topic, partition },
+            `fetch offset out of range: starting again from the ${(this.options.fromBeginning ?? true) ? 'earliest' : 'latest'} offset`,
+          );
           return 'reset';
         }
         if (isNonRetriable(error)) {
@@ -220,7 +234,7 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
     const consumer = this.consumer!;
     const committed = (await consumer.listCommittedOffsets({ topics: [{ topic, partitions: [partition] }] })).get(topic)?.[partition];
     if (committed !== undefined && committed >= 0n) return committed;
-    const timestamp = this.options.fromBeginning ?? true ? EARLIEST : LATEST;
+    const timestamp = (this.options.fromBeginning ?? true) ? EARLIEST : LATEST;
     const ends = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] }, timestamp });
     const offset = ends.get(topic)?.[partition];
     if (offset === undefined) throw new Error(`no ${timestamp === EARLIEST ? 'earliest' : 'latest'} offset for ${topic}[${partition}]`);
@@ -242,7 +256,20 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
       connectionPool: pool,
       maxWaitTime: this.options.maxWaitTimeMs ?? 100,
       maxBytes: this.options.maxBytes ?? 10_485_760,
-      topics: [{ topicId: topicMetadata.id, partitions: [{ partition, fetchOffset: position, partitionMaxBytes: this.options.maxBytesPerPartition ?? 1_048_576, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+      topics: [
+        {
+          topicId: topicMetadata.id,
+          partitions: [
+            {
+              partition,
+              fetchOffset: position,
+              partitionMaxBytes: this.options.maxBytesPerPartition ?? 1_048_576,
+              currentLeaderEpoch: -1,
+              lastFetchedEpoch: -1,
+            },
+          ],
+        },
+      ],
     });
     const part = response.responses.flatMap((r) => r.partitions).find((p) => p.partitionIndex === partition);
     const { messages, nextOffset } = partitionRecords(topic, partition, position, part?.records);
@@ -273,7 +300,12 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
       await this.within(Promise.allSettled([...this.running]), STOP_STEP_MS, 'partition loops');
       // Bounded: a commit sent while the group rebalances can wait for the rejoin; past the bound the next owner reprocesses (idempotent effects).
       const flushed = await Promise.allSettled(workers.map((w) => this.within(w.flush(), STOP_STEP_MS, 'final commit')));
-      for (const result of flushed) if (result.status === 'rejected') this.log?.warn({ err: (result.reason as Error).message }, 'final commit failed (the next owner reprocesses from the last commit; effects are idempotent)');
+      for (const result of flushed)
+        if (result.status === 'rejected')
+          this.log?.warn(
+            { err: (result.reason as Error).message },
+            'final commit failed (the next owner reprocesses from the last commit; effects are idempotent)',
+          );
       this.workers.clear();
     }
     await this.close();
@@ -287,7 +319,9 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
       // A join in progress (a rebalance) may wait for every member; shutdown must not (SHUTDOWN_TIMEOUT_MS).
       await this.within(this.joining?.catch(() => undefined) ?? Promise.resolve(), STOP_STEP_MS, 'join in progress');
       await Promise.allSettled([...this.pools.values()].map((pool) => pool.close()));
-      const left = (this.consumer?.close(true) as Promise<void> | undefined)?.catch((error: Error) => this.log?.warn({ err: error.message }, 'leaving the group failed (the session timeout removes the member)'));
+      const left = (this.consumer?.close(true) as Promise<void> | undefined)?.catch((error: Error) =>
+        this.log?.warn({ err: error.message }, 'leaving the group failed (the session timeout removes the member)'),
+      );
       if (left) await this.within(left, STOP_STEP_MS, 'leaving the group');
     })();
     return this.closed;
@@ -299,7 +333,10 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
     try {
       if ((await Promise.race([work.then(() => 'done' as const), timedOut])) === 'timeout') {
-        this.log?.warn({ waitedMs: ms }, `${what} did not finish during shutdown: going on (the group's session timeout and the next owner take over)`);
+        this.log?.warn(
+          { waitedMs: ms },
+          `${what} did not finish during shutdown: going on (the group's session timeout and the next owner take over)`,
+        );
       }
     } finally {
       clearTimeout(timer);

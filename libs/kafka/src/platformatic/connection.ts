@@ -2,7 +2,10 @@
 // SASL, timeouts), so both clients read one configuration.
 import type { KafkaConnectionOptions } from '../kafka-client';
 
-export type PlatformaticConnectionOptions = Pick<KafkaConnectionOptions, 'brokers' | 'clientId' | 'ssl' | 'sasl' | 'connectionTimeoutMs' | 'requestTimeoutMs'>;
+export type PlatformaticConnectionOptions = Pick<
+  KafkaConnectionOptions,
+  'brokers' | 'clientId' | 'ssl' | 'sasl' | 'connectionTimeoutMs' | 'requestTimeoutMs'
+>;
 
 const SASL_MECHANISMS = { plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' } as const;
 
@@ -22,6 +25,8 @@ export function platformaticBaseOptions(options: PlatformaticConnectionOptions):
     connectTimeout: options.connectionTimeoutMs ?? 3_000,
     timeout: options.requestTimeoutMs ?? 30_000,
     ...(options.ssl ? { tls: {} } : {}),
-    ...(options.sasl ? { sasl: { mechanism: SASL_MECHANISMS[options.sasl.mechanism], username: options.sasl.username, password: options.sasl.password } } : {}),
+    ...(options.sasl
+      ? { sasl: { mechanism: SASL_MECHANISMS[options.sasl.mechanism], username: options.sasl.username, password: options.sasl.password } }
+      : {}),
   };
 }

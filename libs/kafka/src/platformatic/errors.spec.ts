@@ -4,15 +4,28 @@ import { crashPayload, hasProtocolError, isNonRetriable, protocolErrorId } from 
 // The shapes @platformatic/kafka builds (errors.js): a ResponseError / MultipleErrors is an
 // AggregateError whose `errors` hold ProtocolErrors with apiId and canRetry.
 class ProtocolError extends Error {
-  constructor(readonly apiId: string, readonly canRetry: boolean, message: string, readonly needsRejoin = false) {
+  constructor(
+    readonly apiId: string,
+    readonly canRetry: boolean,
+    message: string,
+    readonly needsRejoin = false,
+  ) {
     super(message);
   }
 }
-const response = (...errors: Error[]) => Object.assign(new AggregateError(errors, 'Received response with error while executing API JoinGroup(v9)'), { code: 'PLT_KFK_RESPONSE' });
-const retried = (...errors: Error[]) => Object.assign(new AggregateError(errors, 'joinGroup failed 4 times.'), { code: 'PLT_KFK_MULTIPLE' });
+const response = (...errors: Error[]) =>
+  Object.assign(new AggregateError(errors, 'Received response with error while executing API JoinGroup(v9)'), { code: 'PLT_KFK_RESPONSE' });
+const retried = (...errors: Error[]) =>
+  Object.assign(new AggregateError(errors, 'joinGroup failed 4 times.'), { code: 'PLT_KFK_MULTIPLE' });
 
 describe('platformatic errors', () => {
-  const inconsistent = response(new ProtocolError('INCONSISTENT_GROUP_PROTOCOL', false, "The group member's supported protocols are incompatible with those of existing members"));
+  const inconsistent = response(
+    new ProtocolError(
+      'INCONSISTENT_GROUP_PROTOCOL',
+      false,
+      "The group member's supported protocols are incompatible with those of existing members",
+    ),
+  );
 
   it('finds the protocol error inside a response or a retried operation', () => {
     expect(protocolErrorId(retried(new Error('connect ECONNREFUSED'), inconsistent))).toBe('INCONSISTENT_GROUP_PROTOCOL');
@@ -28,7 +41,11 @@ describe('platformatic errors', () => {
 
   it('shapes the crash payload the runtime reads for kafkajs (root cause, type, topic)', () => {
     const payload = crashPayload(retried(inconsistent), 'g', false, { topic: 't' });
-    expect(payload).toMatchObject({ groupId: 'g', restart: false, error: { name: 'ProtocolError', type: 'INCONSISTENT_GROUP_PROTOCOL', topic: 't' } });
+    expect(payload).toMatchObject({
+      groupId: 'g',
+      restart: false,
+      error: { name: 'ProtocolError', type: 'INCONSISTENT_GROUP_PROTOCOL', topic: 't' },
+    });
     expect(payload.error.message).toContain('supported protocols are incompatible');
     expect(crashPayload(new TypeError('boom'), 'g', true).error).toMatchObject({ name: 'TypeError', message: 'boom' });
   });

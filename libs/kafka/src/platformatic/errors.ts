@@ -62,7 +62,12 @@ function rootOf(error: unknown): { name: string; message: string; apiId?: string
 }
 
 /** The CRASH-shaped payload ({ error, groupId, restart }) for the runtime's crash handling. */
-export function crashPayload(error: unknown, groupId: string, restart: boolean, where: { topic?: string; partition?: number } = {}): { error: Error & { type?: string; topic?: string; partition?: number }; groupId: string; restart: boolean } {
+export function crashPayload(
+  error: unknown,
+  groupId: string,
+  restart: boolean,
+  where: { topic?: string; partition?: number } = {},
+): { error: Error & { type?: string; topic?: string; partition?: number }; groupId: string; restart: boolean } {
   const root = rootOf(error);
   const described = Object.assign(new Error(root.message), { name: root.name, ...(root.apiId ? { type: root.apiId } : {}), ...where });
   return { error: described, groupId, restart };

@@ -2,7 +2,15 @@ import type { BatchControl, InboundBatch, InboundMessage } from '../consumer-api
 import { commitOffsetAfter, FetchedPartition, PartitionWorker, PartitionWorkerDeps } from './partition-worker';
 import { Slots } from './slots';
 
-const msg = (offset: number, partition = 0): InboundMessage => ({ topic: 't', partition, offset: String(offset), key: null, value: Buffer.from(`v${offset}`), headers: {}, timestamp: 0 });
+const msg = (offset: number, partition = 0): InboundMessage => ({
+  topic: 't',
+  partition,
+  offset: String(offset),
+  key: null,
+  value: Buffer.from(`v${offset}`),
+  headers: {},
+  timestamp: 0,
+});
 
 /** A partition log of `size` messages served `perFetch` at a time; fetches past the end return nothing. */
 function log(size: number, perFetch: number, partition = 0) {
@@ -67,7 +75,11 @@ describe('PartitionWorker', () => {
       }),
     );
     await worker.start();
-    expect(batches).toEqual([['0', '1', '2', '3'], ['4', '5', '6', '7'], ['8', '9']]);
+    expect(batches).toEqual([
+      ['0', '1', '2', '3'],
+      ['4', '5', '6', '7'],
+      ['8', '9'],
+    ]);
     expect(commits).toEqual([4n, 8n, 10n]);
     expect(overlapped).toBe(false);
   });
@@ -80,7 +92,8 @@ describe('PartitionWorker', () => {
         fetch,
         handler: async (batch, control) => {
           seen.push(batch.messages.map((m) => m.offset));
-          if (seen.length === 1) await control.resolveAndCommit('2'); // gave up after the first chunk
+          if (seen.length === 1)
+            await control.resolveAndCommit('2'); // gave up after the first chunk
           else {
             await control.resolveAndCommit('5');
             worker.stop();
@@ -89,7 +102,10 @@ describe('PartitionWorker', () => {
       }),
     );
     await worker.start();
-    expect(seen).toEqual([['0', '1', '2', '3', '4', '5'], ['3', '4', '5']]);
+    expect(seen).toEqual([
+      ['0', '1', '2', '3', '4', '5'],
+      ['3', '4', '5'],
+    ]);
     expect(fetches.slice(0, 2)).toEqual([0n, 3n]);
   });
 

@@ -138,7 +138,12 @@ export class PartitionWorker {
   }
 
   private async handle(fetched: FetchedPartition): Promise<void> {
-    const batch: InboundBatch = { topic: this.deps.topic, partition: this.deps.partition, highWatermark: fetched.highWatermark.toString(), messages: fetched.messages };
+    const batch: InboundBatch = {
+      topic: this.deps.topic,
+      partition: this.deps.partition,
+      highWatermark: fetched.highWatermark.toString(),
+      messages: fetched.messages,
+    };
     const last = commitOffsetAfter(fetched.messages[fetched.messages.length - 1].offset);
     const release = await this.deps.slots.acquire();
     let failure: { error: unknown } | undefined;
@@ -151,7 +156,8 @@ export class PartitionWorker {
     }
     // Everything resolved: continue after the whole fetch (skips trailing control batches).
     // Else from the first unresolved message, which is fetched again.
-    if (this.resolved !== undefined && this.resolved >= last) this.position = fetched.nextOffset > this.resolved ? fetched.nextOffset : this.resolved;
+    if (this.resolved !== undefined && this.resolved >= last)
+      this.position = fetched.nextOffset > this.resolved ? fetched.nextOffset : this.resolved;
     else if (this.resolved !== undefined && this.resolved > this.position!) this.position = this.resolved;
     if (failure && this.active) await this.deps.onHandlerError(failure.error, this);
   }
@@ -162,7 +168,8 @@ export class PartitionWorker {
       resolveAndCommit: async (offset) => {
         const next = commitOffsetAfter(offset);
         if (this.resolved === undefined || next > this.resolved) this.resolved = next;
-        if (this.revoked) throw new Error(`partition ${this.deps.topic}[${this.deps.partition}] was revoked by a rebalance: not committing offset ${next}`);
+        if (this.revoked)
+          throw new Error(`partition ${this.deps.topic}[${this.deps.partition}] was revoked by a rebalance: not committing offset ${next}`);
         try {
           await this.deps.commit(next);
         } catch (error) {
@@ -175,7 +182,9 @@ export class PartitionWorker {
       },
       // The group heartbeat runs on platformatic's own timer, independent of the handler.
       heartbeat: () =>
-        this.revoked ? Promise.reject(new Error(`partition ${this.deps.topic}[${this.deps.partition}] was revoked by a rebalance`)) : Promise.resolve(),
+        this.revoked
+          ? Promise.reject(new Error(`partition ${this.deps.topic}[${this.deps.partition}] was revoked by a rebalance`))
+          : Promise.resolve(),
       isActive: () => !lost && this.active,
       // The loop fetches only between batches: pausing means "no fetch after this batch until resumed".
       pausePartition: () => {

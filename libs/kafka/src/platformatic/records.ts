@@ -31,7 +31,12 @@ export interface PartitionRecords {
   nextOffset: bigint;
 }
 
-export function partitionRecords(topic: string, partition: number, fetchOffset: bigint, batches: readonly FetchedRecordBatch[] | undefined): PartitionRecords {
+export function partitionRecords(
+  topic: string,
+  partition: number,
+  fetchOffset: bigint,
+  batches: readonly FetchedRecordBatch[] | undefined,
+): PartitionRecords {
   const messages: InboundMessage[] = [];
   let nextOffset = fetchOffset;
   for (const batch of batches ?? []) {
@@ -43,7 +48,15 @@ export function partitionRecords(topic: string, partition: number, fetchOffset: 
       if (offset < fetchOffset) continue;
       // With LogAppendTime the broker's time is the batch's maxTimestamp (records keep the producer's).
       const timestamp = batch.attributes & LOG_APPEND_TIME ? batch.maxTimestamp : batch.firstTimestamp + record.timestampDelta;
-      messages.push({ topic, partition, offset: offset.toString(), key: record.key, value: record.value, headers: headersOf(record.headers), timestamp: Number(timestamp) });
+      messages.push({
+        topic,
+        partition,
+        offset: offset.toString(),
+        key: record.key,
+        value: record.value,
+        headers: headersOf(record.headers),
+        timestamp: Number(timestamp),
+      });
     }
   }
   return { messages, nextOffset };

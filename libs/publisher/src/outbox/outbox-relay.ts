@@ -84,7 +84,13 @@ export class OutboxRelay {
     if (!this.draining) return;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.timeoutMs ?? 5000)));
-    await Promise.race([this.draining.then(() => undefined, () => undefined), timedOut]);
+    await Promise.race([
+      this.draining.then(
+        () => undefined,
+        () => undefined,
+      ),
+      timedOut,
+    ]);
     clearTimeout(timer);
   }
 
@@ -108,7 +114,8 @@ export class OutboxRelay {
       this.backoffMs = Math.min(Math.max(this.backoffMs * 2, this.pollIntervalMs), this.maxBackoffMs);
       nextMs = this.backoffMs;
       const reason = error instanceof Error ? error.message : String(error);
-      if (first) this.logger.warn({ reason, retryInMs: nextMs }, 'outbox relay could not publish; records stay unsent and are retried with backoff');
+      if (first)
+        this.logger.warn({ reason, retryInMs: nextMs }, 'outbox relay could not publish; records stay unsent and are retried with backoff');
       else this.logger.debug({ reason, retryInMs: nextMs }, 'outbox relay retry failed');
     }
     this.wakeRequested = false;
@@ -140,7 +147,10 @@ export class OutboxRelay {
         if (!(error instanceof InvalidEventError)) throw error;
         const index = error.index ?? 0;
         const [bad] = records.splice(index, 1);
-        this.logger.error({ recordId: bad.id, entityType: bad.event?.entityType, entityId: bad.event?.entityId, field: error.field, reason: error.message }, 'outbox record can never be published; set aside as failed, the rest continue');
+        this.logger.error(
+          { recordId: bad.id, entityType: bad.event?.entityType, entityId: bad.event?.entityId, field: error.field, reason: error.message },
+          'outbox record can never be published; set aside as failed, the rest continue',
+        );
         await this.outbox.markFailed(bad.id, error.message);
         this.metrics.outboxFailed.inc();
       }

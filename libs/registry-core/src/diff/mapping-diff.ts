@@ -91,7 +91,10 @@ export function isEmptyDiff(diff: MappingSetDiff): boolean {
 export function formatMappingSetDiff(diff: MappingSetDiff): string {
   const show = (value: unknown) => (value === undefined ? '(none)' : JSON.stringify(value));
   const lines: string[] = [];
-  for (const m of diff.added) lines.push(`+ ${m.id} (entityType ${m.entityType}${m.tenant ? `, tenant ${m.tenant}` : ''}, owner ${m.owner}, ${m.keys.length} keys, ${m.tags.length} tags)`);
+  for (const m of diff.added)
+    lines.push(
+      `+ ${m.id} (entityType ${m.entityType}${m.tenant ? `, tenant ${m.tenant}` : ''}, owner ${m.owner}, ${m.keys.length} keys, ${m.tags.length} tags)`,
+    );
   for (const c of diff.changed) {
     lines.push(`~ ${c.id}`);
     for (const f of c.changes) lines.push(`    ${f.path}: ${show(f.before)} -> ${show(f.after)}`);

@@ -123,12 +123,14 @@ export function prefixProblem(prefix: unknown): string | undefined {
   if (typeof prefix !== 'string' || prefix.length === 0) return 'a key prefix must be a non-empty string';
   if (prefix.length > MAX_KEY_PREFIX_LENGTH) return `a key prefix is at most ${MAX_KEY_PREFIX_LENGTH} characters`;
   if (prefix.startsWith('~')) return 'a key prefix must not start with "~" (reserved for the cache protocol)';
-  if (!KEY_PREFIX_PATTERN.test(prefix)) return `key prefix "${prefix}" may only hold the literal characters of key templates (A-Z a-z 0-9 _ . : - / @ # = + % ~ | ,)`;
+  if (!KEY_PREFIX_PATTERN.test(prefix))
+    return `key prefix "${prefix}" may only hold the literal characters of key templates (A-Z a-z 0-9 _ . : - / @ # = + % ~ | ,)`;
   return undefined;
 }
 
 function teamProblem(team: unknown, what: string): string | undefined {
-  if (typeof team !== 'string' || !SAFE_ID_PATTERN.test(team) || team.length > 64) return `${what} must be a team name matching ${SAFE_ID_PATTERN.source}`;
+  if (typeof team !== 'string' || !SAFE_ID_PATTERN.test(team) || team.length > 64)
+    return `${what} must be a team name matching ${SAFE_ID_PATTERN.source}`;
   return undefined;
 }
 
@@ -150,12 +152,15 @@ export function checkKeyspaceRecord(record: KeyspaceRecord): void {
     add('team', teamProblem(record.team, 'team'));
     const list = (field: 'loaderHosts' | 'purgeHosts' | 'surrogateKeyPrefixes', check: (v: unknown) => string | undefined) => {
       const values = record[field];
-      if (!Array.isArray(values) || values.length > MAX_TEAM_LIST) add(field, `${field} must be an array of at most ${MAX_TEAM_LIST} entries`);
+      if (!Array.isArray(values) || values.length > MAX_TEAM_LIST)
+        add(field, `${field} must be an array of at most ${MAX_TEAM_LIST} entries`);
       else values.forEach((v, i) => add(`${field}[${i}]`, check(v)));
     };
     list('loaderHosts', hostPatternProblem);
     list('purgeHosts', hostPatternProblem);
-    list('surrogateKeyPrefixes', (v) => prefixProblem(v)?.replace('a key prefix', 'a surrogate-key prefix').replace('key prefix "', 'surrogate-key prefix "'));
+    list('surrogateKeyPrefixes', (v) =>
+      prefixProblem(v)?.replace('a key prefix', 'a surrogate-key prefix').replace('key prefix "', 'surrogate-key prefix "'),
+    );
   } else {
     add('kind', 'kind must be "prefix", "entityType" or "team"');
   }
@@ -170,15 +175,18 @@ export function decodeKeyspaceRecord(key: string, value: Buffer | string): Keysp
   } catch {
     return new RegistryError('KEYSPACE_INVALID', 'value is not JSON');
   }
-  if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) return new RegistryError('KEYSPACE_INVALID', 'a keyspace record must be an object');
+  if (plain === null || typeof plain !== 'object' || Array.isArray(plain))
+    return new RegistryError('KEYSPACE_INVALID', 'a keyspace record must be an object');
   const record = plain as KeyspaceRecord;
   try {
     checkKeyspaceRecord(record);
   } catch (error) {
     return error as RegistryError;
   }
-  if (keyspaceRecordKey(record) !== key) return new RegistryError('KEYSPACE_INVALID', `record key "${key}" differs from the record's own key "${keyspaceRecordKey(record)}"`);
-  if (!Number.isInteger(record.version) || record.version < 1) return new RegistryError('KEYSPACE_INVALID', 'stored keyspace record has no version');
+  if (keyspaceRecordKey(record) !== key)
+    return new RegistryError('KEYSPACE_INVALID', `record key "${key}" differs from the record's own key "${keyspaceRecordKey(record)}"`);
+  if (!Number.isInteger(record.version) || record.version < 1)
+    return new RegistryError('KEYSPACE_INVALID', 'stored keyspace record has no version');
   return normaliseKeyspaceRecord(record);
 }
 
@@ -275,8 +283,10 @@ export class Keyspaces {
   surrogateProblem(template: string, team: string): string | undefined {
     const literal = literalPrefix(template);
     const own = this.teamHosts.get(team)?.surrogateKeyPrefixes ?? [];
-    if (own.length === 0) return `team "${team}" has no surrogate-key prefixes (an admin declares them: PUT /keyspaces/teams/${team}), so its mappings may not purge tags`;
-    if (literal === '') return `purged tag "${template}" starts with a variable, so its surrogate keys cannot be proven inside team "${team}"'s surrogate-key prefixes`;
+    if (own.length === 0)
+      return `team "${team}" has no surrogate-key prefixes (an admin declares them: PUT /keyspaces/teams/${team}), so its mappings may not purge tags`;
+    if (literal === '')
+      return `purged tag "${template}" starts with a variable, so its surrogate keys cannot be proven inside team "${team}"'s surrogate-key prefixes`;
     const foreign = this.surrogateConflictsOf(literal, team).find((c) => literal.startsWith(c.prefix) || c.prefix.startsWith(literal));
     if (foreign) return `purged tag "${template}": surrogate-key prefix "${foreign.prefix}" belongs to team "${foreign.team}"`;
     if (own.some((p) => literal.startsWith(p))) return undefined;
@@ -312,7 +322,9 @@ export class Keyspaces {
       return `${what} "${template}" starts with a variable, so its keys cannot be proven inside team "${team}"'s key prefixes`;
     }
     // Another team's prefix that the template's keys start with, or that they can reach (nested).
-    const foreign = this.prefixList.find((p) => p.team !== team && literal.startsWith(p.prefix)) ?? this.prefixList.find((p) => p.team !== team && p.prefix.startsWith(literal));
+    const foreign =
+      this.prefixList.find((p) => p.team !== team && literal.startsWith(p.prefix)) ??
+      this.prefixList.find((p) => p.team !== team && p.prefix.startsWith(literal));
     if (foreign) return `${what} "${template}": prefix "${foreign.prefix}" is owned by team "${foreign.team}"`;
     if (this.prefixList.some((p) => p.team === team && literal.startsWith(p.prefix))) return undefined;
     const own = this.prefixList.filter((p) => p.team === team).map((p) => `"${p.prefix}"`);
@@ -326,9 +338,17 @@ export class Keyspaces {
     const team = mapping.owner;
     const type = this.types.get(mapping.entityType);
     if (!type) {
-      out.push({ field: 'entityType', code: 'FOREIGN_KEYSPACE', message: `entity type "${mapping.entityType}" is not owned by any team (an admin assigns it: PUT /keyspaces/entity-types/${mapping.entityType})` });
+      out.push({
+        field: 'entityType',
+        code: 'FOREIGN_KEYSPACE',
+        message: `entity type "${mapping.entityType}" is not owned by any team (an admin assigns it: PUT /keyspaces/entity-types/${mapping.entityType})`,
+      });
     } else if (type.team !== team && !type.grants.includes(team)) {
-      out.push({ field: 'entityType', code: 'FOREIGN_KEYSPACE', message: `entity type "${mapping.entityType}" is owned by team "${type.team}" and not granted to team "${team}"` });
+      out.push({
+        field: 'entityType',
+        code: 'FOREIGN_KEYSPACE',
+        message: `entity type "${mapping.entityType}" is owned by team "${type.team}" and not granted to team "${team}"`,
+      });
     }
     mapping.keys.forEach((rule, i) => {
       const problem = this.templateProblem(rule.template, team, 'key template');
@@ -348,7 +368,12 @@ export class Keyspaces {
       if (rule.action !== 'warm' || typeof rule.warmFrom !== 'object' || rule.warmFrom === null) return;
       const parsed = urlTemplateHost(rule.warmFrom.loaderUrl);
       const problem = 'problem' in parsed ? parsed.problem : this.hostProblem(parsed.host, team, 'loader');
-      if (problem) out.push({ field: `keys[${i}].warmFrom.loaderUrl`, code: 'FOREIGN_KEYSPACE', message: `loader URL "${rule.warmFrom.loaderUrl}": ${problem}` });
+      if (problem)
+        out.push({
+          field: `keys[${i}].warmFrom.loaderUrl`,
+          code: 'FOREIGN_KEYSPACE',
+          message: `loader URL "${rule.warmFrom.loaderUrl}": ${problem}`,
+        });
     });
     (mapping.purge?.urls ?? []).forEach((url, i) => {
       const parsed = urlTemplateHost(url);

@@ -25,7 +25,12 @@ export function mappingUrlViolations(mapping: Pick<Mapping, 'keys' | 'purge'>, a
   mapping.keys.forEach((rule, i) => {
     if (rule.action !== 'warm' || typeof rule.warmFrom !== 'object' || rule.warmFrom === null) return;
     const problem = urlTemplateHostProblem(rule.warmFrom.loaderUrl, allowed.loader);
-    if (problem) out.push({ field: `keys[${i}].warmFrom.loaderUrl`, code: 'TEMPLATE_UNSAFE_URL', message: `loader URL "${rule.warmFrom.loaderUrl}": ${problem}` });
+    if (problem)
+      out.push({
+        field: `keys[${i}].warmFrom.loaderUrl`,
+        code: 'TEMPLATE_UNSAFE_URL',
+        message: `loader URL "${rule.warmFrom.loaderUrl}": ${problem}`,
+      });
   });
   (mapping.purge?.urls ?? []).forEach((url, i) => {
     const problem = urlTemplateHostProblem(url, allowed.purge);
@@ -89,13 +94,16 @@ export function compileMapping(mapping: Mapping, limits: RegistryLimits): Compil
     if (seenTemplates.has(rule.template)) invalid(`${at}.template`, `template "${rule.template}" appears twice in this mapping`);
     seenTemplates.add(rule.template);
     const template = attempt(violations, `${at}.template`, () => compileTemplate(rule.template, 'key', limits.template));
-    if (rule.action !== 'warm' && rule.warmFrom !== undefined) invalid(`${at}.warmFrom`, `warmFrom only applies to action "warm" (this rule is "${rule.action}")`);
+    if (rule.action !== 'warm' && rule.warmFrom !== undefined)
+      invalid(`${at}.warmFrom`, `warmFrom only applies to action "warm" (this rule is "${rule.action}")`);
     if (rule.action !== 'warm' && rule.ttlSeconds !== undefined) {
       invalid(`${at}.ttlSeconds`, `ttlSeconds is the TTL of a warm value; for "${rule.action}" set tombstoneTtlSeconds`);
     }
     const source = rule.action === 'warm' ? (rule.warmFrom ?? 'after') : undefined;
     const loaderUrl =
-      typeof source === 'object' ? attempt(violations, `${at}.warmFrom.loaderUrl`, () => compileTemplate(source.loaderUrl, 'loaderUrl', limits.template)) : undefined;
+      typeof source === 'object'
+        ? attempt(violations, `${at}.warmFrom.loaderUrl`, () => compileTemplate(source.loaderUrl, 'loaderUrl', limits.template))
+        : undefined;
     if (template) {
       keys.push({
         template,
@@ -136,9 +144,14 @@ export function compileMapping(mapping: Mapping, limits: RegistryLimits): Compil
   if (purge !== undefined && !purgeTags && purgeUrls.length === 0 && (purge.urls ?? []).length === 0) {
     invalid('purge', 'purge needs tags: true (the default) or at least one URL in urls');
   }
-  if (purgeTags && mapping.tags.length === 0) invalid('purge.tags', 'purge.tags sends the mapping\'s tags as surrogate keys, but the mapping has no tags (set purge.tags: false or add tags)');
+  if (purgeTags && mapping.tags.length === 0)
+    invalid(
+      'purge.tags',
+      "purge.tags sends the mapping's tags as surrogate keys, but the mapping has no tags (set purge.tags: false or add tags)",
+    );
 
-  if (mapping.keys.length + mapping.tags.length === 0 && namespaces.length === 0 && (mapping.namespaces ?? []).length === 0) invalid('keys', 'a mapping needs at least one key, tag or namespace');
+  if (mapping.keys.length + mapping.tags.length === 0 && namespaces.length === 0 && (mapping.namespaces ?? []).length === 0)
+    invalid('keys', 'a mapping needs at least one key, tag or namespace');
   const fanout = mappingFanout(mapping);
   if (fanout > limits.fanoutCap) {
     violations.push({

@@ -36,7 +36,14 @@ const event = (over: Partial<EntityUpdated> = {}): EntityUpdated =>
 describe('loader URL template safety', () => {
   it('accepts a template whose scheme, host and port are literal', () => {
     expect(violations(base)).toEqual([]);
-    expect(violations({ ...base, keys: [{ template: 'p:{entityId}', action: 'warm', warmFrom: { loaderUrl: 'https://catalog.internal/p?id={entityId}&t={tenant}' } }] })).toEqual([]);
+    expect(
+      violations({
+        ...base,
+        keys: [
+          { template: 'p:{entityId}', action: 'warm', warmFrom: { loaderUrl: 'https://catalog.internal/p?id={entityId}&t={tenant}' } },
+        ],
+      }),
+    ).toEqual([]);
   });
 
   it.each([
@@ -46,7 +53,9 @@ describe('loader URL template safety', () => {
     'https://catalog.internal{entityId}',
     'http://user@catalog/{entityId}',
   ])('refuses %s with 400 TEMPLATE_UNSAFE_URL naming the field', (loaderUrl) => {
-    expect(violations({ ...base, keys: [{ template: 'p:{entityId}', action: 'warm', warmFrom: { loaderUrl } }] })).toEqual([['keys[0].warmFrom.loaderUrl', 'TEMPLATE_UNSAFE_URL']]);
+    expect(violations({ ...base, keys: [{ template: 'p:{entityId}', action: 'warm', warmFrom: { loaderUrl } }] })).toEqual([
+      ['keys[0].warmFrom.loaderUrl', 'TEMPLATE_UNSAFE_URL'],
+    ]);
   });
 
   it('URL-encodes values, so no value can add a path segment, a query or a host', () => {
@@ -87,7 +96,11 @@ describe('namespaces', () => {
     expect(x.namespaces).toEqual([{ namespace: 'pricing:acme:', mappingId: 'catalog.product', template: 'pricing:{tenant}:' }]);
     // An event without tenant: the namespace template contributes nothing (listed as skipped).
     expect(resolver.resolve(event({ tenant: undefined })).namespaces).toBeUndefined();
-    expect(resolver.explain(event({ tenant: undefined })).skipped).toContainEqual({ mappingId: 'catalog.product', template: 'pricing:{tenant}:', missingField: 'tenant' });
+    expect(resolver.explain(event({ tenant: undefined })).skipped).toContainEqual({
+      mappingId: 'catalog.product',
+      template: 'pricing:{tenant}:',
+      missingField: 'tenant',
+    });
   });
 
   it('fall under keyspace ownership like key templates', () => {
@@ -121,7 +134,12 @@ describe('purge', () => {
     const resolver = MappingSetResolver.compile([mapping]);
     expect(resolver.resolve(event()).purge).toEqual({ tags: ['product:42:pages'], urls: ['https://shop.example/products/42'] });
     const x = resolver.explain(event());
-    expect(x.purge).toEqual({ tags: ['product:42:pages'], urls: [{ url: 'https://shop.example/products/42', mappingId: 'catalog.product', template: 'https://shop.example/products/{entityId}' }] });
+    expect(x.purge).toEqual({
+      tags: ['product:42:pages'],
+      urls: [
+        { url: 'https://shop.example/products/42', mappingId: 'catalog.product', template: 'https://shop.example/products/{entityId}' },
+      ],
+    });
     // No purge rule: nothing for HTTP caches.
     expect(MappingSetResolver.compile([validateMapping(base).mapping!]).resolve(event()).purge).toBeUndefined();
   });
@@ -156,6 +174,8 @@ describe('YAML', () => {
     owner: catalog
     keys: [{ template: "p:{entityId}", action: warm, warmFrom: { loaderUrl: "http://{after.host}/p" } }]
 `;
-    expect(() => parseMappingsYaml(text)).toThrow(expect.objectContaining({ code: 'TEMPLATE_UNSAFE_URL', field: 'mappings[0].keys[0].warmFrom.loaderUrl' }));
+    expect(() => parseMappingsYaml(text)).toThrow(
+      expect.objectContaining({ code: 'TEMPLATE_UNSAFE_URL', field: 'mappings[0].keys[0].warmFrom.loaderUrl' }),
+    );
   });
 });

@@ -17,7 +17,11 @@ function joinPath(prefix: string, property: string): string {
 export function violationsOf(errors: ValidationError[], prefix = ''): Violation[] {
   return errors.flatMap((error) => {
     const field = joinPath(prefix, error.property);
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, code: 'MAPPING_INVALID' as const, message: message.replace(/^property /, '') }));
+    const own = Object.values(error.constraints ?? {}).map((message) => ({
+      field,
+      code: 'MAPPING_INVALID' as const,
+      message: message.replace(/^property /, ''),
+    }));
     return [...own, ...violationsOf(error.children ?? [], field)];
   });
 }
@@ -44,7 +48,15 @@ function normaliseRule(rule: KeyRuleDto): KeyRule {
 }
 
 /** A plain Mapping with a fixed property order and defaults filled (warmFrom "after", tags []). */
-export function normaliseMapping(input: Omit<MappingSpecDto, 'keys'> & { keys: KeyRuleDto[] | KeyRule[]; id: string; version?: number; updatedAt?: string; updatedBy?: string }): Mapping {
+export function normaliseMapping(
+  input: Omit<MappingSpecDto, 'keys'> & {
+    keys: KeyRuleDto[] | KeyRule[];
+    id: string;
+    version?: number;
+    updatedAt?: string;
+    updatedBy?: string;
+  },
+): Mapping {
   const out: Mapping = {
     id: input.id,
     entityType: input.entityType,
@@ -65,7 +77,9 @@ export function normaliseMapping(input: Omit<MappingSpecDto, 'keys'> & { keys: K
   if (input.updatedBy !== undefined) out.updatedBy = input.updatedBy;
   // Canonical property order, so JSON of equal mappings is equal.
   const { id, entityType, tenant, keys, tags, namespaces, purge, owner, description, version, updatedAt, updatedBy } = out;
-  return JSON.parse(JSON.stringify({ id, entityType, tenant, keys, tags, namespaces, purge, owner, description, version, updatedAt, updatedBy })) as Mapping;
+  return JSON.parse(
+    JSON.stringify({ id, entityType, tenant, keys, tags, namespaces, purge, owner, description, version, updatedAt, updatedBy }),
+  ) as Mapping;
 }
 
 export interface MappingValidation {

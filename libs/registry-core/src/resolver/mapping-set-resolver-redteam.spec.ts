@@ -15,10 +15,26 @@ const RECORDS: KeyspaceRecord[] = [
 const keyspaces = new Keyspaces(RECORDS);
 const limits = registryLimits({ fanoutCap: 8 });
 
-const owner: Mapping = { id: 'z-shop.product', entityType: 'product', owner: 'shop', version: 1, keys: [{ template: 'shop:product:{entityId}', action: 'delete' }], tags: [] };
+const owner: Mapping = {
+  id: 'z-shop.product',
+  entityType: 'product',
+  owner: 'shop',
+  version: 1,
+  keys: [{ template: 'shop:product:{entityId}', action: 'delete' }],
+  tags: [],
+};
 
 function event(overrides: Partial<EntityUpdated> = {}): EntityUpdated {
-  return { eventId: 'e1', entityType: 'product', entityId: 'p1', version: 4, tenant: 'acme', occurredAt: '2026-01-01T00:00:00Z', after: { name: 'x' }, ...overrides };
+  return {
+    eventId: 'e1',
+    entityType: 'product',
+    entityId: 'p1',
+    version: 4,
+    tenant: 'acme',
+    occurredAt: '2026-01-01T00:00:00Z',
+    after: { name: 'x' },
+    ...overrides,
+  };
 }
 
 /** `n` mappings of team promo with only namespaces (16 each, the most one mapping may list). */
@@ -52,8 +68,14 @@ describe('fan-out vs work that does not count (red team)', () => {
 
   it('one mapping over the cap with namespaces or purge URLs is refused on its own', () => {
     const ns: Mapping = { ...owner, id: 'shop.ns', namespaces: Array.from({ length: 8 }, (_, i) => `shop:ns${i}:`) };
-    expect(() => MappingSetResolver.compile([ns], { limits, keyspaces })).toThrow(/1 keys \+ 0 tags \+ 8 namespaces \+ 0 purge URLs = 9 per event/);
-    const urls: Mapping = { ...owner, id: 'shop.urls', purge: { tags: false, urls: Array.from({ length: 8 }, (_, i) => `https://shop.example/${i}/{entityId}`) } };
+    expect(() => MappingSetResolver.compile([ns], { limits, keyspaces })).toThrow(
+      /1 keys \+ 0 tags \+ 8 namespaces \+ 0 purge URLs = 9 per event/,
+    );
+    const urls: Mapping = {
+      ...owner,
+      id: 'shop.urls',
+      purge: { tags: false, urls: Array.from({ length: 8 }, (_, i) => `https://shop.example/${i}/{entityId}`) },
+    };
     expect(() => MappingSetResolver.compile([urls], { limits })).toThrow(/8 purge URLs = 9 per event/);
   });
 
@@ -79,12 +101,23 @@ describe('fan-out vs work that does not count (red team)', () => {
   // that took the entity type's budget first locked the owner out of its own mapping changes.
   // The check now follows resolve order (owner first) and refuses only a written mapping that
   // falls beyond the cap.
-  it("a grantee filling the budget does not lock the owner out of changing its own mapping", () => {
-    const greedy: Mapping = { id: 'promo.product', entityType: 'product', owner: 'promo', version: 1, keys: Array.from({ length: 7 }, (_, i) => ({ template: `promo:p${i}:{entityId}`, action: 'delete' as const })), tags: [] };
+  it('a grantee filling the budget does not lock the owner out of changing its own mapping', () => {
+    const greedy: Mapping = {
+      id: 'promo.product',
+      entityType: 'product',
+      owner: 'promo',
+      version: 1,
+      keys: Array.from({ length: 7 }, (_, i) => ({ template: `promo:p${i}:{entityId}`, action: 'delete' as const })),
+      tags: [],
+    };
     const ownerNext: Mapping = { ...owner, keys: [...owner.keys, { template: 'shop:product:{entityId}:price', action: 'delete' }] };
     expect(() => MappingSetResolver.compile([ownerNext, greedy], { limits, keyspaces, written: new Set([ownerNext.id]) })).not.toThrow();
     // the grantee's own write past the cap is still refused, and so is any over-cap set without `written`
-    expect(() => MappingSetResolver.compile([ownerNext, greedy], { limits, keyspaces, written: new Set([greedy.id]) })).toThrow(expect.objectContaining({ code: 'FANOUT_LIMIT' }));
-    expect(() => MappingSetResolver.compile([ownerNext, greedy], { limits, keyspaces })).toThrow(expect.objectContaining({ code: 'FANOUT_LIMIT' }));
+    expect(() => MappingSetResolver.compile([ownerNext, greedy], { limits, keyspaces, written: new Set([greedy.id]) })).toThrow(
+      expect.objectContaining({ code: 'FANOUT_LIMIT' }),
+    );
+    expect(() => MappingSetResolver.compile([ownerNext, greedy], { limits, keyspaces })).toThrow(
+      expect.objectContaining({ code: 'FANOUT_LIMIT' }),
+    );
   });
 });

@@ -16,9 +16,26 @@ import { stringifyExactJson } from '@app/contracts';
 import { RegistryError, RegistryErrorCode, isRegistryError, Violation } from '../errors';
 import { RegistryLimits, registryLimits } from '../limits';
 import { Keyspaces } from '../keyspace/keyspaces';
-import { CompiledMapping, compileMapping, mappingFanout, mappingUrlViolations, NO_URL_ALLOW_LISTS, UrlAllowLists } from '../mapping/compile-mapping';
+import {
+  CompiledMapping,
+  compileMapping,
+  mappingFanout,
+  mappingUrlViolations,
+  NO_URL_ALLOW_LISTS,
+  UrlAllowLists,
+} from '../mapping/compile-mapping';
 import { checkTargetUrl, TargetUrlError } from '../url/target-url';
-import type { FailedMapping, Mapping, MappingKeyAction, MappingPurge, MappingResolver, Resolution, ResolveChecks, ResolvedKey, ResolvedNamespace } from '../types';
+import type {
+  FailedMapping,
+  Mapping,
+  MappingKeyAction,
+  MappingPurge,
+  MappingResolver,
+  Resolution,
+  ResolveChecks,
+  ResolvedKey,
+  ResolvedNamespace,
+} from '../types';
 import type { ExplainedKey, ExplainedNamespace, ExplainedTag, Explanation, SkippedTemplate } from './explanation';
 
 interface EntityGroup {
@@ -109,7 +126,12 @@ function fanoutOf(list: readonly CompiledMapping[]): number {
  * Does a written mapping fall beyond the cap in `list`'s order (owner first)? Without `written`,
  * or without a known owner (no order that favours anyone), any list over the cap counts.
  */
-function writtenBeyondCap(list: readonly CompiledMapping[], cap: number, written: ReadonlySet<string> | undefined, owner: string | undefined): boolean {
+function writtenBeyondCap(
+  list: readonly CompiledMapping[],
+  cap: number,
+  written: ReadonlySet<string> | undefined,
+  owner: string | undefined,
+): boolean {
   if (written === undefined || owner === undefined) return true;
   let sum = 0;
   for (const m of list) {
@@ -152,7 +174,12 @@ function refusal(mapping: Mapping, violations: Violation[]): RegistryError {
 }
 
 function failure(compiled: CompiledMapping, error: Error & { code?: string; field?: string }): FailedMapping {
-  const failed: FailedMapping = { mappingId: compiled.mapping.id, owner: compiled.mapping.owner, code: error.code ?? 'KEY_REFUSED', message: error.message };
+  const failed: FailedMapping = {
+    mappingId: compiled.mapping.id,
+    owner: compiled.mapping.owner,
+    code: error.code ?? 'KEY_REFUSED',
+    message: error.message,
+  };
   if (error.field !== undefined) failed.field = error.field;
   return failed;
 }
@@ -197,14 +224,20 @@ export class MappingSetResolver implements MappingResolver {
     for (const entityType of new Set(compiled.map((m) => m.mapping.entityType))) {
       const owner = keyspaces.enforced ? keyspaces.entityType(entityType)?.team : undefined;
       const ofType = compiled.filter((m) => m.mapping.entityType === entityType);
-      const generic = ownerFirst(ofType.filter((m) => m.mapping.tenant === undefined), owner);
+      const generic = ownerFirst(
+        ofType.filter((m) => m.mapping.tenant === undefined),
+        owner,
+      );
       const byTenant = new Map<string, CompiledMapping[]>();
       for (const m of ofType) {
         if (m.mapping.tenant !== undefined && !byTenant.has(m.mapping.tenant)) {
           byTenant.set(m.mapping.tenant, ownerFirst([...generic, ...ofType.filter((o) => o.mapping.tenant === m.mapping.tenant)], owner));
         }
       }
-      const lists: [string, readonly CompiledMapping[]][] = [['(any tenant)', generic], ...[...byTenant].map(([t, l]) => [`tenant ${t}`, l] as [string, CompiledMapping[]])];
+      const lists: [string, readonly CompiledMapping[]][] = [
+        ['(any tenant)', generic],
+        ...[...byTenant].map(([t, l]) => [`tenant ${t}`, l] as [string, CompiledMapping[]]),
+      ];
       let maxFanout = 0;
       for (const [scope, list] of lists) {
         const fanout = fanoutOf(list);
@@ -269,11 +302,21 @@ export class MappingSetResolver implements MappingResolver {
       resolution = this.run(event, trace, undefined);
     } catch (error) {
       if (!isRegistryError(error)) throw error;
-      return { ...base, outcome: 'rejected', skipped: trace.skipped, error: { code: error.code, message: error.message, field: error.field } };
+      return {
+        ...base,
+        outcome: 'rejected',
+        skipped: trace.skipped,
+        error: { code: error.code, message: error.message, field: error.field },
+      };
     }
     for (const k of resolution.keys) {
       const origin = trace.templates.get(`k:${k.key}`)!;
-      const explained: ExplainedKey = { key: k.key, mappingId: k.mappingId, template: origin.template, tombstoneTtlSeconds: k.tombstoneTtlSeconds };
+      const explained: ExplainedKey = {
+        key: k.key,
+        mappingId: k.mappingId,
+        template: origin.template,
+        tombstoneTtlSeconds: k.tombstoneTtlSeconds,
+      };
       if (k.ttlSeconds !== undefined) explained.ttlSeconds = k.ttlSeconds;
       if (k.action === 'warm') explained.warmFrom = k.loaderUrl !== undefined ? 'loader' : 'after';
       if (k.value !== undefined) explained.valueBytes = Buffer.byteLength(k.value);
@@ -294,7 +337,10 @@ export class MappingSetResolver implements MappingResolver {
       return explained;
     });
     if (resolution.purge) {
-      base.purge = { tags: resolution.purge.tags, urls: resolution.purge.urls.map((url) => ({ url, ...trace.templates.get(`u:${url}`)! })) };
+      base.purge = {
+        tags: resolution.purge.tags,
+        urls: resolution.purge.urls.map((url) => ({ url, ...trace.templates.get(`u:${url}`)! })),
+      };
     }
     base.skipped = trace.skipped;
     base.failed = resolution.failed ?? [];
@@ -302,9 +348,14 @@ export class MappingSetResolver implements MappingResolver {
       // Every matching mapping failed: nothing is applied, the event is dead-lettered (once per mapping).
       const all = base.failed.length === list.length;
       base.outcome = all ? 'rejected' : 'partial';
-      if (all) base.error = { code: base.failed[0].code as RegistryErrorCode, message: base.failed[0].message, field: base.failed[0].field };
+      if (all)
+        base.error = { code: base.failed[0].code as RegistryErrorCode, message: base.failed[0].message, field: base.failed[0].field };
     }
-    base.fanout = resolution.keys.length + resolution.tags.length + (resolution.namespaces?.length ?? 0) + (resolution.purges ?? []).reduce((n, p) => n + p.urls.length, 0);
+    base.fanout =
+      resolution.keys.length +
+      resolution.tags.length +
+      (resolution.namespaces?.length ?? 0) +
+      (resolution.purges ?? []).reduce((n, p) => n + p.urls.length, 0);
     return base;
   }
 
@@ -315,9 +366,26 @@ export class MappingSetResolver implements MappingResolver {
   }
 
   /** One mapping's part of the event; throws (RegistryError or a check's error) when it cannot be applied. */
-  private renderPart(compiled: CompiledMapping, event: EntityUpdated, trace: Trace | undefined, checks: ResolveChecks | undefined, afterJson: { value?: string }): MappingPart {
+  private renderPart(
+    compiled: CompiledMapping,
+    event: EntityUpdated,
+    trace: Trace | undefined,
+    checks: ResolveChecks | undefined,
+    afterJson: { value?: string },
+  ): MappingPart {
     const mappingId = compiled.mapping.id;
-    const part: MappingPart = { compiled, keys: [], keyTemplates: [], tags: [], tagTemplates: [], namespaces: [], namespaceTemplates: [], urls: [], urlTemplates: [], notes: [] };
+    const part: MappingPart = {
+      compiled,
+      keys: [],
+      keyTemplates: [],
+      tags: [],
+      tagTemplates: [],
+      namespaces: [],
+      namespaceTemplates: [],
+      urls: [],
+      urlTemplates: [],
+      notes: [],
+    };
     for (let ruleIndex = 0; ruleIndex < compiled.keys.length; ruleIndex++) {
       const rule = compiled.keys[ruleIndex];
       const key = rule.template.render(event);
@@ -340,7 +408,12 @@ export class MappingSetResolver implements MappingResolver {
           else this.checkRenderedUrl(loaderUrl, compiled.mapping.owner, 'loader', `keys[${ruleIndex}].warmFrom.loaderUrl`);
         }
         if (trace && action === 'tombstone') {
-          part.notes.push([key, rule.warmFromAfter ? 'warm rule, but the event has no `after`: tombstoned instead' : 'warm rule, but the loader URL lacks a field: tombstoned instead']);
+          part.notes.push([
+            key,
+            rule.warmFromAfter
+              ? 'warm rule, but the event has no `after`: tombstoned instead'
+              : 'warm rule, but the loader URL lacks a field: tombstoned instead',
+          ]);
         }
       }
       const resolved: ResolvedKey = {
@@ -442,7 +515,8 @@ export class MappingSetResolver implements MappingResolver {
       if (capped) {
         const newKeys = new Set(part.keys.map((k) => k.key).filter((k) => !keys.some((o) => o.key === k)));
         const newNamespaces = new Set(part.namespaces.filter((n) => !namespaces.some((o) => o.namespace === n)));
-        const added = newKeys.size + new Set(part.tags.filter((t) => !tags.includes(t))).size + newNamespaces.size + new Set(part.urls).size;
+        const added =
+          newKeys.size + new Set(part.tags.filter((t) => !tags.includes(t))).size + newNamespaces.size + new Set(part.urls).size;
         const total = keys.length + tags.length + namespaces.length + purgeUrls + added;
         if (total > this.limits.fanoutCap) {
           (failed ??= []).push({
@@ -458,7 +532,8 @@ export class MappingSetResolver implements MappingResolver {
       this.merge(part, keys, tags, namespaces, trace);
       purgeUrls += new Set(part.urls).size;
       const purgeTags = compiled.purgeTags ? [...new Set(part.tags)] : [];
-      if (purgeTags.length + part.urls.length > 0) purges.push({ mappingId: compiled.mapping.id, team: compiled.mapping.owner, tags: purgeTags, urls: [...new Set(part.urls)] });
+      if (purgeTags.length + part.urls.length > 0)
+        purges.push({ mappingId: compiled.mapping.id, team: compiled.mapping.owner, tags: purgeTags, urls: [...new Set(part.urls)] });
     }
     const resolution: Resolution = { keys, tags };
     if (namespaces.length > 0) resolution.namespaces = namespaces;

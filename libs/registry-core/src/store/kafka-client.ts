@@ -5,13 +5,28 @@ import { createKafka, KafkaConnectionOptions } from '@app/kafka';
 import type { Logger } from '@app/telemetry';
 
 /** `security`: TLS / SASL (kafkaSecurityOptions of @app/config for an app config). */
-export function kafkaClient(brokers: string[], clientId: string, logger: Logger, security: Pick<KafkaConnectionOptions, 'ssl' | 'sasl'> = {}): Kafka {
+export function kafkaClient(
+  brokers: string[],
+  clientId: string,
+  logger: Logger,
+  security: Pick<KafkaConnectionOptions, 'ssl' | 'sasl'> = {},
+): Kafka {
   // kafkajs' log through the one bridge of @app/kafka: retried-and-harmless entries (coordinator
   // loading, not leader...) at debug; errors of other requests kafkajs retries ("Connection"
   // namespace, entries with retryCount: e.g. CONCURRENT_TRANSACTIONS right after a commit) are
   // warnings here. Failures that stop something reach the caller.
   // kafkajs' own timeouts and retry (as before the client came from createKafka, which also registers every compression codec).
-  return createKafka({ clientId, brokers, ...security, connectionTimeoutMs: 1_000, requestTimeoutMs: 30_000, retry: {}, logLevel: logLevel.WARN, logger, logBridge: { retriedErrorsAsWarnings: true, namespaceField: 'kafkajs' } });
+  return createKafka({
+    clientId,
+    brokers,
+    ...security,
+    connectionTimeoutMs: 1_000,
+    requestTimeoutMs: 30_000,
+    retry: {},
+    logLevel: logLevel.WARN,
+    logger,
+    logBridge: { retriedErrorsAsWarnings: true, namespaceField: 'kafkajs' },
+  });
 }
 
 export interface TopicSpec {

@@ -67,8 +67,7 @@ export interface MappingStoreOptions {
 
 export type MappingIntent =
   /** Create or replace; `mapping.version` is ignored (the store assigns it). expectedVersion 0 = must not exist yet. */
-  | { op: 'put'; mapping: Mapping; expectedVersion?: number }
-  | { op: 'delete'; id: string; expectedVersion?: number };
+  { op: 'put'; mapping: Mapping; expectedVersion?: number } | { op: 'delete'; id: string; expectedVersion?: number };
 
 export interface MappingChange {
   id: string;
@@ -194,7 +193,13 @@ export class MappingStore implements MappingSource {
     this.resolver = this.compileCurrent();
     this.ready = true;
     this.logger.info(
-      { topic: this.topic, mappings: this.resolver.mappingCount, keyspaces: this.keyspaceView.size, groupId: this.follower.groupId, ms: Date.now() - started },
+      {
+        topic: this.topic,
+        mappings: this.resolver.mappingCount,
+        keyspaces: this.keyspaceView.size,
+        groupId: this.follower.groupId,
+        ms: Date.now() - started,
+      },
       'mapping set loaded; following changes',
     );
     if (!this.keyspaceView.enforced && this.options.keyspacesRequired) {
@@ -203,11 +208,17 @@ export class MappingStore implements MappingSource {
         'no keyspace (key prefix / entity type ownership) is declared and KEYSPACES_REQUIRED=true: no team mapping is applied (events matching one are refused) until an admin declares keyspaces',
       );
     } else if (!this.keyspaceView.enforced && this.mappings.size > 0) {
-      this.logger.warn({ topic: this.topic }, 'no keyspace (key prefix / entity type ownership) is declared: any team may write any key; declare them with an admin token to turn enforcement on');
+      this.logger.warn(
+        { topic: this.topic },
+        'no keyspace (key prefix / entity type ownership) is declared: any team may write any key; declare them with an admin token to turn enforcement on',
+      );
     }
     for (const { id, error } of this.resolver.foreignMappings()) {
       if (error.code === 'KEYSPACES_REQUIRED') continue; // said once above
-      this.logger.error({ topic: this.topic, id, code: error.code, err: error.message }, 'mapping refused (outside its owner team\'s keyspaces, or a loader/purge URL host not allowed): its part of every event it matches is dead-lettered');
+      this.logger.error(
+        { topic: this.topic, id, code: error.code, err: error.message },
+        "mapping refused (outside its owner team's keyspaces, or a loader/purge URL host not allowed): its part of every event it matches is dead-lettered",
+      );
     }
     this.notify([...this.mappings.keys()]);
   }
@@ -260,7 +271,13 @@ export class MappingStore implements MappingSource {
   }
 
   private compileCurrent(): MappingSetResolver {
-    return MappingSetResolver.compile(this.mappings.values(), { limits: this.limits, mode: 'lenient', keyspaces: this.keyspaceView, keyspacesRequired: this.options.keyspacesRequired, allowedHosts: this.allowedHosts });
+    return MappingSetResolver.compile(this.mappings.values(), {
+      limits: this.limits,
+      mode: 'lenient',
+      keyspaces: this.keyspaceView,
+      keyspacesRequired: this.options.keyspacesRequired,
+      allowedHosts: this.allowedHosts,
+    });
   }
 
   async put(mapping: Mapping, options?: WriteOptions & { expectedVersion?: number }): Promise<WriteResult> {
@@ -300,7 +317,10 @@ export class MappingStore implements MappingSource {
       const id = intent.op === 'put' ? intent.mapping.id : intent.id;
       const before = next.get(id);
       if (intent.expectedVersion !== undefined && (before?.version ?? 0) !== intent.expectedVersion) {
-        throw new RegistryError('VERSION_CONFLICT', `mapping "${id}" is at version ${before ? before.version : '0 (does not exist)'}, not ${intent.expectedVersion}`);
+        throw new RegistryError(
+          'VERSION_CONFLICT',
+          `mapping "${id}" is at version ${before ? before.version : '0 (does not exist)'}, not ${intent.expectedVersion}`,
+        );
       }
       if (intent.op === 'delete') {
         if (!before) throw new RegistryError('MAPPING_NOT_FOUND', `mapping "${id}" does not exist`);
@@ -323,7 +343,12 @@ export class MappingStore implements MappingSource {
     // The whole resulting set must compile strictly: per-mapping rules and the fan-out of all
     // mappings of an entity type together, in resolve order (the entity type owner's first): a
     // written mapping may not fall beyond the cap.
-    MappingSetResolver.compile(next.values(), { limits: this.limits, mode: 'strict', keyspaces: this.keyspaceView, written: new Set(changes.map((c) => c.id)) });
+    MappingSetResolver.compile(next.values(), {
+      limits: this.limits,
+      mode: 'strict',
+      keyspaces: this.keyspaceView,
+      written: new Set(changes.map((c) => c.id)),
+    });
     // Every written mapping: loader and purge URLs only to allowed hosts, and inside its owner
     // team's keyspaces (when any are declared): key prefixes, entity types, hosts, surrogate keys.
     for (const change of changes) if (change.after) this.assertMappingAllowed(change.after);
@@ -378,7 +403,12 @@ export class MappingStore implements MappingSource {
         unchanged.push(key);
         continue;
       }
-      const after = normaliseKeyspaceRecord({ ...intent.record, version: (before?.version ?? 0) + 1, updatedAt: now, updatedBy: options.actor });
+      const after = normaliseKeyspaceRecord({
+        ...intent.record,
+        version: (before?.version ?? 0) + 1,
+        updatedAt: now,
+        updatedBy: options.actor,
+      });
       next.set(key, after);
       changes.push({ key, kind: before ? 'update' : 'create', before, after, changes: diffKeyspaceRecords(before, after) });
     }
@@ -386,7 +416,11 @@ export class MappingStore implements MappingSource {
     for (const p of changes.map((c) => c.after).filter((r): r is PrefixOwnership => r?.kind === 'prefix')) {
       const conflict = view.conflictsOf(p.prefix, p.team)[0];
       if (conflict) {
-        throw new RegistryError('KEYSPACE_CONFLICT', `prefix "${p.prefix}" of team "${p.team}" overlaps prefix "${conflict.prefix}" owned by team "${conflict.team}"; overlapping prefixes must belong to one team`, 'prefix');
+        throw new RegistryError(
+          'KEYSPACE_CONFLICT',
+          `prefix "${p.prefix}" of team "${p.team}" overlaps prefix "${conflict.prefix}" owned by team "${conflict.team}"; overlapping prefixes must belong to one team`,
+          'prefix',
+        );
       }
     }
     // Surrogate-key prefixes, like key prefixes: overlapping ones must belong to one team.
@@ -403,18 +437,25 @@ export class MappingStore implements MappingSource {
       }
     }
     if (this.keyspaceView.enforced && !view.enforced) {
-      throw new RegistryError('KEYSPACE_CONFLICT', 'this would remove the last keyspace declaration and turn ownership enforcement off; declare another one first');
+      throw new RegistryError(
+        'KEYSPACE_CONFLICT',
+        'this would remove the last keyspace declaration and turn ownership enforcement off; declare another one first',
+      );
     }
     // Mappings inside their owners' keyspaces now must stay inside (a mapping already outside,
     // e.g. written straight to the topic, does not block unrelated ownership changes).
     const orphaned: string[] = [];
     for (const mapping of this.mappings.values()) {
       const violations = view.mappingViolations(mapping);
-      if (violations.length > 0 && this.keyspaceView.mappingViolations(mapping).length === 0) orphaned.push(`mapping "${mapping.id}" (owner "${mapping.owner}"): ${violations.map((v) => v.message).join('; ')}`);
+      if (violations.length > 0 && this.keyspaceView.mappingViolations(mapping).length === 0)
+        orphaned.push(`mapping "${mapping.id}" (owner "${mapping.owner}"): ${violations.map((v) => v.message).join('; ')}`);
     }
     if (orphaned.length > 0) {
       const more = orphaned.length > 5 ? ` (and ${orphaned.length - 5} more)` : '';
-      throw new RegistryError('KEYSPACE_CONFLICT', `this change would leave stored mappings outside their owners' keyspaces: ${orphaned.slice(0, 5).join(' | ')}${more}`);
+      throw new RegistryError(
+        'KEYSPACE_CONFLICT',
+        `this change would leave stored mappings outside their owners' keyspaces: ${orphaned.slice(0, 5).join(' | ')}${more}`,
+      );
     }
     if (options.dryRun || changes.length === 0) return { changes, unchanged, offsets: [] };
     const offsets = await this.commit(
@@ -492,7 +533,10 @@ export class MappingStore implements MappingSource {
       const mapping = this.decode(record.value, id);
       if (isRegistryError(mapping)) {
         // E.g. written by a newer registry, or by hand: keep the last good version in effect.
-        this.logger.error({ ...where, code: mapping.code, err: mapping.message }, 'invalid mapping record ignored; the previous version of this mapping stays in effect');
+        this.logger.error(
+          { ...where, code: mapping.code, err: mapping.message },
+          'invalid mapping record ignored; the previous version of this mapping stays in effect',
+        );
         continue;
       }
       this.mappings.set(id, mapping);
@@ -505,7 +549,11 @@ export class MappingStore implements MappingSource {
     this.logger.info({ topic: this.topic, changed, mappings: this.resolver.mappingCount }, 'mapping set changed; new resolver in effect');
     for (const { id, error } of this.resolver.foreignMappings()) {
       if (error.code === 'KEYSPACES_REQUIRED') continue;
-      if (changed.includes(id) || changed.some(isKeyspaceRecordKey)) this.logger.error({ topic: this.topic, id, code: error.code, err: error.message }, 'mapping refused (outside its owner team\'s keyspaces, or a loader/purge URL host not allowed): its part of every event it matches is dead-lettered');
+      if (changed.includes(id) || changed.some(isKeyspaceRecordKey))
+        this.logger.error(
+          { topic: this.topic, id, code: error.code, err: error.message },
+          "mapping refused (outside its owner team's keyspaces, or a loader/purge URL host not allowed): its part of every event it matches is dead-lettered",
+        );
     }
     this.notify(changed);
   }
@@ -517,7 +565,10 @@ export class MappingStore implements MappingSource {
     } else {
       const record = decodeKeyspaceRecord(key, value);
       if (isRegistryError(record)) {
-        this.logger.error({ ...where, code: record.code, err: record.message }, 'invalid keyspace record ignored; the previous version stays in effect');
+        this.logger.error(
+          { ...where, code: record.code, err: record.message },
+          'invalid keyspace record ignored; the previous version stays in effect',
+        );
         return false;
       }
       this.keyspaceRecords.set(key, record);
@@ -535,7 +586,8 @@ export class MappingStore implements MappingSource {
     }
     const shape = validateMappingShape(plain, MappingDto);
     if (!shape.value) return RegistryError.fromViolations(shape.violations);
-    if (shape.value.id !== id) return new RegistryError('MAPPING_INVALID', `record key "${id}" differs from the mapping's id "${shape.value.id}"`);
+    if (shape.value.id !== id)
+      return new RegistryError('MAPPING_INVALID', `record key "${id}" differs from the mapping's id "${shape.value.id}"`);
     if (shape.value.version === undefined) return new RegistryError('MAPPING_INVALID', 'stored mapping has no version');
     const mapping = normaliseMapping(shape.value);
     try {

@@ -45,11 +45,28 @@ export class StaticMappingSource implements MappingSource {
   /** Reads and checks the file now; throws a RegistryError (YAML_INVALID, MAPPING_INVALID, TEMPLATE_*, FANOUT_LIMIT, KEYSPACE_*) when it is wrong. */
   static fromYamlFile(path: string, options: StaticMappingSourceOptions = {}): StaticMappingSource {
     const limits = registryLimits(options.limits);
-    return new StaticMappingSource(loadMappingsDocumentFile(path, limits), limits, path, options.logger, options.keyspacesRequired, options.allowedHosts);
+    return new StaticMappingSource(
+      loadMappingsDocumentFile(path, limits),
+      limits,
+      path,
+      options.logger,
+      options.keyspacesRequired,
+      options.allowedHosts,
+    );
   }
 
-  static fromMappings(mappings: Mapping[], options: StaticMappingSourceOptions & { keyspaces?: KeyspaceRecord[] } = {}): StaticMappingSource {
-    return new StaticMappingSource({ mappings, keyspaces: options.keyspaces }, registryLimits(options.limits), undefined, options.logger, options.keyspacesRequired, options.allowedHosts);
+  static fromMappings(
+    mappings: Mapping[],
+    options: StaticMappingSourceOptions & { keyspaces?: KeyspaceRecord[] } = {},
+  ): StaticMappingSource {
+    return new StaticMappingSource(
+      { mappings, keyspaces: options.keyspaces },
+      registryLimits(options.limits),
+      undefined,
+      options.logger,
+      options.keyspacesRequired,
+      options.allowedHosts,
+    );
   }
 
   async start(): Promise<void> {}
@@ -82,7 +99,10 @@ export class StaticMappingSource implements MappingSource {
     this.resolver = this.compile(document);
     const after = new Map(document.mappings.map((m) => [m.id, JSON.stringify(m)]));
     const changed = [...new Set([...before.keys(), ...after.keys()])].filter((id) => before.get(id) !== after.get(id));
-    this.logger?.info({ path: this.path, changed, mappings: this.resolver.mappingCount, keyspaces: this.resolver.keyspaces.size }, 'mapping file reloaded');
+    this.logger?.info(
+      { path: this.path, changed, mappings: this.resolver.mappingCount, keyspaces: this.resolver.keyspaces.size },
+      'mapping file reloaded',
+    );
     this.logForeign();
     for (const listener of this.listeners) listener(this.resolver, changed);
     return this.resolver;
@@ -99,12 +119,20 @@ export class StaticMappingSource implements MappingSource {
     }
     // Mappings are checked strictly (a bad file is refused whole); keyspace violations only mark
     // the mapping, as on the topic, so its events are dead-lettered with the reason.
-    return MappingSetResolver.compile(document.mappings, { limits: this.limits, mode: 'strict', keyspaces, allowedHosts: this.allowedHosts });
+    return MappingSetResolver.compile(document.mappings, {
+      limits: this.limits,
+      mode: 'strict',
+      keyspaces,
+      allowedHosts: this.allowedHosts,
+    });
   }
 
   private logForeign(): void {
     for (const { id, error } of this.resolver.foreignMappings()) {
-      this.logger?.error({ path: this.path, id, code: error.code, err: error.message }, "mapping outside its owner team's keyspaces: events it matches are refused");
+      this.logger?.error(
+        { path: this.path, id, code: error.code, err: error.message },
+        "mapping outside its owner team's keyspaces: events it matches are refused",
+      );
     }
   }
 }

@@ -97,7 +97,10 @@ export class TopicFollower {
       this.lastError = payload.error?.message ?? String(payload.error);
       void this.checkTopicGone();
       if (payload.restart) {
-        logger.warn({ topic, groupId: this.groupId, err: payload.error }, 'topic follower crashed; kafkajs restarts it (already applied records are skipped)');
+        logger.warn(
+          { topic, groupId: this.groupId, err: payload.error },
+          'topic follower crashed; kafkajs restarts it (already applied records are skipped)',
+        );
       } else {
         this.fail(payload.error);
       }
@@ -112,7 +115,12 @@ export class TopicFollower {
         const records: FollowedRecord[] = [];
         for (const m of batch.messages) {
           if (BigInt(m.offset) < from) continue;
-          records.push({ partition: batch.partition, offset: m.offset, key: m.key === null ? null : m.key.toString('utf8'), value: m.value });
+          records.push({
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key === null ? null : m.key.toString('utf8'),
+            value: m.value,
+          });
         }
         if (records.length > 0) this.options.onRecords(records);
         this.advance(batch.partition, BigInt(batch.lastOffset()) + 1n);
@@ -224,8 +232,17 @@ export class TopicFollower {
   }
 
   private fail(error: Error): void {
-    this.failure = new RegistryError('STORE_STOPPED', `follower of ${this.options.topic} crashed for good: ${error.message}`, undefined, [], { cause: error });
-    this.options.logger.error({ topic: this.options.topic, groupId: this.groupId, err: error }, 'topic follower crashed and will not restart; the process should be restarted');
+    this.failure = new RegistryError(
+      'STORE_STOPPED',
+      `follower of ${this.options.topic} crashed for good: ${error.message}`,
+      undefined,
+      [],
+      { cause: error },
+    );
+    this.options.logger.error(
+      { topic: this.options.topic, groupId: this.groupId, err: error },
+      'topic follower crashed and will not restart; the process should be restarted',
+    );
     this.rejectAll(this.failure);
   }
 

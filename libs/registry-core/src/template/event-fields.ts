@@ -60,15 +60,24 @@ function stateReader(root: StateField, path: readonly string[]): FieldReader {
 export function parseFieldPath(raw: string, template: string): FieldPath {
   if (raw.length === 0) throw new RegistryError('TEMPLATE_SYNTAX', `template "${template}": empty placeholder {}`);
   if (!PLACEHOLDER_CHARS.test(raw)) {
-    throw new RegistryError('TEMPLATE_SYNTAX', `template "${template}": placeholder {${raw}} may only contain letters, digits, "_" and "."`);
+    throw new RegistryError(
+      'TEMPLATE_SYNTAX',
+      `template "${template}": placeholder {${raw}} may only contain letters, digits, "_" and "."`,
+    );
   }
   if ((TOP_LEVEL_FIELDS as readonly string[]).includes(raw)) return { path: raw, read: topLevelReader(raw as TopLevelField) };
   const [root, ...rest] = raw.split('.');
   if ((STATE_FIELDS as readonly string[]).includes(root) && rest.length > 0) {
     if (rest.length > MAX_STATE_PATH_DEPTH) {
-      throw new RegistryError('TEMPLATE_UNKNOWN_FIELD', `template "${template}": {${raw}} is deeper than ${MAX_STATE_PATH_DEPTH} levels below ${root}`);
+      throw new RegistryError(
+        'TEMPLATE_UNKNOWN_FIELD',
+        `template "${template}": {${raw}} is deeper than ${MAX_STATE_PATH_DEPTH} levels below ${root}`,
+      );
     }
     if (rest.every((name) => IDENTIFIER.test(name))) return { path: raw, read: stateReader(root as StateField, rest) };
   }
-  throw new RegistryError('TEMPLATE_UNKNOWN_FIELD', `template "${template}": {${raw}} is not a known event field (known: ${KNOWN_FIELDS_HINT})`);
+  throw new RegistryError(
+    'TEMPLATE_UNKNOWN_FIELD',
+    `template "${template}": {${raw}} is not a known event field (known: ${KNOWN_FIELDS_HINT})`,
+  );
 }

@@ -45,10 +45,18 @@ export function safeSegment(value: unknown, template: string, field: string, max
     );
   }
   if (text.length === 0) {
-    throw new RegistryError('TEMPLATE_WIDENS_KEY', `template "${template}": ${field} is empty, which would leave an empty key segment`, field);
+    throw new RegistryError(
+      'TEMPLATE_WIDENS_KEY',
+      `template "${template}": ${field} is empty, which would leave an empty key segment`,
+      field,
+    );
   }
   if (text.length > maxValueLength) {
-    throw new RegistryError('TEMPLATE_WIDENS_KEY', `template "${template}": ${field} is ${text.length} characters long (cap ${maxValueLength})`, field);
+    throw new RegistryError(
+      'TEMPLATE_WIDENS_KEY',
+      `template "${template}": ${field} is ${text.length} characters long (cap ${maxValueLength})`,
+      field,
+    );
   }
   const bad = UNSAFE_VALUE_CHAR.exec(text);
   if (bad) {

@@ -18,18 +18,57 @@ const segment = fc.oneof(
   fc.tuple(literal, fc.constantFrom(...FIELDS), fc.option(literal, { nil: '' })).map(([a, f, b]) => `${a}{${f}}${b}`),
 );
 // A leading "~" is reserved for the cache protocol's companion keys (refused by the compiler).
-const validTemplate = fc.array(segment, { minLength: 1, maxLength: 5 }).map((segments) => segments.join(':')).filter((t) => !t.startsWith('~'));
+const validTemplate = fc
+  .array(segment, { minLength: 1, maxLength: 5 })
+  .map((segments) => segments.join(':'))
+  .filter((t) => !t.startsWith('~'));
 
 /** Hostile and ordinary values of every JSON type, biased to the characters that could widen a key. */
 const hostileString = fc.oneof(
   fc.fullUnicodeString({ maxLength: 20 }),
   fc.string({ maxLength: 20 }),
-  fc.array(fc.constantFrom('*', '?', '[', ']', '{', '}', ':', ' ', '\t', '\n', '\\', '\u0000', '\u007f', '\u0085', '\u00a0', '\u200b', '\u2028', '\ufeff', '\ud800', 'a', '1'), {
-    maxLength: 6,
-  }).map((cs) => cs.join('')),
+  fc
+    .array(
+      fc.constantFrom(
+        '*',
+        '?',
+        '[',
+        ']',
+        '{',
+        '}',
+        ':',
+        ' ',
+        '\t',
+        '\n',
+        '\\',
+        '\u0000',
+        '\u007f',
+        '\u0085',
+        '\u00a0',
+        '\u200b',
+        '\u2028',
+        '\ufeff',
+        '\ud800',
+        'a',
+        '1',
+      ),
+      {
+        maxLength: 6,
+      },
+    )
+    .map((cs) => cs.join('')),
   fc.string({ minLength: 120, maxLength: 140 }),
 );
-const anyValue = fc.oneof(hostileString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.object({ maxDepth: 1 }), fc.array(fc.integer(), { maxLength: 2 }));
+const anyValue = fc.oneof(
+  hostileString,
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant(undefined),
+  fc.object({ maxDepth: 1 }),
+  fc.array(fc.integer(), { maxLength: 2 }),
+);
 
 const hostileEvent = fc.record({
   entityId: hostileString,
@@ -45,7 +84,11 @@ const hostileEvent = fc.record({
 function patternOf(template: string): RegExp {
   const escaped = template
     .split(/(\{[^}]*\})/)
-    .map((part) => (part.startsWith('{') ? `[^:*?\\[\\]{}\\\\\\s\\p{Cc}\\p{Cf}\\p{Cs}]{1,${DEFAULT_TEMPLATE_LIMITS.maxValueLength}}` : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .map((part) =>
+      part.startsWith('{')
+        ? `[^:*?\\[\\]{}\\\\\\s\\p{Cc}\\p{Cf}\\p{Cs}]{1,${DEFAULT_TEMPLATE_LIMITS.maxValueLength}}`
+        : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
     .join('');
   return new RegExp(`^${escaped}$`, 'u');
 }
@@ -78,7 +121,16 @@ describe('template compiler properties', () => {
     const safe = fc.array(fc.constantFrom(...'abcXYZ019_-.@'.split('')), { minLength: 1, maxLength: 20 }).map((cs) => cs.join(''));
     fc.assert(
       fc.property(validTemplate, safe, safe, safe, (source, a, b, id) => {
-        const event = { eventId: 'e', entityType: 'product', entityId: id, tenant: 't1', version: 7, occurredAt: '', after: { a, b, n: { m: a } }, before: { a: b } } as EntityUpdated;
+        const event = {
+          eventId: 'e',
+          entityType: 'product',
+          entityId: id,
+          tenant: 't1',
+          version: 7,
+          occurredAt: '',
+          after: { a, b, n: { m: a } },
+          before: { a: b },
+        } as EntityUpdated;
         const expected = source
           .replace(/\{entityId\}/g, id)
           .replace(/\{entityType\}/g, 'product')
@@ -122,7 +174,10 @@ describe('template compiler properties', () => {
   it('refuses every placeholder that is not a known event field', () => {
     const ident = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,10}$/);
     const unknown = fc
-      .oneof(ident, fc.tuple(ident, ident).map(([a, b]) => `${a}.${b}`))
+      .oneof(
+        ident,
+        fc.tuple(ident, ident).map(([a, b]) => `${a}.${b}`),
+      )
       .filter((f) => !['entityId', 'entityType', 'tenant', 'version'].includes(f) && !/^(after|before)\./.test(f));
     fc.assert(
       fc.property(literal, unknown, (prefix, field) => codeOf(() => compileTemplate(`${prefix}:{${field}}`)) === 'TEMPLATE_UNKNOWN_FIELD'),

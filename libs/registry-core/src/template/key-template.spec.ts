@@ -70,7 +70,11 @@ describe('compileTemplate', () => {
   });
 
   it('caps the rendered key length', () => {
-    const t = compileTemplate('k:{after.a}:{after.b}:{after.c}:{after.d}:{after.e}', 'key', { maxTemplateLength: 256, maxValueLength: 128, maxKeyLength: 100 });
+    const t = compileTemplate('k:{after.a}:{after.b}:{after.c}:{after.d}:{after.e}', 'key', {
+      maxTemplateLength: 256,
+      maxValueLength: 128,
+      maxKeyLength: 100,
+    });
     const v = 'v'.repeat(30);
     expect(codeOf(() => t.render(event({ after: { a: v, b: v, c: v, d: v, e: v } })))).toBe('TEMPLATE_WIDENS_KEY');
   });
@@ -104,12 +108,16 @@ describe('compileTemplate', () => {
     const t = compileTemplate('https://catalog.internal/products/{entityId}?tenant={tenant}', 'loaderUrl');
     expect(t.render(event({ entityId: 'p@1', tenant: 'acme' }))).toBe('https://catalog.internal/products/p%401?tenant=acme');
     expect(codeOf(() => compileTemplate('ftp://x/{entityId}', 'loaderUrl'))).toBe('TEMPLATE_SYNTAX');
-    expect(codeOf(() => compileTemplate('https://x/{entityId}', 'loaderUrl').render(event({ entityId: 'a b' })))).toBe('TEMPLATE_WIDENS_KEY');
+    expect(codeOf(() => compileTemplate('https://x/{entityId}', 'loaderUrl').render(event({ entityId: 'a b' })))).toBe(
+      'TEMPLATE_WIDENS_KEY',
+    );
   });
 
   it('names the template and field in its errors', () => {
     const t = compileTemplate('category:{after.categoryId}:products');
-    expect(() => t.render(event({ after: { categoryId: 'a*' } }))).toThrow(/category:\{after\.categoryId\}:products.*after\.categoryId.*"\*"/);
+    expect(() => t.render(event({ after: { categoryId: 'a*' } }))).toThrow(
+      /category:\{after\.categoryId\}:products.*after\.categoryId.*"\*"/,
+    );
   });
 });
 
@@ -134,19 +142,25 @@ describe('URL templates: the literal host (WHATWG-parsed) must be callable', () 
       ['http://[::ffff:169.254.169.254]/x/{entityId}', 'metadata'],
       ['http://localhost/x/{entityId}', 'this machine'],
     ]) {
-      expect(() => compileTemplate(source, 'loaderUrl', DEFAULT_TEMPLATE_LIMITS, EMPTY_ALLOW_LIST)).toThrow(expect.objectContaining({ code: 'TEMPLATE_UNSAFE_URL', message: expect.stringContaining(why) }));
+      expect(() => compileTemplate(source, 'loaderUrl', DEFAULT_TEMPLATE_LIMITS, EMPTY_ALLOW_LIST)).toThrow(
+        expect.objectContaining({ code: 'TEMPLATE_UNSAFE_URL', message: expect.stringContaining(why) }),
+      );
       expect(urlTemplateHostProblem(source)).toContain(why);
     }
   });
 
   it('userinfo is refused already by the authority rule, and by the host check too', () => {
-    expect(() => compileTemplate('http://user@shop.example/x/{entityId}', 'loaderUrl', DEFAULT_TEMPLATE_LIMITS, EMPTY_ALLOW_LIST)).toThrow(expect.objectContaining({ code: 'TEMPLATE_UNSAFE_URL' }));
+    expect(() => compileTemplate('http://user@shop.example/x/{entityId}', 'loaderUrl', DEFAULT_TEMPLATE_LIMITS, EMPTY_ALLOW_LIST)).toThrow(
+      expect.objectContaining({ code: 'TEMPLATE_UNSAFE_URL' }),
+    );
     expect(urlTemplateHostProblem('http://user@shop.example/x/{entityId}')).toContain('userinfo');
   });
 
   it('lets an operator allow-listed internal host through, public hosts always', () => {
     expect(() => compileTemplate('http://127.0.0.3:8080/p/{entityId}', 'loaderUrl', DEFAULT_TEMPLATE_LIMITS, allow127)).not.toThrow();
-    expect(() => compileTemplate('http://127.0.0.4:8080/p/{entityId}', 'loaderUrl', DEFAULT_TEMPLATE_LIMITS, allow127)).toThrow(expect.objectContaining({ code: 'TEMPLATE_UNSAFE_URL' }));
+    expect(() => compileTemplate('http://127.0.0.4:8080/p/{entityId}', 'loaderUrl', DEFAULT_TEMPLATE_LIMITS, allow127)).toThrow(
+      expect.objectContaining({ code: 'TEMPLATE_UNSAFE_URL' }),
+    );
     expect(urlTemplateHostProblem('https://Shop.Example/p/{entityId}')).toBeUndefined();
     expect(urlTemplateHost('https://Shop.Example:8443/p/{entityId}')).toEqual({ host: 'shop.example' });
     // Without an allow-list the compile checks syntax only (stored mappings decode; the resolver refuses them per event).

@@ -137,14 +137,21 @@ function checkSegments(source: string, parts: Part[], kind: TemplateKind): void 
   // A namespace is a key prefix: it may end with the separator ("pricing:{tenant}:").
   if (kind === 'namespace' && shape.endsWith(KEY_SEGMENT_SEPARATOR)) shape = shape.slice(0, -1);
   if (shape.split(KEY_SEGMENT_SEPARATOR).some((segment) => segment.length === 0)) {
-    throw syntax(source, `empty segment (a key must not start or end with "${KEY_SEGMENT_SEPARATOR}" or contain "${KEY_SEGMENT_SEPARATOR}${KEY_SEGMENT_SEPARATOR}")`);
+    throw syntax(
+      source,
+      `empty segment (a key must not start or end with "${KEY_SEGMENT_SEPARATOR}" or contain "${KEY_SEGMENT_SEPARATOR}${KEY_SEGMENT_SEPARATOR}")`,
+    );
   }
 }
 
 /** A path/query value: URL-encoded; "." and ".." alone would move the path (dot segments) and are refused. */
 function encodeUrlValue(text: string, source: string, field: string): string {
   if (text === '.' || text === '..') {
-    throw new RegistryError('TEMPLATE_WIDENS_KEY', `template "${source}": ${field} = ${JSON.stringify(text)} is a dot segment, which would move the URL's path`, field);
+    throw new RegistryError(
+      'TEMPLATE_WIDENS_KEY',
+      `template "${source}": ${field} = ${JSON.stringify(text)} is a dot segment, which would move the URL's path`,
+      field,
+    );
   }
   return encodeURIComponent(text);
 }
@@ -154,7 +161,12 @@ function encodeUrlValue(text: string, source: string, field: string): string {
  * / TEMPLATE_UNSAFE_URL. With `allowedHosts` (the operator's LOADER_ALLOWED_HOSTS or
  * PURGE_ALLOWED_HOSTS), a URL template's literal host must also pass urlTemplateHostProblem.
  */
-export function compileTemplate(source: string, kind: TemplateKind = 'key', limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS, allowedHosts?: HostAllowList): CompiledTemplate {
+export function compileTemplate(
+  source: string,
+  kind: TemplateKind = 'key',
+  limits: TemplateLimits = DEFAULT_TEMPLATE_LIMITS,
+  allowedHosts?: HostAllowList,
+): CompiledTemplate {
   if (typeof source !== 'string' || source.length === 0) throw new RegistryError('TEMPLATE_SYNTAX', 'template must be a non-empty string');
   if (source.length > limits.maxTemplateLength) {
     throw syntax(source.slice(0, 40) + '...', `longer than ${limits.maxTemplateLength} characters`);
@@ -181,10 +193,14 @@ export function compileTemplate(source: string, kind: TemplateKind = 'key', limi
   const fields = parts.filter((p): p is FieldPath => typeof p !== 'string');
   const { maxValueLength, maxKeyLength } = limits;
   const encode = isUrlKind(kind) ? encodeUrlValue : (text: string) => text;
-  const substitute = (field: FieldPath, value: unknown) => encode(safeSegment(value, source, field.path, maxValueLength), source, field.path);
+  const substitute = (field: FieldPath, value: unknown) =>
+    encode(safeSegment(value, source, field.path, maxValueLength), source, field.path);
   const capLength = (text: string) => {
     if (text.length > maxKeyLength) {
-      throw new RegistryError('TEMPLATE_WIDENS_KEY', `template "${source}": rendered ${kind} is ${text.length} characters long (cap ${maxKeyLength})`);
+      throw new RegistryError(
+        'TEMPLATE_WIDENS_KEY',
+        `template "${source}": rendered ${kind} is ${text.length} characters long (cap ${maxKeyLength})`,
+      );
     }
     return text;
   };

@@ -31,9 +31,12 @@ describe('checkTargetUrl', () => {
     expect(() => checkTargetUrl(raw)).toThrow(TargetUrlError);
   });
 
-  it.each(['https://shop.example/products/42', 'http://8.8.8.8/x', 'https://[2606:4700::1111]/x', 'http://api.shop.example:8443/p?id=1'])('accepts %s', (raw) => {
-    expect(checkTargetUrl(raw).url.href).toBeDefined();
-  });
+  it.each(['https://shop.example/products/42', 'http://8.8.8.8/x', 'https://[2606:4700::1111]/x', 'http://api.shop.example:8443/p?id=1'])(
+    'accepts %s',
+    (raw) => {
+      expect(checkTargetUrl(raw).url.href).toBeDefined();
+    },
+  );
 
   it('lets an operator allow-list names, IPs and CIDRs', () => {
     const allow = parseHostAllowList('localhost, 127.0.0.2 ,10.0.0.0/8', 'LOADER_ALLOWED_HOSTS');

@@ -119,7 +119,8 @@ export function checkTargetUrl(raw: string, allow: HostAllowList = EMPTY_ALLOW_L
   } catch {
     throw new TargetUrlError(`"${raw}" is not a valid URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TargetUrlError(`"${raw}": scheme ${url.protocol} is not http or https`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new TargetUrlError(`"${raw}": scheme ${url.protocol} is not http or https`);
   if (url.username !== '' || url.password !== '') throw new TargetUrlError(`"${raw}": a URL must not carry userinfo (user:password@)`);
   const problem = hostProblem(url.hostname, allow);
   if (problem) throw new TargetUrlError(`"${raw}": ${problem}`);
@@ -134,12 +135,14 @@ function publicSuffix(name: string): boolean {
 
 /** Checks a host pattern a keyspace declares: an exact host name or "*.suffix". */
 export function hostPatternProblem(pattern: unknown): string | undefined {
-  if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > 253) return 'a host pattern must be a non-empty string of at most 253 characters';
+  if (typeof pattern !== 'string' || pattern.length === 0 || pattern.length > 253)
+    return 'a host pattern must be a non-empty string of at most 253 characters';
   const name = pattern.startsWith('*.') ? pattern.slice(2) : pattern;
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(name) && !ipaddr.isValid(normaliseHost(name))) {
     return `host pattern "${pattern}" must be a lower-case host name, an IP address or "*.<host name>"`;
   }
-  if (pattern.startsWith('*.') && !name.includes('.')) return `host pattern "${pattern}" is too wide: "*." must be followed by at least two labels`;
+  if (pattern.startsWith('*.') && !name.includes('.'))
+    return `host pattern "${pattern}" is too wide: "*." must be followed by at least two labels`;
   // "*.github.io", "*.co.uk": names under a public suffix belong to whoever registers them.
   if (pattern.startsWith('*.') && publicSuffix(name)) {
     return `host pattern "${pattern}" is too wide: "${name}" is a public suffix (anyone can register names under it); name the team's own domain`;
@@ -149,7 +152,8 @@ export function hostPatternProblem(pattern: unknown): string | undefined {
   // could never match (the parser turns them into 1.2.0.3 and 8.0.0.1). Only an exact dotted quad.
   if (/^(\d+|0x[0-9a-f]*)$/i.test(name.slice(name.lastIndexOf('.') + 1))) {
     const canonical = ipaddr.IPv4.isValidFourPartDecimal(name) && ipaddr.IPv4.parse(name).toString() === name;
-    if (pattern.startsWith('*.') || !canonical) return `host pattern "${pattern}" ends in a number, which URLs read as an IPv4 address: use an exact IP address in dotted-quad form (e.g. 192.0.2.10)`;
+    if (pattern.startsWith('*.') || !canonical)
+      return `host pattern "${pattern}" ends in a number, which URLs read as an IPv4 address: use an exact IP address in dotted-quad form (e.g. 192.0.2.10)`;
   }
   return undefined;
 }

@@ -16,11 +16,22 @@ function errorOf(fn: () => unknown): RegistryError {
 }
 
 const event: EntityUpdated = { eventId: 'e', entityType: 'product', entityId: 'p1', version: 2, occurredAt: '2026-01-01T00:00:00Z' };
-const mapping = (overrides: Partial<Mapping>): Mapping => ({ id: 'catalog.product', entityType: 'product', owner: 'catalog', keys: [{ template: 'product:{entityId}', action: 'delete' }], tags: [], version: 0, ...overrides });
+const mapping = (overrides: Partial<Mapping>): Mapping => ({
+  id: 'catalog.product',
+  entityType: 'product',
+  owner: 'catalog',
+  keys: [{ template: 'product:{entityId}', action: 'delete' }],
+  tags: [],
+  version: 0,
+  ...overrides,
+});
 
-describe('keyspaceRecordsOf (a file\'s keyspaces: section)', () => {
-  it('turns prefixes and entity types (team, or { team, grants }) into the topic\'s records', () => {
-    const records = keyspaceRecordsOf({ prefixes: { 'product:': 'catalog', 'search:': 'search' }, entityTypes: { product: { team: 'catalog', grants: ['search'] }, campaign: 'promo' } });
+describe("keyspaceRecordsOf (a file's keyspaces: section)", () => {
+  it("turns prefixes and entity types (team, or { team, grants }) into the topic's records", () => {
+    const records = keyspaceRecordsOf({
+      prefixes: { 'product:': 'catalog', 'search:': 'search' },
+      entityTypes: { product: { team: 'catalog', grants: ['search'] }, campaign: 'promo' },
+    });
     expect(records).toEqual([
       { kind: 'prefix', prefix: 'product:', team: 'catalog', version: 1 },
       { kind: 'prefix', prefix: 'search:', team: 'search', version: 1 },
@@ -30,7 +41,13 @@ describe('keyspaceRecordsOf (a file\'s keyspaces: section)', () => {
   });
 
   it('names the field of every bad record', () => {
-    const error = errorOf(() => keyspaceRecordsOf({ prefixes: { '~x:': 'catalog', 'ok:': 'b a d' }, entityTypes: { product: { team: 'catalog', grants: ['g', 'b a d'], extra: 1 }, 'b a d': 'catalog' }, prefix: {} }));
+    const error = errorOf(() =>
+      keyspaceRecordsOf({
+        prefixes: { '~x:': 'catalog', 'ok:': 'b a d' },
+        entityTypes: { product: { team: 'catalog', grants: ['g', 'b a d'], extra: 1 }, 'b a d': 'catalog' },
+        prefix: {},
+      }),
+    );
     expect(error.code).toBe('KEYSPACE_INVALID');
     expect(error.violations.map((v) => v.field)).toEqual([
       'keyspaces.prefix',
@@ -54,7 +71,7 @@ describe('keyspaceRecordsOf (a file\'s keyspaces: section)', () => {
 });
 
 describe('mapping files with keyspaces', () => {
-  it('an invalidator\'s file may declare keyspaces; a team\'s GitOps file may not', () => {
+  it("an invalidator's file may declare keyspaces; a team's GitOps file may not", () => {
     const text = 'keyspaces:\n  prefixes: { "product:": catalog }\n  entityTypes: { product: catalog }\nmappings: []\n';
     expect(parseMappingsDocument(text).keyspaces).toHaveLength(2);
     expect(parseMappingsDocument('mappings: []').keyspaces).toBeUndefined();
@@ -68,12 +85,21 @@ describe('mapping files with keyspaces', () => {
     expect(source.keyspaces().enforced).toBe(true);
     expect(source.current().resolve(event)).toMatchObject({ failed: [{ mappingId: 'promo.steal', code: 'FOREIGN_KEYSPACE' }] });
     const own = StaticMappingSource.fromMappings([mapping({})], { keyspaces });
-    expect(own.current().resolve(event).keys.map((k) => k.key)).toEqual(['product:p1']);
+    expect(
+      own
+        .current()
+        .resolve(event)
+        .keys.map((k) => k.key),
+    ).toEqual(['product:p1']);
   });
 
   it('KEYSPACES_REQUIRED: mappings without any keyspace are refused up front', () => {
     expect(errorOf(() => StaticMappingSource.fromMappings([mapping({})], { keyspacesRequired: true })).code).toBe('KEYSPACES_REQUIRED');
     expect(StaticMappingSource.fromMappings([], { keyspacesRequired: true }).current().mappingCount).toBe(0);
-    expect(StaticMappingSource.fromMappings([mapping({})], { keyspacesRequired: false }).current().resolve(event).keys).toHaveLength(1);
+    expect(
+      StaticMappingSource.fromMappings([mapping({})], { keyspacesRequired: false })
+        .current()
+        .resolve(event).keys,
+    ).toHaveLength(1);
   });
 });

@@ -9,7 +9,14 @@
 // (names, and no two teams owning overlapping prefixes). Every problem names its field,
 // e.g. `keyspaces.prefixes["~x:"]` or `keyspaces.entityTypes.product.grants[1]`.
 import { RegistryError, Violation } from '../errors';
-import { checkKeyspaceRecord, EntityTypeOwnership, KeyspaceRecord, Keyspaces, normaliseKeyspaceRecord, PrefixOwnership } from '../keyspace/keyspaces';
+import {
+  checkKeyspaceRecord,
+  EntityTypeOwnership,
+  KeyspaceRecord,
+  Keyspaces,
+  normaliseKeyspaceRecord,
+  PrefixOwnership,
+} from '../keyspace/keyspaces';
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -40,7 +47,8 @@ export function keyspaceRecordsOf(section: unknown, root = 'keyspaces'): Keyspac
     invalid(root, 'expected { prefixes: { <prefix>: <team> }, entityTypes: { <type>: <team> | { team, grants } } }');
     throw RegistryError.fromViolations(problems);
   }
-  for (const key of Object.keys(section)) if (key !== 'prefixes' && key !== 'entityTypes') invalid(member(root, key), 'unknown field (only "prefixes" and "entityTypes")');
+  for (const key of Object.keys(section))
+    if (key !== 'prefixes' && key !== 'entityTypes') invalid(member(root, key), 'unknown field (only "prefixes" and "entityTypes")');
   const prefixes: PrefixOwnership[] = [];
   const types: EntityTypeOwnership[] = [];
   const fieldOf = new Map<KeyspaceRecord, string>();
@@ -59,7 +67,8 @@ export function keyspaceRecordsOf(section: unknown, root = 'keyspaces'): Keyspac
   }
 
   const typeRoot = `${root}.entityTypes`;
-  if (section.entityTypes !== undefined && !isMap(section.entityTypes)) invalid(typeRoot, 'expected a map of entity type to team or { team, grants }');
+  if (section.entityTypes !== undefined && !isMap(section.entityTypes))
+    invalid(typeRoot, 'expected a map of entity type to team or { team, grants }');
   for (const [entityType, value] of Object.entries(isMap(section.entityTypes) ? section.entityTypes : {})) {
     const field = member(typeRoot, entityType);
     if (isMap(value)) {
@@ -83,7 +92,11 @@ export function keyspaceRecordsOf(section: unknown, root = 'keyspaces'): Keyspac
     const conflict = new Keyspaces(seen).conflictsOf(p.prefix, p.team)[0];
     const field = fieldOf.get(p)!;
     if (conflict) {
-      problems.push({ field, code: 'KEYSPACE_CONFLICT', message: `prefix "${p.prefix}" of team "${p.team}" overlaps prefix "${conflict.prefix}" owned by team "${conflict.team}"; overlapping prefixes must belong to one team` });
+      problems.push({
+        field,
+        code: 'KEYSPACE_CONFLICT',
+        message: `prefix "${p.prefix}" of team "${p.team}" overlaps prefix "${conflict.prefix}" owned by team "${conflict.team}"; overlapping prefixes must belong to one team`,
+      });
     }
     seen.push(p);
   }

@@ -67,12 +67,18 @@ describe('mapping set diff', () => {
     const added = { ...product, id: 'catalog.category', entityType: 'category' };
     const diff = diffMappingSets([product, other], [changed, added], { prune: new Set(['catalog']) });
     expect(diff.added.map((m) => m.id)).toEqual(['catalog.category']);
-    expect(diff.changed).toEqual([expect.objectContaining({ id: 'catalog.product', changes: [{ path: 'keys[0].ttlSeconds', before: 3600, after: 60 }] })]);
+    expect(diff.changed).toEqual([
+      expect.objectContaining({ id: 'catalog.product', changes: [{ path: 'keys[0].ttlSeconds', before: 3600, after: 60 }] }),
+    ]);
     // search's mapping is not in catalog's file, and catalog's file never prunes another team.
     expect(diff.removed).toEqual([]);
     expect(diffMappingSets([product, other], [product]).removed.map((m) => m.id)).toEqual(['search.product']);
     expect(formatMappingSetDiff(diff)).toBe(
-      ['+ catalog.category (entityType category, owner catalog, 3 keys, 1 tags)', '~ catalog.product', '    keys[0].ttlSeconds: 3600 -> 60'].join('\n'),
+      [
+        '+ catalog.category (entityType category, owner catalog, 3 keys, 1 tags)',
+        '~ catalog.product',
+        '    keys[0].ttlSeconds: 3600 -> 60',
+      ].join('\n'),
     );
   });
 
@@ -91,15 +97,30 @@ describe('StaticMappingSource', () => {
     const seen: string[][] = [];
     source.onChange((_, ids) => seen.push(ids));
     const e = { eventId: 'e', entityType: 'product', entityId: 'x1', version: 1, occurredAt: '' };
-    expect(source.current().resolve(e).keys.map((k) => k.key)).toEqual(['p:x1']);
+    expect(
+      source
+        .current()
+        .resolve(e)
+        .keys.map((k) => k.key),
+    ).toEqual(['p:x1']);
 
     writeFileSync(path, 'mappings:\n  - { id: a, entityType: product, owner: c, keys: [{ template: "q:{entityId}", action: delete }] }\n');
     source.reload();
-    expect(source.current().resolve(e).keys.map((k) => k.key)).toEqual(['q:x1']);
+    expect(
+      source
+        .current()
+        .resolve(e)
+        .keys.map((k) => k.key),
+    ).toEqual(['q:x1']);
     expect(seen).toEqual([['a']]);
 
     writeFileSync(path, 'mappings:\n  - { id: a, entityType: product, owner: c, keys: [{ template: "q:{nope}", action: delete }] }\n');
     expect(() => source.reload()).toThrow(expect.objectContaining({ code: 'TEMPLATE_UNKNOWN_FIELD' }));
-    expect(source.current().resolve(e).keys.map((k) => k.key)).toEqual(['q:x1']);
+    expect(
+      source
+        .current()
+        .resolve(e)
+        .keys.map((k) => k.key),
+    ).toEqual(['q:x1']);
   });
 });

@@ -20,11 +20,17 @@ export function validateMappingSet(plain: unknown[], limits: RegistryLimits = re
   const seen = new Map<string, number>();
   plain.forEach((item, i) => {
     const result = validateMapping(item, limits);
-    violations.push(...result.violations.map((v) => ({ ...v, field: v.field === '(root)' ? `mappings[${i}]` : `mappings[${i}].${v.field}` })));
+    violations.push(
+      ...result.violations.map((v) => ({ ...v, field: v.field === '(root)' ? `mappings[${i}]` : `mappings[${i}].${v.field}` })),
+    );
     if (!result.mapping) return;
     const first = seen.get(result.mapping.id);
     if (first !== undefined) {
-      violations.push({ field: `mappings[${i}].id`, code: 'DUPLICATE_MAPPING_ID', message: `id "${result.mapping.id}" is also used by mappings[${first}]` });
+      violations.push({
+        field: `mappings[${i}].id`,
+        code: 'DUPLICATE_MAPPING_ID',
+        message: `id "${result.mapping.id}" is also used by mappings[${first}]`,
+      });
       return;
     }
     seen.set(result.mapping.id, i);
@@ -49,11 +55,21 @@ function parseDocument(text: string, source: string, allowed: readonly string[])
   } catch (error) {
     throw new RegistryError('YAML_INVALID', `${source}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (document === null || typeof document !== 'object' || Array.isArray(document) || !Array.isArray((document as { mappings?: unknown }).mappings)) {
+  if (
+    document === null ||
+    typeof document !== 'object' ||
+    Array.isArray(document) ||
+    !Array.isArray((document as { mappings?: unknown }).mappings)
+  ) {
     throw new RegistryError('YAML_INVALID', `${source}: expected a document of the form "mappings: [ ... ]"`, 'mappings');
   }
   const extra = Object.keys(document).filter((k) => !allowed.includes(k));
-  if (extra.length > 0) throw new RegistryError('YAML_INVALID', `${source}: unknown top-level field(s) ${extra.join(', ')} (only ${allowed.map((k) => `"${k}"`).join(', ')})`, extra[0]);
+  if (extra.length > 0)
+    throw new RegistryError(
+      'YAML_INVALID',
+      `${source}: unknown top-level field(s) ${extra.join(', ')} (only ${allowed.map((k) => `"${k}"`).join(', ')})`,
+      extra[0],
+    );
   return document as Record<string, unknown>;
 }
 
