@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The one test command (README, .ci/run): type-check, Lua drift check, unit tests, then e2e
+# The one test command (README, .ci/run): type-check, lint, Lua drift check, unit tests, then e2e
 # tests against a real Kafka + Redis stack that jest's globalSetup starts once and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit
+# ESLint (typescript-eslint type-checked rules) with Prettier as a rule: the style is checked, not hoped for.
+npx eslint .
 npx jest --selectProjects unit
 # --forceExit: kafkajs and ioredis keep reconnect timers alive after the last test of a file that
 # stopped a server on purpose; every test closes what it opened, this only bounds the exit.
