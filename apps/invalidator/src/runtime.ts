@@ -27,7 +27,7 @@ import { InvalidationPipeline } from './pipeline/invalidation.pipeline';
 import { withReplicaAck } from './pipeline/replica-ack';
 import { withNamespaceBumps } from './sinks/namespace-bump';
 import { withBusAnnounce } from './sinks/bus-announce';
-import { BusPublisher } from '@app/cache-protocol/bus';
+import { BusPublisher, busSigner } from '@app/cache-protocol/bus';
 import { randomBytes } from 'node:crypto';
 import { otherSinksFromConfig, OtherSinksSetup } from './sinks/sinks-from-env';
 import { createRedis, isRedisReady } from './redis-connection';
@@ -127,6 +127,8 @@ export class InvalidatorRuntime {
         // Unique per process start (pids repeat across containers): readers track each publisher's heartbeats.
         source: `invalidator-${process.pid}-${randomBytes(4).toString('hex')}`,
         registry: metricsRegistry(),
+        // Signed heartbeats and byes: readers holding the public key ignore forged ones.
+        sign: config.BUS_SIGNING_KEY !== undefined ? busSigner(config.BUS_SIGNING_KEY, 'BUS_SIGNING_KEY') : undefined,
         onFailure: (kind, error) => {
           if (Date.now() - lastWarn < 10_000) return;
           lastWarn = Date.now();

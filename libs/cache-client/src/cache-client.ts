@@ -15,7 +15,7 @@ import {
   tagStateKey,
   validateKey,
 } from '@app/cache-protocol';
-import { BusMessage, BusPublisher, BusSubscriber } from '@app/cache-protocol/bus';
+import { BusMessage, BusPublisher, BusSubscriber, busVerifier } from '@app/cache-protocol/bus';
 import { randomBytes } from 'node:crypto';
 import { createLogger, Logger, metricsRegistry } from '@app/telemetry';
 import { CacheClientError } from './errors';
@@ -110,7 +110,12 @@ export class CacheClient {
     if (options.l1) {
       try {
         this.l1 = new L1(
-          { now: options.now, forgetSilentPublisherMs: options.bus?.forgetSilentPublisherMs, ...options.l1 },
+          {
+            now: options.now,
+            forgetSilentPublisherMs: options.bus?.forgetSilentPublisherMs,
+            verifyPublisher: options.bus?.verifyKey !== undefined ? busVerifier(options.bus.verifyKey, 'bus.verifyKey') : undefined,
+            ...options.l1,
+          },
           {
             dropped: (reason, n) => {
               this.metrics.l1Dropped(reason, n);
@@ -221,9 +226,14 @@ export class CacheClient {
     this.busSubscriber?.pause(paused);
   }
 
-  /** L1 entries and estimated bytes (0 without L1). */
-  l1Stats(): { entries: number; bytes: number } {
-    return { entries: this.l1?.size ?? 0, bytes: this.l1?.bytes ?? 0 };
+  /** L1 entries and estimated bytes (0 without L1), and the bus publishers it trusts (their sources) and the heartbeats/byes it ignored for a missing or invalid signature. */
+  l1Stats(): { entries: number; bytes: number; publishers: string[]; ignoredUnsigned: number } {
+    return {
+      entries: this.l1?.size ?? 0,
+      bytes: this.l1?.bytes ?? 0,
+      publishers: this.l1?.publishersHeard().map((p) => p.source) ?? [],
+      ignoredUnsigned: this.l1?.ignoredUnsigned ?? 0,
+    };
   }
 
   /**

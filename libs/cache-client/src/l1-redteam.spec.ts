@@ -1,8 +1,13 @@
 // Red team: bus messages forged by a process that can XADD to the bus stream. Every cache-client
 // instance announces its own fills on the bus, so every reader process has that write access:
-// the `s` (source) of a message is whatever the writer puts there. The forged-bye test is skipped:
-// it shows an open weakness whose fix is not small (see its comment).
+// the `s` (source) of a message is whatever the writer puts there.
+import { generateKeyPairSync } from 'node:crypto';
+import { busSigner, busVerifier, SignedKind } from '@app/cache-protocol/bus';
 import { L1, L1Entry, L1Options, MAX_TRACKED_PUBLISHERS } from './l1';
+
+const keys = generateKeyPairSync('ed25519');
+const sign = busSigner(keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+const verify = busVerifier(keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
 
 const events = { dropped: () => undefined, evicted: () => undefined };
 
@@ -19,29 +24,38 @@ function entry(over: Partial<L1Entry> = {}): L1Entry {
 }
 
 describe('L1 vs forged bus messages (red team)', () => {
-  // OPEN: a forged `bye` in the invalidator's name makes the readers stop waiting for it. The
-  // invalidator's heartbeats had stopped vouching at the start of an apply whose announce is not
-  // in the stream yet; once it is "gone", the remaining publishers (other readers, which
-  // heartbeat too) vouch on their own and L1 serves past maxStalenessMs a value the invalidator
-  // has already changed in Redis. A forged heartbeat with the invalidator's source does the
-  // same without the bye. Fix (not small): authenticate bus messages per publisher (e.g. an
-  // HMAC with a key only invalidators hold, or a separate stream with a Redis ACL that only
-  // invalidators may XADD to), and take `bye`/heartbeats only from authenticated sources.
-  it.skip("a reader forging `bye` with the invalidator's source does not let L1 serve past maxStalenessMs", () => {
-    const l1 = synced({ maxEntries: 10, maxStalenessMs: 1_000 });
+  // A forged `bye` (or heartbeat) in an invalidator's name made readers stop waiting for it: the
+  // other publishers' heartbeats then vouched alone, and L1 served past maxStalenessMs a value the
+  // invalidator had already changed in Redis. Invalidators now sign heartbeats and byes
+  // (BUS_SIGNING_KEY); readers given the public key (bus.verifyKey) ignore unsigned or forged ones.
+  function scenario(verifyPublisher?: (m: SignedKind) => boolean, forgedSig?: string) {
+    const l1 = synced({ maxEntries: 10, maxStalenessMs: 1_000, verifyPublisher });
+    const signed = <M extends SignedKind>(m: M): M => ({ ...m, sig: sign(m) });
     const t0 = Date.now() - 60_000;
-    // Both the invalidator and another reader are heard; the invalidator's last heartbeat vouches up to t0.
-    l1.apply({ kind: 'hb', source: 'invalidator-1', at: t0 }, t0);
-    l1.apply({ kind: 'hb', source: 'reader-2', at: t0 }, t0);
+    // Two invalidators are heard; the first one's last heartbeat vouches up to t0.
+    l1.apply(signed({ kind: 'hb', source: 'invalidator-1', at: t0 }), t0);
+    l1.apply(signed({ kind: 'hb', source: 'invalidator-2', at: t0 }), t0);
     l1.set('product:1', entry({ confirmedAt: t0, freshUntil: t0 + 600_000 }), l1.begin());
-    // The invalidator starts an apply at t0 (its heartbeats keep `at` = t0); the other reader beats on.
-    l1.apply({ kind: 'hb', source: 'invalidator-1', at: t0 }, t0 + 5_000);
-    l1.apply({ kind: 'hb', source: 'reader-2', at: t0 + 5_000 }, t0 + 5_000);
-    expect(l1.get('product:1', t0 + 5_000)).toBeUndefined(); // 5 s after the last vouch: not served
-    // A hostile reader XADDs a bye in the invalidator's name.
-    l1.apply({ kind: 'bye', source: 'invalidator-1', at: t0 + 5_000 }, t0 + 5_001);
-    l1.apply({ kind: 'hb', source: 'reader-2', at: t0 + 5_002 }, t0 + 5_002);
-    expect(l1.get('product:1', t0 + 5_003)).toBeUndefined();
+    // invalidator-1 starts an apply at t0 (its heartbeats keep `at` = t0); the other one beats on.
+    l1.apply(signed({ kind: 'hb', source: 'invalidator-1', at: t0 }), t0 + 5_000);
+    l1.apply(signed({ kind: 'hb', source: 'invalidator-2', at: t0 + 5_000 }), t0 + 5_000);
+    const before = l1.get('product:1', t0 + 5_000); // 5 s after the last vouch: not served
+    // A hostile reader XADDs a bye in invalidator-1's name.
+    l1.apply({ kind: 'bye', source: 'invalidator-1', at: t0 + 5_000, sig: forgedSig }, t0 + 5_001);
+    l1.apply(signed({ kind: 'hb', source: 'invalidator-2', at: t0 + 5_002 }), t0 + 5_002);
+    return { before, after: l1.get('product:1', t0 + 5_003), ignored: l1.ignoredUnsigned };
+  }
+
+  it("with signed heartbeats, a reader forging `bye` with an invalidator's source does not let L1 serve past maxStalenessMs", () => {
+    const otherKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const forgedWithOtherKey = busSigner(otherKey)({ kind: 'bye', source: 'invalidator-1', at: Date.now() - 55_000 });
+    for (const forged of [undefined, 'AAAA', forgedWithOtherKey]) {
+      expect(scenario(verify, forged)).toEqual({ before: undefined, after: undefined, ignored: 1 });
+    }
+  });
+
+  it('without a verify key the forged bye is believed (the documented default: keep the bus stream writable only by your own processes)', () => {
+    expect(scenario(undefined).after).toBeDefined();
   });
 
   // A flood of heartbeats with fresh sources once made the tracked set unbounded (20000 of them

@@ -16,7 +16,7 @@
 // was applied after that point.
 import { LRUCache } from 'lru-cache';
 import { tagStateKey } from '@app/cache-protocol';
-import type { BusMessage } from '@app/cache-protocol/bus';
+import type { BusMessage, SignedKind } from '@app/cache-protocol/bus';
 
 export interface L1Options {
   /** Most entries kept. Default 10000 (when maxBytes is not set either). */
@@ -29,6 +29,12 @@ export interface L1Options {
   now?: () => number;
   /** A bus publisher silent this long is forgotten and L1 dropped (see above). Default 30000. */
   forgetSilentPublisherMs?: number;
+  /**
+   * Checks a heartbeat's or bye's signature (busVerifier with the invalidators' public key). Set:
+   * heartbeats and byes without a valid signature are ignored (they vouch for nothing and forget
+   * no publisher). Unset: every heartbeat and bye is trusted.
+   */
+  verifyPublisher?: (message: SignedKind) => boolean;
 }
 
 export interface L1Entry {
@@ -85,6 +91,9 @@ export class L1 {
   private oldestHeardAt = Number.POSITIVE_INFINITY;
   /** More sources than MAX_TRACKED_PUBLISHERS were heard: the bus vouches for nothing until forgotten ones make room. */
   private flooded = false;
+  /** Heartbeats and byes ignored for a missing or invalid signature (diagnostics). */
+  ignoredUnsigned = 0;
+  private readonly verifyPublisher?: (message: SignedKind) => boolean;
   /** Sum of the stored entries' estimated bytes (lru-cache only counts sizes when maxSize is set). */
   private heldBytes = 0;
   /** Redis clock minus local clock: bounds (undefined until the first TIME sample). */
@@ -110,6 +119,7 @@ export class L1 {
     this.maxStalenessMs = options.maxStalenessMs;
     this.now = options.now ?? Date.now;
     this.forgetAfterMs = options.forgetSilentPublisherMs ?? 30_000;
+    this.verifyPublisher = options.verifyPublisher;
     const max = options.maxEntries ?? (options.maxBytes ? undefined : 10_000);
     const dispose = (entry: Stored, key: string, reason: LRUCache.DisposeReason): void => {
       this.heldBytes -= entry.bytes;
@@ -218,6 +228,10 @@ export class L1 {
       const seen = streamIdMs - now;
       if (seen > this.offsetLow) this.offsetLow = seen;
       if (seen > this.offsetHigh) this.offsetHigh = seen;
+    }
+    if ((message.kind === 'hb' || message.kind === 'bye') && this.verifyPublisher && !this.verifyPublisher(message)) {
+      this.ignoredUnsigned += 1;
+      return;
     }
     if (message.kind === 'hb' || message.kind === 'reset') {
       if (message.kind === 'reset') this.dropAll('reset');

@@ -23,6 +23,13 @@ export interface BusOptions {
    * their own Redis read. Default 30000. See docs/clients.md "What bounds L1 staleness".
    */
   forgetSilentPublisherMs?: number;
+  /**
+   * The invalidators' Ed25519 public key (PEM, or base64 SPKI DER; the invalidator's
+   * BUS_SIGNING_KEY is the private half). Set: heartbeats and byes without a valid signature are
+   * ignored, so a process that can XADD to the bus cannot extend what the bus vouches for. Unset:
+   * every heartbeat and bye is trusted. See docs/clients.md "What bounds L1 staleness".
+   */
+  verifyKey?: string;
 }
 
 export interface EarlyRefreshOptions {

@@ -5,6 +5,7 @@ import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max,
 import { ConfigError, KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT, KafkaSecurityConfig, kafkaSecurityProblems, readConfig } from '@app/config';
 import { DEFAULT_TOPICS } from '@app/contracts';
 import { KAFKA_CLIENT_NAMES, KafkaClientName } from '@app/kafka';
+import { busSigner } from '@app/cache-protocol/bus';
 import { HostAllowList, parseHostAllowList } from '@app/registry-core/url/target-url';
 import { purgeAdapters, PurgeTargetsConfig } from '../sinks/purge';
 
@@ -26,6 +27,7 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
     'PURGE_FASTLY_TOKEN',
     'PURGE_CLOUDFLARE_TOKEN',
     'PURGE_SOFT',
+    'BUS_SIGNING_KEY',
   ];
 
   @Matches(HOST_PORT_LIST, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
@@ -322,6 +324,14 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @Max(60_000)
   BUS_HEARTBEAT_MS = 1_000;
 
+  /**
+   * Ed25519 private key (PEM, or base64 PKCS#8 DER) signing heartbeats and byes; readers given the
+   * public key (cache client bus.verifyKey) ignore unsigned ones. Unset: nothing is signed.
+   */
+  @IsOptional()
+  @IsString()
+  BUS_SIGNING_KEY?: string;
+
   /** An announce slower than this counts as lost (readers get a reset: they drop their L1). */
   @IsInt()
   @Min(10)
@@ -367,6 +377,13 @@ export function loadInvalidatorConfig(env: NodeJS.ProcessEnv = process.env): Inv
     if (config.REDIS_URL && config.REDIS_CLUSTER_NODES) problems.push('set only one of REDIS_URL and REDIS_CLUSTER_NODES');
     if (config.MAPPINGS_SOURCE === 'file' && !config.MAPPINGS_FILE) problems.push('MAPPINGS_FILE must be set when MAPPINGS_SOURCE=file');
     problems.push(...kafkaSecurityProblems(config));
+    if (config.BUS_SIGNING_KEY !== undefined) {
+      try {
+        busSigner(config.BUS_SIGNING_KEY, 'BUS_SIGNING_KEY');
+      } catch (error) {
+        problems.push((error as Error).message); // names BUS_SIGNING_KEY, never echoes the key
+      }
+    }
     if (config.RETRY_MAX_MS < config.RETRY_INITIAL_MS) problems.push('RETRY_MAX_MS must be >= RETRY_INITIAL_MS');
     if (config.MAPPINGS_STALL_LIVE_MS < config.MAPPINGS_STALL_READY_MS)
       problems.push('MAPPINGS_STALL_LIVE_MS must be >= MAPPINGS_STALL_READY_MS');

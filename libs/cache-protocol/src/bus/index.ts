@@ -2,3 +2,4 @@
 export * from './message';
 export * from './publisher';
 export * from './subscriber';
+export * from './signing';

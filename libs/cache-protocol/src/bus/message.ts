@@ -18,7 +18,9 @@
 // publisher's clock says. reset: an announce of this publisher was lost: drop all of L1. bye:
 // the publisher stopped cleanly, every announce of it is in the stream before this message, and
 // it sends no more heartbeats (readers stop waiting for them). Readers older than `bye` count it
-// as malformed and ignore it.
+// as malformed and ignore it. sig (heartbeats and byes, optional): an Ed25519 signature
+// (signing.ts); readers given the publishers' public key ignore heartbeats and byes without a
+// valid one.
 import { validateKey } from '../key-layout';
 
 export const BUS_FORMAT = 1;
@@ -34,9 +36,9 @@ export interface BusChange {
 
 export type BusMessage =
   | ({ kind: 'inv'; source: string; at: number } & Required<BusChange>)
-  | { kind: 'hb'; source: string; at: number; age?: number }
+  | { kind: 'hb'; source: string; at: number; age?: number; sig?: string }
   | { kind: 'reset'; source: string; at: number }
-  | { kind: 'bye'; source: string; at: number };
+  | { kind: 'bye'; source: string; at: number; sig?: string };
 
 export class BusMessageError extends Error {
   constructor(message: string) {
@@ -48,7 +50,8 @@ export class BusMessageError extends Error {
 export function encodeBusMessage(m: BusMessage): string {
   if (m.kind === 'inv')
     return JSON.stringify({ v: BUS_FORMAT, k: 'inv', s: m.source, at: m.at, keys: m.keys, tags: m.tags, ns: m.namespaces });
-  if (m.kind === 'hb' && m.age !== undefined) return JSON.stringify({ v: BUS_FORMAT, k: 'hb', s: m.source, at: m.at, age: m.age });
+  if (m.kind === 'hb') return JSON.stringify({ v: BUS_FORMAT, k: 'hb', s: m.source, at: m.at, age: m.age, sig: m.sig });
+  if (m.kind === 'bye') return JSON.stringify({ v: BUS_FORMAT, k: 'bye', s: m.source, at: m.at, sig: m.sig });
   return JSON.stringify({ v: BUS_FORMAT, k: m.kind, s: m.source, at: m.at });
 }
 
@@ -69,12 +72,18 @@ export function decodeBusMessage(raw: unknown): BusMessage {
   if (!isName(o.s) || !isVersion(o.at)) throw new BusMessageError('bus message without source or time');
   const source = o.s;
   const at = o.at;
+  if (o.sig !== undefined && !(typeof o.sig === 'string' && o.sig.length <= 256))
+    throw new BusMessageError('bus message sig must be a string (base64)');
+  const sig = o.sig;
   if (o.k === 'hb') {
-    if (o.age === undefined) return { kind: 'hb', source, at };
-    if (!isVersion(o.age)) throw new BusMessageError('heartbeat age must be an integer >= 0');
-    return { kind: 'hb', source, at, age: o.age };
+    if (o.age !== undefined && !isVersion(o.age)) throw new BusMessageError('heartbeat age must be an integer >= 0');
+    const hb: BusMessage = { kind: 'hb', source, at };
+    if (o.age !== undefined) hb.age = o.age;
+    if (sig !== undefined) hb.sig = sig;
+    return hb;
   }
-  if (o.k === 'reset' || o.k === 'bye') return { kind: o.k, source, at };
+  if (o.k === 'bye') return sig !== undefined ? { kind: 'bye', source, at, sig } : { kind: 'bye', source, at };
+  if (o.k === 'reset') return { kind: 'reset', source, at };
   if (o.k !== 'inv') throw new BusMessageError(`bus message kind ${String(o.k)} unknown`);
   const keys = o.keys ?? [];
   const tags = o.tags ?? [];

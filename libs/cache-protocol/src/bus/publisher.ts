@@ -11,6 +11,7 @@ import type { Cluster } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { Counter, Registry } from 'prom-client';
 import { BusChange, BusMessage, DEFAULT_BUS_STREAM_KEY, encodeBusMessage, validateStreamKey } from './message';
+import type { SignedKind } from './signing';
 
 export interface BusPublisherOptions {
   /** Stream key. Default `~bus{cache}`. */
@@ -27,6 +28,8 @@ export interface BusPublisherOptions {
   registry?: Registry;
   /** Called once per failure (the caller logs; rate-limit there). */
   onFailure?: (kind: string, error: Error) => void;
+  /** Signs heartbeats and byes (busSigner): readers holding the public key trust only signed ones. */
+  sign?: (message: SignedKind) => string;
 }
 
 export type PublishOutcome = 'ok' | 'failed' | 'timeout' | 'dropped';
@@ -139,6 +142,7 @@ export class BusPublisher {
   private async send(message: BusMessage): Promise<PublishOutcome> {
     if (this.needsReset && message.kind === 'hb') message = { kind: 'reset', source: this.source, at: message.at };
     else if (this.needsReset && message.kind === 'bye') return 'dropped'; // only after the reset went out
+    if (this.options.sign && (message.kind === 'hb' || message.kind === 'bye')) message = { ...message, sig: this.options.sign(message) };
     const id = this.nextId++;
     this.inFlight.set(id, message.at);
     const wasReset = message.kind === 'reset';
