@@ -10,10 +10,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { addresses, down, startStackVarnish, up } from './stack/stack';
 import type { VarnishInfo } from './stack/varnish';
-import { loadMappingsYamlFile } from '../libs/registry-core/src';
+import { loadMappingsYamlFile } from '@app/registry-core';
 import { freePort } from './stack/processes';
 import { startTraffic, TrafficSummary } from './traffic';
-import { INVALIDATOR_METRIC_NAMES, parsePrometheusText, sumOf } from '../libs/telemetry/src';
+import { INVALIDATOR_METRIC_NAMES, parsePrometheusText, sumOf } from '@app/telemetry';
 
 const ROOT = join(__dirname, '..');
 const STACK = process.env.DEV_STACK_NAME ?? 'dev';

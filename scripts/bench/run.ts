@@ -17,7 +17,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
-import { createKafka } from '../../libs/kafka/src';
+import { createKafka } from '@app/kafka';
 import { stringify } from 'yaml';
 import { CacheProtocol, KeyEffect } from '@app/cache-protocol';
 import { companionsOf } from '@app/cache-protocol/key-layout';
@@ -35,7 +35,7 @@ import { histogramDelta, parseHistogram, quantileFromBuckets } from './histogram
 import { offerTicks, TICK_MS } from './offer';
 import { rawHopLatency, RawHopRow } from './raw-hop';
 import { evaluateGoals } from './goals';
-import { INVALIDATOR_METRIC_NAMES, parsePrometheusText, sumOf } from '../../libs/telemetry/src';
+import { INVALIDATOR_METRIC_NAMES, parsePrometheusText, sumOf } from '@app/telemetry';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const ENTITIES = Number(process.env.BENCH_KEYS ?? 100_000);

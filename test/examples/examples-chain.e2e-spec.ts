@@ -11,7 +11,7 @@ import { createCatalogApp } from '../../examples/catalog/src/catalog.app';
 import { createStorefrontApp } from '../../examples/storefront/src/storefront.app';
 import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
 import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
-import { loadMappingsYamlFile, MappingStore } from '../../libs/registry-core/src';
+import { loadMappingsYamlFile, MappingStore } from '@app/registry-core';
 import { committedVsEnd, invalidatorTestEnv } from '../support/invalidator-env';
 import { eventually, redis, stackEnv, uniqueName } from '../support/stack-env';
 

@@ -5,8 +5,8 @@
 // backoff (heartbeats continue, nothing committed past the gap) and the backlog drains after.
 import Redis from 'ioredis';
 import { CompressionTypes, Producer } from 'kafkajs';
-import { CacheProtocol } from '../../libs/cache-protocol/src';
-import { DLQ_HEADERS } from '../../libs/contracts/src';
+import { CacheProtocol } from '@app/cache-protocol';
+import { DLQ_HEADERS } from '@app/contracts';
 import { parsePrometheusText, sumOf, INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 import { productEvent, publish } from '../support/events';
 import { committedVsEnd, invalidatorTestEnv } from '../support/invalidator-env';

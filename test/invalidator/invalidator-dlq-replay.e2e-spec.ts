@@ -5,11 +5,11 @@
 // remembered an event it dead-lettered.
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../../libs/cache-protocol/src';
-import { DLQ_HEADERS, entityMessageKey, EVENT_HEADERS } from '../../libs/contracts/src';
+import { CacheProtocol } from '@app/cache-protocol';
+import { DLQ_HEADERS, entityMessageKey, EVENT_HEADERS } from '@app/contracts';
 import { parsePrometheusText, sumOf, INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
-import { MappingStore } from '../../libs/registry-core/src';
-import type { Mapping } from '../../libs/registry-core/src';
+import { MappingStore } from '@app/registry-core';
+import type { Mapping } from '@app/registry-core';
 import { runDlqTool as dlq } from '../support/dlq';
 import { committedVsEnd, fillVersion, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';

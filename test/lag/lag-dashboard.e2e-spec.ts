@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Producer } from 'kafkajs';
 import pino from 'pino';
 import { Browser, chromium, Page } from 'playwright-core';
-import { EVENT_HEADERS } from '../../libs/contracts/src';
+import { EVENT_HEADERS } from '@app/contracts';
 import { LagServer, startLagServer } from '../../apps/lag-monitor/src/http/lag-server';
 import { productEvent, publish } from '../support/events';
 import { invalidatorTestEnv, SHOP_MAPPINGS } from '../support/invalidator-env';
