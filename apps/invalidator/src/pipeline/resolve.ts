@@ -73,7 +73,15 @@ export interface ResolveOptions {
   checkTag?: (tag: string) => Error | undefined;
 }
 
-const ACTION_RANK = { delete: 0, tombstone: 1, warm: 2 } as const;
+/**
+ * Which effect wins when several events of ONE entity in a chunk name the same key (all carry
+ * the entity's newest version; only the newest event may warm): the higher rank. A warm also
+ * leaves a tombstone when nothing is cached, and a tombstone guards the key where a delete only
+ * removes it, so warm > tombstone > delete keeps the effect that does the most. Not the same
+ * order as the registry's SAFER_ACTION_RANK (two rules of ONE event naming one key: the safer
+ * effect wins there, warm last); the two answer different questions.
+ */
+const SAME_ENTITY_EVENTS_RANK = { delete: 0, tombstone: 1, warm: 2 } as const;
 
 function toEffect(k: ResolvedKey, version: number, warmAllowed: boolean, tombstoneTtlSeconds: number): KeyEffect {
   const tombstoneTtlMs = (k.tombstoneTtlSeconds || tombstoneTtlSeconds) * 1000;
@@ -183,7 +191,7 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
           keys.set(effect.key, { effect, owner: change });
         } else if (existing.owner !== change) {
           existing.effect = sharedKeyEffect(effect.key, effect.tombstoneTtlMs);
-        } else if (ACTION_RANK[effect.action] > ACTION_RANK[existing.effect.action]) {
+        } else if (SAME_ENTITY_EVENTS_RANK[effect.action] > SAME_ENTITY_EVENTS_RANK[existing.effect.action]) {
           // Same entity, same (newest) version: the newest event's warm beats an older event's tombstone.
           existing.effect = effect;
         }
