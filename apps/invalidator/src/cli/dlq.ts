@@ -1,5 +1,5 @@
 // Process entry of the dead-letter tool: `npm run dlq -- <list|replay> [filters]`.
-// Exit codes: 0 ok, 1 error, 2 bad usage (dlq-cli.ts, README "Dead-letter replay").
+// Exit codes: 0 ok, 1 error, 2 bad usage (dlq-cli.ts; docs/operations.md, "`npm run dlq`").
 import { runDlqCli } from './dlq-cli';
 
 runDlqCli(process.argv.slice(2), {

@@ -16,7 +16,7 @@
 // errors, a circuit breaker per (team, host).
 //
 // Why the reader's path and not the protocol's `warm`: a warm replaces a cached value and never
-// creates one (libs/cache-protocol README, rule "warms never create"), because an event payload
+// creates one (libs/cache-protocol/README.md, rule 4), because an event payload
 // may be a replay older than a value and floor that were since evicted. A loader warm is not
 // such a payload: it reads the CURRENT entity, and it takes the lease BEFORE fetching, so every
 // invalidation that comes after it voids the lease (the fill then answers lease-lost) and the
