@@ -14,13 +14,7 @@ import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src
 import { loadMappingsYamlFile, MappingStore } from '@app/registry-core';
 import { committedVsEnd, invalidatorTestEnv } from '../support/invalidator-env';
 import { eventually, redis, stackEnv, uniqueName } from '../support/stack-env';
-
-interface Product {
-  id: string;
-  price: number;
-  categoryId: string;
-  version: number;
-}
+import type { Product } from '../../examples/support/product';
 
 describe('catalog -> Kafka -> invalidator -> Redis <- storefront (full chain)', () => {
   let catalog: INestApplication;
