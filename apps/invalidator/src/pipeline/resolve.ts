@@ -6,6 +6,7 @@
 // one dead letter naming the mapping and its team; the other mappings' parts are applied.
 import type { KeyEffect, TagEffect } from '@app/cache-protocol/effects';
 import type { MappingResolver, Resolution, ResolveChecks, ResolvedKey } from '@app/registry-core/types';
+import type { LoaderWarm } from '../sinks/loader-warm';
 import { DecodedEvent } from './decode';
 import { EntityChange } from './coalesce';
 
@@ -38,18 +39,6 @@ export interface PlannedPurge {
   urls: string[];
 }
 
-/** A key warmed from its owning service after the commit (warmFrom.loaderUrl); tombstoned at `version` first. */
-export interface PlannedLoad {
-  key: string;
-  loaderUrl: string;
-  version: number;
-  ttlMs?: number;
-  tombstoneTtlMs: number;
-  mappingId: string;
-  /** The team owning the mapping. */
-  team: string;
-}
-
 export interface EffectPlan {
   keys: KeyEffect[];
   tags: TagEffect[];
@@ -58,7 +47,7 @@ export interface EffectPlan {
   /** Sent by the purge sink after the Redis apply, before the commit (bounded). */
   purges?: PlannedPurge[];
   /** Fetched and warmed after the commit, best effort. */
-  loads?: PlannedLoad[];
+  loads?: LoaderWarm[];
   /** Events with no mapping when not strict: committed, counted, nothing to do. */
   unmapped: number;
   unresolvable: Unresolvable[];
@@ -128,7 +117,7 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
   const unresolvable: Unresolvable[] = [];
   const namespaces = new Map<string, PlannedNamespaceBump>();
   const purges: PlannedPurge[] = [];
-  const loads = new Map<string, PlannedLoad>();
+  const loads = new Map<string, LoaderWarm>();
   let unmapped = 0;
   const tombstoneTtlMs = options.defaultTombstoneTtlSeconds * 1000;
   for (const change of changes) {

@@ -65,6 +65,10 @@ export const DEFAULT_LOADER_WARM_TTL_MS = 3_600_000;
 /** The lease outlives the whole retry budget by this much. */
 const LEASE_MARGIN_MS = 1_000;
 
+/**
+ * A key warmed from its owning service after the commit (warmFrom.loaderUrl), tombstoned at
+ * `version` first: what resolve.ts plans (EffectPlan.loads) and this sink runs.
+ */
 export interface LoaderWarm {
   key: string;
   loaderUrl: string;
