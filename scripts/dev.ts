@@ -8,6 +8,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { addresses, down, startStackVarnish, up } from './stack/stack';
 import type { VarnishInfo } from './stack/varnish';
 import { loadMappingsYamlFile } from '@app/registry-core';
@@ -65,7 +66,7 @@ async function waitHealthy(service: Service, path: string, timeoutMs = 90_000): 
     } catch {
       /* not listening yet */
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
   }
   throw new Error(`${service.name} not healthy at ${service.url}${path} after ${timeoutMs} ms`);
 }

@@ -26,6 +26,7 @@ import { addresses, down, up } from '../stack/stack';
 import { createTopics } from '../stack/kafka';
 import { groupProgress } from '../stack/group-progress';
 import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnInvalidator, InvalidatorProcess } from '../support/invalidator-process';
 import { naiveConsume } from './naive';
 import { percentile, readProcStats } from './proc-stats';
@@ -63,7 +64,6 @@ const COMPILED = (process.env.BENCH_RUNTIME ?? 'dist') === 'dist';
 const CHUNK_STEPS = ['prepare', 'apply', 'commit'] as const;
 
 const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function produceAll(producer: Producer, topic: string, events: Iterable<BenchEvent>): Promise<number> {
   let batch: BenchEvent[] = [];

@@ -16,6 +16,7 @@ import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { logLevel, Partitioners } from 'kafkajs';
 import { createKafka } from '@app/kafka';
@@ -205,8 +206,6 @@ async function countingServer(
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return { server, port: (server.address() as AddressInfo).port, requests: () => requests };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runConsistencyCheck(options: CheckOptions): Promise<CheckReport> {
   const log = options.log ?? (() => undefined);

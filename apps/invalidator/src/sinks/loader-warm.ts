@@ -40,10 +40,11 @@
 //   failed          a 4xx, a redirect, a bad body, no version, retries exhausted, Redis failed or refused (OOM)
 //   circuit-open    the host's circuit is open: nothing fetched
 //   timeout         the last attempt timed out
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FillOutcome, Lease, LeaseGetResult } from '@app/cache-protocol';
 import { checkTargetUrl, EMPTY_ALLOW_LIST, HostAllowList } from '@app/registry-core/url/target-url';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { HostCircuitBreakers, KeyedLimiter, sleep } from './circuit-breaker';
+import { HostCircuitBreakers, KeyedLimiter } from './circuit-breaker';
 import { BodyTooLargeError, checkedAgent, readBounded, refusedAddress, Resolver } from './loader-fetch';
 
 export type LoaderWarmOutcome =
