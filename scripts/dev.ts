@@ -8,12 +8,13 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { addresses, down, startStackVarnish, up } from './stack/stack';
 import type { VarnishInfo } from './stack/varnish';
-import { loadMappingsYamlFile } from '../libs/registry-core/src';
+import { loadMappingsYamlFile } from '@app/registry-core';
 import { freePort } from './stack/processes';
 import { startTraffic, TrafficSummary } from './traffic';
-import { INVALIDATOR_METRIC_NAMES, parsePrometheusText, sumOf } from '../libs/telemetry/src';
+import { INVALIDATOR_METRIC_NAMES, parsePrometheusText, sumOf } from '@app/telemetry';
 
 const ROOT = join(__dirname, '..');
 const STACK = process.env.DEV_STACK_NAME ?? 'dev';
@@ -65,7 +66,7 @@ async function waitHealthy(service: Service, path: string, timeoutMs = 90_000): 
     } catch {
       /* not listening yet */
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
   }
   throw new Error(`${service.name} not healthy at ${service.url}${path} after ${timeoutMs} ms`);
 }

@@ -1,7 +1,7 @@
 // Quantiles over one bench phase from two scrapes of the invalidator's /metrics: the delta of a
 // histogram's cumulative buckets, then Prometheus' histogram_quantile (libs/telemetry).
 // Resolution = bucket width.
-import { CumulativeBucket, histogramQuantile, parsePrometheusText } from '../../libs/telemetry/src';
+import { CumulativeBucket, histogramQuantile, parsePrometheusText } from '@app/telemetry';
 
 export interface Histogram {
   buckets: CumulativeBucket[];

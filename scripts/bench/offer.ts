@@ -2,13 +2,12 @@
 // tick (rate/100 events a tick), for `seconds`. Shared by ours (publish -> applied) and the
 // raw-hop baseline (publish -> consumed), so both see the same offered load, the same batching
 // and the same send-start timestamp.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Producer } from 'kafkajs';
 import { entityMessageKey } from '@app/contracts';
 import { BenchEvent, generateEvents } from './workload';
 
 export const TICK_MS = 10;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface OfferOptions {
   producer: Producer;

@@ -3,6 +3,7 @@
 // topic, offered the same rates by the same generator as ours. Measured like ours: time from the
 // send start to the consumer having decoded the event, for the first event of every 10 ms tick
 // (probe, as ours' external probe) and for every event.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, Producer } from 'kafkajs';
 import { offerTicks } from './offer';
 import { percentile } from './proc-stats';
@@ -33,7 +34,6 @@ export interface RawHopOptions {
   partitionsConsumedConcurrently: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
 export async function rawHopLatency(o: RawHopOptions): Promise<RawHopRow[]> {

@@ -13,6 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { Registry } from 'prom-client';
 import { CacheClient } from '@app/cache-client';
@@ -27,7 +28,6 @@ const INVALIDATIONS_PER_S = Number(process.env.BENCH_READ_INVALIDATIONS_PER_S ??
 const DELAY_SAMPLES = Number(process.env.BENCH_READ_DELAY_SAMPLES ?? 200);
 const HOT = Math.max(1, Math.floor(KEYS / 10));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const valueOf = (i: number) => ({ id: i, name: `product ${i}`, price: i % 100, description: 'x'.repeat(300), tags: ['a', 'b', 'c'] });
 const keyOf = (i: number) => `bench:product:${i}`;
 function pick(): number {

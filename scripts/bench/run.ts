@@ -17,7 +17,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
-import { createKafka } from '../../libs/kafka/src';
+import { createKafka } from '@app/kafka';
 import { stringify } from 'yaml';
 import { CacheProtocol, KeyEffect } from '@app/cache-protocol';
 import { companionsOf } from '@app/cache-protocol/key-layout';
@@ -26,6 +26,7 @@ import { addresses, down, up } from '../stack/stack';
 import { createTopics } from '../stack/kafka';
 import { groupProgress } from '../stack/group-progress';
 import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnInvalidator, InvalidatorProcess } from '../support/invalidator-process';
 import { naiveConsume } from './naive';
 import { percentile, readProcStats } from './proc-stats';
@@ -35,7 +36,7 @@ import { histogramDelta, parseHistogram, quantileFromBuckets } from './histogram
 import { offerTicks, TICK_MS } from './offer';
 import { rawHopLatency, RawHopRow } from './raw-hop';
 import { evaluateGoals } from './goals';
-import { INVALIDATOR_METRIC_NAMES, parsePrometheusText, sumOf } from '../../libs/telemetry/src';
+import { INVALIDATOR_METRIC_NAMES, parsePrometheusText, sumOf } from '@app/telemetry';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const ENTITIES = Number(process.env.BENCH_KEYS ?? 100_000);
@@ -63,7 +64,6 @@ const COMPILED = (process.env.BENCH_RUNTIME ?? 'dist') === 'dist';
 const CHUNK_STEPS = ['prepare', 'apply', 'commit'] as const;
 
 const log = (msg: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function produceAll(producer: Producer, topic: string, events: Iterable<BenchEvent>): Promise<number> {
   let batch: BenchEvent[] = [];

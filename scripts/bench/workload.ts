@@ -1,6 +1,6 @@
 // The bench workload: product events, each touching 3 keys and 1 tag (as the issue asks).
 import { randomUUID } from 'node:crypto';
-import type { EntityUpdated } from '../../libs/contracts/src';
+import type { EntityUpdated } from '@app/contracts';
 
 export type BenchEvent = EntityUpdated & { after: { categoryId: string; price: number } };
 

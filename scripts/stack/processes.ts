@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export class StackError extends Error {
   constructor(
@@ -77,7 +78,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       if (error instanceof StackError && error.code.endsWith('_EXITED')) throw error;
       lastError = error;
     }
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await sleep(intervalMs);
   }
   const reason = lastError instanceof Error ? `: ${lastError.message}` : '';
   throw new StackError('TIMEOUT', `timed out after ${timeoutMs} ms waiting for ${what}${reason}`);
@@ -94,7 +95,7 @@ export async function stopPid(pid: number, marker: string, graceMs = 10_000): Pr
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   try {
     process.kill(pid, 'SIGKILL');
@@ -102,7 +103,7 @@ export async function stopPid(pid: number, marker: string, graceMs = 10_000): Pr
     /* already gone */
   }
   const killDeadline = Date.now() + 5_000;
-  while (Date.now() < killDeadline && isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+  while (Date.now() < killDeadline && isAlive(pid)) await sleep(50);
 }
 
 export function commandExists(command: string): boolean {

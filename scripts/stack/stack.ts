@@ -3,6 +3,7 @@
 // `down` (or the next `up` after a crash) stops exactly what was started, by pid.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+// Relative, not @app/contracts: `npm run stack` runs without tsconfig-paths.
 import { DEFAULT_ENTITY_UPDATED_PARTITIONS, DEFAULT_TOPICS } from '../../libs/contracts/src/topics';
 import { createTopics, KafkaNodeInfo, startKafka, stopKafka } from './kafka';
 import { isAlive } from './processes';

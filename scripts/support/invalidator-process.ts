@@ -3,6 +3,7 @@
 // run two in one consumer group. Lives in scripts/ because tooling never imports from test/.
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../stack/processes';
 
 const ROOT = join(__dirname, '..', '..');
@@ -74,7 +75,7 @@ export async function spawnInvalidator(
         child.kill('SIGKILL');
         throw new Error(`invalidator on port ${port} not ready after 45 s\n--- invalidator output ---\n${out}`);
       }
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
   }
   return proc;

@@ -1,6 +1,7 @@
 // The cache client's L1 and the invalidation bus against the real redis-server (no invalidator
 // here: a BusPublisher plays it; the full chain with reader processes is l1-bus.e2e-spec.ts),
 // early refresh (XFetch) on a hot key, and hit counts per key family.
+import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { Registry } from 'prom-client';
 import { CacheClient, CacheClientOptions } from '@app/cache-client';
@@ -14,8 +15,6 @@ async function counterValue(registry: Registry, name: string, labels: Record<str
     .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
     .reduce((sum, v) => sum + v.value, 0);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('cache client: L1 and the invalidation bus', () => {
   const owned: Array<{ disconnect(): void }> = [];

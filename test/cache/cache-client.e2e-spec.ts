@@ -1,6 +1,7 @@
 // The read-side client against the real redis-server (and cluster): stampede protection across
 // processes, slow fills racing invalidations, stale-while-revalidate, deadlines, tags,
 // namespaces, jitter, counters and the NestJS module.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Test } from '@nestjs/testing';
 import Redis from 'ioredis';
 import { Registry } from 'prom-client';
@@ -44,7 +45,7 @@ describe('cache client (read side)', () => {
     let calls = 0;
     const loader = async (): Promise<LoadResult<{ price: number }>> => {
       calls += 1;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       return { value: { price: 42 }, version: 1 };
     };
     const values = await Promise.all(readers.map((r) => r.getOrLoad(key, loader, { ttlMs: 60_000 })));

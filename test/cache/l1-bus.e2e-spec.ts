@@ -9,6 +9,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { stringify } from 'yaml';
 import type { Producer } from 'kafkajs';
@@ -234,7 +235,7 @@ describe('L1 + invalidation bus across reader processes and the real invalidator
     console.log(
       `silent bus: cut reader served v${r.version} ${firstNew - r.publishedAt} ms after the event was published (bus cut ${r.publishedAt - paused.at} ms before; maxStalenessMs ${MAX_STALENESS_MS})`,
     );
-    await new Promise((resolve) => setTimeout(resolve, MAX_STALENESS_MS + 300));
+    await sleep(MAX_STALENESS_MS + 300);
     const after = await cut.ask<Report>('report', 'report');
     // the old version was last read no later than maxStalenessMs after the cut (plus one read's time)
     // ...or before the invalidator applied the event (Redis itself still had it): the other readers heard when

@@ -16,16 +16,17 @@ import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { logLevel, Partitioners } from 'kafkajs';
-import { createKafka } from '../../libs/kafka/src';
+import { createKafka } from '@app/kafka';
 import { runDlqCli } from '../../apps/invalidator/src/cli/dlq-cli';
-import { EMPTY_ALLOW_LIST, MappingStore, parseHostAllowList } from '../../libs/registry-core/src';
-import type { Mapping } from '../../libs/registry-core/src';
-import { CacheClient } from '../../libs/cache-client/src';
-import { CacheProtocol } from '../../libs/cache-protocol/src';
-import { EntityPublisher, buildEntityUpdated } from '../../libs/publisher/src';
-import type { EntityUpdated } from '../../libs/contracts/src';
+import { EMPTY_ALLOW_LIST, MappingStore, parseHostAllowList } from '@app/registry-core';
+import type { Mapping } from '@app/registry-core';
+import { CacheClient } from '@app/cache-client';
+import { CacheProtocol } from '@app/cache-protocol';
+import { EntityPublisher, buildEntityUpdated } from '@app/publisher';
+import type { EntityUpdated } from '@app/contracts';
 import { groupProgress } from '../../scripts/stack/group-progress';
 import { startRedisNode, stopRedisNode, RedisNodeInfo } from '../../scripts/stack/redis';
 import { spawnInvalidator, InvalidatorProcess } from '../../scripts/support/invalidator-process';
@@ -205,8 +206,6 @@ async function countingServer(
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return { server, port: (server.address() as AddressInfo).port, requests: () => requests };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runConsistencyCheck(options: CheckOptions): Promise<CheckReport> {
   const log = options.log ?? (() => undefined);

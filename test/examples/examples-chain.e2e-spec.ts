@@ -11,16 +11,10 @@ import { createCatalogApp } from '../../examples/catalog/src/catalog.app';
 import { createStorefrontApp } from '../../examples/storefront/src/storefront.app';
 import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
 import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
-import { loadMappingsYamlFile, MappingStore } from '../../libs/registry-core/src';
+import { loadMappingsYamlFile, MappingStore } from '@app/registry-core';
 import { committedVsEnd, invalidatorTestEnv } from '../support/invalidator-env';
 import { eventually, redis, stackEnv, uniqueName } from '../support/stack-env';
-
-interface Product {
-  id: string;
-  price: number;
-  categoryId: string;
-  version: number;
-}
+import type { Product } from '../../examples/support/product';
 
 describe('catalog -> Kafka -> invalidator -> Redis <- storefront (full chain)', () => {
   let catalog: INestApplication;

@@ -2,8 +2,8 @@
 // cross slots, tags spanning nodes. Keys land on every node and all are invalidated.
 import type { Cluster } from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../../libs/cache-protocol/src';
-import { clusterSlot } from '../../libs/cache-protocol/src/slot';
+import { CacheProtocol } from '@app/cache-protocol';
+import { clusterSlot } from '@app/cache-protocol/slot';
 import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
 import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
 import { productEvent, publish } from '../support/events';

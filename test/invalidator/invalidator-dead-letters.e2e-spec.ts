@@ -5,11 +5,11 @@
 // backoff (heartbeats continue, nothing committed past the gap) and the backlog drains after.
 import Redis from 'ioredis';
 import { CompressionTypes, Producer } from 'kafkajs';
-import { CacheProtocol } from '../../libs/cache-protocol/src';
-import { DLQ_HEADERS } from '../../libs/contracts/src';
-import { parsePrometheusText, sumOf, INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
+import { CacheProtocol } from '@app/cache-protocol';
+import { DLQ_HEADERS } from '@app/contracts';
+import { INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 import { productEvent, publish } from '../support/events';
-import { committedVsEnd, invalidatorTestEnv } from '../support/invalidator-env';
+import { committedVsEnd, invalidatorTestEnv, processMetric } from '../support/invalidator-env';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { eventually, kafka, redis, uniqueName } from '../support/stack-env';
 
@@ -39,11 +39,6 @@ async function readDeadLetters(topic: string, count: number, timeoutMs = 30_000)
     await consumer.disconnect();
   }
   return seen;
-}
-
-async function metric(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return sumOf(parsePrometheusText(text), name) ?? 0;
 }
 
 async function setTopicConfig(topic: string, name: string, value: string): Promise<void> {
@@ -113,7 +108,7 @@ describe('dead letters never halt a partition (real Kafka + Redis, child process
     expect(letters.map((l) => l.key).sort()).toEqual(['bad-0', 'bad-1', 'bad-2', 'bad-3', 'bad-4']);
     // Whole records, not references: every byte is there.
     expect(letters.every((l) => l.value!.length > 250_000 && l.headers[DLQ_HEADERS.truncated] === undefined)).toBe(true);
-    expect(await metric(proc.port, INVALIDATOR_METRIC_NAMES.deadLettered)).toBe(5);
+    expect(await processMetric(proc.port, INVALIDATOR_METRIC_NAMES.deadLettered)).toBe(5);
     expect(proc.child.exitCode).toBeNull();
     await proc.terminate();
   });
@@ -150,7 +145,7 @@ describe('dead letters never halt a partition (real Kafka + Redis, child process
     const envelope = JSON.parse(letter.value!.toString('utf8')) as { headBase64: string };
     expect(envelope).toMatchObject({ reference: true, originalBytes: Buffer.byteLength(huge) });
     expect(Buffer.from(envelope.headBase64, 'base64').toString('utf8')).toBe(huge.slice(0, 1024));
-    expect(await metric(proc.port, INVALIDATOR_METRIC_NAMES.deadLettersTruncated)).toBe(1);
+    expect(await processMetric(proc.port, INVALIDATOR_METRIC_NAMES.deadLettersTruncated)).toBe(1);
     await proc.terminate();
   });
 
@@ -169,7 +164,7 @@ describe('dead letters never halt a partition (real Kafka + Redis, child process
 
     await eventually(
       'dead-letter produce failures counted',
-      async () => (await metric(proc.port, INVALIDATOR_METRIC_NAMES.deadLetterFailures)) >= 3,
+      async () => (await processMetric(proc.port, INVALIDATOR_METRIC_NAMES.deadLetterFailures)) >= 3,
       30_000,
       200,
     );

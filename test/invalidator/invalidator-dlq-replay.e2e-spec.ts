@@ -5,23 +5,18 @@
 // remembered an event it dead-lettered.
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../../libs/cache-protocol/src';
-import { DLQ_HEADERS, entityMessageKey, EVENT_HEADERS } from '../../libs/contracts/src';
-import { parsePrometheusText, sumOf, INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
-import { MappingStore } from '../../libs/registry-core/src';
-import type { Mapping } from '../../libs/registry-core/src';
+import { CacheProtocol } from '@app/cache-protocol';
+import { DLQ_HEADERS, entityMessageKey, EVENT_HEADERS } from '@app/contracts';
+import { INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
+import { MappingStore } from '@app/registry-core';
+import type { Mapping } from '@app/registry-core';
 import { runDlqTool as dlq } from '../support/dlq';
-import { committedVsEnd, fillVersion, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
+import { committedVsEnd, fillVersion, invalidatorTestEnv, InvalidatorTestEnv, processMetric } from '../support/invalidator-env';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { eventually, kafka, redis, stackEnv, uniqueName } from '../support/stack-env';
 
 function mapping(id: string, entityType: string, template: string): Mapping {
   return { id, entityType, owner: 'catalog', keys: [{ template, action: 'tombstone', tombstoneTtlSeconds: 600 }], tags: [], version: 0 };
-}
-
-async function metric(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return sumOf(parsePrometheusText(text), name) ?? 0;
 }
 
 describe('dead-letter replay: npm run dlq -- list|replay (real Kafka + Redis, child processes)', () => {
@@ -84,7 +79,7 @@ describe('dead-letter replay: npm run dlq -- list|replay (real Kafka + Redis, ch
       'dead-lettered and committed',
       async () => {
         const { committed, end } = await committedVsEnd(t.groupId, t.topic);
-        return end === 2 && committed === 2 && (await metric(proc.port, INVALIDATOR_METRIC_NAMES.deadLettered)) === 2;
+        return end === 2 && committed === 2 && (await processMetric(proc.port, INVALIDATOR_METRIC_NAMES.deadLettered)) === 2;
       },
       60_000,
       200,
@@ -119,7 +114,7 @@ describe('dead-letter replay: npm run dlq -- list|replay (real Kafka + Redis, ch
     await registry.put(mapping('shop.widget', 'widget', 'widget:{entityId}'), { actor: 'e2e' });
     await eventually(
       'the invalidator loaded the widget mapping',
-      async () => (await metric(proc.port, INVALIDATOR_METRIC_NAMES.mappings)) === 2,
+      async () => (await processMetric(proc.port, INVALIDATOR_METRIC_NAMES.mappings)) === 2,
       15_000,
       100,
     );

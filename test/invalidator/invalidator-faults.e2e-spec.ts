@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../../libs/cache-protocol/src';
-import { parsePrometheusText, sumOf, INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
-import type { EntityUpdated } from '../../libs/contracts/src';
+import { CacheProtocol } from '@app/cache-protocol';
+import { INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
+import type { EntityUpdated } from '@app/contracts';
 import { startRedisNode, stopRedisNode, RedisNodeInfo } from '../../scripts/stack/redis';
 import { productEvent, publish } from '../support/events';
-import { committedVsEnd, fillVersion, invalidatorTestEnv } from '../support/invalidator-env';
+import { committedVsEnd, fillVersion, invalidatorTestEnv, processMetric } from '../support/invalidator-env';
 import { spawnInvalidator, InvalidatorProcess } from '../../scripts/support/invalidator-process';
 import { eventually, kafka, redis, uniqueName } from '../support/stack-env';
 
@@ -33,11 +33,6 @@ async function expectNoLostInvalidation(protocol: CacheProtocol, newest: Map<str
     });
   }
   expect(problems.slice(0, 10)).toEqual([]);
-}
-
-async function metric(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return sumOf(parsePrometheusText(text), name) ?? 0;
 }
 
 describe('invalidator under faults (real Kafka + Redis, child processes)', () => {
@@ -144,12 +139,12 @@ describe('invalidator under faults (real Kafka + Redis, child processes)', () =>
     try {
       const a = await spawnInvalidator(t.env);
       children.push(a);
-      await eventually('A applies traffic', async () => (await metric(a.port, INVALIDATOR_METRIC_NAMES.applied)) > 500, 30_000);
+      await eventually('A applies traffic', async () => (await processMetric(a.port, INVALIDATOR_METRIC_NAMES.applied)) > 500, 30_000);
       const b = await spawnInvalidator(t.env);
       children.push(b);
       await eventually(
         'B gets partitions and applies',
-        async () => (await metric(b.port, INVALIDATOR_METRIC_NAMES.applied)) > 200,
+        async () => (await processMetric(b.port, INVALIDATOR_METRIC_NAMES.applied)) > 200,
         60_000,
         200,
       );
@@ -198,7 +193,7 @@ describe('invalidator under faults (real Kafka + Redis, child processes)', () =>
       await publish(producer, t.topic, during);
       await eventually(
         'invalidator is retrying against the dead Redis',
-        async () => (await metric(child.port, INVALIDATOR_METRIC_NAMES.redisRetries)) >= 3,
+        async () => (await processMetric(child.port, INVALIDATOR_METRIC_NAMES.redisRetries)) >= 3,
         30_000,
         100,
       );

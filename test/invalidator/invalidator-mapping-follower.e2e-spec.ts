@@ -6,9 +6,9 @@
 // is frozen. Recovery: the topic recreated and the mapping registered again → ready, backlog applied.
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../../libs/cache-protocol/src';
-import { MappingStore } from '../../libs/registry-core/src';
-import type { Mapping } from '../../libs/registry-core/src';
+import { CacheProtocol } from '@app/cache-protocol';
+import { MappingStore } from '@app/registry-core';
+import type { Mapping } from '@app/registry-core';
 import { productEvent, publish } from '../support/events';
 import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';

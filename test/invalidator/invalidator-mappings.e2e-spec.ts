@@ -2,12 +2,12 @@
 // registry's store is in effect within a bounded time, without a restart (issue: registry).
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../../libs/cache-protocol/src';
-import { MappingStore } from '../../libs/registry-core/src';
-import type { Mapping } from '../../libs/registry-core/src';
+import { CacheProtocol } from '@app/cache-protocol';
+import { MappingStore } from '@app/registry-core';
+import type { Mapping } from '@app/registry-core';
 import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
 import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
-import { DLQ_HEADERS } from '../../libs/contracts/src';
+import { DLQ_HEADERS } from '@app/contracts';
 import { productEvent, publish } from '../support/events';
 import { fillVersion, invalidatorTestEnv } from '../support/invalidator-env';
 import { eventually, kafka, redis, stackEnv, uniqueName } from '../support/stack-env';

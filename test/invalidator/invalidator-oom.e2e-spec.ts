@@ -5,7 +5,7 @@
 // offsets are committed. Own redis-server on a free loopback port; the stack's Kafka.
 import type Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../../libs/cache-protocol/src';
+import { CacheProtocol } from '@app/cache-protocol';
 import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
 import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
 import { OwnRedis, startOwnRedis } from '../support/own-redis';

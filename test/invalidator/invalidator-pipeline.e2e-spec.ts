@@ -2,8 +2,8 @@
 // in Redis, bad input in the dead-letter topic with reason and origin, nothing else touched.
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../../libs/cache-protocol/src';
-import { DLQ_HEADERS } from '../../libs/contracts/src';
+import { CacheProtocol } from '@app/cache-protocol';
+import { DLQ_HEADERS } from '@app/contracts';
 import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
 import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
 import { productEvent, publish } from '../support/events';

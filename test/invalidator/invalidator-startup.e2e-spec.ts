@@ -1,4 +1,5 @@
 // Bad configuration stops startup with a message that names the variable (real broker).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
 import { startInvalidator } from '../../apps/invalidator/src/bootstrap';
 import { invalidatorTestEnv } from '../support/invalidator-env';
@@ -26,7 +27,7 @@ describe('a normal start is quiet', () => {
   it('logs no warning or error while joining a new group on new topics (kafkajs retries of coordinator loading etc. are debug)', async () => {
     const t = await invalidatorTestEnv();
     const child = await spawnInvalidator({ ...t.env, LOG_LEVEL: 'info' });
-    await new Promise((r) => setTimeout(r, 3_000)); // past the first fetches and commits
+    await sleep(3_000); // past the first fetches and commits
     expect(await child.terminate()).toBe(0);
     const loud = child
       .output()

@@ -5,13 +5,14 @@
 // topic; and the publisher produces in each codec, read by the invalidator and by librdkafka.
 // kafkajs alone only has gzip: before the codecs were registered the invalidator crashed on the
 // first lz4 batch ("LZ4 compression not implemented") and never consumed again.
+import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
-import { CacheProtocol } from '../../libs/cache-protocol/src';
-import { entityMessageKey, EVENT_HEADERS, JSON_CONTENT_TYPE } from '../../libs/contracts/src';
+import { CacheProtocol } from '@app/cache-protocol';
+import { entityMessageKey, EVENT_HEADERS, JSON_CONTENT_TYPE } from '@app/contracts';
 import { KafkaLagReader } from '@app/lag';
 import { createLogger } from '@app/telemetry';
-import { EntityPublisher } from '../../libs/publisher/src';
-import { MappingStore } from '../../libs/registry-core/src';
+import { EntityPublisher } from '@app/publisher';
+import { MappingStore } from '@app/registry-core';
 import { loadCatalogConfig } from '../../examples/catalog/src/config/catalog.config';
 import { productEvent } from '../support/events';
 import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv, SHOP_MAPPINGS } from '../support/invalidator-env';
@@ -63,7 +64,7 @@ describe('Kafka compression codecs (librdkafka producers, real invalidator)', ()
       const { committed, end } = await committedVsEnd(t.groupId, t.topic);
       if (end > 0 && committed === end) return;
       if (Date.now() > deadline) throw new Error(`not every offset committed after 30 s (${committed} of ${end})\n${invalidator.output()}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 

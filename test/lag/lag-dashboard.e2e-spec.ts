@@ -9,10 +9,11 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Producer } from 'kafkajs';
 import pino from 'pino';
 import { Browser, chromium, Page } from 'playwright-core';
-import { EVENT_HEADERS } from '../../libs/contracts/src';
+import { EVENT_HEADERS } from '@app/contracts';
 import { LagServer, startLagServer } from '../../apps/lag-monitor/src/http/lag-server';
 import { productEvent, publish } from '../support/events';
 import { invalidatorTestEnv, SHOP_MAPPINGS } from '../support/invalidator-env';
@@ -88,7 +89,7 @@ describe('dashboard page in headless Chromium', () => {
           t.topic,
           Array.from({ length: 16 }, (_, i) => productEvent(`${prefix}-${i}`, version, { categoryId: 'c1', price: version })),
         );
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
     })();
     // A purge target answering like Varnish with xkey, and the mapping's tags purged through it.

@@ -2,6 +2,7 @@
 // consumer stopped and a producer writing, the lag service reports, per partition, exactly
 // end offset - committed offset, and lag seconds that grow with wall time; also for a
 // group that never committed. Real broker, real consumer, the service over HTTP.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Producer } from 'kafkajs';
 import pino from 'pino';
 import { LagServer, startLagServer } from '../../apps/lag-monitor/src/http/lag-server';
@@ -112,7 +113,7 @@ describe('lag monitor against the real broker', () => {
       while (writing) {
         await produce(producer, topic, [1, 1, 1]);
         written++;
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
     })();
     const reports: LagReport[] = [first];

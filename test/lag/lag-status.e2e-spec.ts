@@ -2,6 +2,7 @@
 // WARN while it consumes slower than the producer writes, STALL while it hangs inside a
 // message with lag behind it, OK again once it catches up. The alerting series
 // (kafka_consumergroup_partition_status) says the same at the same time.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Consumer, Producer } from 'kafkajs';
 import pino from 'pino';
 import { LagServer, startLagServer } from '../../apps/lag-monitor/src/http/lag-server';
@@ -45,7 +46,7 @@ describe('partition status driven by a real consumer', () => {
     await consumer.run({
       autoCommitThreshold: 1,
       eachMessage: async () => {
-        if (pace === 'slow') await new Promise((r) => setTimeout(r, 100));
+        if (pace === 'slow') await sleep(100);
         if (pace === 'hung') await hang;
       },
     });
@@ -73,7 +74,7 @@ describe('partition status driven by a real consumer', () => {
       writer = (async () => {
         while (writing) {
           await producer.send({ topic, messages: Array.from({ length: perTick }, (_, i) => ({ value: `m${i}` })) });
-          await new Promise((r) => setTimeout(r, 100));
+          await sleep(100);
         }
       })();
     };

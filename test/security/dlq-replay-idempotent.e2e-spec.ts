@@ -5,7 +5,7 @@
 // more replay. Real broker, real invalidator process (it re-dead-letters what it still cannot
 // apply), the tool as a child process.
 import type { Producer } from 'kafkajs';
-import { DLQ_HEADERS, entityMessageKey, EVENT_HEADERS } from '../../libs/contracts/src';
+import { DLQ_HEADERS, entityMessageKey, EVENT_HEADERS } from '@app/contracts';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { readDlqTopic, runDlqTool } from '../support/dlq';
 import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';

@@ -8,8 +8,8 @@
 // resolve-time refusal of it is covered by the resolver's unit tests.)
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../../libs/cache-protocol/src';
-import { DLQ_HEADERS } from '../../libs/contracts/src';
+import { CacheProtocol } from '@app/cache-protocol';
+import { DLQ_HEADERS } from '@app/contracts';
 import { readDeadLetters } from '../../apps/invalidator/src/cli/dlq-cli';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { productEvent, publish } from '../support/events';

@@ -6,10 +6,10 @@
 // Real invalidator process, real Kafka and Redis, the registry's store on its compacted topic.
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '../../libs/cache-protocol/src';
-import { DLQ_HEADERS } from '../../libs/contracts/src';
-import { MappingStore } from '../../libs/registry-core/src';
-import type { Mapping } from '../../libs/registry-core/src';
+import { CacheProtocol } from '@app/cache-protocol';
+import { DLQ_HEADERS } from '@app/contracts';
+import { MappingStore } from '@app/registry-core';
+import type { Mapping } from '@app/registry-core';
 import { DeadLetterRecord, readDeadLetters, runDlqCli } from '../../apps/invalidator/src/cli/dlq-cli';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { productEvent, publish } from '../support/events';

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { stringify } from 'yaml';
-import { namespaceKey, namespaceVersionsKey } from '../../libs/cache-protocol/src';
+import { namespaceKey, namespaceVersionsKey } from '@app/cache-protocol';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { productEvent, publish } from '../support/events';
 import { committedVsEnd, invalidatorTestEnv } from '../support/invalidator-env';

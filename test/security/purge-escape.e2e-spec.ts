@@ -5,7 +5,7 @@
 // part is dead-lettered, the CDN stand-in receives nothing for it while the owner's purge goes out.
 // Real registry (in-process), real invalidator process, real Kafka and Redis, a local CDN stand-in.
 import type { Producer } from 'kafkajs';
-import { DLQ_HEADERS } from '../../libs/contracts/src';
+import { DLQ_HEADERS } from '@app/contracts';
 import { readDeadLetters } from '../../apps/invalidator/src/cli/dlq-cli';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { productEvent, publish } from '../support/events';

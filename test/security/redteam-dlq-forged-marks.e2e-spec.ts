@@ -5,7 +5,7 @@
 // dead-lettered, the forged header must not make replay skip another team's real letter, nor
 // hide the forged event itself from `list` and `replay`. Real broker, real invalidator process.
 import type { Producer } from 'kafkajs';
-import { DLQ_HEADERS, entityMessageKey, EVENT_HEADERS } from '../../libs/contracts/src';
+import { DLQ_HEADERS, entityMessageKey, EVENT_HEADERS } from '@app/contracts';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { readDlqTopic, runDlqTool } from '../support/dlq';
 import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';

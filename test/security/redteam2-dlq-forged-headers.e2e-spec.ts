@@ -4,7 +4,7 @@
 // `npm run dlq -- replay` skips as not replayable, and a whole-event failure look like one
 // mapping's part of another team. Real broker, real invalidator process, the real dlq tool.
 import type { Producer } from 'kafkajs';
-import { DLQ_HEADERS, entityMessageKey, EVENT_HEADERS } from '../../libs/contracts/src';
+import { DLQ_HEADERS, entityMessageKey, EVENT_HEADERS } from '@app/contracts';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { readDlqTopic, runDlqTool } from '../support/dlq';
 import { invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';

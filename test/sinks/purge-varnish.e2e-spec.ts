@@ -3,7 +3,7 @@
 // After a price change the page through Varnish shows the new price once the sink purged the
 // tag; with Varnish gone the sink hands the items back within its deadline (PURGE_FAILED).
 import { createServer, Server } from 'node:http';
-import { parseHostAllowList } from '../../libs/registry-core/src/url/target-url';
+import { parseHostAllowList } from '@app/registry-core/url/target-url';
 import { PurgeSink, VarnishXkeyAdapter } from '../../apps/invalidator/src/sinks/purge';
 import { startTestVarnish, TestVarnish } from '../support/varnish';
 

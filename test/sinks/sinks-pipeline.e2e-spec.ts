@@ -26,16 +26,7 @@ import { publish } from '../support/events';
 import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
 import { eventually, kafka, redis, stackEnv, uniqueName } from '../support/stack-env';
 import { startTestVarnish, TestVarnish } from '../support/varnish';
-
-interface Product {
-  id: string;
-  tenant: string;
-  name: string;
-  price: number;
-  categoryId: string;
-  version: number;
-  updatedAt: string;
-}
+import type { Product } from '../../examples/support/product';
 
 const PURGE_DEADLINE_MS = 1_500;
 

@@ -1,7 +1,7 @@
 // Proves the local stack is real: a Kafka broker that stores and serves messages, a Redis
 // that runs Lua, and a Redis Cluster that routes by slot.
 import { createTopic, eventually, kafka, redis, redisCluster, uniqueName } from '../support/stack-env';
-import { DEFAULT_TOPICS } from '../../libs/contracts/src/topics';
+import { DEFAULT_TOPICS } from '@app/contracts/topics';
 
 describe('local stack', () => {
   it('creates a topic, produces and consumes a message through the real broker', async () => {

@@ -1,7 +1,7 @@
 // Builds and publishes entity.updated events the way a write service would (key = entity).
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
-import { EntityUpdated, entityMessageKey, EVENT_HEADERS } from '../../libs/contracts/src';
+import { EntityUpdated, entityMessageKey, EVENT_HEADERS } from '@app/contracts';
 
 export function productEvent(
   entityId: string,

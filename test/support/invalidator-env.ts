@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import type { CacheProtocol } from '@app/cache-protocol';
 import { parsePrometheusText, sumOf } from '@app/telemetry';
 import { groupProgress, GroupProgress } from '../../scripts/stack/group-progress';
 import { createTopic, kafka, stackEnv, uniqueName } from './stack-env';
@@ -84,11 +85,7 @@ export async function committedVsEnd(groupId: string, topic: string): Promise<Gr
 }
 
 /** Caches an aggregate (unversioned) value the way a reader does: lease, then fill with version 0. */
-export async function fillAggregate(
-  protocol: import('../../libs/cache-protocol/src').CacheProtocol,
-  key: string,
-  value: string,
-): Promise<void> {
+export async function fillAggregate(protocol: CacheProtocol, key: string, value: string): Promise<void> {
   await fillVersion(protocol, key, 0, value);
 }
 
@@ -97,13 +94,7 @@ export async function fillAggregate(
  * cached value (it never creates one), so a test that wants to see an event's warm land caches
  * an older version of the key first, as a reader would have.
  */
-export async function fillVersion(
-  protocol: import('../../libs/cache-protocol/src').CacheProtocol,
-  key: string,
-  version: number,
-  value: string,
-  ttlMs = 60_000,
-): Promise<void> {
+export async function fillVersion(protocol: CacheProtocol, key: string, version: number, value: string, ttlMs = 60_000): Promise<void> {
   const got = await protocol.leaseGet(key, { leaseTtlMs: 5_000 });
   if (got.kind !== 'miss') throw new Error(`expected a miss for ${key}, got ${got.kind}`);
   const outcome = await protocol.fill(got.lease, version, value, { ttlMs });

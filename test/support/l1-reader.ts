@@ -4,6 +4,7 @@
 // that returned it, and per key and version when the bus told it (processedAt) and when the
 // invalidator published it (at). Commands over IPC: pause / resume (the bus goes silent for
 // this reader), report, stop.
+import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { Registry } from 'prom-client';
 import { CacheClient } from '@app/cache-client';
@@ -54,7 +55,7 @@ async function loop(): Promise<void> {
       const s = (perKey[value.version] ??= { first: start, last: start });
       s.last = start;
     }
-    await new Promise((r) => setTimeout(r, 1));
+    await sleep(1);
   }
 }
 

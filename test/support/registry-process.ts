@@ -2,6 +2,7 @@
 // test sees what an operator sees: its HTTP answers, its exit code and its log lines.
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -51,6 +52,6 @@ export async function spawnRegistry(env: Record<string, string>, timeoutMs = 60_
       await terminate();
       throw new Error(`registry not ready after ${timeoutMs} ms\n--- registry output ---\n${out}`);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }

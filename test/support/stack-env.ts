@@ -1,5 +1,6 @@
 // Addresses of the stack started by test/global-setup.ts, plus helpers every e2e test needs.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Redis, { Cluster } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { createKafka } from '@app/kafka';
@@ -67,7 +68,7 @@ export async function eventually(
     } catch (error) {
       lastError = error;
     }
-    await new Promise((r) => setTimeout(r, intervalMs));
+    await sleep(intervalMs);
   }
   throw new Error(
     `timed out after ${timeoutMs} ms waiting for: ${what}${lastError instanceof Error ? ` (last error: ${lastError.message})` : ''}`,

@@ -5,9 +5,8 @@
 // naming MAPPINGS_FILE, the file and the field).
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '@app/telemetry';
-import { isRegistryError, MappingStore, StaticMappingSource } from '@app/registry-core';
+import { isRegistryError, MappingSource, MappingStore, StaticMappingSource } from '@app/registry-core';
 import { allowedHosts, ConfigError, InvalidatorConfig } from './config/invalidator.config';
-import { MappingSource } from './mapping-source';
 
 export function createMappingSource(config: InvalidatorConfig, kafka: Kafka, log: Logger): MappingSource {
   const limits = { defaultTombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS, fanoutCap: config.FANOUT_CAP };

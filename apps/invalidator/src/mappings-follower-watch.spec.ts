@@ -1,5 +1,6 @@
 // The mapping follower watch: readiness reason, liveness bound, and holding batches (nothing
 // committed) while the follower does not read.
+import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { BatchControl } from '@app/kafka';
@@ -57,7 +58,7 @@ describe('MappingsFollowerWatch', () => {
     const watch = new MappingsFollowerWatch(() => health, bounds, silent, undefined, 5);
     const ctl = control();
     const held = watch.hold(ctl);
-    await new Promise((r) => setTimeout(r, 30));
+    await sleep(30);
     expect(ctl.paused).toBe(1);
     expect(ctl.heartbeats).toBeGreaterThan(0);
     health = { sinceLastFetchMs: 10 };

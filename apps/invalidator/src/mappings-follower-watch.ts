@@ -3,6 +3,7 @@
 // (the topic was deleted, the broker refuses it...), the mapping set is frozen: readiness says
 // why, consumption of entity.updated is held (nothing committed) until the follower reads again,
 // and after MAPPINGS_STALL_LIVE_MS liveness fails too, so an orchestrator restarts the process.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchControl } from '@app/kafka';
 import type { Logger } from '@app/telemetry';
 import type { FollowerHealth } from '@app/registry-core';
@@ -15,8 +16,6 @@ export interface MappingsFollowerBounds {
   /** No fetch for longer than this: not live. */
   liveMs: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class MappingsFollowerWatch {
   private holders = 0;

@@ -19,7 +19,7 @@ import { kafkaSecurityOptions } from '@app/config';
 import { ConfigError, InvalidatorConfig } from './config/invalidator.config';
 import { ConsumerCrash, describeConsumerCrash, isFinalCrash } from './consumer-crash';
 import { createMappingSource } from './mapping-source.factory';
-import { MappingSource } from './mapping-source';
+import type { MappingSource } from '@app/registry-core';
 import { MappingsFollowerWatch } from './mappings-follower-watch';
 import { InvalidatorMetrics } from './metrics/invalidator-metrics';
 import { RecentEvents } from './pipeline/dedupe';

@@ -1,4 +1,4 @@
-// node dist/apps/registry/apps/registry/src/main.js (after `nest build registry`) or ts-node: reads the env (README table), listens, stops on SIGINT/SIGTERM.
+// node dist/apps/registry/apps/registry/src/main.js (after `nest build registry`) or ts-node: reads the env (docs/operations.md, "Registry"), listens, stops on SIGINT/SIGTERM.
 import { ConfigError, loadRegistryConfig } from './config/registry.config';
 import { createRegistryApp } from './registry.app';
 

@@ -1,24 +1,15 @@
 // Reads the source of truth (example-catalog's GET endpoints) for the cache loaders.
 import { SAFE_ID_PATTERN } from '@app/contracts';
-
-export interface CatalogProduct {
-  id: string;
-  tenant: string;
-  name: string;
-  price: number;
-  categoryId: string;
-  version: number;
-  updatedAt: string;
-}
+import type { Product } from '../../support/product';
 
 export interface CategoryListing {
   categoryId: string;
-  products: CatalogProduct[];
+  products: Product[];
 }
 
 export interface TenantListing {
   tenant: string;
-  products: CatalogProduct[];
+  products: Product[];
 }
 
 export class ProductNotFoundError extends Error {
@@ -48,8 +39,8 @@ export class CatalogTruthClient {
   }
 
   /** Null when the catalog has no such product. */
-  async product(id: string): Promise<CatalogProduct | null> {
-    return this.getJson<CatalogProduct>(`/products/${this.safe(id)}`);
+  async product(id: string): Promise<Product | null> {
+    return this.getJson<Product>(`/products/${this.safe(id)}`);
   }
 
   async categoryProducts(categoryId: string): Promise<CategoryListing> {

@@ -3,7 +3,8 @@
 // load can never put back data older than the invalidation).
 import type { CacheClient, GetOrLoadOptions } from '@app/cache-client';
 import { categoryProductsKey, productKey, tenantProductsKey, tenantProductsTag } from './cache-keys';
-import { CatalogProduct, CatalogTruthClient, CategoryListing, ProductNotFoundError, TenantListing } from './catalog-truth.client';
+import { CatalogTruthClient, CategoryListing, ProductNotFoundError, TenantListing } from './catalog-truth.client';
+import type { Product } from '../../support/product';
 import type { StorefrontConfig } from './config/storefront.config';
 
 /** Set by a read: `loaded` = this call ran the loader (a miss), else the value came from the cache. */
@@ -29,8 +30,8 @@ export class StorefrontService {
   }
 
   /** The product with its version: the fill is version-guarded, so an older copy can't replace a newer tombstone. */
-  product(id: string, observer?: ReadObserver): Promise<CatalogProduct> {
-    return this.cache.getOrLoad<CatalogProduct>(
+  product(id: string, observer?: ReadObserver): Promise<Product> {
+    return this.cache.getOrLoad<Product>(
       productKey(id),
       async () => {
         if (observer) observer.loaded = true;

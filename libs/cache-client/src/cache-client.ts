@@ -17,13 +17,14 @@ import {
 } from '@app/cache-protocol';
 import { BusMessage, BusPublisher, BusSubscriber, busVerifier } from '@app/cache-protocol/bus';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, Logger, metricsRegistry } from '@app/telemetry';
 import { CacheClientError } from './errors';
 import { BoundCacheClientMetrics, bindCacheClientMetrics, cacheClientMetrics } from './metrics';
 import { CacheClientOptions, GetOrLoadOptions, LoadResult } from './options';
 import { FamilyNames, keyFamily } from './family';
 import { L1, L1Entry } from './l1';
-import { DeadlineExceeded, jitteredTtl, sleep, withDeadline } from './timing';
+import { DeadlineExceeded, jitteredTtl, withDeadline } from './timing';
 
 type Loader<T> = () => Promise<LoadResult<T>>;
 

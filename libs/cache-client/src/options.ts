@@ -90,7 +90,7 @@ export interface CacheClientOptions {
   /** Where the counters go. Default the shared registry of @app/telemetry. */
   registry?: Registry;
   logger?: Logger;
-  /** In-process L1 in front of Redis (opt-in). See README "L1 and the bus". */
+  /** In-process L1 in front of Redis (opt-in). See docs/clients.md, "L1 and the bus: what bounds staleness". */
   l1?: L1Options;
   /** Invalidation bus: L1 entries named by the invalidator (and other instances) are dropped. Only with l1. */
   bus?: BusOptions;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DeadlineExceeded, jitteredTtl, withDeadline } from './timing';
 
 describe('jitteredTtl', () => {
@@ -21,6 +22,6 @@ describe('withDeadline', () => {
   it('rejects with DeadlineExceeded when the promise is late, and swallows its late failure', async () => {
     const late = new Promise((_, reject) => setTimeout(() => reject(new Error('late')), 30));
     await expect(withDeadline(late, 5, 'redis leaseGet')).rejects.toBeInstanceOf(DeadlineExceeded);
-    await new Promise((r) => setTimeout(r, 40)); // would surface as an unhandled rejection if not swallowed
+    await sleep(40); // would surface as an unhandled rejection if not swallowed
   });
 });

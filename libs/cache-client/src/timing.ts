@@ -27,10 +27,6 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
   });
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** `ttlMs` shortened by a random share in [0, ratio): keys filled together expire spread out. */
 export function jitteredTtl(ttlMs: number, ratio: number, random = Math.random): number {
   return Math.max(1, Math.round(ttlMs * (1 - ratio * random())));

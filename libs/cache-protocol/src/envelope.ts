@@ -37,8 +37,6 @@ export function tagStampsText(tags: readonly TagStamp[] | undefined): string {
   return tags.map((t) => `${t.stateKey} ${t.epoch}`).join(' ');
 }
 
-export const ENVELOPE_FORMAT = '1';
-
 export function encodeEnvelope(e: Envelope): string {
   return envelopeHeader(e) + e.payload;
 }

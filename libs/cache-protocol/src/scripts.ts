@@ -25,10 +25,6 @@ const COMMAND_NAMES = Object.fromEntries(
   ]),
 ) as Record<LuaScriptName, string>;
 
-export function commandName(script: LuaScriptName): string {
-  return COMMAND_NAMES[script];
-}
-
 /** Registers every protocol script on the connection (idempotent). Pipelines created afterwards carry them too. */
 export function defineProtocolCommands(redis: RedisConnection): void {
   const options = redis.options as { keyPrefix?: string; redisOptions?: { keyPrefix?: string } } | undefined;

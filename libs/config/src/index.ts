@@ -1,2 +1,3 @@
 export * from './read-config';
 export * from './kafka-security';
+export * from './cli-process';

@@ -1,7 +1,7 @@
 // Validation shared by the publisher (refuse before send) and the invalidator (dead-letter on receipt).
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
-import { EntityUpdated, EntityUpdatedEvent } from './entity-updated.event';
+import { EntityUpdatedEvent } from './entity-updated.event';
 
 export interface EventViolation {
   /** Dotted path of the wrong field, e.g. "version". */
@@ -30,8 +30,4 @@ export function validateEntityUpdated(payload: unknown): EventViolation[] {
   }
   const instance = plainToInstance(EntityUpdatedEvent, p);
   return fieldViolations(validateSync(instance, { forbidUnknownValues: false }));
-}
-
-export function isEntityUpdated(payload: unknown): payload is EntityUpdated {
-  return validateEntityUpdated(payload).length === 0;
 }

@@ -1,4 +1,4 @@
-// Errors of the lag monitor, each with a stable code (documented in libs/lag/README.md).
+// Errors of the lag monitor, each with a stable code (documented in docs/lag.md, "Errors").
 
 export class LagConfigError extends Error {
   readonly code = 'LAG_CONFIG_INVALID';

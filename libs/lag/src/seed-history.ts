@@ -4,7 +4,7 @@
 // that offset is the end offset at time T, a point of the offset/time table. A ladder of
 // ages finds the interval holding the oldest unconsumed message; a bisection inside that
 // interval dates it to within 1 % of its age. Record timestamps are the producers' clocks
-// (CreateTime) or the broker's (LogAppendTime): the README says what that implies.
+// (CreateTime) or the broker's (LogAppendTime): docs/lag.md says what that implies.
 import type { OffsetTimePoint } from './offset-time-table';
 import type { LagReader } from './lag-reader';
 

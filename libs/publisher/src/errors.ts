@@ -1,4 +1,4 @@
-// Every error the publisher throws carries a stable `code` (documented in libs/publisher/README.md).
+// Every error the publisher throws carries a stable `code` (documented in docs/clients.md, "Publisher error codes").
 import type { EventViolation } from '@app/contracts';
 
 export type PublisherErrorCode = 'INVALID_EVENT' | 'EVENT_TOO_LARGE' | 'INVALID_PUBLISHER_OPTIONS' | 'PUBLISHER_CLOSED' | 'PUBLISH_FAILED';

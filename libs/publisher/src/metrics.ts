@@ -66,5 +66,3 @@ export function publisherMetrics() {
     ),
   };
 }
-
-export type PublisherMetrics = ReturnType<typeof publisherMetrics>;

@@ -1,5 +1,5 @@
 // One error class for everything the registry refuses, each case a stable `code` (documented in
-// the README's error table). Callers branch on `code`, never on `message`.
+// docs/registry.md, "Error codes"). Callers branch on `code`, never on `message`.
 
 export const REGISTRY_ERROR_CODES = {
   /** A mapping's shape is wrong (missing/extra field, wrong type); `violations` names each field. */

@@ -17,7 +17,7 @@ export * from './yaml/mappings-yaml';
 export * from './diff/mapping-diff';
 export * from './store/mapping-source';
 export * from './store/topic-follower';
-export * from './store/kafka-client';
+export * from './store/registry-kafka';
 export * from './store/mapping-store';
 export * from './store/static-mapping-source';
 export * from './url/target-url';

@@ -27,5 +27,3 @@ export const INVALIDATOR_METRIC_NAMES = {
   purges: 'invalidator_purges_total',
   namespaceBumps: 'invalidator_namespace_bumps_total',
 } as const;
-
-export type InvalidatorMetricName = (typeof INVALIDATOR_METRIC_NAMES)[keyof typeof INVALIDATOR_METRIC_NAMES];

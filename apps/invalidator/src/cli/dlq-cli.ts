@@ -12,6 +12,7 @@ import type { Kafka } from 'kafkajs';
 import pino from 'pino';
 import { DEFAULT_TOPICS, DLQ_HEADERS } from '@app/contracts';
 import { createKafka, OutboundRecord, RecordProducer } from '@app/kafka';
+import type { CliIo } from '@app/config/cli-process';
 import { letterId, planReplay, ReplayHistory } from './dlq-replay-plan';
 
 export const DLQ_EXIT = {
@@ -30,12 +31,6 @@ export class DlqCliError extends Error {
   ) {
     super(message);
   }
-}
-
-export interface DlqCliIo {
-  env: Record<string, string | undefined>;
-  out(text: string): void;
-  err(text: string): void;
 }
 
 /** One record of the dead-letter topic, as read. */
@@ -263,7 +258,7 @@ function reasons(value: string, previous: string[] = []): string[] {
   return [...previous, ...codes];
 }
 
-function withFilters(command: Command, env: DlqCliIo['env']): Command {
+function withFilters(command: Command, env: CliIo['env']): Command {
   return command
     .option('--brokers <host:port,...>', 'Kafka brokers (default: KAFKA_BROKERS)', env.KAFKA_BROKERS)
     .option(
@@ -320,7 +315,7 @@ function sendGroups(records: DeadLetterRecord[]): DeadLetterRecord[][] {
   return groups;
 }
 
-function program(io: DlqCliIo): Command {
+function program(io: CliIo): Command {
   const cli = new Command('dlq')
     .description("List and replay the invalidator's dead letters (reads the DLQ from the beginning up to its end offsets at start)")
     .exitOverride()
@@ -421,7 +416,7 @@ function program(io: DlqCliIo): Command {
 }
 
 /** Runs one CLI invocation (argv without node and script) and returns its exit code. */
-export async function runDlqCli(argv: string[], io: DlqCliIo): Promise<DlqExitCode> {
+export async function runDlqCli(argv: string[], io: CliIo): Promise<DlqExitCode> {
   const cli = program(io);
   try {
     if (argv.length === 0) {

@@ -1,5 +1,5 @@
 // One typed config, read from the environment and validated at start. A bad value stops
-// startup with a message naming the variable (see the README config table).
+// startup with a message naming the variable (docs/operations.md, "Configuration").
 import 'reflect-metadata';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { ConfigError, KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT, KafkaSecurityConfig, kafkaSecurityProblems, readConfig } from '@app/config';

@@ -1,4 +1,4 @@
-// The invalidator's Prometheus metrics (names documented in the README metrics table). The names
+// The invalidator's Prometheus metrics (names documented in docs/operations.md, "Metrics"). The names
 // are defined once in @app/telemetry (INVALIDATOR_METRIC_NAMES), where their readers find them too.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { INVALIDATOR_METRIC_NAMES as NAMES } from '@app/telemetry';

@@ -1,4 +1,6 @@
 // Capped exponential backoff with full jitter (AWS architecture blog's "full jitter").
+import { setTimeout as sleep } from 'node:timers/promises';
+
 export interface BackoffPolicy {
   initialMs: number;
   maxMs: number;
@@ -16,8 +18,6 @@ export interface RetriedBatch {
   resumePartition(): void;
   heartbeat(): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * One retry loop's state for a step that must not commit past a failure (apply to Redis, dead

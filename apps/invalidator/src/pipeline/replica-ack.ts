@@ -3,7 +3,7 @@
 // timeout, on the connection that wrote them; on a cluster on every master). Too few acks in
 // time is an apply failure: applyPlan retries the (idempotent) apply with backoff, heartbeats,
 // commits nothing. Without it, a primary that acknowledged effects and dies before replicating
-// them takes committed invalidations with it (see README "Replica-acknowledged apply").
+// them takes committed invalidations with it (docs/operations.md, "Replica-acknowledged apply").
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import type { EffectSink } from './apply';

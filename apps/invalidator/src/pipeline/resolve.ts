@@ -6,6 +6,7 @@
 // one dead letter naming the mapping and its team; the other mappings' parts are applied.
 import type { KeyEffect, TagEffect } from '@app/cache-protocol/effects';
 import type { MappingResolver, Resolution, ResolveChecks, ResolvedKey } from '@app/registry-core/types';
+import type { LoaderWarm } from '../sinks/loader-warm';
 import { DecodedEvent } from './decode';
 import { EntityChange } from './coalesce';
 
@@ -38,18 +39,6 @@ export interface PlannedPurge {
   urls: string[];
 }
 
-/** A key warmed from its owning service after the commit (warmFrom.loaderUrl); tombstoned at `version` first. */
-export interface PlannedLoad {
-  key: string;
-  loaderUrl: string;
-  version: number;
-  ttlMs?: number;
-  tombstoneTtlMs: number;
-  mappingId: string;
-  /** The team owning the mapping. */
-  team: string;
-}
-
 export interface EffectPlan {
   keys: KeyEffect[];
   tags: TagEffect[];
@@ -58,7 +47,7 @@ export interface EffectPlan {
   /** Sent by the purge sink after the Redis apply, before the commit (bounded). */
   purges?: PlannedPurge[];
   /** Fetched and warmed after the commit, best effort. */
-  loads?: PlannedLoad[];
+  loads?: LoaderWarm[];
   /** Events with no mapping when not strict: committed, counted, nothing to do. */
   unmapped: number;
   unresolvable: Unresolvable[];
@@ -73,7 +62,15 @@ export interface ResolveOptions {
   checkTag?: (tag: string) => Error | undefined;
 }
 
-const ACTION_RANK = { delete: 0, tombstone: 1, warm: 2 } as const;
+/**
+ * Which effect wins when several events of ONE entity in a chunk name the same key (all carry
+ * the entity's newest version; only the newest event may warm): the higher rank. A warm also
+ * leaves a tombstone when nothing is cached, and a tombstone guards the key where a delete only
+ * removes it, so warm > tombstone > delete keeps the effect that does the most. Not the same
+ * order as the registry's SAFER_ACTION_RANK (two rules of ONE event naming one key: the safer
+ * effect wins there, warm last); the two answer different questions.
+ */
+const SAME_ENTITY_EVENTS_RANK = { delete: 0, tombstone: 1, warm: 2 } as const;
 
 function toEffect(k: ResolvedKey, version: number, warmAllowed: boolean, tombstoneTtlSeconds: number): KeyEffect {
   const tombstoneTtlMs = (k.tombstoneTtlSeconds || tombstoneTtlSeconds) * 1000;
@@ -120,7 +117,7 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
   const unresolvable: Unresolvable[] = [];
   const namespaces = new Map<string, PlannedNamespaceBump>();
   const purges: PlannedPurge[] = [];
-  const loads = new Map<string, PlannedLoad>();
+  const loads = new Map<string, LoaderWarm>();
   let unmapped = 0;
   const tombstoneTtlMs = options.defaultTombstoneTtlSeconds * 1000;
   for (const change of changes) {
@@ -183,7 +180,7 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
           keys.set(effect.key, { effect, owner: change });
         } else if (existing.owner !== change) {
           existing.effect = sharedKeyEffect(effect.key, effect.tombstoneTtlMs);
-        } else if (ACTION_RANK[effect.action] > ACTION_RANK[existing.effect.action]) {
+        } else if (SAME_ENTITY_EVENTS_RANK[effect.action] > SAME_ENTITY_EVENTS_RANK[existing.effect.action]) {
           // Same entity, same (newest) version: the newest event's warm beats an older event's tombstone.
           existing.effect = effect;
         }

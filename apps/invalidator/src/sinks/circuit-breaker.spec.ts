@@ -1,6 +1,7 @@
 // The breaker's state machine (closed -> open -> half-open -> closed/open) with a fake clock, and
 // the per-key limiter. What the loader reports for each answer (4xx = success, 5xx and timeouts =
 // failure, refused address = release) is tested through the warmer in loader-warm.spec.ts.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HostCircuitBreakers, KeyedLimiter } from './circuit-breaker';
 
 describe('HostCircuitBreakers', () => {
@@ -90,7 +91,7 @@ describe('KeyedLimiter', () => {
     const task = async () => {
       running += 1;
       peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
       running -= 1;
     };
     await Promise.all([l.run('a', task), l.run('a', task), l.run('a', task)]);

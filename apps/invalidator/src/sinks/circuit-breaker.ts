@@ -109,5 +109,3 @@ export class KeyedLimiter {
     return n;
   }
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

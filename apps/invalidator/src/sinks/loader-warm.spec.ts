@@ -6,6 +6,7 @@
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Envelope, FillOutcome, Lease, LeaseGetResult } from '@app/cache-protocol';
 import { parseHostAllowList } from '@app/registry-core/url/target-url';
 import { LoaderCache, LoaderWarm, LoaderWarmer, LoaderWarmOptions, LoaderWarmOutcome, versionOf } from './loader-warm';
@@ -162,7 +163,7 @@ describe('LoaderWarmer', () => {
     const w = new LoaderWarmer(cache, { ...LOCAL, retries: 0 });
     try {
       const pending = w.warmOne(warm(`${s.url}/p/1`));
-      while (s.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+      while (s.seen.length === 0) await sleep(5);
       cache.invalidate('product:1', 6); // event v6 applied while v5 was being fetched
       release();
       expect(await pending).toBe('skipped-older');
@@ -360,7 +361,7 @@ describe('LoaderWarmer and hostile input', () => {
       ]);
       w.schedule(Array.from({ length: 4 }, (_, i) => warm(`${fast.url}/h/${i}`, { key: `h:${i}`, mappingId: 'h' })));
       expect(outcomes.filter(([o]) => o === 'dropped')).toEqual([...Array<string[]>(5).fill(['dropped', 'team-a']), ['dropped', 'h:3']]);
-      while (cache.values.size < 5) await new Promise((r) => setTimeout(r, 5));
+      while (cache.values.size < 5) await sleep(5);
       expect([...cache.values.keys()].sort()).toEqual(['b:1', 'b:2', 'h:0', 'h:1', 'h:2']);
       // the total bound still holds: 3 of team-a pending, 7 more fill it
       w.schedule(
@@ -387,7 +388,7 @@ describe('LoaderWarmer and hostile input', () => {
       expect(await w.warmOne(warm(`${s.url}/p`, { key: 'k:503a' }))).toBe('failed');
       expect(await w.warmOne(warm(`${s.url}/p`, { key: 'k:503b' }))).toBe('failed');
       expect(await w.warmOne(warm(`${s.url}/p`, { key: 'k:open' }))).toBe('circuit-open');
-      await new Promise((r) => setTimeout(r, 40)); // past breakerOpenMs: half-open
+      await sleep(40); // past breakerOpenMs: half-open
     };
     try {
       await open();
@@ -426,7 +427,7 @@ describe('LoaderWarmer and hostile input', () => {
       expect(await w.warmOne(warm(url, { key: 'k:1' }))).toBe('failed');
       expect(await w.warmOne(warm(url, { key: 'k:2' }))).toBe('failed');
       expect(await w.warmOne(warm(url, { key: 'k:3' }))).toBe('circuit-open');
-      await new Promise((r) => setTimeout(r, 40));
+      await sleep(40);
       address = '10.0.0.1';
       expect(await w.warmOne(warm(url, { key: 'k:trial-refused' }))).toBe('refused');
       address = '127.0.0.1';

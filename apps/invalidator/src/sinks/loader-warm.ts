@@ -16,7 +16,7 @@
 // errors, a circuit breaker per (team, host).
 //
 // Why the reader's path and not the protocol's `warm`: a warm replaces a cached value and never
-// creates one (libs/cache-protocol README, rule "warms never create"), because an event payload
+// creates one (libs/cache-protocol/README.md, rule 4), because an event payload
 // may be a replay older than a value and floor that were since evicted. A loader warm is not
 // such a payload: it reads the CURRENT entity, and it takes the lease BEFORE fetching, so every
 // invalidation that comes after it voids the lease (the fill then answers lease-lost) and the
@@ -40,10 +40,11 @@
 //   failed          a 4xx, a redirect, a bad body, no version, retries exhausted, Redis failed or refused (OOM)
 //   circuit-open    the host's circuit is open: nothing fetched
 //   timeout         the last attempt timed out
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FillOutcome, Lease, LeaseGetResult } from '@app/cache-protocol';
 import { checkTargetUrl, EMPTY_ALLOW_LIST, HostAllowList } from '@app/registry-core/url/target-url';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { HostCircuitBreakers, KeyedLimiter, sleep } from './circuit-breaker';
+import { HostCircuitBreakers, KeyedLimiter } from './circuit-breaker';
 import { BodyTooLargeError, checkedAgent, readBounded, refusedAddress, Resolver } from './loader-fetch';
 
 export type LoaderWarmOutcome =
@@ -65,6 +66,10 @@ export const DEFAULT_LOADER_WARM_TTL_MS = 3_600_000;
 /** The lease outlives the whole retry budget by this much. */
 const LEASE_MARGIN_MS = 1_000;
 
+/**
+ * A key warmed from its owning service after the commit (warmFrom.loaderUrl), tombstoned at
+ * `version` first: what resolve.ts plans (EffectPlan.loads) and this sink runs.
+ */
 export interface LoaderWarm {
   key: string;
   loaderUrl: string;

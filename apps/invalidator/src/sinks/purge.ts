@@ -27,8 +27,9 @@
 //   fastly:<serviceId>@https://api.fastly.com  purge-fastly.ts
 //   cloudflare:<zoneId>@https://api.cloudflare.com/client/v4  purge-cloudflare.ts
 // Tokens come from PURGE_FASTLY_TOKEN / PURGE_CLOUDFLARE_TOKEN, never from the target string.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { checkTargetUrl, EMPTY_ALLOW_LIST, HostAllowList } from '@app/registry-core/url/target-url';
-import { HostCircuitBreakers, sleep } from './circuit-breaker';
+import { HostCircuitBreakers } from './circuit-breaker';
 import { CloudflareAdapter } from './purge-cloudflare';
 import { FastlyAdapter } from './purge-fastly';
 import { chunks, Fetch, parsePurgeUrl, PurgeAdapter, PurgeError, PurgePart, PurgeRequest, tagProblem } from './purge-request';

@@ -1,4 +1,4 @@
-// The CLI's exit codes (README): scripts and CI branch on these.
+// The CLI's exit codes (docs/registry.md, "CLI (GitOps)"): scripts and CI branch on these.
 export const EXIT = {
   /** Done; for `diff`: no difference. For `explain`: the event resolves (or no mapping matches). */
   OK: 0,

@@ -15,15 +15,10 @@ import {
   registryLimits,
 } from '@app/registry-core';
 import { parse as parseYaml } from 'yaml';
+import type { CliIo } from '@app/config/cli-process';
 import { CliError, EXIT, ExitCode } from './exit-codes';
 import { formatExplanation } from './format-explanation';
 import { KeyspacesApplyRequest, KeyspacesListing, RegistryClient } from './registry-client';
-
-export interface CliIo {
-  env: Record<string, string | undefined>;
-  out(text: string): void;
-  err(text: string): void;
-}
 
 const DEFAULT_URL = 'http://127.0.0.1:3002';
 

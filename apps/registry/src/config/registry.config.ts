@@ -1,4 +1,4 @@
-// The registry's one typed config. Property names are the env variable names (README table), so
+// The registry's one typed config. Property names are the env variable names (docs/operations.md, "Registry"), so
 // every problem names the variable to fix. Validated once at start; a bad value stops startup.
 import 'reflect-metadata';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';

@@ -33,10 +33,6 @@ const STATUS: Record<RegistryErrorCode, number> = {
   STORE_STOPPED: 503,
 };
 
-export function httpStatusOf(code: RegistryErrorCode): number {
-  return STATUS[code];
-}
-
 /** class-validator failures -> 400 REQUEST_INVALID naming each wrong field ("keys[0].action"). */
 export function requestValidationPipe(): ValidationPipe {
   return new ValidationPipe({

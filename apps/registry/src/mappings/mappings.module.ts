@@ -3,7 +3,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { kafkaSecurityOptions } from '@app/config';
 import type { Logger } from '@app/telemetry';
-import { kafkaClient, MappingStore } from '@app/registry-core';
+import { MappingStore, registryKafkaClient } from '@app/registry-core';
 import { BearerTokenGuard } from '../auth/bearer-token.guard';
 import { TeamTokens } from '../auth/team-tokens';
 import { RegistryConfig, registryAllowedHosts } from '../config/registry.config';
@@ -18,7 +18,7 @@ import { REGISTRY_LOGGER } from './tokens';
 @Module({})
 export class MappingsModule {
   static forRoot(config: RegistryConfig, logger: Logger): DynamicModule {
-    const kafka = kafkaClient(
+    const kafka = registryKafkaClient(
       config.KAFKA_BROKERS.split(','),
       config.KAFKA_CLIENT_ID,
       logger.child({ component: 'kafkajs' }),

@@ -1,15 +1,7 @@
-/** A product as the catalog stores it and serves it; also the `before`/`after` of its events. */
-export interface Product {
-  id: string;
-  tenant: string;
-  name: string;
-  /** In the shop's currency, at most two decimals. */
-  price: number;
-  categoryId: string;
-  /** Starts at 1, +1 on every change: the version the invalidator guards with. */
-  version: number;
-  updatedAt: string;
-}
+import type { Product } from '../../../support/product';
+
+// Product is shared with example-storefront (examples/support/product.ts).
+export type { Product };
 
 export interface NewProduct {
   id?: string;

@@ -3,7 +3,8 @@ import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { createLogger } from '@app/telemetry';
-import { CatalogProduct, ProductNotFoundError } from '../catalog-truth.client';
+import { ProductNotFoundError } from '../catalog-truth.client';
+import type { Product } from '../../../support/product';
 import { resolveStorefrontConfig, STOREFRONT_CONFIG } from '../config/storefront.config';
 import { ReadObserver, StorefrontService } from '../storefront.service';
 import { bodyEtag, cacheControl, ifNoneMatchMatches, pageResponse, surrogateKeys, versionEtag } from './http-cache';
@@ -50,10 +51,10 @@ describe('storefront HTTP caching headers', () => {
 
 describe('storefront controller: headers over HTTP (fake read service)', () => {
   let app: INestApplication;
-  const products = new Map<string, CatalogProduct>();
+  const products = new Map<string, Product>();
   const cached = new Set<string>();
   const fake = {
-    async product(id: string, observer?: ReadObserver): Promise<CatalogProduct> {
+    async product(id: string, observer?: ReadObserver): Promise<Product> {
       const p = products.get(id);
       if (!p) throw new ProductNotFoundError(id);
       if (!cached.has(id) && observer) observer.loaded = true;

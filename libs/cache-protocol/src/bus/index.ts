@@ -1,4 +1,4 @@
-// The invalidation bus (a Redis Stream): message format, publisher, subscriber. See libs/cache-client/README.md "L1 and the bus".
+// The invalidation bus (a Redis Stream): message format, publisher, subscriber. See docs/clients.md, "L1 and the bus: what bounds staleness".
 export * from './message';
 export * from './publisher';
 export * from './subscriber';

@@ -1,5 +1,6 @@
 // The publisher without Redis: what its heartbeats vouch for (held applies, announces in flight)
 // and how it leaves (reset first if an announce was lost, then bye).
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Redis from 'ioredis';
 import { BusMessage, decodeBusMessage } from './message';
 import { BusPublisher } from './publisher';
@@ -22,7 +23,7 @@ describe('BusPublisher', () => {
     const p = new BusPublisher(redis, { source: 's' });
     const release = p.hold();
     const heldAt = Date.now();
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     await p.beat();
     const hb = sent[0] as Extract<BusMessage, { kind: 'hb' }>;
     expect(hb.at).toBeLessThanOrEqual(heldAt);

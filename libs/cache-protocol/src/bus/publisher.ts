@@ -9,6 +9,7 @@
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Registry } from 'prom-client';
 import { BusChange, BusMessage, DEFAULT_BUS_STREAM_KEY, encodeBusMessage, validateStreamKey } from './message';
 import type { SignedKind } from './signing';
@@ -130,7 +131,7 @@ export class BusPublisher {
   async leave(): Promise<PublishOutcome> {
     this.stopHeartbeat();
     const deadline = Date.now() + this.timeoutMs + 50;
-    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (this.inFlight.size > 0 && Date.now() < deadline) await sleep(10);
     if (this.inFlight.size > 0) this.needsReset = true;
     if (this.needsReset) {
       const reset = await this.send({ kind: 'reset', source: this.source, at: Date.now() });

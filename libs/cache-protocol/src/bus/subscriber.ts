@@ -4,6 +4,7 @@
 // stream was trimmed past its position while it lagged (checked after every read that returned
 // entries, for any stream length). The owner (the cache client's L1) drops
 // everything on suspect; it also stops trusting L1 when heartbeats stop (see L1 in cache-client).
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { BusMessage, BusMessageError, DEFAULT_BUS_STREAM_KEY, decodeBusMessage, streamIdMs, validateStreamKey } from './message';
@@ -162,8 +163,4 @@ export function compareIds(a: string, b: string): number {
   const [am, as] = a.split('-').map(Number);
   const [bm, bs] = b.split('-').map(Number);
   return am !== bm ? am - bm : as - bs;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchControl, InboundBatch, InboundMessage } from '../consumer-api';
 import { commitOffsetAfter, FetchedPartition, PartitionWorker, PartitionWorkerDeps } from './partition-worker';
 import { Slots } from './slots';
@@ -67,7 +68,7 @@ describe('PartitionWorker', () => {
           inHandler += 1;
           overlapped ||= inHandler > 1;
           batches.push(batch.messages.map((m) => m.offset));
-          await new Promise((r) => setTimeout(r, 2));
+          await sleep(2);
           await control.resolveAndCommit(batch.messages[batch.messages.length - 1].offset);
           inHandler -= 1;
           if (batch.messages.some((m) => m.offset === '9')) worker.stop();
@@ -206,7 +207,7 @@ describe('PartitionWorker', () => {
           handler: async (batch: InboundBatch, control) => {
             inHandler += 1;
             most = Math.max(most, inHandler);
-            await new Promise((r) => setTimeout(r, 1));
+            await sleep(1);
             inHandler -= 1;
             await control.resolveAndCommit(batch.messages[batch.messages.length - 1].offset);
             if (batch.messages.some((m) => m.offset === '5')) worker.stop();

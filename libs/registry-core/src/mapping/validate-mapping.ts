@@ -104,13 +104,6 @@ export function validateMapping(plain: unknown, limits: RegistryLimits = registr
   return { mapping, violations: [] };
 }
 
-/** validateMapping that throws a RegistryError (code of the first violation) instead. */
-export function parseMapping(plain: unknown, limits?: RegistryLimits): Mapping {
-  const result = validateMapping(plain, limits);
-  if (!result.mapping) throw RegistryError.fromViolations(result.violations);
-  return result.mapping;
-}
-
 /** The part of a mapping that changes behaviour: everything but version and change metadata. */
 export function mappingContent(mapping: Mapping): Omit<Mapping, 'version' | 'updatedAt' | 'updatedBy'> {
   const { version: _v, updatedAt: _a, updatedBy: _b, ...content } = normaliseMapping(mapping);

@@ -114,8 +114,11 @@ interface MappingPart {
   notes: [string, string][];
 }
 
-// tombstone > delete > warm: when two rules produce one key, the safer effect wins.
-const ACTION_STRENGTH: Record<MappingKeyAction, number> = { warm: 0, delete: 1, tombstone: 2 };
+// Which action a key keeps when two rules of ONE event name it (merge): the higher rank, the
+// safer effect. tombstone > delete > warm: a key one rule drops is never warmed, and a
+// tombstone also guards against a stale fill. Across the events of one entity in a chunk the
+// invalidator ranks the other way round (its SAME_ENTITY_EVENTS_RANK: the newest event's warm wins).
+const SAFER_ACTION_RANK: Record<MappingKeyAction, number> = { warm: 0, delete: 1, tombstone: 2 };
 
 /** Upper bound of an event's effects over `list`: keys + tags + namespaces + purge URLs (mappingFanout). */
 function fanoutOf(list: readonly CompiledMapping[]): number {
@@ -568,7 +571,7 @@ export class MappingSetResolver implements MappingResolver {
         if (trace) trace.templates.set(`k:${key}`, { template: part.keyTemplates[i], mappingId });
       } else {
         const kept = keys[existing];
-        if (ACTION_STRENGTH[resolved.action] > ACTION_STRENGTH[kept.action]) {
+        if (SAFER_ACTION_RANK[resolved.action] > SAFER_ACTION_RANK[kept.action]) {
           keys[existing] = { ...resolved, tombstoneTtlSeconds: Math.max(kept.tombstoneTtlSeconds, resolved.tombstoneTtlSeconds) };
           if (trace) trace.templates.set(`k:${key}`, { template: part.keyTemplates[i], mappingId });
         } else if (resolved.tombstoneTtlSeconds > kept.tombstoneTtlSeconds) {

@@ -1,6 +1,8 @@
 // What an invalidator holds: the current compiled mapping set, swapped whole on every change.
-// Implemented by MappingStore (Kafka, live) and StaticMappingSource (a YAML file).
+// Implemented by MappingStore (Kafka, live) and StaticMappingSource (a YAML file); the
+// invalidator picks one by MAPPINGS_SOURCE and its pipeline never knows which.
 import type { MappingSetResolver } from '../resolver/mapping-set-resolver';
+import type { FollowerHealth } from './topic-follower';
 
 /** Called after a new resolver is in place; `changedIds` are the mapping ids that changed. */
 export type MappingChangeListener = (resolver: MappingSetResolver, changedIds: string[]) => void;
@@ -14,4 +16,6 @@ export interface MappingSource {
   current(): MappingSetResolver;
   /** Returns a function that removes the listener. */
   onChange(listener: MappingChangeListener): () => void;
+  /** Kafka-backed sources only: is the follower of the mappings topic still reading (the invalidator's MappingsFollowerWatch)? */
+  followerHealth?(): FollowerHealth;
 }

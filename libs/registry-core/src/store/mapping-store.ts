@@ -31,7 +31,7 @@ import {
   TeamHosts,
 } from '../keyspace/keyspaces';
 import type { Mapping } from '../types';
-import { ensureTopic, kafkaClient, mappingTopicSpec } from './kafka-client';
+import { ensureTopic, mappingTopicSpec, registryKafkaClient } from './registry-kafka';
 import type { MappingChangeListener, MappingSource } from './mapping-source';
 import { FollowedRecord, FollowerHealth, TopicFollower } from './topic-follower';
 
@@ -160,7 +160,7 @@ export class MappingStore implements MappingSource {
     this.logger = options.logger ?? createLogger('mapping-store');
     const clientId = options.clientId ?? 'mapping-store';
     if (options.kafka) this.kafka = options.kafka;
-    else if (options.brokers && options.brokers.length > 0) this.kafka = kafkaClient(options.brokers, clientId, this.logger);
+    else if (options.brokers && options.brokers.length > 0) this.kafka = registryKafkaClient(options.brokers, clientId, this.logger);
     else throw new Error('MappingStore needs `kafka` or `brokers`');
     this.resolver = MappingSetResolver.empty(this.limits);
     this.follower = new TopicFollower({

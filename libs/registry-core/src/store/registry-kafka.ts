@@ -1,11 +1,12 @@
-// The few Kafka things the registry needs (a client with our logger, topic creation), kept here
-// so the rest of registry-core never touches kafkajs configuration.
+// The registry's Kafka settings on top of @app/kafka's createKafka (the one kafkajs factory): the
+// client the mapping store and the registry app use, and creation of their topics, kept here so
+// the rest of registry-core never touches kafkajs configuration.
 import { Kafka, logLevel } from 'kafkajs';
 import { createKafka, KafkaConnectionOptions } from '@app/kafka';
 import type { Logger } from '@app/telemetry';
 
 /** `security`: TLS / SASL (kafkaSecurityOptions of @app/config for an app config). */
-export function kafkaClient(
+export function registryKafkaClient(
   brokers: string[],
   clientId: string,
   logger: Logger,
