@@ -12,8 +12,6 @@
 // converges, and every key is checked as a reader would be served: stale entries and lost
 // invalidations must both be 0. A TTL-only baseline runs the same workload without an invalidator.
 import { mkdtempSync } from 'node:fs';
-import { createServer, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +28,7 @@ import type { EntityUpdated } from '@app/contracts';
 import { groupProgress } from '../../scripts/stack/group-progress';
 import { startRedisNode, stopRedisNode, RedisNodeInfo } from '../../scripts/stack/redis';
 import { spawnInvalidator, InvalidatorProcess } from '../../scripts/support/invalidator-process';
+import { answerJson, startRecordingServer } from '../support/recording-http-server';
 
 export interface CheckOptions {
   brokers: string;
@@ -190,23 +189,6 @@ const KEYSPACES = [
   },
 ];
 
-/** A local HTTP server counting the requests it receives; `answer` decides each response. */
-async function countingServer(
-  host: string,
-  answer: (path: string) => Promise<{ status: number; headers?: Record<string, string>; body: string }>,
-): Promise<{ server: Server; port: number; requests: () => number }> {
-  let requests = 0;
-  const server = createServer((req, res) => {
-    requests += 1;
-    void answer(req.url ?? '/').then(({ status, headers, body }) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  return { server, port: (server.address() as AddressInfo).port, requests: () => requests };
-}
-
 export async function runConsistencyCheck(options: CheckOptions): Promise<CheckReport> {
   const log = options.log ?? (() => undefined);
   const entities = options.entities ?? 200;
@@ -244,11 +226,14 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   await registry.writeKeyspaces(KEYSPACES, { actor: 'checker' });
   await registry.put(MAPPING, { actor: 'checker' });
   // the hostile team's sinks: a slow loader claiming a far-future version, a purge target that always says 404
-  const slowLoader = await countingServer(HOSTILE_LOADER_IP, async (path) => {
-    await sleep(1_500);
-    return { status: 200, headers: { 'x-entity-version': String(Number.MAX_SAFE_INTEGER) }, body: JSON.stringify({ path, stolen: true }) };
+  const slowLoader = await startRecordingServer(HOSTILE_LOADER_IP, (req, res) => {
+    setTimeout(() => {
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'x-entity-version': String(Number.MAX_SAFE_INTEGER) })
+        .end(JSON.stringify({ path: req.path, stolen: true }));
+    }, 1_500);
   });
-  const failingPurge = await countingServer('127.0.0.3', () => Promise.resolve({ status: 404, body: '{"error":"not found"}' }));
+  const failingPurge = await startRecordingServer('127.0.0.3', answerJson(404, { error: 'not found' }));
   await registry.put(hostileMapping(slowLoader.port), { actor: 'mallory' });
   const headroom = options.evictionHeadroomBytes ?? 150_000;
   let redisNode: RedisNodeInfo = await startRedisNode(join(dir, 'redis'));
@@ -282,7 +267,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     RETRY_INITIAL_MS: '50',
     RETRY_MAX_MS: '500',
     LOADER_ALLOWED_HOSTS: HOSTILE_LOADER_IP,
-    PURGE_TARGETS: `varnish:http://127.0.0.3:${failingPurge.port}`,
+    PURGE_TARGETS: `varnish:${failingPurge.url}`,
   };
   const instances: InvalidatorProcess[] = [];
   const faults: string[] = [];
@@ -685,8 +670,8 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       dlqReplayed,
       promoStaleAfterConvergence: promoStale,
       hostileDeadLetters,
-      hostileLoaderRequests: slowLoader.requests(),
-      hostilePurgeRequests: failingPurge.requests(),
+      hostileLoaderRequests: slowLoader.seen.length,
+      hostilePurgeRequests: failingPurge.seen.length,
       durationMs: Date.now() - started,
       faults,
       windowMs,
@@ -706,8 +691,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     await admin.disconnect().catch(() => undefined);
     await registry.stop().catch(() => undefined);
     await client.close().catch(() => undefined);
-    for (const s of [slowLoader.server, failingPurge.server]) s.closeAllConnections();
-    await Promise.all([slowLoader.server, failingPurge.server].map((s) => new Promise((r) => s.close(r))));
+    await Promise.all([slowLoader.close(), failingPurge.close()]);
     redis.disconnect();
     await stopRedisNode(redisNode);
   }

@@ -14,7 +14,7 @@ import { readDeadLetters } from '../../apps/invalidator/src/cli/dlq-cli';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { productEvent, publish } from '../support/events';
 import { committedVsEnd, fillVersion, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
-import { RecordingServer, startRecordingServer } from '../support/recording-server';
+import { answerJson, RecordingServer, startRecordingServer } from '../support/recording-http-server';
 import { startTestRegistry, TestRegistry } from '../support/registry-env';
 import { eventually, kafka, redis, uniqueName } from '../support/stack-env';
 
@@ -38,8 +38,8 @@ describe('loader warms reach only allowed hosts of the team (registry + invalida
   let r: Redis;
 
   beforeAll(async () => {
-    internal = await startRecordingServer('127.0.0.1');
-    promoLoader = await startRecordingServer('127.0.0.3', { body: '{"promo":true}' });
+    internal = await startRecordingServer('127.0.0.1', answerJson(200, {}));
+    promoLoader = await startRecordingServer('127.0.0.3', answerJson(200, { promo: true }));
     // The operator allows promo's loader host only; set the same value on the registry and the invalidator.
     registry = await startTestRegistry(['catalog', 'promo'], { LOADER_ALLOWED_HOSTS: '127.0.0.3' });
     await registry
@@ -165,9 +165,9 @@ describe('loader warms reach only allowed hosts of the team (registry + invalida
     );
     expect((await protocol.inspect(`product:${id}`)).tombstoneVersion).toBe(4);
     // promo's allowed loader is called for its own key...
-    await eventually("promo's own loader called", () => promoLoader.requests.some((q) => q.url === `/p/${id}`), 15_000, 100);
+    await eventually("promo's own loader called", () => promoLoader.seen.some((q) => q.path === `/p/${id}`), 15_000, 100);
     // ...the sneaky mapping's part is left out whole: no request, its key untouched.
-    expect(internal.requests).toEqual([]);
+    expect(internal.seen).toEqual([]);
     expect((await protocol.inspect(`promo:sneaky:${id}`)).entry?.version).toBe(1);
     const letters = await readDeadLetters(kafka('e2e-loader-hosts-dlq'), t.dlqTopic, 30_000);
     expect(letters.map((l) => [String(l.headers[DLQ_HEADERS.mapping]), String(l.headers[DLQ_HEADERS.team])])).toEqual([

@@ -10,7 +10,7 @@ import { readDeadLetters } from '../../apps/invalidator/src/cli/dlq-cli';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { productEvent, publish } from '../support/events';
 import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
-import { RecordingServer, startRecordingServer } from '../support/recording-server';
+import { answerJson, RecordingServer, startRecordingServer } from '../support/recording-http-server';
 import { startTestRegistry, TestRegistry } from '../support/registry-env';
 import { eventually, kafka, uniqueName } from '../support/stack-env';
 
@@ -50,7 +50,7 @@ describe('CDN purge stays inside its team (registry + invalidator)', () => {
         entityTypes: [{ entityType: 'product', team: 'catalog', grants: ['promo'] }],
       })
       .expect(200);
-    cdn = await startRecordingServer('127.0.0.2');
+    cdn = await startRecordingServer('127.0.0.2', answerJson(200, {}));
     t = await invalidatorTestEnv({
       partitions: 1,
       extra: {
@@ -182,14 +182,14 @@ describe('CDN purge stays inside its team (registry + invalidator)', () => {
       100,
     );
     // The legit purges went out: catalog's tag and URL, promo.pages' own tag and URL...
-    const surrogateKeys = cdn.requests.flatMap((r) =>
+    const surrogateKeys = cdn.seen.flatMap((r) =>
       String(r.headers['xkey-purge'] ?? '')
         .split(' ')
         .filter(Boolean),
     );
-    const urls = cdn.requests
+    const urls = cdn.seen
       .filter((r) => r.headers['x-purge-host'] !== undefined)
-      .map((r) => `${String(r.headers['x-purge-host'])}${r.url}`);
+      .map((r) => `${String(r.headers['x-purge-host'])}${r.path}`);
     expect(surrogateKeys.sort()).toEqual([`product:${id}`, `promo:pages:${id}`]);
     // ...nothing of promo.escape's: not its tag "promo:<id>", not its ".." URL, and catalog's URL only once (for catalog).
     expect(urls.sort()).toEqual([`promo.example/p/${id}`, `shop.example/products/${id}`]);

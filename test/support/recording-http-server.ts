@@ -1,7 +1,7 @@
 // A local HTTP server that records every request it gets (method, path, headers, body) and
 // answers through a handler: a stand-in for an API the tests cannot reach (the Fastly and
-// Cloudflare purge APIs) or for a team's target. Binds a loopback address given by the test
-// (127.0.0.x) on a free port.
+// Cloudflare purge APIs), for a team's target, or for an internal host a loader URL must never
+// reach. Binds a loopback address given by the test (127.0.0.x) on a free port.
 import { createServer, IncomingHttpHeaders, ServerResponse } from 'node:http';
 
 export interface RecordedRequest {
@@ -15,6 +15,8 @@ export interface RecordedRequest {
 export interface RecordingServer {
   /** e.g. http://127.0.0.2:41234 */
   url: string;
+  host: string;
+  port: number;
   seen: RecordedRequest[];
   close(): Promise<void>;
 }
@@ -45,6 +47,8 @@ export async function startRecordingServer(host: string, answer: Answer): Promis
   const port = (server.address() as { port: number }).port;
   return {
     url: `http://${host}:${port}`,
+    host,
+    port,
     seen,
     close: () =>
       new Promise<void>((resolve) => {

@@ -39,6 +39,8 @@ type SinksConfig = Pick<
 >;
 
 export function otherSinksFromConfig(config: SinksConfig, cache: LoaderCache, registry: Registry, log: Logger): OtherSinksSetup {
+  // LOADER_ALLOWED_HOSTS and PURGE_ALLOWED_HOSTS, parsed once for both sinks
+  const hosts = allowedHosts(config);
   const registers = [registry];
   const counter = <L extends string>(name: string, help: string, labelNames: L[]): Counter<L> =>
     (registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers });
@@ -69,7 +71,7 @@ export function otherSinksFromConfig(config: SinksConfig, cache: LoaderCache, re
       maxPending: config.LOADER_MAX_PENDING,
       maxPendingPerShare: loaderMaxPendingPerTeam(config),
       maxBodyBytes: config.LOADER_MAX_BODY_BYTES,
-      allowList: allowedHosts(config).loader,
+      allowList: hosts.loader,
       breakerFailures: config.LOADER_BREAKER_FAILURES,
       breakerOpenMs: config.LOADER_BREAKER_OPEN_MS,
     },
@@ -97,7 +99,7 @@ export function otherSinksFromConfig(config: SinksConfig, cache: LoaderCache, re
       deadlineMs: config.PURGE_DEADLINE_MS,
       timeoutMs: config.PURGE_TIMEOUT_MS,
       backoffMs: config.PURGE_BACKOFF_MS,
-      allowedHosts: allowedHosts(config).purge,
+      allowedHosts: hosts.purge,
       breakerFailures: config.PURGE_BREAKER_FAILURES,
       breakerOpenMs: config.PURGE_BREAKER_OPEN_MS,
     },
