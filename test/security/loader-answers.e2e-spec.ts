@@ -49,7 +49,7 @@ describe('loader answers: bounded bodies, versions from the event (real invalida
 
   beforeAll(async () => {
     loader = await startStandIn('127.0.0.3', (req, res) => {
-      const [, kind, id] = (req.url ?? '').split('/');
+      const [, kind, id] = req.path.split('/');
       if (kind === 'huge') return void sentPerRequest.push(streamHuge(res, HUGE, false));
       if (kind === 'huge-declared') return void sentPerRequest.push(streamHuge(res, HUGE, true));
       if (kind === 'frozen') {

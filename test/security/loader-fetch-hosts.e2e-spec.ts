@@ -30,7 +30,7 @@ describe('loader warms and internal hosts (real invalidator process)', () => {
     internal = await startStandIn('127.0.0.5', (_req, res) => answerJson(res, 1, { secret: 'internal' }));
     loader = await startStandIn('127.0.0.2', (req, res) => {
       // A loader that redirects to the internal host: redirects are never followed.
-      if (req.url?.startsWith('/redirect/')) return void res.writeHead(302, { location: `${internal.origin}/admin/x` }).end();
+      if (req.path.startsWith('/redirect/')) return void res.writeHead(302, { location: `${internal.origin}/admin/x` }).end();
       answerJson(res, 1, { price: 1 });
     });
     // 127.0.0.5 written as one decimal number: the WHATWG parser reads it as 127.0.0.5.

@@ -1,9 +1,8 @@
 // Local HTTP servers standing in for a team's loader or for an "internal" host (admin port,
 // metadata service...): bound on a 127.0.0.x address of our choice, port 0, recording every
 // request; the handler can be swapped while the test runs.
-import { createServer, IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
 import { CacheProtocol } from '@app/cache-protocol';
 import type { EntityUpdated } from '@app/contracts';
@@ -11,9 +10,10 @@ import { INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { productEvent, publish } from './events';
 import { committedVsEnd, invalidatorTestEnv, InvalidatorTestEnv, processMetric } from './invalidator-env';
+import { RecordedRequest, startRecordingServer } from './recording-http-server';
 import { eventually, kafka, redis, uniqueName } from './stack-env';
 
-export type StandInHandler = (req: IncomingMessage, res: ServerResponse) => void;
+export type StandInHandler = (req: RecordedRequest, res: ServerResponse) => void;
 
 export interface HttpStandIn {
   /** `http://<ip>:<port>` */
@@ -21,32 +21,24 @@ export interface HttpStandIn {
   ip: string;
   port: number;
   /** Paths requested so far, in order. */
-  requests: string[];
+  readonly requests: string[];
   handler: StandInHandler;
   close(): Promise<void>;
 }
 
+/** A recording server (recording-http-server.ts) whose handler the test can swap while it runs. */
 export async function startStandIn(ip: string, handler: StandInHandler): Promise<HttpStandIn> {
-  const standIn = { requests: [] as string[], handler } as HttpStandIn;
-  const server = createServer((req, res) => {
-    standIn.requests.push(req.url ?? '');
-    standIn.handler(req, res);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, ip, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  Object.assign(standIn, {
+  const server = await startRecordingServer(ip, (req, res) => standIn.handler(req, res));
+  const standIn: HttpStandIn = {
+    origin: server.url,
     ip,
-    port,
-    origin: `http://${ip}:${port}`,
-    close: async () => {
-      // Held (slow) answers would keep close() waiting: cut them.
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    port: server.port,
+    get requests() {
+      return server.seen.map((r) => r.path);
     },
-  });
+    handler,
+    close: () => server.close(),
+  };
   return standIn;
 }
 
