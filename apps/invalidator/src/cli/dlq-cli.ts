@@ -281,7 +281,7 @@ function connect(options: CommonOptions): Kafka {
     brokers: options.brokers.split(','),
     clientId: 'dlq-tool',
     // kafkajs warnings go to stderr; stdout stays the report.
-    logger: pino({ level: 'error', base: { service: 'dlq-tool' } }, pino.destination(2)),
+    logger: pino({ level: 'error', base: { service: 'dlq-tool' } }, pino.destination({ dest: 2, sync: true })),
   });
 }
 
