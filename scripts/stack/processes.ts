@@ -88,6 +88,9 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 export async function stopPid(pid: number, marker: string, graceMs = 10_000): Promise<void> {
   if (!isOurs(pid, marker)) return;
   try {
+    // A process left frozen (SIGSTOP by a fault test that died before its SIGCONT) would hold
+    // SIGTERM pending until the SIGKILL: wake it first so it shuts down cleanly.
+    process.kill(pid, 'SIGCONT');
     process.kill(pid, 'SIGTERM');
   } catch {
     return;

@@ -1,6 +1,6 @@
 // Guarantees under faults, with the invalidator as a real child process:
 // kill -9 mid-batch + restart, a rebalance between two instances under traffic, Redis stopped
-// and restarted under traffic. After each: every committed event's keys are gone or at least
+// and restarted under traffic, the Kafka broker frozen longer than the request timeout. After each: every committed event's keys are gone or at least
 // as new (guarantee 1), nothing moved backwards (guarantee 3).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { productEvent, publish } from '../support/events';
 import { committedVsEnd, fillVersion, invalidatorTestEnv, processMetric } from '../support/invalidator-env';
 import { spawnInvalidator, InvalidatorProcess } from '../../scripts/support/invalidator-process';
 import { eventually, kafka, redis, uniqueName } from '../support/stack-env';
+import { freezeBroker } from '../support/broker-freeze';
 
 /** Asserts, for every entity, that the page holds >= its newest version and the summary is tombstoned at >= it. */
 async function expectNoLostInvalidation(protocol: CacheProtocol, newest: Map<string, number>): Promise<void> {
@@ -215,5 +216,67 @@ describe('invalidator under faults (real Kafka + Redis, child processes)', () =>
       own.disconnect();
       await stopRedisNode(node);
     }
+  });
+
+  it('Kafka broker frozen (SIGSTOP) under traffic, longer than the request timeout: the same process recovers and applies everything', async () => {
+    // 2 s request timeout, 15 s freeze: every in-flight request (fetch, heartbeat, commit, join)
+    // times out, the client's own retries run out, and the broker wakes up with the member's
+    // session (6 s) expired: it must rejoin. None of that is fatal: no exit, no restart needed.
+    const t = await invalidatorTestEnv({ partitions: 3, extra: { KAFKA_REQUEST_TIMEOUT_MS: '2000', LOG_LEVEL: 'info', CHUNK_SIZE: '50' } });
+    const prefix = uniqueName('freeze');
+    const newest = new Map<string, number>();
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => `${prefix}-${i}`).map(
+        (id) => (newest.set(id, 1), fillVersion(protocol, `product:${id}`, 1, '{"price":1}', 600_000)),
+      ),
+    );
+    const child = await spawnInvalidator(t.env);
+    children.push(child);
+    let publishing = true;
+    const traffic = (async () => {
+      for (let round = 0; publishing; round += 1) {
+        const batch: EntityUpdated[] = [];
+        for (let i = 0; i < 50; i += 1) {
+          const id = `${prefix}-${(round * 13 + i) % 200}`;
+          const v = (newest.get(id) ?? 0) + 1;
+          newest.set(id, v);
+          batch.push(productEvent(id, v, { categoryId: `c${v % 5}`, price: v }));
+        }
+        // While the broker is frozen this send waits (kafkajs retries it), as a write service's would.
+        await publish(producer, t.topic, batch);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    })();
+    try {
+      await eventually('traffic applied', async () => (await processMetric(child.port, INVALIDATOR_METRIC_NAMES.applied)) > 300, 30_000);
+      await freezeBroker(15_000);
+      const atWake = await processMetric(child.port, INVALIDATOR_METRIC_NAMES.applied);
+      await eventually(
+        'traffic applied again after the broker woke up',
+        async () => {
+          if (child.child.exitCode !== null) throw new Error(`invalidator exited ${child.child.exitCode}`);
+          return (await processMetric(child.port, INVALIDATOR_METRIC_NAMES.applied)) > atWake + 300;
+        },
+        90_000,
+        200,
+      );
+    } finally {
+      publishing = false;
+      await traffic.catch(() => undefined);
+    }
+    await eventually(
+      'everything committed by the same process',
+      async () => {
+        if (child.child.exitCode !== null) throw new Error(`invalidator exited ${child.child.exitCode}:\n${child.output().slice(-4000)}`);
+        const { committed, end } = await committedVsEnd(t.groupId, t.topic);
+        return committed === end;
+      },
+      90_000,
+      200,
+    );
+    expect({ exitCode: child.child.exitCode, gaveUp: /stopped for good/.test(child.output()) }).toEqual({ exitCode: null, gaveUp: false });
+    await expectNoLostInvalidation(protocol, new Map([...newest].filter(([, v]) => v > 1)));
+    const ready = await fetch(`http://127.0.0.1:${child.port}/health/ready`);
+    expect(ready.status).toBe(200);
   });
 });

@@ -1,8 +1,8 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller, Inject, UseFilters } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { InvalidationPipeline } from './pipeline/invalidation.pipeline';
 import { InvalidatorRuntime } from './runtime';
-import { BatchPayload, ENTITY_UPDATED_PATTERN } from './transport/kafka-batch.transport';
+import { BatchPayload, ENTITY_UPDATED_PATTERN, RethrowBatchErrors } from './transport/kafka-batch.transport';
 
 @Controller()
 export class EntityUpdatedController {
@@ -12,6 +12,7 @@ export class EntityUpdatedController {
   ) {}
 
   @EventPattern(ENTITY_UPDATED_PATTERN)
+  @UseFilters(RethrowBatchErrors)
   async handleBatch(@Payload() { batch, control }: BatchPayload): Promise<void> {
     // A dead mapping follower means a frozen mapping set: hold the batch (nothing committed) until it reads again.
     if (!(await this.runtime.mappingsWatch.hold(control))) return;

@@ -58,7 +58,12 @@ export class InvalidatorRuntime {
   constructor(readonly config: InvalidatorConfig) {
     this.log = createLogger('invalidator', config.LOG_LEVEL);
     this.consumerGaveUp = new Promise((resolve) => (this.gaveUp = resolve));
-    const connection = { brokers: config.KAFKA_BROKERS.split(','), clientId: config.KAFKA_CLIENT_ID, ...kafkaSecurityOptions(config) };
+    const connection = {
+      brokers: config.KAFKA_BROKERS.split(','),
+      clientId: config.KAFKA_CLIENT_ID,
+      requestTimeoutMs: config.KAFKA_REQUEST_TIMEOUT_MS,
+      ...kafkaSecurityOptions(config),
+    };
     // kafkajs always: the admin calls (topic checks, max.message.bytes) and the mapping follower.
     const kafka = createKafka({ ...connection, logger: this.log.child({ component: 'kafkajs' }) });
     this.kafka = kafka;

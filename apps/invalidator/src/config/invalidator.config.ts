@@ -149,6 +149,15 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @Max(300_000)
   SESSION_TIMEOUT_MS = 30_000;
 
+  /**
+   * How long one Kafka request may wait for its answer (both clients). A broker that does not
+   * answer within it (frozen, overloaded, a long GC pause) is retried, never fatal.
+   */
+  @IsInt()
+  @Min(1_000)
+  @Max(300_000)
+  KAFKA_REQUEST_TIMEOUT_MS = 30_000;
+
   @IsInt()
   @Min(1)
   TOMBSTONE_TTL_SECONDS = 86_400;

@@ -2,8 +2,9 @@
 // @platformatic/kafka, KAFKA_CLIENT; the stock Kafka transport is one message at a time). Lifecycle only: listen() starts consuming and hands each batch to the
 // @EventPattern handler; close() stops fetching, lets the in-flight batch finish or abandon
 // (it checks isActive), commits what was applied and disconnects.
+import { ArgumentsHost, Catch, RpcExceptionFilter } from '@nestjs/common';
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
-import { isObservable, lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom, Observable, throwError } from 'rxjs';
 import type { BatchConsumer, BatchControl, InboundBatch } from '@app/kafka';
 
 export const ENTITY_UPDATED_PATTERN = 'entity.updated';
@@ -12,6 +13,19 @@ export const ENTITY_UPDATED_PATTERN = 'entity.updated';
 export interface BatchPayload {
   batch: InboundBatch;
   control: BatchControl;
+}
+
+/**
+ * Hands a batch handler's error to the consumer as it was thrown. Nest's default RPC filter
+ * replaces any error that is not an RpcException with "Internal server error" (and prints the
+ * real one in its own unstructured format), so the consumer's logs and crash reasons lost the
+ * cause (a Kafka request timeout, a Redis outage). The consumer decides what an error means.
+ */
+@Catch()
+export class RethrowBatchErrors implements RpcExceptionFilter<unknown> {
+  catch(error: unknown, _host: ArgumentsHost): Observable<never> {
+    return throwError(() => error);
+  }
 }
 
 export class KafkaBatchTransport extends Server implements CustomTransportStrategy {

@@ -14,6 +14,8 @@ export interface PlatformaticBaseOptions {
   bootstrapBrokers: string[];
   connectTimeout: number;
   timeout: number;
+  /** What the connections read (the library's `timeout` option does not reach them). */
+  requestTimeout: number;
   tls?: Record<string, never>;
   sasl?: { mechanism: (typeof SASL_MECHANISMS)[keyof typeof SASL_MECHANISMS]; username: string; password: string };
 }
@@ -24,6 +26,7 @@ export function platformaticBaseOptions(options: PlatformaticConnectionOptions):
     bootstrapBrokers: options.brokers,
     connectTimeout: options.connectionTimeoutMs ?? 3_000,
     timeout: options.requestTimeoutMs ?? 30_000,
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
     ...(options.ssl ? { tls: {} } : {}),
     ...(options.sasl
       ? { sasl: { mechanism: SASL_MECHANISMS[options.sasl.mechanism], username: options.sasl.username, password: options.sasl.password } }

@@ -1,5 +1,6 @@
 import { isRecordTooLargeError } from '../consumer-api';
 import { crashPayload, hasProtocolError, isNonRetriable, protocolErrorId } from './errors';
+import { platformaticKafka } from './load';
 
 // The shapes @platformatic/kafka builds (errors.js): a ResponseError / MultipleErrors is an
 // AggregateError whose `errors` hold ProtocolErrors with apiId and canRetry.
@@ -55,5 +56,24 @@ describe('platformatic errors', () => {
     expect(isRecordTooLargeError(Object.assign(new Error('x'), { cause: { type: 'RECORD_LIST_TOO_LARGE' } }))).toBe(true);
     expect(isRecordTooLargeError(response(new ProtocolError('NOT_ENOUGH_REPLICAS', true, 'replicas')))).toBe(false);
     expect(isRecordTooLargeError(undefined)).toBe(false);
+  });
+
+  // The library's own classes: it marks a request timeout canRetry=false (it will not retry that
+  // one request itself), but a broker that did not answer in time (frozen, overloaded, a GC pause)
+  // is a retriable condition for a consumer: giving up on it made the process exit on a broker hiccup.
+  it('treats a broker that does not answer (timeouts, broken connections) as retriable, with the real error classes', () => {
+    const k = platformaticKafka();
+    const timeout = new k.TimeoutError('Request timed out');
+    expect(isNonRetriable(timeout)).toBe(false);
+    expect(isNonRetriable(new k.MultipleErrors('fetch failed 4 times.', [timeout, timeout]))).toBe(false);
+    expect(isNonRetriable(new k.NetworkError('Connection closed'))).toBe(false);
+    expect(isNonRetriable(new k.UnexpectedCorrelationIdError('Received unexpected response'))).toBe(false);
+    // still fatal: what no wait fixes
+    expect(isNonRetriable(new k.AuthenticationError('SASL authentication failed'))).toBe(true);
+    expect(isNonRetriable(new k.MultipleErrors('joinGroup failed', [timeout, new k.ProtocolError('INCONSISTENT_GROUP_PROTOCOL')]))).toBe(
+      true,
+    );
+    expect(isNonRetriable(new k.ProtocolError('GROUP_AUTHORIZATION_FAILED'))).toBe(true);
+    expect(isNonRetriable(new k.UnsupportedApiError('Unsupported API Fetch'))).toBe(true);
   });
 });

@@ -5,6 +5,7 @@
 // (describeConsumerCrash: the root of the `cause` chain, its `type`, `topic`, `partition`).
 
 interface PlatformaticErrorLike {
+  code?: unknown;
   message?: unknown;
   apiId?: unknown;
   canRetry?: unknown;
@@ -40,12 +41,26 @@ export function hasFlag(error: unknown, property: 'needsRejoin' | 'hasStaleMetad
 }
 
 /**
+ * The broker did not answer in time, or the connection broke (a TimeoutError carries the network
+ * code). The library marks a timeout canRetry=false: it will not resend that one request itself.
+ * For a long-running consumer the next attempt, on a fresh connection, can work: a broker frozen
+ * by a GC pause, a hung disk or a paused VM comes back, and giving up made the process exit.
+ */
+const TRANSIENT_CODES: ReadonlySet<unknown> = new Set([
+  'PLT_KFK_NETWORK',
+  'PLT_KFK_TIMEOUT',
+  'PLT_KFK_UNEXPECTED_CORRELATION_ID',
+  'PLT_KFK_UNFINISHED_WRITE_BUFFER',
+]);
+
+/**
  * Retrying cannot help: some error in the chain says canRetry=false (platformatic's own rule),
- * except the group errors a rejoin fixes. A "client closed" error is the caller's to judge.
+ * except the group errors a rejoin fixes and the connection-level ones above. A "client closed"
+ * error is the caller's to judge.
  */
 export function isNonRetriable(error: unknown): boolean {
   if (hasFlag(error, 'needsRejoin')) return false;
-  for (const e of walk(error)) if (e.canRetry === false) return true;
+  for (const e of walk(error)) if (e.canRetry === false && !TRANSIENT_CODES.has(e.code)) return true;
   return false;
 }
 
