@@ -123,7 +123,7 @@ async function main(): Promise<void> {
 
   const registry = startService('registry', 'apps/registry/src/main.ts', registryPort, {
     ...common,
-    REGISTRY_PORT: String(registryPort),
+    HTTP_PORT: String(registryPort),
     REGISTRY_TOKENS: `${DEV_TOKEN}=*,dev-catalog-token=catalog`,
     REGISTRY_SEED_FILE: join(ROOT, 'examples/mappings/catalog.yaml'),
     // The sample shop declares no keyspaces: the old bootstrap rule (any team may write any key).
@@ -156,13 +156,13 @@ async function main(): Promise<void> {
   });
   const catalog = startService('catalog', 'examples/catalog/src/main.ts', catalogPort, {
     ...common,
-    CATALOG_PORT: String(catalogPort),
+    HTTP_PORT: String(catalogPort),
     CATALOG_DATA_FILE: join(ROOT, '.stack', 'runs', STACK, 'catalog.jsonl'),
   });
   const storefront = startService('storefront', 'examples/storefront/src/main.ts', storefrontPort, {
     REDIS_URL: a.redisUrl,
     CATALOG_URL: catalog.url,
-    STOREFRONT_PORT: String(storefrontPort),
+    HTTP_PORT: String(storefrontPort),
   });
   // The operators' app: lag of the invalidators' group, and their /metrics for the dashboard's figures.
   const lagMonitor = startService('lag-monitor', 'apps/lag-monitor/src/main.ts', lagMonitorPort, {

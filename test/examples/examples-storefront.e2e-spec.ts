@@ -82,7 +82,7 @@ describe('example-storefront reads through the cache, with example-catalog as th
     // L1 off: this test plays the invalidator itself (CacheProtocol, no bus announcements) and reads
     // right after; L1 + bus with the real invalidator are covered by test/cache/l1-bus.e2e-spec.ts.
     storefront = await createStorefrontApp(
-      { CATALOG_URL: catalogUrl, LOADER_TIMEOUT_MS: 1000, LOG_LEVEL: 'silent', L1_ENABLED: 'false' },
+      { CATALOG_URL: catalogUrl, LOADER_TIMEOUT_MS: 1000, LOG_LEVEL: 'silent', L1_ENABLED: false },
       { redis: r },
     );
     // Listening, for plain fetch (supertest would start one server per request under concurrency).

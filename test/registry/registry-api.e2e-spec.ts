@@ -34,7 +34,7 @@ describe('registry API (real Kafka)', () => {
     const instance = await createRegistryApp({
       KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
       REGISTRY_TOKENS: TOKENS,
-      REGISTRY_FANOUT_CAP: 8,
+      FANOUT_CAP: 8,
       KEYSPACES_REQUIRED: false,
       LOG_LEVEL: 'error',
       ...topics,

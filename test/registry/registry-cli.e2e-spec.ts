@@ -1,7 +1,7 @@
 // The GitOps CLI against a running registry on the real Kafka broker: diff (exit 3 when the file
 // differs), apply, list, explain; team refusals exit 1. Two checks run real processes so the
 // exit codes are the ones a shell/CI sees: `npm run mappings -- diff` and the registry's
-// startup refusal of a bad config.
+// startup refusal of a bad config; the registry's old variable names still start it, warning.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { runCli } from '../../apps/registry/src/cli/run-cli';
 import { createRegistryApp, registryStarted } from '../../apps/registry/src/registry.app';
+import { spawnRegistry } from '../support/registry-process';
 import { stackEnv, uniqueName } from '../support/stack-env';
 
 const ROOT = join(__dirname, '..', '..');
@@ -119,9 +120,47 @@ describe('mappings CLI against the registry (real Kafka)', () => {
     const result = await runProcess([join(ROOT, 'apps/registry/src/main.ts')], {
       KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
       REGISTRY_TOKENS: 'a=team-a',
-      REGISTRY_FANOUT_CAP: 'lots',
+      FANOUT_CAP: 'lots',
     });
     expect(result.code).toBe(78);
-    expect(result.stderr).toMatch(/REGISTRY_FANOUT_CAP must be an integer number \(got "lots"\)/);
+    expect(result.stderr).toMatch(/FANOUT_CAP must be an integer number \(got "lots"\)/);
+  });
+
+  it('the registry refuses to start when an old and a new variable name disagree, naming both', async () => {
+    const result = await runProcess([join(ROOT, 'apps/registry/src/main.ts')], {
+      KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
+      REGISTRY_TOKENS: 'a=team-a',
+      REGISTRY_FANOUT_CAP: '32',
+      FANOUT_CAP: '64',
+    });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('REGISTRY_FANOUT_CAP and FANOUT_CAP are both set, to different values ("32" and "64")');
+  });
+
+  it('the registry still starts on its old REGISTRY_PORT / REGISTRY_FANOUT_CAP, printing one warning for each', async () => {
+    const registry = await spawnRegistry({
+      KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
+      REGISTRY_TOKENS: 'ops-token=*',
+      KAFKA_MAPPINGS_TOPIC: uniqueName('registry-renamed-mappings'),
+      KAFKA_AUDIT_TOPIC: uniqueName('registry-renamed-audit'),
+      HTTP_PORT: '', // empty = unset: only the old name gives the port
+      REGISTRY_PORT: '0',
+      REGISTRY_FANOUT_CAP: '32',
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      const output = registry.output();
+      expect(output.match(/mapping-registry: warning: REGISTRY_PORT is deprecated: set HTTP_PORT instead/g)).toHaveLength(1);
+      expect(output.match(/mapping-registry: warning: REGISTRY_FANOUT_CAP is deprecated: set FANOUT_CAP instead/g)).toHaveLength(1);
+      const res = await fetch(`${registry.url}/explain`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer ops-token', 'content-type': 'application/json' },
+        body: readFileSync(EVENT, 'utf8').replace(/^/, '{"event":').concat('}'),
+      });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { fanoutCap: number }).fanoutCap).toBe(32);
+    } finally {
+      await registry.terminate();
+    }
   });
 });

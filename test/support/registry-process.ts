@@ -20,7 +20,7 @@ export async function spawnRegistry(env: Record<string, string>, timeoutMs = 60_
     ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, 'apps/registry/src/main.ts')],
     {
       cwd: ROOT,
-      env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), REGISTRY_PORT: '0', ...env },
+      env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), HTTP_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

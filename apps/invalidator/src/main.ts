@@ -1,25 +1,17 @@
+import { EX_CONFIG, loadConfigOrExit } from '@app/config';
 import { ConfigError, loadInvalidatorConfig } from './config/invalidator.config';
 import { startInvalidator } from './bootstrap';
 import { CONSUMER_CRASH_EXIT_CODE } from './consumer-crash';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadInvalidatorConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`invalidator: ${error.message}`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit('invalidator', () => loadInvalidatorConfig());
   let running;
   try {
     running = await startInvalidator(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`invalidator: ${error.message}`);
-      process.exit(78);
+      process.exit(EX_CONFIG);
     }
     throw error;
   }

@@ -123,7 +123,7 @@ export class InvalidatorRuntime {
     const withBumps = withNamespaceBumps(effectSink, this.redis, (bumped) =>
       sinks.namespaceBumps.inc({ outcome: bumped ? 'bumped' : 'skipped' }),
     );
-    if (config.BUS_ENABLED === 'true') {
+    if (config.BUS_ENABLED) {
       let lastWarn = 0;
       this.bus = new BusPublisher(this.redis, {
         streamKey: config.BUS_STREAM_KEY,

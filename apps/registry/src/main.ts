@@ -1,20 +1,12 @@
 // node dist/apps/registry/apps/registry/src/main.js (after `nest build registry`) or ts-node: reads the env (docs/operations.md, "Registry"), listens, stops on SIGINT/SIGTERM.
-import { ConfigError, loadRegistryConfig } from './config/registry.config';
+import { loadConfigOrExit } from '@app/config';
+import { loadRegistryConfig } from './config/registry.config';
 import { createRegistryApp } from './registry.app';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadRegistryConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`mapping-registry: ${error.message}`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit('mapping-registry', () => loadRegistryConfig());
   const app = await createRegistryApp(config);
-  await app.listen(config.REGISTRY_PORT, config.REGISTRY_HOST);
+  await app.listen(config.HTTP_PORT, config.HTTP_HOST);
   console.log(`mapping-registry listening on ${await app.getUrl()} (OpenAPI: /docs, /docs-json; health: /health/live, /health/ready)`);
   const stop = () =>
     void app.close().then(

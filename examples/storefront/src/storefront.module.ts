@@ -27,7 +27,7 @@ export class StorefrontModule {
           redis: redis ?? (() => connectRedis(config)),
           name: 'storefront',
           logger,
-          ...(config.L1_ENABLED === 'true'
+          ...(config.L1_ENABLED
             ? {
                 l1: { maxEntries: config.L1_MAX_ENTRIES, maxStalenessMs: config.L1_MAX_STALENESS_MS },
                 bus: { streamKey: config.BUS_STREAM_KEY },

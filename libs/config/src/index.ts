@@ -1,3 +1,4 @@
 export * from './read-config';
 export * from './kafka-security';
 export * from './cli-process';
+export * from './startup-config';

@@ -11,6 +11,10 @@ export interface RegistryLimits {
   template: TemplateLimits;
 }
 
+/** The highest fan-out cap the registry's and the invalidator's FANOUT_CAP accept. */
+export const MAX_FANOUT_CAP = 10_000;
+
+/** fanoutCap: the one default of the registry's and the invalidator's FANOUT_CAP. */
 export const DEFAULT_REGISTRY_LIMITS: RegistryLimits = {
   fanoutCap: 64,
   defaultTombstoneTtlSeconds: 86_400,

@@ -1,3 +1,5 @@
+import { configWarnings } from '@app/config';
+import { DEFAULT_REGISTRY_LIMITS } from '@app/registry-core';
 import { ConfigError, loadInvalidatorConfig, loaderMaxPendingPerTeam } from './invalidator.config';
 
 const base = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6380' };
@@ -92,5 +94,31 @@ describe('loadInvalidatorConfig', () => {
       'LOADER_MAX_PENDING_PER_TEAM must be below LOADER_MAX_PENDING',
     );
     expect(problemsOf({ ...base, LOADER_ALLOWED_HOSTS: '127.0.0.1,not a host' })).toContain('LOADER_ALLOWED_HOSTS');
+  });
+});
+
+describe('loadInvalidatorConfig: BUS_ENABLED is a boolean like the others', () => {
+  it('defaults to true and reads true / false into real booleans', () => {
+    expect(loadInvalidatorConfig(base).BUS_ENABLED).toBe(true);
+    expect(loadInvalidatorConfig({ ...base, BUS_ENABLED: 'false' }).BUS_ENABLED).toBe(false);
+    expect(loadInvalidatorConfig({ ...base, BUS_ENABLED: 'true' }).BUS_ENABLED).toBe(true);
+  });
+
+  it('stops startup naming BUS_ENABLED for any other value', () => {
+    expect(problemsOf({ ...base, BUS_ENABLED: 'maybe' })).toMatch(/BUS_ENABLED must be a boolean value \(got "maybe"\)/);
+    expect(problemsOf({ ...base, BUS_ENABLED: 'yes' })).toContain('BUS_ENABLED');
+  });
+});
+
+describe('loadInvalidatorConfig: one naming scheme and one fan-out cap with the registry', () => {
+  it('listens on HTTP_HOST / HTTP_PORT (the names every app uses)', () => {
+    const config = loadInvalidatorConfig({ ...base, HTTP_HOST: '0.0.0.0', HTTP_PORT: '4000' });
+    expect(config).toMatchObject({ HTTP_HOST: '0.0.0.0', HTTP_PORT: 4000 });
+    expect(configWarnings(config)).toEqual([]);
+  });
+
+  it('FANOUT_CAP defaults to the one default of libs/registry-core, shared with the registry', () => {
+    expect(loadInvalidatorConfig(base).FANOUT_CAP).toBe(DEFAULT_REGISTRY_LIMITS.fanoutCap);
+    expect(loadInvalidatorConfig({ ...base, FANOUT_CAP: '32' }).FANOUT_CAP).toBe(32);
   });
 });

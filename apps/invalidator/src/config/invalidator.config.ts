@@ -6,6 +6,7 @@ import { ConfigError, KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT, KafkaSecurityConfig, 
 import { DEFAULT_TOPICS } from '@app/contracts';
 import { KAFKA_CLIENT_NAMES, KafkaClientName } from '@app/kafka';
 import { busSigner } from '@app/cache-protocol/bus';
+import { DEFAULT_REGISTRY_LIMITS, MAX_FANOUT_CAP } from '@app/registry-core/limits';
 import { HostAllowList, parseHostAllowList } from '@app/registry-core/url/target-url';
 import { purgeAdapters, PurgeTargetsConfig } from '../sinks/purge';
 
@@ -162,11 +163,15 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @Min(1)
   TOMBSTONE_TTL_SECONDS = 86_400;
 
-  /** Most keys + tags + namespaces + purge URLs one event may resolve to (an event over it is dead-lettered); use the registry's REGISTRY_FANOUT_CAP. */
+  /**
+   * Most keys + tags + namespaces + purge URLs one event may resolve to (an event over it is
+   * dead-lettered). The registry reads the same variable with the same default (libs/registry-core
+   * DEFAULT_REGISTRY_LIMITS): one value in the environment of both apps keeps them in step.
+   */
   @IsInt()
   @Min(1)
-  @Max(10_000)
-  FANOUT_CAP = 64;
+  @Max(MAX_FANOUT_CAP)
+  FANOUT_CAP = DEFAULT_REGISTRY_LIMITS.fanoutCap;
 
   /** The DLQ topic's max.message.bytes when it cannot be read at start (DescribeConfigs not allowed); dead letters are sized to it. */
   @IsInt()
@@ -315,8 +320,8 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   PURGE_ALLOWED_HOSTS = '';
 
   /** Announce applied changes on the invalidation bus (a Redis Stream read by cache clients with L1). */
-  @IsIn(['true', 'false'], { message: 'BUS_ENABLED must be true or false' })
-  BUS_ENABLED: 'true' | 'false' = 'true';
+  @IsBoolean()
+  BUS_ENABLED = true;
 
   /** The bus stream key (cache clients' bus.streamKey). */
   @IsString()

@@ -4,7 +4,7 @@ import 'reflect-metadata';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { ConfigError, KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT, KafkaSecurityConfig, kafkaSecurityProblems, readConfig } from '@app/config';
 import { DEFAULT_TOPICS } from '@app/contracts';
-import { parseHostAllowList, UrlAllowLists } from '@app/registry-core';
+import { DEFAULT_REGISTRY_LIMITS, MAX_FANOUT_CAP, parseHostAllowList, UrlAllowLists } from '@app/registry-core';
 import { parseTeamTokens } from '../auth/team-tokens';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
@@ -16,6 +16,9 @@ export { ConfigError };
 export class RegistryConfig extends KafkaSecurityConfig {
   /** Variables without a default (readConfig cannot see them on a fresh instance). */
   static readonly KEYS_WITHOUT_DEFAULT = ['KAFKA_BROKERS', ...KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT, 'REGISTRY_TOKENS', 'REGISTRY_SEED_FILE'];
+
+  /** Old names still read for one release, with a warning (docs/operations.md, "Renamed settings"). */
+  static readonly RENAMED = { REGISTRY_HOST: 'HTTP_HOST', REGISTRY_PORT: 'HTTP_PORT', REGISTRY_FANOUT_CAP: 'FANOUT_CAP' };
 
   @Matches(HOST_PORT_LIST, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
   KAFKA_BROKERS!: string;
@@ -43,20 +46,25 @@ export class RegistryConfig extends KafkaSecurityConfig {
   @IsNotEmpty({ message: 'REGISTRY_TOKENS must list at least one token=team pair' })
   REGISTRY_TOKENS!: string;
 
+  /** Where the API and health listen (the same names as every app): loopback by default, 0.0.0.0 in a container. */
   @IsString()
   @IsNotEmpty()
-  REGISTRY_HOST = '127.0.0.1';
+  HTTP_HOST = '127.0.0.1';
 
   @IsInt()
   @Min(0)
   @Max(65_535)
-  REGISTRY_PORT = 3002;
+  HTTP_PORT = 3002;
 
-  /** Most keys + tags + namespaces + purge URLs one event may resolve to; use the same value as every invalidator. */
+  /**
+   * Most keys + tags + namespaces + purge URLs one event may resolve to. The invalidator reads the
+   * same variable with the same default (libs/registry-core DEFAULT_REGISTRY_LIMITS): one value
+   * in the environment of both apps keeps them in step.
+   */
   @IsInt()
   @Min(1)
-  @Max(10_000)
-  REGISTRY_FANOUT_CAP = 64;
+  @Max(MAX_FANOUT_CAP)
+  FANOUT_CAP = DEFAULT_REGISTRY_LIMITS.fanoutCap;
 
   /** Tombstone TTL of rules that set none; use the invalidator's TOMBSTONE_TTL_SECONDS. */
   @IsInt()

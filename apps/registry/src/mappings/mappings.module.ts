@@ -38,7 +38,7 @@ export class MappingsModule {
               kafka,
               topic: config.KAFKA_MAPPINGS_TOPIC,
               clientId: config.KAFKA_CLIENT_ID,
-              limits: { fanoutCap: config.REGISTRY_FANOUT_CAP, defaultTombstoneTtlSeconds: config.REGISTRY_DEFAULT_TOMBSTONE_TTL_SECONDS },
+              limits: { fanoutCap: config.FANOUT_CAP, defaultTombstoneTtlSeconds: config.REGISTRY_DEFAULT_TOMBSTONE_TTL_SECONDS },
               logger: logger.child({ component: 'mapping-store' }),
               createTopic: config.REGISTRY_CREATE_TOPICS,
               startTimeoutMs: config.REGISTRY_START_TIMEOUT_MS,

@@ -1,4 +1,4 @@
-import { ConfigError } from '@app/config';
+import { ConfigError, configWarnings } from '@app/config';
 import { loadCatalogConfig, resolveCatalogConfig } from './catalog.config';
 
 function problems(fn: () => unknown): string {
@@ -13,10 +13,11 @@ function problems(fn: () => unknown): string {
 
 describe('catalog config', () => {
   it('applies defaults and coerces env strings', () => {
-    const config = loadCatalogConfig({ KAFKA_BROKERS: '127.0.0.1:9092', CATALOG_PORT: '0', CATALOG_FSYNC: 'true' });
+    const config = loadCatalogConfig({ KAFKA_BROKERS: '127.0.0.1:9092', HTTP_PORT: '0', CATALOG_FSYNC: 'true' });
     expect(config).toMatchObject({
       KAFKA_BROKERS: '127.0.0.1:9092',
-      CATALOG_PORT: 0,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: 0,
       CATALOG_FSYNC: true,
       KAFKA_TOPIC: 'entity.updated',
       OUTBOX_POLL_MS: 500,
@@ -25,7 +26,7 @@ describe('catalog config', () => {
 
   it('names the variable that is missing or wrong', () => {
     expect(problems(() => loadCatalogConfig({}))).toContain('KAFKA_BROKERS');
-    expect(problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', CATALOG_PORT: 'eighty' }))).toContain('CATALOG_PORT');
+    expect(problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', HTTP_PORT: 'eighty' }))).toContain('HTTP_PORT');
     expect(problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', CATALOG_FSYNC: 'yes' }))).toContain('CATALOG_FSYNC');
     expect(problems(() => resolveCatalogConfig({ KAFKA_BROKERS: 'x:1', OUTBOX_POLL_MS: 1 }))).toContain('OUTBOX_POLL_MS');
   });
@@ -35,5 +36,21 @@ describe('catalog config', () => {
     for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd'])
       expect(loadCatalogConfig({ KAFKA_BROKERS: 'x:1', KAFKA_COMPRESSION: codec }).KAFKA_COMPRESSION).toBe(codec);
     expect(problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', KAFKA_COMPRESSION: 'brotli' }))).toMatch(/KAFKA_COMPRESSION.*brotli/);
+  });
+
+  it('still reads CATALOG_HOST / CATALOG_PORT alone, with one warning each naming the new variable', () => {
+    const config = loadCatalogConfig({ KAFKA_BROKERS: 'x:1', CATALOG_HOST: '0.0.0.0', CATALOG_PORT: '4000' });
+    expect(config).toMatchObject({ HTTP_HOST: '0.0.0.0', HTTP_PORT: 4000 });
+    expect(configWarnings(config)).toEqual([
+      expect.stringMatching(/CATALOG_HOST is deprecated.*HTTP_HOST/),
+      expect.stringMatching(/CATALOG_PORT is deprecated.*HTTP_PORT/),
+    ]);
+    expect(configWarnings(loadCatalogConfig({ KAFKA_BROKERS: 'x:1', HTTP_PORT: '4000' }))).toEqual([]);
+  });
+
+  it('refuses CATALOG_PORT and HTTP_PORT set to different values, naming both', () => {
+    expect(problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', CATALOG_PORT: '4000', HTTP_PORT: '4001' }))).toContain(
+      'CATALOG_PORT and HTTP_PORT are both set, to different values ("4000" and "4001")',
+    );
   });
 });

@@ -9,6 +9,9 @@ const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
 export class CatalogConfig {
   static readonly KEYS_WITHOUT_DEFAULT = ['KAFKA_BROKERS'];
 
+  /** Old names still read for one release, with a warning. */
+  static readonly RENAMED = { CATALOG_HOST: 'HTTP_HOST', CATALOG_PORT: 'HTTP_PORT' };
+
   @Matches(HOST_PORT_LIST, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
   KAFKA_BROKERS!: string;
 
@@ -34,14 +37,15 @@ export class CatalogConfig {
   @Min(100)
   CATALOG_COMPACT_EVERY = 10_000;
 
+  /** Where main.ts listens (the same names as every app). */
   @IsString()
   @IsNotEmpty()
-  CATALOG_HOST = '127.0.0.1';
+  HTTP_HOST = '127.0.0.1';
 
   @IsInt()
   @Min(0)
   @Max(65_535)
-  CATALOG_PORT = 3010;
+  HTTP_PORT = 3010;
 
   /** How often the outbox relay looks for unsent events when no write woke it. */
   @IsInt()

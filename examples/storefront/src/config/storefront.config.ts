@@ -1,5 +1,5 @@
 // The storefront's one typed config. Property names are the env variable names (README table).
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { readConfig } from '@app/config';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
@@ -9,6 +9,9 @@ export const STOREFRONT_CONFIG = Symbol('STOREFRONT_CONFIG');
 
 export class StorefrontConfig {
   static readonly KEYS_WITHOUT_DEFAULT = ['CATALOG_URL', 'REDIS_URL', 'REDIS_CLUSTER_NODES'];
+
+  /** Old names still read for one release, with a warning. */
+  static readonly RENAMED = { STOREFRONT_HOST: 'HTTP_HOST', STOREFRONT_PORT: 'HTTP_PORT' };
 
   /** Base URL of example-catalog, whose GET endpoints are the truth the loaders read. */
   @Matches(/^https?:\/\/[^\s/]+(\/.*)?$/, { message: 'CATALOG_URL must be an http(s) URL like http://127.0.0.1:3010' })
@@ -22,14 +25,15 @@ export class StorefrontConfig {
   @Matches(HOST_PORT_LIST, { message: 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port' })
   REDIS_CLUSTER_NODES?: string;
 
+  /** Where main.ts listens (the same names as every app). */
   @IsString()
   @IsNotEmpty()
-  STOREFRONT_HOST = '127.0.0.1';
+  HTTP_HOST = '127.0.0.1';
 
   @IsInt()
   @Min(0)
   @Max(65_535)
-  STOREFRONT_PORT = 3020;
+  HTTP_PORT = 3020;
 
   /** How long a cached product lives when no invalidation removes it first. */
   @IsInt()
@@ -70,8 +74,8 @@ export class StorefrontConfig {
   HTTP_STALE_WHILE_REVALIDATE_SECONDS = 30;
 
   /** In-process L1 in front of Redis, kept fresh by the invalidation bus. */
-  @IsIn(['true', 'false'], { message: 'L1_ENABLED must be true or false' })
-  L1_ENABLED: 'true' | 'false' = 'true';
+  @IsBoolean()
+  L1_ENABLED = true;
 
   @IsInt()
   @Min(1)
