@@ -6,32 +6,22 @@
 // rows turn STOP (red), lag keeps growing, and the page says the invalidator is unreachable.
 // The invalidator purges an HTTP cache (a local server taking xkey PURGEs): the purge panel
 // shows purged per second and the target.
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Producer } from 'kafkajs';
 import pino from 'pino';
-import { Browser, chromium, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { EVENT_HEADERS } from '@app/contracts';
 import { LagServer, startLagServer } from '../../apps/lag-monitor/src/http/lag-server';
 import { productEvent, publish } from '../support/events';
 import { invalidatorTestEnv, SHOP_MAPPINGS } from '../support/invalidator-env';
 import { stringify } from 'yaml';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
+import { launchChromium, requireChromium } from '../support/chromium';
 import { eventually, kafka, stackEnv, uniqueName } from '../support/stack-env';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const GREEN = 'rgb(46, 125, 50)';
 const RED = 'rgb(198, 40, 40)';
 
@@ -48,13 +38,7 @@ describe('dashboard page in headless Chromium', () => {
   let writing = false;
   let writer: Promise<void> = Promise.resolve();
 
-  beforeAll(() => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}: the dashboard test needs Debian's chromium package (apt-get install -y chromium; .ci/run installs it). It never downloads a browser.`,
-      );
-    }
-  });
+  beforeAll(() => requireChromium());
 
   afterAll(async () => {
     writing = false;
@@ -116,7 +100,7 @@ describe('dashboard page in headless Chromium', () => {
       logger: pino({ level: 'error' }),
     });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
     const page: Page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));

@@ -19,4 +19,14 @@ describe('renderDashboardPage', () => {
     expect(html).toContain('<table data-testid="purges">');
     expect(html).toContain('data.invalidator.purges');
   });
+
+  it('gives the read-side panels stable hooks: panel ids, a key per row, a column per cell', () => {
+    const html = renderDashboardPage({ dataUrl: '/dashboard/data', pollMs: 1000, title: 't' });
+    for (const id of ['families-panel', 'outcomes-panel', 'purges-panel', 'families-sub', 'outcomes-sub', 'purges-sub']) {
+      expect(html).toContain(`id="${id}"`);
+    }
+    expect(html).toContain("fillRows('families', 'data-family', ['family', 'reads', 'hit-rate', 'l1-share', 'bar']");
+    expect(html).toContain("fillRows('outcomes', 'data-outcome'");
+    expect(html).toContain("fillRows('purges', 'data-outcome'");
+  });
 });

@@ -90,21 +90,21 @@ const PAGE = String.raw`<!doctype html>
     <svg id="lag-chart" data-testid="lag-chart" viewBox="0 0 900 280" preserveAspectRatio="none" role="img" aria-label="lag per partition over time"></svg>
     <div class="legend" id="legend"></div>
   </section>
-  <section>
+  <section id="outcomes-panel">
     <h2>Invalidations per second by outcome <span class="meta" id="outcomes-sub"></span></h2>
     <table data-testid="outcomes">
       <thead><tr><th>outcome</th><th>keys/s</th><th class="bar"></th></tr></thead>
       <tbody id="outcomes"></tbody>
     </table>
   </section>
-  <section>
+  <section id="purges-panel">
     <h2>Purges per second by outcome <span class="meta" id="purges-sub"></span></h2>
     <table data-testid="purges">
       <thead><tr><th>outcome</th><th>purges/s</th><th class="reason">per target</th><th class="bar"></th></tr></thead>
       <tbody id="purges"></tbody>
     </table>
   </section>
-  <section>
+  <section id="families-panel">
     <h2>Hit rate per key family <span class="meta" id="families-sub"></span></h2>
     <table data-testid="families">
       <thead><tr><th>family</th><th>reads/s</th><th>hit rate</th><th>from L1</th><th class="bar"></th></tr></thead>
@@ -316,12 +316,15 @@ const PAGE = String.raw`<!doctype html>
     return outer;
   }
   function pct(v) { return v === null || v === undefined ? '–' : (v * 100).toFixed(1) + ' %'; }
-  function fillRows(id, rows) {
+  // Each row carries its key (e.g. data-family="product") and each cell its column
+  // (data-column="reads"): stable hooks for scripts and the browser tests.
+  function fillRows(id, attr, columns, rows) {
     var body = document.getElementById(id);
     while (body.firstChild) body.removeChild(body.firstChild);
     rows.forEach(function (cells) {
       var tr = el('tr');
-      cells.forEach(function (c) { var td = el('td'); if (typeof c === 'string') td.textContent = c; else td.appendChild(c); tr.appendChild(td); });
+      tr.setAttribute(attr, cells[0]);
+      cells.forEach(function (c, i) { var td = el('td'); td.setAttribute('data-column', columns[i]); if (typeof c === 'string') td.textContent = c; else td.appendChild(c); tr.appendChild(td); });
       body.appendChild(tr);
     });
   }
@@ -331,24 +334,24 @@ const PAGE = String.raw`<!doctype html>
     var names = Object.keys(outcomes).sort();
     var top = 0;
     names.forEach(function (n) { if (outcomes[n] > top) top = outcomes[n]; });
-    fillRows('outcomes', names.map(function (n) { return [n, rate(outcomes[n]), bar(top > 0 ? outcomes[n] / top : 0, '#1565c0')]; }));
+    fillRows('outcomes', 'data-outcome', ['outcome', 'rate', 'bar'], names.map(function (n) { return [n, rate(outcomes[n]), bar(top > 0 ? outcomes[n] / top : 0, '#1565c0')]; }));
     text('outcomes-sub', data.invalidator.sources.length === 0 ? 'no invalidator metrics configured' : (names.length ? 'over the last ' + data.invalidator.figures.windowSeconds + ' s' : 'no keys invalidated in the window'));
     // HTTP cache purges (invalidator_purges_total): purged and failed count events, retried attempts.
     var purges = data.invalidator.purges || { perSecondByOutcome: {}, byTarget: [] };
     var purgeOutcomes = Object.keys(purges.perSecondByOutcome).sort(function (a, b) { return purgeRank(a) - purgeRank(b) || (a < b ? -1 : a > b ? 1 : 0); });
     var purgeTop = 0;
     purgeOutcomes.forEach(function (n) { if (purges.perSecondByOutcome[n] > purgeTop) purgeTop = purges.perSecondByOutcome[n]; });
-    fillRows('purges', purgeOutcomes.map(function (n) {
+    fillRows('purges', 'data-outcome', ['outcome', 'rate', 'targets', 'bar'], purgeOutcomes.map(function (n) {
       var perTarget = purges.byTarget.filter(function (t) { return t.perSecondByOutcome[n] !== undefined; }).map(function (t) { return t.target + ' ' + rate(t.perSecondByOutcome[n]); }).join(' · ');
       var cells = [n, rate(purges.perSecondByOutcome[n]), perTarget || '–', bar(purgeTop > 0 ? purges.perSecondByOutcome[n] / purgeTop : 0, n === 'failed' || n === 'refused' ? '#c62828' : n === 'retried' ? '#f9a825' : '#2e7d32')];
       return cells;
     }));
-    Array.prototype.forEach.call(document.getElementById('purges').children, function (tr, i) { tr.setAttribute('data-outcome', purgeOutcomes[i]); tr.children[2].className = 'reason'; });
+    Array.prototype.forEach.call(document.getElementById('purges').children, function (tr) { tr.children[2].className = 'reason'; });
     text('purges-sub', data.invalidator.sources.length === 0 ? 'no invalidator metrics configured'
       : purges.byTarget.length === 0 ? (purgeOutcomes.length ? 'no purges yet (PURGE_TARGETS not set, or nothing purged)' : '')
       : purges.byTarget.length + ' target' + (purges.byTarget.length === 1 ? '' : 's') + ' · over the last ' + data.invalidator.figures.windowSeconds + ' s · purged, failed, refused: items; retried: attempts');
     var cache = data.cache || { sources: [], families: [], windowSeconds: 0 };
-    fillRows('families', cache.families.map(function (f) { return [f.family, rate(f.readsPerSecond), pct(f.hitRate), pct(f.l1HitRate), bar(f.hitRate || 0, '#00897b')]; }));
+    fillRows('families', 'data-family', ['family', 'reads', 'hit-rate', 'l1-share', 'bar'], cache.families.map(function (f) { return [f.family, rate(f.readsPerSecond), pct(f.hitRate), pct(f.l1HitRate), bar(f.hitRate || 0, '#00897b')]; }));
     var upReaders = cache.sources.filter(function (s) { return s.up; }).length;
     text('families-sub', cache.sources.length === 0 ? 'no reader metrics configured (CACHE_METRICS_URLS)' : upReaders + '/' + cache.sources.length + ' readers up · over the last ' + cache.windowSeconds + ' s');
   }
