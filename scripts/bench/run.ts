@@ -24,6 +24,7 @@ import { companionsOf } from '@app/cache-protocol/key-layout';
 import { entityMessageKey, EVENT_HEADERS } from '@app/contracts';
 import { addresses, down, up } from '../stack/stack';
 import { createTopics } from '../stack/kafka';
+import { withAdminRetry } from '../stack/admin-retry';
 import { groupProgress } from '../stack/group-progress';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -145,8 +146,9 @@ let sharedAdmin: Admin | undefined;
 /** Committed vs. end offsets of a group, through one long-lived admin connection. */
 async function committedVsEnd(kafka: Kafka, groupId: string, topic: string): Promise<{ committed: number; end: number }> {
   if (!sharedAdmin) {
-    sharedAdmin = kafka.admin();
-    await sharedAdmin.connect();
+    const admin = kafka.admin();
+    await withAdminRetry('connect admin', () => admin.connect());
+    sharedAdmin = admin;
   }
   return groupProgress(sharedAdmin, groupId, topic);
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { logLevel } from 'kafkajs';
 // Relative, not @app/kafka: `npm run stack` runs without tsconfig-paths.
 import { createKafka } from '../../libs/kafka/src/kafka-client';
+import { withAdminRetry } from './admin-retry';
 import { commandExists, freePort, isOurs, spawnDetached, StackError, stopPid, tail, waitFor } from './processes';
 
 export const KAFKA_VERSION = '3.9.1';
@@ -201,13 +202,16 @@ export async function stopKafka(node: KafkaNodeInfo): Promise<void> {
 
 export async function createTopics(brokers: string[], topics: TopicSpec[]): Promise<void> {
   const admin = createKafka({ clientId: 'stack', brokers, logLevel: logLevel.NOTHING, connectionTimeoutMs: 1_000, retry: {} }).admin();
-  await admin.connect();
+  await withAdminRetry('connect admin', () => admin.connect());
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t.topic));
-    if (missing.length > 0) {
-      await admin.createTopics({ topics: missing.map((t) => ({ ...t, replicationFactor: 1 })), waitForLeaders: true });
-    }
+    // list, then create what is missing: safe to repeat as a whole when Kafka says "retry"
+    await withAdminRetry(`createTopics(${topics.map((t) => t.topic).join(', ')})`, async () => {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t.topic));
+      if (missing.length > 0) {
+        await admin.createTopics({ topics: missing.map((t) => ({ ...t, replicationFactor: 1 })), waitForLeaders: true });
+      }
+    });
   } finally {
     await admin.disconnect();
   }

@@ -25,6 +25,7 @@ import { CacheClient } from '@app/cache-client';
 import { CacheProtocol } from '@app/cache-protocol';
 import { EntityPublisher, buildEntityUpdated } from '@app/publisher';
 import type { EntityUpdated } from '@app/contracts';
+import { withAdminRetry } from '../../scripts/stack/admin-retry';
 import { groupProgress } from '../../scripts/stack/group-progress';
 import { startRedisNode, stopRedisNode, RedisNodeInfo } from '../../scripts/stack/redis';
 import { spawnInvalidator, InvalidatorProcess } from '../../scripts/support/invalidator-process';
@@ -202,14 +203,17 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   const groupId = `checker-${Date.now()}`;
   const kafka = createKafka({ clientId: 'checker', brokers: options.brokers.split(','), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: [
-      { topic, numPartitions: 6 },
-      { topic: `${topic}.dlq`, numPartitions: 1 },
-    ],
-    waitForLeaders: true,
-  });
+  await withAdminRetry('connect admin', () => admin.connect());
+  // a repeat after a retriable error that came after the creation is answered `false` by kafkajs, not an error
+  await withAdminRetry(`createTopics(${topic}, ${topic}.dlq)`, () =>
+    admin.createTopics({
+      topics: [
+        { topic, numPartitions: 6 },
+        { topic: `${topic}.dlq`, numPartitions: 1 },
+      ],
+      waitForLeaders: true,
+    }),
+  );
 
   const dir = mkdtempSync(join(tmpdir(), 'checker-'));
   // Mappings and keyspaces through the registry's compacted topic, as in production.
@@ -700,9 +704,10 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
 /** Dead letters in `dlqTopic` whose x-dlq-team header names `team` (read from the beginning to the current end). */
 async function countDeadLettersOf(kafka: ReturnType<typeof createKafka>, dlqTopic: string, team: string): Promise<number> {
   const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(dlqTopic);
-  await admin.disconnect();
+  await withAdminRetry('connect admin', () => admin.connect());
+  const ends = await withAdminRetry(`fetchTopicOffsets(${dlqTopic})`, () => admin.fetchTopicOffsets(dlqTopic)).finally(() =>
+    admin.disconnect(),
+  );
   const total = ends.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
   if (total === 0) return 0;
   const consumer = kafka.consumer({ groupId: `checker-dlq-count-${Date.now()}` });

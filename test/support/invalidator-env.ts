@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { CacheProtocol } from '@app/cache-protocol';
 import { parsePrometheusText, sumOf } from '@app/telemetry';
+import { withAdminRetry } from '../../scripts/stack/admin-retry';
 import { groupProgress, GroupProgress } from '../../scripts/stack/group-progress';
 import { createTopic, kafka, stackEnv, uniqueName } from './stack-env';
 
@@ -76,7 +77,7 @@ export async function invalidatorTestEnv(
 /** Committed offset sum of `groupId` on `topic` vs. the end offsets (from the admin API, as an operator sees it). */
 export async function committedVsEnd(groupId: string, topic: string): Promise<GroupProgress> {
   const admin = kafka('e2e-lag').admin();
-  await admin.connect();
+  await withAdminRetry('connect admin', () => admin.connect());
   try {
     return await groupProgress(admin, groupId, topic);
   } finally {

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Redis, { Cluster } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { createKafka } from '@app/kafka';
+import { withAdminRetry } from '../../scripts/stack/admin-retry';
 
 function required(name: string): string {
   const value = process.env[name];
@@ -45,9 +46,12 @@ export function uniqueName(prefix: string): string {
 
 export async function createTopic(name: string, numPartitions = 3, configEntries?: { name: string; value: string }[]): Promise<void> {
   const admin = kafka('e2e-admin').admin();
-  await admin.connect();
+  await withAdminRetry('connect admin', () => admin.connect());
   try {
-    await admin.createTopics({ topics: [{ topic: name, numPartitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
+    // a repeat after a retriable error that came after the creation is answered `false` by kafkajs, not an error
+    await withAdminRetry(`createTopics(${name})`, () =>
+      admin.createTopics({ topics: [{ topic: name, numPartitions, replicationFactor: 1, configEntries }], waitForLeaders: true }),
+    );
   } finally {
     await admin.disconnect();
   }
