@@ -109,6 +109,21 @@ export async function stopPid(pid: number, marker: string, graceMs = 10_000): Pr
   while (Date.now() < killDeadline && isAlive(pid)) await sleep(50);
 }
 
+/**
+ * Freezes a process of ours (SIGSTOP) for `ms`, then wakes it (SIGCONT), also when the wait is
+ * cut short by an error: a frozen Kafka broker keeps its connections open and answers nothing,
+ * as in a long GC pause, a hung disk or a paused VM.
+ */
+export async function freezePid(pid: number, marker: string, ms: number): Promise<void> {
+  if (!isOurs(pid, marker)) throw new Error(`pid ${pid} (${marker}) is not running`);
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await sleep(ms);
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+}
+
 export function commandExists(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }

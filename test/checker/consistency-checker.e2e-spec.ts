@@ -1,11 +1,13 @@
 // The consistency checker's short mode (about 45 s) under every injected fault: kill -9 and
-// restart of an invalidator, rebalances between up to 3 instances, a Redis restart, duplicated
+// restart of an invalidator, rebalances between up to 3 instances, a Redis restart, the Kafka
+// broker frozen past the request timeout, duplicated
 // and reordered events, poison messages, eviction pressure (allkeys-lru), warms racing slow
 // fills, a second team's keyspace whose dead letters are replayed once its mapping exists, and a
 // hostile third team granted the first team's entity type (unsafe template values, a purge target
 // that always fails, a slow loader claiming a far-future version, a mapping written straight to the
 // topic into the first team's keys). After convergence: 0 stale entries, 0 lost invalidations.
 import { formatReport, runConsistencyCheck } from './consistency-checker';
+import { freezeBroker } from '../support/broker-freeze';
 import { stackEnv } from '../support/stack-env';
 
 describe('consistency checker (short mode, real stack, faults injected)', () => {
@@ -16,11 +18,12 @@ describe('consistency checker (short mode, real stack, faults injected)', () => 
       entities: 200,
       writesPerSecond: 200,
       readers: 6,
+      freezeBroker,
     });
     console.log(formatReport(report));
     // the faults really happened and the traffic really flowed
     expect(report.faults.join(' ')).toMatch(
-      /kill -9.*promo mapping registered, DLQ replay \(exit 0.*Redis stopped.*Redis restarted.*SIGTERM invalidator #2 \(exit 0\)/,
+      /kill -9.*promo mapping registered, DLQ replay \(exit 0.*Redis stopped.*Redis restarted.*Kafka broker frozen.*SIGTERM invalidator #2 \(exit 0\)/,
     );
     // eviction pressure really evicted, and the second team's dead letters were really replayed
     expect(report.evictedKeys).toBeGreaterThan(0);

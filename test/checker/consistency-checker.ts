@@ -55,6 +55,11 @@ export interface CheckOptions {
    * tag records are evicted under the guarantees' feet. 0 runs without a limit.
    */
   evictionHeadroomBytes?: number;
+  /**
+   * Freezes the Kafka broker (SIGSTOP, then SIGCONT) for `ms`: given, the run freezes it once
+   * under traffic for longer than the invalidators' request timeout (2 s here).
+   */
+  freezeBroker?: (ms: number) => Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -267,6 +272,8 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     STRICT_ENTITY_TYPES: 'true',
     KEYSPACES_REQUIRED: 'false', // the checker's mappings are written without keyspaces
     SESSION_TIMEOUT_MS: '6000',
+    // Short, so the broker freeze fault outlasts it: every request in flight times out.
+    KAFKA_REQUEST_TIMEOUT_MS: '2000',
     CHUNK_SIZE: '100',
     RETRY_INITIAL_MS: '50',
     RETRY_MAX_MS: '500',
@@ -568,6 +575,13 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     log('Redis restarted');
     await at(0.65);
     await spawn('start invalidator #3 (rebalance)');
+    if (options.freezeBroker) {
+      await at(0.7);
+      const frozenAt = ((Date.now() - started) / 1000).toFixed(1);
+      await options.freezeBroker(6_000);
+      faults.push(`${frozenAt}s Kafka broker frozen 6 s (SIGSTOP, request timeout 2 s)`);
+      log('Kafka broker woken');
+    }
     await at(0.8);
     const leaving = instances[1];
     const code = await leaving.terminate(20_000);

@@ -2,6 +2,7 @@
 //   --eviction-headroom-kb 1024 --samples-per-tick N --no-baseline] : the long mode of the consistency checker on its own stack.
 // Runs the event-driven system under faults, then a TTL-only baseline (same writers, readers and
 // key TTL, no invalidator) for the same time, and prints both, so a user sees what invalidation buys.
+import { freezePid } from '../../scripts/stack/processes';
 import { addresses, down, up } from '../../scripts/stack/stack';
 import { CheckReport, formatReport, runConsistencyCheck } from './consistency-checker';
 
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
       // the TTL-only baseline is not flattered by keys that never live long (short mode: 150 kB)
       evictionHeadroomBytes: arg('eviction-headroom-kb', 1024) * 1024,
       samplesPerTick,
+      freezeBroker: (ms: number) => freezePid(state.kafka!.pid, state.kafka!.dir, ms),
       log: (line: string) => console.error(`[checker ${new Date().toISOString().slice(11, 19)}] ${line}`),
     };
     const report = await runConsistencyCheck(common);
