@@ -9,6 +9,7 @@ import {
   createKafka,
   KafkaBatchConsumer,
   PlatformaticBatchConsumer,
+  platformaticNodeProblem,
   PlatformaticRecordProducer,
   RecordProducer,
   RecordSender,
@@ -56,6 +57,9 @@ export class InvalidatorRuntime {
   private dlqMaxMessageBytes: number;
 
   constructor(readonly config: InvalidatorConfig) {
+    // Before anything is opened: on an older Node the library would only fail at the first fetch.
+    const nodeProblem = config.KAFKA_CLIENT === 'platformatic' ? platformaticNodeProblem() : undefined;
+    if (nodeProblem) throw new ConfigError([nodeProblem]);
     this.log = createLogger('invalidator', config.LOG_LEVEL);
     this.consumerGaveUp = new Promise((resolve) => (this.gaveUp = resolve));
     const connection = {

@@ -10,7 +10,7 @@ import type { BatchConsumer, BatchConsumerOptions, BatchHandler, ConsumerLifecyc
 import { platformaticBaseOptions, PlatformaticBaseOptions, PlatformaticConnectionOptions } from './connection';
 import { crashPayload, hasFlag, hasProtocolError, isNonRetriable } from './errors';
 import { platformaticKafka } from './load';
-import { partitionRecords } from './records';
+import { fetchedPartition } from './records';
 import { FetchedPartition, PartitionWorker } from './partition-worker';
 import { Slots } from './slots';
 
@@ -175,6 +175,8 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
     const consumer = this.consumer!;
     let pool: ConnectionPool | undefined;
     let failures = 0;
+    /** The last high watermark the broker reported (a fetch session's response may leave the partition out). */
+    let highWatermark: bigint | undefined;
     const worker: PartitionWorker = new PartitionWorker({
       topic,
       partition,
@@ -184,7 +186,8 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
       fetch: async (position) => {
         pool ??= new ConnectionPool(this.base.clientId, { ...this.base });
         this.pools.set(worker, pool);
-        const fetched = await this.fetchPartition(partition, position, pool);
+        const fetched = await this.fetchPartition(partition, position, pool, highWatermark);
+        highWatermark = fetched.highWatermark;
         failures = 0;
         return fetched;
       },
@@ -241,7 +244,12 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
     return offset;
   }
 
-  private async fetchPartition(partition: number, position: bigint, pool: ConnectionPool): Promise<FetchedPartition> {
+  private async fetchPartition(
+    partition: number,
+    position: bigint,
+    pool: ConnectionPool,
+    knownHighWatermark: bigint | undefined,
+  ): Promise<FetchedPartition> {
     const { topic } = this.options;
     const consumer = this.consumer!;
     const metadata = await consumer.metadata({ topics: [topic] });
@@ -271,9 +279,9 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
         },
       ],
     });
+    // Left out when nothing changed since the last fetch of this session (see fetchedPartition).
     const part = response.responses.flatMap((r) => r.partitions).find((p) => p.partitionIndex === partition);
-    const { messages, nextOffset } = partitionRecords(topic, partition, position, part?.records);
-    return { messages, nextOffset, highWatermark: part?.highWatermark ?? position };
+    return fetchedPartition(topic, partition, position, part, knownHighWatermark);
   }
 
   /** The consumer cannot go on (non-retriable error): one final 'crash', release everything. */
@@ -319,9 +327,11 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
       // A join in progress (a rebalance) may wait for every member; shutdown must not (SHUTDOWN_TIMEOUT_MS).
       await this.within(this.joining?.catch(() => undefined) ?? Promise.resolve(), STOP_STEP_MS, 'join in progress');
       await Promise.allSettled([...this.pools.values()].map((pool) => pool.close()));
-      const left = (this.consumer?.close(true) as Promise<void> | undefined)?.catch((error: Error) =>
-        this.log?.warn({ err: error.message }, 'leaving the group failed (the session timeout removes the member)'),
-      );
+      const left = this.consumer
+        ?.close(true)
+        .catch((error: Error) =>
+          this.log?.warn({ err: error.message }, 'leaving the group failed (the session timeout removes the member)'),
+        );
       if (left) await this.within(left, STOP_STEP_MS, 'leaving the group');
     })();
     return this.closed;

@@ -1,8 +1,8 @@
 import { compress as zstdCompress, init as zstdInit } from '@bokuweb/zstd-wasm';
 import { platformaticKafka } from './load';
 
-// The real @platformatic/kafka codec table after platformaticKafka() plugged ours in: on Node 20
-// its zstd entry is unavailable by itself (no zlib.zstd*), and its snappy reads raw snappy only.
+// The real @platformatic/kafka codec table after platformaticKafka() plugged ours in (on Node 20,
+// where the unit tests also run, its own zstd entry is unavailable: no zlib.zstd*).
 describe('platformatic codec table (plugged on load)', () => {
   const table = () =>
     platformaticKafka().compressionsAlgorithms as unknown as Record<

@@ -1,10 +1,10 @@
-// @platformatic/kafka decompresses gzip (node:zlib), snappy and lz4 (its WebAssembly utils) on
-// Node 20, but zstd only through node:zlib's zstd functions, which Node 20 lacks: a zstd record
-// batch would fail the fetch with UnsupportedCompressionError. Its codec table is a mutable
-// exported object, so we plug the same decoders kafkajs uses (../codecs.ts):
+// @platformatic/kafka (2.x) decompresses gzip and zstd with node:zlib (zstd from Node 22.15, below
+// its engines), snappy (raw and Java's xerial framing) and lz4 with its WebAssembly utils. We still
+// plug the decoders kafkajs uses (../codecs.ts) into its codec table, a mutable exported object,
+// so both clients decode a record batch with the same code (and the table also decodes zstd on a
+// Node without zlib.zstd*, where the unit tests load it):
 //   zstd    fzstd (pure JS), any frame, also streamed ones without a content size (Java's zstd-jni)
-//   snappy  raw snappy (librdkafka, kafkajs) and the xerial framing Java producers write; the
-//           WebAssembly decoder reads raw snappy only
+//   snappy  raw snappy (librdkafka, kafkajs) and the xerial framing Java producers write
 // Compression (producing zstd) is not plugged: the service's own producers never compress.
 import { decompress as zstdDecompress } from 'fzstd';
 import { snappyDecompress } from '../codecs';

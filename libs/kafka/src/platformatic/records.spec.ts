@@ -1,4 +1,4 @@
-import { FetchedRecordBatch, partitionRecords } from './records';
+import { fetchedPartition, FetchedRecordBatch, partitionRecords } from './records';
 
 const rec = (offsetDelta: number, value: string, headers: [string, string | null][] = []) => ({
   offsetDelta,
@@ -59,5 +59,33 @@ describe('partitionRecords (one partition of a platformatic fetch response)', ()
 
   it('returns nothing (and the same offset) for an empty fetch', () => {
     expect(partitionRecords('t', 0, 3n, undefined)).toEqual({ messages: [], nextOffset: 3n });
+    expect(partitionRecords('t', 0, 3n, null)).toEqual({ messages: [], nextOffset: 3n });
+  });
+});
+
+describe('fetchedPartition (what a partition worker gets from one fetch response)', () => {
+  it('takes the messages and the high watermark of the partition the broker answered for', () => {
+    const got = fetchedPartition('t', 1, 10n, { highWatermark: 12n, records: [batch(10n, [rec(0, 'a'), rec(1, 'b')])] }, 4n);
+    expect(got.messages.map((m) => m.offset)).toEqual(['10', '11']);
+    expect(got.nextOffset).toBe(12n);
+    expect(got.highWatermark).toBe(12n);
+  });
+
+  it('a partition included without records (only its offsets changed): nothing, same position, its high watermark', () => {
+    expect(fetchedPartition('t', 1, 10n, { highWatermark: 15n, records: null }, 12n)).toEqual({
+      messages: [],
+      nextOffset: 10n,
+      highWatermark: 15n,
+    });
+  });
+
+  // With a fetch session, an incremental response leaves out a partition with nothing new: no
+  // messages, the position stays, and the high watermark is the last one the broker reported
+  // (it did not change), not the fetch position.
+  it('a partition left out of an incremental fetch response: nothing, same position, the high watermark does not go back', () => {
+    expect(fetchedPartition('t', 1, 10n, undefined, 25n)).toEqual({ messages: [], nextOffset: 10n, highWatermark: 25n });
+    // nothing reported yet: at least what was fetched up to
+    expect(fetchedPartition('t', 1, 10n, undefined, undefined)).toEqual({ messages: [], nextOffset: 10n, highWatermark: 10n });
+    expect(fetchedPartition('t', 1, 30n, undefined, 25n).highWatermark).toBe(30n);
   });
 });

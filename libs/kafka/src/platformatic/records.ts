@@ -3,6 +3,7 @@
 // (a compressed batch is always read whole): those records were already handed out and are
 // dropped. Control batches (transaction markers) carry no messages but their offsets count.
 import type { InboundMessage } from '../consumer-api';
+import type { FetchedPartition } from './partition-worker';
 
 /** The fields of platformatic's RecordsBatch / KafkaRecord we read. */
 export interface FetchedRecord {
@@ -22,6 +23,12 @@ export interface FetchedRecordBatch {
   records: FetchedRecord[];
 }
 
+/** The fields of platformatic's FetchResponsePartition we read. */
+export interface FetchedPartitionResponse {
+  highWatermark: bigint;
+  records?: readonly FetchedRecordBatch[] | null;
+}
+
 const IS_CONTROL = 1 << 5;
 const LOG_APPEND_TIME = 1 << 3;
 
@@ -35,7 +42,7 @@ export function partitionRecords(
   topic: string,
   partition: number,
   fetchOffset: bigint,
-  batches: readonly FetchedRecordBatch[] | undefined,
+  batches: readonly FetchedRecordBatch[] | null | undefined,
 ): PartitionRecords {
   const messages: InboundMessage[] = [];
   let nextOffset = fetchOffset;
@@ -60,6 +67,24 @@ export function partitionRecords(
     }
   }
   return { messages, nextOffset };
+}
+
+/**
+ * One fetch response for one partition → what its worker hands on. The library keeps a fetch
+ * session per broker, and an incremental response leaves out a partition with nothing new
+ * (`part` undefined): no messages, the position stays, and the high watermark is the last one
+ * reported (`knownHighWatermark`), never the fetch position when that is behind it.
+ */
+export function fetchedPartition(
+  topic: string,
+  partition: number,
+  position: bigint,
+  part: FetchedPartitionResponse | undefined,
+  knownHighWatermark: bigint | undefined,
+): FetchedPartition {
+  const { messages, nextOffset } = partitionRecords(topic, partition, position, part?.records);
+  const known = knownHighWatermark !== undefined && knownHighWatermark > position ? knownHighWatermark : position;
+  return { messages, nextOffset, highWatermark: part ? part.highWatermark : known };
 }
 
 /** First value of each header name as a string (what kafkajs' adapter hands out too). */
