@@ -1,4 +1,5 @@
 import { computeFamilyFigures, computeOutcomeRates } from './cache-figures';
+import { computePurgeFigures } from './purge-figures';
 import type { Scrape } from './invalidator-figures';
 
 const s = (at: number, values: Array<[string, Record<string, string>, number]>): Scrape => ({
@@ -71,5 +72,31 @@ describe("cache figures: many families (key prefixes are the readers' to choose)
     expect(performance.now() - started).toBeLessThan(3_000);
     expect(figures).toHaveLength(5_000);
     expect(figures[0]).toEqual({ family: 'family-4999', readsPerSecond: (5 * 5_000 * 7) / 14, hitRate: 0.6, l1HitRate: 0.2 });
+  });
+});
+
+describe('outcome and purge labels that are names of Object.prototype', () => {
+  it('counts an outcome called constructor, toString or __proto__ as a number like any other', () => {
+    const scrapes = ['constructor', 'toString', '__proto__'].map((outcome) => [
+      s(0, [['invalidator_keys_total', { outcome }, 0]]),
+      s(2000, [['invalidator_keys_total', { outcome }, 4]]),
+    ]);
+    const rates = computeOutcomeRates(scrapes, 2000, 15_000, 'invalidator_keys_total');
+    expect(Object.entries(rates)).toEqual([
+      ['constructor', 2],
+      ['toString', 2],
+      ['__proto__', 2],
+    ]);
+    expect(JSON.parse(JSON.stringify(rates))).toEqual(JSON.parse('{"constructor":2,"toString":2,"__proto__":2}'));
+  });
+
+  it('does the same for purge outcomes and targets', () => {
+    const scrapes = [
+      s(0, [['invalidator_purges_total', { target: 'constructor', outcome: 'valueOf' }, 0]]),
+      s(2000, [['invalidator_purges_total', { target: 'constructor', outcome: 'valueOf' }, 4]]),
+    ];
+    const figures = computePurgeFigures([scrapes], 2000, 15_000);
+    expect(Object.entries(figures.perSecondByOutcome)).toContainEqual(['valueOf', 2]);
+    expect(figures.byTarget.map((t) => [t.target, Object.entries(t.perSecondByOutcome)])).toEqual([['constructor', [['valueOf', 2]]]]);
   });
 });

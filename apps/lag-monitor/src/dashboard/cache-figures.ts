@@ -79,7 +79,8 @@ export function computeFamilyFigures(scrapesPerInstance: Scrape[][], now: number
 
 /** invalidator_keys_total per outcome, per second over the window (all instances). */
 export function computeOutcomeRates(scrapesPerInstance: Scrape[][], now: number, windowMs: number, metric: string): Record<string, number> {
-  const out: Record<string, number> = {};
+  // No prototype: an outcome label is any string ('constructor', '__proto__' included).
+  const out: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const all of scrapesPerInstance) {
     const scrapes = all.filter((s) => s.at >= now - windowMs);
     if (scrapes.length < 2) continue;
