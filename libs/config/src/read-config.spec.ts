@@ -4,7 +4,7 @@ import { ConfigError, configWarnings, readConfig } from './read-config';
 
 class SampleConfig {
   static readonly KEYS_WITHOUT_DEFAULT = ['API_TOKEN'];
-  static readonly RENAMED = { OLD_PORT: 'HTTP_PORT', OLD_HOST: 'HTTP_HOST', OLD_TOKEN: 'API_TOKEN' };
+  static readonly RENAMED = { OLD_PORT: 'HTTP_PORT', OLD_HOST: 'HTTP_HOST', OLD_TOKEN: 'API_TOKEN', LEGACY_AUTH: 'API_TOKEN' };
 
   @IsInt()
   @Min(0)
@@ -21,6 +21,14 @@ class SampleConfig {
   @IsOptional()
   @IsString()
   API_TOKEN?: string;
+
+  @IsInt()
+  @Min(1)
+  WAIT_MS = 1_000;
+
+  @IsString()
+  @IsNotEmpty()
+  CACHE_URL = 'redis://127.0.0.1:6379';
 }
 
 function problems(input: Record<string, unknown>): string {
@@ -84,6 +92,12 @@ describe('readConfig: renamed variables (static RENAMED)', () => {
     expect(message).toMatch(/OLD_TOKEN and API_TOKEN are both set, to different values/);
     expect(message).not.toMatch(/hunter/);
   });
+
+  it('hides a secret under an old name that does not look secret (LEGACY_AUTH → API_TOKEN)', () => {
+    const message = problems({ LEGACY_AUTH: 'hunter2', API_TOKEN: 'hunter3' });
+    expect(message).toMatch(/LEGACY_AUTH and API_TOKEN are both set, to different values/);
+    expect(message).not.toMatch(/hunter/);
+  });
 });
 
 describe('readConfig: booleans', () => {
@@ -92,5 +106,37 @@ describe('readConfig: booleans', () => {
     expect(readConfig(SampleConfig, { FEATURE_ENABLED: 'true' }).FEATURE_ENABLED).toBe(true);
     expect(readConfig(SampleConfig, { FEATURE_ENABLED: false }).FEATURE_ENABLED).toBe(false);
     expect(problems({ FEATURE_ENABLED: 'maybe' })).toMatch(/FEATURE_ENABLED must be a boolean value \(got "maybe"\)/);
+  });
+});
+
+describe('readConfig: hostile spellings an operator may write', () => {
+  it('refuses a *_MS value past the largest timer delay (Node fires it after 1 ms instead)', () => {
+    expect(readConfig(SampleConfig, { WAIT_MS: '2147483647' }).WAIT_MS).toBe(2_147_483_647);
+    expect(problems({ WAIT_MS: '3000000000' })).toMatch(
+      /WAIT_MS must not be greater than 2147483647 ms \(about 24 days\) \(got "3000000000"\)/,
+    );
+    expect(problems({ WAIT_MS: '99999999999999999999' })).toMatch(/WAIT_MS must not be greater than 2147483647/);
+  });
+
+  it('refuses a name in the wrong case instead of silently using the default', () => {
+    expect(problems({ http_port: '4000' })).toMatch(/http_port is not read \(variable names are case-sensitive\): set HTTP_PORT/);
+    expect(problems({ Old_Port: '4000' })).toMatch(/Old_Port is not read \(variable names are case-sensitive\): set HTTP_PORT/);
+    // the exact name set as well, to the same value: harmless (e.g. an environment that is case-insensitive)
+    expect(readConfig(SampleConfig, { http_port: '4000', HTTP_PORT: '4000' }).HTTP_PORT).toBe(4000);
+  });
+
+  it('refuses a value of only whitespace, naming the variable (empty means unset, a blank is a typo)', () => {
+    expect(problems({ HTTP_HOST: ' ' })).toMatch(/HTTP_HOST is only whitespace: leave it empty or unset for the default/);
+    expect(problems({ OLD_HOST: '\t' })).toMatch(/HTTP_HOST is only whitespace.*\(from OLD_HOST\)/);
+  });
+
+  it('never shows the credentials of a URL in a problem', () => {
+    const message = problems({ CACHE_URL: '', WAIT_MS: 'x', HTTP_PORT: 'redis://user:hunter2@host:1' });
+    expect(message).toContain('HTTP_PORT');
+    expect(message).toContain('redis://user:***@host:1');
+    expect(message).not.toContain('hunter2');
+    const renamed = problems({ OLD_HOST: 'https://:hunter2@a', HTTP_HOST: 'https://:hunter3@b' });
+    expect(renamed).toContain('OLD_HOST and HTTP_HOST are both set');
+    expect(renamed).not.toMatch(/hunter/);
   });
 });

@@ -43,24 +43,64 @@ export function readConfig<T extends object>(
   const config = new ConfigClass();
   const fields = config as unknown as Record<string, unknown>;
   const known = new Set([...Object.keys(fields), ...keysWithoutDefault(ConfigClass)]);
-  const { values, from, problems: renameProblems, warnings } = applyRenames(renamed(ConfigClass), input, fields);
+  const renames = renamed(ConfigClass);
+  const { values, from, problems: renameProblems, warnings } = applyRenames(renames, input, fields);
+  const problems = renameProblems.concat(wrongCase(input, known, renames));
   for (const key of known) {
     const raw = values[key];
+    if (typeof raw === 'string' && raw !== '' && raw.trim() === '') {
+      const origin = from.get(key);
+      problems.push(`${key} is only whitespace: leave it empty or unset for the default${origin ? ` (from ${origin})` : ''}`);
+      continue;
+    }
     if (isSet(raw)) fields[key] = coerce(raw, fields[key]);
   }
-  const problems = renameProblems.concat(
-    validateSync(config).flatMap((e) =>
-      Object.values(e.constraints ?? {}).map((m) => {
-        const origin = from.get(e.property);
-        const got = `got ${shown(e.property, values[e.property])}${origin ? ` from ${origin}` : ''}`;
-        return (m.startsWith(e.property) ? m : `${e.property}: ${m}`) + ` (${got})`;
-      }),
-    ),
-  );
+  const invalid = new Set<string>();
+  const got = (property: string): string => {
+    const origin = from.get(property);
+    return `got ${shown(property, values[property], origin)}${origin ? ` from ${origin}` : ''}`;
+  };
+  for (const e of validateSync(config)) {
+    invalid.add(e.property);
+    for (const m of Object.values(e.constraints ?? {}))
+      problems.push((m.startsWith(e.property) ? m : `${e.property}: ${m}`) + ` (${got(e.property)})`);
+  }
+  for (const key of known) {
+    const value = fields[key];
+    // setTimeout/setInterval fire after 1 ms when asked to wait longer than this: a huge
+    // SHUTDOWN_TIMEOUT_MS would force-exit at once, a huge interval would spin.
+    if (key.endsWith('_MS') && typeof value === 'number' && value > MAX_TIMER_MS && !invalid.has(key))
+      problems.push(`${key} must not be greater than ${MAX_TIMER_MS} ms (about 24 days) (${got(key)})`);
+  }
   problems.push(...extraChecks(config));
   if (problems.length > 0) throw new ConfigError(problems);
   WARNINGS.set(config, warnings);
   return config;
+}
+
+/** The longest delay Node's timers honour (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Input names that differ from a variable (or an old name) only by case: the environment is
+ * case-sensitive, so `http_port=4000` would leave HTTP_PORT at its default without a word. Not a
+ * problem when the exact name holds the same value (a case-insensitive environment).
+ */
+function wrongCase(input: Record<string, unknown>, known: Set<string>, renames: RenamedVariables): string[] {
+  const byUpper = new Map<string, string>();
+  for (const name of known) byUpper.set(name.toUpperCase(), name);
+  for (const [oldName, newName] of Object.entries(renames)) byUpper.set(oldName.toUpperCase(), newName);
+  const problems: string[] = [];
+  for (const key of Object.keys(input)) {
+    if (known.has(key) || key in renames || !isSet(input[key])) continue;
+    const upper = key.toUpperCase();
+    const meant = byUpper.get(upper);
+    if (meant === undefined) continue;
+    const exact = known.has(upper) || upper in renames ? upper : meant;
+    if (input[exact] === input[key]) continue;
+    problems.push(`${key} is not read (variable names are case-sensitive): set ${meant}`);
+  }
+  return problems;
 }
 
 /**
@@ -90,7 +130,7 @@ function applyRenames(
       warnings.push(`${oldName} is deprecated and ignored: ${newName} is set to the same value; remove ${oldName}`);
     } else {
       problems.push(
-        `${oldName} and ${newName} are both set, to different values (${shown(oldName, oldValue)} and ${shown(newName, newValue)}): ` +
+        `${oldName} and ${newName} are both set, to different values (${shown(newName, oldValue, oldName)} and ${shown(newName, newValue, oldName)}): ` +
           `${oldName} is the deprecated name of ${newName}; set only ${newName}`,
       );
     }
@@ -101,8 +141,14 @@ function applyRenames(
 /** Values of variables that hold credentials never reach a log or an error message. */
 const SECRET = /PASSWORD|TOKEN|SECRET|KEY$/;
 
-function shown(property: string, value: unknown): string {
-  return SECRET.test(property) ? '(hidden)' : JSON.stringify(value ?? null);
+/** The password (or a lone token) in a URL's userinfo: `scheme://user:password@host`, `scheme://token@host`. */
+const URL_USERINFO = /\/\/([^/@\s:]*)(:[^/@\s]*)?@/g;
+
+/** `alias`: the variable's other name (an old name, or the new one): secret if either name is. */
+function shown(property: string, value: unknown, alias?: string): string {
+  if (SECRET.test(property) || (alias !== undefined && SECRET.test(alias))) return '(hidden)';
+  const text = JSON.stringify(value ?? null);
+  return text.replace(URL_USERINFO, (_match, user: string, password?: string) => (password ? `//${user}:***@` : '//***@'));
 }
 
 /** Properties without a default may not exist on a fresh instance (depends on useDefineForClassFields); the class lists them. */

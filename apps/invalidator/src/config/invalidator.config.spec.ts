@@ -122,3 +122,17 @@ describe('loadInvalidatorConfig: one naming scheme and one fan-out cap with the 
     expect(loadInvalidatorConfig({ ...base, FANOUT_CAP: '32' }).FANOUT_CAP).toBe(32);
   });
 });
+
+describe('loadInvalidatorConfig: values past what the runtime can honour', () => {
+  it('refuses a SHUTDOWN_TIMEOUT_MS past the largest timer delay (the force-exit timer would fire at once)', () => {
+    expect(problemsOf({ ...base, SHUTDOWN_TIMEOUT_MS: '3000000000' })).toMatch(
+      /SHUTDOWN_TIMEOUT_MS must not be greater than 2147483647 ms/,
+    );
+  });
+
+  it('never echoes the password of a bad REDIS_URL', () => {
+    const problems = problemsOf({ ...base, REDIS_URL: 'nope://cache:hunter2@redis:6379' });
+    expect(problems).toContain('REDIS_URL');
+    expect(problems).not.toContain('hunter2');
+  });
+});

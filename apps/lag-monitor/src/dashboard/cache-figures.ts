@@ -14,25 +14,38 @@ export interface FamilyFigures {
   l1HitRate: number | null;
 }
 
-/** Per family and result: the counter's increase over each instance's window (a drop = a restart). */
+const SEP = '\u0000';
+
+/** One scrape's family-read counters summed per family and result (one pass; keys `family\0result`). */
+function familyCounters(scrape: Scrape): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const x of scrape.samples) {
+    if (x.name !== FAMILY_READS) continue;
+    const pair = `${x.labels.family}${SEP}${x.labels.result}`;
+    out.set(pair, (out.get(pair) ?? 0) + x.value);
+  }
+  return out;
+}
+
+/**
+ * Per family and result: the counter's increase over each instance's window (a drop = a restart).
+ * Linear in the samples: the number of families is the readers' to choose (key prefixes, their
+ * maxFamilies), and this runs on every dashboard poll in the lag monitor's event loop.
+ */
 function increases(scrapes: Scrape[]): Map<string, Map<string, number>> {
   const out = new Map<string, Map<string, number>>();
-  const valueOf = (s: Scrape, family: string, result: string) =>
-    s.samples
-      .filter((x) => x.name === FAMILY_READS && x.labels.family === family && x.labels.result === result)
-      .reduce((n, x) => n + x.value, 0);
+  let before = familyCounters(scrapes[0]);
   for (let i = 1; i < scrapes.length; i++) {
-    const pairs = new Set<string>();
-    for (const x of scrapes[i].samples) if (x.name === FAMILY_READS) pairs.add(`${x.labels.family}\u0000${x.labels.result}`);
-    for (const pair of pairs) {
-      const [family, result] = pair.split('\u0000');
-      const before = valueOf(scrapes[i - 1], family, result);
-      const after = valueOf(scrapes[i], family, result);
-      const inc = after < before ? after : after - before;
+    const current = familyCounters(scrapes[i]);
+    for (const [pair, after] of current) {
+      const previous = before.get(pair) ?? 0;
+      const inc = after < previous ? after : after - previous;
+      const [family, result] = pair.split(SEP);
       const perFamily = out.get(family) ?? new Map<string, number>();
       perFamily.set(result, (perFamily.get(result) ?? 0) + inc);
       out.set(family, perFamily);
     }
+    before = current;
   }
   return out;
 }
@@ -66,7 +79,8 @@ export function computeFamilyFigures(scrapesPerInstance: Scrape[][], now: number
 
 /** invalidator_keys_total per outcome, per second over the window (all instances). */
 export function computeOutcomeRates(scrapesPerInstance: Scrape[][], now: number, windowMs: number, metric: string): Record<string, number> {
-  const out: Record<string, number> = {};
+  // No prototype: an outcome label is any string ('constructor', '__proto__' included).
+  const out: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const all of scrapesPerInstance) {
     const scrapes = all.filter((s) => s.at >= now - windowMs);
     if (scrapes.length < 2) continue;

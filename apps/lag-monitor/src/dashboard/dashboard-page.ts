@@ -141,7 +141,7 @@ const PAGE = String.raw`<!doctype html>
     if (v < 7200) return (v / 60).toFixed(1) + ' min';
     return (v / 3600).toFixed(1) + ' h';
   }
-  function rate(v) { return v === null || v === undefined ? '–' : (v < 10 ? v.toFixed(2) : v.toFixed(0)); }
+  function rate(v) { return typeof v !== 'number' ? '–' : (v < 10 ? v.toFixed(2) : v.toFixed(0)); }
   function text(id, value) { document.getElementById(id).textContent = value; }
   function setStatus(el, status) { el.className = 'status status-' + status; el.textContent = status; }
   function el(tag, cls, content) { var e = document.createElement(tag); if (cls) e.className = cls; if (content !== undefined) e.textContent = content; return e; }
@@ -342,7 +342,7 @@ const PAGE = String.raw`<!doctype html>
     var purgeTop = 0;
     purgeOutcomes.forEach(function (n) { if (purges.perSecondByOutcome[n] > purgeTop) purgeTop = purges.perSecondByOutcome[n]; });
     fillRows('purges', 'data-outcome', ['outcome', 'rate', 'targets', 'bar'], purgeOutcomes.map(function (n) {
-      var perTarget = purges.byTarget.filter(function (t) { return t.perSecondByOutcome[n] !== undefined; }).map(function (t) { return t.target + ' ' + rate(t.perSecondByOutcome[n]); }).join(' · ');
+      var perTarget = purges.byTarget.filter(function (t) { return Object.prototype.hasOwnProperty.call(t.perSecondByOutcome, n); }).map(function (t) { return t.target + ' ' + rate(t.perSecondByOutcome[n]); }).join(' · ');
       var cells = [n, rate(purges.perSecondByOutcome[n]), perTarget || '–', bar(purgeTop > 0 ? purges.perSecondByOutcome[n] / purgeTop : 0, n === 'failed' || n === 'refused' ? '#c62828' : n === 'retried' ? '#f9a825' : '#2e7d32')];
       return cells;
     }));

@@ -34,7 +34,8 @@ export function computePurgeFigures(
   windowMs: number,
   metric: string = INVALIDATOR_METRIC_NAMES.purges,
 ): PurgeFigures {
-  const byOutcome: Record<string, number> = {};
+  // Records without a prototype: target and outcome labels are any string ('constructor' included).
+  const byOutcome: Record<string, number> = Object.create(null) as Record<string, number>;
   const perTarget = new Map<string, Record<string, number>>();
   let measured = false;
   for (const all of scrapesPerInstance) {
@@ -60,7 +61,7 @@ export function computePurgeFigures(
       }
       const perSecond = inc / seconds;
       byOutcome[outcome] = (byOutcome[outcome] ?? 0) + perSecond;
-      const t = perTarget.get(target) ?? {};
+      const t = perTarget.get(target) ?? (Object.create(null) as Record<string, number>);
       t[outcome] = (t[outcome] ?? 0) + perSecond;
       perTarget.set(target, t);
     }
