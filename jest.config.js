@@ -1,12 +1,12 @@
 // Three projects: `unit` (beside the code, no servers), `e2e` (test/, real Kafka + Redis
-// started once per run by test/global-setup.ts) and `e2e-platformatic`: the invalidator's
-// guarantee tests again with KAFKA_CLIENT=platformatic (the second Kafka client). Both e2e
+// started once per run by test/global-setup.ts, with the default Kafka client, platformatic) and
+// `e2e-kafkajs`: the invalidator's guarantee tests again with KAFKA_CLIENT=kafkajs (the second client). Both e2e
 // projects name the same globalSetup, which jest runs once: one stack for the whole run.
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
-// The guarantee subset run a second time with the platformatic client (docs/benchmark.md, "Second Kafka client").
-const PLATFORMATIC_GUARANTEES = [
+// The guarantee subset run a second time with the second client, kafkajs (docs/benchmark.md, "Second Kafka client").
+const SECOND_CLIENT_GUARANTEES = [
   'test/invalidator/invalidator-pipeline.e2e-spec.ts',
   'test/invalidator/invalidator-faults.e2e-spec.ts',
   'test/invalidator/invalidator-dead-letters.e2e-spec.ts',
@@ -43,16 +43,16 @@ module.exports = {
       setupFilesAfterEnv: ['<rootDir>/test/support/jest-e2e-setup.ts'],
     },
     {
-      displayName: 'e2e-platformatic',
+      displayName: 'e2e-kafkajs',
       rootDir: __dirname,
       testEnvironment: 'node',
       moduleFileExtensions: ['ts', 'js', 'json'],
-      testMatch: PLATFORMATIC_GUARANTEES.map((f) => `<rootDir>/${f}`),
+      testMatch: SECOND_CLIENT_GUARANTEES.map((f) => `<rootDir>/${f}`),
       transform,
       moduleNameMapper,
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
-      setupFiles: ['<rootDir>/test/support/kafka-client-platformatic.ts'],
+      setupFiles: ['<rootDir>/test/support/kafka-client-kafkajs.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/jest-e2e-setup.ts'],
     },
   ],

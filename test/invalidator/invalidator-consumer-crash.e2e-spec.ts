@@ -1,18 +1,19 @@
-// No zombie consumer: when kafkajs gives up on the consumer (CRASH with restart=false), the
+// No zombie consumer: when the Kafka client gives up on the consumer (a crash with restart=false), the
 // invalidator says why in one log line and either exits non-zero (default, the orchestrator
 // restarts the container) or, with EXIT_ON_CONSUMER_CRASH=false, stays up with /health/live and
 // /health/ready at 503 (a liveness probe restarts it). The non-retriable error is a real one:
-// a librdkafka member (kcat) holds the group with the cooperative-sticky assignor, which kafkajs
-// does not offer, so the broker answers the invalidator's JoinGroup with INCONSISTENT_GROUP_PROTOCOL.
+// a librdkafka member (kcat) holds the group with the cooperative-sticky assignor, which neither
+// client offers, so the broker answers the invalidator's JoinGroup with INCONSISTENT_GROUP_PROTOCOL.
 import { CONSUMER_CRASH_EXIT_CODE } from '../../apps/invalidator/src/consumer-crash';
 import { invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { KcatGroupMember, kcatGroupMember, requireKcat } from '../support/kcat';
 import { eventually, kafka } from '../support/stack-env';
 
-// The client under test (KAFKA_CLIENT, set by the e2e-platformatic jest project): both give up on
-// INCONSISTENT_GROUP_PROTOCOL; kafkajs names its error class, @platformatic/kafka a ProtocolError.
-const CLIENT = process.env.KAFKA_CLIENT === 'platformatic' ? 'platformatic' : 'kafkajs';
+// The client under test (KAFKA_CLIENT, set to kafkajs by the e2e-kafkajs jest project; else the
+// default, platformatic): both give up on INCONSISTENT_GROUP_PROTOCOL; kafkajs names its error
+// class, @platformatic/kafka a ProtocolError.
+const CLIENT = process.env.KAFKA_CLIENT === 'kafkajs' ? 'kafkajs' : 'platformatic';
 const ERROR_CLASS = CLIENT === 'platformatic' ? 'ProtocolError' : 'KafkaJSProtocolError';
 const CRASH_LINE = new RegExp(`consumer stopped for good, ${CLIENT} will not restart it`);
 
@@ -57,7 +58,7 @@ async function exitCodeWithin(proc: InvalidatorProcess, ms: number): Promise<num
   return result;
 }
 
-describe('invalidator: a consumer kafkajs will not restart is not left running (real INCONSISTENT_GROUP_PROTOCOL)', () => {
+describe('invalidator: a consumer its Kafka client will not restart is not left running (real INCONSISTENT_GROUP_PROTOCOL)', () => {
   let member: KcatGroupMember | undefined;
   let proc: InvalidatorProcess | undefined;
 

@@ -67,7 +67,7 @@ export async function invalidatorTestEnv(
       // Most tests run team mappings without declaring keyspaces (the old bootstrap rule); the
       // keyspace tests in test/security set it true.
       KEYSPACES_REQUIRED: 'false',
-      // The client under test: KAFKA_CLIENT from the environment (the e2e-platformatic jest project sets it), else the default.
+      // The client under test: KAFKA_CLIENT from the environment (the e2e-kafkajs jest project sets it), else the default.
       ...(process.env.KAFKA_CLIENT ? { KAFKA_CLIENT: process.env.KAFKA_CLIENT } : {}),
       ...options.extra,
     },

@@ -36,8 +36,8 @@ describe('loadInvalidatorConfig', () => {
     expect(problemsOf({ REDIS_URL: 'redis://x:1' })).toContain('KAFKA_BROKERS');
   });
 
-  it('chooses the Kafka client with KAFKA_CLIENT (kafkajs by default), naming the variable when it is wrong', () => {
-    expect(loadInvalidatorConfig(base).KAFKA_CLIENT).toBe('kafkajs');
+  it('chooses the Kafka client with KAFKA_CLIENT (platformatic by default), naming the variable when it is wrong', () => {
+    expect(loadInvalidatorConfig(base).KAFKA_CLIENT).toBe('platformatic');
     expect(loadInvalidatorConfig({ ...base, KAFKA_CLIENT: 'platformatic' }).KAFKA_CLIENT).toBe('platformatic');
     expect(loadInvalidatorConfig({ ...base, KAFKA_CLIENT: 'kafkajs' }).KAFKA_CLIENT).toBe('kafkajs');
     const problem = problemsOf({ ...base, KAFKA_CLIENT: 'librdkafka' });
@@ -45,7 +45,7 @@ describe('loadInvalidatorConfig', () => {
     expect(problem).toContain('kafkajs, platformatic');
     expect(problemsOf({ ...base, KAFKA_CLIENT: 'Platformatic' })).toContain('KAFKA_CLIENT');
     // Empty means unset, as for every variable (readConfig).
-    expect(loadInvalidatorConfig({ ...base, KAFKA_CLIENT: '' }).KAFKA_CLIENT).toBe('kafkajs');
+    expect(loadInvalidatorConfig({ ...base, KAFKA_CLIENT: '' }).KAFKA_CLIENT).toBe('platformatic');
   });
 
   it('validates the other sinks (LOADER_*, PURGE_*) with the rest, naming the variable', () => {

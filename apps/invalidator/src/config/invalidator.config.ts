@@ -38,9 +38,13 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @IsNotEmpty()
   KAFKA_CLIENT_ID = 'cache-invalidator';
 
-  /** The library behind the consumer and the dead-letter producer (admin calls and the mapping follower stay on kafkajs). */
+  /**
+   * The library behind the consumer and the dead-letter producer (admin calls and the mapping
+   * follower stay on kafkajs). platformatic by default: measured faster at high rates, and
+   * maintained (docs/benchmark.md, "Choosing the default client"); kafkajs stays supported.
+   */
   @IsIn([...KAFKA_CLIENT_NAMES], { message: `KAFKA_CLIENT must be one of ${KAFKA_CLIENT_NAMES.join(', ')}` })
-  KAFKA_CLIENT: KafkaClientName = 'kafkajs';
+  KAFKA_CLIENT: KafkaClientName = 'platformatic';
 
   @IsString()
   @IsNotEmpty()

@@ -1,4 +1,0 @@
-// jest project e2e-platformatic: every invalidator a test starts (invalidatorTestEnv) uses the
-// second Kafka client. Jest gives each test file its own copy of process.env, so this stays in
-// the files of that project.
-process.env.KAFKA_CLIENT = 'platformatic';
