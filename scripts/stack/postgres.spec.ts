@@ -28,6 +28,8 @@ describe('finding the PostgreSQL binaries', () => {
     expect(findPostgresBin({ path: '', extraDirs: [], versionsRoot: join(dir, 'lib') })).toBe(join(dir, 'lib', '15', 'bin'));
     mkdirSync(join(dir, 'local'));
     symlinkSync(join(dir, 'lib', '9', 'bin', 'initdb'), join(dir, 'local', 'initdb'));
-    expect(findPostgresBin({ path: '', extraDirs: [join(dir, 'local')], versionsRoot: join(dir, 'lib') })).toBe(join(dir, 'lib', '9', 'bin'));
+    expect(findPostgresBin({ path: '', extraDirs: [join(dir, 'local')], versionsRoot: join(dir, 'lib') })).toBe(
+      join(dir, 'lib', '9', 'bin'),
+    );
   });
 });

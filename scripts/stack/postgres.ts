@@ -7,7 +7,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { freePort, isOurs, StackError, stopPid, tail, waitFor } from './processes';
+import { freePort, isAlive, isOurs, StackError, stopPid, tail, waitFor } from './processes';
 
 export interface PostgresInfo {
   port: number;
@@ -85,7 +85,7 @@ function run(osUser: string | undefined, command: string, args: string[], cwd: s
   return new Promise((resolve, reject) => {
     execFile(cmd, argv, { cwd, timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
       const output = `${stdout}${stderr}`.trim();
-      if (error) reject(Object.assign(error, { output }));
+      if (error) reject(Object.assign(new Error(error.message, { cause: error }), { output }));
       else resolve(output);
     });
   });
@@ -173,7 +173,13 @@ export async function startPostgres(dir: string, options: StartPostgresOptions =
     );
   };
   try {
-    await run(osUser, join(bin, 'initdb'), ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-sync'], dir, left());
+    await run(
+      osUser,
+      join(bin, 'initdb'),
+      ['-D', dataDir, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-locale', '--no-sync'],
+      dir,
+      left(),
+    );
   } catch (error) {
     fail('initdb', error);
   }
@@ -198,7 +204,13 @@ export async function startPostgres(dir: string, options: StartPostgresOptions =
     ].join('\n'),
   );
   try {
-    await run(osUser, join(bin, 'pg_ctl'), ['-D', dataDir, '-l', logFile, '-w', '-t', String(Math.ceil(left() / 1000)), 'start'], dir, left());
+    await run(
+      osUser,
+      join(bin, 'pg_ctl'),
+      ['-D', dataDir, '-l', logFile, '-w', '-t', String(Math.ceil(left() / 1000)), 'start'],
+      dir,
+      left(),
+    );
   } catch (error) {
     const pid = readPostmasterPid(dataDir);
     if (pid) await stopPid(pid, dataDir, 2_000);
@@ -238,6 +250,9 @@ export async function stopPostgres(info: PostgresInfo, graceMs = 10_000): Promis
     const deadline = Date.now() + graceMs;
     while (Date.now() < deadline && isOurs(info.pid, info.dataDir)) await new Promise((r) => setTimeout(r, 100));
     await stopPid(info.pid, info.dataDir, 2_000);
+    // Exited, but a zombie until init reaps it (postgres is not our child): give that a moment.
+    const reaped = Date.now() + 5_000;
+    while (Date.now() < reaped && isAlive(info.pid)) await new Promise((r) => setTimeout(r, 50));
   }
   if (!info.socketDir.startsWith(info.dir)) rmSync(info.socketDir, { recursive: true, force: true });
 }

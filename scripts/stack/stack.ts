@@ -138,7 +138,10 @@ export async function stopStackVarnish(name: string, info: VarnishInfo): Promise
  * the leftover cleanup); later calls, from any process (jest workers), get the same one. The start
  * is serialized across processes by a lock folder in the run folder.
  */
-export async function startStackPostgres(name: string, timeoutMs = Number(process.env.STACK_POSTGRES_START_TIMEOUT_MS ?? 60_000)): Promise<PostgresInfo> {
+export async function startStackPostgres(
+  name: string,
+  timeoutMs = Number(process.env.STACK_POSTGRES_START_TIMEOUT_MS ?? 60_000),
+): Promise<PostgresInfo> {
   const running = (): PostgresInfo | undefined => {
     const state = readState(name);
     if (!state) throw new StackError('NO_STACK', `no stack "${name}" is running`);
@@ -155,7 +158,8 @@ export async function startStackPostgres(name: string, timeoutMs = Number(proces
       // Another process is starting it; a lock whose owner died is taken over.
       const owner = Number(existsSync(join(lock, 'pid')) ? readFileSync(join(lock, 'pid'), 'utf8') : NaN);
       if (Number.isInteger(owner) && !isAlive(owner)) rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new StackError('TIMEOUT', `timed out waiting for another process to start PostgreSQL for stack "${name}" (lock ${lock})`);
+      if (Date.now() > deadline)
+        throw new StackError('TIMEOUT', `timed out waiting for another process to start PostgreSQL for stack "${name}" (lock ${lock})`);
       await new Promise((r) => setTimeout(r, 200));
       continue;
     }

@@ -101,7 +101,10 @@ describe('example-catalog on PostgreSQL: the transactional outbox', () => {
     await sql.query(`CREATE FUNCTION refuse_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN IF NEW.event->>'version' = '2' THEN RAISE EXCEPTION 'outbox refused (test)'; END IF; RETURN NEW; END $$`);
     await sql.query(`CREATE TRIGGER refuse_outbox BEFORE INSERT ON ${OUTBOX_TABLE} FOR EACH ROW EXECUTE FUNCTION refuse_outbox()`);
-    await expect(store.update('mug', { price: 99 })).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE', message: expect.stringContaining('outbox refused') });
+    await expect(store.update('mug', { price: 99 })).rejects.toMatchObject({
+      code: 'DATABASE_UNAVAILABLE',
+      message: expect.stringContaining('outbox refused'),
+    });
     // An event that would be refused rolls the inserted product back too.
     await expect(store.create({ ...mug, id: 'a*b' })).rejects.toMatchObject({ code: 'EVENT_INVALID' });
 
@@ -173,7 +176,7 @@ describe('example-catalog on PostgreSQL: the transactional outbox', () => {
     expect(await topicMessageCount(topic)).toBe(total); // nothing published twice
   });
 
-  it("a relay that claimed rows and died holds them only until its lease runs out; then another relay takes them", async () => {
+  it('a relay that claimed rows and died holds them only until its lease runs out; then another relay takes them', async () => {
     const store = await openStore();
     await store.create(mug);
     await store.update('mug', { price: 11 });
@@ -182,10 +185,15 @@ describe('example-catalog on PostgreSQL: the transactional outbox', () => {
     expect((await crashed.unsent(10)).map((r) => r.event.version)).toEqual([1, 2]); // ... and never marks them
     expect(await other.unsent(10)).toEqual([]);
     let taken: number[] = [];
-    await eventually('the lease of the crashed relay to run out', async () => {
-      taken = (await other.unsent(10)).map((r) => r.event.version);
-      return taken.length > 0;
-    }, 10_000, 100);
+    await eventually(
+      'the lease of the crashed relay to run out',
+      async () => {
+        taken = (await other.unsent(10)).map((r) => r.event.version);
+        return taken.length > 0;
+      },
+      10_000,
+      100,
+    );
     expect(taken).toEqual([1, 2]);
     await other.markSent((await outboxRows()).map((r) => r.id));
     expect(await store.counts()).toMatchObject({ outboxPending: 0 });

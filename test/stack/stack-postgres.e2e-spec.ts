@@ -1,10 +1,10 @@
 // The stack's PostgreSQL (on demand): ours, on a free loopback port, never the machine's 5432,
 // ready for logical decoding, recorded in state.json with its pid and stopped by pid.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { findPostgresBin, startPostgres, stopPostgres } from '../../scripts/stack/postgres';
-import { isAlive } from '../../scripts/stack/processes';
+import { isAlive, isOurs } from '../../scripts/stack/processes';
 import { readState, STACK_ROOT } from '../../scripts/stack/stack';
 import { pgClient, stackPostgres } from '../support/postgres';
 
@@ -39,6 +39,7 @@ describe("the stack's PostgreSQL", () => {
   it('starts and stops a server of its own by pid, leaving the machine PostgreSQL on 5432 as it was', async () => {
     const before = machinePostgresStatus();
     const dir = mkdtempSync(join(STACK_ROOT, 'pg-e2e-'));
+    chmodSync(dir, 0o755); // as root the server runs as the postgres OS user, which must reach its folder
     try {
       const info = await startPostgres(join(dir, 'postgres'));
       expect(isAlive(info.pid)).toBe(true);
@@ -46,7 +47,8 @@ describe("the stack's PostgreSQL", () => {
       expect((await client.query('SELECT 1 AS one')).rows[0].one).toBe(1);
       await client.end();
       await stopPostgres(info);
-      expect(isAlive(info.pid)).toBe(false);
+      expect(isOurs(info.pid, info.dataDir)).toBe(false);
+      await expect(pgClient(info.url)).rejects.toThrow(/ECONNREFUSED/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

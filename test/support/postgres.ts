@@ -25,7 +25,9 @@ export interface TestDatabase {
 /** A fresh, empty database on the stack's PostgreSQL. */
 export async function freshDatabase(prefix = 'e2e'): Promise<TestDatabase> {
   const serverUrl = await stackPostgres();
-  const name = uniqueName(prefix).replace(/[^a-z0-9]/gi, '_').toLowerCase();
+  const name = uniqueName(prefix)
+    .replace(/[^a-z0-9]/gi, '_')
+    .toLowerCase();
   await adminQuery(serverUrl, `CREATE DATABASE ${name}`);
   const url = serverUrl.replace(/\/[^/]*$/, `/${name}`);
   return { url, name, drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };

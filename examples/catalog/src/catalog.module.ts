@@ -73,7 +73,8 @@ export class CatalogModule {
               databaseUrl: config.DATABASE_URL,
               poolSize: config.DATABASE_POOL_SIZE,
               outboxLeaseMs: config.OUTBOX_CLAIM_LEASE_MS,
-              onPoolError: (error) => logger.warn({ reason: error.message }, 'an idle PostgreSQL connection failed; the pool opens a new one'),
+              onPoolError: (error) =>
+                logger.warn({ reason: error.message }, 'an idle PostgreSQL connection failed; the pool opens a new one'),
             }),
         },
         CatalogLifecycle,

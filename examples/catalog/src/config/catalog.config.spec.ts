@@ -47,19 +47,28 @@ describe('catalog config', () => {
     const message = problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', DATABASE_URL: 'postgres://u:secret@h:port/db' }));
     expect(message).not.toContain('secret');
     expect(message).toContain('postgres://u:***@h:port/db');
-    for (const good of ['postgres://postgres@127.0.0.1:5433/catalog', 'postgresql://u:p%40ss@db.internal/catalog?sslmode=require', 'postgres://h/db'])
+    expect(problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', DATABASE_URL: 'mysql://u:pw@h/db' }))).toContain('mysql://u:***@h/db');
+    for (const good of [
+      'postgres://postgres@127.0.0.1:5433/catalog',
+      'postgresql://u:p%40ss@db.internal/catalog?sslmode=require',
+      'postgres://h/db',
+    ])
       expect(loadCatalogConfig({ KAFKA_BROKERS: 'x:1', DATABASE_URL: good }).DATABASE_URL).toBe(good);
   });
 
   it('says the JSON journal is gone when only the old CATALOG_DATA_FILE is set', () => {
-    expect(problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', CATALOG_DATA_FILE: '/tmp/c.jsonl' }))).toContain('CATALOG_DATA_FILE is no longer read');
+    expect(problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', CATALOG_DATA_FILE: '/tmp/c.jsonl' }))).toContain(
+      'CATALOG_DATA_FILE is no longer read',
+    );
   });
 
   it('reads KAFKA_COMPRESSION (default none) and refuses an unknown codec naming the variable', () => {
     expect(loadCatalogConfig({ KAFKA_BROKERS: 'x:1', DATABASE_URL: DB }).KAFKA_COMPRESSION).toBe('none');
     for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd'])
       expect(loadCatalogConfig({ KAFKA_BROKERS: 'x:1', DATABASE_URL: DB, KAFKA_COMPRESSION: codec }).KAFKA_COMPRESSION).toBe(codec);
-    expect(problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', DATABASE_URL: DB, KAFKA_COMPRESSION: 'brotli' }))).toMatch(/KAFKA_COMPRESSION.*brotli/);
+    expect(problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', DATABASE_URL: DB, KAFKA_COMPRESSION: 'brotli' }))).toMatch(
+      /KAFKA_COMPRESSION.*brotli/,
+    );
   });
 
   it('still reads CATALOG_HOST / CATALOG_PORT alone, with one warning each naming the new variable', () => {
@@ -73,8 +82,8 @@ describe('catalog config', () => {
   });
 
   it('refuses CATALOG_PORT and HTTP_PORT set to different values, naming both', () => {
-    expect(problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', DATABASE_URL: DB, CATALOG_PORT: '4000', HTTP_PORT: '4001' }))).toContain(
-      'CATALOG_PORT and HTTP_PORT are both set, to different values ("4000" and "4001")',
-    );
+    expect(
+      problems(() => loadCatalogConfig({ KAFKA_BROKERS: 'x:1', DATABASE_URL: DB, CATALOG_PORT: '4000', HTTP_PORT: '4001' })),
+    ).toContain('CATALOG_PORT and HTTP_PORT are both set, to different values ("4000" and "4001")');
   });
 });

@@ -92,7 +92,7 @@ const DATABASE_URL_PATTERN = /^postgres(ql)?:\/\/([^\s/@]+@)?[^\s/@:]+(:\d{1,5})
 
 /** DATABASE_URL with the password masked, for messages. */
 function withoutPassword(url: string): string {
-  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@\s]+):[^@\s]*@/, '$1:***@');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s]*@/i, '$1:***@');
 }
 
 function catalogConfigProblems(config: CatalogConfig, input: Record<string, unknown>): string[] {
@@ -102,8 +102,9 @@ function catalogConfigProblems(config: CatalogConfig, input: Record<string, unkn
       'DATABASE_URL is required: the PostgreSQL database of the products and their outbox, postgres://user@host:port/database' +
         (input.CATALOG_DATA_FILE ? ' (CATALOG_DATA_FILE is no longer read: the JSON journal is gone)' : ''),
     ];
+  const text = typeof url === 'string' ? url : JSON.stringify(url);
   if (typeof url !== 'string' || !DATABASE_URL_PATTERN.test(url))
-    return [`DATABASE_URL must be postgres://[user[:password]@]host[:port]/database (got ${JSON.stringify(withoutPassword(String(url)))})`];
+    return [`DATABASE_URL must be postgres://[user[:password]@]host[:port]/database (got ${JSON.stringify(withoutPassword(text))})`];
   return [];
 }
 

@@ -60,7 +60,7 @@ function toProduct(row: ProductRow): Product {
 
 /** The URL without its password, for messages. */
 export function redactDatabaseUrl(url: string): string {
-  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]+):[^@]*@/, '$1:***@');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s]*@/i, '$1:***@');
 }
 
 export class CatalogStore {
@@ -125,7 +125,9 @@ export class CatalogStore {
 
   /** Every product of a tenant, sorted by id. */
   async listByTenant(tenant: string): Promise<Product[]> {
-    const rows = await this.read<ProductRow>(`SELECT ${COLUMNS} FROM ${PRODUCTS_TABLE} WHERE tenant = $1 ORDER BY id COLLATE "C"`, [tenant]);
+    const rows = await this.read<ProductRow>(`SELECT ${COLUMNS} FROM ${PRODUCTS_TABLE} WHERE tenant = $1 ORDER BY id COLLATE "C"`, [
+      tenant,
+    ]);
     return rows.map(toProduct);
   }
 

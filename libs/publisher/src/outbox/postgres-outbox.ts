@@ -66,7 +66,8 @@ export interface FailedOutboxRow {
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/;
 
 function tableName(table: string): string {
-  if (!IDENTIFIER.test(table)) throw new Error(`outbox table "${table}" must be a lowercase SQL identifier ([a-z_][a-z0-9_]*, at most 48 characters)`);
+  if (!IDENTIFIER.test(table))
+    throw new Error(`outbox table "${table}" must be a lowercase SQL identifier ([a-z_][a-z0-9_]*, at most 48 characters)`);
   return table;
 }
 
@@ -141,10 +142,9 @@ export class PostgresOutbox implements Outbox {
   /** Kafka acknowledged these: idempotent, whoever holds the lease now (the row did go out). */
   async markSent(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.query(
-      `UPDATE ${this.table} SET sent_at = now(), claimed_until = NULL WHERE id = ANY($1::text[]) AND sent_at IS NULL`,
-      [[...ids]],
-    );
+    await this.db.query(`UPDATE ${this.table} SET sent_at = now(), claimed_until = NULL WHERE id = ANY($1::text[]) AND sent_at IS NULL`, [
+      [...ids],
+    ]);
   }
 
   /** Never publishable: out of the queue for good, kept with its reason. */
@@ -184,10 +184,16 @@ export class PostgresOutbox implements Outbox {
 
   /** Rows set aside by markFailed, oldest first. */
   async failed(limit = 100): Promise<FailedOutboxRow[]> {
-    const { rows } = await this.db.query(`SELECT id, event, failure, failed_at FROM ${this.table} WHERE failed_at IS NOT NULL ORDER BY seq LIMIT $1`, [
-      limit,
-    ]);
-    return rows.map((r) => ({ id: String(r.id), event: r.event as EntityUpdated, reason: String(r.failure), failedAt: r.failed_at as Date }));
+    const { rows } = await this.db.query(
+      `SELECT id, event, failure, failed_at FROM ${this.table} WHERE failed_at IS NOT NULL ORDER BY seq LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      event: r.event as EntityUpdated,
+      reason: String(r.failure),
+      failedAt: r.failed_at as Date,
+    }));
   }
 
   /** Deletes rows sent more than `olderThanMs` ago (run it now and then: the table only grows otherwise). */
