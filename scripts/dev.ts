@@ -1,4 +1,4 @@
-// npm run dev: the whole thing on one machine. Starts the stack (Kafka + Redis), the registry
+// npm run dev: the whole thing on one machine. Starts the stack (Kafka + Redis + PostgreSQL), the registry
 // (seeded with examples/mappings/catalog.yaml), the invalidator, the example catalog and
 // storefront, the lag monitor (dashboard) and a small traffic generator; Varnish (xkey) in front of
 // the storefront, purged by the invalidator (PURGE_TARGETS, mappings of
@@ -35,7 +35,7 @@ function startService(name: string, entry: string, port: number, env: Record<str
   mkdirSync(logDir, { recursive: true });
   // Addresses come from the stack this script started, never from the caller's environment.
   const inherited = { ...process.env };
-  for (const name of ['KAFKA_BROKERS', 'REDIS_URL', 'REDIS_CLUSTER_NODES']) delete inherited[name];
+  for (const name of ['KAFKA_BROKERS', 'REDIS_URL', 'REDIS_CLUSTER_NODES', 'DATABASE_URL']) delete inherited[name];
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', join(ROOT, entry)], {
     cwd: ROOT,
     env: { ...inherited, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), LOG_LEVEL: 'warn', ...env },
@@ -110,7 +110,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
   console.error('[dev] starting Kafka + Redis (first run downloads the Kafka jars from Maven Central)');
-  const state = await up({ name: STACK, ownerPid: process.pid, cluster: false });
+  // PostgreSQL: the example catalog's products and outbox table.
+  const state = await up({ name: STACK, ownerPid: process.pid, cluster: false, postgres: true });
   const a = addresses(state);
   const [registryPort, invalidatorPort, catalogPort, storefrontPort, lagMonitorPort] = await Promise.all([
     freePort(),
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
   const catalog = startService('catalog', 'examples/catalog/src/main.ts', catalogPort, {
     ...common,
     HTTP_PORT: String(catalogPort),
-    CATALOG_DATA_FILE: join(ROOT, '.stack', 'runs', STACK, 'catalog.jsonl'),
+    DATABASE_URL: a.postgresUrl, // the stack's own server (its `postgres` database): gone with the stack
   });
   const storefront = startService('storefront', 'examples/storefront/src/main.ts', storefrontPort, {
     REDIS_URL: a.redisUrl,
@@ -196,7 +197,7 @@ async function main(): Promise<void> {
   Example catalog (write service) + OpenAPI   ${catalog.url}/products   ${catalog.url}/docs
   Example storefront (read service)           ${storefront.url}/products/<id>
   Storefront through Varnish (xkey purges)    ${varnish ? `http://127.0.0.1:${varnish.port}/products/<id>   (X-Cache HIT/MISS, Age)` : 'not running (install varnish + varnish-modules)'}
-  Kafka / Redis                               ${a.kafkaBrokers}   ${a.redisUrl}
+  Kafka / Redis / PostgreSQL                  ${a.kafkaBrokers}   ${a.redisUrl}   ${a.postgresUrl}
   Ctrl-C stops everything.
 `);
   const duration = Number(process.env.DEV_DURATION_SECONDS ?? 0);

@@ -1,5 +1,6 @@
-// npm run stack -- up | down | status   (stack name defaults to "dev"; --name to choose another)
-import { addresses, down, listStacks, readState, up } from './stack';
+// npm run stack -- up [--postgres] [--no-cluster] | postgres | down | status | env
+// (stack name defaults to "dev"; --name to choose another). `postgres` adds PostgreSQL to a running stack.
+import { addresses, down, listStacks, readState, startStackPostgres, up } from './stack';
 import { StackError } from './processes';
 
 function print(name: string): void {
@@ -13,6 +14,7 @@ function print(name: string): void {
   console.log(`  KAFKA_BROKERS=${a.kafkaBrokers}`);
   console.log(`  REDIS_URL=${a.redisUrl}`);
   console.log(`  REDIS_CLUSTER_NODES=${a.redisClusterNodes}`);
+  if (a.postgresUrl) console.log(`  POSTGRES_URL=${a.postgresUrl}   (DATABASE_URL; log: ${state.postgres?.logFile})`);
 }
 
 async function main(): Promise<void> {
@@ -23,8 +25,15 @@ async function main(): Promise<void> {
   switch (command) {
     case 'up': {
       const started = Date.now();
-      await up({ name, cluster: !args.includes('--no-cluster') });
+      await up({ name, cluster: !args.includes('--no-cluster'), postgres: args.includes('--postgres') });
       console.log(`started in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      print(name);
+      break;
+    }
+    case 'postgres': {
+      const started = Date.now();
+      await startStackPostgres(name);
+      console.log(`PostgreSQL ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       print(name);
       break;
     }
@@ -42,10 +51,11 @@ async function main(): Promise<void> {
       if (!state) process.exit(1);
       const a = addresses(state);
       console.log(`KAFKA_BROKERS=${a.kafkaBrokers}\nREDIS_URL=${a.redisUrl}\nREDIS_CLUSTER_NODES=${a.redisClusterNodes}`);
+      if (a.postgresUrl) console.log(`POSTGRES_URL=${a.postgresUrl}\nDATABASE_URL=${a.postgresUrl}`);
       break;
     }
     default:
-      console.error(`unknown command "${command}": use up | down | status | env [--name NAME]`);
+      console.error(`unknown command "${command}": use up [--postgres] | postgres | down | status | env [--name NAME]`);
       process.exit(2);
   }
 }

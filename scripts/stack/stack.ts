@@ -1,12 +1,14 @@
-// The local stack: one Kafka broker (KRaft), one redis-server and a 3-master Redis Cluster,
-// all on free loopback ports, all recorded in `.stack/runs/<name>/state.json` so that
-// `down` (or the next `up` after a crash) stops exactly what was started, by pid.
+// The local stack: one Kafka broker (KRaft), one redis-server and a 3-master Redis Cluster; on
+// demand a PostgreSQL (`up --postgres`, startStackPostgres) and Varnish. All on free loopback
+// ports, all recorded in `.stack/runs/<name>/state.json` so that `down` (or the next `up` after a
+// crash) stops exactly what was started, by pid.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 // Relative, not @app/contracts: `npm run stack` runs without tsconfig-paths.
 import { DEFAULT_ENTITY_UPDATED_PARTITIONS, DEFAULT_TOPICS } from '../../libs/contracts/src/topics';
 import { createTopics, KafkaNodeInfo, startKafka, stopKafka } from './kafka';
-import { isAlive } from './processes';
+import { isAlive, isOurs, StackError } from './processes';
+import { PostgresInfo, startPostgres, stopPostgres } from './postgres';
 import { RedisNodeInfo, startRedisCluster, startRedisNode, stopRedisNode } from './redis';
 import { startVarnish, stopVarnish, VarnishInfo } from './varnish';
 
@@ -22,18 +24,24 @@ export interface StackState {
   cluster?: RedisNodeInfo[];
   /** Varnish instances started on demand (startStackVarnish), each in front of one backend. */
   varnish?: VarnishInfo[];
+  /** PostgreSQL, started with `up --postgres` or on demand (startStackPostgres). */
+  postgres?: PostgresInfo;
 }
 
 export interface StackAddresses {
   kafkaBrokers: string;
   redisUrl: string;
   redisClusterNodes: string;
+  /** postgres://postgres@127.0.0.1:PORT/postgres, or '' when the stack has no PostgreSQL. */
+  postgresUrl: string;
 }
 
 export interface UpOptions {
   name: string;
   ownerPid?: number;
   cluster?: boolean;
+  /** Also start PostgreSQL (off by default: the test stack starts it on demand). */
+  postgres?: boolean;
 }
 
 function runDir(name: string): string {
@@ -60,6 +68,7 @@ export function addresses(state: StackState): StackAddresses {
     kafkaBrokers: state.kafka ? `127.0.0.1:${state.kafka.brokerPort}` : '',
     redisUrl: state.redis ? `redis://127.0.0.1:${state.redis.port}` : '',
     redisClusterNodes: (state.cluster ?? []).map((n) => `127.0.0.1:${n.port}`).join(','),
+    postgresUrl: state.postgres?.url ?? '',
   };
 }
 
@@ -71,6 +80,7 @@ export async function down(name: string): Promise<boolean> {
     state.redis ? stopRedisNode(state.redis) : Promise.resolve(),
     ...(state.cluster ?? []).map(stopRedisNode),
     ...(state.varnish ?? []).map(stopVarnish),
+    state.postgres ? stopPostgres(state.postgres) : Promise.resolve(),
   ]);
   rmSync(runDir(name), { recursive: true, force: true });
   return true;
@@ -123,6 +133,55 @@ export async function stopStackVarnish(name: string, info: VarnishInfo): Promise
   writeState(state);
 }
 
+/**
+ * The stack's PostgreSQL, started on first call and recorded in state.json (stopped by `down` and
+ * the leftover cleanup); later calls, from any process (jest workers), get the same one. The start
+ * is serialized across processes by a lock folder in the run folder.
+ */
+export async function startStackPostgres(
+  name: string,
+  timeoutMs = Number(process.env.STACK_POSTGRES_START_TIMEOUT_MS ?? 60_000),
+): Promise<PostgresInfo> {
+  const running = (): PostgresInfo | undefined => {
+    const state = readState(name);
+    if (!state) throw new StackError('NO_STACK', `no stack "${name}" is running`);
+    return state.postgres && isOurs(state.postgres.pid, state.postgres.dataDir) ? state.postgres : undefined;
+  };
+  const lock = join(runDir(name), 'postgres.lock');
+  const deadline = Date.now() + timeoutMs + 10_000;
+  for (;;) {
+    const found = running();
+    if (found) return found;
+    try {
+      mkdirSync(lock);
+    } catch {
+      // Another process is starting it; a lock whose owner died is taken over.
+      const owner = Number(existsSync(join(lock, 'pid')) ? readFileSync(join(lock, 'pid'), 'utf8') : NaN);
+      if (Number.isInteger(owner) && !isAlive(owner)) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline)
+        throw new StackError('TIMEOUT', `timed out waiting for another process to start PostgreSQL for stack "${name}" (lock ${lock})`);
+      await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
+    try {
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      const again = running();
+      if (again) return again;
+      const info = await startPostgres(join(runDir(name), 'postgres'), { timeoutMs });
+      const state = readState(name);
+      if (!state) {
+        await stopPostgres(info);
+        throw new StackError('NO_STACK', `stack "${name}" went away while PostgreSQL started`);
+      }
+      state.postgres = info;
+      writeState(state);
+      return info;
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}
+
 export async function up(options: UpOptions): Promise<StackState> {
   const cleaned = await cleanLeftovers();
   if (cleaned.length > 0) console.error(`[stack] cleaned leftovers of crashed runs: ${cleaned.join(', ')}`);
@@ -154,6 +213,8 @@ export async function up(options: UpOptions): Promise<StackState> {
     ]);
     void redis;
     void cluster;
+    // After the others: startStackPostgres records itself in state.json, which they also write.
+    if (options.postgres) state.postgres = await startStackPostgres(options.name);
     await createTopics(
       [`127.0.0.1:${kafka.brokerPort}`],
       [

@@ -1,14 +1,12 @@
 // example-catalog over HTTP against the real Kafka: every change is stored (the truth endpoints
 // show it) and announced as entity.updated with the product's version, before/after and changed
 // fields; a bad request is refused naming the field and announces nothing; changes made while
-// Kafka is unreachable are published after a restart, from the journal's outbox.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Kafka is unreachable are published after a restart, from the outbox table in PostgreSQL.
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { EntityUpdated, EVENT_HEADERS } from '@app/contracts';
 import { createCatalogApp } from '../../examples/catalog/src/catalog.app';
+import { freshDatabase, TestDatabase } from '../support/postgres';
 import { createTopic, eventually, kafka, stackEnv, uniqueName } from '../support/stack-env';
 
 interface TopicMessage {
@@ -31,24 +29,24 @@ async function follow(topic: string, into: TopicMessage[]): Promise<() => Promis
   return () => consumer.disconnect();
 }
 
-describe('example-catalog (write service) against the real Kafka', () => {
-  let dir: string;
+describe('example-catalog (write service) on PostgreSQL against the real Kafka', () => {
+  let db: TestDatabase;
   let apps: INestApplication[] = [];
 
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'catalog-e2e-'));
+  beforeEach(async () => {
+    db = await freshDatabase('catalog');
   });
   afterEach(async () => {
     await Promise.all(apps.map((app) => app.close()));
     apps = [];
-    rmSync(dir, { recursive: true, force: true });
+    await db.drop();
   });
 
   async function catalog(topic: string, brokers = stackEnv.kafkaBrokers.join(',')): Promise<INestApplication> {
     const app = await createCatalogApp({
       KAFKA_BROKERS: brokers,
       KAFKA_TOPIC: topic,
-      CATALOG_DATA_FILE: join(dir, 'catalog.jsonl'),
+      DATABASE_URL: db.url,
       OUTBOX_POLL_MS: 50,
       CATALOG_SHUTDOWN_TIMEOUT_MS: 300,
       LOG_LEVEL: 'silent',

@@ -2,12 +2,11 @@
 // the invalidator app -> Redis <- example-storefront (read service, cache client). Once the
 // invalidation is applied, the storefront never serves the old price or the old category
 // listing, also while 50 concurrent readers hammer the same keys.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { createCatalogApp } from '../../examples/catalog/src/catalog.app';
+import { freshDatabase, TestDatabase } from '../support/postgres';
 import { createStorefrontApp } from '../../examples/storefront/src/storefront.app';
 import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
 import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
@@ -18,6 +17,7 @@ import type { Product } from '../../examples/support/product';
 
 describe('catalog -> Kafka -> invalidator -> Redis <- storefront (full chain)', () => {
   let catalog: INestApplication;
+  let db: TestDatabase;
   let storefront: INestApplication;
   let running: RunningInvalidator;
   let r: Redis;
@@ -44,11 +44,11 @@ describe('catalog -> Kafka -> invalidator -> Redis <- storefront (full chain)', 
     topic = t.topic;
     groupId = t.groupId;
     running = await startInvalidator(loadInvalidatorConfig(t.env));
-    const dir = mkdtempSync(join(tmpdir(), 'chain-'));
+    db = await freshDatabase('chain');
     catalog = await createCatalogApp({
       KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
       KAFKA_TOPIC: topic,
-      CATALOG_DATA_FILE: join(dir, 'catalog.jsonl'),
+      DATABASE_URL: db.url,
       OUTBOX_POLL_MS: 20,
       LOG_LEVEL: 'silent',
     });
@@ -63,6 +63,7 @@ describe('catalog -> Kafka -> invalidator -> Redis <- storefront (full chain)', 
   afterAll(async () => {
     await storefront?.close();
     await catalog?.close();
+    await db?.drop();
     await running?.close();
     await registry?.stop();
     r?.disconnect();

@@ -4,8 +4,6 @@
 // events, cache-protocol applies the effects), so a drift between the mapping's keys and the keys
 // the storefront fills makes this test fail. The full chain with the invalidator app is the
 // lead's cross-service test.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
@@ -14,6 +12,7 @@ import { EntityUpdated } from '@app/contracts';
 import { CacheProtocol, KeyEffect } from '@app/cache-protocol';
 import { loadMappingsYamlFile, MappingSetResolver } from '@app/registry-core';
 import { createCatalogApp } from '../../examples/catalog/src/catalog.app';
+import { freshDatabase, TestDatabase } from '../support/postgres';
 import { createStorefrontApp } from '../../examples/storefront/src/storefront.app';
 import { startTraffic, TrafficSummary } from '../../scripts/traffic';
 import { metricsRegistry } from '@app/telemetry';
@@ -57,7 +56,7 @@ async function readEvents(topic: string, count: number): Promise<EntityUpdated[]
 }
 
 describe('example-storefront reads through the cache, with example-catalog as the truth', () => {
-  let dir: string;
+  let db: TestDatabase;
   let catalog: INestApplication;
   let storefront: INestApplication;
   let r: Redis;
@@ -66,13 +65,13 @@ describe('example-storefront reads through the cache, with example-catalog as th
   let storefrontUrl: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'storefront-e2e-'));
+    db = await freshDatabase('storefront');
     topic = uniqueName('storefront-events');
     await createTopic(topic, 3);
     catalog = await createCatalogApp({
       KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
       KAFKA_TOPIC: topic,
-      CATALOG_DATA_FILE: join(dir, 'catalog.jsonl'),
+      DATABASE_URL: db.url,
       OUTBOX_POLL_MS: 50,
       LOG_LEVEL: 'silent',
     });
@@ -94,7 +93,7 @@ describe('example-storefront reads through the cache, with example-catalog as th
     await storefront?.close();
     await catalog?.close();
     r?.disconnect();
-    rmSync(dir, { recursive: true, force: true });
+    await db?.drop();
   });
 
   it('serves from Redis until the mapped invalidation, then the new price, category listings and tenant listing', async () => {

@@ -108,7 +108,11 @@ describe('Kafka compression codecs (librdkafka producers, real invalidator)', ()
   it.each(CODECS)(
     'KAFKA_COMPRESSION=%s: the publisher produces in that codec; the invalidator applies it and librdkafka reads it back',
     async (codec) => {
-      const { KAFKA_COMPRESSION } = loadCatalogConfig({ KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','), KAFKA_COMPRESSION: codec });
+      const { KAFKA_COMPRESSION } = loadCatalogConfig({
+        KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/unused', // read, never connected to
+        KAFKA_COMPRESSION: codec,
+      });
       const ownTopic = uniqueName(`published-${codec}`);
       await createTopic(ownTopic, 1);
       const ids = Array.from({ length: EVENTS_PER_BATCH }, () => uniqueName(`pub-${codec}`));

@@ -6,9 +6,7 @@
 //   namespaces: pricing:{tenant}: (bumped once per entity version)
 // Order matters (one invalidator, one partition): loader warm, namespace bump, Varnish purge,
 // Varnish down (PURGE_FAILED), catalog down (keys stay invalidated, the partition moves on).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { INestApplication } from '@nestjs/common';
 import type Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
@@ -18,6 +16,7 @@ import { CacheProtocol } from '@app/cache-protocol';
 import { EntityUpdated } from '@app/contracts';
 import { INVALIDATOR_METRIC_NAMES, metricsRegistry } from '@app/telemetry';
 import { createCatalogApp } from '../../examples/catalog/src/catalog.app';
+import { freshDatabase, TestDatabase } from '../support/postgres';
 import { createStorefrontApp } from '../../examples/storefront/src/storefront.app';
 import { loadInvalidatorConfig } from '../../apps/invalidator/src/config/invalidator.config';
 import { RunningInvalidator, startInvalidator } from '../../apps/invalidator/src/bootstrap';
@@ -40,6 +39,7 @@ async function counter(name: string, labels: Record<string, string> = {}): Promi
 describe('the other sinks through the running invalidator (catalog loader, namespaces, Varnish purge)', () => {
   let t: InvalidatorTestEnv;
   let catalog: INestApplication;
+  let db: TestDatabase;
   let storefront: INestApplication;
   let running: RunningInvalidator;
   let varnish: TestVarnish;
@@ -54,11 +54,11 @@ describe('the other sinks through the running invalidator (catalog loader, names
 
   beforeAll(async () => {
     t = await invalidatorTestEnv({ partitions: 1 });
-    const dir = mkdtempSync(join(tmpdir(), 'sinks-'));
+    db = await freshDatabase('sinks');
     catalog = await createCatalogApp({
       KAFKA_BROKERS: stackEnv.kafkaBrokers.join(','),
       KAFKA_TOPIC: t.topic,
-      CATALOG_DATA_FILE: join(dir, 'catalog.jsonl'),
+      DATABASE_URL: db.url,
       OUTBOX_POLL_MS: 20,
       LOG_LEVEL: 'silent',
     });
@@ -124,6 +124,7 @@ describe('the other sinks through the running invalidator (catalog loader, names
     await varnish?.stop().catch(() => undefined);
     await storefront?.close();
     await catalog?.close().catch(() => undefined);
+    await db?.drop();
     r?.disconnect();
   });
 

@@ -1,4 +1,4 @@
-// Wiring only: the store (source of truth + outbox), the publisher, and the relay between them.
+// Wiring only: the store (PostgreSQL: products + outbox table), the publisher, and the relay between them.
 import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
 import { createLogger, Logger } from '@app/telemetry';
 import { EntityPublisher, OutboxRelay, PublisherModule } from '@app/publisher';
@@ -29,24 +29,19 @@ export class CatalogLifecycle implements OnApplicationBootstrap, OnModuleDestroy
     store.onChange(() => this.relay.notify());
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     this.relay.start();
-    this.logger.info(
-      { products: this.store.productCount, outboxPending: this.store.outbox.pendingCount },
-      'catalog ready; outbox relay started',
-    );
+    this.logger.info({ ...(await this.store.counts()), outboxClaimer: this.store.outbox.claimer }, 'catalog ready; outbox relay started');
   }
 
   async onModuleDestroy(): Promise<void> {
     await this.relay.stop({ timeoutMs: this.config.CATALOG_SHUTDOWN_TIMEOUT_MS });
   }
 
-  onApplicationShutdown(): void {
-    this.store.close();
-    this.logger.info(
-      { outboxPending: this.store.outbox.pendingCount },
-      'catalog stopped; unsent events stay in the journal for the next start',
-    );
+  async onApplicationShutdown(): Promise<void> {
+    const { outboxPending } = await this.store.counts().catch(() => ({ outboxPending: undefined }));
+    await this.store.close();
+    this.logger.info({ outboxPending }, 'catalog stopped; unsent events stay in the outbox table for the next relay');
   }
 }
 
@@ -74,7 +69,13 @@ export class CatalogModule {
         {
           provide: CatalogStore,
           useFactory: () =>
-            CatalogStore.open({ file: config.CATALOG_DATA_FILE, fsync: config.CATALOG_FSYNC, compactEvery: config.CATALOG_COMPACT_EVERY }),
+            CatalogStore.open({
+              databaseUrl: config.DATABASE_URL,
+              poolSize: config.DATABASE_POOL_SIZE,
+              outboxLeaseMs: config.OUTBOX_CLAIM_LEASE_MS,
+              onPoolError: (error) =>
+                logger.warn({ reason: error.message }, 'an idle PostgreSQL connection failed; the pool opens a new one'),
+            }),
         },
         CatalogLifecycle,
       ],

@@ -7,4 +7,5 @@ export * from './entity-publisher';
 export * from './publisher.module';
 export * from './outbox/outbox';
 export * from './outbox/in-memory-outbox';
+export * from './outbox/postgres-outbox';
 export * from './outbox/outbox-relay';

@@ -1,5 +1,5 @@
 // The catalog's one typed config. Property names are the env variable names (README table).
-import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-validator';
 import { DEFAULT_TOPICS } from '@app/contracts';
 import { readConfig } from '@app/config';
 import { KAFKA_COMPRESSION_NAMES, KafkaCompression } from '@app/kafka';
@@ -7,7 +7,7 @@ import { KAFKA_COMPRESSION_NAMES, KafkaCompression } from '@app/kafka';
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
 
 export class CatalogConfig {
-  static readonly KEYS_WITHOUT_DEFAULT = ['KAFKA_BROKERS'];
+  static readonly KEYS_WITHOUT_DEFAULT = ['KAFKA_BROKERS', 'DATABASE_URL'];
 
   /** Old names still read for one release, with a warning. */
   static readonly RENAMED = { CATALOG_HOST: 'HTTP_HOST', CATALOG_PORT: 'HTTP_PORT' };
@@ -23,19 +23,27 @@ export class CatalogConfig {
   @IsNotEmpty()
   KAFKA_CLIENT_ID = 'example-catalog';
 
-  /** The source of truth: an append-only JSON-lines journal (created when missing). */
-  @IsString()
-  @IsNotEmpty()
-  CATALOG_DATA_FILE = '.stack/data/example-catalog.jsonl';
+  /**
+   * The source of truth: PostgreSQL (products + the outbox table, created at start when missing).
+   * postgres://user[:password]@host[:port]/database; checked in catalogConfigProblems (the value
+   * may hold a password, so the message shows it without).
+   */
+  DATABASE_URL!: string;
 
-  /** fdatasync after every append: survives power loss, not only a process crash. */
-  @IsBoolean()
-  CATALOG_FSYNC = false;
+  /** Connections to PostgreSQL (requests and the outbox relay share them). */
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  DATABASE_POOL_SIZE = 10;
 
-  /** Rewrite the journal as a snapshot after this many appends (and at start). */
+  /**
+   * How long the relay's claim on outbox rows keeps other catalogs' relays off them. Longer than a
+   * publish can take; a crashed catalog's claimed rows are published by another one after it.
+   */
   @IsInt()
   @Min(100)
-  CATALOG_COMPACT_EVERY = 10_000;
+  @Max(3_600_000)
+  OUTBOX_CLAIM_LEASE_MS = 30_000;
 
   /** Where main.ts listens (the same names as every app). */
   @IsString()
@@ -67,7 +75,7 @@ export class CatalogConfig {
   @IsIn([...KAFKA_COMPRESSION_NAMES])
   KAFKA_COMPRESSION: KafkaCompression = 'none';
 
-  /** On shutdown, how long to wait for Kafka to acknowledge events in flight (each step); unsent ones stay in the journal. */
+  /** On shutdown, how long to wait for Kafka to acknowledge events in flight (each step); unsent ones stay in the outbox table. */
   @IsInt()
   @Min(0)
   @Max(120_000)
@@ -77,13 +85,33 @@ export class CatalogConfig {
   LOG_LEVEL = 'info';
 }
 
-/** Typed values (tests, dev scripts) or env strings; KAFKA_BROKERS is the only required one. */
-export type CatalogConfigInput = Partial<CatalogConfig> & Pick<CatalogConfig, 'KAFKA_BROKERS'>;
+/** Typed values (tests, dev scripts) or env strings; KAFKA_BROKERS and DATABASE_URL are required. */
+export type CatalogConfigInput = Partial<CatalogConfig> & Pick<CatalogConfig, 'KAFKA_BROKERS' | 'DATABASE_URL'>;
+
+const DATABASE_URL_PATTERN = /^postgres(ql)?:\/\/([^\s/@]+@)?[^\s/@:]+(:\d{1,5})?\/[^\s/?#]+(\?\S*)?$/;
+
+/** DATABASE_URL with the password masked, for messages. */
+function withoutPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s]*@/i, '$1:***@');
+}
+
+function catalogConfigProblems(config: CatalogConfig, input: Record<string, unknown>): string[] {
+  const url = config.DATABASE_URL as unknown;
+  if (url === undefined || url === '')
+    return [
+      'DATABASE_URL is required: the PostgreSQL database of the products and their outbox, postgres://user@host:port/database' +
+        (input.CATALOG_DATA_FILE ? ' (CATALOG_DATA_FILE is no longer read: the JSON journal is gone)' : ''),
+    ];
+  const text = typeof url === 'string' ? url : JSON.stringify(url);
+  if (typeof url !== 'string' || !DATABASE_URL_PATTERN.test(url))
+    return [`DATABASE_URL must be postgres://[user[:password]@]host[:port]/database (got ${JSON.stringify(withoutPassword(text))})`];
+  return [];
+}
 
 export function loadCatalogConfig(env: Record<string, string | undefined> = process.env): CatalogConfig {
-  return readConfig(CatalogConfig, env);
+  return readConfig(CatalogConfig, env, (c) => catalogConfigProblems(c, env));
 }
 
 export function resolveCatalogConfig(input: CatalogConfigInput | CatalogConfig): CatalogConfig {
-  return readConfig(CatalogConfig, { ...input });
+  return readConfig(CatalogConfig, { ...input }, (c) => catalogConfigProblems(c, { ...input }));
 }

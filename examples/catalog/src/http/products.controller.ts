@@ -14,8 +14,8 @@ export class ProductsController {
   @Post()
   @ApiOperation({ summary: 'Create a product (version 1); publishes entity.updated' })
   @ApiCreatedResponse({ type: ProductView })
-  create(@Body() body: CreateProductDto, @TraceId() traceId?: string): Product {
-    return this.store.create(body, traceId).product;
+  async create(@Body() body: CreateProductDto, @TraceId() traceId?: string): Promise<Product> {
+    return (await this.store.create(body, traceId)).product;
   }
 
   @Get(':id')
@@ -26,8 +26,8 @@ export class ProductsController {
       'The version is in the body (`version`) and in the `X-Entity-Version` header, the loader contract of the invalidator (docs/registry.md).',
   })
   @ApiOkResponse({ type: ProductView, headers: { 'X-Entity-Version': { description: 'the product version (same as the body field)' } } })
-  get(@Param('id', SafeIdPipe) id: string, @Res({ passthrough: true }) res: Response): Product {
-    const product = this.store.get(id);
+  async get(@Param('id', SafeIdPipe) id: string, @Res({ passthrough: true }) res: Response): Promise<Product> {
+    const product = await this.store.get(id);
     if (!product) throw new NotFoundException({ statusCode: 404, code: 'PRODUCT_NOT_FOUND', message: `product "${id}" does not exist` });
     res.setHeader('x-entity-version', String(product.version));
     return product;
@@ -36,17 +36,17 @@ export class ProductsController {
   @Patch(':id')
   @ApiOperation({ summary: 'Change name, price and/or category; version+1 and an event when anything changed' })
   @ApiOkResponse({ type: ProductView })
-  update(@Param('id', SafeIdPipe) id: string, @Body() body: UpdateProductDto, @TraceId() traceId?: string): Product {
+  async update(@Param('id', SafeIdPipe) id: string, @Body() body: UpdateProductDto, @TraceId() traceId?: string): Promise<Product> {
     const { expectedVersion, ...patch } = body;
-    return this.store.update(id, patch, { expectedVersion, traceId }).product;
+    return (await this.store.update(id, patch, { expectedVersion, traceId })).product;
   }
 
   @Post(':id/move')
   @HttpCode(200)
   @ApiOperation({ summary: 'Move the product to another category' })
   @ApiOkResponse({ type: ProductView })
-  move(@Param('id', SafeIdPipe) id: string, @Body() body: MoveProductDto, @TraceId() traceId?: string): Product {
-    return this.store.move(id, body.categoryId, { expectedVersion: body.expectedVersion, traceId }).product;
+  async move(@Param('id', SafeIdPipe) id: string, @Body() body: MoveProductDto, @TraceId() traceId?: string): Promise<Product> {
+    return (await this.store.move(id, body.categoryId, { expectedVersion: body.expectedVersion, traceId })).product;
   }
 }
 
@@ -58,8 +58,8 @@ export class CategoriesController {
   @Get(':id/products')
   @ApiOperation({ summary: 'Products in the category now, sorted by id (empty for an unknown category)' })
   @ApiOkResponse({ type: CategoryListingView })
-  list(@Param('id', SafeIdPipe) id: string): CategoryListingView {
-    return { categoryId: id, products: this.store.listByCategory(id) };
+  async list(@Param('id', SafeIdPipe) id: string): Promise<CategoryListingView> {
+    return { categoryId: id, products: await this.store.listByCategory(id) };
   }
 }
 
@@ -71,7 +71,7 @@ export class TenantsController {
   @Get(':tenant/products')
   @ApiOperation({ summary: "Every product of a tenant now, sorted by id (the truth of the storefront's tag-invalidated listing)" })
   @ApiOkResponse({ type: TenantListingView })
-  list(@Param('tenant', SafeIdPipe) tenant: string): TenantListingView {
-    return { tenant, products: this.store.listByTenant(tenant) };
+  async list(@Param('tenant', SafeIdPipe) tenant: string): Promise<TenantListingView> {
+    return { tenant, products: await this.store.listByTenant(tenant) };
   }
 }

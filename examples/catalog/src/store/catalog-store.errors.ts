@@ -3,8 +3,8 @@ export type CatalogStoreErrorCode =
   | 'PRODUCT_EXISTS'
   | 'VERSION_CONFLICT'
   | 'EVENT_INVALID'
-  | 'JOURNAL_CORRUPT'
-  | 'JOURNAL_WRITE_FAILED'
+  /** PostgreSQL could not be reached or refused the statement: nothing was committed, retry later. */
+  | 'DATABASE_UNAVAILABLE'
   | 'STORE_CLOSED';
 
 export class CatalogStoreError extends Error {

@@ -1,20 +1,29 @@
-// The catalog's source of truth. Every change is one synchronous critical section: read the
-// current product, compute version+1, build and validate the event, append product+event as one
-// journal line, then apply it in memory and hand the event to the outbox. Node runs it without
-// interleaving, so versions per product only ever go up by one and the log order is the event order.
+// The catalog's source of truth: products in PostgreSQL. Every change is ONE transaction: lock the
+// product row (SELECT ... FOR UPDATE), write it with version = version + 1 (RETURNING the row),
+// build and validate the event from the row as committed, insert the event's outbox row, COMMIT.
+// Both rows are committed together or not at all: a change that rolls back (a conflict, an event
+// that would be refused, a failed insert) leaves no product change and no event. Concurrent
+// changes of one product wait on its row lock, so its versions only ever go up by one.
 import { randomUUID } from 'node:crypto';
+import { Pool, PoolClient } from 'pg';
 import { EntityUpdated, fastValidateEntityUpdated, validateEntityUpdated } from '@app/contracts';
-import { buildEntityUpdated, createOutboxRecord, InMemoryOutbox } from '@app/publisher';
-import { CatalogJournal, JournalEntry } from './catalog-journal';
+import { buildEntityUpdated, createOutboxRecord, PostgresOutbox } from '@app/publisher';
+import { CATALOG_SCHEMA_SQL, MIGRATION_LOCK_KEY, OUTBOX_TABLE, PRODUCTS_TABLE } from './catalog-schema';
 import { CatalogStoreError } from './catalog-store.errors';
 import { NewProduct, Product, PRODUCT_ENTITY_TYPE, ProductPatch } from './product';
 
 export interface CatalogStoreOptions {
-  file: string;
-  fsync?: boolean;
-  /** Rewrite the journal as a snapshot after this many appends. Default 10000. */
-  compactEvery?: number;
+  /** postgres://user[:password]@host:port/database */
+  databaseUrl: string;
+  /** Default 10: connections in the pool. */
+  poolSize?: number;
+  /** Default 30000: the relay's claim on outbox rows (PostgresOutbox leaseMs). */
+  outboxLeaseMs?: number;
+  /** Default 5000: bound on getting a connection. */
+  connectTimeoutMs?: number;
   now?: () => Date;
+  /** Errors of idle pooled connections (the server restarted); default: ignored, the pool reconnects. */
+  onPoolError?: (error: Error) => void;
 }
 
 export interface ChangeResult {
@@ -24,33 +33,76 @@ export interface ChangeResult {
   event?: EntityUpdated;
 }
 
+type ProductRow = {
+  id: string;
+  tenant: string;
+  name: string;
+  /** numeric: node-postgres gives it as a string (exact), turned into a number for the API. */
+  price: string;
+  category_id: string;
+  version: number;
+  updated_at: Date;
+};
+
+const COLUMNS = 'id, tenant, name, price, category_id, version, updated_at';
+
+function toProduct(row: ProductRow): Product {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    name: row.name,
+    price: Number(row.price),
+    categoryId: row.category_id,
+    version: row.version,
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/** The URL without its password, for messages. */
+export function redactDatabaseUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s]*@/i, '$1:***@');
+}
+
 export class CatalogStore {
-  /** The transactional outbox the relay drains; its rows are written with the changes they announce. */
-  readonly outbox: InMemoryOutbox;
-  private readonly products = new Map<string, Product>();
-  private readonly byCategory = new Map<string, Set<string>>();
-  private readonly journal: CatalogJournal;
-  private readonly compactEvery: number;
+  /** The transactional outbox the relay drains; its rows are inserted in the transactions of the changes they announce. */
+  readonly outbox: PostgresOutbox;
   private readonly now: () => Date;
   private readonly changeListeners: (() => void)[] = [];
   private closed = false;
 
-  private constructor(options: CatalogStoreOptions) {
-    this.compactEvery = options.compactEvery ?? 10_000;
+  private constructor(
+    private readonly pool: Pool,
+    private readonly where: string,
+    options: CatalogStoreOptions,
+  ) {
     this.now = options.now ?? (() => new Date());
-    this.outbox = new InMemoryOutbox({
-      persistSent: (ids) => this.appendMarker({ t: 'sent', ids: [...ids] }),
-      persistFailed: (id, reason) => this.appendMarker({ t: 'failed', id, reason }),
-    });
-    const opened = CatalogJournal.open(options.file, { fsync: options.fsync ?? false });
-    this.journal = opened.journal;
-    opened.entries.forEach((entry) => this.replay(entry));
-    // Start from a compact file: one line per product and per unsent event.
-    if (opened.entries.length > this.products.size + this.outbox.pendingCount + this.outbox.failed.length) this.compact();
+    this.outbox = new PostgresOutbox(pool, { table: OUTBOX_TABLE, leaseMs: options.outboxLeaseMs });
   }
 
-  static open(options: CatalogStoreOptions): CatalogStore {
-    return new CatalogStore(options);
+  /** Connects and creates the schema when missing; DATABASE_UNAVAILABLE (naming DATABASE_URL) if PostgreSQL cannot be used. */
+  static async open(options: CatalogStoreOptions): Promise<CatalogStore> {
+    const where = `DATABASE_URL ${redactDatabaseUrl(options.databaseUrl)}`;
+    const pool = new Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      application_name: 'example-catalog',
+    });
+    pool.on('error', (error) => options.onPoolError?.(error));
+    const store = new CatalogStore(pool, where, options);
+    try {
+      await store.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+        await tx.query(CATALOG_SCHEMA_SQL);
+      });
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      if (error instanceof CatalogStoreError) throw error;
+      throw new CatalogStoreError('DATABASE_UNAVAILABLE', `could not prepare the catalog schema (${where}): ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    return store;
   }
 
   /** Called after every committed change (the relay's notify). */
@@ -58,71 +110,100 @@ export class CatalogStore {
     this.changeListeners.push(listener);
   }
 
-  get(id: string): Product | undefined {
-    return this.products.get(id);
+  async get(id: string): Promise<Product | undefined> {
+    const rows = await this.read<ProductRow>(`SELECT ${COLUMNS} FROM ${PRODUCTS_TABLE} WHERE id = $1`, [id]);
+    return rows[0] ? toProduct(rows[0]) : undefined;
   }
 
-  listByCategory(categoryId: string): Product[] {
-    const ids = [...(this.byCategory.get(categoryId) ?? [])].sort();
-    return ids.map((id) => this.products.get(id)!);
+  /** Products of a category, sorted by id (byte order, whatever the database's collation). */
+  async listByCategory(categoryId: string): Promise<Product[]> {
+    const rows = await this.read<ProductRow>(`SELECT ${COLUMNS} FROM ${PRODUCTS_TABLE} WHERE category_id = $1 ORDER BY id COLLATE "C"`, [
+      categoryId,
+    ]);
+    return rows.map(toProduct);
   }
 
-  /** Every product of a tenant, sorted by id (a scan: fine for an example shop). */
-  listByTenant(tenant: string): Product[] {
-    return [...this.products.values()].filter((p) => p.tenant === tenant).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  /** Every product of a tenant, sorted by id. */
+  async listByTenant(tenant: string): Promise<Product[]> {
+    const rows = await this.read<ProductRow>(`SELECT ${COLUMNS} FROM ${PRODUCTS_TABLE} WHERE tenant = $1 ORDER BY id COLLATE "C"`, [
+      tenant,
+    ]);
+    return rows.map(toProduct);
   }
 
-  get productCount(): number {
-    return this.products.size;
+  /** Products, unsent and failed outbox rows (GET /health). */
+  async counts(): Promise<{ products: number; outboxPending: number; outboxFailed: number }> {
+    const rows = await this.read<{ products: string; pending: string; failed: string }>(
+      `SELECT (SELECT count(*) FROM ${PRODUCTS_TABLE}) AS products,
+              count(*) FILTER (WHERE sent_at IS NULL AND failed_at IS NULL) AS pending,
+              count(*) FILTER (WHERE failed_at IS NOT NULL) AS failed
+         FROM ${OUTBOX_TABLE}`,
+      [],
+    );
+    return { products: Number(rows[0].products), outboxPending: Number(rows[0].pending), outboxFailed: Number(rows[0].failed) };
   }
 
-  create(input: NewProduct, traceId?: string): ChangeResult {
+  async create(input: NewProduct, traceId?: string): Promise<ChangeResult> {
     const id = input.id ?? `p-${randomUUID().slice(0, 12)}`;
-    if (this.products.has(id))
-      throw new CatalogStoreError(
-        'PRODUCT_EXISTS',
-        `product "${id}" already exists (version ${this.products.get(id)!.version}); update it instead`,
+    return this.change(async (tx) => {
+      const inserted = await tx.query<ProductRow>(
+        `INSERT INTO ${PRODUCTS_TABLE} (id, tenant, name, price, category_id, version, updated_at)
+         VALUES ($1, $2, $3, $4, $5, 1, $6)
+         ON CONFLICT (id) DO NOTHING
+         RETURNING ${COLUMNS}`,
+        [id, input.tenant, input.name, input.price, input.categoryId, this.now()],
       );
-    const product: Product = {
-      id,
-      tenant: input.tenant,
-      name: input.name,
-      price: input.price,
-      categoryId: input.categoryId,
-      version: 1,
-      updatedAt: this.now().toISOString(),
-    };
-    return this.commit(undefined, product, traceId);
+      if (inserted.rows.length === 0) {
+        const existing = await tx.query<{ version: number }>(`SELECT version FROM ${PRODUCTS_TABLE} WHERE id = $1`, [id]);
+        throw new CatalogStoreError(
+          'PRODUCT_EXISTS',
+          `product "${id}" already exists (version ${existing.rows[0]?.version ?? '?'}); update it instead`,
+        );
+      }
+      return this.announce(tx, undefined, toProduct(inserted.rows[0]), traceId);
+    });
   }
 
   /** Applies `patch`; with `expectedVersion`, refuses (VERSION_CONFLICT) if someone changed the product since. */
-  update(id: string, patch: ProductPatch, options: { expectedVersion?: number; traceId?: string } = {}): ChangeResult {
-    const current = this.products.get(id);
-    if (!current) throw new CatalogStoreError('PRODUCT_NOT_FOUND', `product "${id}" does not exist`);
-    if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) {
-      throw new CatalogStoreError(
-        'VERSION_CONFLICT',
-        `product "${id}" is at version ${current.version}, not the expected ${options.expectedVersion}; re-read and retry`,
+  async update(id: string, patch: ProductPatch, options: { expectedVersion?: number; traceId?: string } = {}): Promise<ChangeResult> {
+    return this.change(async (tx) => {
+      const locked = await tx.query<ProductRow>(`SELECT ${COLUMNS} FROM ${PRODUCTS_TABLE} WHERE id = $1 FOR UPDATE`, [id]);
+      if (locked.rows.length === 0) throw new CatalogStoreError('PRODUCT_NOT_FOUND', `product "${id}" does not exist`);
+      const current = toProduct(locked.rows[0]);
+      if (options.expectedVersion !== undefined && options.expectedVersion !== current.version) {
+        throw new CatalogStoreError(
+          'VERSION_CONFLICT',
+          `product "${id}" is at version ${current.version}, not the expected ${options.expectedVersion}; re-read and retry`,
+        );
+      }
+      const next = { ...current, ...definedOnly(patch) };
+      if (next.name === current.name && next.price === current.price && next.categoryId === current.categoryId)
+        return { product: current, changed: false };
+      const updated = await tx.query<ProductRow>(
+        `UPDATE ${PRODUCTS_TABLE}
+            SET name = $2, price = $3, category_id = $4, version = version + 1, updated_at = $5
+          WHERE id = $1
+      RETURNING ${COLUMNS}`,
+        [id, next.name, next.price, next.categoryId, this.now()],
       );
-    }
-    const next = { ...current, ...definedOnly(patch) };
-    if (next.name === current.name && next.price === current.price && next.categoryId === current.categoryId)
-      return { product: current, changed: false };
-    return this.commit(current, { ...next, version: current.version + 1, updatedAt: this.now().toISOString() }, options.traceId);
+      return this.announce(tx, current, toProduct(updated.rows[0]), options.traceId);
+    });
   }
 
-  move(id: string, categoryId: string, options: { expectedVersion?: number; traceId?: string } = {}): ChangeResult {
+  move(id: string, categoryId: string, options: { expectedVersion?: number; traceId?: string } = {}): Promise<ChangeResult> {
     return this.update(id, { categoryId }, options);
   }
 
-  close(): void {
+  /** Gives back the relay's outbox claims (so another catalog takes them at once) and closes the pool. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.journal.close();
+    await this.outbox.releaseAll().catch(() => undefined);
+    await this.pool.end();
   }
 
-  private commit(before: Product | undefined, after: Product, traceId?: string): ChangeResult {
-    if (this.closed) throw new CatalogStoreError('STORE_CLOSED', 'the catalog store is closed');
+  /** Inside the change's transaction: the event from the rows as written, validated, then its outbox row. */
+  private async announce(tx: PoolClient, before: Product | undefined, after: Product, traceId?: string): Promise<ChangeResult> {
     const event = buildEntityUpdated(
       {
         entityType: PRODUCT_ENTITY_TYPE,
@@ -135,63 +216,59 @@ export class CatalogStore {
       },
       this.now,
     );
-    // Refuse at the edge: an event the publisher would refuse must not become a change nobody hears about.
+    // Refuse at the edge (and roll the change back): an event the publisher would refuse must not become a change nobody hears about.
     if (!fastValidateEntityUpdated(event)) {
       const reasons = validateEntityUpdated(event).map((v) => `${v.field}: ${v.message}`);
       throw new CatalogStoreError('EVENT_INVALID', `the change of product "${after.id}" cannot be announced: ${reasons.join('; ')}`);
     }
-    const record = createOutboxRecord(event, traceId);
-    this.journal.append({ t: 'change', product: after, outbox: record }); // the commit point
-    this.applyProduct(after);
-    this.outbox.add(record);
-    if (this.journal.appendsSinceRewrite >= this.compactEvery) this.compact();
-    this.changeListeners.forEach((listener) => listener());
+    await this.outbox.insert(tx, createOutboxRecord(event, traceId));
     return { product: after, changed: true, event };
   }
 
-  private appendMarker(entry: JournalEntry): void {
-    if (this.closed) throw new CatalogStoreError('STORE_CLOSED', 'the catalog store is closed');
-    this.journal.append(entry);
+  /** Runs `work` in a transaction; on commit of a real change, tells the listeners. */
+  private async change(work: (tx: PoolClient) => Promise<ChangeResult>): Promise<ChangeResult> {
+    const result = await this.transaction(work);
+    if (result.changed) this.changeListeners.forEach((listener) => listener());
+    return result;
   }
 
-  private replay(entry: JournalEntry): void {
-    switch (entry.t) {
-      case 'change':
-        this.applyProduct(entry.product);
-        this.outbox.add(entry.outbox);
-        break;
-      case 'product':
-        this.applyProduct(entry.product);
-        break;
-      case 'outbox':
-        this.outbox.add(entry.record);
-        break;
-      case 'sent':
-        this.outbox.restoreSent(entry.ids);
-        break;
-      case 'failed':
-        this.outbox.restoreFailed(entry.id, entry.reason);
-        break;
-      default:
-        throw new CatalogStoreError('JOURNAL_CORRUPT', `unknown journal entry ${JSON.stringify(entry).slice(0, 120)}`);
+  private async transaction<T>(work: (tx: PoolClient) => Promise<T>): Promise<T> {
+    if (this.closed) throw new CatalogStoreError('STORE_CLOSED', 'the catalog store is closed');
+    let tx: PoolClient;
+    try {
+      tx = await this.pool.connect();
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+    let broken: Error | undefined;
+    try {
+      await tx.query('BEGIN');
+      const result = await work(tx);
+      await tx.query('COMMIT');
+      return result;
+    } catch (error) {
+      try {
+        await tx.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError as Error; // the connection is unusable: drop it from the pool
+      }
+      throw error instanceof CatalogStoreError ? error : this.unavailable(error);
+    } finally {
+      tx.release(broken);
     }
   }
 
-  private applyProduct(product: Product): void {
-    const previous = this.products.get(product.id);
-    if (previous && previous.categoryId !== product.categoryId) this.byCategory.get(previous.categoryId)?.delete(product.id);
-    this.products.set(product.id, product);
-    let members = this.byCategory.get(product.categoryId);
-    if (!members) this.byCategory.set(product.categoryId, (members = new Set()));
-    members.add(product.id);
+  private async read<R extends object>(sql: string, values: unknown[]): Promise<R[]> {
+    if (this.closed) throw new CatalogStoreError('STORE_CLOSED', 'the catalog store is closed');
+    try {
+      return (await this.pool.query<R & Record<string, unknown>>(sql, values)).rows;
+    } catch (error) {
+      throw this.unavailable(error);
+    }
   }
 
-  /** Snapshot: products, then unsent and failed outbox records in their original order. */
-  private compact(): void {
-    const entries: JournalEntry[] = [...this.products.values()].map((product) => ({ t: 'product', product }));
-    for (const { record, reason } of this.outbox.failed) entries.push({ t: 'outbox', record }, { t: 'failed', id: record.id, reason });
-    for (const record of this.outbox.pendingRecords()) entries.push({ t: 'outbox', record });
-    this.journal.rewrite(entries);
+  private unavailable(error: unknown): CatalogStoreError {
+    return new CatalogStoreError('DATABASE_UNAVAILABLE', `PostgreSQL (${this.where}): ${(error as Error).message}`, { cause: error });
   }
 }
 

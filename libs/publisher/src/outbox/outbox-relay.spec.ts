@@ -68,6 +68,22 @@ describe('OutboxRelay', () => {
     expect(publisher.published).toEqual(['p1-v1', 'p1-v2']);
   });
 
+  it('gives the claimed records back (release) when the send fails, and not when it succeeds', async () => {
+    const outbox = new InMemoryOutbox();
+    const released: string[][] = [];
+    const claiming = Object.assign(outbox, { release: (ids: readonly string[]) => Promise.resolve(void released.push([...ids])) });
+    claiming.add(createOutboxRecord(event('p1', 1)));
+    claiming.add(createOutboxRecord(event('p2', 1)));
+    const publisher = new RecordingPublisher();
+    publisher.failNext = 1;
+    const relay = new OutboxRelay(claiming, publisher, { logger: silent });
+    await expect(relay.drain()).rejects.toThrow('kafka unavailable');
+    expect(released).toEqual([['p1-v1', 'p2-v1']]);
+    await relay.drain();
+    expect(released).toHaveLength(1);
+    expect(publisher.published).toEqual(['p1-v1', 'p2-v1']);
+  });
+
   it('is at-least-once: if marking sent fails after the publish, the same events go out again', async () => {
     let failPersist = true;
     const outbox = new InMemoryOutbox({

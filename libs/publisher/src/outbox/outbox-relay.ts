@@ -128,12 +128,28 @@ export class OutboxRelay {
     for (;;) {
       const records = await this.outbox.unsent(this.batchSize);
       if (records.length === 0) return total;
-      const sent = await this.publishSkippingInvalid([...records]);
+      let sent: OutboxRecord[];
+      try {
+        sent = await this.publishSkippingInvalid([...records]);
+      } catch (error) {
+        await this.release(records);
+        throw error;
+      }
       if (sent.length > 0) {
         await this.outbox.markSent(sent.map((r) => r.id));
         this.metrics.outboxRelayed.inc(sent.length);
         total += sent.length;
       }
+    }
+  }
+
+  /** A failed send: hand the records back (other relays of a shared outbox may take them now). */
+  private async release(records: readonly OutboxRecord[]): Promise<void> {
+    if (!this.outbox.release) return;
+    try {
+      await this.outbox.release(records.map((r) => r.id));
+    } catch (error) {
+      this.logger.debug({ reason: error instanceof Error ? error.message : String(error) }, 'outbox relay could not release its claim');
     }
   }
 

@@ -20,6 +20,12 @@ export interface Outbox {
   markSent(ids: readonly string[]): Promise<void>;
   /** A record that can never be published (refused by validation): set it aside, keep it for a human. */
   markFailed(id: string, reason: string): Promise<void>;
+  /**
+   * Optional: records `unsent` handed out that could not be published (Kafka failed). An outbox
+   * whose `unsent` claims rows for one relay among several (PostgresOutbox) gives them back here,
+   * so another relay can take them at once. Best effort: the relay ignores its failure.
+   */
+  release?(ids: readonly string[]): Promise<void>;
 }
 
 export function createOutboxRecord(event: EntityUpdated, traceId?: string): OutboxRecord {

@@ -1,0 +1,25 @@
+// The catalog's whole schema, run by the service at every start (CatalogStore.open): idempotent
+// (IF NOT EXISTS), inside one transaction under an advisory lock, so two catalogs starting at once
+// against one database do not race on CREATE. A later change is a new statement appended here,
+// written so that running it again is harmless.
+import { postgresOutboxSchema } from '@app/publisher';
+
+export const PRODUCTS_TABLE = 'catalog_products';
+export const OUTBOX_TABLE = 'catalog_outbox';
+
+/** pg_advisory_xact_lock key of the migration ("cata" in ASCII: any fixed bigint the database's other users do not take). */
+export const MIGRATION_LOCK_KEY = 0x63617461;
+
+export const CATALOG_SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS ${PRODUCTS_TABLE} (
+  id          text PRIMARY KEY,
+  tenant      text NOT NULL,
+  name        text NOT NULL,
+  price       numeric(14, 2) NOT NULL CHECK (price >= 0),
+  category_id text NOT NULL,
+  version     integer NOT NULL CHECK (version >= 1),   -- 1 at creation, +1 in the transaction of every change
+  updated_at  timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ${PRODUCTS_TABLE}_category ON ${PRODUCTS_TABLE} (category_id, id);
+CREATE INDEX IF NOT EXISTS ${PRODUCTS_TABLE}_tenant ON ${PRODUCTS_TABLE} (tenant, id);
+${postgresOutboxSchema(OUTBOX_TABLE)}`;
