@@ -34,10 +34,11 @@ export interface ApplyHook {
   readonly name: string;
   /**
    * Before the attempt sends anything (synchronous, must not throw). May return a release, called
-   * right after this hook's afterApply, or when the attempt failed before it (the bus publisher's
-   * hold: heartbeats must not vouch for a change that is in Redis and not yet announced).
+   * right after this hook's afterApply (with true), or when the attempt failed before it ran to its
+   * end (with false: effects of the attempt may be in Redis all the same). The bus publisher's
+   * hold: heartbeats must not vouch for a change that is in Redis and not yet announced.
    */
-  beforeApply(plan: ChunkPlan): (() => void) | void;
+  beforeApply(plan: ChunkPlan): ((afterApplyRan: boolean) => void) | void;
   /** Once every effect of the plan is in Redis, in list order. A throw (or rejection) fails the apply: later hooks do not run. */
   afterApply(plan: ChunkPlan, result: PlanResult): void | Promise<void>;
 }
@@ -86,11 +87,11 @@ export class PlanApplier {
    */
   async apply(plan: ChunkPlan): Promise<PlanResult> {
     const hooks = this.hooks;
-    let releases: ((() => void) | undefined)[] | undefined;
+    let releases: (((afterApplyRan: boolean) => void) | undefined)[] | undefined;
     try {
       for (let i = 0; i < hooks.length; i += 1) {
         const release = hooks[i].beforeApply(plan);
-        if (release) (releases ??= new Array<(() => void) | undefined>(hooks.length))[i] = release;
+        if (release) (releases ??= new Array<((afterApplyRan: boolean) => void) | undefined>(hooks.length))[i] = release;
       }
       const namespaces = plan.namespaces;
       const [outcomes, tagged, bumps] = await Promise.all([
@@ -100,25 +101,27 @@ export class PlanApplier {
       ]);
       const result: PlanResult = { outcomes, keysInvalidated: tagged.keysInvalidated, namespaces: bumps };
       for (let i = 0; i < hooks.length; i += 1) {
+        let ran = false;
         try {
           await hooks[i].afterApply(plan, result);
+          ran = true;
         } finally {
           // a hook's release follows its own afterApply (the bus: once the announce is under way), not the later hooks
-          releaseHook(releases, i);
+          releaseHook(releases, i, ran);
         }
       }
       return result;
     } finally {
-      if (releases) for (let i = releases.length - 1; i >= 0; i -= 1) releaseHook(releases, i);
+      if (releases) for (let i = releases.length - 1; i >= 0; i -= 1) releaseHook(releases, i, false);
     }
   }
 }
 
 /** Calls hook i's release once (then forgets it). */
-function releaseHook(releases: ((() => void) | undefined)[] | undefined, i: number): void {
+function releaseHook(releases: (((afterApplyRan: boolean) => void) | undefined)[] | undefined, i: number, afterApplyRan: boolean): void {
   if (releases === undefined) return;
   const release = releases[i];
   if (release === undefined) return;
   releases[i] = undefined;
-  release();
+  release(afterApplyRan);
 }

@@ -55,6 +55,7 @@ function everythingOn(acks: number[]) {
     bus: {
       announce: async (change) => (log.push('announce'), sent.push(change), 'ok'),
       hold: () => (log.push('hold'), () => void log.push('release')),
+      requireReset: () => void log.push('reset'),
     },
     replicaAck: { redis, options: { replicas: 1, timeoutMs: 10 } },
   });

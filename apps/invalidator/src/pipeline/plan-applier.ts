@@ -18,7 +18,7 @@ export interface InvalidatorApplySetup {
   /** Called once per namespace bump of an applied attempt: bumped, or skipped (duplicate/older replay). */
   onNamespaceBump: (bumped: boolean) => void;
   /** BUS_ENABLED: the publisher. */
-  bus?: Pick<BusPublisher, 'announce' | 'hold'>;
+  bus?: Pick<BusPublisher, 'announce' | 'hold' | 'requireReset'>;
   /** REDIS_WAIT_REPLICAS > 0: the connection the effects go through, and the WAIT settings. */
   replicaAck?: { redis: Redis | Cluster; options: ReplicaAckOptions };
 }

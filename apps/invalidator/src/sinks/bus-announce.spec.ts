@@ -21,6 +21,7 @@ function publisher(log: string[] = [], announce: (c: BusChange) => Promise<'ok' 
     sent,
     announce: (c: BusChange) => (log.push('announce'), sent.push(c), announce(c)),
     hold: () => (log.push('hold'), () => void log.push('release')),
+    requireReset: () => void log.push('reset'),
   };
 }
 
@@ -101,7 +102,7 @@ describe('BusAnnounceHook', () => {
     await applier.apply(plan);
     fail = true;
     await expect(applier.apply(plan)).rejects.toThrow('down');
-    expect(log).toEqual(['hold', 'apply', 'apply-tags', 'announce', 'release', 'hold', 'apply', 'apply-tags', 'release']);
+    expect(log).toEqual(['hold', 'apply', 'apply-tags', 'announce', 'release', 'hold', 'apply', 'apply-tags', 'reset', 'release']);
   });
 
   it('a failing announce never fails or delays the apply', async () => {
@@ -110,5 +111,26 @@ describe('BusAnnounceHook', () => {
     await expect(
       applier.apply({ keys: [{ key: 'product:1', version: 3, action: 'tombstone', tombstoneTtlMs: 1000 }], tags: [] }),
     ).resolves.toMatchObject({ outcomes: ['tombstoned'] });
+  });
+
+  it('a failed attempt, whose keys may have landed, makes the next bus message a reset before the hold ends', async () => {
+    const log: string[] = [];
+    const bus = publisher(log);
+    const applier = new PlanApplier(
+      effects({
+        invalidateTags: () => Promise.reject(new Error('Redis went away')),
+      }),
+      [new BusAnnounceHook(bus)],
+    );
+    const plan = {
+      keys: [{ key: 'product:1', version: 3, action: 'tombstone' as const, tombstoneTtlMs: 1000 }],
+      tags: [{ tag: 't', version: 1, tombstoneTtlMs: 1000 }],
+    };
+    await expect(applier.apply(plan)).rejects.toThrow('Redis went away');
+    // the reset is required while the hold still keeps heartbeats back: none can vouch in between
+    expect(log).toEqual(['hold', 'reset', 'release']);
+    log.length = 0;
+    await new PlanApplier(effects(), [new BusAnnounceHook(bus)]).apply(plan);
+    expect(log).toEqual(['hold', 'announce', 'release']);
   });
 });

@@ -9,8 +9,10 @@
 // The announce is never awaited by the pipeline: it cannot block the partition. A lost or slow
 // announce is counted (cache_bus_published_total{outcome}) and logged (rate-limited), and the
 // publisher's next message is a `reset` (readers drop all of L1) before heartbeats resume.
-// An attempt that failed announces nothing (effects of it may have landed): its retry applies
-// and announces the whole plan. So every key and tag is announced whatever its outcome, and every
+// An attempt that failed announces nothing, though effects of it may have landed: the publisher's
+// next message is then a `reset` (readers drop their L1 instead of trusting heartbeats until the
+// retry's announce, which an abandoned batch never sends), and the retry applies and announces
+// the whole plan. So every key and tag is announced whatever its outcome, and every
 // namespace bump with the namespace's current generation, also one the script skipped. A skip is
 // a bump that already landed, possibly in an earlier attempt whose apply failed as a whole before
 // anything was announced (or in another instance that died before announcing): this call may be
@@ -21,11 +23,16 @@ import type { BusKeyOp, BusPublisher } from '@app/cache-protocol/bus';
 export class BusAnnounceHook implements ApplyHook {
   readonly name = 'bus-announce';
 
-  constructor(private readonly publisher: Pick<BusPublisher, 'announce' | 'hold'>) {}
+  constructor(private readonly publisher: Pick<BusPublisher, 'announce' | 'hold' | 'requireReset'>) {}
 
   /** Held from before the attempt sends anything until its announce is under way (or it failed): a heartbeat in between must not vouch for a change that is in Redis and not yet announced. */
-  beforeApply(): () => void {
-    return this.publisher.hold();
+  beforeApply(): (afterApplyRan: boolean) => void {
+    const release = this.publisher.hold();
+    return (afterApplyRan) => {
+      // failed: effects may be in Redis unannounced; the reset goes out before any heartbeat
+      if (!afterApplyRan) this.publisher.requireReset();
+      release();
+    };
   }
 
   /** Never throws and never waits: a lost or slow announce is counted and followed by a reset (BusPublisher). */
