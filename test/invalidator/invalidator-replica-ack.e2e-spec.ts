@@ -9,18 +9,24 @@
 // group committed must be invalidated on the promoted replica.
 //   REDIS_WAIT_REPLICAS=1: nothing is committed past what the replica acknowledged → none missing.
 //   REDIS_WAIT_REPLICAS=0 (default): committed invalidations ARE missing (the documented risk).
+// Then every after-apply effect at once in one invalidator (REDIS_WAIT_REPLICAS=1, namespace
+// bumps, the bus): each is observed in Redis, and the replica ack covers the namespace bumps (a
+// chunk of bumps alone is not committed while the link is frozen, and is once it thaws).
+import { writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { createServer, connect, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import type { Producer } from 'kafkajs';
-import { CacheProtocol } from '@app/cache-protocol';
+import { stringify } from 'yaml';
+import { CacheProtocol, namespaceKey } from '@app/cache-protocol';
 import { EVENT_HEADERS, entityMessageKey } from '@app/contracts';
 import { freePort } from '../../scripts/stack/processes';
 import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../../scripts/stack/redis';
-import { productEvent } from '../support/events';
-import { committedVsEnd, fillVersion, invalidatorTestEnv } from '../support/invalidator-env';
+import { productEvent, publish } from '../support/events';
+import { committedVsEnd, fillVersion, invalidatorTestEnv, processMetric } from '../support/invalidator-env';
+import { busMessages } from '../support/l1-client';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { eventually, kafka, uniqueName } from '../support/stack-env';
 
@@ -57,6 +63,13 @@ class FreezableLink {
   /** Stop forwarding primary→replica bytes (held, not lost, yet). */
   freeze(): void {
     this.frozen = true;
+  }
+
+  /** Forward the held bytes (in order) and everything after them again. */
+  thaw(): void {
+    this.frozen = false;
+    for (const h of this.held) h.to.write(h.chunk);
+    this.held = [];
   }
 
   get heldBytes(): number {
@@ -226,4 +239,137 @@ describe('invalidator: replica-acknowledged apply across a failover', () => {
     expect(outcome.committed).toBe(outcome.published);
     expect(outcome.missing.length).toBeGreaterThan(0);
   });
+});
+
+describe('invalidator: replica ack, namespace bumps and the bus, all on in one invalidator', () => {
+  it('applies keys and bumps, announces them, and commits only what the replica acknowledged, bumps included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replica-ack-all-'));
+    const nodes: RedisNodeInfo[] = [];
+    const clients: Redis[] = [];
+    let link: FreezableLink | undefined;
+    let invalidator: InvalidatorProcess | undefined;
+    let producer: Producer | undefined;
+    try {
+      const primaryNode = await startRedisNode(join(dir, 'primary'));
+      nodes.push(primaryNode);
+      const replicaNode = await startRedisNode(join(dir, 'replica'));
+      nodes.push(replicaNode);
+      link = new FreezableLink(primaryNode.port);
+      const linkPort = await link.listen();
+      const primary = new Redis({ port: primaryNode.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+      const replica = new Redis({ port: replicaNode.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+      for (const c of [primary, replica]) {
+        c.on('error', () => undefined);
+        clients.push(c);
+      }
+      await replica.call('REPLICAOF', '127.0.0.1', String(linkPort));
+      await eventually(
+        'replica linked to the primary through the proxy',
+        async () => infoField(await replica.info('replication'), 'master_link_status') === 'up',
+        20_000,
+        100,
+      );
+
+      const prefix = uniqueName('all-on');
+      const productNs = `${prefix}-catalog:`;
+      const priceNs = `${prefix}-prices:`;
+      const streamKey = `~bus{${prefix}}`;
+      const key = `${prefix}:1`;
+      await fillVersion(new CacheProtocol(primary), key, 1, 'v1', 600_000);
+      const t = await invalidatorTestEnv({
+        partitions: 1,
+        redisUrl: `redis://127.0.0.1:${primaryNode.port}`,
+        extra: {
+          REDIS_WAIT_REPLICAS: '1',
+          REDIS_WAIT_TIMEOUT_MS: '200',
+          BUS_ENABLED: 'true',
+          BUS_STREAM_KEY: streamKey,
+          BUS_HEARTBEAT_MS: '200',
+          RETRY_INITIAL_MS: '50',
+          RETRY_MAX_MS: '300',
+        },
+      });
+      writeFileSync(
+        t.mappingsFile,
+        stringify({
+          mappings: [
+            {
+              id: 'all-on.product',
+              entityType: 'product',
+              owner: 'catalog',
+              keys: [{ template: `${prefix}:{entityId}`, action: 'tombstone', tombstoneTtlSeconds: 600 }],
+              tags: [],
+              namespaces: [productNs],
+            },
+            // A chunk of this entity type writes namespace bumps and nothing else.
+            { id: 'all-on.price-list', entityType: 'price-list', owner: 'pricing', keys: [], tags: [], namespaces: [priceNs] },
+          ],
+        }),
+      );
+      invalidator = await spawnInvalidator(t.env);
+      producer = kafka('e2e-replica-ack-all-on').producer();
+      await producer.connect();
+
+      // 1: healthy link. Committed means the replica holds the key's tombstone AND the bump.
+      await publish(producer, t.topic, [productEvent('1', 2, { price: 2 })]);
+      await eventually('product event committed', async () => (await committedVsEnd(t.groupId, t.topic)).committed === 1, 30_000, 100);
+      const onReplica = new CacheProtocol(replica);
+      const seen = await onReplica.inspect(key);
+      expect(seen.entry).toBeUndefined();
+      expect(seen.tombstoneVersion).toBe(2);
+      expect(await replica.get(namespaceKey(productNs))).toBe('1');
+      await eventually(
+        'the bus announced the key and the bump',
+        async () =>
+          (await busMessages(primary, streamKey)).some(
+            (m) =>
+              m.kind === 'inv' &&
+              m.keys.some(([k, v]) => k === key && v === 2) &&
+              m.namespaces.some(([ns, g]) => ns === productNs && g === 1),
+          ),
+        10_000,
+        100,
+      );
+
+      // 2: frozen link, a chunk of namespace bumps only: bumped on the primary and announced, but
+      // the WAIT that follows the bumps gets no ack, so nothing is committed until the link thaws.
+      link.freeze();
+      const shortfalls = await processMetric(invalidator.port, 'invalidator_replica_ack_shortfalls_total');
+      await publish(producer, t.topic, [{ ...productEvent('9', 1, { price: 9 }), entityType: 'price-list' }]);
+      await eventually('price list bumped on the primary', async () => (await primary.get(namespaceKey(priceNs))) === '1', 30_000, 100);
+      await eventually(
+        'the bus announced the price-list bump',
+        async () =>
+          (await busMessages(primary, streamKey)).some(
+            (m) => m.kind === 'inv' && m.namespaces.some(([ns, g]) => ns === priceNs && g === 1),
+          ),
+        10_000,
+        100,
+      );
+      await eventually(
+        'a replica ack shortfall after the bump',
+        async () => (await processMetric(invalidator!.port, 'invalidator_replica_ack_shortfalls_total')) > shortfalls,
+        15_000,
+        100,
+      );
+      expect((await committedVsEnd(t.groupId, t.topic)).committed).toBe(1);
+      expect(await replica.get(namespaceKey(priceNs))).toBeNull();
+      link.thaw();
+      await eventually(
+        'price-list event committed after the thaw',
+        async () => (await committedVsEnd(t.groupId, t.topic)).committed === 2,
+        30_000,
+        100,
+      );
+      expect(await replica.get(namespaceKey(priceNs))).toBe('1');
+      // the retries found the bump already applied: the generation moved once
+      expect(await primary.get(namespaceKey(priceNs))).toBe('1');
+    } finally {
+      await producer?.disconnect().catch(() => undefined);
+      await invalidator?.terminate().catch(() => undefined);
+      await link?.drop().catch(() => undefined);
+      for (const c of clients) c.disconnect();
+      for (const n of nodes) await stopRedisNode(n);
+    }
+  }, 120_000);
 });

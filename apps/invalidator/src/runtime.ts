@@ -25,9 +25,7 @@ import { MappingsFollowerWatch } from './mappings-follower-watch';
 import { InvalidatorMetrics } from './metrics/invalidator-metrics';
 import { RecentEvents } from './pipeline/dedupe';
 import { InvalidationPipeline } from './pipeline/invalidation.pipeline';
-import { withReplicaAck } from './pipeline/replica-ack';
-import { withNamespaceBumps } from './sinks/namespace-bump';
-import { withBusAnnounce } from './sinks/bus-announce';
+import { invalidatorPlanApplier } from './pipeline/plan-applier';
 import { BusPublisher, busSigner } from '@app/cache-protocol/bus';
 import { randomBytes } from 'node:crypto';
 import { otherSinksFromConfig, OtherSinksSetup } from './sinks/sinks-from-env';
@@ -123,10 +121,6 @@ export class InvalidatorRuntime {
       this.log.child({ component: 'sinks' }),
     );
     this.otherSinks = sinks;
-    const effectSink = config.REDIS_WAIT_REPLICAS > 0 ? withReplicaAck(protocol, this.redis, replicaAck) : protocol;
-    const withBumps = withNamespaceBumps(effectSink, this.redis, (bumped) =>
-      sinks.namespaceBumps.inc({ outcome: bumped ? 'bumped' : 'skipped' }),
-    );
     if (config.BUS_ENABLED) {
       let lastWarn = 0;
       this.bus = new BusPublisher(this.redis, {
@@ -148,9 +142,15 @@ export class InvalidatorRuntime {
         },
       });
     }
+    // Every chunk's keys, tags and namespace bumps, then the hooks in their order (pipeline/plan-applier.ts).
+    const applier = invalidatorPlanApplier(protocol, {
+      onNamespaceBump: (bumped) => sinks.namespaceBumps.inc({ outcome: bumped ? 'bumped' : 'skipped' }),
+      bus: this.bus,
+      replicaAck: config.REDIS_WAIT_REPLICAS > 0 ? { redis: this.redis, options: replicaAck } : undefined,
+    });
     this.pipeline = new InvalidationPipeline(
       () => this.mappings.current(),
-      this.bus ? withBusAnnounce(withBumps, this.bus) : withBumps,
+      applier,
       { send: (records) => this.deadLetterProducer.send(dlqTopic, records), maxBatchBytes: () => this.dlqMaxMessageBytes },
       new RecentEvents(config.DEDUP_MEMORY),
       this.metrics,

@@ -8,6 +8,7 @@ import { Envelope, decodeEnvelope, envelopeHeader, TagStamp, tagStampsText } fro
 import { KeyBatchRunner } from './key-batch';
 import { EffectLimits, isTtl, isVersion, keyEffectItem, keyEffectProblem, lifetimeOf, warmFloorTtlMs } from './key-effects';
 import { companionsOf, DEFAULT_MAX_KEY_BYTES, keyProblem, namespaceKey, tagMembersKey, tagStateKey, validateKey } from './key-layout';
+import { NamespaceBump, runNamespaceBumps } from './namespace-bump';
 import { effectOutcomeOf, FillOutcome, Lease, LeaseGetResult, WARM_DEGRADED_OOM } from './outcomes';
 import {
   defineProtocolCommands,
@@ -16,6 +17,7 @@ import {
   isCluster,
   isOomError,
   leaseGetScript,
+  NamespaceBumpResult,
   RedisConnection,
   releaseLeaseScript,
   tagEpochScript,
@@ -373,6 +375,15 @@ export class CacheProtocol {
   async bumpNamespace(namespace: string): Promise<number> {
     validateKey(namespace, this.settings.maxKeyBytes, 'namespace');
     return this.redis.incr(namespaceKey(namespace));
+  }
+
+  /**
+   * Event-driven bumps, once per (entity, version) and replay-safe (namespaceBump-2.lua; see
+   * namespace-bump.ts). Result[i] answers bumps[i]. Throws CacheProtocolError for a bad bump
+   * before touching Redis; rejects when Redis fails, and then the whole call is safe to run again.
+   */
+  bumpNamespaces(bumps: readonly NamespaceBump[]): Promise<NamespaceBumpResult[]> {
+    return runNamespaceBumps(this.redis, bumps, this.settings.maxKeyBytes);
   }
 
   async namespaceGeneration(namespace: string): Promise<number> {

@@ -23,3 +23,4 @@ export { clusterSlot, hashedPart, CLUSTER_SLOTS } from './slot';
 export { LUA_SCRIPTS } from './lua/generated';
 export type { LuaScriptName, GeneratedLuaScript } from './lua/generated';
 export * from './namespace-bump';
+export * from './plan-applier';

@@ -94,3 +94,8 @@ export function tagPendingKey(tag: string, epoch: number): string {
 export function namespaceKey(namespace: string): string {
   return companionKey('n', namespace);
 }
+
+/** The per-entity version record of namespace N (same slot as its generation counter): who bumped N at which version. */
+export function namespaceVersionsKey(namespace: string): string {
+  return companionKey('nv', namespace);
+}

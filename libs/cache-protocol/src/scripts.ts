@@ -8,7 +8,7 @@ import type { ChainableCommander, Cluster } from 'ioredis';
 import { effectOutcomeOf, fillOutcomeOf, FillOutcome, Lease, LeaseGetResult, leaseGetResultOf } from './outcomes';
 import type { EffectOutcome } from './effects';
 import { CacheProtocolError } from './errors';
-import { KeyCompanions } from './key-layout';
+import { KeyCompanions, namespaceKey, namespaceVersionsKey } from './key-layout';
 import { LUA_SCRIPTS, LuaScriptName } from './lua/generated';
 
 export type RedisConnection = Redis | Cluster;
@@ -251,4 +251,28 @@ export const tagRetireScript = protocolScript(
   'tagRetire',
   (stateKey: string, pendingKey: string, epoch: number) => [stateKey, pendingKey, epoch],
   (): void => undefined,
+);
+
+/** A namespace bump's answer: bumped, or skipped as a duplicate or older replay; the generation either way. */
+export interface NamespaceBumpResult {
+  namespace: string;
+  bumped: boolean;
+  generation: number;
+}
+
+/** Bumps namespace N's generation once per (entity, version) (namespaceBump-2.lua; see namespace-bump.ts). */
+export const namespaceBumpScript = protocolScript(
+  'namespaceBump',
+  (namespace: string, entity: string, version: number, recordTtlMs: number) => [
+    namespaceKey(namespace),
+    namespaceVersionsKey(namespace),
+    entity,
+    version,
+    recordTtlMs,
+  ],
+  (reply, namespace: string): NamespaceBumpResult => {
+    if (!Array.isArray(reply) || (reply[0] !== 0 && reply[0] !== 1))
+      throw new CacheProtocolError('UNEXPECTED_REPLY', `unexpected namespaceBump reply ${JSON.stringify(reply)}`);
+    return { namespace, bumped: reply[0] === 1, generation: Number(reply[1]) };
+  },
 );

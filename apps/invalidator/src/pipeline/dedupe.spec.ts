@@ -9,6 +9,7 @@ import type { EntityUpdated } from '@app/contracts';
 import { InvalidatorMetrics } from '../metrics/invalidator-metrics';
 import { dedupe, RecentEvents } from './dedupe';
 import { InvalidationPipeline, OtherSinks } from './invalidation.pipeline';
+import { PlanApplier } from '@app/cache-protocol';
 import type { PurgeSink } from '../sinks/purge';
 
 function event(overrides: Partial<EntityUpdated> = {}): EntityUpdated {
@@ -56,6 +57,15 @@ class Sink {
   async invalidateTags(_tags: TagEffect[]) {
     return { keysInvalidated: 0 };
   }
+  async bumpNamespaces() {
+    return [];
+  }
+  checkKeyEffect() {
+    return undefined;
+  }
+  checkTag() {
+    return undefined;
+  }
 }
 
 const control: BatchControl = {
@@ -71,7 +81,7 @@ function setup(resolver: { current: MappingResolver }, sinks: OtherSinks = {}) {
   const dlq: OutboundRecord[] = [];
   const p = new InvalidationPipeline(
     () => resolver.current,
-    sink,
+    new PlanApplier(sink),
     { send: async (records) => void dlq.push(...records), maxBatchBytes: () => 1_048_588 },
     new RecentEvents(1000),
     new InvalidatorMetrics(new Registry()),

@@ -4,7 +4,8 @@
 //   3 coalesce     coalesce.ts     one change per entity, carrying its newest version
 //   4 resolve      resolve.ts      changes -> key and tag effects, through the mappings
 //   5 dead-letter  dead-letter.ts  rejections and unresolvable events -> the DLQ topic
-//   6 apply        apply.ts        effects -> Redis (6b, opt-in: replica-ack.ts waits for replicas)
+//   6 apply        apply.ts        effects -> Redis through the PlanApplier, then its hooks
+//                                  (plan-applier.ts: bump counts, bus announce, 6b replica ack)
 //   6c purge       ../sinks/purge.ts  HTTP cache purges after the apply, bounded (failures -> 5, PURGE_FAILED)
 //   7 commit       commit.ts       remember what was applied, resolve and commit the last offset
 //   8 loader warm  ../sinks/loader-warm.ts  after the commit, best effort (keys already tombstoned)
@@ -16,7 +17,8 @@ import type { Logger } from '@app/telemetry';
 import type { MappingResolver } from '@app/registry-core/types';
 import { ChunkMetrics } from '../metrics/chunk-metrics';
 import { InvalidatorMetrics } from '../metrics/invalidator-metrics';
-import { applyPlan, EffectSink } from './apply';
+import type { PlanApplier } from '@app/cache-protocol';
+import { applyPlan } from './apply';
 import { BackoffPolicy } from './backoff';
 import { coalesce } from './coalesce';
 import { commitChunk } from './commit';
@@ -50,7 +52,7 @@ export class InvalidationPipeline {
 
   constructor(
     private readonly resolver: () => MappingResolver,
-    private readonly sink: EffectSink,
+    private readonly applier: PlanApplier,
     private readonly deadLetters: DeadLetterSink,
     private readonly recent: RecentEvents,
     metrics: InvalidatorMetrics,
@@ -82,8 +84,8 @@ export class InvalidationPipeline {
     const plan = resolveEffects(changes, resolver, {
       strictEntityTypes: this.options.strictEntityTypes,
       defaultTombstoneTtlSeconds: this.options.defaultTombstoneTtlSeconds,
-      checkKeyEffect: this.sink.checkKeyEffect?.bind(this.sink),
-      checkTag: this.sink.checkTag?.bind(this.sink),
+      checkKeyEffect: this.applier.checkKeyEffect,
+      checkTag: this.applier.checkTag,
     });
     let at = this.record.step('prepare', startedNs);
 
@@ -105,7 +107,7 @@ export class InvalidationPipeline {
     }
 
     // 6 apply
-    const result = await applyPlan(plan, this.sink, control, this.options.retry, this.log, this.record.onRedisRetry);
+    const result = await applyPlan(plan, this.applier, control, this.options.retry, this.log, this.record.onRedisRetry);
     if (!result.applied) return false;
     at = this.record.step('apply', at);
 

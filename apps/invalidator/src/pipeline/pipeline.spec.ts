@@ -15,6 +15,8 @@ import type { DeadLetterSink } from './dead-letter';
 import { decode } from './decode';
 import { dedupe, RecentEvents } from './dedupe';
 import { InvalidationPipeline } from './invalidation.pipeline';
+import { PlanApplier } from '@app/cache-protocol';
+import type { NamespaceBump, NamespaceBumpResult } from '@app/cache-protocol';
 import { resolveEffects } from './resolve';
 import { INVALIDATOR_METRIC_NAMES } from '@app/telemetry';
 
@@ -77,6 +79,15 @@ class FakeSink {
     this.tags.push(tags);
     return { keysInvalidated: 0 };
   }
+  async bumpNamespaces(bumps: readonly NamespaceBump[]): Promise<NamespaceBumpResult[]> {
+    return bumps.map((b) => ({ namespace: b.namespace, bumped: true, generation: 1 }));
+  }
+  checkKeyEffect(): Error | undefined {
+    return undefined;
+  }
+  checkTag(_tag: string): Error | undefined {
+    return undefined;
+  }
 }
 
 class FakeControl implements BatchControl {
@@ -130,7 +141,7 @@ function dlqSink(letters: Letter[], failuresLeft = 0): DeadLetterSink & { attemp
 function pipeline(sink: FakeSink, deadLetters: Letter[], options: { strict?: boolean; chunkSize?: number } = {}) {
   return new InvalidationPipeline(
     () => productResolver,
-    sink,
+    new PlanApplier(sink),
     dlqSink(deadLetters),
     new RecentEvents(1000),
     new InvalidatorMetrics(new Registry()),
@@ -334,7 +345,7 @@ describe('resolveEffects across entities', () => {
     const control = new FakeControl();
     const p = new InvalidationPipeline(
       () => tagged,
-      sink,
+      new PlanApplier(sink),
       dlqSink(dlq),
       new RecentEvents(10),
       new InvalidatorMetrics(new Registry()),
@@ -357,7 +368,15 @@ describe('dead letters never halt a partition', () => {
     retry: { initialMs: 1, maxMs: 2 },
   };
   const withSink = (sink: FakeSink, dlq: DeadLetterSink, registry = new Registry()) =>
-    new InvalidationPipeline(() => productResolver, sink, dlq, new RecentEvents(10), new InvalidatorMetrics(registry), options, silent);
+    new InvalidationPipeline(
+      () => productResolver,
+      new PlanApplier(sink),
+      dlq,
+      new RecentEvents(10),
+      new InvalidatorMetrics(registry),
+      options,
+      silent,
+    );
 
   it('a DLQ outage pauses the partition, retries with backoff (heartbeating), commits only once the dead letters are in', async () => {
     const letters: Letter[] = [];
@@ -485,7 +504,7 @@ describe('purge failures: one letter per failed part, refused items with their o
     const control = new FakeControl();
     const p = new InvalidationPipeline(
       () => resolver,
-      new FakeSink(),
+      new PlanApplier(new FakeSink()),
       dlqSink(letters),
       new RecentEvents(10),
       new InvalidatorMetrics(new Registry()),

@@ -2,8 +2,9 @@
 import pino from 'pino';
 import type Redis from 'ioredis';
 import type { BatchControl } from '@app/kafka';
-import { applyPlan, EffectSink } from './apply';
-import { ReplicaAckError, waitForReplicas, withReplicaAck } from './replica-ack';
+import { PlanApplier, PlanEffects } from '@app/cache-protocol';
+import { applyPlan } from './apply';
+import { ReplicaAckError, ReplicaAckHook, waitForReplicas } from './replica-ack';
 
 const silent = pino({ level: 'silent' });
 
@@ -51,16 +52,19 @@ describe('replica-acknowledged apply', () => {
 
   it('applyPlan re-applies (idempotent) until the replicas acknowledge, and only then reports applied', async () => {
     let applies = 0;
-    const sink: EffectSink = {
+    const effects: PlanEffects = {
       applyKeyEffects: async (effects) => (applies++, effects.map(() => 'deleted' as const)),
       invalidateTags: async () => ({ keysInvalidated: 0 }),
+      bumpNamespaces: async () => [],
+      checkKeyEffect: () => undefined,
+      checkTag: () => undefined,
     };
     const redis = fakeRedis([0, 0, 1]);
     const ctl = control();
     let retries = 0;
     const result = await applyPlan(
       { keys: [{ key: 'k', version: 1, action: 'delete', tombstoneTtlMs: 1000 }], tags: [], unmapped: 0, unresolvable: [] },
-      withReplicaAck(sink, redis, { replicas: 1, timeoutMs: 10 }),
+      new PlanApplier(effects, [new ReplicaAckHook(redis, { replicas: 1, timeoutMs: 10 })]),
       ctl,
       { initialMs: 1, maxMs: 2 },
       silent,

@@ -1,12 +1,13 @@
-// Step 6b (opt-in, REDIS_WAIT_REPLICAS > 0): after a chunk's effects are applied and before its
-// offsets are committed, ask Redis to confirm that enough replicas hold them (WAIT numreplicas
-// timeout, on the connection that wrote them; on a cluster on every master). Too few acks in
-// time is an apply failure: applyPlan retries the (idempotent) apply with backoff, heartbeats,
-// commits nothing. Without it, a primary that acknowledged effects and dies before replicating
+// Step 6b (opt-in, REDIS_WAIT_REPLICAS > 0): after a chunk's effects are applied (keys, tags AND
+// namespace bumps) and before its offsets are committed, ask Redis to confirm that enough
+// replicas hold them (WAIT numreplicas timeout, on the connection that wrote them; on a cluster
+// on every master). An after-apply hook of the PlanApplier (plan-applier.ts): too few acks in
+// time is an apply failure, and applyPlan retries the (idempotent) apply with backoff,
+// heartbeats, commits nothing. Without it, a primary that acknowledged effects and dies before replicating
 // them takes committed invalidations with it (docs/operations.md, "Replica-acknowledged apply").
 import type Redis from 'ioredis';
 import type { Cluster } from 'ioredis';
-import type { EffectSink } from './apply';
+import type { ApplyHook } from '@app/cache-protocol';
 
 export class ReplicaAckError extends Error {
   readonly code = 'REPLICA_ACK_TIMEOUT';
@@ -43,13 +44,18 @@ export async function waitForReplicas(redis: Redis | Cluster, options: ReplicaAc
   );
 }
 
-/** The effect sink with a replica acknowledgement after every apply (what the pipeline sees when REDIS_WAIT_REPLICAS > 0). */
-export function withReplicaAck(sink: EffectSink, redis: Redis | Cluster, options: ReplicaAckOptions): EffectSink {
-  return {
-    applyKeyEffects: (effects) => sink.applyKeyEffects(effects),
-    invalidateTags: (tags) => sink.invalidateTags(tags),
-    checkKeyEffect: sink.checkKeyEffect?.bind(sink),
-    checkTag: sink.checkTag?.bind(sink),
-    awaitReplicas: () => waitForReplicas(redis, options),
-  };
+/** The after-apply hook: WAIT once every effect of the chunk is in Redis; throws (fails the apply) on a shortfall. */
+export class ReplicaAckHook implements ApplyHook {
+  readonly name = 'replica-ack';
+
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly options: ReplicaAckOptions,
+  ) {}
+
+  beforeApply(): void {}
+
+  afterApply(): Promise<void> {
+    return waitForReplicas(this.redis, this.options);
+  }
 }

@@ -87,6 +87,15 @@ export class BusPublisher {
   }
 
   /**
+   * Something may be in Redis that no announce will name (an apply attempt failed after some of
+   * its effects landed): the next message is a `reset` instead of a heartbeat, so readers drop
+   * their L1 rather than trust it. Costs readers a cold L1, never a stale read.
+   */
+  requireReset(): void {
+    this.needsReset = true;
+  }
+
+  /**
    * A change is being applied and will be announced: heartbeats vouch for nothing after its start
    * until the returned release is called (call it after announce(), or when the apply failed).
    */

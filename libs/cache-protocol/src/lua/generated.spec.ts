@@ -21,6 +21,7 @@ describe('generated Lua', () => {
         'applyKeyEffects-1n.lua',
         'invalidateKeys-1n.lua',
         'tagBumps-1n.lua',
+        'namespaceBump-2.lua',
       ]),
     );
     for (const s of scripts) expect(LUA_SCRIPTS[s.name as keyof typeof LUA_SCRIPTS].numberOfKeys).toBe(s.numberOfKeys);
