@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensurePostgresInstalled, findPostgresBin } from './postgres';
+import { ensurePostgresInstalled, findPostgresBin, socketDirectoriesValue } from './postgres';
 import { StackError } from './processes';
 
 describe('finding the PostgreSQL binaries', () => {
@@ -31,5 +31,17 @@ describe('finding the PostgreSQL binaries', () => {
     expect(findPostgresBin({ path: '', extraDirs: [join(dir, 'local')], versionsRoot: join(dir, 'lib') })).toBe(
       join(dir, 'lib', '9', 'bin'),
     );
+  });
+});
+
+describe('the socket folder in postgresql.conf', () => {
+  it('is one double-quoted list item in a single-quoted string, whatever the path holds', () => {
+    expect(socketDirectoriesValue('/tmp/a b/socket')).toBe(`'"/tmp/a b/socket"'`);
+    expect(socketDirectoriesValue('/tmp/a,b/socket')).toBe(`'"/tmp/a,b/socket"'`);
+    expect(socketDirectoriesValue(`/tmp/it's "x"\\y`)).toBe(`'"/tmp/it''s ""x""\\\\y"'`);
+  });
+
+  it('refuses a path with a line break, naming STACK_DIR', () => {
+    expect(() => socketDirectoriesValue('/tmp/a\nport = 5432')).toThrow(/line break.*STACK_DIR/);
   });
 });

@@ -115,6 +115,21 @@ async function pickPort(): Promise<number> {
   }
 }
 
+/**
+ * postgresql.conf's value for one socket folder: a list item in double quotes (a comma in the path
+ * would otherwise split it, putting the socket in the folder before the comma, not ours), inside a
+ * single-quoted setting string (where ' and \ are escaped by doubling).
+ */
+export function socketDirectoriesValue(dir: string): string {
+  if (/[\r\n]/.test(dir))
+    throw new StackError(
+      'POSTGRES_DIR_INVALID',
+      `the PostgreSQL folder ${JSON.stringify(dir)} holds a line break; set STACK_DIR to another folder`,
+    );
+  const item = `"${dir.replace(/"/g, '""')}"`;
+  return `'${item.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
 function readPostmasterPid(dataDir: string): number | undefined {
   const file = join(dataDir, 'postmaster.pid');
   if (!existsSync(file)) return undefined;
@@ -190,7 +205,7 @@ export async function startPostgres(dir: string, options: StartPostgresOptions =
       '# the stack tool: loopback only, our own socket folder, ready for logical decoding (CDC)',
       "listen_addresses = '127.0.0.1'",
       `port = ${port}`,
-      `unix_socket_directories = '${socketDir}'`,
+      `unix_socket_directories = ${socketDirectoriesValue(socketDir)}`,
       'wal_level = logical',
       'max_replication_slots = 10',
       'max_wal_senders = 10',

@@ -44,7 +44,19 @@ export interface UpOptions {
   postgres?: boolean;
 }
 
+/** A stack name is one folder name under STACK_DIR/runs (emptied by `up`, deleted by `down`), never a path. */
+const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+function isStackName(name: unknown): name is string {
+  return typeof name === 'string' && STACK_NAME.test(name);
+}
+
 function runDir(name: string): string {
+  if (!isStackName(name))
+    throw new StackError(
+      'BAD_NAME',
+      `stack name ${JSON.stringify(name)} must be letters, digits, "_", "." or "-" (at most 64, starting with a letter or digit)`,
+    );
   return join(STACK_ROOT, 'runs', name);
 }
 
@@ -91,7 +103,7 @@ export async function cleanLeftovers(): Promise<string[]> {
   const runs = join(STACK_ROOT, 'runs');
   if (!existsSync(runs)) return [];
   const cleaned: string[] = [];
-  for (const name of readdirSync(runs)) {
+  for (const name of readdirSync(runs).filter(isStackName)) {
     const state = readState(name);
     if (!state) {
       rmSync(join(runs, name), { recursive: true, force: true });
@@ -241,6 +253,7 @@ export function listStacks(): StackState[] {
   const runs = join(STACK_ROOT, 'runs');
   if (!existsSync(runs)) return [];
   return readdirSync(runs)
+    .filter(isStackName)
     .map((name) => readState(name))
     .filter((s): s is StackState => s !== undefined);
 }

@@ -1,7 +1,7 @@
 // The stack's PostgreSQL (on demand): ours, on a free loopback port, never the machine's 5432,
 // ready for logical decoding, recorded in state.json with its pid and stopped by pid.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { findPostgresBin, startPostgres, stopPostgres } from '../../scripts/stack/postgres';
 import { isAlive, isOurs } from '../../scripts/stack/processes';
@@ -53,5 +53,33 @@ describe("the stack's PostgreSQL", () => {
       rmSync(dir, { recursive: true, force: true });
     }
     expect(machinePostgresStatus()).toBe(before);
+  });
+  // postgresql.conf takes the socket folder as a quoted, comma-separated list: a comma in the path
+  // made the server put its socket and lock file in the folder before the comma (not ours), and a
+  // single quote broke the file.
+  it.each([
+    ['a comma', 'a,b'],
+    ['a single quote and a space', "it's here"],
+  ])('starts in a folder whose path holds %s, its socket inside that folder only', async (_what, odd) => {
+    const dir = mkdtempSync(join(STACK_ROOT, 'pg-e2e-'));
+    chmodSync(dir, 0o755);
+    const prefix = join(dir, odd.split(',')[0]);
+    if (odd.includes(',')) mkdirSync(prefix); // the folder a split list would wrongly use
+    try {
+      const info = await startPostgres(join(dir, odd, 'postgres'));
+      try {
+        expect(info.socketDir.startsWith(join(dir, odd))).toBe(true);
+        expect(readdirSync(info.socketDir).some((f) => f.startsWith('.s.PGSQL.'))).toBe(true);
+        if (odd.includes(',')) expect(readdirSync(prefix)).toEqual([]);
+        const client = await pgClient(info.url);
+        expect((await client.query('SHOW unix_socket_directories')).rows[0].unix_socket_directories).toContain(odd);
+        await client.end();
+      } finally {
+        await stopPostgres(info);
+      }
+      expect(existsSync(info.dataDir)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

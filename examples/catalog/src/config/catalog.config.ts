@@ -3,6 +3,7 @@ import { IsIn, IsInt, IsNotEmpty, IsString, Matches, Max, Min } from 'class-vali
 import { DEFAULT_TOPICS } from '@app/contracts';
 import { readConfig } from '@app/config';
 import { KAFKA_COMPRESSION_NAMES, KafkaCompression } from '@app/kafka';
+import { redactDatabaseUrl } from './database-url';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
 
@@ -90,11 +91,6 @@ export type CatalogConfigInput = Partial<CatalogConfig> & Pick<CatalogConfig, 'K
 
 const DATABASE_URL_PATTERN = /^postgres(ql)?:\/\/([^\s/@]+@)?[^\s/@:]+(:\d{1,5})?\/[^\s/?#]+(\?\S*)?$/;
 
-/** DATABASE_URL with the password masked, for messages. */
-function withoutPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s]*@/i, '$1:***@');
-}
-
 function catalogConfigProblems(config: CatalogConfig, input: Record<string, unknown>): string[] {
   const url = config.DATABASE_URL as unknown;
   if (url === undefined || url === '')
@@ -104,7 +100,7 @@ function catalogConfigProblems(config: CatalogConfig, input: Record<string, unkn
     ];
   const text = typeof url === 'string' ? url : JSON.stringify(url);
   if (typeof url !== 'string' || !DATABASE_URL_PATTERN.test(url))
-    return [`DATABASE_URL must be postgres://[user[:password]@]host[:port]/database (got ${JSON.stringify(withoutPassword(text))})`];
+    return [`DATABASE_URL must be postgres://[user[:password]@]host[:port]/database (got ${JSON.stringify(redactDatabaseUrl(text))})`];
   return [];
 }
 

@@ -6,6 +6,14 @@ import { SAFE_ID_MESSAGE, SAFE_ID_PATTERN } from '@app/contracts';
 
 const PRICE = { maxDecimalPlaces: 2, allowNaN: false, allowInfinity: false };
 
+/**
+ * Text PostgreSQL can store as given: no U+0000 (a text column refuses it, which was a 503) and no
+ * unpaired surrogate (it would be stored as U+FFFD, not as sent).
+ */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what it refuses
+const STORABLE_TEXT = /^(?:[^\u0000\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$/;
+const NAME_TEXT_MESSAGE = 'name must be text without NUL characters or unpaired surrogates';
+
 export class CreateProductDto {
   @ApiPropertyOptional({ example: 'p-mug', description: 'Generated when absent' })
   @IsOptional()
@@ -24,6 +32,7 @@ export class CreateProductDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @Matches(STORABLE_TEXT, { message: NAME_TEXT_MESSAGE })
   name!: string;
 
   @ApiProperty({ example: 9.5 })
@@ -45,6 +54,7 @@ export class UpdateProductDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @Matches(STORABLE_TEXT, { message: NAME_TEXT_MESSAGE })
   name?: string;
 
   @ApiPropertyOptional({ example: 12 })

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Pool, PoolClient } from 'pg';
 import { EntityUpdated, fastValidateEntityUpdated, validateEntityUpdated } from '@app/contracts';
 import { buildEntityUpdated, createOutboxRecord, PostgresOutbox } from '@app/publisher';
+import { redactDatabaseUrl } from '../config/database-url';
 import { CATALOG_SCHEMA_SQL, MIGRATION_LOCK_KEY, OUTBOX_TABLE, PRODUCTS_TABLE } from './catalog-schema';
 import { CatalogStoreError } from './catalog-store.errors';
 import { NewProduct, Product, PRODUCT_ENTITY_TYPE, ProductPatch } from './product';
@@ -56,11 +57,6 @@ function toProduct(row: ProductRow): Product {
     version: row.version,
     updatedAt: row.updated_at.toISOString(),
   };
-}
-
-/** The URL without its password, for messages. */
-export function redactDatabaseUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@\s]*@/i, '$1:***@');
 }
 
 export class CatalogStore {

@@ -42,7 +42,7 @@ export interface PostgresOutboxOptions {
   /**
    * Default 30000: how long a claim keeps other relays off a row. Longer than the longest publish
    * (a shorter lease can let another relay send the same row again: harmless, but double work);
-   * a crashed relay's rows wait this long before another relay takes them.
+   * a crashed relay's rows wait this long before another relay takes them. At most 7 days.
    */
   leaseMs?: number;
   /** Default host:pid:random: this relay's name in `claimed_by`. Unique per relay. */
@@ -62,6 +62,9 @@ export interface FailedOutboxRow {
   reason: string;
   failedAt: Date;
 }
+
+/** 7 days: longer only delays a crashed relay's rows, and far longer overflows PostgreSQL's interval. */
+const MAX_LEASE_MS = 7 * 24 * 3_600_000;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/;
 
@@ -103,7 +106,9 @@ export class PostgresOutbox implements Outbox {
   ) {
     this.table = tableName(options.table ?? 'outbox');
     this.leaseMs = options.leaseMs ?? 30_000;
-    if (!Number.isInteger(this.leaseMs) || this.leaseMs < 1) throw new Error(`leaseMs must be a positive integer (got ${options.leaseMs})`);
+    // Bounded: a lease PostgreSQL cannot add to now() made every claim fail ("interval out of range"), forever.
+    if (!Number.isInteger(this.leaseMs) || this.leaseMs < 1 || this.leaseMs > MAX_LEASE_MS)
+      throw new Error(`leaseMs must be an integer from 1 to ${MAX_LEASE_MS} (7 days) (got ${options.leaseMs})`);
     this.claimer = options.claimer ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   }
 
