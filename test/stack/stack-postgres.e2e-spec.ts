@@ -29,7 +29,8 @@ describe("the stack's PostgreSQL", () => {
       expect(await show('listen_addresses')).toBe('127.0.0.1');
       expect(Number(await show('max_replication_slots'))).toBeGreaterThanOrEqual(10);
       expect(Number(await show('max_wal_senders'))).toBeGreaterThanOrEqual(10);
-      expect(await show('unix_socket_directories')).toBe(info.socketDir);
+      // a list setting: the stack writes its one folder as a double-quoted item (commas, quotes)
+      expect(unquoteListItem(await show('unix_socket_directories'))).toBe(info.socketDir);
       expect(await show('data_directory')).toBe(info.dataDir);
     } finally {
       await client.end();
@@ -83,3 +84,8 @@ describe("the stack's PostgreSQL", () => {
     }
   });
 });
+
+/** One item of a PostgreSQL list setting as written in postgresql.conf: "a ""b"" c" -> a "b" c. */
+function unquoteListItem(value: string): string {
+  return value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1).replace(/""/g, '"') : value;
+}
