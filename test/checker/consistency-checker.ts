@@ -272,6 +272,11 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     STRICT_ENTITY_TYPES: 'true',
     KEYSPACES_REQUIRED: 'false', // the checker's mappings are written without keyspaces
     SESSION_TIMEOUT_MS: '6000',
+    // kafkajs: with platformatic the short run once ended with 34 events applied but never
+    // committed for 120 s after a freeze and rebalances (a commit that failed mid-rebalance seems
+    // to leave the committed offset behind until the partition's next event); kept on the client
+    // it has always passed with until that is understood (docs/operations.md, known limitations).
+    KAFKA_CLIENT: 'kafkajs',
     // Short, so the broker freeze fault outlasts it: every request in flight times out.
     KAFKA_REQUEST_TIMEOUT_MS: '2000',
     CHUNK_SIZE: '100',
