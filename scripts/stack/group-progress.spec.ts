@@ -35,13 +35,20 @@ function fakeAdmin(fetchOffsetsErrors: Error[]): { admin: Admin; fetchOffsetsCal
 }
 
 describe('groupProgress', () => {
-  it('sums committed (an uncommitted partition counts 0) and end offsets', async () => {
-    await expect(groupProgress(fakeAdmin([]).admin, 'g', 't')).resolves.toEqual({ committed: 5, end: 10 });
+  it('sums committed (an uncommitted partition counts 0) and end offsets, and lists each partition', async () => {
+    await expect(groupProgress(fakeAdmin([]).admin, 'g', 't')).resolves.toEqual({
+      committed: 5,
+      end: 10,
+      partitions: [
+        { partition: 0, committed: 5, end: 7 },
+        { partition: 1, committed: 0, end: 3 },
+      ],
+    });
   });
 
   it('retries a NOT_COORDINATOR from fetchOffsets instead of failing the poll', async () => {
     const fake = fakeAdmin([createErrorFromCode(NOT_COORDINATOR), createErrorFromCode(NOT_COORDINATOR)]);
-    await expect(groupProgress(fake.admin, 'g', 't', { initialRetryTimeMs: 1 })).resolves.toEqual({ committed: 5, end: 10 });
+    await expect(groupProgress(fake.admin, 'g', 't', { initialRetryTimeMs: 1 })).resolves.toMatchObject({ committed: 5, end: 10 });
     expect(fake.fetchOffsetsCalls()).toBe(3);
   });
 

@@ -8,6 +8,8 @@ import { AdminRetryOptions, withAdminRetry } from './admin-retry';
 export interface GroupProgress {
   committed: number;
   end: number;
+  /** Per partition (a partition without a commit counts 0): what a "did not converge" names. */
+  partitions: { partition: number; committed: number; end: number }[];
 }
 
 export async function groupProgress(admin: Admin, groupId: string, topic: string, retry?: AdminRetryOptions): Promise<GroupProgress> {
@@ -17,9 +19,14 @@ export async function groupProgress(admin: Admin, groupId: string, topic: string
     retry,
   );
   const ends = await withAdminRetry(`fetchTopicOffsets(${topic})`, () => admin.fetchTopicOffsets(topic), retry);
+  // a partition without a commit reports -1
+  const committedOf = new Map(offsets.partitions.map((p) => [p.partition, Math.max(0, Number(p.offset))]));
+  const partitions = ends
+    .map((p) => ({ partition: p.partition, committed: committedOf.get(p.partition) ?? 0, end: Number(p.high) }))
+    .sort((a, b) => a.partition - b.partition);
   return {
-    // a partition without a commit reports -1
-    committed: offsets.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0),
+    committed: [...committedOf.values()].reduce((sum, offset) => sum + offset, 0),
     end: ends.reduce((sum, p) => sum + Number(p.high), 0),
+    partitions,
   };
 }

@@ -51,7 +51,7 @@ describe('admin calls retried on a real broker', () => {
 
   it('a group-progress poll survives a broker frozen past the request timeout', async () => {
     const group = uniqueName('admin-retry-group');
-    expect(await groupProgress(admin, group, topic)).toEqual({ committed: 0, end: 3 });
+    expect(await groupProgress(admin, group, topic)).toMatchObject({ committed: 0, end: 3 });
 
     const retries: AdminRetryInfo[] = [];
     process.kill(node!.pid, 'SIGSTOP');

@@ -16,6 +16,7 @@ export interface CommittedChunk {
   unique: number;
   duplicates: number;
   changes: EntityChange[];
+  /** Events with at least one part dead-lettered (each counted once). */
   unresolvable: number;
   unmapped: number;
   /** What the apply step (6) reports. */

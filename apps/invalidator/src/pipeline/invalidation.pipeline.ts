@@ -144,6 +144,8 @@ export class InvalidationPipeline {
     // 7 commit (events with a dead-lettered part, PURGE_FAILED included, are not remembered: their replay must run)
     const last = await commitChunk(chunk, unique, plan, resolver, this.recent, control, purgeFailed);
     this.record.step('commit', at);
+    // 8 warm from the source, after the commit, best effort (the keys are tombstoned at the event's version).
+    if (this.sinks.loader && plan.loads && plan.loads.length > 0) this.sinks.loader.schedule(plan.loads);
 
     this.record.committed({
       topic,
@@ -152,12 +154,11 @@ export class InvalidationPipeline {
       unique: unique.length,
       duplicates,
       changes,
-      unresolvable: plan.unresolvable.length,
+      // One event can have several refused parts (one per mapping): count events, not parts.
+      unresolvable: new Set(plan.unresolvable.map((u) => u.decoded)).size,
       unmapped: plan.unmapped,
       report: result.report,
     });
-    // 8 warm from the source, after the commit, best effort (the keys are tombstoned at the event's version).
-    if (this.sinks.loader && plan.loads && plan.loads.length > 0) this.sinks.loader.schedule(plan.loads);
     return true;
   }
 

@@ -359,6 +359,44 @@ describe('resolveEffects across entities', () => {
   });
 });
 
+describe('metrics of a committed chunk', () => {
+  it('an event whose parts two mappings refuse counts once: the chunk commits instead of failing on a negative counter', async () => {
+    // Two teams' mappings refuse their parts of the same event (the checker's hostile team did this).
+    const twoRefusals: MappingResolver = {
+      ...productResolver,
+      resolve: (e) => ({
+        ...productResolver.resolve(e),
+        failed: ['mallory.a', 'mallory.b'].map((mappingId) => ({
+          mappingId,
+          owner: 'mallory',
+          code: 'FOREIGN_KEYSPACE',
+          message: 'not yours',
+        })),
+      }),
+    };
+    const registry = new Registry();
+    const dlq: Letter[] = [];
+    const control = new FakeControl();
+    const p = new InvalidationPipeline(
+      () => twoRefusals,
+      new PlanApplier(new FakeSink()),
+      dlqSink(dlq),
+      new RecentEvents(10),
+      new InvalidatorMetrics(registry),
+      { maxEventBytes: 2048, strictEntityTypes: false, defaultTombstoneTtlSeconds: 60, chunkSize: 10, retry: { initialMs: 1, maxMs: 2 } },
+      silent,
+    );
+    await p.process(
+      { topic: 't', partition: 0, highWatermark: '2', messages: [message(0, event()), message(1, event({ entityId: '2' }))] },
+      control,
+    );
+    expect(dlq.map((l) => l.code)).toEqual(['FOREIGN_KEYSPACE', 'FOREIGN_KEYSPACE', 'FOREIGN_KEYSPACE', 'FOREIGN_KEYSPACE']);
+    expect(control.committed).toEqual(['1']);
+    // Both events had a part dead-lettered: neither counts as applied (and the counter never goes down).
+    expect(await registry.getSingleMetricAsString(INVALIDATOR_METRIC_NAMES.applied)).toMatch(/ 0$/m);
+  });
+});
+
 describe('dead letters never halt a partition', () => {
   const options = {
     maxEventBytes: 2048,

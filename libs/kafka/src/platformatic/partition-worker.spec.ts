@@ -192,6 +192,74 @@ describe('PartitionWorker', () => {
     expect(worker.uncommitted).toBeUndefined();
   });
 
+  it('a commit that failed while the partition stayed ours is retried before the next fetch (no lag left behind)', async () => {
+    // The group rebalanced during the commit and gave the partition back to this member: the
+    // batch was applied, so its offset must still be committed even if no message ever follows.
+    const { fetch, fetches } = log(2, 2);
+    let fail = true;
+    const commits: bigint[] = [];
+    const errors: string[] = [];
+    const worker: PartitionWorker = new PartitionWorker(
+      deps({
+        fetch,
+        commit: async (o) => {
+          if (fail) {
+            fail = false;
+            throw new Error('REBALANCE_IN_PROGRESS');
+          }
+          commits.push(o);
+        },
+        onFetchError: async (error) => {
+          errors.push((error as Error).message);
+          return 'retry';
+        },
+        handler: async (_b, c) => {
+          await expect(c.resolveAndCommit('1')).rejects.toThrow('REBALANCE_IN_PROGRESS');
+        },
+      }),
+    );
+    const done = worker.start();
+    // Stop the loop whatever happens, so a failing run ends instead of fetching forever.
+    await until(() => commits.length > 0 && fetches.length > 1).finally(() => worker.stop());
+    await done;
+    expect(commits).toEqual([2n]);
+    expect(worker.uncommitted).toBeUndefined();
+    expect(errors).toEqual([]);
+    // The applied batch is not fetched again: the next fetch starts after it.
+    expect(fetches.slice(0, 2)).toEqual([0n, 2n]);
+  });
+
+  it('a retried commit that fails again backs off through onFetchError and keeps trying', async () => {
+    const { fetch } = log(2, 2);
+    let failures = 0;
+    const commits: bigint[] = [];
+    const errors: string[] = [];
+    const worker: PartitionWorker = new PartitionWorker(
+      deps({
+        fetch,
+        commit: async (o) => {
+          if (failures < 3) {
+            failures += 1;
+            throw new Error('COORDINATOR_NOT_AVAILABLE');
+          }
+          commits.push(o);
+        },
+        onFetchError: async (error) => {
+          errors.push((error as Error).message);
+          return 'retry';
+        },
+        handler: async (_b, c) => {
+          await c.resolveAndCommit('1').catch(() => undefined);
+        },
+      }),
+    );
+    const done = worker.start();
+    await until(() => commits.length > 0).finally(() => worker.stop());
+    await done;
+    expect(commits).toEqual([2n]);
+    expect(errors).toEqual(['COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_NOT_AVAILABLE']);
+  });
+
   it('partitions share the handler slots: at most N batches at once across partitions', async () => {
     const slots = new Slots(2);
     let inHandler = 0;

@@ -89,7 +89,7 @@ export class PartitionWorker {
     return this.resolved !== undefined && (this.committed === undefined || this.resolved > this.committed) ? this.resolved : undefined;
   }
 
-  /** Commits what was resolved and not yet committed (graceful stop). */
+  /** Commits what was resolved and not yet committed (graceful stop, or a commit that failed earlier). */
   async flush(): Promise<void> {
     const offset = this.uncommitted;
     if (offset === undefined || this.revoked) return;
@@ -117,6 +117,16 @@ export class PartitionWorker {
       if (this.paused) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         continue;
+      }
+      // A commit that failed while the group rebalanced, and the partition stayed ours: its batch
+      // was applied, so commit it now, or the group's lag would stay until the next message.
+      if (this.uncommitted !== undefined) {
+        try {
+          await this.flush();
+        } catch (error) {
+          if (!this.active || (await this.deps.onFetchError(error, this)) === 'stop') return;
+          continue;
+        }
       }
       let fetched: FetchedPartition;
       try {
