@@ -4,6 +4,13 @@
 // heartbeats on its own timer, rejoin on rebalance) and each assigned partition gets a
 // PartitionWorker (fetch → handler → fetch, own connection so a long poll never delays a
 // heartbeat or another partition). Offsets are committed only through BatchControl.
+//
+// Commits are fenced by generation: a partition's offset is committed with the generation in
+// which this member was given that partition, never by the consumer's own commit(). That one,
+// when the group rebalances under it, rejoins and sends the same offsets again in the new
+// generation, even for a partition that now belongs to another member; the broker accepts it
+// (the classic protocol does not check ownership) and the group's offset moves back, which the
+// consistency checker saw (an offset going back by hundreds under a broker freeze).
 import type { Logger } from 'pino';
 import type { Consumer, ConnectionPool, GroupAssignment } from '@platformatic/kafka';
 import type { BatchConsumer, BatchConsumerOptions, BatchHandler, ConsumerLifecycleEvent, ConsumerLifecycleListener } from '../consumer-api';
@@ -21,6 +28,41 @@ export interface PlatformaticBatchConsumerOptions extends BatchConsumerOptions {
   maxRetryDelayMs?: number;
 }
 
+/** platformatic's OffsetCommit API of the version the broker and the library both speak. */
+interface OffsetCommitApi {
+  async(
+    connection: unknown,
+    groupId: string,
+    generationIdOrMemberEpoch: number,
+    memberId: string,
+    groupInstanceId: null,
+    topics: {
+      name: string;
+      partitions: { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: null }[];
+    }[],
+  ): Promise<unknown>;
+}
+
+export interface Membership {
+  generation: number;
+  memberId: string;
+}
+
+/**
+ * Whether a partition assigned in both the previous and the next join stayed ours in between, so
+ * its worker (position, batch in the handler) may go on: only when the next generation directly
+ * follows the previous one for the same member. A gap means generations this member was not part
+ * of (it was expelled: session timeout, a frozen broker's clock jumping, a member id lost), where
+ * another member may have owned the partition and committed past our position; going on from our
+ * position would then re-apply old events and commit the group's offset backwards. Such a
+ * partition gets a new worker, which starts from the committed offset.
+ */
+export function keepsPartitionsAcross(previous: Membership | undefined, next: Membership): boolean {
+  return (
+    previous !== undefined && previous.memberId !== '' && previous.memberId === next.memberId && next.generation === previous.generation + 1
+  );
+}
+
 const EARLIEST = -2n;
 const LATEST = -1n;
 
@@ -36,6 +78,11 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
   /** Every worker loop not yet finished (also revoked ones whose batch is still in the handler). */
   private readonly running = new Set<Promise<void>>();
   private readonly pools = new Map<PartitionWorker, ConnectionPool>();
+  /** The generation in which each live worker's partition was (last) given to this member: its commits carry it. */
+  private readonly generations = new Map<PartitionWorker, number>();
+  private commitPool?: ConnectionPool;
+  /** The generation and member id of the last join this consumer saw. */
+  private membership?: Membership;
   /** The latest loop of each partition (revoked or not): a new worker of that partition starts after it. */
   private readonly lastLoop = new Map<number, Promise<void>>();
   private slots: Slots;
@@ -130,6 +177,8 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
     // Every partition may be someone else's by now: stop handing out batches until the next join.
     for (const worker of this.workers.values()) worker.revoke();
     this.workers.clear();
+    this.generations.clear();
+    this.membership = undefined;
     this.joining = this.join();
   }
 
@@ -138,15 +187,26 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
     if (this.stopping || this.gaveUp) return;
     this.joined = true;
     const mine = new Set(payload.assignments?.find((a) => a.topic === this.options.topic)?.partitions ?? []);
+    const generation = payload.generationId ?? this.consumer!.generationId;
+    const membership = { generation, memberId: this.consumer!.memberId ?? '' };
+    const continuous = keepsPartitionsAcross(this.membership, membership);
+    this.membership = membership;
     for (const [partition, worker] of this.workers) {
-      if (mine.has(partition)) continue;
+      if (mine.has(partition) && continuous) {
+        // Still ours in the new generation: from now on its commits are this generation's.
+        this.generations.set(worker, generation);
+        continue;
+      }
+      // Not ours any more, or maybe not ours for a while: the batch in the handler is abandoned uncommitted.
       worker.revoke();
       this.workers.delete(partition);
+      this.generations.delete(worker);
     }
     for (const partition of mine) {
       if (this.workers.has(partition)) continue;
       const worker = this.newWorker(partition);
       this.workers.set(partition, worker);
+      this.generations.set(worker, generation);
       // A revoked worker of this partition may still be in the handler: start after it ended (offset order).
       const loop = (this.lastLoop.get(partition) ?? Promise.resolve()).then(() => worker.start()).finally(() => this.closePool(worker));
       this.lastLoop.set(
@@ -191,9 +251,7 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
         failures = 0;
         return fetched;
       },
-      commit: async (offset) => {
-        await consumer.commit({ offsets: [{ topic, partition, offset, leaderEpoch: -1 }] });
-      },
+      commit: (offset) => this.fencedCommit(worker, partition, offset),
       onFetchError: async (error) => {
         if (this.stopping || this.gaveUp) return 'stop';
         if (hasProtocolError(error, 'OFFSET_OUT_OF_RANGE')) {
@@ -284,6 +342,47 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
     return fetchedPartition(topic, partition, position, part, knownHighWatermark);
   }
 
+  /**
+   * One OffsetCommit for `partition`, sent to the group coordinator with the generation in which
+   * this member owns the partition, and not retried here: if the group moved on, the broker
+   * answers ILLEGAL_GENERATION or REBALANCE_IN_PROGRESS and the worker commits again once a new
+   * generation confirms the partition is still ours (or never, if it is not).
+   */
+  private async fencedCommit(worker: PartitionWorker, partition: number, offset: bigint): Promise<void> {
+    const consumer = this.consumer!;
+    const generation = this.generations.get(worker);
+    const coordinator = consumer.coordinatorId;
+    if (generation === undefined)
+      throw new Error(
+        `partition ${this.options.topic}[${partition}] is no longer assigned to this member: not committing offset ${offset}`,
+      );
+    if (coordinator === null || coordinator === undefined || !consumer.memberId)
+      throw new Error(`no group coordinator or membership known: not committing offset ${offset} of ${this.options.topic}[${partition}]`);
+    const metadata = await consumer.metadata({ topics: [this.options.topic] });
+    const broker = metadata.brokers.get(coordinator);
+    if (!broker) {
+      consumer.clearMetadata();
+      throw new Error(`group coordinator ${coordinator} not in the cluster metadata: not committing offset ${offset}`);
+    }
+    const { kGetApi } = platformaticKafka();
+    const api = await new Promise<OffsetCommitApi>((resolve, reject) =>
+      (consumer as unknown as Record<symbol, (name: string, cb: (e: Error | null, api: OffsetCommitApi) => void) => void>)[kGetApi](
+        'OffsetCommit',
+        (error, found) => (error ? reject(error) : resolve(found)),
+      ),
+    );
+    // One pool for all commits (a worker's own pool is closed when its loop ends, before the final commit).
+    const { ConnectionPool } = platformaticKafka();
+    this.commitPool ??= new ConnectionPool(this.base.clientId, { ...this.base });
+    const connection = await this.commitPool.get(broker);
+    await api.async(connection, this.options.groupId, generation, consumer.memberId, null, [
+      {
+        name: this.options.topic,
+        partitions: [{ partitionIndex: partition, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }],
+      },
+    ]);
+  }
+
   /** The consumer cannot go on (non-retriable error): one final 'crash', release everything. */
   private giveUp(error: unknown, where: { topic?: string; partition?: number } = {}): void {
     if (this.gaveUp || this.stopping) return;
@@ -291,6 +390,8 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
     this.joined = false;
     for (const worker of this.workers.values()) worker.revoke();
     this.workers.clear();
+    this.generations.clear();
+    this.membership = undefined;
     this.emit('crash', crashPayload(error, this.options.groupId, false, { topic: this.options.topic, ...where }));
     void this.close();
   }
@@ -326,7 +427,7 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
     this.closed ??= (async () => {
       // A join in progress (a rebalance) may wait for every member; shutdown must not (SHUTDOWN_TIMEOUT_MS).
       await this.within(this.joining?.catch(() => undefined) ?? Promise.resolve(), STOP_STEP_MS, 'join in progress');
-      await Promise.allSettled([...this.pools.values()].map((pool) => pool.close()));
+      await Promise.allSettled([...this.pools.values(), ...(this.commitPool ? [this.commitPool] : [])].map((pool) => pool.close()));
       const left = this.consumer
         ?.close(true)
         .catch((error: Error) =>
