@@ -91,6 +91,9 @@ CREATE TABLE IF NOT EXISTS ${t} (
   failed_at     timestamptz,                    -- refused for good (see failure)
   failure       text
 );
+-- The Kafka record key (entityType:entityId): Debezium's outbox event router reads it from here
+-- when the table is captured by CDC instead of drained by the relay (docs/sources.md).
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS aggregate_key text;
 CREATE INDEX IF NOT EXISTS ${t}_unsent ON ${t} (seq) WHERE sent_at IS NULL AND failed_at IS NULL;
 `;
 }
@@ -114,10 +117,11 @@ export class PostgresOutbox implements Outbox {
 
   /** Writes the record; call it with the client of the transaction that writes the change it announces. */
   async insert(tx: SqlQueryable, record: OutboxRecord): Promise<void> {
-    await tx.query(`INSERT INTO ${this.table} (id, event, trace_id) VALUES ($1, $2::jsonb, $3)`, [
+    await tx.query(`INSERT INTO ${this.table} (id, event, trace_id, aggregate_key) VALUES ($1, $2::jsonb, $3, $4)`, [
       record.id,
       JSON.stringify(record.event),
       record.traceId ?? null,
+      `${record.event.entityType}:${record.event.entityId}`,
     ]);
   }
 
