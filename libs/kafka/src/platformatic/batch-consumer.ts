@@ -184,7 +184,9 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
 
   /** A new generation: keep the partitions still ours, revoke the others, start the new ones. */
   private onJoin(payload: { generationId?: number; assignments?: GroupAssignment[] }): void {
-    if (this.stopping || this.gaveUp) return;
+    // While stopping the library still rejoins until close(): record the new generation for the
+    // partitions kept (so the final commit is accepted) and revoke the lost ones; start nothing new.
+    if (this.gaveUp) return;
     this.joined = true;
     const mine = new Set(payload.assignments?.find((a) => a.topic === this.options.topic)?.partitions ?? []);
     const generation = payload.generationId ?? this.consumer!.generationId;
@@ -202,6 +204,7 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
       this.workers.delete(partition);
       this.generations.delete(worker);
     }
+    if (this.stopping) return;
     for (const partition of mine) {
       if (this.workers.has(partition)) continue;
       const worker = this.newWorker(partition);
@@ -274,6 +277,16 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
         return 'retry';
       },
       onHandlerError: async (error) => {
+        if (hasFlag(error, 'needsRejoin')) {
+          // A commit refused because the group is rebalancing: ordinary, not a crash. What was
+          // applied is committed once the next generation confirms the partition is still ours.
+          this.log?.info(
+            { topic, partition, err: (error as Error).message },
+            'commit refused during a rebalance; retried once the partition is confirmed ours',
+          );
+          await this.sleep(this.retryDelay(1));
+          return;
+        }
         // As kafkajs: a batch handler that throws restarts consumption of the partition from the last resolved offset.
         this.log?.error({ topic, partition, err: (error as Error).message }, 'batch handler failed; the batch is fetched again');
         this.emit('crash', crashPayload(error, this.options.groupId, true, { topic, partition }));
@@ -350,6 +363,7 @@ export class PlatformaticBatchConsumer implements BatchConsumer {
    */
   private async fencedCommit(worker: PartitionWorker, partition: number, offset: bigint): Promise<void> {
     const consumer = this.consumer!;
+    if (this.closed) throw new Error(`consumer closed: not committing offset ${offset} of ${this.options.topic}[${partition}]`);
     const generation = this.generations.get(worker);
     const coordinator = consumer.coordinatorId;
     if (generation === undefined)
