@@ -1,5 +1,7 @@
-// npm run dev: the whole thing on one machine. Starts the stack (Kafka + Redis + PostgreSQL), the registry
-// (seeded with examples/mappings/catalog.yaml), the invalidator, the example catalog and
+// npm run dev: the whole thing on one machine. Starts the stack (Kafka + Redis + PostgreSQL + Kafka
+// Connect with Debezium on the catalog's products table), the registry
+// (seeded with examples/mappings/catalog.yaml), the invalidator, a second invalidator for the
+// table's row changes (EVENT_FORMAT=debezium), the example catalog and
 // storefront, the lag monitor (dashboard) and a small traffic generator; Varnish (xkey) in front of
 // the storefront, purged by the invalidator (PURGE_TARGETS, mappings of
 // examples/mappings/storefront-pages.yaml) when it is installed; prints the URLs and a live
@@ -9,7 +11,11 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { addresses, down, startStackVarnish, up } from './stack/stack';
+import { Client } from 'pg';
+import { addresses, down, StackAddresses, startStackConnect, startStackVarnish, up } from './stack/stack';
+import { registerConnector, tableConnectorConfig } from './stack/connect';
+import { createTopics } from './stack/kafka';
+import { PRODUCTS_TABLE } from '../examples/catalog/src/store/catalog-schema';
 import type { VarnishInfo } from './stack/varnish';
 import { loadMappingsYamlFile } from '@app/registry-core';
 import { freePort } from './stack/processes';
@@ -82,6 +88,38 @@ async function counters(invalidatorUrl: string): Promise<Record<string, number>>
   };
 }
 
+/** Debezium's replication slot, publication and topic prefix for the catalog's products table. */
+const CDC_SLOT = 'dev_catalog_products';
+
+/**
+ * Change data capture of the catalog's products table: REPLICA IDENTITY FULL and a publication
+ * (what the table's owner does once), one Kafka Connect worker with Debezium's connector on it.
+ * Returns the topic the row changes go to.
+ */
+async function startCdc(a: StackAddresses): Promise<string> {
+  const pg = new Client({ connectionString: a.postgresUrl });
+  await pg.connect();
+  try {
+    await pg.query(`ALTER TABLE ${PRODUCTS_TABLE} REPLICA IDENTITY FULL`);
+    const exists = await pg.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [CDC_SLOT]);
+    if (exists.rowCount === 0) await pg.query(`CREATE PUBLICATION ${CDC_SLOT} FOR TABLE ${PRODUCTS_TABLE}`);
+  } finally {
+    await pg.end();
+  }
+  const topic = `${CDC_SLOT}.public.${PRODUCTS_TABLE}`;
+  await createTopics(a.kafkaBrokers.split(','), [{ topic, numPartitions: 3 }]);
+  const connect = await startStackConnect(STACK);
+  const config = tableConnectorConfig({
+    port: Number(new URL(a.postgresUrl).port),
+    database: 'postgres',
+    table: PRODUCTS_TABLE,
+    slot: CDC_SLOT,
+    publication: CDC_SLOT,
+  });
+  await registerConnector(connect, 'catalog-products-cdc', config);
+  return topic;
+}
+
 async function shutdown(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -113,7 +151,8 @@ async function main(): Promise<void> {
   // PostgreSQL: the example catalog's products and outbox table.
   const state = await up({ name: STACK, ownerPid: process.pid, cluster: false, postgres: true });
   const a = addresses(state);
-  const [registryPort, invalidatorPort, catalogPort, storefrontPort, lagMonitorPort] = await Promise.all([
+  const [registryPort, invalidatorPort, catalogPort, storefrontPort, lagMonitorPort, cdcInvalidatorPort] = await Promise.all([
+    freePort(),
     freePort(),
     freePort(),
     freePort(),
@@ -160,6 +199,32 @@ async function main(): Promise<void> {
     HTTP_PORT: String(catalogPort),
     DATABASE_URL: a.postgresUrl, // the stack's own server (its `postgres` database): gone with the stack
   });
+  // The same products also through change data capture: a second invalidator (its own group)
+  // applies catalog_products' row changes as Debezium reads them from the WAL. Both paths carry
+  // the row version, so whichever arrives second is a no-op; the dashboard shows each source.
+  let cdcInvalidator: Service | undefined;
+  try {
+    await waitHealthy(catalog, '/health'); // the catalog creates its tables at start
+    const cdcTopic = await startCdc(a);
+    cdcInvalidator = startService('invalidator-cdc', 'apps/invalidator/src/main.ts', cdcInvalidatorPort, {
+      ...common,
+      REDIS_URL: a.redisUrl,
+      HTTP_PORT: String(cdcInvalidatorPort),
+      MAPPINGS_SOURCE: 'kafka',
+      KEYSPACES_REQUIRED: 'false',
+      KAFKA_GROUP_ID: 'cache-invalidator-cdc',
+      KAFKA_TOPIC: cdcTopic,
+      EVENT_FORMAT: 'debezium',
+      CDC_ENTITY_TYPE: 'product',
+      CDC_VERSION_COLUMN: 'version',
+      CDC_TENANT_COLUMN: 'tenant',
+      CDC_FIELDS: 'category_id:categoryId,updated_at:updatedAt',
+      CDC_NUMERIC_COLUMNS: 'price',
+      ...(varnish ? { PURGE_TARGETS: `varnish:http://127.0.0.1:${varnish.port}` } : {}),
+    });
+  } catch (error) {
+    console.error(`[dev] no change data capture (${(error as Error).message.split('\n')[0]}); the event path alone`);
+  }
   const storefront = startService('storefront', 'examples/storefront/src/main.ts', storefrontPort, {
     REDIS_URL: a.redisUrl,
     CATALOG_URL: catalog.url,
@@ -169,12 +234,13 @@ async function main(): Promise<void> {
   const lagMonitor = startService('lag-monitor', 'apps/lag-monitor/src/main.ts', lagMonitorPort, {
     ...common,
     HTTP_PORT: String(lagMonitorPort),
-    INVALIDATOR_METRICS_URLS: `${invalidator.url}/metrics`,
+    INVALIDATOR_METRICS_URLS: [invalidator, ...(cdcInvalidator ? [cdcInvalidator] : [])].map((i) => `${i.url}/metrics`).join(','),
     // the read service's cache-client metrics: the dashboard's hit rate per key family (with the L1 share)
     CACHE_METRICS_URLS: `${storefront.url}/metrics`,
   });
   await Promise.all([
     waitHealthy(invalidator, '/health/ready'),
+    ...(cdcInvalidator ? [waitHealthy(cdcInvalidator, '/health/ready')] : []),
     waitHealthy(catalog, '/health'),
     waitHealthy(storefront, '/health'),
     waitHealthy(lagMonitor, '/health/live'),
@@ -193,6 +259,7 @@ async function main(): Promise<void> {
   Dashboard (lag, throughput, DLQ, purges)    ${lagMonitor.url}/dashboard
   Lag JSON / Prometheus                       ${lagMonitor.url}/lag   ${lagMonitor.url}/metrics
   Invalidator health / metrics                ${invalidator.url}/health/ready   ${invalidator.url}/metrics
+  CDC invalidator (Debezium, catalog_products) ${cdcInvalidator ? `${cdcInvalidator.url}/health/ready   ${cdcInvalidator.url}/metrics` : 'not running'}
   Registry API + OpenAPI                      ${registry.url}/mappings   ${registry.url}/docs   (token: ${DEV_TOKEN})
   Example catalog (write service) + OpenAPI   ${catalog.url}/products   ${catalog.url}/docs
   Example storefront (read service)           ${storefront.url}/products/<id>

@@ -280,3 +280,46 @@ export function outboxConnectorConfig(options: {
     'topic.creation.default.partitions': '3',
   };
 }
+
+/**
+ * Debezium's PostgreSQL connector on one table (row-change events for an invalidator with
+ * EVENT_FORMAT=debezium). The table needs REPLICA IDENTITY FULL (a delete's and an update's old
+ * row), the publication must exist. Topic: `<slot>.<schema>.<table>`, keyed by the primary key.
+ */
+export function tableConnectorConfig(options: {
+  port: number;
+  database: string;
+  table: string;
+  slot: string;
+  publication: string;
+  partitions?: number;
+  schemas?: boolean;
+}): Record<string, string> {
+  return {
+    'connector.class': POSTGRES_CONNECTOR_CLASS,
+    'tasks.max': '1',
+    'database.hostname': '127.0.0.1',
+    'database.port': String(options.port),
+    'database.user': 'postgres',
+    'database.dbname': options.database,
+    'plugin.name': 'pgoutput',
+    'publication.name': options.publication,
+    'publication.autocreate.mode': 'disabled',
+    'slot.name': options.slot,
+    'topic.prefix': options.slot,
+    'table.include.list': `public.${options.table}`,
+    'snapshot.mode': 'no_data',
+    'poll.interval.ms': '50',
+    // numeric(14,2) as "12.50", not base64 bytes or a lossy double (CDC_NUMERIC_COLUMNS turns it into a number).
+    'decimal.handling.mode': 'string',
+    // Keeps the slot's confirmed position moving while the table is idle but the database is not.
+    'heartbeat.interval.ms': '1000',
+    'tombstones.on.delete': 'true',
+    'key.converter.schemas.enable': String(options.schemas ?? false),
+    'value.converter.schemas.enable': String(options.schemas ?? false),
+    'key.converter': 'org.apache.kafka.connect.json.JsonConverter',
+    'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+    'topic.creation.default.replication.factor': '1',
+    'topic.creation.default.partitions': String(options.partitions ?? 3),
+  };
+}

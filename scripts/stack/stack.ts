@@ -9,6 +9,7 @@ import { DEFAULT_ENTITY_UPDATED_PARTITIONS, DEFAULT_TOPICS } from '../../libs/co
 import { createTopics, KafkaNodeInfo, startKafka, stopKafka } from './kafka';
 import { isAlive, isOurs, StackError } from './processes';
 import { PostgresInfo, startPostgres, stopPostgres } from './postgres';
+import { ConnectInfo, startConnect, stopConnect } from './connect';
 import { RedisNodeInfo, startRedisCluster, startRedisNode, stopRedisNode } from './redis';
 import { startVarnish, stopVarnish, VarnishInfo } from './varnish';
 
@@ -26,6 +27,8 @@ export interface StackState {
   varnish?: VarnishInfo[];
   /** PostgreSQL, started with `up --postgres` or on demand (startStackPostgres). */
   postgres?: PostgresInfo;
+  /** Kafka Connect with Debezium (startStackConnect): stopped by `down` before Kafka and PostgreSQL. */
+  connect?: ConnectInfo;
 }
 
 export interface StackAddresses {
@@ -87,6 +90,8 @@ export function addresses(state: StackState): StackAddresses {
 export async function down(name: string): Promise<boolean> {
   const state = readState(name);
   if (!state) return false;
+  // Connect first: it flushes its source offsets to Kafka and lets go of its replication slot.
+  if (state.connect) await stopConnect(state.connect);
   await Promise.all([
     state.kafka ? stopKafka(state.kafka) : Promise.resolve(),
     state.redis ? stopRedisNode(state.redis) : Promise.resolve(),
@@ -192,6 +197,24 @@ export async function startStackPostgres(
       rmSync(lock, { recursive: true, force: true });
     }
   }
+}
+
+/** Starts one Kafka Connect worker (with Debezium's PostgreSQL connector) for the stack and records it, so `down` stops it. */
+export async function startStackConnect(name: string): Promise<ConnectInfo> {
+  const state = readState(name);
+  if (!state?.kafka) throw new StackError('NO_STACK', `no stack "${name}" with Kafka is running`);
+  if (state.connect && isOurs(state.connect.pid, state.connect.dir)) return state.connect;
+  const info = await startConnect(join(runDir(name), 'connect'), join(STACK_ROOT, 'cache'), {
+    brokers: [`127.0.0.1:${state.kafka.brokerPort}`],
+  });
+  const now = readState(name);
+  if (!now) {
+    await stopConnect(info);
+    throw new StackError('NO_STACK', `stack "${name}" went away while Kafka Connect started`);
+  }
+  now.connect = info;
+  writeState(now);
+  return info;
 }
 
 export async function up(options: UpOptions): Promise<StackState> {

@@ -5,29 +5,18 @@
 // reaches Redis as the same entity.updated event the relay would have published: keyed
 // entityType:entityId (so it lands on the partition the publisher would pick), warmed at the
 // row's version; a rolled-back change never appears; the connector restarting loses nothing.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Client } from 'pg';
 import type Redis from 'ioredis';
 import { CacheProtocol } from '@app/cache-protocol';
 import type { EntityUpdated } from '@app/contracts';
 import { CatalogStore } from '../../examples/catalog/src/store/catalog-store';
 import { OUTBOX_TABLE } from '../../examples/catalog/src/store/catalog-schema';
-import {
-  ConnectInfo,
-  connectRequest,
-  outboxConnectorConfig,
-  registerConnector,
-  startConnect,
-  stopConnect,
-  waitForConnectorRunning,
-} from '../../scripts/stack/connect';
-import { STACK_ROOT } from '../../scripts/stack/stack';
+import { connectRequest, outboxConnectorConfig, waitForConnectorRunning } from '../../scripts/stack/connect';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { fillVersion, invalidatorTestEnv, InvalidatorTestEnv } from '../support/invalidator-env';
+import { startTestConnector, TestConnector, uniqueSlot } from '../support/cdc';
 import { freshDatabase, pgClient, TestDatabase } from '../support/postgres';
-import { eventually, kafka, redis, stackEnv, uniqueName } from '../support/stack-env';
+import { eventually, kafka, redis, uniqueName } from '../support/stack-env';
 
 const CONNECTOR = 'catalog-outbox';
 
@@ -36,28 +25,25 @@ describe('CDC: the catalog outbox through Debezium (no relay)', () => {
   let db: TestDatabase;
   let sql: Client;
   let store: CatalogStore;
-  let connect: ConnectInfo;
+  let cdc: TestConnector;
   let invalidator: InvalidatorProcess;
   let r: Redis;
   let protocol: CacheProtocol;
-  const slot = uniqueName('cdc_outbox').replace(/[^a-z0-9_]/g, '_');
+  const slot = uniqueSlot('cdc_outbox');
 
   beforeAll(async () => {
     t = await invalidatorTestEnv({ partitions: 3 });
     db = await freshDatabase('cdc');
     sql = await pgClient(db.url);
     store = await CatalogStore.open({ databaseUrl: db.url, poolSize: 4 });
-    await sql.query(`CREATE PUBLICATION ${slot} FOR TABLE ${OUTBOX_TABLE} WITH (publish = 'insert')`);
-    connect = await startConnect(mkdtempSync(join(tmpdir(), 'connect-')), join(STACK_ROOT, 'cache'), {
-      brokers: stackEnv.kafkaBrokers,
-      groupId: uniqueName('connect'),
-    });
     const port = Number(new URL(db.url).port);
-    await registerConnector(
-      connect,
-      CONNECTOR,
-      outboxConnectorConfig({ port, database: db.name, table: OUTBOX_TABLE, slot, publication: slot, topic: t.topic }),
-    );
+    cdc = await startTestConnector(sql, {
+      name: CONNECTOR,
+      slot,
+      tables: [OUTBOX_TABLE],
+      publish: 'insert',
+      config: outboxConnectorConfig({ port, database: db.name, table: OUTBOX_TABLE, slot, publication: slot, topic: t.topic }),
+    });
     invalidator = await spawnInvalidator(t.env);
     r = redis();
     protocol = new CacheProtocol(r);
@@ -65,26 +51,9 @@ describe('CDC: the catalog outbox through Debezium (no relay)', () => {
 
   afterAll(async () => {
     await invalidator?.terminate();
-    if (connect) {
-      await connectRequest(connect, 'DELETE', `/connectors/${CONNECTOR}`).catch(() => undefined);
-      await stopConnect(connect);
-    }
     await store?.close();
-    // A replication slot pins WAL and blocks DROP DATABASE: it goes once the connector has let go of it.
-    if (sql) {
-      await eventually(
-        `replication slot ${slot} dropped`,
-        async () => {
-          await sql.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [
-            slot,
-          ]);
-          return (await sql.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])).rowCount === 0;
-        },
-        30_000,
-        200,
-      ).catch(() => undefined);
-      await sql.end();
-    }
+    await cdc?.close();
+    await sql?.end();
     await db?.drop();
     r?.disconnect();
   });
@@ -97,7 +66,7 @@ describe('CDC: the catalog outbox through Debezium (no relay)', () => {
       await eventually(what, condition, 60_000, 200);
     } catch (error) {
       const said = invalidator.output().trim().split('\n').slice(-30).join('\n');
-      throw new Error(`${(error as Error).message}\n--- invalidator ---\n${said}\n--- connect (${connect.logFile}) ---`);
+      throw new Error(`${(error as Error).message}\n--- invalidator ---\n${said}\n--- connect (${cdc.connect.logFile}) ---`);
     }
   };
 
@@ -149,9 +118,9 @@ describe('CDC: the catalog outbox through Debezium (no relay)', () => {
 
   it('changes committed while the connector is restarted are all delivered (the slot keeps them)', async () => {
     const ids = Array.from({ length: 20 }, (_, i) => `${uniqueName('cup')}-${i}`);
-    await connectRequest(connect, 'POST', `/connectors/${CONNECTOR}/restart?includeTasks=true&onlyFailed=false`);
+    await connectRequest(cdc.connect, 'POST', `/connectors/${CONNECTOR}/restart?includeTasks=true&onlyFailed=false`);
     for (const id of ids) await store.create({ id, tenant: 'acme', name: 'Cup', price: 3, categoryId: 'kitchen' });
-    await waitForConnectorRunning(connect, CONNECTOR, 60_000);
+    await waitForConnectorRunning(cdc.connect, CONNECTOR, 60_000);
     await applied('every cup floored at version 1', async () =>
       (await Promise.all(ids.map((id) => protocol.inspect(`product:${id}`)))).every((k) => k.tombstoneVersion === 1),
     );

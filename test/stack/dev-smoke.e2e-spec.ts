@@ -51,6 +51,7 @@ interface ReadSide {
   outcomes: Row[];
   purgesSub: string;
   purges: Row[];
+  sources: Row[];
 }
 
 async function readSide(page: Page): Promise<ReadSide> {
@@ -61,6 +62,7 @@ async function readSide(page: Page): Promise<ReadSide> {
     outcomes: await rowsOf(page, 'outcomes', 'data-outcome'),
     purgesSub: await page.locator('#purges-sub').innerText({ timeout: 1_000 }),
     purges: await rowsOf(page, 'purges', 'data-outcome'),
+    sources: await rowsOf(page, 'sources', 'data-source'),
   };
 }
 
@@ -80,13 +82,15 @@ async function dashboardInBrowser(browser: Browser, url: string, timeoutMs: numb
   let shown: ReadSide | undefined;
   try {
     await eventually(
-      'the hit rate per key family (a family with reads and its L1 share), invalidations and purges (purged > 0) on the page',
+      'the hit rate per key family (a family with reads and its L1 share), invalidations, purges (purged > 0) and CDC throughput on the page',
       async () => {
         shown = await readSide(page);
         return (
           familiesWithReads(shown).length > 0 &&
           shown.outcomes.some((r) => asNumber(r.cells.rate) > 0) &&
-          shown.purges.some((r) => r.key === 'purged' && asNumber(r.cells.rate) > 0)
+          shown.purges.some((r) => r.key === 'purged' && asNumber(r.cells.rate) > 0) &&
+          // The catalog's row changes through Debezium, applied by the CDC invalidator.
+          shown.sources.some((r) => r.key === 'cdc:product' && asNumber(r.cells.applied) > 0)
         );
       },
       timeoutMs,
@@ -165,6 +169,9 @@ describe('npm run dev (smoke)', () => {
     expect(page.shown.families.filter((r) => r.key?.includes('demo'))).toEqual([]);
     // ... and the purges through Varnish, one target.
     expect(page.shown.purgesSub).toContain('1 target');
+    // Both sources: published events (outbox relay) and the products table through Debezium.
+    expect(page.shown.sources.map((r) => r.key).sort()).toEqual(['cdc:product', 'events']);
+    expect(out).toMatch(/CDC invalidator \(Debezium, catalog_products\) +http:\/\/127\.0\.0\.1:\d+\/health\/ready/);
 
     expect(out).toContain('stopped');
     expect(readState(stack)).toBeUndefined(); // the stack it started is gone

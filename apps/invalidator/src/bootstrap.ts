@@ -33,7 +33,14 @@ export async function startInvalidator(config: InvalidatorConfig): Promise<Runni
   const address = (app.getHttpServer() as Server).address();
   const port = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
   runtime.log.info(
-    { port, topic: config.KAFKA_TOPIC, group: config.KAFKA_GROUP_ID, mappings: runtime.mappings.current().mappingCount },
+    {
+      port,
+      topic: config.KAFKA_TOPIC,
+      group: config.KAFKA_GROUP_ID,
+      format: config.EVENT_FORMAT,
+      ...(config.CDC_ENTITY_TYPE ? { cdcEntityType: config.CDC_ENTITY_TYPE } : {}),
+      mappings: runtime.mappings.current().mappingCount,
+    },
     'invalidator started',
   );
   let closing: Promise<void> | undefined;

@@ -17,7 +17,7 @@ import {
 } from '@app/kafka';
 import { createLogger, Logger, metricsRegistry } from '@app/telemetry';
 import { kafkaSecurityOptions } from '@app/config';
-import { ConfigError, InvalidatorConfig } from './config/invalidator.config';
+import { cdcSource, ConfigError, InvalidatorConfig } from './config/invalidator.config';
 import { ConsumerCrash, describeConsumerCrash, isFinalCrash } from './consumer-crash';
 import { createMappingSource } from './mapping-source.factory';
 import type { MappingSource } from '@app/registry-core';
@@ -105,7 +105,11 @@ export class InvalidatorRuntime {
       this.log.child({ component: 'mappings' }),
       metricsRegistry(),
     );
-    this.metrics = new InvalidatorMetrics(metricsRegistry(), () => (this.mappings.isReady() ? this.mappings.current().mappingCount : 0));
+    this.metrics = new InvalidatorMetrics(
+      metricsRegistry(),
+      () => (this.mappings.isReady() ? this.mappings.current().mappingCount : 0),
+      config.EVENT_FORMAT === 'debezium' ? `cdc:${config.CDC_ENTITY_TYPE}` : 'events',
+    );
     const protocol = new CacheProtocol(this.redis, { maxKeysPerScriptCall: config.REDIS_KEYS_PER_SCRIPT_CALL });
     this.protocol = protocol;
     const dlqTopic = config.KAFKA_DLQ_TOPIC;
@@ -160,6 +164,7 @@ export class InvalidatorRuntime {
         defaultTombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS,
         chunkSize: config.CHUNK_SIZE,
         retry: { initialMs: config.RETRY_INITIAL_MS, maxMs: config.RETRY_MAX_MS },
+        cdcSource: cdcSource(config),
       },
       this.log.child({ component: 'pipeline' }),
       { purge: sinks.purge, loader: sinks.loader },

@@ -26,4 +26,6 @@ export const INVALIDATOR_METRIC_NAMES = {
   loaderWarms: 'invalidator_loader_warms_total',
   purges: 'invalidator_purges_total',
   namespaceBumps: 'invalidator_namespace_bumps_total',
+  cdcSkipped: 'invalidator_cdc_skipped_total',
+  sourceInfo: 'invalidator_source_info',
 } as const;

@@ -1,6 +1,6 @@
 import { configWarnings } from '@app/config';
 import { DEFAULT_REGISTRY_LIMITS } from '@app/registry-core';
-import { ConfigError, loadInvalidatorConfig, loaderMaxPendingPerTeam } from './invalidator.config';
+import { cdcSource, ConfigError, loadInvalidatorConfig, loaderMaxPendingPerTeam } from './invalidator.config';
 
 const base = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6380' };
 
@@ -134,5 +134,48 @@ describe('loadInvalidatorConfig: values past what the runtime can honour', () =>
     const problems = problemsOf({ ...base, REDIS_URL: 'nope://cache:hunter2@redis:6379' });
     expect(problems).toContain('REDIS_URL');
     expect(problems).not.toContain('hunter2');
+  });
+});
+
+describe('a CDC source (EVENT_FORMAT=debezium)', () => {
+  const expectRefused = (env: Record<string, string>, message: RegExp) => expect(problemsOf(env)).toMatch(message);
+  const cdc = { ...base, EVENT_FORMAT: 'debezium', CDC_ENTITY_TYPE: 'product' };
+
+  it('declares the table: entity type, id, version, tenant, renames, decimals, exclusions', () => {
+    const c = loadInvalidatorConfig({
+      ...cdc,
+      CDC_ID_COLUMNS: 'shop_id,id',
+      CDC_VERSION_COLUMN: 'version',
+      CDC_TENANT_COLUMN: 'tenant',
+      CDC_FIELDS: 'category_id:categoryId,updated_at:updatedAt',
+      CDC_NUMERIC_COLUMNS: 'price',
+      CDC_EXCLUDE_COLUMNS: 'cost,secret',
+    });
+    expect(cdcSource(c)).toEqual({
+      entityType: 'product',
+      idColumns: ['shop_id', 'id'],
+      versionColumn: 'version',
+      tenantColumn: 'tenant',
+      fields: { category_id: 'categoryId', updated_at: 'updatedAt' },
+      numericColumns: ['price'],
+      excludeColumns: ['cost', 'secret'],
+    });
+    expect(cdcSource(loadInvalidatorConfig(base))).toBeUndefined();
+  });
+
+  it('stops startup naming the variable: no entity type, a stray CDC setting, hostile names and renames', () => {
+    expectRefused({ ...base, EVENT_FORMAT: 'debezium' }, /CDC_ENTITY_TYPE must be set when EVENT_FORMAT=debezium/);
+    expectRefused({ ...base, EVENT_FORMAT: 'wal2json' }, /EVENT_FORMAT must be one of/);
+    // Set for a CDC deployment but the format forgotten: rows would be read as entity.updated.
+    expectRefused({ ...base, CDC_ENTITY_TYPE: 'product' }, /CDC_ENTITY_TYPE set but EVENT_FORMAT is not debezium/);
+    expectRefused({ ...cdc, CDC_ENTITY_TYPE: 'prod*' }, /CDC_ENTITY_TYPE must match/);
+    expectRefused({ ...cdc, CDC_ID_COLUMNS: 'id;drop table' }, /CDC_ID_COLUMNS must be/);
+    expectRefused({ ...cdc, CDC_ID_COLUMNS: 'id,' }, /CDC_ID_COLUMNS/);
+    expectRefused({ ...cdc, CDC_EXCLUDE_COLUMNS: 'constructor' }, /CDC_EXCLUDE_COLUMNS names __proto__/);
+    expectRefused({ ...cdc, CDC_VERSION_COLUMN: 'version-1' }, /CDC_VERSION_COLUMN must be/);
+    expectRefused({ ...cdc, CDC_FIELDS: 'category_id:{after.x}' }, /CDC_FIELDS must be/);
+    expectRefused({ ...cdc, CDC_FIELDS: '__proto__:x' }, /CDC_FIELDS names __proto__/);
+    expectRefused({ ...cdc, CDC_FIELDS: 'a:x,a:y' }, /CDC_FIELDS renames column a twice/);
+    expectRefused({ ...cdc, CDC_FIELDS: 'a:x,b:x' }, /CDC_FIELDS gives two columns the same field name/);
   });
 });

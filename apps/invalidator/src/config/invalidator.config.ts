@@ -9,8 +9,11 @@ import { busSigner } from '@app/cache-protocol/bus';
 import { DEFAULT_REGISTRY_LIMITS, MAX_FANOUT_CAP } from '@app/registry-core/limits';
 import { HostAllowList, parseHostAllowList } from '@app/registry-core/url/target-url';
 import { purgeAdapters, PurgeTargetsConfig } from '../sinks/purge';
+import type { CdcSource } from '../pipeline/decode-debezium';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
+const COLUMN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+const COLUMN_LIST = /^[A-Za-z_][A-Za-z0-9_]{0,62}(,[A-Za-z_][A-Za-z0-9_]{0,62})*$/;
 
 export { ConfigError };
 
@@ -29,6 +32,12 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
     'PURGE_CLOUDFLARE_TOKEN',
     'PURGE_SOFT',
     'BUS_SIGNING_KEY',
+    'CDC_ENTITY_TYPE',
+    'CDC_VERSION_COLUMN',
+    'CDC_TENANT_COLUMN',
+    'CDC_FIELDS',
+    'CDC_NUMERIC_COLUMNS',
+    'CDC_EXCLUDE_COLUMNS',
   ];
 
   @Matches(HOST_PORT_LIST, { message: 'KAFKA_BROKERS must be a comma-separated list of host:port' })
@@ -110,6 +119,50 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
 
   @IsBoolean()
   STRICT_ENTITY_TYPES = false;
+
+  /**
+   * What KAFKA_TOPIC carries: `entity-updated` (events from publishers, an outbox relay or
+   * Debezium's outbox router) or `debezium` (Debezium row-change events of one table: the CDC_*
+   * settings say which entity type the rows are and which columns give id, tenant and version).
+   * A CDC table runs as its own invalidator deployment (own group, own lag) on its own topic.
+   */
+  @IsIn(['entity-updated', 'debezium'], { message: 'EVENT_FORMAT must be one of entity-updated, debezium' })
+  EVENT_FORMAT: 'entity-updated' | 'debezium' = 'entity-updated';
+
+  /** EVENT_FORMAT=debezium: the entity type of every row (selects the mappings). */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_.\-@]{1,64}$/, { message: 'CDC_ENTITY_TYPE must match ^[A-Za-z0-9_.\\-@]{1,64}$ (an entity type)' })
+  CDC_ENTITY_TYPE?: string;
+
+  /** Primary-key column(s) giving entityId, comma-separated (joined with "." when several). */
+  @Matches(COLUMN_LIST, { message: 'CDC_ID_COLUMNS must be a comma-separated list of column names ([A-Za-z_][A-Za-z0-9_]*)' })
+  CDC_ID_COLUMNS = 'id';
+
+  /** A column whose integer grows with every change of the row; unset: the change's WAL position (LSN) is the version. */
+  @IsOptional()
+  @Matches(COLUMN, { message: 'CDC_VERSION_COLUMN must be a column name ([A-Za-z_][A-Za-z0-9_]*)' })
+  CDC_VERSION_COLUMN?: string;
+
+  @IsOptional()
+  @Matches(COLUMN, { message: 'CDC_TENANT_COLUMN must be a column name ([A-Za-z_][A-Za-z0-9_]*)' })
+  CDC_TENANT_COLUMN?: string;
+
+  /** Column renames in before/after, `column:field,...` (e.g. category_id:categoryId), so mapping templates read like the outbox event's. */
+  @IsOptional()
+  @Matches(/^[A-Za-z_][A-Za-z0-9_]{0,62}:[A-Za-z_][A-Za-z0-9_]{0,62}(,[A-Za-z_][A-Za-z0-9_]{0,62}:[A-Za-z_][A-Za-z0-9_]{0,62})*$/, {
+    message: 'CDC_FIELDS must be a comma-separated list of column:field pairs (names [A-Za-z_][A-Za-z0-9_]*)',
+  })
+  CDC_FIELDS?: string;
+
+  /** Columns that arrive as decimal strings (Debezium decimal.handling.mode=string) and are numbers in the event. */
+  @IsOptional()
+  @Matches(COLUMN_LIST, { message: 'CDC_NUMERIC_COLUMNS must be a comma-separated list of column names' })
+  CDC_NUMERIC_COLUMNS?: string;
+
+  /** Columns never copied into the event (a warm value written from `after` must not carry them). */
+  @IsOptional()
+  @Matches(COLUMN_LIST, { message: 'CDC_EXCLUDE_COLUMNS must be a comma-separated list of column names' })
+  CDC_EXCLUDE_COLUMNS?: string;
 
   @IsInt()
   @Min(256)
@@ -388,12 +441,66 @@ export function purgeTargetsConfig(config: InvalidatorConfig): PurgeTargetsConfi
   };
 }
 
+const CDC_KEYS = [
+  'CDC_ENTITY_TYPE',
+  'CDC_VERSION_COLUMN',
+  'CDC_TENANT_COLUMN',
+  'CDC_FIELDS',
+  'CDC_NUMERIC_COLUMNS',
+  'CDC_EXCLUDE_COLUMNS',
+] as const;
+
+function cdcSourceProblems(config: InvalidatorConfig): string[] {
+  if (config.EVENT_FORMAT !== 'debezium') {
+    // A CDC setting without EVENT_FORMAT=debezium is a deployment mistake: the rows would be read as entity.updated.
+    const stray = CDC_KEYS.filter((k) => config[k] !== undefined);
+    return stray.length > 0 ? [`${stray.join(', ')} set but EVENT_FORMAT is not debezium`] : [];
+  }
+  if (config.CDC_ENTITY_TYPE === undefined) return ['CDC_ENTITY_TYPE must be set when EVENT_FORMAT=debezium'];
+  // Names that are object internals in JavaScript: a column or field called so could reach an event's prototype.
+  const reserved = (['CDC_ID_COLUMNS', ...CDC_KEYS.slice(1)] as const).filter((k) =>
+    (config[k] ?? '').split(/[,:]/).some((name) => ['__proto__', 'constructor', 'prototype'].includes(name)),
+  );
+  if (reserved.length > 0) return reserved.map((k) => `${k} names __proto__, constructor or prototype: not allowed`);
+  try {
+    cdcSource(config);
+    return [];
+  } catch (error) {
+    return [(error as Error).message];
+  }
+}
+
+const list = (v: string | undefined) => (v === undefined ? [] : v.split(','));
+
+/** The CDC source the settings declare (EVENT_FORMAT=debezium), or undefined. */
+export function cdcSource(config: InvalidatorConfig): CdcSource | undefined {
+  if (config.EVENT_FORMAT !== 'debezium' || config.CDC_ENTITY_TYPE === undefined) return undefined;
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const pair of list(config.CDC_FIELDS)) {
+    const [column, field] = pair.split(':');
+    if (column in fields) throw new Error(`CDC_FIELDS renames column ${column} twice`);
+    fields[column] = field;
+  }
+  const renamed = Object.values(fields);
+  if (new Set(renamed).size !== renamed.length) throw new Error('CDC_FIELDS gives two columns the same field name');
+  return {
+    entityType: config.CDC_ENTITY_TYPE,
+    idColumns: list(config.CDC_ID_COLUMNS),
+    versionColumn: config.CDC_VERSION_COLUMN,
+    tenantColumn: config.CDC_TENANT_COLUMN,
+    fields,
+    numericColumns: list(config.CDC_NUMERIC_COLUMNS),
+    excludeColumns: list(config.CDC_EXCLUDE_COLUMNS),
+  };
+}
+
 export function loadInvalidatorConfig(env: NodeJS.ProcessEnv = process.env): InvalidatorConfig {
   return readConfig(InvalidatorConfig, env, (config) => {
     const problems: string[] = [];
     if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES) problems.push('REDIS_URL or REDIS_CLUSTER_NODES must be set');
     if (config.REDIS_URL && config.REDIS_CLUSTER_NODES) problems.push('set only one of REDIS_URL and REDIS_CLUSTER_NODES');
     if (config.MAPPINGS_SOURCE === 'file' && !config.MAPPINGS_FILE) problems.push('MAPPINGS_FILE must be set when MAPPINGS_SOURCE=file');
+    problems.push(...cdcSourceProblems(config));
     problems.push(...kafkaSecurityProblems(config));
     if (config.BUS_SIGNING_KEY !== undefined) {
       try {

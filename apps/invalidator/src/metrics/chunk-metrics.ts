@@ -41,6 +41,11 @@ export class ChunkMetrics {
     return now;
   }
 
+  /** Step 1 of a CDC source: records that are not row changes. */
+  cdcSkipped(skipped: Partial<Record<string, number>>): void {
+    for (const [reason, n] of Object.entries(skipped)) if (n) this.metrics.cdcSkipped.inc({ reason }, n);
+  }
+
   /** Step 5: the chunk's dead letters are in the DLQ topic. */
   deadLettered(deadLetters: Rejection[]): void {
     for (const r of deadLetters) this.metrics.deadLettered.inc({ reason: r.code });

@@ -9,6 +9,8 @@ export class InvalidatorMetrics {
   readonly deduped: Counter;
   readonly coalesced: Counter;
   readonly unmapped: Counter;
+  readonly cdcSkipped: Counter<'reason'>;
+  readonly sourceInfo: Gauge<'source'>;
   readonly deadLettered: Counter<'reason'>;
   readonly deadLetterFailures: Counter;
   readonly deadLettersTruncated: Counter;
@@ -25,7 +27,7 @@ export class InvalidatorMetrics {
   readonly lastAppliedOffset: Gauge<'topic' | 'partition'>;
 
   /** `mappingCount` is read at scrape time, so the gauge never lags the loaded set. */
-  constructor(registry: Registry, mappingCount: () => number = () => 0) {
+  constructor(registry: Registry, mappingCount: () => number = () => 0, source = 'events') {
     const registers = [registry];
     this.consumed = new Counter({ name: NAMES.consumed, help: 'Messages read from the entity.updated topic', registers });
     this.applied = new Counter({ name: NAMES.applied, help: 'Events whose effects are in Redis (offset resolved)', registers });
@@ -33,6 +35,18 @@ export class InvalidatorMetrics {
     this.coalesced = new Counter({
       name: NAMES.coalesced,
       help: 'Events merged into a newer event of the same entity in one batch',
+      registers,
+    });
+    this.sourceInfo = new Gauge({
+      name: NAMES.sourceInfo,
+      help: 'Always 1; `source` says what this instance reads: "events" (entity.updated) or "cdc:<entity type>" (EVENT_FORMAT=debezium). The dashboard groups throughput by it',
+      labelNames: ['source'],
+      registers,
+    });
+    this.cdcSkipped = new Counter({
+      name: NAMES.cdcSkipped,
+      help: 'EVENT_FORMAT=debezium: records that are not row changes (tombstone, heartbeat, message, truncate, schema_change), committed without effect',
+      labelNames: ['reason'],
       registers,
     });
     this.unmapped = new Counter({
@@ -114,6 +128,7 @@ export class InvalidatorMetrics {
         this.set(mappingCount());
       },
     });
+    this.sourceInfo.set({ source }, 1);
     this.lastAppliedOffset = new Gauge({
       name: NAMES.lastAppliedOffset,
       help: 'Last offset resolved and committed, per partition',

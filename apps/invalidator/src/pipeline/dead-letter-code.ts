@@ -16,7 +16,9 @@ export type DeadLetterCode =
   /** Redis was invalidated and the offset committed, but an HTTP cache (PURGE_TARGETS) did not take the purge within PURGE_DEADLINE_MS: replay it. */
   | 'PURGE_FAILED'
   /** Redis was invalidated, but the purge sink refused the item before any request (a URL outside the allowed hosts, a tag that is not one whole key): fix the mapping or PURGE_ALLOWED_HOSTS, then replay. */
-  | 'PURGE_REFUSED';
+  | 'PURGE_REFUSED'
+  /** A CDC row change without the columns its source declares (id, tenant, version), or a delete/update without the old row (REPLICA IDENTITY). */
+  | 'CDC_MISSING_COLUMNS';
 
 import type { InboundMessage } from '@app/kafka';
 

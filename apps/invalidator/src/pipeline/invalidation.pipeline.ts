@@ -24,7 +24,8 @@ import { coalesce } from './coalesce';
 import { commitChunk } from './commit';
 import { Rejection, rejection } from './dead-letter-code';
 import { DeadLetterSink, deliverDeadLetters } from './dead-letter';
-import { decode, DecodedEvent } from './decode';
+import { decode, DecodedEvent, DecodeResult } from './decode';
+import { CdcSource, decodeDebezium } from './decode-debezium';
 import { dedupe, RecentEvents } from './dedupe';
 import { resolveEffects } from './resolve';
 import type { LoaderWarmer } from '../sinks/loader-warm';
@@ -43,6 +44,8 @@ export interface PipelineOptions {
   /** Messages handled per apply+commit step; bounds the work between heartbeats. */
   chunkSize: number;
   retry: BackoffPolicy;
+  /** Set when the topic carries Debezium row changes of one table (EVENT_FORMAT=debezium). */
+  cdcSource?: CdcSource;
 }
 
 export type { DeadLetterSink };
@@ -77,7 +80,7 @@ export class InvalidationPipeline {
     const startedNs = this.record.received(chunk);
 
     // 1 decode, 2 dedupe, 3 coalesce, 4 resolve
-    const { events, rejected } = decode(chunk, { maxEventBytes: this.options.maxEventBytes });
+    const { events, rejected } = this.decode(chunk);
     const { unique, duplicates } = dedupe(events, this.recent);
     const changes = coalesce(unique);
     const resolver = this.resolver();
@@ -160,6 +163,20 @@ export class InvalidationPipeline {
       report: result.report,
     });
     return true;
+  }
+
+  /** Step 1: entity.updated events, or a CDC table's row changes turned into them. */
+  private decode(chunk: InboundMessage[]): DecodeResult {
+    const { maxEventBytes, cdcSource } = this.options;
+    if (!cdcSource) return decode(chunk, { maxEventBytes });
+    const result = decodeDebezium(chunk, { maxEventBytes, source: cdcSource });
+    this.record.cdcSkipped(result.skipped);
+    if (result.skipped.truncate)
+      this.log.warn(
+        { truncates: result.skipped.truncate, entityType: cdcSource.entityType },
+        'TRUNCATE of the captured table: no per-row invalidation is possible; bump the namespace of its keys if they are cached',
+      );
+    return result;
   }
 
   /** Step 5 for any of the chunk's dead letters: false when they could not be delivered (the chunk stays uncommitted). */

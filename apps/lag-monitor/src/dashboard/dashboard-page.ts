@@ -90,6 +90,13 @@ const PAGE = String.raw`<!doctype html>
     <svg id="lag-chart" data-testid="lag-chart" viewBox="0 0 900 280" preserveAspectRatio="none" role="img" aria-label="lag per partition over time"></svg>
     <div class="legend" id="legend"></div>
   </section>
+  <section id="sources-panel">
+    <h2>Throughput by source <span class="meta" id="sources-sub"></span></h2>
+    <table data-testid="sources">
+      <thead><tr><th>source</th><th>instances</th><th>consumed/s</th><th>applied/s</th></tr></thead>
+      <tbody id="sources"></tbody>
+    </table>
+  </section>
   <section id="outcomes-panel">
     <h2>Invalidations per second by outcome <span class="meta" id="outcomes-sub"></span></h2>
     <table data-testid="outcomes">
@@ -330,6 +337,10 @@ const PAGE = String.raw`<!doctype html>
   }
   function purgeRank(outcome) { var i = ['purged', 'retried', 'failed', 'refused'].indexOf(outcome); return i < 0 ? 4 : i; }
   function renderReadSide(data) {
+    // Published events ("events") and each CDC table ("cdc:<entity type>") separately.
+    var sources = data.invalidator.figures.bySource || [];
+    fillRows('sources', 'data-source', ['source', 'instances', 'consumed', 'applied'], sources.map(function (x) { return [x.source, String(x.instances), rate(x.consumedPerSecond), rate(x.appliedPerSecond)]; }));
+    text('sources-sub', data.invalidator.sources.length === 0 ? 'no invalidator metrics configured' : 'over the last ' + data.invalidator.figures.windowSeconds + ' s');
     var outcomes = data.invalidator.keysPerSecondByOutcome || {};
     var names = Object.keys(outcomes).sort();
     var top = 0;

@@ -88,4 +88,24 @@ describe('computeInvalidatorFigures', () => {
     const old = [scrape(0, 0, {}, [['+Inf', 0]]), scrape(1_000, 1_000, {}, [['+Inf', 0]])];
     expect(computeInvalidatorFigures([old], 60_000, 15_000).eventsConsumedPerSecond).toBeNull();
   });
+
+  it('splits throughput by source: published events and each CDC table, told apart by invalidator_source_info', () => {
+    const tagged = (source: string | undefined, at: number, consumed: number): Scrape => ({
+      at,
+      samples: [
+        s(INVALIDATOR_METRIC_NAMES.consumed, consumed),
+        s(INVALIDATOR_METRIC_NAMES.applied, consumed / 2),
+        ...(source ? [s(INVALIDATOR_METRIC_NAMES.sourceInfo, 1, { source })] : []),
+      ],
+    });
+    const events = [tagged('events', 0, 0), tagged('events', 10_000, 100)];
+    const olderInstance = [tagged(undefined, 0, 0), tagged(undefined, 10_000, 50)];
+    const cdc = [tagged('cdc:product', 0, 0), tagged('cdc:product', 10_000, 300)];
+    const f = computeInvalidatorFigures([events, olderInstance, cdc], 10_000, 60_000);
+    expect(f.bySource).toEqual([
+      { source: 'cdc:product', instances: 1, consumedPerSecond: 30, appliedPerSecond: 15 },
+      { source: 'events', instances: 2, consumedPerSecond: 15, appliedPerSecond: 7.5 },
+    ]);
+    expect(f.eventsConsumedPerSecond).toBe(45);
+  });
 });

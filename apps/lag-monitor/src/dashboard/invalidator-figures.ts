@@ -27,6 +27,24 @@ export interface InvalidatorFigures {
   batchApplyP99Seconds: number | null;
   /** Mappings loaded (the largest figure across instances). */
   mappings: number | null;
+  /**
+   * Throughput per source (invalidator_source_info: "events" for entity.updated, "cdc:<entity
+   * type>" for a Debezium table), so CDC-driven invalidations are told apart from published ones.
+   */
+  bySource: SourceFigures[];
+}
+
+export interface SourceFigures {
+  source: string;
+  instances: number;
+  consumedPerSecond: number | null;
+  appliedPerSecond: number | null;
+}
+
+/** The source an instance reports (an older invalidator without the gauge reads entity.updated events). */
+function sourceOf(scrapes: Scrape[]): string {
+  const info = scrapes[scrapes.length - 1]?.samples.find((s) => s.name === INVALIDATOR_METRICS.sourceInfo);
+  return info?.labels.source || 'events';
 }
 
 /** Sum over matching series of the value in one scrape. */
@@ -116,5 +134,23 @@ export function computeInvalidatorFigures(scrapesPerInstance: Scrape[][], now: n
     batchApplyP50Seconds,
     batchApplyP99Seconds,
     mappings,
+    bySource: bySource(scrapesPerInstance, windows),
   };
+}
+
+function bySource(scrapesPerInstance: Scrape[][], windows: Scrape[][]): SourceFigures[] {
+  const groups = new Map<string, Scrape[][]>();
+  scrapesPerInstance.forEach((scrapes, i) => {
+    if (scrapes.length === 0) return;
+    const source = sourceOf(scrapes);
+    groups.set(source, [...(groups.get(source) ?? []), windows[i]]);
+  });
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([source, instances]) => ({
+      source,
+      instances: instances.length,
+      consumedPerSecond: rate(instances, INVALIDATOR_METRICS.consumed),
+      appliedPerSecond: rate(instances, INVALIDATOR_METRICS.applied),
+    }));
 }

@@ -1,0 +1,201 @@
+// Debezium change events (the PostgreSQL connector's JSON, with and without schemas) -> events.
+// The envelopes are shaped like what Debezium 3.6 writes for the example catalog's table
+// (test/cdc runs the real connector end to end).
+import type { InboundMessage } from '@app/kafka';
+import { CdcSource, decodeDebezium } from './decode-debezium';
+
+const SOURCE: CdcSource = {
+  entityType: 'product',
+  idColumns: ['id'],
+  versionColumn: 'version',
+  tenantColumn: 'tenant',
+  fields: { category_id: 'categoryId', updated_at: 'updatedAt' },
+  numericColumns: ['price'],
+  excludeColumns: ['secret'],
+};
+
+const row = (version: number, over: Record<string, unknown> = {}) => ({
+  id: 'p-1',
+  tenant: 'acme',
+  name: 'Mug',
+  price: version === 1 ? '9.50' : '11.00',
+  category_id: version === 1 ? 'kitchen' : 'office',
+  version,
+  updated_at: '2026-12-06T23:19:36.630000Z',
+  secret: 'never in a cache',
+  ...over,
+});
+
+const src = (lsn: number | bigint = 26559320) => ({
+  version: '3.6.1.Final',
+  connector: 'postgresql',
+  name: 'cdc.catalog',
+  ts_ms: 1796599176649,
+  snapshot: 'false',
+  db: 'postgres',
+  schema: 'public',
+  table: 'catalog_products',
+  txId: 728,
+  lsn,
+  xmin: null,
+});
+
+let offset = 0;
+function message(value: unknown, raw?: string | null): InboundMessage {
+  const text =
+    raw !== undefined
+      ? raw
+      : JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `__BIG${v}__` : v)).replace(/"__BIG(\d+)__"/g, '$1');
+  return {
+    topic: 'cdc.catalog.public.catalog_products',
+    partition: 0,
+    offset: String(offset++),
+    key: Buffer.from('{"id":"p-1"}'),
+    value: text === null ? null : Buffer.from(text),
+    headers: {},
+    timestamp: 0,
+  };
+}
+
+const decode = (...messages: InboundMessage[]) => decodeDebezium(messages, { maxEventBytes: 65_536, source: SOURCE });
+
+describe('decodeDebezium', () => {
+  it('an update becomes the event the outbox would carry: row version, renamed fields, decimals as numbers, excluded columns gone', () => {
+    const { events, rejected, skipped } = decode(message({ before: row(1), after: row(2), source: src(), op: 'u', ts_ms: 1796599176700 }));
+    expect(rejected).toEqual([]);
+    expect(skipped).toEqual({});
+    const e = events[0].event;
+    expect(e).toMatchObject({ entityType: 'product', entityId: 'p-1', version: 2, tenant: 'acme', occurredAt: '2026-12-06T23:19:36.649Z' });
+    expect(e.after).toEqual({
+      id: 'p-1',
+      tenant: 'acme',
+      name: 'Mug',
+      price: 11,
+      categoryId: 'office',
+      version: 2,
+      updatedAt: '2026-12-06T23:19:36.630000Z',
+    });
+    expect(e.before).toMatchObject({ categoryId: 'kitchen', price: 9.5 });
+    expect(e.changedFields?.sort()).toEqual(['categoryId', 'price', 'version']);
+    expect(e.eventId).toMatch(/^cdc:26559320:[0-9a-f]{24}$/);
+  });
+
+  it('the JSON converter with schemas gives the same event as without', () => {
+    const envelope = { before: row(1), after: row(2), source: src(), op: 'u', ts_ms: 1796599176700 };
+    const plain = decode(message(envelope)).events[0].event;
+    const wrapped = decode(
+      message({ schema: { type: 'struct', fields: [], name: 'cdc.catalog.public.catalog_products.Envelope' }, payload: envelope }),
+    ).events[0].event;
+    expect(wrapped).toEqual(plain);
+  });
+
+  it('creates and snapshot reads carry after only; a delete carries before only, at the version after the row last had', () => {
+    const { events } = decode(
+      message({ before: null, after: row(1), source: src(1), op: 'c' }),
+      message({ before: null, after: row(1), source: src(2), op: 'r' }),
+      message({ before: row(2), after: null, source: src(3), op: 'd' }),
+    );
+    expect(events.map((d) => [d.event.version, d.event.before !== undefined, d.event.after !== undefined])).toEqual([
+      [1, false, true],
+      [1, false, true],
+      [3, true, false],
+    ]);
+    expect(events[2].event.before).toMatchObject({ categoryId: 'office' });
+  });
+
+  it('skips what is not a row change, never dead-letters it: the tombstone after a delete, heartbeats, messages, truncates, schema changes', () => {
+    const { events, rejected, skipped } = decode(
+      message(null, null),
+      message(null, ''),
+      message({ schema: null, payload: null }),
+      message({ ts_ms: 1796599176649 }),
+      message({ op: 'm', source: src(), message: { prefix: 'x', content: 'eA==' } }),
+      message({ op: 't', source: src() }),
+      message({ source: src(), ddl: 'ALTER TABLE ...', tableChanges: [] }),
+    );
+    expect(events).toEqual([]);
+    expect(rejected).toEqual([]);
+    expect(skipped).toEqual({ tombstone: 3, heartbeat: 1, message: 1, truncate: 1, schema_change: 1 });
+  });
+
+  it('a delete without the old row (REPLICA IDENTITY DEFAULT) is dead-lettered naming the fix, not applied half-way', () => {
+    const keyOnly = { id: 'p-1', tenant: null, name: null, price: null, category_id: null, version: null, updated_at: null };
+    const { events, rejected } = decode(
+      message({ before: keyOnly, after: null, source: src(), op: 'd' }),
+      message({ before: null, after: null, source: src(), op: 'd' }),
+    );
+    expect(events).toEqual([]);
+    expect(rejected.map((r) => r.code)).toEqual(['CDC_MISSING_COLUMNS', 'CDC_MISSING_COLUMNS']);
+    expect(rejected[0].reason).toMatch(/REPLICA IDENTITY FULL/);
+  });
+
+  it('without a version column the WAL position is the version; one beyond 2^53 is refused, never rounded', () => {
+    const lsnSource = { ...SOURCE, versionColumn: undefined };
+    const ok = decodeDebezium([message({ before: null, after: row(1), source: src(123456789), op: 'c' })], {
+      maxEventBytes: 65_536,
+      source: lsnSource,
+    });
+    expect(ok.events[0].event.version).toBe(123456789);
+    const big = decodeDebezium([message({ before: null, after: row(1), source: src(9007199254740993n), op: 'c' })], {
+      maxEventBytes: 65_536,
+      source: lsnSource,
+    });
+    expect(big.rejected.map((r) => r.code)).toEqual(['UNSAFE_INTEGER']);
+  });
+
+  describe('hostile rows and misrouted topics', () => {
+    it('an id or tenant that is unsafe in a Redis key (glob, colon, brace, space) is dead-lettered', () => {
+      const { events, rejected } = decode(
+        message({ before: null, after: row(1, { id: 'p*' }), source: src(), op: 'c' }),
+        message({ before: null, after: row(1, { id: 'a:b' }), source: src(), op: 'c' }),
+        message({ before: null, after: row(1, { tenant: '{acme}' }), source: src(), op: 'c' }),
+        message({ before: null, after: row(1, { id: 'p 1' }), source: src(), op: 'c' }),
+      );
+      expect(events).toEqual([]);
+      expect(rejected.map((r) => r.code)).toEqual(['BAD_SCHEMA', 'BAD_SCHEMA', 'BAD_SCHEMA', 'BAD_SCHEMA']);
+    });
+
+    it('a version column that is not an integer, zero or negative is dead-lettered', () => {
+      const { events, rejected } = decode(
+        message({ before: null, after: row(1, { version: '7' }), source: src(), op: 'c' }),
+        message({ before: null, after: row(1, { version: 0 }), source: src(), op: 'c' }),
+        message({ before: null, after: row(1, { version: -3 }), source: src(), op: 'c' }),
+      );
+      expect(events).toEqual([]);
+      expect(rejected.map((r) => r.code)).toEqual(['CDC_MISSING_COLUMNS', 'CDC_MISSING_COLUMNS', 'CDC_MISSING_COLUMNS']);
+    });
+
+    it('an entity.updated event or garbage on the CDC topic is dead-lettered with a reason, not skipped', () => {
+      const { events, rejected, skipped } = decode(
+        message({ eventId: 'e1', entityType: 'product', entityId: 'p-1', version: 2, occurredAt: new Date().toISOString() }),
+        message(null, '{not json'),
+        message(null, '[1,2]'),
+        message({ op: 'x', source: src() }),
+      );
+      expect(events).toEqual([]);
+      expect(skipped).toEqual({});
+      expect(rejected.map((r) => r.code)).toEqual(['BAD_SCHEMA', 'BAD_JSON', 'BAD_SCHEMA', 'BAD_SCHEMA']);
+      expect(rejected[0].reason).toMatch(/not a Debezium change event/);
+    });
+
+    it('a column named __proto__ never becomes the prototype of the event or of anything else', () => {
+      const text = JSON.stringify({ before: null, after: row(1), source: src(), op: 'c' }).replace(
+        '"name":"Mug"',
+        '"__proto__":{"polluted":true},"name":"Mug"',
+      );
+      const { events } = decode(message(null, text));
+      const after = events[0].event.after!;
+      expect(Object.getPrototypeOf(after)).toBe(Object.prototype);
+      expect((after as { polluted?: unknown }).polluted).toBeUndefined();
+      expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+    });
+
+    it('an oversized change event is dead-lettered', () => {
+      const { rejected } = decodeDebezium([message({ before: null, after: row(1, { name: 'x'.repeat(2_000) }), source: src(), op: 'c' })], {
+        maxEventBytes: 1_024,
+        source: SOURCE,
+      });
+      expect(rejected.map((r) => r.code)).toEqual(['OVERSIZED']);
+    });
+  });
+});
