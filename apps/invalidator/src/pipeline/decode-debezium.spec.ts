@@ -199,3 +199,84 @@ describe('decodeDebezium', () => {
     });
   });
 });
+
+describe('decodeDebezium: found by the red team', () => {
+  const LSN_SOURCE: CdcSource = { ...SOURCE, versionColumn: undefined, tenantColumn: undefined };
+  const codes = (r: { rejected: { code: string }[] }) => r.rejected.map((x) => x.code);
+
+  it('never throws, whatever the record: absurd times, an lsn that is an object, a value nested 100k deep', () => {
+    let deep = '"x"';
+    for (let i = 0; i < 100_000; i += 1) deep = `[${deep}]`;
+    const deepText = JSON.stringify({ before: row(1), after: row(2), source: src(), op: 'u' }).replace('"name":"Mug"', `"name":${deep}`);
+    const messages = [
+      message({ before: null, after: row(1), source: { ...src(), ts_ms: 8.64e15 + 1 }, op: 'c' }),
+      message({ before: null, after: row(1), source: { ...src(), ts_ms: undefined }, op: 'c', ts_ms: 1e300 }),
+      message({ before: null, after: row(1), source: { ...src(), lsn: { toString: 1 } }, op: 'c' }),
+      message(null, deepText),
+    ];
+    let result: ReturnType<typeof decodeDebezium> | undefined;
+    expect(() => (result = decodeDebezium(messages, { maxEventBytes: 1_000_000, source: SOURCE }))).not.toThrow();
+    // Absurd times fall back to now; the others are dead-lettered, never thrown.
+    expect(result!.events.length + result!.rejected.length).toBe(4);
+  });
+
+  it('an update without its old row (REPLICA IDENTITY switched back to DEFAULT) is dead-lettered, not applied without the old category', () => {
+    expect(codes(decode(message({ before: null, after: row(2), source: src(), op: 'u' })))).toEqual(['CDC_MISSING_COLUMNS']);
+  });
+
+  it('an update that does not raise the version column is dead-lettered naming the fix (it would be deduped or skipped as older)', () => {
+    const same = decode(message({ before: row(5), after: row(5, { price: '1.00' }), source: src(), op: 'u' }));
+    const down = decode(message({ before: row(9), after: row(3), source: src(), op: 'u' }));
+    expect([...codes(same), ...codes(down)]).toEqual(['CDC_VERSION_NOT_INCREASED', 'CDC_VERSION_NOT_INCREASED']);
+    expect(same.rejected[0].reason).toMatch(/version/);
+  });
+
+  it('composite ids cannot collide: a part holding the separator is dead-lettered', () => {
+    const composite: CdcSource = { ...SOURCE, idColumns: ['a', 'b'] };
+    const r = decodeDebezium([message({ before: null, after: row(1, { a: 'x.y', b: 'z' }), source: src(), op: 'c' })], {
+      maxEventBytes: 65_536,
+      source: composite,
+    });
+    expect(codes(r)).toEqual(['BAD_SCHEMA']);
+  });
+
+  it('a key-only old row is dead-lettered also without version and tenant columns (LSN versioning)', () => {
+    const keyOnly = { id: 'p-1', tenant: null, name: null, price: null, category_id: null, version: null };
+    const defaults = { id: 'p-1', tenant: '', name: '', price: '0', category_id: '', version: 0 };
+    const r = decodeDebezium(
+      [
+        message({ before: keyOnly, after: null, source: src(), op: 'd' }),
+        message({ before: defaults, after: null, source: src(), op: 'd' }),
+      ],
+      { maxEventBytes: 65_536, source: LSN_SOURCE },
+    );
+    expect(codes(r)).toEqual(['CDC_MISSING_COLUMNS', 'CDC_MISSING_COLUMNS']);
+  });
+
+  it('an update that moves a row to another identity (tenant or a non-key id column) also invalidates the old identity', () => {
+    const r = decode(message({ before: row(1), after: row(2, { tenant: 'globex' }), source: src(), op: 'u' }));
+    expect(r.events.map((d) => [d.event.tenant, d.event.entityId, d.event.version, d.event.after !== undefined])).toEqual([
+      ['globex', 'p-1', 2, true],
+      ['acme', 'p-1', 2, false],
+    ]);
+  });
+
+  it('a rename onto an existing column is dead-lettered; an excluded name is excluded also as a rename target', () => {
+    const clash: CdcSource = { ...SOURCE, fields: { category_id: 'name' } };
+    const r = decodeDebezium([message({ before: null, after: row(1), source: src(), op: 'c' })], { maxEventBytes: 65_536, source: clash });
+    expect(codes(r)).toEqual(['BAD_SCHEMA']);
+    const hidden: CdcSource = { ...SOURCE, fields: { cost_cents: 'cost' }, excludeColumns: ['cost'] };
+    const ok = decodeDebezium([message({ before: null, after: row(1, { cost_cents: 120 }), source: src(), op: 'c' })], {
+      maxEventBytes: 65_536,
+      source: hidden,
+    });
+    expect(ok.events[0].event.after).not.toHaveProperty('cost');
+  });
+
+  it('a decimal beyond what a number holds exactly stays a string (never Infinity or a rounded figure)', () => {
+    const r = decode(message({ before: null, after: row(1, { price: `1${'0'.repeat(400)}` }), source: src(), op: 'c' }));
+    expect(r.events[0].event.after!.price).toBe(`1${'0'.repeat(400)}`);
+    const big = decode(message({ before: null, after: row(1, { price: '9007199254740993' }), source: src(), op: 'c' }));
+    expect(big.events[0].event.after!.price).toBe('9007199254740993');
+  });
+});

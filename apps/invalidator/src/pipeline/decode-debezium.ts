@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { EntityUpdated, fastValidateEntityUpdated, parseExactJson, SAFE_ID_PATTERN, validateEntityUpdated } from '@app/contracts';
 import type { InboundMessage } from '@app/kafka';
-import { rejection } from './dead-letter-code';
+import { DeadLetterCode, rejection } from './dead-letter-code';
 import type { DecodeResult } from './decode';
 
 export interface CdcSource {
@@ -57,15 +57,42 @@ function idPart(v: unknown): string | undefined {
   return undefined;
 }
 
+/** Thrown inside one record's decode: becomes its dead letter (never the batch's failure). */
+class Refused extends Error {
+  constructor(
+    readonly code: DeadLetterCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_SAFE_DECIMAL = Number.MAX_SAFE_INTEGER;
+/** Milliseconds a Date can hold (ECMAScript: +-8.64e15). */
+const MAX_DATE_MS = 8.64e15;
+
 /** The row as the event carries it: renamed fields, decimals as numbers, excluded columns gone. */
 function eventRow(row: Row, source: CdcSource): Row {
   const out: Row = {};
+  const renamedFrom = new Map<string, string>();
   for (const [column, value] of Object.entries(row)) {
-    if (source.excludeColumns.includes(column)) continue;
+    const field = source.fields[column] ?? column;
+    // Excluded by its column name or by the name it is renamed to.
+    if (source.excludeColumns.includes(column) || source.excludeColumns.includes(field)) continue;
+    if (Object.prototype.hasOwnProperty.call(out, field))
+      throw new Refused(
+        'BAD_SCHEMA',
+        `CDC_FIELDS renames ${renamedFrom.get(field) ?? column} onto ${field}, which the row also has as a column`,
+      );
+    renamedFrom.set(field, column);
     let v = value;
-    if (typeof v === 'string' && source.numericColumns.includes(column) && /^-?\d+(\.\d+)?$/.test(v)) v = Number(v);
+    if (typeof v === 'string' && source.numericColumns.includes(column) && /^-?\d+(\.\d+)?$/.test(v)) {
+      // Only when a number holds it: a figure beyond 2^53 or Infinity stays the exact string.
+      const n = Number(v);
+      if (Number.isFinite(n) && Math.abs(n) <= MAX_SAFE_DECIMAL) v = n;
+    }
     // An own property whatever the name (a column called __proto__ must not set the prototype).
-    Object.defineProperty(out, source.fields[column] ?? column, { value: v, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, field, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -74,148 +101,163 @@ function changedFields(before: Row | undefined, after: Row | undefined): string[
   if (!after) return undefined;
   const keys = Object.keys(after);
   if (!before) return keys.slice(0, 256);
-  const same = (a: unknown, b: unknown) =>
-    JSON.stringify(a, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ===
-    JSON.stringify(b, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
-  return keys.filter((k) => !same(before[k], after[k])).slice(0, 256);
+  const text = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+  return keys.filter((k) => text(before[k]) !== text(after[k])).slice(0, 256);
+}
+
+/** A row that holds nothing but its id: Debezium's old row of a table without REPLICA IDENTITY FULL (non-key columns null, or their type's default). */
+function keyOnly(row: Row, source: CdcSource): boolean {
+  return Object.entries(row).every(
+    ([column, v]) => source.idColumns.includes(column) || v === null || v === '' || v === 0 || v === '0' || v === false,
+  );
+}
+
+interface Identity {
+  entityId: string;
+  tenant?: string;
+}
+
+function identityOf(row: Row, source: CdcSource): Identity | string {
+  const parts = source.idColumns.map((c) => idPart(row[c]));
+  if (parts.some((p) => p === undefined)) return `id column(s) ${source.idColumns.join(', ')} missing or not a string/integer`;
+  // Several id columns are joined with ".": a part holding one could pose as another row.
+  if (parts.length > 1 && parts.some((p) => p!.includes('.')))
+    throw new Refused('BAD_SCHEMA', `an id column of a composite id (${source.idColumns.join(', ')}) holds ".", the separator`);
+  if (source.tenantColumn === undefined) return { entityId: parts.join('.') };
+  const tenant = idPart(row[source.tenantColumn]);
+  return tenant === undefined ? `tenant column ${source.tenantColumn} missing` : { entityId: parts.join('.'), tenant };
+}
+
+type Decoded = { skip: CdcSkipReason } | { events: EntityUpdated[] };
+
+/** One record: skipped, events, or a Refused thrown. */
+function decodeRecord(m: InboundMessage, source: CdcSource): Decoded {
+  let parsed: unknown;
+  try {
+    parsed = parseExactJson(m.value!.toString('utf8'));
+  } catch (error) {
+    throw new Refused('BAD_JSON', `value is not JSON: ${(error as Error).message}`);
+  }
+  // JsonConverter with schemas.enable=true wraps the envelope: { schema, payload }.
+  if (isRow(parsed) && 'schema' in parsed && 'payload' in parsed) parsed = parsed.payload;
+  if (parsed === null) return { skip: 'tombstone' };
+  if (!isRow(parsed)) throw new Refused('BAD_SCHEMA', 'not a Debezium change event (the value is not a JSON object)');
+  const e = parsed as Envelope;
+  if (e.op === undefined) {
+    const keys = Object.keys(e);
+    if (keys.length === 1 && keys[0] === 'ts_ms') return { skip: 'heartbeat' };
+    if (e.ddl !== undefined || e.tableChanges !== undefined) return { skip: 'schema_change' };
+    throw new Refused('BAD_SCHEMA', 'not a Debezium change event (no "op"): is KAFKA_TOPIC a CDC topic and EVENT_FORMAT=debezium meant?');
+  }
+  if (e.op === 'm') return { skip: 'message' };
+  if (e.op === 't') return { skip: 'truncate' };
+  if (e.op !== 'c' && e.op !== 'r' && e.op !== 'u' && e.op !== 'd')
+    throw new Refused('BAD_SCHEMA', `unknown Debezium op ${JSON.stringify(e.op)}`);
+  const op = e.op;
+  const missing = (what: string) =>
+    new Refused(
+      'CDC_MISSING_COLUMNS',
+      `${what} (op "${op}"): a delete or update needs the table's old row, ALTER TABLE ... REPLICA IDENTITY FULL`,
+    );
+
+  const before = isRow(e.before) ? e.before : undefined;
+  const after = op === 'd' ? undefined : isRow(e.after) ? e.after : undefined;
+  if ((op === 'd' || op === 'u') && (!before || keyOnly(before, source))) throw missing('the old row is not in the event');
+  const row = op === 'd' ? before : after;
+  if (!row) throw missing('the new row is not in the event');
+  const identity = identityOf(row, source);
+  if (typeof identity === 'string') throw missing(identity);
+
+  const source_ = isRow(e.source) ? e.source : {};
+  const lsn = source_.lsn;
+  let version: unknown;
+  if (source.versionColumn !== undefined) {
+    const v = row[source.versionColumn];
+    // 0 is no version (they start at 1): the default Debezium puts in a column the old row lacks.
+    // Taken as is, a delete would land below the key's floor: lost.
+    if (typeof v === 'number' && v < 1) throw missing(`version column ${source.versionColumn} is ${v}`);
+    // A delete keeps the row's last version: it is the change after it.
+    version = typeof v === 'number' && Number.isSafeInteger(v) ? (op === 'd' ? v + 1 : v) : v;
+    // An update that does not raise the version would be taken for the change already applied
+    // (deduped) or an older one (skipped): its invalidation would be lost.
+    const previous = before?.[source.versionColumn];
+    if (op === 'u' && typeof version === 'number' && typeof previous === 'number' && version <= previous)
+      throw new Refused(
+        'CDC_VERSION_NOT_INCREASED',
+        `version column ${source.versionColumn} went from ${previous} to ${version}: every change of a row must raise it (a trigger can), or unset CDC_VERSION_COLUMN to version by WAL position`,
+      );
+  } else version = lsn;
+  if (typeof version === 'bigint' || (typeof version === 'number' && !Number.isSafeInteger(version)))
+    throw new Refused('UNSAFE_INTEGER', `version ${String(version)} is beyond 2^53 - 1: versions are compared as exact numbers`);
+  if (typeof version !== 'number')
+    throw missing(
+      source.versionColumn !== undefined ? `version column ${source.versionColumn} missing or not an integer` : 'source.lsn missing',
+    );
+
+  const time = [source_.ts_ms, e.ts_ms].find((t): t is number => typeof t === 'number' && Number.isFinite(t) && Math.abs(t) <= MAX_DATE_MS);
+  const occurredAt = new Date(time ?? Date.now()).toISOString();
+  const name = (v: unknown) => (typeof v === 'string' ? v : '');
+  const lsnText = typeof lsn === 'number' || typeof lsn === 'bigint' ? lsn.toString() : typeof lsn === 'string' ? lsn.slice(0, 32) : '';
+  const eventBefore = before ? eventRow(before, source) : undefined;
+  const eventAfter = after ? eventRow(after, source) : undefined;
+  const build = (id: Identity, withAfter: boolean): EntityUpdated => ({
+    // Same row change, same id: a redelivery after a Connect crash is a duplicate.
+    eventId: `cdc:${lsnText}:${createHash('sha256')
+      .update(`${name(source_.schema)}.${name(source_.table)}:${id.tenant ?? ''}:${id.entityId}`)
+      .digest('hex')
+      .slice(0, 24)}`,
+    entityType: source.entityType,
+    entityId: id.entityId,
+    version,
+    ...(id.tenant !== undefined ? { tenant: id.tenant } : {}),
+    occurredAt,
+    ...(eventBefore ? { before: eventBefore } : {}),
+    ...(withAfter && eventAfter ? { after: eventAfter } : {}),
+    ...(withAfter && op === 'u' ? { changedFields: changedFields(eventBefore, eventAfter) } : {}),
+  });
+  const events = [build(identity, true)];
+  // An update that moved the row to another identity (its tenant, or an id column that is not the
+  // primary key): the old identity's keys must go too, as for a delete.
+  if (op === 'u' && before) {
+    const old = identityOf(before, source);
+    if (typeof old !== 'string' && (old.entityId !== identity.entityId || old.tenant !== identity.tenant)) events.push(build(old, false));
+  }
+  for (const event of events) {
+    if (!SAFE_ID_PATTERN.test(event.entityId) || !fastValidateEntityUpdated(event)) {
+      const reason = validateEntityUpdated(event)
+        .map((v) => `${v.field}: ${v.message}`)
+        .join('; ');
+      throw new Refused(
+        'BAD_SCHEMA',
+        `the row does not make a valid entity.updated event: ${reason || 'entityId is not a safe identifier'}`,
+      );
+    }
+  }
+  return { events };
 }
 
 export function decodeDebezium(messages: InboundMessage[], options: { maxEventBytes: number; source: CdcSource }): CdcDecodeResult {
-  const { source } = options;
   const events: CdcDecodeResult['events'] = [];
   const rejected: CdcDecodeResult['rejected'] = [];
   const skipped: CdcDecodeResult['skipped'] = {};
-  const skip = (reason: CdcSkipReason) => (skipped[reason] = (skipped[reason] ?? 0) + 1);
   for (const m of messages) {
     if (!m.value || m.value.length === 0) {
-      skip('tombstone');
+      skipped.tombstone = (skipped.tombstone ?? 0) + 1;
       continue;
     }
     if (m.value.length > options.maxEventBytes) {
       rejected.push(rejection(m, 'OVERSIZED', `value is ${m.value.length} bytes, limit is ${options.maxEventBytes} (MAX_EVENT_BYTES)`));
       continue;
     }
-    let parsed: unknown;
     try {
-      parsed = parseExactJson(m.value.toString('utf8'));
+      const decoded = decodeRecord(m, options.source);
+      if ('skip' in decoded) skipped[decoded.skip] = (skipped[decoded.skip] ?? 0) + 1;
+      else for (const event of decoded.events) events.push({ event, message: m });
     } catch (error) {
-      rejected.push(rejection(m, 'BAD_JSON', `value is not JSON: ${(error as Error).message}`));
-      continue;
+      // Whatever a record holds, it is its own dead letter: a throw here would fail the whole batch, again and again.
+      if (error instanceof Refused) rejected.push(rejection(m, error.code, error.message));
+      else rejected.push(rejection(m, 'BAD_SCHEMA', `could not decode the change event: ${(error as Error).message}`));
     }
-    // JsonConverter with schemas.enable=true wraps the envelope: { schema, payload }.
-    if (isRow(parsed) && 'schema' in parsed && 'payload' in parsed) parsed = parsed.payload;
-    if (parsed === null) {
-      skip('tombstone');
-      continue;
-    }
-    if (!isRow(parsed)) {
-      rejected.push(rejection(m, 'BAD_SCHEMA', 'not a Debezium change event (the value is not a JSON object)'));
-      continue;
-    }
-    const e = parsed as Envelope;
-    if (e.op === undefined) {
-      const keys = Object.keys(e);
-      if (keys.length === 1 && keys[0] === 'ts_ms') skip('heartbeat');
-      else if (e.ddl !== undefined || e.tableChanges !== undefined) skip('schema_change');
-      else
-        rejected.push(
-          rejection(m, 'BAD_SCHEMA', 'not a Debezium change event (no "op"): is KAFKA_TOPIC a CDC topic and EVENT_FORMAT=debezium meant?'),
-        );
-      continue;
-    }
-    if (e.op === 'm') {
-      skip('message');
-      continue;
-    }
-    if (e.op === 't') {
-      skip('truncate');
-      continue;
-    }
-    if (e.op !== 'c' && e.op !== 'r' && e.op !== 'u' && e.op !== 'd') {
-      rejected.push(rejection(m, 'BAD_SCHEMA', `unknown Debezium op ${JSON.stringify(e.op)}`));
-      continue;
-    }
-    const before = isRow(e.before) ? e.before : undefined;
-    const after = e.op === 'd' ? undefined : isRow(e.after) ? e.after : undefined;
-    const row = e.op === 'd' ? before : after;
-    const missing = (what: string) =>
-      rejected.push(
-        rejection(
-          m,
-          'CDC_MISSING_COLUMNS',
-          `${what} (op "${String(e.op)}"): a delete or update needs the table's old row, ALTER TABLE ... REPLICA IDENTITY FULL`,
-        ),
-      );
-    if (!row) {
-      missing(e.op === 'd' ? 'the deleted row is not in the event' : 'the new row is not in the event');
-      continue;
-    }
-    const parts = source.idColumns.map((c) => idPart(row[c]));
-    if (parts.some((p) => p === undefined)) {
-      missing(`id column(s) ${source.idColumns.join(', ')} missing or not a string/integer`);
-      continue;
-    }
-    const entityId = parts.join('.');
-    let tenant: string | undefined;
-    if (source.tenantColumn !== undefined) {
-      tenant = idPart(row[source.tenantColumn]);
-      if (tenant === undefined) {
-        missing(`tenant column ${source.tenantColumn} missing`);
-        continue;
-      }
-    }
-    const lsn = e.source?.lsn;
-    let version: unknown;
-    if (source.versionColumn !== undefined) {
-      const v = row[source.versionColumn];
-      // 0 is no version (they start at 1): the default Debezium puts in a column the old row lacks
-      // (REPLICA IDENTITY DEFAULT). Taken as is, a delete would land below the key's floor: lost.
-      if (typeof v === 'number' && v < 1) {
-        missing(`version column ${source.versionColumn} is ${v}`);
-        continue;
-      }
-      // A delete keeps the row's last version: it is the change after it.
-      version = typeof v === 'number' && Number.isSafeInteger(v) ? (e.op === 'd' ? v + 1 : v) : v;
-    } else version = lsn;
-    if (typeof version === 'bigint' || (typeof version === 'number' && !Number.isSafeInteger(version))) {
-      rejected.push(
-        rejection(m, 'UNSAFE_INTEGER', `version ${String(version)} is beyond 2^53 - 1: versions are compared as exact numbers`),
-      );
-      continue;
-    }
-    if (typeof version !== 'number') {
-      missing(
-        source.versionColumn !== undefined ? `version column ${source.versionColumn} missing or not an integer` : 'source.lsn missing',
-      );
-      continue;
-    }
-    const tsMs = typeof e.source?.ts_ms === 'number' ? e.source.ts_ms : typeof e.ts_ms === 'number' ? e.ts_ms : Date.now();
-    const name = (v: unknown) => (typeof v === 'string' ? v : '');
-    const table = `${name(e.source?.schema)}.${name(e.source?.table)}`;
-    const eventBefore = before ? eventRow(before, source) : undefined;
-    const eventAfter = after ? eventRow(after, source) : undefined;
-    const event: EntityUpdated = {
-      // Same row change, same id: a redelivery after a Connect crash is a duplicate.
-      eventId: `cdc:${String(lsn)}:${createHash('sha256').update(`${table}:${entityId}`).digest('hex').slice(0, 24)}`,
-      entityType: source.entityType,
-      entityId,
-      version,
-      ...(tenant !== undefined ? { tenant } : {}),
-      occurredAt: new Date(tsMs).toISOString(),
-      ...(eventBefore ? { before: eventBefore } : {}),
-      ...(eventAfter ? { after: eventAfter } : {}),
-      ...(e.op === 'u' ? { changedFields: changedFields(eventBefore, eventAfter) } : {}),
-    };
-    if (!SAFE_ID_PATTERN.test(entityId) || !fastValidateEntityUpdated(event)) {
-      const reason = validateEntityUpdated(event)
-        .map((v) => `${v.field}: ${v.message}`)
-        .join('; ');
-      rejected.push(
-        rejection(m, 'BAD_SCHEMA', `the row does not make a valid entity.updated event: ${reason || 'entityId is not a safe identifier'}`),
-      );
-      continue;
-    }
-    events.push({ event, message: m });
   }
   return { events, rejected, skipped };
 }
