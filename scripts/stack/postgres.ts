@@ -271,3 +271,39 @@ export async function stopPostgres(info: PostgresInfo, graceMs = 10_000): Promis
   }
   if (!info.socketDir.startsWith(info.dir)) rmSync(info.socketDir, { recursive: true, force: true });
 }
+
+/**
+ * `pg_ctl restart -m fast` on the same data folder and port (clients are disconnected, replication
+ * slots and their positions survive); resolves with the new postmaster pid once it accepts
+ * connections. For fault tests on a PostgreSQL of the test's own.
+ */
+export async function restartPostgres(info: PostgresInfo, timeoutMs = 60_000): Promise<PostgresInfo> {
+  const bin = ensurePostgresInstalled();
+  try {
+    await run(
+      info.osUser,
+      join(bin, 'pg_ctl'),
+      ['-D', info.dataDir, '-l', info.logFile, '-m', 'fast', '-w', '-t', String(Math.ceil(timeoutMs / 1000)), 'restart'],
+      info.dir,
+      timeoutMs,
+    );
+  } catch (error) {
+    const output = (error as { output?: string }).output ?? (error as Error).message;
+    throw new StackError('POSTGRES_START_FAILED', `pg_ctl restart failed (log: ${info.logFile}):\n${output}\n${tail(info.logFile)}`);
+  }
+  const pid = readPostmasterPid(info.dataDir);
+  if (!pid) throw new StackError('POSTGRES_START_FAILED', `no postmaster.pid after the restart (log: ${info.logFile})`);
+  const restarted = { ...info, pid };
+  await waitFor(
+    `postgres on 127.0.0.1:${info.port} after the restart`,
+    () =>
+      Promise.resolve(
+        spawnSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(info.port), '-U', 'postgres', '-t', '1']).status === 0
+          ? true
+          : undefined,
+      ),
+    timeoutMs,
+    100,
+  );
+  return restarted;
+}
