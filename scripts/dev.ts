@@ -15,7 +15,7 @@ import { Client } from 'pg';
 import { addresses, down, StackAddresses, startStackConnect, startStackVarnish, up } from './stack/stack';
 import { registerConnector, tableConnectorConfig } from './stack/connect';
 import { createTopics } from './stack/kafka';
-import { PRODUCTS_TABLE } from '../examples/catalog/src/store/catalog-schema';
+import { PRODUCTS_CDC_SETTINGS, PRODUCTS_TABLE } from '../examples/catalog/src/store/catalog-schema';
 import type { VarnishInfo } from './stack/varnish';
 import { loadMappingsYamlFile } from '@app/registry-core';
 import { freePort } from './stack/processes';
@@ -214,12 +214,7 @@ async function main(): Promise<void> {
       KEYSPACES_REQUIRED: 'false',
       KAFKA_GROUP_ID: 'cache-invalidator-cdc',
       KAFKA_TOPIC: cdcTopic,
-      EVENT_FORMAT: 'debezium',
-      CDC_ENTITY_TYPE: 'product',
-      CDC_VERSION_COLUMN: 'version',
-      CDC_TENANT_COLUMN: 'tenant',
-      CDC_FIELDS: 'category_id:categoryId,updated_at:updatedAt',
-      CDC_NUMERIC_COLUMNS: 'price',
+      ...PRODUCTS_CDC_SETTINGS,
       ...(varnish ? { PURGE_TARGETS: `varnish:http://127.0.0.1:${varnish.port}` } : {}),
     });
   } catch (error) {

@@ -233,6 +233,37 @@ export async function waitForConnectorRunning(info: ConnectInfo, name: string, t
 }
 
 /**
+ * What both connectors share: one table of the stack's PostgreSQL (loopback, user postgres) read
+ * through pgoutput from a slot and a publication its owner created, no snapshot (a cache needs no
+ * copy of old rows: changes from the slot's creation on), a short poll (most of Debezium's own
+ * latency at low rates). The slot name is also the topic prefix.
+ */
+function postgresSource(options: {
+  port: number;
+  database: string;
+  table: string;
+  slot: string;
+  publication: string;
+}): Record<string, string> {
+  return {
+    'connector.class': POSTGRES_CONNECTOR_CLASS,
+    'tasks.max': '1',
+    'database.hostname': '127.0.0.1',
+    'database.port': String(options.port),
+    'database.user': 'postgres',
+    'database.dbname': options.database,
+    'plugin.name': 'pgoutput',
+    'publication.name': options.publication,
+    'publication.autocreate.mode': 'disabled',
+    'slot.name': options.slot,
+    'topic.prefix': options.slot,
+    'table.include.list': `public.${options.table}`,
+    'snapshot.mode': 'no_data',
+    'poll.interval.ms': '50',
+  };
+}
+
+/**
  * Debezium's PostgreSQL connector with its outbox event router on an outbox table written by
  * libs/publisher's PostgresOutbox: every inserted row goes to `topic` as the stored event (the
  * jsonb text, unchanged) keyed by its aggregate_key column (entityType:entityId, the publisher's
@@ -247,21 +278,7 @@ export function outboxConnectorConfig(options: {
   topic: string;
 }): Record<string, string> {
   return {
-    'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
-    'tasks.max': '1',
-    'database.hostname': '127.0.0.1',
-    'database.port': String(options.port),
-    'database.user': 'postgres',
-    'database.dbname': options.database,
-    'plugin.name': 'pgoutput',
-    'publication.name': options.publication,
-    'publication.autocreate.mode': 'disabled',
-    'slot.name': options.slot,
-    'topic.prefix': options.slot,
-    'table.include.list': `public.${options.table}`,
-    // A cache needs no snapshot of old outbox rows; changes from the slot's creation on.
-    'snapshot.mode': 'no_data',
-    'poll.interval.ms': '50',
+    ...postgresSource(options),
     'tombstones.on.delete': 'false',
     transforms: 'outbox',
     'transforms.outbox.type': 'io.debezium.transforms.outbox.EventRouter',
@@ -296,20 +313,7 @@ export function tableConnectorConfig(options: {
   schemas?: boolean;
 }): Record<string, string> {
   return {
-    'connector.class': POSTGRES_CONNECTOR_CLASS,
-    'tasks.max': '1',
-    'database.hostname': '127.0.0.1',
-    'database.port': String(options.port),
-    'database.user': 'postgres',
-    'database.dbname': options.database,
-    'plugin.name': 'pgoutput',
-    'publication.name': options.publication,
-    'publication.autocreate.mode': 'disabled',
-    'slot.name': options.slot,
-    'topic.prefix': options.slot,
-    'table.include.list': `public.${options.table}`,
-    'snapshot.mode': 'no_data',
-    'poll.interval.ms': '50',
+    ...postgresSource(options),
     // numeric(14,2) as "12.50", not base64 bytes or a lossy double (CDC_NUMERIC_COLUMNS turns it into a number).
     'decimal.handling.mode': 'string',
     // Keeps the slot's confirmed position moving while the table is idle but the database is not.

@@ -11,7 +11,7 @@ import { Client } from 'pg';
 import type Redis from 'ioredis';
 import { CacheProtocol } from '@app/cache-protocol';
 import { CatalogStore } from '../../examples/catalog/src/store/catalog-store';
-import { PRODUCTS_TABLE } from '../../examples/catalog/src/store/catalog-schema';
+import { PRODUCTS_CDC_SETTINGS, PRODUCTS_TABLE } from '../../examples/catalog/src/store/catalog-schema';
 import { connectRequest, tableConnectorConfig, stopConnect } from '../../scripts/stack/connect';
 import { PostgresInfo, restartPostgres, startPostgres, stopPostgres } from '../../scripts/stack/postgres';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
@@ -52,12 +52,7 @@ describe('CDC: a PostgreSQL restart loses no row change', () => {
     invalidator = await spawnInvalidator({
       ...t.env,
       KAFKA_TOPIC: topic,
-      EVENT_FORMAT: 'debezium',
-      CDC_ENTITY_TYPE: 'product',
-      CDC_VERSION_COLUMN: 'version',
-      CDC_TENANT_COLUMN: 'tenant',
-      CDC_FIELDS: 'category_id:categoryId,updated_at:updatedAt',
-      CDC_NUMERIC_COLUMNS: 'price',
+      ...PRODUCTS_CDC_SETTINGS,
     });
     r = redis();
     protocol = new CacheProtocol(r);

@@ -12,7 +12,7 @@ import type Redis from 'ioredis';
 import { CacheProtocol } from '@app/cache-protocol';
 import { DLQ_HEADERS } from '@app/contracts';
 import { CatalogStore } from '../../examples/catalog/src/store/catalog-store';
-import { PRODUCTS_TABLE } from '../../examples/catalog/src/store/catalog-schema';
+import { PRODUCTS_CDC_SETTINGS, PRODUCTS_TABLE } from '../../examples/catalog/src/store/catalog-schema';
 import { tableConnectorConfig } from '../../scripts/stack/connect';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { startTestConnector, TestConnector, uniqueSlot } from '../support/cdc';
@@ -41,12 +41,7 @@ describe('CDC: row changes of catalog_products through Debezium (no outbox)', ()
     env = {
       ...t.env,
       KAFKA_TOPIC: topic,
-      EVENT_FORMAT: 'debezium',
-      CDC_ENTITY_TYPE: 'product',
-      CDC_VERSION_COLUMN: 'version',
-      CDC_TENANT_COLUMN: 'tenant',
-      CDC_FIELDS: 'category_id:categoryId,updated_at:updatedAt',
-      CDC_NUMERIC_COLUMNS: 'price',
+      ...PRODUCTS_CDC_SETTINGS,
       CHUNK_SIZE: '100',
     };
     db = await freshDatabase('cdc_table');

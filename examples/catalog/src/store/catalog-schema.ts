@@ -7,6 +7,20 @@ import { postgresOutboxSchema } from '@app/publisher';
 export const PRODUCTS_TABLE = 'catalog_products';
 export const OUTBOX_TABLE = 'catalog_outbox';
 
+/**
+ * The invalidator settings that declare catalog_products as a change-data-capture source
+ * (EVENT_FORMAT=debezium): its rows are products, `version` is the row version, and the renames
+ * make a row read like the catalog's outbox event (docs/sources.md, "Table CDC").
+ */
+export const PRODUCTS_CDC_SETTINGS = {
+  EVENT_FORMAT: 'debezium',
+  CDC_ENTITY_TYPE: 'product',
+  CDC_VERSION_COLUMN: 'version',
+  CDC_TENANT_COLUMN: 'tenant',
+  CDC_FIELDS: 'category_id:categoryId,updated_at:updatedAt',
+  CDC_NUMERIC_COLUMNS: 'price',
+} as const;
+
 /** pg_advisory_xact_lock key of the migration ("cata" in ASCII: any fixed bigint the database's other users do not take). */
 export const MIGRATION_LOCK_KEY = 0x63617461;
 
