@@ -1,5 +1,6 @@
-// npm run stack -- up [--postgres] [--no-cluster] | postgres | down | status | env
-// (stack name defaults to "dev"; --name to choose another). `postgres` adds PostgreSQL to a running stack.
+// npm run stack -- up [--postgres] [--cdc] [--no-cluster] | postgres | down | status | env
+// (stack name defaults to "dev"; --name to choose another). `postgres` adds PostgreSQL to a running stack;
+// `--cdc` starts PostgreSQL and a Kafka Connect worker with Debezium's PostgreSQL connector too.
 import { addresses, down, listStacks, readState, startStackPostgres, up } from './stack';
 import { StackError } from './processes';
 
@@ -15,6 +16,7 @@ function print(name: string): void {
   console.log(`  REDIS_URL=${a.redisUrl}`);
   console.log(`  REDIS_CLUSTER_NODES=${a.redisClusterNodes}`);
   if (a.postgresUrl) console.log(`  POSTGRES_URL=${a.postgresUrl}   (DATABASE_URL; log: ${state.postgres?.logFile})`);
+  if (state.connect) console.log(`  CONNECT_URL=${state.connect.url}   (Kafka Connect REST; log: ${state.connect.logFile})`);
 }
 
 async function main(): Promise<void> {
@@ -25,7 +27,7 @@ async function main(): Promise<void> {
   switch (command) {
     case 'up': {
       const started = Date.now();
-      await up({ name, cluster: !args.includes('--no-cluster'), postgres: args.includes('--postgres') });
+      await up({ name, cluster: !args.includes('--no-cluster'), postgres: args.includes('--postgres'), cdc: args.includes('--cdc') });
       console.log(`started in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       print(name);
       break;
@@ -52,10 +54,11 @@ async function main(): Promise<void> {
       const a = addresses(state);
       console.log(`KAFKA_BROKERS=${a.kafkaBrokers}\nREDIS_URL=${a.redisUrl}\nREDIS_CLUSTER_NODES=${a.redisClusterNodes}`);
       if (a.postgresUrl) console.log(`POSTGRES_URL=${a.postgresUrl}\nDATABASE_URL=${a.postgresUrl}`);
+      if (state.connect) console.log(`CONNECT_URL=${state.connect.url}`);
       break;
     }
     default:
-      console.error(`unknown command "${command}": use up [--postgres] | postgres | down | status | env [--name NAME]`);
+      console.error(`unknown command "${command}": use up [--postgres] [--cdc] | postgres | down | status | env [--name NAME]`);
       process.exit(2);
   }
 }

@@ -1,5 +1,6 @@
 // The local stack: one Kafka broker (KRaft), one redis-server and a 3-master Redis Cluster; on
-// demand a PostgreSQL (`up --postgres`, startStackPostgres) and Varnish. All on free loopback
+// demand a PostgreSQL (`up --postgres`, startStackPostgres), Kafka Connect with Debezium (`up --cdc`,
+// startStackConnect) and Varnish. All on free loopback
 // ports, all recorded in `.stack/runs/<name>/state.json` so that `down` (or the next `up` after a
 // crash) stops exactly what was started, by pid.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +46,8 @@ export interface UpOptions {
   cluster?: boolean;
   /** Also start PostgreSQL (off by default: the test stack starts it on demand). */
   postgres?: boolean;
+  /** Also start PostgreSQL and one Kafka Connect worker with Debezium's PostgreSQL connector (`up --cdc`). */
+  cdc?: boolean;
 }
 
 /** A stack name is one folder name under STACK_DIR/runs (emptied by `up`, deleted by `down`), never a path. */
@@ -249,7 +252,8 @@ export async function up(options: UpOptions): Promise<StackState> {
     void redis;
     void cluster;
     // After the others: startStackPostgres records itself in state.json, which they also write.
-    if (options.postgres) state.postgres = await startStackPostgres(options.name);
+    if (options.postgres || options.cdc) state.postgres = await startStackPostgres(options.name);
+    if (options.cdc) state.connect = await startStackConnect(options.name);
     await createTopics(
       [`127.0.0.1:${kafka.brokerPort}`],
       [
