@@ -6,10 +6,14 @@
 //   script     pipelined applyKeyEffects of the same effects, no Kafka (the Redis-side ceiling)
 // plus publish -> applied latency at fixed offered rates, and the service's CPU and peak RSS;
 //   raw hop    publish -> consumed of a raw kafkajs consumer at the same rates (Kafka's own hop),
+//   CDC        commit in PostgreSQL -> applied in Redis through Kafka Connect + Debezium and an
+//              invalidator with EVENT_FORMAT=debezium, at the same rates (cdc.ts), beside the event path,
 // and the cost goals table (goals.ts) with met / missed.
 // Options (env): BENCH_EVENTS (200000), BENCH_KEYS (100000 entities), BENCH_NAIVE_EVENTS (10000),
 // BENCH_RATES ("1000,5000,20000"), BENCH_RATE_SECONDS (5), BENCH_WARMUP_SECONDS (5, not reported),
 // BENCH_RAW_HOP_RATES (the BENCH_RATES up to 5000, i.e. "1000,5000"), BENCH_RAW_HOP_WARMUP_SECONDS (2),
+// BENCH_CDC ("1"; "0" skips the CDC phase), BENCH_CDC_RATES (the raw hop's rates), BENCH_CDC_ROWS (BENCH_KEYS),
+// BENCH_ONLY ("ours": the backlog runs only; "cdc": the CDC phase only),
 // BENCH_CLIENTS ("kafkajs,platformatic"), BENCH_RUNTIME ("dist": `nest build invalidator` first and run
 // the compiled JS, as a container does; "ts-node": the sources through ts-node, as the e2e tests do).
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -37,6 +41,7 @@ import { histogramDelta, parseHistogram, quantileFromBuckets } from './histogram
 import { offerTicks, TICK_MS } from './offer';
 import { rawHopLatency, RawHopRow } from './raw-hop';
 import { evaluateGoals } from './goals';
+import { CdcLatencyRow, cdcLatencyPhase } from './cdc';
 import { INVALIDATOR_METRIC_NAMES, parsePrometheusText, sumOf } from '@app/telemetry';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
@@ -54,6 +59,9 @@ const RAW_HOP_RATES = process.env.BENCH_RAW_HOP_RATES
     ? RATES.filter((r) => r <= 5000)
     : RATES;
 const RAW_HOP_WARMUP_SECONDS = Number(process.env.BENCH_RAW_HOP_WARMUP_SECONDS ?? 2);
+const CDC = process.env.BENCH_CDC !== '0';
+const CDC_RATES = process.env.BENCH_CDC_RATES ? process.env.BENCH_CDC_RATES.split(',').map(Number) : RAW_HOP_RATES;
+const CDC_ROWS = Number(process.env.BENCH_CDC_ROWS ?? ENTITIES);
 /** The rate the latency goal is evaluated at. */
 const GOAL_RATE = 5000;
 const PARTITIONS = 6;
@@ -269,6 +277,37 @@ async function main(): Promise<void> {
     if (COMPILED) {
       log('building the invalidator (nest build invalidator): the bench runs the compiled JS, as deployed');
       execFileSync('npx', ['nest', 'build', 'invalidator'], { cwd: join(__dirname, '..', '..'), stdio: 'inherit' });
+    }
+    const runCdc = () =>
+      cdcLatencyPhase({
+        stackName: state.name,
+        kafka,
+        kafkaBrokers: a.kafkaBrokers,
+        redis,
+        clients: CLIENTS,
+        rates: CDC_RATES,
+        seconds: RATE_SECONDS,
+        warmupSeconds: WARMUP_SECONDS,
+        rows: CDC_ROWS,
+        partitions: PARTITIONS,
+        spawn: (client, group, t, extra) =>
+          spawnInvalidator({ ...env(group, t), KAFKA_CLIENT: client, ...extra }, { nodeArgs: extraNodeArgs, compiled: COMPILED }),
+        caughtUp: async (group, t) => {
+          const { committed, end } = await committedVsEnd(kafka, group, t);
+          return committed >= end;
+        },
+        histogram: async (c) => {
+          const before = parseHistogram(await metricsText(c), INVALIDATOR_METRIC_NAMES.eventAge);
+          return async (q) =>
+            quantileFromBuckets(histogramDelta(parseHistogram(await metricsText(c), INVALIDATOR_METRIC_NAMES.eventAge), before), q) * 1000;
+        },
+        probe: probeApplied,
+        log,
+      });
+    if (process.env.BENCH_ONLY === 'cdc') {
+      log(`CDC only: commit in PostgreSQL -> applied, ${WARMUP_SECONDS}s warm-up, then ${CDC_RATES.join(', ')} row changes/s`);
+      console.table(await runCdc());
+      return;
     }
     const costs: Record<string, OursCost> = {};
     const counters: Record<string, Record<string, number>> = {};
@@ -519,6 +558,15 @@ async function main(): Promise<void> {
       partitionsConsumedConcurrently: PARTITIONS,
     });
 
+    // ---- CDC: commit in PostgreSQL -> applied, last (Connect would take CPU from the phases before) ----
+    let cdcLatency: CdcLatencyRow[] = [];
+    if (CDC) {
+      log(
+        `CDC: PostgreSQL + Kafka Connect + Debezium, ${WARMUP_SECONDS}s warm-up, then ${CDC_RATES.join(', ')} row changes/s, ${RATE_SECONDS}s each`,
+      );
+      cdcLatency = await runCdc();
+    }
+
     // ---- report ----
     const oursRows = CLIENTS.map((client) => ({ client, row: rows.find((r) => r.contender === `ours (invalidator, ${client})`)! }));
     const rawRow = rows.find((r) => r.contender.startsWith('raw'))!;
@@ -558,6 +606,7 @@ async function main(): Promise<void> {
       ratios,
       latency: latencyByClient,
       rawHopLatency: rawHop,
+      cdcLatency,
       goals,
       cost: costs,
       seconds: Math.round((Date.now() - started) / 1000),
@@ -599,6 +648,30 @@ async function main(): Promise<void> {
       `Raw hop publish -> consumed (Kafka's own hop on this box): a raw kafkajs consumer (eachBatch, JSON.parse only, no Redis, its own group, the invalidator's fetch settings) on its own ${PARTITIONS}-partition topic, same generator; probe = the first event of every ${TICK_MS} ms tick, every event = all events; time from send start to the consumer having decoded the event`,
     );
     console.table(rawHop);
+    if (cdcLatency.length > 0) {
+      console.log(
+        "Latency by source, same run: cdc = an UPDATE transaction sent to PostgreSQL -> its row version applied in Redis (Debezium, then the invalidator); Debezium's hop = the same -> the change decoded by a raw kafkajs consumer (no invalidator); events = publish -> applied (the latency table above) and Kafka's raw hop; all probes: one change per 10 ms tick watched from outside",
+      );
+      console.table(
+        cdcLatency
+          .filter((c) => c.client !== 'raw')
+          .map((c) => {
+            const debezium = cdcLatency.find((d) => d.client === 'raw' && d.offeredRate === c.offeredRate);
+            const events = latencyByClient[c.client]?.find((l) => l.offeredRate === c.offeredRate);
+            const kafkaHop = rawHop.find((l) => l.offeredRate === c.offeredRate);
+            return {
+              client: c.client,
+              'offered /s': c.offeredRate,
+              'cdc achieved /s': c.achievedRate,
+              'cdc p50 / p99 ms': `${c['probe p50ms']} / ${c['probe p99ms']}`,
+              "Debezium's hop p50 / p99 ms": debezium ? `${debezium['probe p50ms']} / ${debezium['probe p99ms']}` : '-',
+              'events p50 / p99 ms': events ? `${String(events['probe p50ms'])} / ${String(events['probe p99ms'])}` : '-',
+              "Kafka's hop p50 / p99 ms": kafkaHop ? `${kafkaHop['probe p50ms']} / ${kafkaHop['probe p99ms']}` : '-',
+              'cdc / events p99': events ? `${(c['probe p99ms'] / (events['probe p99ms'] as number)).toFixed(1)}x` : '-',
+            };
+          }),
+      );
+    }
     console.log(`Goals, this run, per Kafka client; latency goal on the probe p99s at ${GOAL_RATE} events/s`);
     console.table(
       Object.entries(goals).flatMap(([client, rowsOfClient]) =>
