@@ -161,3 +161,55 @@ export async function startRedisCluster(baseDir: string, masters = 3): Promise<R
     throw error;
   }
 }
+
+/**
+ * Starts a cluster node in `dir`, joins it to the cluster through `master` and makes it a replica
+ * of `master` (CLUSTER REPLICATE); resolves once its replication link is up. `noFailover`: the
+ * replica never promotes itself (cluster-replica-no-failover), only a CLUSTER FAILOVER does.
+ * `masterAnnouncedPort`: the port the master announces (cluster-announce-port, e.g. a proxy in
+ * front of it): the replica is told to replicate only once it knows the master there, so its
+ * link goes through that port.
+ */
+export async function startClusterReplica(
+  master: RedisNodeInfo,
+  dir: string,
+  options: { noFailover?: boolean; masterAnnouncedPort?: number } = {},
+): Promise<RedisNodeInfo> {
+  const node = await startRedisNode(dir, {
+    cluster: true,
+    // Stays the replica of `master`: the cluster never migrates it to a master left without replicas.
+    extraArgs: ['--cluster-allow-replica-migration', 'no', ...(options.noFailover ? ['--cluster-replica-no-failover', 'yes'] : [])],
+  });
+  const toMaster = new Redis({ port: master.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+  const toReplica = new Redis({ port: node.port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+  try {
+    const masterId = String(await toMaster.call('CLUSTER', 'MYID'));
+    await toReplica.call('CLUSTER', 'MEET', '127.0.0.1', String(master.port), String(master.busPort));
+    // REPLICATE needs the master in the new node's table (the MEET's handshake).
+    await waitFor(
+      `node ${node.port} knows master ${master.port}`,
+      async () => {
+        const line = String(await toReplica.call('CLUSTER', 'NODES'))
+          .split('\n')
+          .find((l) => l.startsWith(masterId));
+        return line !== undefined && line.includes(`127.0.0.1:${options.masterAnnouncedPort ?? master.port}@`) ? true : undefined;
+      },
+      30_000,
+      100,
+    );
+    await toReplica.call('CLUSTER', 'REPLICATE', masterId);
+    await waitFor(
+      `replica ${node.port} of ${master.port} linked`,
+      async () => (/^master_link_status:up/m.test(await toReplica.info('replication')) ? true : undefined),
+      30_000,
+      100,
+    );
+    return node;
+  } catch (error) {
+    await stopRedisNode(node);
+    throw error;
+  } finally {
+    toMaster.disconnect();
+    toReplica.disconnect();
+  }
+}

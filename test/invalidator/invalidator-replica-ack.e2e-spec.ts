@@ -14,7 +14,6 @@
 // chunk of bumps alone is not committed while the link is frozen, and is once it thaws).
 import { writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
-import { createServer, connect, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -22,72 +21,13 @@ import type { Producer } from 'kafkajs';
 import { stringify } from 'yaml';
 import { CacheProtocol, namespaceKey } from '@app/cache-protocol';
 import { EVENT_HEADERS, entityMessageKey } from '@app/contracts';
-import { freePort } from '../../scripts/stack/processes';
 import { RedisNodeInfo, startRedisNode, stopRedisNode } from '../../scripts/stack/redis';
 import { productEvent, publish } from '../support/events';
 import { committedVsEnd, fillVersion, invalidatorTestEnv, processMetric } from '../support/invalidator-env';
 import { busMessages } from '../support/l1-client';
+import { FreezableLink, infoField } from '../support/freezable-link';
 import { InvalidatorProcess, spawnInvalidator } from '../../scripts/support/invalidator-process';
 import { eventually, kafka, uniqueName } from '../support/stack-env';
-
-/** A TCP proxy whose upstream→client direction can be frozen (bytes held) and dropped (bytes lost). */
-class FreezableLink {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  private frozen = false;
-  private held: { to: Socket; chunk: Buffer }[] = [];
-  port = 0;
-
-  constructor(private readonly upstreamPort: number) {}
-
-  async listen(): Promise<number> {
-    this.port = await freePort();
-    this.server = createServer((client) => {
-      const upstream = connect(this.upstreamPort, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => {
-          this.sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.on('data', (chunk: Buffer) => upstream.write(chunk));
-      upstream.on('data', (chunk: Buffer) => (this.frozen ? this.held.push({ to: client, chunk }) : client.write(chunk)));
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    return this.port;
-  }
-
-  /** Stop forwarding primary→replica bytes (held, not lost, yet). */
-  freeze(): void {
-    this.frozen = true;
-  }
-
-  /** Forward the held bytes (in order) and everything after them again. */
-  thaw(): void {
-    this.frozen = false;
-    for (const h of this.held) h.to.write(h.chunk);
-    this.held = [];
-  }
-
-  get heldBytes(): number {
-    return this.held.reduce((n, h) => n + h.chunk.length, 0);
-  }
-
-  /** Destroy every socket and the listener; the held bytes are gone. */
-  async drop(): Promise<void> {
-    this.held = [];
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server = undefined;
-  }
-}
-
-function infoField(info: string, name: string): string | undefined {
-  return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
-}
 
 const PREFILLED = 40;
 
