@@ -327,3 +327,42 @@ export function tableConnectorConfig(options: {
     'topic.creation.default.partitions': String(options.partitions ?? 3),
   };
 }
+
+/**
+ * kill -9 of the worker's JVM (a crash: no offset flush, no clean leave of its group). Resolves
+ * once the process is gone. Only kills the pid if its command line still names the worker's folder.
+ */
+export async function killConnect(info: ConnectInfo, timeoutMs = 10_000): Promise<void> {
+  if (!isOurs(info.pid, info.dir)) return;
+  process.kill(info.pid, 'SIGKILL');
+  await waitFor(
+    `Kafka Connect pid ${info.pid} gone after SIGKILL`,
+    () => Promise.resolve(isOurs(info.pid, info.dir) ? undefined : true),
+    timeoutMs,
+    50,
+  );
+}
+
+/**
+ * `waitForConnectorRunning`, but the connector and every task must run on THIS worker: after a
+ * worker crash the status topic still says RUNNING for the dead worker until a live one takes over.
+ */
+export async function waitForConnectorRunningOn(info: ConnectInfo, name: string, timeoutMs = 60_000): Promise<void> {
+  const workerId = `127.0.0.1:${info.restPort}`;
+  await waitFor(
+    `connector ${name} and its tasks RUNNING on worker ${workerId}`,
+    async () => {
+      const status = (await connectRequest(info, 'GET', `/connectors/${encodeURIComponent(name)}/status`)) as {
+        connector: { state: string; worker_id?: string; trace?: string };
+        tasks: { state: string; worker_id?: string; trace?: string }[];
+      };
+      const all = [status.connector, ...status.tasks];
+      const failed = all.find((s) => s.state === 'FAILED' && s.worker_id === workerId);
+      if (failed)
+        throw new StackError('CONNECTOR_EXITED', `connector ${name} FAILED on ${workerId}:\n${(failed.trace ?? '').slice(0, 3_000)}`);
+      return status.tasks.length > 0 && all.every((s) => s.state === 'RUNNING' && s.worker_id === workerId) ? true : undefined;
+    },
+    timeoutMs,
+    250,
+  );
+}

@@ -11,12 +11,29 @@
 // its parts are dead-lettered alone. At the end writers stop, the system
 // converges, and every key is checked as a reader would be served: stale entries and lost
 // invalidations must both be 0. A TTL-only baseline runs the same workload without an invalidator.
+//
+// CDC mode (`source: 'cdc'`): nothing publishes events. Writers change the rows of a PostgreSQL
+// table (checker_items, REPLICA IDENTITY FULL) in real transactions of one to four rows (a row may
+// change twice in one; now and then a transaction is rolled back) and update the truth only once
+// COMMIT returned. Kafka Connect with Debezium's PostgreSQL connector streams the row changes to
+// `<slot>.public.checker_items`, and the invalidators read that topic with EVENT_FORMAT=debezium
+// (CDC_FIELDS renames grp to the `group` the mappings use; a numeric column arrives as a number,
+// an excluded column never reaches a warmed value: both checked at the end). Injected: kill -9 and
+// restart of an invalidator, rebalances, the Redis restart, the broker freeze, eviction pressure,
+// the hostile team (its registry mapping and the one written straight to the mappings topic), and
+// a kill -9 of the Kafka Connect worker's JVM followed by a new worker in the same worker group,
+// which must resume from the stored source offsets and the replication slot (the records it sends
+// again are duplicates to the invalidators). Not injected, because they are faults of the event
+// topic and its producers, not of a WAL: duplicated, reordered and poison events written by the
+// checker, and the second team (its events are published to the event topic, and its DLQ replay).
+// The TTL-only baseline in CDC mode runs the same SQL writers with no Connect and no invalidator.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { logLevel, Partitioners } from 'kafkajs';
+import { Client as PgClient } from 'pg';
 import { createKafka } from '@app/kafka';
 import { runDlqCli } from '../../apps/invalidator/src/cli/dlq-cli';
 import { EMPTY_ALLOW_LIST, MappingStore, parseHostAllowList } from '@app/registry-core';
@@ -26,7 +43,17 @@ import { CacheProtocol } from '@app/cache-protocol';
 import { EntityPublisher, buildEntityUpdated } from '@app/publisher';
 import type { EntityUpdated } from '@app/contracts';
 import { withAdminRetry } from '../../scripts/stack/admin-retry';
+import {
+  ConnectInfo,
+  connectRequest,
+  killConnect,
+  registerConnector,
+  stopConnect,
+  tableConnectorConfig,
+  waitForConnectorRunningOn,
+} from '../../scripts/stack/connect';
 import { groupProgress } from '../../scripts/stack/group-progress';
+import { waitFor } from '../../scripts/stack/processes';
 import { startRedisNode, stopRedisNode, RedisNodeInfo } from '../../scripts/stack/redis';
 import { spawnInvalidator, InvalidatorProcess } from '../../scripts/support/invalidator-process';
 import { answerJson, startRecordingServer } from '../support/recording-http-server';
@@ -60,11 +87,32 @@ export interface CheckOptions {
    * under traffic for longer than the invalidators' request timeout (2 s here).
    */
   freezeBroker?: (ms: number) => Promise<void>;
+  /**
+   * Where the writers' changes go: `events` (default: the truth changes, then entity.updated is
+   * published) or `cdc` (rows of a PostgreSQL table, captured by Debezium; needs `cdc`).
+   */
+  source?: 'events' | 'cdc';
+  cdc?: CdcCheckOptions;
   log?: (line: string) => void;
+}
+
+export interface CdcCheckOptions {
+  /**
+   * A database the checker may write: it (re)creates the table checker_items there and, unless
+   * TTL-only, a publication and a replication slot named after the run, dropped at the end.
+   */
+  databaseUrl: string;
+  /**
+   * Starts a Kafka Connect worker (with Debezium's PostgreSQL plugin) on `brokers`. Every call must
+   * join the same worker group (same config, offset and status topics): the worker started after
+   * the kill -9 of the previous one must find the connector and its stored source offsets.
+   */
+  startConnectWorker: () => Promise<ConnectInfo>;
 }
 
 export interface CheckReport {
   mode: 'event-driven' | 'ttl-only';
+  source: 'events' | 'cdc';
   keyTtlMs: number;
   durationMs: number;
   writes: number;
@@ -73,6 +121,13 @@ export interface CheckReport {
   reorderedPublished: number;
   poisonPublished: number;
   faults: string[];
+  /** CDC mode: committed transactions (of them, several rows), rolled-back ones, and records on the CDC topic (more than row changes when Connect re-sent some). */
+  transactions: number;
+  multiRowTransactions: number;
+  rolledBackTransactions: number;
+  /** Every committed row change (writers, convergence markers, the final move) and the CDC topic's records. */
+  cdcRowChanges: number;
+  cdcRecords: number;
   reads: number;
   staleReads: number;
   staleReadsBeyondWindow: number;
@@ -195,6 +250,42 @@ const KEYSPACES = [
   },
 ];
 
+/** CDC mode: the table the writers change. Its columns are not the mappings' field names on purpose (grp). */
+const CDC_TABLE = 'checker_items';
+const CDC_TABLE_SQL = `
+DROP TABLE IF EXISTS ${CDC_TABLE};
+CREATE TABLE ${CDC_TABLE} (
+  id      text PRIMARY KEY,
+  grp     text NOT NULL,
+  price   integer NOT NULL,
+  version integer NOT NULL CHECK (version >= 1),
+  label   text NOT NULL,
+  weight  numeric(8, 2) NOT NULL,
+  cost    integer NOT NULL
+);
+ALTER TABLE ${CDC_TABLE} REPLICA IDENTITY FULL;
+`;
+/** A row's first write inserts it (Debezium op c), every later one updates it (op u, the old row in `before`). */
+const CDC_UPSERT = `INSERT INTO ${CDC_TABLE} (id, grp, price, version, label, weight, cost) VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (id) DO UPDATE SET grp = EXCLUDED.grp, price = EXCLUDED.price, version = EXCLUDED.version,
+  label = EXCLUDED.label, weight = EXCLUDED.weight, cost = EXCLUDED.cost`;
+/**
+ * The CDC invalidators' settings (apps/invalidator/src/config/invalidator.config.ts): every row is
+ * an `item` at its version column; grp is the mappings' `group`; weight arrives as a decimal
+ * string (decimal.handling.mode=string) and is a number in the event; cost never leaves the table.
+ */
+const CDC_SETTINGS = {
+  EVENT_FORMAT: 'debezium',
+  CDC_ENTITY_TYPE: 'item',
+  CDC_ID_COLUMNS: 'id',
+  CDC_VERSION_COLUMN: 'version',
+  CDC_FIELDS: 'grp:group',
+  CDC_NUMERIC_COLUMNS: 'weight',
+  CDC_EXCLUDE_COLUMNS: 'cost',
+};
+/** CDC mode: a row no reader or sampler touches, written last to learn when Debezium has caught up. */
+const CDC_MARKER_ID = 'marker';
+
 export async function runConsistencyCheck(options: CheckOptions): Promise<CheckReport> {
   const log = options.log ?? (() => undefined);
   const entities = options.entities ?? 200;
@@ -203,17 +294,24 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   const keyTtlMs = options.keyTtlMs ?? 60_000;
   const samplesPerTick = options.samplesPerTick ?? 20;
   const ttlOnly = options.ttlOnly ?? false;
+  const cdcMode = options.source === 'cdc';
+  const cdc = options.cdc;
+  if (cdcMode && !cdc) throw new Error("source 'cdc' needs options.cdc: a database URL and a way to start Kafka Connect workers");
   const started = Date.now();
   const topic = `checker-${Date.now()}`;
   const groupId = `checker-${Date.now()}`;
+  // CDC mode: the run's replication slot, publication, connector name and Debezium topic prefix
+  const slot = `checker_${Date.now()}`;
+  /** What the invalidators read: the event topic, or the connector's topic of the table. */
+  const sourceTopic = cdcMode ? `${slot}.public.${CDC_TABLE}` : topic;
   const kafka = createKafka({ clientId: 'checker', brokers: options.brokers.split(','), logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await withAdminRetry('connect admin', () => admin.connect());
   // a repeat after a retriable error that came after the creation is answered `false` by kafkajs, not an error
-  await withAdminRetry(`createTopics(${topic}, ${topic}.dlq)`, () =>
+  await withAdminRetry(`createTopics(${sourceTopic}, ${topic}.dlq)`, () =>
     admin.createTopics({
       topics: [
-        { topic, numPartitions: 6 },
+        { topic: sourceTopic, numPartitions: 6 },
         { topic: `${topic}.dlq`, numPartitions: 1 },
       ],
       waitForLeaders: true,
@@ -263,7 +361,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
 
   const env = {
     KAFKA_BROKERS: options.brokers,
-    KAFKA_TOPIC: topic,
+    KAFKA_TOPIC: sourceTopic,
     KAFKA_DLQ_TOPIC: `${topic}.dlq`,
     KAFKA_GROUP_ID: groupId,
     REDIS_URL: `redis://127.0.0.1:${redisNode.port}`,
@@ -279,6 +377,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     RETRY_MAX_MS: '500',
     LOADER_ALLOWED_HOSTS: HOSTILE_LOADER_IP,
     PURGE_TARGETS: `varnish:${failingPurge.url}`,
+    ...(cdcMode ? CDC_SETTINGS : {}),
   };
   const instances: InvalidatorProcess[] = [];
   const faults: string[] = [];
@@ -297,13 +396,17 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     staleReadsBeyondWindow: 0,
     samples: 0,
     samplesConsistentWithinWindow: 0,
+    transactions: 0,
+    multiRowTransactions: 0,
+    rolledBackTransactions: 0,
   };
   let running = true;
   const history: EntityUpdated[] = [];
   // the second team: a few offers, written only until its mapping is registered
   const promoIds = Array.from({ length: 20 }, (_, i) => `of${i}`);
   const promoTruth = new Map(promoIds.map((id) => [id, 0]));
-  let promoWriting = true;
+  // CDC mode has no second team: its events would go to the event topic, which nothing reads then
+  let promoWriting = !cdcMode;
   let promoEvents = 0;
   let dlqReplayed = 0;
   let evictedBefore = 0; // evicted_keys of Redis processes already stopped
@@ -379,6 +482,200 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       }
       await sleep(50);
     }
+  };
+
+  // ---- CDC mode: the rows live in PostgreSQL; Kafka Connect + Debezium turn their changes into records ----
+  // The writers' connections: each writer owns its share of the ids, so one row's transactions and
+  // truth updates stay in commit order. One per 200 writes a second asked for (a connection's
+  // transactions are sequential round trips).
+  const writerCount = cdcMode ? Math.min(8, entities, Math.ceil((options.writesPerSecond ?? 200) / 200)) : 0;
+  const sqlWriters: PgClient[] = [];
+  let pgAdmin: PgClient | undefined; // the table, slot positions, markers and the final move (after the writers stopped), teardown
+  let worker: ConnectInfo | undefined; // the Connect worker running now
+  let cdcRowChanges = 0; // every committed row change (writers, markers, the final move): one record each on the CDC topic
+  let markerVersion = 0;
+  const pgConnect = async (what: string) => {
+    const client = new PgClient({ connectionString: cdc!.databaseUrl });
+    client.on('error', (error: Error) => problems.push(`PostgreSQL connection (${what}): ${error.message}`));
+    await client.connect();
+    return client;
+  };
+
+  /** One transaction writing `rows` in order; the truth follows only once COMMIT returned (the last change of a row wins). */
+  const commitRows = async (sql: PgClient, rows: { id: string; next: Truth; label: string }[], rollback = false) => {
+    await sql.query('BEGIN');
+    try {
+      for (const { id, next, label } of rows)
+        await sql.query(CDC_UPSERT, [id, next.group, next.price, next.version, label, (next.price / 100).toFixed(2), next.price * 3]);
+    } catch (error) {
+      await sql.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+    await sql.query(rollback ? 'ROLLBACK' : 'COMMIT');
+    if (rollback) return;
+    const committedAt = Date.now();
+    for (const { id, next } of rows) truth.set(id, { ...next, changedAt: committedAt });
+    cdcRowChanges += rows.length;
+  };
+
+  // ---- CDC writers: transactions of one to four rows (a row may change twice in one), now and then one rolled back ----
+  const sqlWriter = async (k: number) => {
+    const sql = sqlWriters[k];
+    const own = ids.filter((_, i) => i % writerCount === k);
+    const perTick = Math.max(1, Math.round((options.writesPerSecond ?? 200) / 20 / writerCount));
+    try {
+      while (running) {
+        for (let left = perTick; left > 0 && running;) {
+          const size = Math.min(left, 1 + Math.floor(Math.random() * 4));
+          left -= size;
+          const pending = new Map<string, Truth>();
+          const rows: { id: string; next: Truth; label: string }[] = [];
+          for (let i = 0; i < size; i += 1) {
+            const id = own[Math.floor(Math.random() * own.length)];
+            const t = pending.get(id) ?? truth.get(id)!;
+            const next: Truth = {
+              version: t.version + 1,
+              group: Math.random() < 0.2 ? `g${Math.floor(Math.random() * groups)}` : t.group,
+              price: Math.round(Math.random() * 1000),
+              changedAt: 0,
+            };
+            pending.set(id, next);
+            // the hostile team's tag template renders `label`: now and then a value it must refuse (a space)
+            rows.push({ id, next, label: Math.random() < 0.3 ? 'on sale' : `l${next.version % 5}` });
+          }
+          // A rolled-back transaction is never decoded from the WAL: nothing may come of it.
+          const rollback = Math.random() < 0.05;
+          await commitRows(sql, rows, rollback);
+          if (rollback) {
+            report.rolledBackTransactions += 1;
+            continue;
+          }
+          report.transactions += 1;
+          if (rows.length > 1) report.multiRowTransactions += 1;
+          report.writes += rows.length;
+        }
+        await sleep(50);
+      }
+    } catch (error) {
+      problems.push(`CDC writer ${k} stopped: ${(error as Error).message}`);
+    }
+  };
+
+  /** The table; unless TTL-only, its publication, a Connect worker and the connector, running before any write. */
+  const cdcSetup = async () => {
+    for (let k = 0; k < writerCount; k += 1) sqlWriters.push(await pgConnect(`writer ${k}`));
+    pgAdmin = await pgConnect('admin');
+    await pgAdmin.query(CDC_TABLE_SQL);
+    if (ttlOnly) return;
+    await pgAdmin.query(`CREATE PUBLICATION ${slot} FOR TABLE ${CDC_TABLE}`);
+    worker = await cdc!.startConnectWorker();
+    const url = new URL(cdc!.databaseUrl);
+    const config = tableConnectorConfig({
+      port: Number(url.port),
+      database: url.pathname.slice(1),
+      table: CDC_TABLE,
+      slot,
+      publication: slot,
+      partitions: 6,
+    });
+    await registerConnector(worker, slot, config, 120_000);
+    // No snapshot: changes are captured from the slot's creation on, so the writers start once it exists.
+    await waitFor(
+      `replication slot ${slot}`,
+      async () => ((await pgAdmin!.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])).rowCount ? true : undefined),
+      60_000,
+    );
+    log(`Kafka Connect worker ${worker.url} streams ${CDC_TABLE} to ${sourceTopic}`);
+  };
+
+  /**
+   * The Connect fault: kill -9 of the worker's JVM (no offset flush, no clean leave of its group),
+   * then a new worker in the same group. It must run the connector again and resume from the
+   * offsets stored in Kafka and the slot's position: whatever the dead worker had not flushed is
+   * sent again (duplicates), nothing committed may be missing. Never throws: a failure is a problem.
+   */
+  const crashConnectWorker = async () => {
+    try {
+      const dead = worker!;
+      await killConnect(dead);
+      faults.push(`${((Date.now() - started) / 1000).toFixed(1)}s kill -9 Kafka Connect worker (pid ${dead.pid})`);
+      log('kill -9 Kafka Connect worker');
+      const restartStart = Date.now();
+      worker = await cdc!.startConnectWorker();
+      await waitForConnectorRunningOn(worker, slot, 180_000);
+      faults.push(
+        `${((Date.now() - started) / 1000).toFixed(1)}s new Kafka Connect worker (same group): connector RUNNING on it after ${((Date.now() - restartStart) / 1000).toFixed(1)} s`,
+      );
+      log('Kafka Connect worker replaced');
+    } catch (error) {
+      problems.push(`Kafka Connect after its kill -9: ${(error as Error).message}`);
+    }
+  };
+
+  /**
+   * CDC mode, the first half of convergence: every row change committed so far is in Kafka.
+   * After the writers' last COMMIT returned, a marker row is written (M1) and the server's WAL
+   * position P is read after its COMMIT returned, so every writer's commit record and M1's lie
+   * below P; then the marker is written again (M2), whose records lie above P. Debezium
+   * confirms a position to the slot (confirmed_flush_lsn) only for what Connect has committed as
+   * source offsets, and Connect commits an offset only once every record before it was
+   * acknowledged by the broker. So once confirmed_flush_lsn >= P, every change committed before P
+   * is on the CDC topic; M2 makes sure a later change exists to carry the confirmed position past
+   * P, whether Debezium confirms a transaction's commit position or its end. End offsets read
+   * after that include them all, and the group committed to them has applied them all. (The
+   * marker alone seen in Redis would not do: eviction may drop it, and Connect's producer may
+   * deliver the marker's partition before an earlier record retried on another.)
+   */
+  const cdcCaughtUp = async (deadline: number): Promise<boolean> => {
+    const writeMarker = () => {
+      markerVersion += 1;
+      return commitRows(pgAdmin!, [
+        { id: CDC_MARKER_ID, next: { version: markerVersion, group: 'marker', price: 0, changedAt: 0 }, label: 'marker' },
+      ]);
+    };
+    await writeMarker();
+    const target = (await pgAdmin!.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
+    await writeMarker();
+    let confirmed = '';
+    while (Date.now() < deadline) {
+      const { rows } = await pgAdmin!.query<{ confirmed: string | null; done: boolean | null }>(
+        'SELECT confirmed_flush_lsn::text AS confirmed, pg_wal_lsn_diff(confirmed_flush_lsn, $2::pg_lsn) >= 0 AS done FROM pg_replication_slots WHERE slot_name = $1',
+        [slot, target],
+      );
+      if (rows[0]?.done) return true;
+      confirmed = rows[0]?.confirmed ?? '(no slot)';
+      await sleep(100);
+    }
+    const status = worker ? await connectRequest(worker, 'GET', `/connectors/${slot}/status`).catch((e: Error) => e.message) : 'no worker';
+    problems.push(
+      `Debezium did not catch up: slot ${slot} confirmed ${confirmed}, WAL position to pass ${target}; connector status ${JSON.stringify(status).slice(0, 1_000)}; worker log ${worker?.logFile ?? '-'}`,
+    );
+    return false;
+  };
+
+  /** Connector, worker, slot and publication go; the table stays for a look after the run. */
+  const cdcTeardown = async () => {
+    if (worker) {
+      await connectRequest(worker, 'DELETE', `/connectors/${slot}`).catch(() => undefined);
+      await stopConnect(worker);
+    }
+    if (pgAdmin && !ttlOnly) {
+      // A slot pins WAL and blocks DROP DATABASE; it can be dropped once its walsender is gone.
+      await waitFor(
+        `replication slot ${slot} dropped`,
+        async () => {
+          await pgAdmin!.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [
+            slot,
+          ]);
+          return (await pgAdmin!.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slot])).rowCount === 0
+            ? true
+            : undefined;
+        },
+        30_000,
+      ).catch((error: Error) => log(error.message));
+      await pgAdmin.query(`DROP PUBLICATION IF EXISTS ${slot}`).catch(() => undefined);
+    }
+    await Promise.all([...sqlWriters, ...(pgAdmin ? [pgAdmin] : [])].map((c) => c.end().catch(() => undefined)));
   };
 
   // ---- readers through the cache client; a read is stale if it returns less than the truth had before it started ----
@@ -489,13 +786,17 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   };
 
   try {
+    if (cdcMode) await cdcSetup();
+    // CDC mode: the faults' schedule starts once Connect runs (its start takes seconds the first faults would lose)
+    const scheduleStart = cdcMode ? Date.now() : started;
     if (!ttlOnly) {
       await spawn('start invalidator #1');
       // the hostile team writes a mapping into the checker's keys straight to the topic, past the registry
       await rawProducer.send({ topic: mappingsTopic, messages: [{ key: FOREIGN_MAPPING.id, value: JSON.stringify(FOREIGN_MAPPING) }] });
       faults.push(`${((Date.now() - started) / 1000).toFixed(1)}s hostile mapping written straight to the mappings topic`);
     }
-    const loops = [writer(), sampler(), ...Array.from({ length: options.readers ?? 8 }, () => reader())];
+    const writers = cdcMode ? Array.from({ length: writerCount }, (_, k) => sqlWriter(k)) : [writer()];
+    const loops = [...writers, sampler(), ...Array.from({ length: options.readers ?? 8 }, () => reader())];
     if (ttlOnly) {
       // No invalidator, no faults: the same workload, and keys live until their TTL.
       await sleep(options.durationMs);
@@ -509,6 +810,9 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       return {
         ...report,
         mode: 'ttl-only',
+        source: cdcMode ? 'cdc' : 'events',
+        cdcRowChanges,
+        cdcRecords: 0,
         keyTtlMs,
         evictedKeys: await evictedNow().catch(() => 0),
         promoEvents,
@@ -526,12 +830,12 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         tagPurgesVerified: 0,
         staleEntriesAfterConvergence: staleAtEnd,
         lostInvalidations: staleAtEnd,
-        problems: [],
+        problems: problems.slice(0, 20),
       };
     }
     const d = options.durationMs;
     const at = async (fraction: number) => {
-      const wait = started + d * fraction - Date.now();
+      const wait = scheduleStart + d * fraction - Date.now();
       if (wait > 0) await sleep(wait);
     };
     await at(0.1);
@@ -541,28 +845,36 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     await victim.kill9();
     faults.push(`${((Date.now() - started) / 1000).toFixed(1)}s kill -9 invalidator #1`);
     log('kill -9 invalidator #1');
+    let connectBack: Promise<void> = Promise.resolve();
+    if (cdcMode) {
+      // Connect's crash and replacement run beside the next faults; awaited before the broker freeze
+      await at(0.3);
+      connectBack = crashConnectWorker();
+    }
     await at(0.35);
     await spawn('restart invalidator #1 (rebalance)');
-    await at(0.45);
-    // the second team's mapping arrives; its dead-lettered events are replayed from the DLQ
-    promoWriting = false;
-    await registry.put(PROMO_MAPPING, { actor: 'promo' });
-    await sleep(1_000); // the invalidators' followers pick the mapping up (bounded by the follower's fetch wait)
-    const replayOut: string[] = [];
-    const replayCode = await runDlqCli(
-      ['replay', '--reason', 'UNKNOWN_ENTITY_TYPE', '--brokers', options.brokers, '--dlq-topic', `${topic}.dlq`],
-      {
-        env: {},
-        out: (line) => replayOut.push(line),
-        err: (line) => replayOut.push(line),
-      },
-    );
-    dlqReplayed = Number(/replayed\D*(\d+)/i.exec(replayOut.join('\n'))?.[1] ?? 0);
-    faults.push(
-      `${((Date.now() - started) / 1000).toFixed(1)}s promo mapping registered, DLQ replay (exit ${replayCode}, ${dlqReplayed} replayed)`,
-    );
-    if (replayCode !== 0) problems.push(`dlq replay exit ${replayCode}: ${replayOut.slice(-3).join(' | ')}`);
-    log(`DLQ replay: ${replayOut.slice(-1)[0] ?? ''}`);
+    if (!cdcMode) {
+      await at(0.45);
+      // the second team's mapping arrives; its dead-lettered events are replayed from the DLQ
+      promoWriting = false;
+      await registry.put(PROMO_MAPPING, { actor: 'promo' });
+      await sleep(1_000); // the invalidators' followers pick the mapping up (bounded by the follower's fetch wait)
+      const replayOut: string[] = [];
+      const replayCode = await runDlqCli(
+        ['replay', '--reason', 'UNKNOWN_ENTITY_TYPE', '--brokers', options.brokers, '--dlq-topic', `${topic}.dlq`],
+        {
+          env: {},
+          out: (line) => replayOut.push(line),
+          err: (line) => replayOut.push(line),
+        },
+      );
+      dlqReplayed = Number(/replayed\D*(\d+)/i.exec(replayOut.join('\n'))?.[1] ?? 0);
+      faults.push(
+        `${((Date.now() - started) / 1000).toFixed(1)}s promo mapping registered, DLQ replay (exit ${replayCode}, ${dlqReplayed} replayed)`,
+      );
+      if (replayCode !== 0) problems.push(`dlq replay exit ${replayCode}: ${replayOut.slice(-3).join(' | ')}`);
+      log(`DLQ replay: ${replayOut.slice(-1)[0] ?? ''}`);
+    }
     await at(0.5);
     evictedBefore += await evictedNow().catch(() => 0);
     await stopRedisNode(redisNode);
@@ -575,6 +887,8 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     log('Redis restarted');
     await at(0.65);
     await spawn('start invalidator #3 (rebalance)');
+    // the broker freeze meets a Connect worker that runs the connector, not one still starting
+    await connectBack;
     if (options.freezeBroker) {
       await at(0.7);
       const frozenAt = ((Date.now() - started) / 1000).toFixed(1);
@@ -597,9 +911,11 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     const highest = new Map<number, number>();
     const converge = async (): Promise<number> => {
       const convergeStart = Date.now();
+      // CDC mode: first every committed row change must be on the topic (see cdcCaughtUp), then committed by the group.
+      if (cdcMode && !stuck && !(await cdcCaughtUp(convergeStart + 90_000))) stuck = true;
       // Once stuck, the report already says why; waiting again would only outlast the test's timeout.
       for (; !stuck;) {
-        const { committed, end, partitions } = await groupProgress(admin, groupId, topic);
+        const { committed, end, partitions } = await groupProgress(admin, groupId, sourceTopic);
         for (const p of partitions) {
           const before = highest.get(p.partition) ?? 0;
           if (p.committed < before)
@@ -637,16 +953,19 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
     }
     const t = truth.get(mover)!;
     const moved: Truth = { version: t.version + 1, group: to, price: t.price, changedAt: Date.now() };
-    truth.set(mover, moved);
-    await publisher.publishMany([
-      buildEntityUpdated({
-        entityType: 'item',
-        entityId: mover,
-        version: moved.version,
-        before: { group: from, price: t.price },
-        after: { group: to, price: t.price, version: moved.version },
-      }),
-    ]);
+    if (cdcMode) await commitRows(pgAdmin!, [{ id: mover, next: moved, label: `l${moved.version % 5}` }]);
+    else {
+      truth.set(mover, moved);
+      await publisher.publishMany([
+        buildEntityUpdated({
+          entityType: 'item',
+          entityId: mover,
+          version: moved.version,
+          before: { group: from, price: t.price },
+          after: { group: to, price: t.price, version: moved.version },
+        }),
+      ]);
+    }
     await converge();
     let tagPurges = 0;
     for (const g of [from, to]) {
@@ -675,6 +994,19 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
         lost += 1;
         problems.push(`item-view:${id} holds v${view.entry.version}, truth v${t.version}`);
       }
+      // CDC mode: a value warmed from the row is the row as the mappings name it (group, not grp),
+      // its numeric column a number, its excluded column absent
+      if (cdcMode && view.entry && view.entry.version === t.version) {
+        const value = JSON.parse(view.entry.payload) as Record<string, unknown>;
+        const wrong = [
+          value.group !== t.group && `group ${String(value.group)} (truth ${t.group})`,
+          value.price !== t.price && `price ${String(value.price)} (truth ${t.price})`,
+          'weight' in value && typeof value.weight !== 'number' && `weight ${JSON.stringify(value.weight)} is not a number`,
+          'grp' in value && 'column grp not renamed',
+          'cost' in value && 'excluded column cost present',
+        ].filter(Boolean);
+        if (wrong.length > 0) problems.push(`item-view:${id} at v${t.version}: ${wrong.join(', ')}`);
+      }
     }
     let promoStale = 0;
     for (const id of promoIds) {
@@ -696,9 +1028,19 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
       }
     }
     const hostileDeadLetters = await countDeadLettersOf(kafka, `${topic}.dlq`, 'mallory');
+    let cdcRecords = 0;
+    if (cdcMode) {
+      const ends = await withAdminRetry(`fetchTopicOffsets(${sourceTopic})`, () => admin.fetchTopicOffsets(sourceTopic));
+      cdcRecords = ends.reduce((n, p) => n + Number(p.high), 0);
+      // one record per committed row change, more where Connect sent some again after its crash, never fewer
+      if (cdcRecords < cdcRowChanges) problems.push(`${cdcRecords} records on ${sourceTopic} for ${cdcRowChanges} committed row changes`);
+    }
     return {
       ...report,
       mode: 'event-driven',
+      source: cdcMode ? 'cdc' : 'events',
+      cdcRowChanges,
+      cdcRecords,
       keyTtlMs,
       evictedKeys: evictedBefore + (await evictedNow().catch(() => 0)),
       promoEvents,
@@ -721,6 +1063,7 @@ export async function runConsistencyCheck(options: CheckOptions): Promise<CheckR
   } finally {
     running = false;
     await Promise.all(instances.filter((p) => p.child.exitCode === null).map((p) => p.kill9()));
+    await cdcTeardown();
     await publisher.disconnect().catch(() => undefined);
     await rawProducer.disconnect().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
@@ -764,20 +1107,28 @@ async function countDeadLettersOf(kafka: ReturnType<typeof createKafka>, dlqTopi
 export function formatReport(r: CheckReport): string {
   const nines = Number.isFinite(r.ninesWithinWindow) ? r.ninesWithinWindow.toFixed(2) : 'all samples';
   const staleRate = r.reads === 0 ? 0 : r.staleReads / r.reads;
+  const transactions =
+    r.source === 'cdc'
+      ? ` to PostgreSQL in ${r.transactions} transactions (${r.multiRowTransactions} of several rows; ${r.rolledBackTransactions} more rolled back)`
+      : '';
   if (r.mode === 'ttl-only') {
     return [
-      `TTL-only baseline (no invalidator, key TTL ${r.keyTtlMs / 1000} s): duration ${(r.durationMs / 1000).toFixed(0)} s, writes ${r.writes}`,
+      `TTL-only baseline (no invalidator, key TTL ${r.keyTtlMs / 1000} s): duration ${(r.durationMs / 1000).toFixed(0)} s, writes ${r.writes}${transactions}`,
       `reads ${r.reads}: stale ${r.staleReads} (${(staleRate * 100).toFixed(3)}% of reads; beyond the ${r.windowMs} ms window: ${r.staleReadsBeyondWindow})`,
       `samples ${r.samples}: ${nines} nines of keys consistent within ${r.windowMs / 1000} s`,
       `stale entries at the end: ${r.staleEntriesAfterConvergence} of ${r.keysChecked} keys`,
     ].join('\n');
   }
   return [
-    `duration ${(r.durationMs / 1000).toFixed(0)} s, writes ${r.writes}, events ${r.eventsPublished} (+${r.duplicatesPublished} duplicates, ${r.reorderedPublished} reordered, ${r.poisonPublished} poison)`,
+    r.source === 'cdc'
+      ? `CDC: duration ${(r.durationMs / 1000).toFixed(0)} s, writes ${r.writes}${transactions}; ${r.cdcRecords} Debezium records for ${r.cdcRowChanges} committed row changes (markers included; the surplus was sent again after the Connect kill)`
+      : `duration ${(r.durationMs / 1000).toFixed(0)} s, writes ${r.writes}, events ${r.eventsPublished} (+${r.duplicatesPublished} duplicates, ${r.reorderedPublished} reordered, ${r.poisonPublished} poison)`,
     `faults: ${r.faults.join('; ')}`,
     `reads ${r.reads}: stale ${r.staleReads} (${(staleRate * 100).toFixed(3)}% of reads; within the ${r.windowMs} ms window: ${r.staleReads - r.staleReadsBeyondWindow}, beyond it: ${r.staleReadsBeyondWindow})`,
     `samples ${r.samples}: ${nines} nines of keys consistent within ${r.windowMs / 1000} s`,
-    `eviction: ${r.evictedKeys} keys evicted by Redis (allkeys-lru); second team: ${r.promoEvents} events dead-lettered before its mapping, ${r.dlqReplayed} replayed, ${r.promoStaleAfterConvergence} of its keys stale after convergence`,
+    r.source === 'cdc'
+      ? `eviction: ${r.evictedKeys} keys evicted by Redis (allkeys-lru); second team: not run in CDC mode (its events go to the event topic)`
+      : `eviction: ${r.evictedKeys} keys evicted by Redis (allkeys-lru); second team: ${r.promoEvents} events dead-lettered before its mapping, ${r.dlqReplayed} replayed, ${r.promoStaleAfterConvergence} of its keys stale after convergence`,
     `hostile team: ${r.hostileDeadLetters} dead letters naming it, its slow loader called ${r.hostileLoaderRequests} times, its failing purge target ${r.hostilePurgeRequests} times`,
     `converged in ${r.convergenceMs} ms; keys checked ${r.keysChecked}: stale entries after convergence ${r.staleEntriesAfterConvergence}, lost invalidations ${r.lostInvalidations}; tag purges verified ${r.tagPurgesVerified}/2`,
     ...(r.problems.length > 0 ? [`problems: ${r.problems.join('; ')}`] : []),

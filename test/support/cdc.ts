@@ -66,3 +66,32 @@ export async function startTestConnector(
     },
   };
 }
+
+export interface ConnectWorkerGroup {
+  /** The worker group id, also the prefix of its config, offset and status topics. */
+  groupId: string;
+  /** A new worker process (a folder of its own) in the group: after a kill -9 of the last one it resumes its connectors from their stored offsets. */
+  start(): Promise<ConnectInfo>;
+  /** Stops every worker started here that still runs (a test's teardown; stopping one twice is harmless). */
+  stopAll(): Promise<void>;
+}
+
+/** Kafka Connect workers on the stack's broker that share one group (unique to the caller). */
+export function connectWorkerGroup(prefix = 'connect'): ConnectWorkerGroup {
+  const groupId = uniqueName(prefix);
+  const started: ConnectInfo[] = [];
+  return {
+    groupId,
+    start: async () => {
+      const info = await startConnect(mkdtempSync(join(tmpdir(), `${prefix}-`)), join(STACK_ROOT, 'cache'), {
+        brokers: stackEnv.kafkaBrokers,
+        groupId,
+      });
+      started.push(info);
+      return info;
+    },
+    stopAll: async () => {
+      await Promise.all(started.map((info) => stopConnect(info)));
+    },
+  };
+}
