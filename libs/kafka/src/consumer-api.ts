@@ -17,7 +17,12 @@ export interface InboundMessage {
 }
 
 export interface BatchControl {
-  /** Marks every message up to and including `offset` as done; then commits (offset + 1, as Kafka expects). */
+  /**
+   * Marks every message up to and including `offset` as done; then commits (offset + 1, as Kafka
+   * expects). kafkajs: resolves once committed. platformatic: resolves once the commit is under
+   * way (the next chunk and fetch overlap it); a failed commit makes isActive() false and is
+   * retried before the partition's next fetch. Either way a commit covers only resolved offsets.
+   */
   resolveAndCommit(offset: string): Promise<void>;
   heartbeat(): Promise<void>;
   /** False once the consumer is stopping or the batch was taken away by a rebalance. */

@@ -10,7 +10,7 @@ import type { DecodedEvent } from './decode';
 import { RecentEvents, rememberApplied } from './dedupe';
 import type { EffectPlan } from './resolve';
 
-/** Returns the chunk's last message (its offset is now committed). */
+/** Returns the chunk's last message (its offset's commit is done, or under way with the platformatic client). */
 export async function commitChunk(
   chunk: InboundMessage[],
   unique: DecodedEvent[],

@@ -178,7 +178,9 @@ describe('PartitionWorker', () => {
         },
         handler: async (_b, c) => {
           control = c;
-          await expect(c.resolveAndCommit('1')).rejects.toThrow('REBALANCE_IN_PROGRESS');
+          await c.resolveAndCommit('1');
+          // the commit runs on; its failure takes the batch away
+          await until(() => !c.isActive());
           worker.stop();
         },
       }),
@@ -214,7 +216,8 @@ describe('PartitionWorker', () => {
           return 'retry';
         },
         handler: async (_b, c) => {
-          await expect(c.resolveAndCommit('1')).rejects.toThrow('REBALANCE_IN_PROGRESS');
+          await c.resolveAndCommit('1');
+          await until(() => !c.isActive()); // the failed commit is known before the next fetch
         },
       }),
     );
@@ -258,6 +261,92 @@ describe('PartitionWorker', () => {
     await done;
     expect(commits).toEqual([2n]);
     expect(errors).toEqual(['COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_NOT_AVAILABLE']);
+  });
+
+  it('the next fetch and the next chunk do not wait for a commit under way; a commit never covers what was not resolved', async () => {
+    const { fetch, fetches } = log(6, 2);
+    const commits: bigint[] = [];
+    const releases: (() => void)[] = [];
+    const resolvedWhenCommitted: bigint[] = [];
+    let resolvedSoFar = 0n;
+    const worker = new PartitionWorker(
+      deps({
+        fetch,
+        // each commit waits until the test releases it (a slow broker)
+        commit: (o) =>
+          new Promise<void>((resolve) => {
+            expect(o).toBeLessThanOrEqual(resolvedSoFar);
+            resolvedWhenCommitted.push(resolvedSoFar);
+            releases.push(() => {
+              commits.push(o);
+              resolve();
+            });
+          }),
+        handler: async (batch, control) => {
+          for (const m of batch.messages) {
+            resolvedSoFar = BigInt(m.offset) + 1n;
+            await control.resolveAndCommit(m.offset);
+          }
+        },
+      }),
+    );
+    const done = worker.start();
+    try {
+      // the first commit is still held, yet every batch was handled and fetching went on past the log's end
+      await until(() => fetches.length >= 4);
+      expect(fetches.slice(0, 3)).toEqual([0n, 2n, 4n]);
+      expect(releases).toHaveLength(1);
+      expect(commits).toEqual([]);
+      // one commit at a time; the next one takes the latest resolved offset (not one per chunk)
+      releases[0]();
+      await until(() => releases.length === 2);
+      expect(commits).toEqual([1n]);
+      releases[1]();
+      await until(() => commits.length === 2);
+      expect(commits).toEqual([1n, 6n]);
+    } finally {
+      // a failing run must not leave the loop waiting on a held commit
+      worker.stop();
+      for (;;) {
+        const held = releases.length;
+        releases.forEach((r) => r());
+        await sleep(1);
+        if (releases.length === held) break;
+      }
+      await done;
+    }
+    expect(releases).toHaveLength(2);
+  });
+
+  it('a stopped loop ends only once its commit under way settled (the next owner reads the committed offset)', async () => {
+    const { fetch } = log(2, 2);
+    let release!: () => void;
+    const commits: bigint[] = [];
+    const worker = new PartitionWorker(
+      deps({
+        fetch,
+        commit: (o) =>
+          new Promise<void>((resolve) => {
+            release = () => {
+              commits.push(o);
+              resolve();
+            };
+          }),
+        handler: async (_b, c) => {
+          await c.resolveAndCommit('1');
+          worker.stop();
+        },
+      }),
+    );
+    let ended = false;
+    const done = worker.start().then(() => (ended = true));
+    await until(() => release !== undefined);
+    await sleep(5);
+    expect(ended).toBe(false);
+    release();
+    await done;
+    expect(commits).toEqual([2n]);
+    expect(worker.uncommitted).toBeUndefined();
   });
 
   it('partitions share the handler slots: at most N batches at once across partitions', async () => {

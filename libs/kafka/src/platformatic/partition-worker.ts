@@ -6,6 +6,12 @@
 // Position: the handler resolves (and commits) offsets as their effects land. The next fetch
 // starts after the last resolved offset: a batch the handler gave up on (stopping, revoked,
 // Redis never came back) is fetched again, as kafkajs does with unresolved offsets.
+//
+// Commits overlap the work after them: resolveAndCommit starts the commit and returns, so the
+// handler's next chunk and the partition's next fetch do not wait for the broker's answer. A
+// commit still only ever covers what was resolved (applied) before it; one commit is in flight at
+// a time and the next one takes the latest resolved offset. A commit that fails makes the batch
+// inactive and is retried before the next fetch; the loop ends only once its commit settled.
 import type { BatchControl, BatchHandler, InboundBatch, InboundMessage } from '../consumer-api';
 import type { Slots } from './slots';
 
@@ -46,6 +52,10 @@ export class PartitionWorker {
   /** Offset after the last message the handler resolved (what a commit covers). */
   private resolved: bigint | undefined;
   private committed: bigint | undefined;
+  /** The commit under way (at most one); it commits the latest resolved offset until none is left. */
+  private commitInFlight: Promise<void> | undefined;
+  /** The last commit failed: retried (flush) before the next fetch. */
+  private commitFailed = false;
   private revoked = false;
   private stopping = false;
   private paused = false;
@@ -60,7 +70,8 @@ export class PartitionWorker {
 
   /** Starts the loop once; `done` resolves when it ended (revoked, stopped, or given up). */
   start(): Promise<void> {
-    this.running ??= this.loop();
+    // Ends once its last commit settled: the partition's next worker reads the committed offset.
+    this.running ??= this.loop().finally(() => this.commitInFlight?.catch(() => undefined));
     return this.running;
   }
 
@@ -89,12 +100,34 @@ export class PartitionWorker {
     return this.resolved !== undefined && (this.committed === undefined || this.resolved > this.committed) ? this.resolved : undefined;
   }
 
-  /** Commits what was resolved and not yet committed (graceful stop, or a commit that failed earlier). */
+  /** Commits what was resolved and not yet committed (graceful stop, or a commit that failed earlier); waits for a commit under way. */
   async flush(): Promise<void> {
-    const offset = this.uncommitted;
-    if (offset === undefined || this.revoked) return;
-    await this.deps.commit(offset);
-    this.committed = offset;
+    if (this.revoked) return;
+    await this.commitLatest();
+  }
+
+  /** Starts committing the latest resolved offset, or joins the commit under way (which takes it next). Rejects when a commit fails. */
+  private commitLatest(): Promise<void> {
+    if (this.commitInFlight) return this.commitInFlight;
+    const run = async () => {
+      try {
+        for (;;) {
+          const offset = this.uncommitted;
+          if (offset === undefined || this.revoked) return;
+          await this.deps.commit(offset);
+          if (this.committed === undefined || offset > this.committed) this.committed = offset;
+          this.commitFailed = false;
+        }
+      } catch (error) {
+        this.commitFailed = true;
+        throw error;
+      }
+    };
+    const inFlight: Promise<void> = run().finally(() => {
+      if (this.commitInFlight === inFlight) this.commitInFlight = undefined;
+    });
+    this.commitInFlight = inFlight;
+    return inFlight;
   }
 
   private wakeUp(): void {
@@ -120,7 +153,8 @@ export class PartitionWorker {
       }
       // A commit that failed while the group rebalanced, and the partition stayed ours: its batch
       // was applied, so commit it now, or the group's lag would stay until the next message.
-      if (this.uncommitted !== undefined) {
+      // (A commit still under way is not waited for: the next fetch overlaps it.)
+      if (this.commitFailed && this.commitInFlight === undefined) {
         try {
           await this.flush();
         } catch (error) {
@@ -175,20 +209,20 @@ export class PartitionWorker {
   private control(): BatchControl {
     let lost = false;
     return {
-      resolveAndCommit: async (offset) => {
+      resolveAndCommit: (offset) => {
         const next = commitOffsetAfter(offset);
         if (this.resolved === undefined || next > this.resolved) this.resolved = next;
         if (this.revoked)
-          throw new Error(`partition ${this.deps.topic}[${this.deps.partition}] was revoked by a rebalance: not committing offset ${next}`);
-        try {
-          await this.deps.commit(next);
-        } catch (error) {
-          // As with kafkajs: a failed commit usually means the group moved on; the caller that
-          // swallows it (a retry loop) must still see that the batch is no longer ours.
+          return Promise.reject(
+            new Error(`partition ${this.deps.topic}[${this.deps.partition}] was revoked by a rebalance: not committing offset ${next}`),
+          );
+        // Not awaited: the handler's next chunk and the next fetch overlap the commit.
+        this.commitLatest().catch(() => {
+          // As with kafkajs: a failed commit usually means the group moved on; the batch is no
+          // longer treated as ours (the loop retries the commit before its next fetch).
           lost = true;
-          throw error;
-        }
-        if (this.committed === undefined || next > this.committed) this.committed = next;
+        });
+        return Promise.resolve();
       },
       // The group heartbeat runs on platformatic's own timer, independent of the handler.
       heartbeat: () =>
