@@ -162,14 +162,21 @@ async function clusterFailover(waitReplicas: number): Promise<Outcome> {
     // A: everything healthy.
     await send(onM.slice(0, 10));
     await until('batch A committed', async () => (await committedVsEnd(t.groupId, t.topic)).committed === 10, 30_000);
-    // Traffic on every master from here to the end: one event every 100 ms, keys never cached (their floors are the check).
+    // Traffic on every master from here to the end: one event every 100 ms, keys never cached (their
+    // floors are the check). Held while batch B goes in, so B is the first chunk after the freeze
+    // (a traffic chunk stuck on the replica ack before it would keep B from M).
     let n = 0;
+    let held = false;
     traffic = (async () => {
       while (trafficOn) {
-        await send([`${prefix}-traffic-${(n += 1)}`]);
+        if (!held) await send([`${prefix}-traffic-${(n += 1)}`]);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
+    await until('traffic flowing and committed', async () => n >= 10 && (await committedVsEnd(t.groupId, t.topic)).committed > 10, 30_000);
+    held = true;
+    await sending;
+    await until('traffic so far committed', async () => (await committedVsEnd(t.groupId, t.topic)).committed === sent.length, 30_000);
 
     // B: M's replication frozen, then events for keys on M applied there.
     link.freeze();
@@ -192,6 +199,7 @@ async function clusterFailover(waitReplicas: number): Promise<Outcome> {
       );
     else await until('batch B committed', async () => (await committedVsEnd(t.groupId, t.topic)).committed > frozenBatch.last, 30_000);
     expect(link.heldBytes).toBeGreaterThan(0);
+    held = false;
 
     // Failover under traffic: M dies with what its replicas never got; R1 takes over, R2 follows it.
     const { committed: committedBeforeFailover } = await committedVsEnd(t.groupId, t.topic);
