@@ -69,6 +69,7 @@ describe('registry keyspaces (real Kafka)', () => {
       prefixes: [],
       entityTypes: [],
       teams: [],
+      topics: [],
     });
     // An existing deployment: mappings written before any ownership was declared.
     await http().put('/mappings/catalog.product').set(CATALOG).send(PRODUCT_BODY).expect(201);
@@ -234,7 +235,7 @@ describe('registry keyspaces (real Kafka)', () => {
       const res = await attempt().expect(403);
       expect(res.body.code).toBe('ADMIN_ONLY');
       expect(res.body.message).toMatch(
-        /needs an admin token \(team "\*"\); team "(promo|catalog)" may not change key prefix or entity type ownership/,
+        /needs an admin token \(team "\*"\); team "(promo|catalog)" may not change key prefix, entity type or topic ownership/,
       );
     }
     expect(

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
-import { InvalidatorConfig } from './config/invalidator.config';
+import { cdcSourceMode, InvalidatorConfig } from './config/invalidator.config';
 import { InvalidatorRuntime } from './runtime';
 import { KafkaBatchTransport } from './transport/kafka-batch.transport';
 
@@ -38,7 +38,9 @@ export async function startInvalidator(config: InvalidatorConfig): Promise<Runni
       topic: config.KAFKA_TOPIC,
       group: config.KAFKA_GROUP_ID,
       format: config.EVENT_FORMAT,
-      ...(config.CDC_ENTITY_TYPE ? { cdcEntityType: config.CDC_ENTITY_TYPE } : {}),
+      ...(cdcSourceMode(config) ? { cdcSource: cdcSourceMode(config) === 'env' ? 'CDC_* settings' : 'registry' } : {}),
+      ...(cdcSourceMode(config) === 'env' ? { cdcEntityType: config.CDC_ENTITY_TYPE } : {}),
+      ...(cdcSourceMode(config) === 'registry' ? { cdcEntityType: runtime.sourceEntityType() ?? '(undeclared)' } : {}),
       mappings: runtime.mappings.current().mappingCount,
     },
     'invalidator started',

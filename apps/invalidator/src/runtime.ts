@@ -17,7 +17,7 @@ import {
 } from '@app/kafka';
 import { createLogger, Logger, metricsRegistry } from '@app/telemetry';
 import { kafkaSecurityOptions } from '@app/config';
-import { cdcSource, ConfigError, InvalidatorConfig } from './config/invalidator.config';
+import { cdcSource, cdcSourceMode, ConfigError, InvalidatorConfig } from './config/invalidator.config';
 import { ConsumerCrash, describeConsumerCrash, isFinalCrash } from './consumer-crash';
 import { createMappingSource } from './mapping-source.factory';
 import type { MappingSource } from '@app/registry-core';
@@ -108,8 +108,10 @@ export class InvalidatorRuntime {
     this.metrics = new InvalidatorMetrics(
       metricsRegistry(),
       () => (this.mappings.isReady() ? this.mappings.current().mappingCount : 0),
-      config.EVENT_FORMAT === 'debezium' ? `cdc:${config.CDC_ENTITY_TYPE}` : 'events',
+      this.sourceLabel(),
     );
+    // Registry sources: the label follows the topic's declaration (a team may change its entity type).
+    if (cdcSourceMode(config) === 'registry') this.mappings.onChange(() => this.metrics.setSource(this.sourceLabel()));
     const protocol = new CacheProtocol(this.redis, { maxKeysPerScriptCall: config.REDIS_KEYS_PER_SCRIPT_CALL });
     this.protocol = protocol;
     const dlqTopic = config.KAFKA_DLQ_TOPIC;
@@ -164,7 +166,8 @@ export class InvalidatorRuntime {
         defaultTombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS,
         chunkSize: config.CHUNK_SIZE,
         retry: { initialMs: config.RETRY_INITIAL_MS, maxMs: config.RETRY_MAX_MS },
-        cdcSource: cdcSource(config),
+        // The CDC_* settings win when set; otherwise each record's topic's declaration, read per chunk (hot).
+        cdcSource: cdcSourceMode(config) === 'registry' ? (topic) => this.mappings.sources().lookup(topic) : cdcSource(config),
       },
       this.log.child({ component: 'pipeline' }),
       { purge: sinks.purge, loader: sinks.loader },
@@ -180,10 +183,64 @@ export class InvalidatorRuntime {
     await this.learnDeadLetterLimit();
     await this.deadLetterProducer.connect();
     await this.mappings.start();
+    this.checkCdcSource();
+    this.metrics.setSource(this.sourceLabel());
     // Readers learn of this instance (and wait for its heartbeats) before it applies anything.
     const first = await this.bus?.startHeartbeat(this.config.BUS_HEARTBEAT_MS);
     if (first !== undefined && first !== 'ok')
       this.log.warn({ outcome: first }, 'first bus heartbeat not sent: the next heartbeat is a reset (readers drop their L1)');
+  }
+
+  /** The entity type of KAFKA_TOPIC's registry declaration, when there is a usable one. */
+  sourceEntityType(): string | undefined {
+    const found = this.mappings.sources().lookup(this.config.KAFKA_TOPIC);
+    return 'source' in found ? found.source.entityType : undefined;
+  }
+
+  /** `invalidator_source_info{source}`: "events", or "cdc:<entity type>" from the CDC_* settings or from the topic's declaration. */
+  private sourceLabel(): string {
+    const mode = cdcSourceMode(this.config);
+    if (mode === undefined) return 'events';
+    if (mode === 'env') return `cdc:${this.config.CDC_ENTITY_TYPE}`;
+    if (!this.mappings.isReady()) return 'cdc:undeclared';
+    const found = this.mappings.sources().lookup(this.config.KAFKA_TOPIC);
+    return 'source' in found ? `cdc:${found.source.entityType}` : 'cdc:undeclared';
+  }
+
+  /**
+   * Says at start where the table's declaration comes from. The CDC_* settings win over a
+   * declaration of the same topic in the registry (logged, never refused: a team's record must
+   * not stop an operator's deployment). A mapping file that declares no source for KAFKA_TOPIC
+   * cannot change while running: refused, naming both variables.
+   */
+  private checkCdcSource(): void {
+    const mode = cdcSourceMode(this.config);
+    if (mode === undefined) return;
+    const topic = this.config.KAFKA_TOPIC;
+    const declared = this.mappings.sources().get(topic);
+    if (mode === 'env') {
+      if (declared)
+        this.log.warn(
+          { topic, owner: declared.owner, entityType: declared.entityType },
+          `CDC_ENTITY_TYPE is set: the CDC_* settings declare topic ${topic}; its source declaration in the registry (owner "${declared.owner}") is ignored by this deployment`,
+        );
+      return;
+    }
+    const found = this.mappings.sources().lookup(topic);
+    if (this.config.MAPPINGS_SOURCE === 'file' && !declared)
+      throw new ConfigError([
+        `KAFKA_TOPIC: topic "${topic}" has no source declaration in MAPPINGS_FILE ${this.config.MAPPINGS_FILE} (EVENT_FORMAT=debezium without CDC_ENTITY_TYPE reads it from the file's "sources:")`,
+      ]);
+    if ('source' in found)
+      this.log.info(
+        { topic, owner: found.source.owner, entityType: found.source.entityType, versionColumn: found.source.versionColumn ?? '(LSN)' },
+        `table declared by the registry: topic ${topic} is entity type ${found.source.entityType}`,
+      );
+    else
+      this.log.warn(
+        { topic, code: found.code, reason: found.message },
+        `no usable source declaration for topic ${topic} yet: its row changes are dead-lettered ${found.code} until one is declared (then replay)`,
+      );
   }
 
   /** A missing topic is a configuration error: say which variable names it, before consuming anything. */

@@ -29,7 +29,7 @@ export const REGISTRY_ERROR_CODES = {
   FOREIGN_KEYSPACE: 'FOREIGN_KEYSPACE',
   /** A keyspace record (key prefix or entity type ownership) is malformed. */
   KEYSPACE_INVALID: 'KEYSPACE_INVALID',
-  /** A keyspace change overlaps another team's prefix, or would leave stored mappings outside their owners' keyspaces. */
+  /** A keyspace change overlaps another team's prefix, or would leave stored mappings or source declarations outside their owners' keyspaces. */
   KEYSPACE_CONFLICT: 'KEYSPACE_CONFLICT',
   /** Delete of an unknown keyspace record or grant. */
   KEYSPACE_NOT_FOUND: 'KEYSPACE_NOT_FOUND',
@@ -39,6 +39,15 @@ export const REGISTRY_ERROR_CODES = {
    * declared (the invalidator dead-letters it `KEYSPACES_REQUIRED`).
    */
   KEYSPACES_REQUIRED: 'KEYSPACES_REQUIRED',
+  /** A CDC source declaration is malformed: shape, a column or field name, a rename (the rules of the CDC_* settings). */
+  SOURCE_INVALID: 'SOURCE_INVALID',
+  /** Get/delete of a change topic without a source declaration. */
+  SOURCE_NOT_FOUND: 'SOURCE_NOT_FOUND',
+  /**
+   * A source declaration conflicts with another: one topic named twice in one write, or an entity
+   * type fed by a version column in one table and by WAL positions (LSN) in another.
+   */
+  SOURCE_CONFLICT: 'SOURCE_CONFLICT',
   /** An HTTP request body over the registry's limit (REGISTRY_MAX_BODY_BYTES). */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   /** The route needs an admin token (team "*"). */

@@ -21,3 +21,8 @@ export * from './store/registry-kafka';
 export * from './store/mapping-store';
 export * from './store/static-mapping-source';
 export * from './url/target-url';
+export * from './source/cdc-source';
+export * from './source/source.dto';
+export * from './source/source-declaration';
+export * from './source/source-plan';
+export * from './source/cdc-sources';

@@ -1,6 +1,6 @@
 import { configWarnings } from '@app/config';
 import { DEFAULT_REGISTRY_LIMITS } from '@app/registry-core';
-import { cdcSource, ConfigError, loadInvalidatorConfig, loaderMaxPendingPerTeam } from './invalidator.config';
+import { cdcSource, cdcSourceMode, ConfigError, loadInvalidatorConfig, loaderMaxPendingPerTeam } from './invalidator.config';
 
 const base = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6380' };
 
@@ -163,8 +163,25 @@ describe('a CDC source (EVENT_FORMAT=debezium)', () => {
     expect(cdcSource(loadInvalidatorConfig(base))).toBeUndefined();
   });
 
-  it('stops startup naming the variable: no entity type, a stray CDC setting, hostile names and renames', () => {
-    expectRefused({ ...base, EVENT_FORMAT: 'debezium' }, /CDC_ENTITY_TYPE must be set when EVENT_FORMAT=debezium/);
+  it('without CDC_ENTITY_TYPE the registry declares the table; CDC_ENTITY_TYPE set: the settings win', () => {
+    const registry = loadInvalidatorConfig({ ...base, EVENT_FORMAT: 'debezium' });
+    expect(cdcSourceMode(registry)).toBe('registry');
+    expect(cdcSource(registry)).toBeUndefined();
+    expect(cdcSourceMode(loadInvalidatorConfig(cdc))).toBe('env');
+    expect(cdcSource(loadInvalidatorConfig(cdc))?.idColumns).toEqual(['id']); // CDC_ID_COLUMNS unset: "id"
+    expect(cdcSourceMode(loadInvalidatorConfig(base))).toBeUndefined();
+  });
+
+  it('refuses half a declaration in the environment (a CDC_* setting without CDC_ENTITY_TYPE), naming each variable', () => {
+    const message = problemsOf({ ...base, EVENT_FORMAT: 'debezium', CDC_FIELDS: 'category_id:categoryId', CDC_ID_COLUMNS: 'sku' });
+    expect(message).toMatch(/CDC_ID_COLUMNS set without CDC_ENTITY_TYPE/);
+    expect(message).toMatch(
+      /CDC_FIELDS set without CDC_ENTITY_TYPE: a table is declared either by the CDC_\* settings .* or by its source declaration in the registry/,
+    );
+  });
+
+  it('stops startup naming the variable: a stray CDC setting, hostile names and renames', () => {
+    expectRefused({ ...base, CDC_ID_COLUMNS: 'id' }, /CDC_ID_COLUMNS set but EVENT_FORMAT is not debezium/);
     expectRefused({ ...base, EVENT_FORMAT: 'wal2json' }, /EVENT_FORMAT must be one of/);
     // Set for a CDC deployment but the format forgotten: rows would be read as entity.updated.
     expectRefused({ ...base, CDC_ENTITY_TYPE: 'product' }, /CDC_ENTITY_TYPE set but EVENT_FORMAT is not debezium/);

@@ -8,12 +8,15 @@ import { KAFKA_CLIENT_NAMES, KafkaClientName } from '@app/kafka';
 import { busSigner } from '@app/cache-protocol/bus';
 import { DEFAULT_REGISTRY_LIMITS, MAX_FANOUT_CAP } from '@app/registry-core/limits';
 import { HostAllowList, parseHostAllowList } from '@app/registry-core/url/target-url';
+import { CdcSource, CdcSourceField, cdcRenamesFromPairs, cdcSourceViolations } from '@app/registry-core/source/cdc-source';
 import { purgeAdapters, PurgeTargetsConfig } from '../sinks/purge';
-import type { CdcSource } from '../pipeline/decode-debezium';
 
 const HOST_PORT_LIST = /^[^,\s:]+:\d{1,5}(,[^,\s:]+:\d{1,5})*$/;
-const COLUMN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-const COLUMN_LIST = /^[A-Za-z_][A-Za-z0-9_]{0,62}(,[A-Za-z_][A-Za-z0-9_]{0,62})*$/;
+// The syntax of the CDC_* strings; the names in them are checked by cdcSourceViolations, the rules source declarations have.
+const NAME = '[A-Za-z_][A-Za-z0-9_]{0,62}';
+const COLUMN = new RegExp(`^${NAME}$`);
+const COLUMN_LIST = new RegExp(`^${NAME}(,${NAME})*$`);
+const RENAME_LIST = new RegExp(`^${NAME}:${NAME}(,${NAME}:${NAME})*$`);
 
 export { ConfigError };
 
@@ -33,6 +36,7 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
     'PURGE_SOFT',
     'BUS_SIGNING_KEY',
     'CDC_ENTITY_TYPE',
+    'CDC_ID_COLUMNS',
     'CDC_VERSION_COLUMN',
     'CDC_TENANT_COLUMN',
     'CDC_FIELDS',
@@ -122,21 +126,24 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
 
   /**
    * What KAFKA_TOPIC carries: `entity-updated` (events from publishers, an outbox relay or
-   * Debezium's outbox router) or `debezium` (Debezium row-change events of one table: the CDC_*
-   * settings say which entity type the rows are and which columns give id, tenant and version).
+   * Debezium's outbox router) or `debezium` (Debezium row-change events of one table). Which
+   * entity type the rows are and which columns give id, tenant and version comes from the CDC_*
+   * settings when CDC_ENTITY_TYPE is set (they win), else from the topic's source declaration in
+   * the registry (MAPPINGS_SOURCE=kafka: followed live; file: the file's `sources:`).
    * A CDC table runs as its own invalidator deployment (own group, own lag) on its own topic.
    */
   @IsIn(['entity-updated', 'debezium'], { message: 'EVENT_FORMAT must be one of entity-updated, debezium' })
   EVENT_FORMAT: 'entity-updated' | 'debezium' = 'entity-updated';
 
-  /** EVENT_FORMAT=debezium: the entity type of every row (selects the mappings). */
+  /** EVENT_FORMAT=debezium: the entity type of every row (selects the mappings). Set: the CDC_* settings declare the table; unset: the registry does. */
   @IsOptional()
   @Matches(/^[A-Za-z0-9_.\-@]{1,64}$/, { message: 'CDC_ENTITY_TYPE must match ^[A-Za-z0-9_.\\-@]{1,64}$ (an entity type)' })
   CDC_ENTITY_TYPE?: string;
 
-  /** Primary-key column(s) giving entityId, comma-separated (joined with "." when several). */
+  /** Primary-key column(s) giving entityId, comma-separated (joined with "." when several). Unset: `id`. */
+  @IsOptional()
   @Matches(COLUMN_LIST, { message: 'CDC_ID_COLUMNS must be a comma-separated list of column names ([A-Za-z_][A-Za-z0-9_]*)' })
-  CDC_ID_COLUMNS = 'id';
+  CDC_ID_COLUMNS?: string;
 
   /** A column whose integer grows with every change of the row; unset: the change's WAL position (LSN) is the version. */
   @IsOptional()
@@ -149,7 +156,7 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
 
   /** Column renames in before/after, `column:field,...` (e.g. category_id:categoryId), so mapping templates read like the outbox event's. */
   @IsOptional()
-  @Matches(/^[A-Za-z_][A-Za-z0-9_]{0,62}:[A-Za-z_][A-Za-z0-9_]{0,62}(,[A-Za-z_][A-Za-z0-9_]{0,62}:[A-Za-z_][A-Za-z0-9_]{0,62})*$/, {
+  @Matches(RENAME_LIST, {
     message: 'CDC_FIELDS must be a comma-separated list of column:field pairs (names [A-Za-z_][A-Za-z0-9_]*)',
   })
   CDC_FIELDS?: string;
@@ -441,57 +448,68 @@ export function purgeTargetsConfig(config: InvalidatorConfig): PurgeTargetsConfi
   };
 }
 
-const CDC_KEYS = [
-  'CDC_ENTITY_TYPE',
-  'CDC_VERSION_COLUMN',
-  'CDC_TENANT_COLUMN',
-  'CDC_FIELDS',
-  'CDC_NUMERIC_COLUMNS',
-  'CDC_EXCLUDE_COLUMNS',
-] as const;
+/** The CDC_* setting of each field of a source (messages of the shared checks name the variable). */
+const CDC_VARIABLE: Record<CdcSourceField, keyof InvalidatorConfig> = {
+  entityType: 'CDC_ENTITY_TYPE',
+  idColumns: 'CDC_ID_COLUMNS',
+  versionColumn: 'CDC_VERSION_COLUMN',
+  tenantColumn: 'CDC_TENANT_COLUMN',
+  fields: 'CDC_FIELDS',
+  numericColumns: 'CDC_NUMERIC_COLUMNS',
+  excludeColumns: 'CDC_EXCLUDE_COLUMNS',
+};
+const CDC_KEYS = Object.values(CDC_VARIABLE);
+
+/**
+ * Where an EVENT_FORMAT=debezium deployment learns what its topic's rows are: `env` (the CDC_*
+ * settings, CDC_ENTITY_TYPE set: they win, the registry's declaration of the topic is ignored) or
+ * `registry` (the topic's source declaration, per record). Undefined for entity.updated.
+ */
+export function cdcSourceMode(config: Pick<InvalidatorConfig, 'EVENT_FORMAT' | 'CDC_ENTITY_TYPE'>): 'env' | 'registry' | undefined {
+  if (config.EVENT_FORMAT !== 'debezium') return undefined;
+  return config.CDC_ENTITY_TYPE !== undefined ? 'env' : 'registry';
+}
 
 function cdcSourceProblems(config: InvalidatorConfig): string[] {
+  const stray = CDC_KEYS.filter((k) => config[k] !== undefined);
   if (config.EVENT_FORMAT !== 'debezium') {
     // A CDC setting without EVENT_FORMAT=debezium is a deployment mistake: the rows would be read as entity.updated.
-    const stray = CDC_KEYS.filter((k) => config[k] !== undefined);
     return stray.length > 0 ? [`${stray.join(', ')} set but EVENT_FORMAT is not debezium`] : [];
   }
-  if (config.CDC_ENTITY_TYPE === undefined) return ['CDC_ENTITY_TYPE must be set when EVENT_FORMAT=debezium'];
-  // Names that are object internals in JavaScript: a column or field called so could reach an event's prototype.
-  const reserved = (['CDC_ID_COLUMNS', ...CDC_KEYS.slice(1)] as const).filter((k) =>
-    (config[k] ?? '').split(/[,:]/).some((name) => ['__proto__', 'constructor', 'prototype'].includes(name)),
-  );
-  if (reserved.length > 0) return reserved.map((k) => `${k} names __proto__, constructor or prototype: not allowed`);
+  if (cdcSourceMode(config) === 'registry') {
+    // Half a declaration in the environment: neither the settings nor the registry would be what the operator meant.
+    return stray.map(
+      (k) =>
+        `${k} set without CDC_ENTITY_TYPE: a table is declared either by the CDC_* settings (set CDC_ENTITY_TYPE too; they then win over the registry) or by its source declaration in the registry (unset ${k})`,
+    );
+  }
   try {
     cdcSource(config);
     return [];
   } catch (error) {
-    return [(error as Error).message];
+    return (error as Error).message.split('\n');
   }
 }
 
 const list = (v: string | undefined) => (v === undefined ? [] : v.split(','));
 
-/** The CDC source the settings declare (EVENT_FORMAT=debezium), or undefined. */
+/** The CDC source the settings declare (EVENT_FORMAT=debezium with CDC_ENTITY_TYPE), or undefined. Throws naming the variables. */
 export function cdcSource(config: InvalidatorConfig): CdcSource | undefined {
-  if (config.EVENT_FORMAT !== 'debezium' || config.CDC_ENTITY_TYPE === undefined) return undefined;
-  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const pair of list(config.CDC_FIELDS)) {
-    const [column, field] = pair.split(':');
-    if (column in fields) throw new Error(`CDC_FIELDS renames column ${column} twice`);
-    fields[column] = field;
-  }
-  const renamed = Object.values(fields);
-  if (new Set(renamed).size !== renamed.length) throw new Error('CDC_FIELDS gives two columns the same field name');
-  return {
-    entityType: config.CDC_ENTITY_TYPE,
-    idColumns: list(config.CDC_ID_COLUMNS),
+  if (cdcSourceMode(config) !== 'env') return undefined;
+  const pairs = list(config.CDC_FIELDS).map((pair) => pair.split(':') as [string, string]);
+  const source: CdcSource = {
+    entityType: config.CDC_ENTITY_TYPE!,
+    idColumns: list(config.CDC_ID_COLUMNS ?? 'id'),
     versionColumn: config.CDC_VERSION_COLUMN,
     tenantColumn: config.CDC_TENANT_COLUMN,
-    fields,
+    fields: cdcRenamesFromPairs(pairs, 'CDC_FIELDS'),
     numericColumns: list(config.CDC_NUMERIC_COLUMNS),
     excludeColumns: list(config.CDC_EXCLUDE_COLUMNS),
   };
+  // The rules a source declaration in the registry has (reserved names, renames, list sizes), naming the variable.
+  const violations = cdcSourceViolations(source, (field) => CDC_VARIABLE[field]);
+  if (violations.length > 0) throw new Error([...new Set(violations.map((v) => v.message))].join('\n'));
+  return source;
 }
 
 export function loadInvalidatorConfig(env: NodeJS.ProcessEnv = process.env): InvalidatorConfig {

@@ -39,7 +39,7 @@ export class InvalidatorMetrics {
     });
     this.sourceInfo = new Gauge({
       name: NAMES.sourceInfo,
-      help: 'Always 1; `source` says what this instance reads: "events" (entity.updated) or "cdc:<entity type>" (EVENT_FORMAT=debezium). The dashboard groups throughput by it',
+      help: 'Always 1; `source` says what this instance reads: "events" (entity.updated) or "cdc:<entity type>" (EVENT_FORMAT=debezium; with registry sources the entity type of its topic\'s declaration, "cdc:undeclared" while there is none). The dashboard groups throughput by it',
       labelNames: ['source'],
       registers,
     });
@@ -101,7 +101,7 @@ export class InvalidatorMetrics {
     });
     this.chunkStep = new Histogram({
       name: NAMES.chunkStep,
-      help: 'Time of each step of a chunk: prepare (decode, dedupe, coalesce, resolve), dead-letter, apply (Redis, retries included), purge, commit (Kafka)',
+      help: 'Time of each step of a chunk: prepare (decode, dedupe, coalesce, resolve), dead-letter, apply (Redis, retries included), purge, commit (Kafka; with the platformatic client only the start of the commit: it overlaps the next chunk)',
       labelNames: ['step'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
@@ -128,12 +128,18 @@ export class InvalidatorMetrics {
         this.set(mappingCount());
       },
     });
-    this.sourceInfo.set({ source }, 1);
+    this.setSource(source);
     this.lastAppliedOffset = new Gauge({
       name: NAMES.lastAppliedOffset,
       help: 'Last offset resolved and committed, per partition',
       labelNames: ['topic', 'partition'],
       registers,
     });
+  }
+
+  /** What this instance reads now (a registry source declaration can change its entity type): one label value at a time. */
+  setSource(source: string): void {
+    this.sourceInfo.reset();
+    this.sourceInfo.set({ source }, 1);
   }
 }

@@ -17,6 +17,8 @@ export type DeadLetterCode =
   | 'PURGE_FAILED'
   /** Redis was invalidated, but the purge sink refused the item before any request (a URL outside the allowed hosts, a tag that is not one whole key): fix the mapping or PURGE_ALLOWED_HOSTS, then replay. */
   | 'PURGE_REFUSED'
+  /** EVENT_FORMAT=debezium with registry sources: a row change of a topic that has no source declaration (declare it, then replay). */
+  | 'CDC_NO_SOURCE'
   /** A CDC row change without the columns its source declares (id, tenant, version), or a delete/update without the old row (REPLICA IDENTITY). */
   | 'CDC_MISSING_COLUMNS'
   /** A CDC update whose version column did not grow (it would be deduped or skipped as older): raise it on every change, or version by WAL position. */

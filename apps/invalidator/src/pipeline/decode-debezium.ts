@@ -1,30 +1,30 @@
 // Step 1 of the pipeline for a change-data-capture source: Debezium change events (PostgreSQL
 // connector, JSON converter with or without schemas) -> the same validated EntityUpdated events
 // the rest of the pipeline handles. One source = one captured table = one entity type
-// (CdcSource, from the CDC_* settings). What Debezium writes beside row changes is skipped and
-// counted, never dead-lettered as poison: the null-valued tombstone after a delete (for log
-// compaction), heartbeats, logical-decoding messages, truncates, schema-change records.
+// (CdcSource): the same for every record (the CDC_* settings), or looked up per record by its
+// topic (the registry's source declarations, read per chunk, so a changed declaration applies to
+// the next chunk). A row change of a topic without a usable declaration is dead-lettered naming
+// the topic (CDC_NO_SOURCE, or why the declaration is refused), never dropped. What Debezium
+// writes beside row changes is skipped and counted, never dead-lettered as poison: the
+// null-valued tombstone after a delete (for log compaction), heartbeats, logical-decoding
+// messages, truncates, schema-change records.
 import { createHash } from 'node:crypto';
 import { EntityUpdated, fastValidateEntityUpdated, parseExactJson, SAFE_ID_PATTERN, validateEntityUpdated } from '@app/contracts';
 import type { InboundMessage } from '@app/kafka';
+import type { CdcSource } from '@app/registry-core/source/cdc-source';
+import type { CdcSourceRefusal } from '@app/registry-core/source/cdc-sources';
 import { DeadLetterCode, rejection } from './dead-letter-code';
 import type { DecodeResult } from './decode';
 
-export interface CdcSource {
-  /** The entity type every row of the table is (selects the mappings). */
-  entityType: string;
-  /** Primary-key columns giving entityId (joined with "." when several). */
-  idColumns: string[];
-  /** A column holding a version that grows with every change of the row; absent: the change's WAL position (LSN). */
-  versionColumn?: string;
-  /** A column holding the tenant, if the table has one. */
-  tenantColumn?: string;
-  /** Column -> event field renames in before/after (e.g. category_id -> categoryId), so templates read like the outbox event's. */
-  fields: Record<string, string>;
-  /** Columns that arrive as decimal strings (decimal.handling.mode=string) and are numbers in the event. */
-  numericColumns: string[];
-  /** Columns never copied into before/after (a warm value must not carry them). */
-  excludeColumns: string[];
+export type { CdcSource };
+
+/** The declaration of a record's topic, or why the topic's row changes are refused (their dead-letter code and reason). */
+export type CdcSourceFor = (topic: string) => { source: CdcSource } | CdcSourceRefusal;
+
+export interface CdcDecodeOptions {
+  maxEventBytes: number;
+  /** One source for every record (the CDC_* settings), or a lookup by the record's topic (the registry's declarations). */
+  source: CdcSource | CdcSourceFor;
 }
 
 export type CdcSkipReason = 'tombstone' | 'heartbeat' | 'schema_change' | 'message' | 'truncate';
@@ -71,14 +71,39 @@ const MAX_SAFE_DECIMAL = Number.MAX_SAFE_INTEGER;
 /** Milliseconds a Date can hold (ECMAScript: +-8.64e15). */
 const MAX_DATE_MS = 8.64e15;
 
+/** A source's lists as sets, built once per declaration (a declaration may list hundreds of columns; a row is decoded per record). */
+interface Lookup {
+  renames: Map<string, string>;
+  numeric: Set<string>;
+  excluded: Set<string>;
+  ids: Set<string>;
+}
+const lookups = new WeakMap<CdcSource, Lookup>();
+
+function lookupOf(source: CdcSource): Lookup {
+  let found = lookups.get(source);
+  if (!found) {
+    found = {
+      // Own entries only: a rename map never lends a prototype's property to a column.
+      renames: new Map(Object.entries(source.fields)),
+      numeric: new Set(source.numericColumns),
+      excluded: new Set(source.excludeColumns),
+      ids: new Set(source.idColumns),
+    };
+    lookups.set(source, found);
+  }
+  return found;
+}
+
 /** The row as the event carries it: renamed fields, decimals as numbers, excluded columns gone. */
 function eventRow(row: Row, source: CdcSource): Row {
   const out: Row = {};
   const renamedFrom = new Map<string, string>();
+  const { renames, numeric, excluded } = lookupOf(source);
   for (const [column, value] of Object.entries(row)) {
-    const field = source.fields[column] ?? column;
+    const field = renames.get(column) ?? column;
     // Excluded by its column name or by the name it is renamed to.
-    if (source.excludeColumns.includes(column) || source.excludeColumns.includes(field)) continue;
+    if (excluded.has(column) || excluded.has(field)) continue;
     if (Object.prototype.hasOwnProperty.call(out, field))
       throw new Refused(
         'BAD_SCHEMA',
@@ -86,7 +111,7 @@ function eventRow(row: Row, source: CdcSource): Row {
       );
     renamedFrom.set(field, column);
     let v = value;
-    if (typeof v === 'string' && source.numericColumns.includes(column) && /^-?\d+(\.\d+)?$/.test(v)) {
+    if (typeof v === 'string' && numeric.has(column) && /^-?\d+(\.\d+)?$/.test(v)) {
       // Only when a number holds it: a figure beyond 2^53 or Infinity stays the exact string.
       const n = Number(v);
       if (Number.isFinite(n) && Math.abs(n) <= MAX_SAFE_DECIMAL) v = n;
@@ -107,9 +132,8 @@ function changedFields(before: Row | undefined, after: Row | undefined): string[
 
 /** A row that holds nothing but its id: Debezium's old row of a table without REPLICA IDENTITY FULL (non-key columns null, or their type's default). */
 function keyOnly(row: Row, source: CdcSource): boolean {
-  return Object.entries(row).every(
-    ([column, v]) => source.idColumns.includes(column) || v === null || v === '' || v === 0 || v === '0' || v === false,
-  );
+  const { ids } = lookupOf(source);
+  return Object.entries(row).every(([column, v]) => ids.has(column) || v === null || v === '' || v === 0 || v === '0' || v === false);
 }
 
 interface Identity {
@@ -130,8 +154,8 @@ function identityOf(row: Row, source: CdcSource): Identity | string {
 
 type Decoded = { skip: CdcSkipReason } | { events: EntityUpdated[] };
 
-/** One record: skipped, events, or a Refused thrown. */
-function decodeRecord(m: InboundMessage, source: CdcSource): Decoded {
+/** One record: skipped, events, or a Refused thrown. The source is looked up only for a row change. */
+function decodeRecord(m: InboundMessage, sourceOf: () => CdcSource): Decoded {
   let parsed: unknown;
   try {
     parsed = parseExactJson(m.value!.toString('utf8'));
@@ -154,6 +178,7 @@ function decodeRecord(m: InboundMessage, source: CdcSource): Decoded {
   if (e.op !== 'c' && e.op !== 'r' && e.op !== 'u' && e.op !== 'd')
     throw new Refused('BAD_SCHEMA', `unknown Debezium op ${JSON.stringify(e.op)}`);
   const op = e.op;
+  const source = sourceOf();
   const missing = (what: string) =>
     new Refused(
       'CDC_MISSING_COLUMNS',
@@ -236,7 +261,18 @@ function decodeRecord(m: InboundMessage, source: CdcSource): Decoded {
   return { events };
 }
 
-export function decodeDebezium(messages: InboundMessage[], options: { maxEventBytes: number; source: CdcSource }): CdcDecodeResult {
+/** The source of a record's topic; a refusal becomes the record's dead letter. */
+function sourceResolver(option: CdcDecodeOptions['source']): (topic: string) => CdcSource {
+  if (typeof option !== 'function') return () => option;
+  return (topic) => {
+    const found = option(topic);
+    if ('code' in found) throw new Refused(found.code, found.message);
+    return found.source;
+  };
+}
+
+export function decodeDebezium(messages: InboundMessage[], options: CdcDecodeOptions): CdcDecodeResult {
+  const sourceFor = sourceResolver(options.source);
   const events: CdcDecodeResult['events'] = [];
   const rejected: CdcDecodeResult['rejected'] = [];
   const skipped: CdcDecodeResult['skipped'] = {};
@@ -250,7 +286,7 @@ export function decodeDebezium(messages: InboundMessage[], options: { maxEventBy
       continue;
     }
     try {
-      const decoded = decodeRecord(m, options.source);
+      const decoded = decodeRecord(m, () => sourceFor(m.topic));
       if ('skip' in decoded) skipped[decoded.skip] = (skipped[decoded.skip] ?? 0) + 1;
       else for (const event of decoded.events) events.push({ event, message: m });
     } catch (error) {

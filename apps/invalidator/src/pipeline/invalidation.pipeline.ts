@@ -25,7 +25,7 @@ import { commitChunk } from './commit';
 import { Rejection, rejection } from './dead-letter-code';
 import { DeadLetterSink, deliverDeadLetters } from './dead-letter';
 import { decode, DecodedEvent, DecodeResult } from './decode';
-import { CdcSource, decodeDebezium } from './decode-debezium';
+import { CdcSource, CdcSourceFor, decodeDebezium } from './decode-debezium';
 import { dedupe, RecentEvents } from './dedupe';
 import { resolveEffects } from './resolve';
 import type { LoaderWarmer } from '../sinks/loader-warm';
@@ -44,8 +44,11 @@ export interface PipelineOptions {
   /** Messages handled per apply+commit step; bounds the work between heartbeats. */
   chunkSize: number;
   retry: BackoffPolicy;
-  /** Set when the topic carries Debezium row changes of one table (EVENT_FORMAT=debezium). */
-  cdcSource?: CdcSource;
+  /**
+   * Set when the topic carries Debezium row changes (EVENT_FORMAT=debezium): one source for every
+   * record (the CDC_* settings), or the registry's declaration of each record's topic, looked up per chunk.
+   */
+  cdcSource?: CdcSource | CdcSourceFor;
 }
 
 export type { DeadLetterSink };
@@ -80,7 +83,7 @@ export class InvalidationPipeline {
     const startedNs = this.record.received(chunk);
 
     // 1 decode, 2 dedupe, 3 coalesce, 4 resolve
-    const { events, rejected } = this.decode(chunk);
+    const { events, rejected } = this.decode(topic, chunk);
     const { unique, duplicates } = dedupe(events, this.recent);
     const changes = coalesce(unique);
     const resolver = this.resolver();
@@ -166,14 +169,14 @@ export class InvalidationPipeline {
   }
 
   /** Step 1: entity.updated events, or a CDC table's row changes turned into them. */
-  private decode(chunk: InboundMessage[]): DecodeResult {
+  private decode(topic: string, chunk: InboundMessage[]): DecodeResult {
     const { maxEventBytes, cdcSource } = this.options;
     if (!cdcSource) return decode(chunk, { maxEventBytes });
     const result = decodeDebezium(chunk, { maxEventBytes, source: cdcSource });
     this.record.cdcSkipped(result.skipped);
     if (result.skipped.truncate)
       this.log.warn(
-        { truncates: result.skipped.truncate, entityType: cdcSource.entityType },
+        { truncates: result.skipped.truncate, topic },
         'TRUNCATE of the captured table: no per-row invalidation is possible; bump the namespace of its keys if they are cached',
       );
     return result;

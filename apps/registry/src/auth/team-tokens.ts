@@ -5,6 +5,7 @@
 // reads the audit test guesses of weak tokens offline).
 import { createHash } from 'node:crypto';
 import { SAFE_ID_PATTERN } from '@app/contracts';
+import { RegistryError } from '@app/registry-core';
 
 export const ADMIN_TEAM = '*';
 
@@ -67,4 +68,32 @@ export function isAdmin(principal: Principal): boolean {
 /** How the principal appears in `updatedBy` and the audit. */
 export function actorName(principal: Principal): string {
   return principal.name ? `${principal.team}:${principal.name}` : principal.team;
+}
+
+/**
+ * The team rule of every team-owned record (mappings, source declarations): a team token may
+ * change only records its team owns, and may only write records naming its team as owner.
+ * Admin tokens may act for any team. Throws RegistryError WRONG_TEAM (field "owner").
+ */
+export function assertOwnTeam(
+  principal: Principal,
+  what: string,
+  change: { before?: { owner: string }; after?: { owner: string } },
+  kind = what.split(' ')[0],
+): void {
+  if (isAdmin(principal)) return;
+  if (change.before && change.before.owner !== principal.team) {
+    throw new RegistryError(
+      'WRONG_TEAM',
+      `${what} belongs to team "${change.before.owner}"; team "${principal.team}" may not change it`,
+      'owner',
+    );
+  }
+  if (change.after && change.after.owner !== principal.team) {
+    throw new RegistryError(
+      'WRONG_TEAM',
+      `team "${principal.team}" may only write ${kind}s it owns (${what} names owner "${change.after.owner}")`,
+      'owner',
+    );
+  }
 }

@@ -1,5 +1,15 @@
 // A small HTTP client of the registry API for the CLI (Node's fetch; no extra dependency).
-import type { EntityTypeOwnership, Explanation, Mapping, MappingSetDiff, PrefixOwnership, TeamHosts } from '@app/registry-core';
+import type {
+  CdcSourceDeclaration,
+  EntityTypeOwnership,
+  Explanation,
+  Mapping,
+  MappingSetDiff,
+  PrefixOwnership,
+  SourceChange,
+  TeamHosts,
+  TopicOwnership,
+} from '@app/registry-core';
 import { CliError, EXIT } from './exit-codes';
 
 export interface ApplyRequest {
@@ -17,12 +27,22 @@ export interface KeyspacesListing {
   entityTypes: EntityTypeOwnership[];
   /** Absent from registries older than team records. */
   teams?: TeamHosts[];
+  /** Absent from registries older than source declarations. */
+  topics?: TopicOwnership[];
+}
+
+export interface SourcesApplyRequest {
+  sources: CdcSourceDeclaration[];
+  prune?: boolean;
+  pruneOwners?: string[];
+  dryRun?: boolean;
 }
 
 export interface KeyspacesApplyRequest {
   prefixes: { prefix: string; team: string }[];
   entityTypes: { entityType: string; team: string; grants?: string[] }[];
   teams?: { team: string; loaderHosts?: string[]; purgeHosts?: string[]; surrogateKeyPrefixes?: string[] }[];
+  topics?: { topic: string; team: string }[];
   dryRun?: boolean;
 }
 
@@ -40,6 +60,16 @@ export class RegistryClient {
 
   apply(request: ApplyRequest): Promise<{ dryRun: boolean; diff: MappingSetDiff }> {
     return this.call('POST', '/mappings/apply', request);
+  }
+
+  async sources(query: { owner?: string; entityType?: string } = {}): Promise<CdcSourceDeclaration[]> {
+    const params = new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined));
+    const body = await this.call<{ sources: CdcSourceDeclaration[] }>('GET', `/sources${params.size > 0 ? `?${params.toString()}` : ''}`);
+    return body.sources;
+  }
+
+  applySources(request: SourcesApplyRequest): Promise<{ dryRun: boolean; changes: SourceChange[]; unchanged: string[] }> {
+    return this.call('POST', '/sources/apply', request);
   }
 
   explain(event: unknown): Promise<Explanation> {

@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatKeyspaces, readKeyspacesFile, runCli } from './run-cli';
+import { formatKeyspaces, formatSourceChanges, readKeyspacesFile, runCli } from './run-cli';
 
 const EXAMPLE = join(__dirname, '..', '..', '..', '..', 'examples', 'mappings', 'catalog.yaml');
 const dir = mkdtempSync(join(tmpdir(), 'mappings-cli-'));
@@ -105,5 +105,65 @@ describe('keyspaces files and listing: team hosts', () => {
       ],
     });
     expect(listed).toContain('team         catalog  loader hosts (none); purge hosts shop.example; surrogate-key prefixes "product:"');
+  });
+});
+
+describe('mappings CLI: source declarations and topic grants (offline parts)', () => {
+  it('reads topic grants from a keyspaces file and shows them', () => {
+    const path = file('keyspaces-topics.yaml', 'keyspaces:\n  topics: { cdc.catalog.public.catalog_products: catalog }\n');
+    expect(readKeyspacesFile(path)).toEqual({
+      prefixes: [],
+      entityTypes: [],
+      topics: [{ topic: 'cdc.catalog.public.catalog_products', team: 'catalog' }],
+    });
+    expect(
+      formatKeyspaces({
+        enforced: true,
+        prefixes: [],
+        entityTypes: [],
+        topics: [{ kind: 'topic', topic: 't.s.x', team: 'catalog', version: 1 }],
+      }),
+    ).toMatch(/topic +t\.s\.x +catalog/);
+  });
+
+  it('prints source changes as +, ~ (with each field) and -', () => {
+    const after = {
+      topic: 't.s.x',
+      owner: 'catalog',
+      entityType: 'product',
+      idColumns: ['id'],
+      fields: {},
+      numericColumns: [],
+      excludeColumns: [],
+      version: 1,
+    };
+    expect(
+      formatSourceChanges(
+        [
+          { key: 'source:t.s.x', topic: 't.s.x', kind: 'create', after, changes: [] },
+          {
+            key: 'source:t.s.y',
+            topic: 't.s.y',
+            kind: 'update',
+            changes: [{ path: 'versionColumn', before: 'version', after: undefined }],
+          },
+          { key: 'source:t.s.z', topic: 't.s.z', kind: 'delete', before: { ...after, topic: 't.s.z' }, changes: [] },
+        ],
+        0,
+      ).split('\n'),
+    ).toEqual([
+      '+ source t.s.x (entityType product, owner catalog, version WAL position (LSN))',
+      '~ source t.s.y',
+      '    versionColumn: "version" -> (none)',
+      '- source t.s.z (owner catalog)',
+    ]);
+    expect(formatSourceChanges([], 2)).toBe('no source changes (2 sources unchanged)');
+  });
+
+  it('a team file whose sources are wrong fails before any request (exit 1 naming the field)', async () => {
+    const path = file('bad-sources.yaml', 'sources:\n  - { topic: t.s.x, owner: catalog, entityType: product, idColumns: [__proto__] }\n');
+    const result = await run(['apply', path], { REGISTRY_TOKEN: 'x', REGISTRY_URL: 'http://127.0.0.1:1' });
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/SOURCE_INVALID at sources\[0\]\.idColumns\[0\]/);
   });
 });

@@ -9,12 +9,14 @@ import {
   formatMappingSetDiff,
   isEmptyDiff,
   isRegistryError,
-  loadMappingsYamlFile,
+  loadTeamFile,
   MappingSetResolver,
   parseHostAllowList,
   registryLimits,
+  SourceChange,
+  sourceContent,
 } from '@app/registry-core';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { CliIo } from '@app/config/cli-process';
 import { CliError, EXIT, ExitCode } from './exit-codes';
 import { formatExplanation } from './format-explanation';
@@ -33,9 +35,10 @@ function client(io: CliIo): RegistryClient {
   return new RegistryClient(io.env.REGISTRY_URL || DEFAULT_URL, token);
 }
 
+/** A team's file: its mappings, and its source declarations when it has a `sources:` section. */
 function loadFile(path: string, fanoutCap?: number) {
   try {
-    return loadMappingsYamlFile(requireFile(path), registryLimits({ fanoutCap }));
+    return loadTeamFile(requireFile(path), registryLimits({ fanoutCap }));
   } catch (error) {
     if (isRegistryError(error))
       throw new CliError(EXIT.ERROR, `${path}: ${error.code}${error.field ? ` at ${error.field}` : ''}: ${error.message}`);
@@ -73,17 +76,18 @@ export function readKeyspacesFile(path: string): Omit<KeyspacesApplyRequest, 'dr
     throw new CliError(EXIT.ERROR, `${path}: not YAML (${(error as Error).message})`);
   }
   const root = (doc as { keyspaces?: unknown } | null)?.keyspaces as
-    { prefixes?: unknown; entityTypes?: unknown; teams?: unknown } | undefined;
+    { prefixes?: unknown; entityTypes?: unknown; teams?: unknown; topics?: unknown } | undefined;
   const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
   if (
     !isMap(root) ||
     (root.prefixes !== undefined && !isMap(root.prefixes)) ||
     (root.entityTypes !== undefined && !isMap(root.entityTypes)) ||
-    (root.teams !== undefined && !isMap(root.teams))
+    (root.teams !== undefined && !isMap(root.teams)) ||
+    (root.topics !== undefined && !isMap(root.topics))
   ) {
     throw new CliError(
       EXIT.ERROR,
-      `${path}: expected "keyspaces: { prefixes: { <prefix>: <team> }, entityTypes: { <type>: <team> | { team, grants } }, teams: { <team>: { loaderHosts, purgeHosts, surrogateKeyPrefixes } } }"`,
+      `${path}: expected "keyspaces: { prefixes: { <prefix>: <team> }, entityTypes: { <type>: <team> | { team, grants } }, teams: { <team>: { loaderHosts, purgeHosts, surrogateKeyPrefixes } }, topics: { <change topic>: <team> } }"`,
     );
   }
   const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : undefined);
@@ -102,7 +106,26 @@ export function readKeyspacesFile(path: string): Omit<KeyspacesApplyRequest, 'dr
       ? { entityType, team: String(v.team), ...(Array.isArray(v.grants) ? { grants: v.grants.map(String) } : {}) }
       : { entityType, team: String(v) },
   );
-  return teams.length > 0 ? { prefixes, entityTypes, teams } : { prefixes, entityTypes };
+  const topics = Object.entries((root.topics as Record<string, unknown>) ?? {}).map(([topic, team]) => ({ topic, team: String(team) }));
+  return { prefixes, entityTypes, ...(teams.length > 0 ? { teams } : {}), ...(topics.length > 0 ? { topics } : {}) };
+}
+
+/** "+ source <topic> (...)", "~ source <topic>" with its field changes, "- source <topic>". */
+export function formatSourceChanges(changes: SourceChange[], unchanged: number): string {
+  const show = (value: unknown) => (value === undefined ? '(none)' : JSON.stringify(value));
+  const lines: string[] = [];
+  for (const c of changes) {
+    if (c.kind === 'create' && c.after) {
+      const versioned = c.after.versionColumn === undefined ? 'WAL position (LSN)' : `column ${c.after.versionColumn}`;
+      lines.push(`+ source ${c.topic} (entityType ${c.after.entityType}, owner ${c.after.owner}, version ${versioned})`);
+    } else if (c.kind === 'delete') lines.push(`- source ${c.topic} (owner ${c.before?.owner})`);
+    else {
+      lines.push(`~ source ${c.topic}`);
+      for (const f of c.changes) lines.push(`    ${f.path}: ${show(f.before)} -> ${show(f.after)}`);
+    }
+  }
+  if (lines.length === 0) lines.push(`no source changes (${unchanged} sources unchanged)`);
+  return lines.join('\n');
 }
 
 export function formatKeyspaces(k: KeyspacesListing): string {
@@ -113,6 +136,7 @@ export function formatKeyspaces(k: KeyspacesListing): string {
   for (const t of k.entityTypes)
     lines.push(`  entity type  ${t.entityType}  ${t.team}${t.grants.length > 0 ? ` (granted to ${t.grants.join(', ')})` : ''}`);
   const shown = (v: string[]) => (v.length > 0 ? v.join(', ') : '(none)');
+  for (const t of k.topics ?? []) lines.push(`  topic        ${t.topic}  ${t.team}`);
   for (const t of k.teams ?? []) {
     lines.push(
       `  team         ${t.team}  loader hosts ${shown(t.loaderHosts)}; purge hosts ${shown(t.purgeHosts)}; surrogate-key prefixes ${shown(t.surrogateKeyPrefixes.map((p) => JSON.stringify(p)))}`,
@@ -155,14 +179,25 @@ function program(io: CliIo, setExit: (code: ExitCode) => void): Command {
       .option('--no-prune', 'do not delete stored mappings missing from the file')
       .option('--prune-owner <team>', 'owner whose missing mappings are deleted (repeatable; default: the owners in the file)', collect)
       .action(async (file: string, options: { prune: boolean; pruneOwner?: string[] }) => {
-        const mappings = loadFile(file);
+        const { mappings, sources } = loadFile(file);
         const dryRun = name === 'diff';
-        const result = await client(io).apply({ mappings, prune: options.prune, pruneOwners: options.pruneOwner, dryRun });
+        const registry = client(io);
+        const result = await registry.apply({ mappings, prune: options.prune, pruneOwners: options.pruneOwner, dryRun });
         io.out(formatMappingSetDiff(result.diff));
-        if (dryRun && !isEmptyDiff(result.diff)) setExit(EXIT.DIFF_FOUND);
-        if (!dryRun) io.out(isEmptyDiff(result.diff) ? 'nothing to apply' : 'applied');
+        let changed = !isEmptyDiff(result.diff);
+        // Only a file with a `sources:` section manages its team's declarations (one without leaves them alone).
+        if (sources !== undefined) {
+          const applied = await registry.applySources({ sources, prune: options.prune, pruneOwners: options.pruneOwner, dryRun });
+          io.out(formatSourceChanges(applied.changes, applied.unchanged.length));
+          changed ||= applied.changes.length > 0;
+        }
+        if (dryRun && changed) setExit(EXIT.DIFF_FOUND);
+        if (!dryRun) io.out(changed ? 'applied' : 'nothing to apply');
       });
-  applyLike('apply', 'make the registry match a mapping YAML file (for the owners it names), in one transaction');
+  applyLike(
+    'apply',
+    'make the registry match a team YAML file (mappings, and sources when the file has a `sources:` section) for the owners it names; one transaction per kind',
+  );
   applyLike('diff', 'show what `apply` would change; exit 3 when there is a difference');
 
   cli
@@ -186,7 +221,9 @@ function program(io: CliIo, setExit: (code: ExitCode) => void): Command {
         } catch (error) {
           throw new CliError(EXIT.USAGE, (error as Error).message);
         }
-        explanation = MappingSetResolver.compile(loadFile(options.file, options.fanoutCap), { limits, allowedHosts }).explain(event);
+        explanation = MappingSetResolver.compile(loadFile(options.file, options.fanoutCap).mappings, { limits, allowedHosts }).explain(
+          event,
+        );
       } else {
         explanation = await client(io).explain(event);
       }
@@ -196,9 +233,24 @@ function program(io: CliIo, setExit: (code: ExitCode) => void): Command {
     });
 
   cli
+    .command('sources')
+    .description('list the stored CDC source declarations (which change topic is which entity type)')
+    .option('--owner <team>', 'only this owner')
+    .option('--entity-type <type>', 'only this entity type')
+    .option('--json', 'print JSON instead of YAML')
+    .action(async (options: { owner?: string; entityType?: string; json?: boolean }) => {
+      const sources = await client(io).sources({ owner: options.owner, entityType: options.entityType });
+      io.out(
+        options.json
+          ? JSON.stringify(sources, null, 2)
+          : stringifyYaml({ sources: sources.map((s) => ({ ...sourceContent(s), version: s.version })) }, { lineWidth: 0 }).trimEnd(),
+      );
+    });
+
+  cli
     .command('keyspaces')
     .description(
-      "show which team owns which key prefixes and entity types, and each team's loader hosts, purge hosts and surrogate-key prefixes",
+      "show which team owns which key prefixes, entity types and change topics, and each team's loader hosts, purge hosts and surrogate-key prefixes",
     )
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
@@ -209,7 +261,7 @@ function program(io: CliIo, setExit: (code: ExitCode) => void): Command {
   cli
     .command('keyspaces-apply <file>')
     .description(
-      'admin token: declare the key prefixes, entity types and team hosts of a keyspaces YAML file in one transaction (never removes)',
+      'admin token: declare the key prefixes, entity types, change topics and team hosts of a keyspaces YAML file in one transaction (never removes)',
     )
     .option('--dry-run', 'only check and list the changes')
     .action(async (file: string, options: { dryRun?: boolean }) => {

@@ -11,7 +11,11 @@ import {
   MAX_PURGE_URLS_PER_MAPPING,
   MAX_RULES_PER_MAPPING,
   MAX_TTL_SECONDS,
+  MAX_CDC_COLUMNS,
+  MAX_CDC_ID_COLUMNS,
   PurgeRuleDto,
+  SourceDto,
+  SourceSpecDto,
 } from '@app/registry-core';
 
 let documented = false;
@@ -91,6 +95,60 @@ export function documentRegistryDtos(): void {
     owner: { example: 'catalog', description: 'team owning the mapping; only its tokens (or an admin) may change it' },
     description: { required: false },
   });
+  const COLUMN = 'a column name matching ^[A-Za-z_][A-Za-z0-9_]{0,62}$ (not __proto__, constructor, prototype)';
+  describe(SourceSpecDto, {
+    owner: {
+      example: 'catalog',
+      description:
+        "team owning the declaration; it must own the topic (an admin's topic record) and the entity type (a grant is not enough)",
+    },
+    entityType: { example: 'product', description: 'the entity type every row of the table is (selects the mappings)' },
+    idColumns: {
+      type: [String],
+      minItems: 1,
+      maxItems: MAX_CDC_ID_COLUMNS,
+      example: ['id'],
+      description: `primary-key column(s) giving entityId, joined with "." when several; each ${COLUMN}`,
+    },
+    versionColumn: {
+      required: false,
+      example: 'version',
+      description:
+        "a column whose integer grows with every change of the row; absent: the change's WAL position (LSN) is the version. One entity type is versioned one way only (409 SOURCE_CONFLICT)",
+    },
+    tenantColumn: { required: false, example: 'tenant', description: 'the column holding the tenant' },
+    fields: {
+      required: false,
+      type: Object,
+      additionalProperties: { type: 'string' },
+      example: { category_id: 'categoryId', updated_at: 'updatedAt' },
+      description: `column -> event field renames in before/after (at most ${MAX_CDC_COLUMNS}; no two columns to one field)`,
+    },
+    numericColumns: {
+      required: false,
+      type: [String],
+      maxItems: MAX_CDC_COLUMNS,
+      example: ['price'],
+      description: 'columns that arrive as decimal strings (decimal.handling.mode=string) and are numbers in the event',
+    },
+    excludeColumns: {
+      required: false,
+      type: [String],
+      maxItems: MAX_CDC_COLUMNS,
+      example: ['cost'],
+      description: 'columns never copied into the event (a warm value written from `after` must not carry them)',
+    },
+    description: { required: false },
+  });
+  describe(SourceDto, {
+    topic: {
+      example: 'cdc.catalog.public.catalog_products',
+      description: 'the Debezium change topic (<prefix>.<schema>.<table>): the record key',
+    },
+    version: { required: false, description: 'assigned by the registry, +1 per change' },
+    updatedAt: { required: false, readOnly: true },
+    updatedBy: { required: false, readOnly: true },
+  });
   describe(MappingDto, {
     id: { example: 'catalog.product' },
     version: { required: false, description: 'assigned by the registry, +1 per change' },
@@ -104,7 +162,7 @@ export function setupOpenApi(app: INestApplication): void {
   const config = new DocumentBuilder()
     .setTitle('Mapping registry')
     .setDescription(
-      'Teams register which Redis keys and tags an entity.updated event invalidates. Source of truth: a compacted Kafka topic every invalidator follows. ' +
+      'Teams register which Redis keys and tags an entity.updated event invalidates, and which Debezium change topic (table) is which entity type (sources). Source of truth: a compacted Kafka topic every invalidator follows. ' +
         'Every mapping/audit route needs "Authorization: Bearer <token>"; a token acts for one team (or "*" = admin).',
     )
     .setVersion('1')

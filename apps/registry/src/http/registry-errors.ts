@@ -1,9 +1,18 @@
 // One error shape for every 4xx/5xx of the API: { statusCode, code, message, field?, violations? }.
 // RegistryError codes map to HTTP statuses here and only here.
-import { ArgumentsHost, BadRequestException, Catch, ExceptionFilter, HttpException, ValidationError, ValidationPipe } from '@nestjs/common';
+import {
+  ArgumentMetadata,
+  ArgumentsHost,
+  BadRequestException,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  ValidationError,
+  ValidationPipe,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { Logger } from '@app/telemetry';
-import { RegistryError, RegistryErrorCode, Violation, violationsOf } from '@app/registry-core';
+import { objectInternalKeys, RegistryError, RegistryErrorCode, Violation, violationsOf } from '@app/registry-core';
 
 const STATUS: Record<RegistryErrorCode, number> = {
   MAPPING_INVALID: 400,
@@ -24,6 +33,9 @@ const STATUS: Record<RegistryErrorCode, number> = {
   KEYSPACE_INVALID: 400,
   KEYSPACE_CONFLICT: 409,
   KEYSPACE_NOT_FOUND: 404,
+  SOURCE_INVALID: 400,
+  SOURCE_NOT_FOUND: 404,
+  SOURCE_CONFLICT: 409,
   ADMIN_ONLY: 403,
   KEYSPACES_REQUIRED: 409,
   PAYLOAD_TOO_LARGE: 413,
@@ -33,23 +45,45 @@ const STATUS: Record<RegistryErrorCode, number> = {
   STORE_STOPPED: 503,
 };
 
+function refusal(violations: Violation[]): BadRequestException {
+  return new BadRequestException({
+    statusCode: 400,
+    code: 'REQUEST_INVALID',
+    message: violations.map((v) => `${v.field}: ${v.message}`).join('; '),
+    field: violations[0]?.field,
+    violations,
+  });
+}
+
+/**
+ * The DTO check, after refusing object internals as keys (objectInternalKeys): class-transformer
+ * would drop a "__proto__" key without a word and answer 500 for a "constructor" key.
+ */
+class RequestValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body') {
+      const internal = objectInternalKeys(value);
+      if (internal.length > 0)
+        throw refusal(
+          internal.map((field) => ({
+            field,
+            code: 'REQUEST_INVALID',
+            message: 'names __proto__ or constructor (object internals): not allowed',
+          })),
+        );
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** class-validator failures -> 400 REQUEST_INVALID naming each wrong field ("keys[0].action"). */
 export function requestValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new RequestValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
     transform: true,
-    exceptionFactory: (errors: ValidationError[]) => {
-      const violations: Violation[] = violationsOf(errors).map((v) => ({ ...v, code: 'REQUEST_INVALID' }));
-      return new BadRequestException({
-        statusCode: 400,
-        code: 'REQUEST_INVALID',
-        message: violations.map((v) => `${v.field}: ${v.message}`).join('; '),
-        field: violations[0]?.field,
-        violations,
-      });
-    },
+    exceptionFactory: (errors: ValidationError[]) => refusal(violationsOf(errors).map((v) => ({ ...v, code: 'REQUEST_INVALID' }))),
   });
 }
 

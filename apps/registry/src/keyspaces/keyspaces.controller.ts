@@ -1,5 +1,5 @@
-// GET /keyspaces (any token) and the admin-only ownership changes of key prefixes, entity types
-// and team hosts (loader hosts, purge hosts, surrogate-key prefixes).
+// GET /keyspaces (any token) and the admin-only ownership changes of key prefixes, entity types,
+// change topics (CDC tables) and team hosts (loader hosts, purge hosts, surrogate-key prefixes).
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -12,7 +12,7 @@ const ADMIN_ONLY = { status: 403, description: 'ADMIN_ONLY: a team token may rea
 const CONFLICT = {
   status: 409,
   description:
-    "KEYSPACE_CONFLICT: overlaps another team's prefix, removes the last declaration, or would leave stored mappings outside their owners' keyspaces",
+    "KEYSPACE_CONFLICT: overlaps another team's prefix, removes the last declaration, or would leave stored mappings or source declarations outside their owners' keyspaces",
 };
 
 @ApiTags('keyspaces')
@@ -89,6 +89,33 @@ export class KeyspacesController {
   @ApiResponse(CONFLICT)
   async revoke(@Param('type') type: string, @Param('team') team: string, @CurrentPrincipal() principal: Principal): Promise<void> {
     await this.keyspaces.revoke(type, team, principal);
+  }
+
+  @Put('topics/:topic')
+  @ApiOperation({
+    summary:
+      'Admin: a Debezium change topic (one table) belongs to a team: only that team may declare its source (201 created, 200 changed/unchanged)',
+  })
+  @ApiResponse(ADMIN_ONLY)
+  @ApiResponse(CONFLICT)
+  async putTopic(
+    @Param('topic') topic: string,
+    @Body() body: PutPrefixDto,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const outcome = await this.keyspaces.putTopic(topic, body, principal);
+    res.status(outcome.created ? 201 : 200);
+    return outcome.record;
+  }
+
+  @Delete('topics/:topic')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Admin: remove a change topic's ownership (refused while a stored source declaration needs it)" })
+  @ApiResponse(ADMIN_ONLY)
+  @ApiResponse(CONFLICT)
+  async deleteTopic(@Param('topic') topic: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.keyspaces.deleteTopic(topic, principal);
   }
 
   @Get('teams/:team')

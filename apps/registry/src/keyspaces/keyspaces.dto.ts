@@ -88,6 +88,16 @@ export class EntityTypeGrantDto extends PutEntityTypeDto {
   entityType!: string;
 }
 
+export class TopicGrantDto extends PutPrefixDto {
+  @ApiProperty({
+    example: 'cdc.catalog.public.catalog_products',
+    description: 'a Debezium change topic (one table): only its team may declare its source',
+  })
+  @IsString()
+  @MaxLength(249)
+  topic!: string;
+}
+
 export class ApplyKeyspacesDto {
   @ApiPropertyOptional({ type: () => [PrefixGrantDto] })
   @IsOptional()
@@ -112,6 +122,14 @@ export class ApplyKeyspacesDto {
   @ValidateNested({ each: true })
   @Type(() => TeamHostsGrantDto)
   teams?: TeamHostsGrantDto[];
+
+  @ApiPropertyOptional({ type: () => [TopicGrantDto], description: 'change topic ownership: the team whose table each topic is' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(1000)
+  @ValidateNested({ each: true })
+  @Type(() => TopicGrantDto)
+  topics?: TopicGrantDto[];
 
   @ApiPropertyOptional({ default: false, description: 'only check and list the changes' })
   @IsOptional()

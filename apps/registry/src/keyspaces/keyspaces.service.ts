@@ -1,5 +1,5 @@
-// Key prefix and entity type ownership, and each team's hosts (loader hosts, purge hosts,
-// surrogate-key prefixes): admin tokens only; each change is one Kafka transaction with its
+// Key prefix, entity type and change topic ownership, and each team's hosts (loader hosts, purge
+// hosts, surrogate-key prefixes): admin tokens only; each change is one Kafka transaction with its
 // audit entry (MappingStore.writeKeyspaces), like mapping changes.
 import { Injectable } from '@nestjs/common';
 import {
@@ -14,6 +14,8 @@ import {
   RegistryError,
   TeamHosts,
   teamRecordKey,
+  TopicOwnership,
+  topicRecordKey,
 } from '@app/registry-core';
 import { actorName, isAdmin, Principal } from '../auth/team-tokens';
 import { RegistryConfig } from '../config/registry.config';
@@ -29,13 +31,15 @@ export interface KeyspacesView {
   entityTypes: EntityTypeOwnership[];
   /** Per team: loader hosts, purge hosts, surrogate-key prefixes. */
   teams: TeamHosts[];
+  /** Change topics (CDC tables) and their teams: only that team may declare a topic's source. */
+  topics: TopicOwnership[];
 }
 
 export function requireAdmin(principal: Principal, what: string): void {
   if (isAdmin(principal)) return;
   throw new RegistryError(
     'ADMIN_ONLY',
-    `${what} needs an admin token (team "*"); team "${principal.team}" may not change key prefix or entity type ownership, nor team hosts`,
+    `${what} needs an admin token (team "*"); team "${principal.team}" may not change key prefix, entity type or topic ownership, nor team hosts`,
   );
 }
 
@@ -56,7 +60,18 @@ export class KeyspacesService {
       prefixes: keyspaces.prefixes(),
       entityTypes: keyspaces.entityTypes(),
       teams: keyspaces.teams(),
+      topics: keyspaces.topics(),
     };
+  }
+
+  async putTopic(topic: string, body: PutPrefixDto, principal: Principal): Promise<{ record: KeyspaceRecord; created: boolean }> {
+    requireAdmin(principal, 'PUT /keyspaces/topics');
+    return this.putOne({ kind: 'topic', topic, team: body.team, version: 0 }, principal);
+  }
+
+  async deleteTopic(topic: string, principal: Principal): Promise<void> {
+    requireAdmin(principal, 'DELETE /keyspaces/topics');
+    await this.write([{ op: 'delete', key: topicRecordKey(topic) }], principal);
   }
 
   team(team: string): TeamHosts {
@@ -159,6 +174,10 @@ export class KeyspacesService {
         },
       })),
       ...(body.teams ?? []).map((t) => ({ op: 'put' as const, record: this.teamRecord(t.team, t) })),
+      ...(body.topics ?? []).map((t) => ({
+        op: 'put' as const,
+        record: { kind: 'topic' as const, topic: t.topic, team: t.team, version: 0 },
+      })),
     ];
     const result = await this.write(intents, principal, body.dryRun === true);
     return { dryRun: body.dryRun === true, changes: result.changes, unchanged: result.unchanged };
@@ -182,7 +201,8 @@ export class KeyspacesService {
     const stored =
       view.prefixes().find((p) => prefixRecordKey(p.prefix) === key) ??
       view.entityTypes().find((t) => entityTypeRecordKey(t.entityType) === key) ??
-      view.teams().find((t) => teamRecordKey(t.team) === key);
+      view.teams().find((t) => teamRecordKey(t.team) === key) ??
+      view.topics().find((t) => topicRecordKey(t.topic) === key);
     return { record: stored!, created: result.changes[0]?.kind === 'create' };
   }
 

@@ -12,6 +12,7 @@ import {
   MappingChange,
   RegistryError,
   SideRecord,
+  SourceChange,
   TopicFollower,
   TopicSpec,
   WrittenOffset,
@@ -28,6 +29,8 @@ export interface AuditEntry {
   mappingId?: string;
   /** A keyspace change: the ownership record's key, e.g. "keyspace:prefix:product:". */
   keyspace?: string;
+  /** A CDC source declaration change: the change topic it describes. */
+  source?: string;
   action: 'create' | 'update' | 'delete';
   actor: { team: string; name?: string; tokenId: string };
   fromVersion?: number;
@@ -39,6 +42,7 @@ export interface AuditEntry {
 export interface AuditQuery {
   mappingId?: string;
   keyspace?: string;
+  source?: string;
   team?: string;
   limit?: number;
 }
@@ -110,7 +114,17 @@ export class AuditLog {
     );
   }
 
-  private records<C extends MappingChange | KeyspaceChange>(
+  /** The audit records of source declaration changes, committed atomically with them. */
+  recordsForSources(changes: SourceChange[], principal: Principal): SideRecord[] {
+    return this.records(
+      changes,
+      principal,
+      (change) => ({ source: change.topic }),
+      (change) => change.key,
+    );
+  }
+
+  private records<C extends MappingChange | KeyspaceChange | SourceChange>(
     changes: C[],
     principal: Principal,
     subject: (change: C) => Partial<AuditEntry>,
@@ -142,6 +156,7 @@ export class AuditLog {
       const e = this.entries[i];
       if (query.mappingId !== undefined && e.mappingId !== query.mappingId) continue;
       if (query.keyspace !== undefined && e.keyspace !== query.keyspace) continue;
+      if (query.source !== undefined && e.source !== query.source) continue;
       if (query.team !== undefined && e.actor.team !== query.team) continue;
       out.push(e);
     }

@@ -20,10 +20,10 @@ const ERRORS = {
 };
 
 /** "3", "\"3\"" or W/"3" -> 3; undefined when absent. */
-function parseIfMatch(header: string | undefined): number | undefined {
+export function parseIfMatch(header: string | undefined): number | undefined {
   if (header === undefined) return undefined;
   const match = /^(?:W\/)?"?(\d+)"?$/.exec(header.trim());
-  if (!match) throw new RegistryError('REQUEST_INVALID', 'If-Match must be the mapping version, e.g. "3"', 'If-Match');
+  if (!match) throw new RegistryError('REQUEST_INVALID', 'If-Match must be the mapping (or source) version, e.g. "3"', 'If-Match');
   return Number(match[1]);
 }
 

@@ -9,6 +9,8 @@ import { TeamTokens } from '../auth/team-tokens';
 import { RegistryConfig, registryAllowedHosts } from '../config/registry.config';
 import { KeyspacesController } from '../keyspaces/keyspaces.controller';
 import { KeyspacesService } from '../keyspaces/keyspaces.service';
+import { SourcesController } from '../sources/sources.controller';
+import { SourcesService } from '../sources/sources.service';
 import { AuditLog } from './audit-log';
 import { MappingsController } from './mappings.controller';
 import { MappingsService } from './mappings.service';
@@ -26,7 +28,7 @@ export class MappingsModule {
     );
     return {
       module: MappingsModule,
-      controllers: [MappingsController, KeyspacesController],
+      controllers: [MappingsController, KeyspacesController, SourcesController],
       providers: [
         { provide: RegistryConfig, useValue: config },
         { provide: REGISTRY_LOGGER, useValue: logger },
@@ -60,6 +62,7 @@ export class MappingsModule {
         BearerTokenGuard,
         MappingsService,
         KeyspacesService,
+        SourcesService,
         RegistryLifecycle,
       ],
       exports: [MappingStore, RegistryLifecycle],

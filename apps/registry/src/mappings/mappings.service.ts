@@ -18,7 +18,7 @@ import {
   validateMappingSet,
   WriteResult,
 } from '@app/registry-core';
-import { actorName, isAdmin, Principal } from '../auth/team-tokens';
+import { actorName, assertOwnTeam, isAdmin, Principal } from '../auth/team-tokens';
 import { RegistryConfig } from '../config/registry.config';
 import { AuditLog } from './audit-log';
 import { ApplyRequestDto, ExplainRequestDto, ListMappingsQueryDto, PutMappingDto } from './requests.dto';
@@ -35,21 +35,26 @@ export interface ApplyOutcome {
 }
 
 function authorize(principal: Principal, change: Pick<MappingChange, 'id' | 'before' | 'after'>): void {
-  if (isAdmin(principal)) return;
-  if (change.before && change.before.owner !== principal.team) {
-    throw new RegistryError(
-      'WRONG_TEAM',
-      `mapping "${change.id}" belongs to team "${change.before.owner}"; team "${principal.team}" may not change it`,
-      'owner',
-    );
-  }
-  if (change.after && change.after.owner !== principal.team) {
-    throw new RegistryError(
-      'WRONG_TEAM',
-      `team "${principal.team}" may only write mappings it owns (mapping "${change.id}" names owner "${change.after.owner}")`,
-      'owner',
-    );
-  }
+  assertOwnTeam(principal, `mapping "${change.id}"`, change);
+}
+
+/**
+ * KEYSPACES_REQUIRED: until an admin has declared keyspaces, a team token may not create or
+ * change team-owned records (mappings, source declarations): nothing would prove its keys, its
+ * topics or its entity types are its own. Deletes stay allowed; admins bootstrap (declare
+ * keyspaces, and may write records).
+ */
+export function assertKeyspacesDeclared(
+  config: Pick<RegistryConfig, 'KEYSPACES_REQUIRED'>,
+  store: Pick<MappingStore, 'keyspaces'>,
+  principal: Principal,
+  what: 'mappings' | 'source declarations',
+): void {
+  if (!config.KEYSPACES_REQUIRED || isAdmin(principal) || store.keyspaces().enforced) return;
+  throw new RegistryError(
+    'KEYSPACES_REQUIRED',
+    `no keyspace (key prefix / entity type ownership) is declared yet and KEYSPACES_REQUIRED=true: team "${principal.team}" may not write ${what} until an admin declares keyspaces (POST /keyspaces/apply, or npm run mappings -- keyspaces-apply)`,
+  );
 }
 
 @Injectable()
@@ -164,23 +169,9 @@ export class MappingsService {
     return { dryRun: body.dryRun === true, diff };
   }
 
-  /**
-   * KEYSPACES_REQUIRED: until an admin has declared keyspaces, a team token may not create or
-   * change mappings (nothing would prove its keys are its own). Deletes stay allowed; admins
-   * bootstrap (declare keyspaces, and may write mappings).
-   */
-  private assertKeyspacesDeclared(intents: Parameters<MappingStore['write']>[0], principal: Principal): void {
-    if (!this.config.KEYSPACES_REQUIRED || isAdmin(principal) || this.store.keyspaces().enforced) return;
-    if (!intents.some((i) => i.op === 'put')) return;
-    throw new RegistryError(
-      'KEYSPACES_REQUIRED',
-      `no keyspace (key prefix / entity type ownership) is declared yet and KEYSPACES_REQUIRED=true: team "${principal.team}" may not write mappings until an admin declares keyspaces (POST /keyspaces/apply, or npm run mappings -- keyspaces-apply)`,
-    );
-  }
-
   private async write(intents: Parameters<MappingStore['write']>[0], principal: Principal, dryRun = false): Promise<WriteResult> {
     this.store.current(); // 503 until loaded: the keyspaces are known only then
-    this.assertKeyspacesDeclared(intents, principal);
+    if (intents.some((i) => i.op === 'put')) assertKeyspacesDeclared(this.config, this.store, principal, 'mappings');
     const result = await this.store.write(intents, {
       actor: actorName(principal),
       dryRun,

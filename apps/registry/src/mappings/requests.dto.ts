@@ -123,6 +123,12 @@ export class AuditQueryDto {
   @MaxLength(200)
   keyspace?: string;
 
+  @ApiPropertyOptional({ description: 'a source declaration: its change topic, e.g. cdc.catalog.public.catalog_products' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(249)
+  source?: string;
+
   @ApiPropertyOptional({ description: 'team of the actor' })
   @IsOptional()
   @IsString()

@@ -14,17 +14,17 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function walk(path: string, a: unknown, b: unknown, out: FieldChange[]): void {
+function walk(path: string, a: unknown, b: unknown, out: FieldChange[], whole: string): void {
   if (Array.isArray(a) && Array.isArray(b)) {
-    for (let i = 0; i < Math.max(a.length, b.length); i++) walk(`${path}[${i}]`, a[i], b[i], out);
+    for (let i = 0; i < Math.max(a.length, b.length); i++) walk(`${path}[${i}]`, a[i], b[i], out, whole);
     return;
   }
   if (isPlainObject(a) && isPlainObject(b)) {
-    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) walk(path ? `${path}.${key}` : key, a[key], b[key], out);
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) walk(path ? `${path}.${key}` : key, a[key], b[key], out, whole);
     return;
   }
   if (JSON.stringify(a) === JSON.stringify(b)) return;
-  const change: FieldChange = { path: path || '(mapping)' };
+  const change: FieldChange = { path: path || whole };
   if (a !== undefined) change.before = a;
   if (b !== undefined) change.after = b;
   out.push(change);
@@ -32,8 +32,13 @@ function walk(path: string, a: unknown, b: unknown, out: FieldChange[]): void {
 
 /** Field-level changes from `before` to `after`; a create or delete is one "(mapping)" change. */
 export function diffMappings(before: Mapping | undefined, after: Mapping | undefined): FieldChange[] {
+  return diffContent(before && mappingContent(before), after && mappingContent(after), '(mapping)');
+}
+
+/** Field-level changes between two records' contents; a create or delete is one `whole` change (e.g. "(source)"). */
+export function diffContent(before: unknown, after: unknown, whole: string): FieldChange[] {
   const out: FieldChange[] = [];
-  walk('', before && mappingContent(before), after && mappingContent(after), out);
+  walk('', before, after, out, whole);
   return out;
 }
 

@@ -15,6 +15,12 @@
 // a purged tag template's literal prefix starts with one of its team's surrogate prefixes, and
 // no other team's surrogate prefix overlaps it.
 //
+// Topic records own change-data-capture sources: "keyspace:topic:<topic>" says which team's
+// table a Debezium change topic is. Only that team may declare the topic's source (which entity
+// type its rows are, and which columns give id, tenant and version), and only as an entity type it
+// owns (a grant is not enough): otherwise a team could read another team's rows into its keys
+// (warm from after) or freeze another team's invalidations with a wrong version column.
+//
 // Bootstrap rule: enforcement is on as soon as the topic holds at least one keyspace record
 // (`enforced`); a topic without any (an existing deployment before the upgrade) is not enforced.
 //
@@ -25,6 +31,8 @@
 // A template that starts with a placeholder proves nothing and is refused.
 import { SAFE_ID_PATTERN } from '@app/contracts';
 import { RegistryError, Violation } from '../errors';
+import type { CdcSourceDeclaration } from '../source/source-declaration';
+import { KAFKA_TOPIC_PATTERN } from '../source/source.dto';
 import { urlTemplateHost } from '../template/key-template';
 import type { Mapping } from '../types';
 import { hostMatches, hostPatternProblem } from '../url/target-url';
@@ -33,6 +41,7 @@ export const KEYSPACE_RECORD_PREFIX = 'keyspace:';
 const PREFIX_RECORD = `${KEYSPACE_RECORD_PREFIX}prefix:`;
 const ENTITY_TYPE_RECORD = `${KEYSPACE_RECORD_PREFIX}entity-type:`;
 const TEAM_RECORD = `${KEYSPACE_RECORD_PREFIX}team:`;
+const TOPIC_RECORD = `${KEYSPACE_RECORD_PREFIX}topic:`;
 /** Most host patterns or surrogate-key prefixes one team record lists (each list). */
 export const MAX_TEAM_LIST = 100;
 
@@ -74,7 +83,15 @@ export interface TeamHosts extends RecordMeta {
   surrogateKeyPrefixes: string[];
 }
 
-export type KeyspaceRecord = PrefixOwnership | EntityTypeOwnership | TeamHosts;
+/** A Debezium change topic (one table of one database) owned by a team: only it may declare the topic's source. */
+export interface TopicOwnership extends RecordMeta {
+  kind: 'topic';
+  /** e.g. "cdc.catalog.public.catalog_products" */
+  topic: string;
+  team: string;
+}
+
+export type KeyspaceRecord = PrefixOwnership | EntityTypeOwnership | TeamHosts | TopicOwnership;
 
 /**
  * Two prefixes overlap when one starts with the other, compared without case: some CDNs
@@ -89,11 +106,20 @@ function overlapsIgnoringCase(a: string, b: string): boolean {
 
 /** The compacted topic's key of a keyspace record. */
 export function keyspaceRecordKey(
-  record: Pick<PrefixOwnership, 'kind' | 'prefix'> | Pick<EntityTypeOwnership, 'kind' | 'entityType'> | Pick<TeamHosts, 'kind' | 'team'>,
+  record:
+    | Pick<PrefixOwnership, 'kind' | 'prefix'>
+    | Pick<EntityTypeOwnership, 'kind' | 'entityType'>
+    | Pick<TeamHosts, 'kind' | 'team'>
+    | Pick<TopicOwnership, 'kind' | 'topic'>,
 ): string {
   if (record.kind === 'prefix') return `${PREFIX_RECORD}${record.prefix}`;
   if (record.kind === 'entityType') return `${ENTITY_TYPE_RECORD}${record.entityType}`;
+  if (record.kind === 'topic') return `${TOPIC_RECORD}${record.topic}`;
   return `${TEAM_RECORD}${record.team}`;
+}
+
+export function topicRecordKey(topic: string): string {
+  return `${TOPIC_RECORD}${topic}`;
 }
 
 export function teamRecordKey(team: string): string {
@@ -161,8 +187,12 @@ export function checkKeyspaceRecord(record: KeyspaceRecord): void {
     list('surrogateKeyPrefixes', (v) =>
       prefixProblem(v)?.replace('a key prefix', 'a surrogate-key prefix').replace('key prefix "', 'surrogate-key prefix "'),
     );
+  } else if (record.kind === 'topic') {
+    if (typeof record.topic !== 'string' || !KAFKA_TOPIC_PATTERN.test(record.topic))
+      add('topic', 'topic must be a Kafka topic name (A-Z a-z 0-9 . _ -, at most 249 characters, not "." or "..")');
+    add('team', teamProblem(record.team, 'team'));
   } else {
-    add('kind', 'kind must be "prefix", "entityType" or "team"');
+    add('kind', 'kind must be "prefix", "entityType", "team" or "topic"');
   }
   if (problems.length > 0) throw RegistryError.fromViolations(problems);
 }
@@ -197,16 +227,18 @@ export function normaliseKeyspaceRecord(record: KeyspaceRecord): KeyspaceRecord 
   const out =
     record.kind === 'prefix'
       ? { kind: 'prefix' as const, prefix: record.prefix, team: record.team, ...meta }
-      : record.kind === 'entityType'
-        ? { kind: 'entityType' as const, entityType: record.entityType, team: record.team, grants: sorted(record.grants), ...meta }
-        : {
-            kind: 'team' as const,
-            team: record.team,
-            loaderHosts: sorted(record.loaderHosts.map((h) => h.toLowerCase())),
-            purgeHosts: sorted(record.purgeHosts.map((h) => h.toLowerCase())),
-            surrogateKeyPrefixes: sorted(record.surrogateKeyPrefixes),
-            ...meta,
-          };
+      : record.kind === 'topic'
+        ? { kind: 'topic' as const, topic: record.topic, team: record.team, ...meta }
+        : record.kind === 'entityType'
+          ? { kind: 'entityType' as const, entityType: record.entityType, team: record.team, grants: sorted(record.grants), ...meta }
+          : {
+              kind: 'team' as const,
+              team: record.team,
+              loaderHosts: sorted(record.loaderHosts.map((h) => h.toLowerCase())),
+              purgeHosts: sorted(record.purgeHosts.map((h) => h.toLowerCase())),
+              surrogateKeyPrefixes: sorted(record.surrogateKeyPrefixes),
+              ...meta,
+            };
   return JSON.parse(JSON.stringify(out)) as KeyspaceRecord;
 }
 
@@ -218,36 +250,98 @@ export function sameKeyspaceContent(a: KeyspaceRecord, b: KeyspaceRecord): boole
   return content(a) === content(b);
 }
 
+/** `source "<topic>" (owner "<team>"): <problems>`, as the registry answers and the invalidator dead-letters. */
+export function sourceViolationMessage(source: Pick<CdcSourceDeclaration, 'topic' | 'owner'>, violations: Violation[]): string {
+  return `source "${source.topic}" (owner "${source.owner}"): ${violations.map((v) => v.message).join('; ')}`;
+}
+
 /** An immutable view of the ownership records, with the checks the registry and the invalidator run. */
 export class Keyspaces {
   private readonly prefixList: readonly PrefixOwnership[];
   private readonly types: ReadonlyMap<string, EntityTypeOwnership>;
   private readonly teamHosts: ReadonlyMap<string, TeamHosts>;
+  private readonly topicOwners: ReadonlyMap<string, TopicOwnership>;
 
   constructor(records: Iterable<KeyspaceRecord> = []) {
     const prefixes: PrefixOwnership[] = [];
     const types = new Map<string, EntityTypeOwnership>();
     const teams = new Map<string, TeamHosts>();
+    const topics = new Map<string, TopicOwnership>();
     for (const r of records) {
       if (r.kind === 'prefix') prefixes.push(r);
       else if (r.kind === 'entityType') types.set(r.entityType, r);
       else if (r.kind === 'team') teams.set(r.team, r);
+      else if (r.kind === 'topic') topics.set(r.topic, r);
     }
     // Longest first: ownerOf() takes the most specific owner.
     this.prefixList = prefixes.sort((a, b) => b.prefix.length - a.prefix.length || (a.prefix < b.prefix ? -1 : 1));
     this.types = types;
     this.teamHosts = teams;
+    this.topicOwners = topics;
   }
 
   static readonly NONE = new Keyspaces();
 
   /** On as soon as any keyspace record exists (bootstrap rule). */
   get enforced(): boolean {
-    return this.prefixList.length > 0 || this.types.size > 0 || this.teamHosts.size > 0;
+    return this.size > 0;
   }
 
   get size(): number {
-    return this.prefixList.length + this.types.size + this.teamHosts.size;
+    return this.prefixList.length + this.types.size + this.teamHosts.size + this.topicOwners.size;
+  }
+
+  /** Change topics and the team each belongs to (admin grants for CDC source declarations). */
+  topics(): TopicOwnership[] {
+    return [...this.topicOwners.values()].sort((a, b) => (a.topic < b.topic ? -1 : 1));
+  }
+
+  topic(topic: string): TopicOwnership | undefined {
+    return this.topicOwners.get(topic);
+  }
+
+  /**
+   * Every violation (FOREIGN_KEYSPACE) of a CDC source declaration against its owner's keyspaces;
+   * none when not enforced. The owner must own the change topic (an admin's topic record) and the
+   * entity type itself: a team granted the entity type attaches mappings to it, but a source
+   * decides every version and every row of the type, which is the owner's alone.
+   */
+  sourceViolations(source: Pick<CdcSourceDeclaration, 'topic' | 'owner' | 'entityType'>): Violation[] {
+    if (!this.enforced) return [];
+    const out: Violation[] = [];
+    const team = source.owner;
+    const topic = this.topicOwners.get(source.topic);
+    if (!topic) {
+      out.push({
+        field: 'topic',
+        code: 'FOREIGN_KEYSPACE',
+        message: `topic "${source.topic}" is not owned by any team (an admin grants it: PUT /keyspaces/topics/${source.topic})`,
+      });
+    } else if (topic.team !== team) {
+      out.push({ field: 'topic', code: 'FOREIGN_KEYSPACE', message: `topic "${source.topic}" is owned by team "${topic.team}"` });
+    }
+    const type = this.types.get(source.entityType);
+    if (!type) {
+      out.push({
+        field: 'entityType',
+        code: 'FOREIGN_KEYSPACE',
+        message: `entity type "${source.entityType}" is not owned by any team (an admin assigns it: PUT /keyspaces/entity-types/${source.entityType})`,
+      });
+    } else if (type.team !== team) {
+      out.push({
+        field: 'entityType',
+        code: 'FOREIGN_KEYSPACE',
+        message: `entity type "${source.entityType}" is owned by team "${type.team}"${type.grants.includes(team) ? ` (a grant lets team "${team}" attach mappings to it, not declare its sources)` : ''}`,
+      });
+    }
+    return out;
+  }
+
+  /** Throws RegistryError FOREIGN_KEYSPACE naming the source, the topic or entity type and its owner. */
+  assertSourceInside(source: Pick<CdcSourceDeclaration, 'topic' | 'owner' | 'entityType'>): void {
+    const violations = this.sourceViolations(source);
+    if (violations.length === 0) return;
+    throw new RegistryError('FOREIGN_KEYSPACE', sourceViolationMessage(source, violations), violations[0].field, violations);
   }
 
   teams(): TeamHosts[] {

@@ -64,4 +64,13 @@ describe('validateMapping', () => {
     const keys = Array.from({ length: 5 }, (_, i) => ({ template: `k${i}:{entityId}`, action: 'delete' }));
     expect(violations({ ...valid, keys }, registryLimits({ fanoutCap: 5 }))).toEqual([['keys', 'FANOUT_LIMIT']]);
   });
+
+  it('refuses "constructor" and "__proto__" keys anywhere, instead of throwing (a record read from the topic must never throw in the follower)', () => {
+    const warmFrom = JSON.parse('{"constructor":"x"}') as unknown;
+    expect(() => validateMapping({ ...valid, keys: [{ template: 'p:{entityId}', action: 'warm', warmFrom }] })).not.toThrow();
+    expect(violations({ ...valid, keys: [{ template: 'p:{entityId}', action: 'warm', warmFrom }] })).toEqual([
+      ['keys[0].warmFrom.constructor', 'MAPPING_INVALID'],
+    ]);
+    expect(violations(JSON.parse(`{"__proto__":{},${JSON.stringify(valid).slice(1)}`))).toEqual([['__proto__', 'MAPPING_INVALID']]);
+  });
 });

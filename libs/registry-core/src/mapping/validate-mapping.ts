@@ -2,7 +2,7 @@
 // Used by the YAML loader, the store (records read from the topic) and the registry API.
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
-import { RegistryError, Violation } from '../errors';
+import { RegistryError, RegistryErrorCode, Violation } from '../errors';
 import { RegistryLimits, registryLimits } from '../limits';
 import type { KeyRule, Mapping } from '../types';
 import { compileMapping } from './compile-mapping';
@@ -28,14 +28,58 @@ export function violationsOf(errors: ValidationError[], prefix = ''): Violation[
 
 export const MAPPING_VALIDATOR_OPTIONS = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true } as const;
 
+/**
+ * Paths of own keys named "__proto__" or "constructor" anywhere in a parsed JSON/YAML value.
+ * class-transformer (behind every DTO check) silently drops the first and throws a TypeError on
+ * the second inside an untyped object (a rename map, a loader spec, an event's `after`): a 500
+ * for a request, a throw in the follower for a record. So they are refused before it runs.
+ * Iterative: no nesting depth can overflow the stack.
+ */
+export function objectInternalKeys(plain: unknown, root = '', max = 10): string[] {
+  const out: string[] = [];
+  const stack: [string, unknown][] = [[root, plain]];
+  while (stack.length > 0 && out.length < max) {
+    const [path, value] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => stack.push([`${path}[${i}]`, v]));
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      const at = path ? `${path}.${key}` : key;
+      if (key === '__proto__' || key === 'constructor') out.push(at);
+      else stack.push([at, (value as Record<string, unknown>)[key]]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Structural check of any registry record against its class-validator DTO (types, patterns,
+ * unknown properties); each violation carries `code` and names its field.
+ */
+export function validateShape<T extends object>(
+  plain: unknown,
+  cls: new () => T,
+  code: RegistryErrorCode = 'MAPPING_INVALID',
+  what = 'a mapping',
+): { value?: T; violations: Violation[] } {
+  if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
+    return { violations: [{ field: '(root)', code, message: `${what} must be an object` }] };
+  }
+  const internal = objectInternalKeys(plain);
+  if (internal.length > 0)
+    return {
+      violations: internal.map((field) => ({ field, code, message: 'names __proto__ or constructor (object internals): not allowed' })),
+    };
+  const value = plainToInstance(cls, plain);
+  const violations = violationsOf(validateSync(value, MAPPING_VALIDATOR_OPTIONS)).map((v) => ({ ...v, code }));
+  return violations.length > 0 ? { violations } : { value, violations };
+}
+
 /** Structural check only (types, patterns, unknown properties). */
 export function validateMappingShape<T extends MappingSpecDto>(plain: unknown, cls: new () => T): { value?: T; violations: Violation[] } {
-  if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
-    return { violations: [{ field: '(root)', code: 'MAPPING_INVALID', message: 'a mapping must be an object' }] };
-  }
-  const value = plainToInstance(cls, plain);
-  const violations = violationsOf(validateSync(value, MAPPING_VALIDATOR_OPTIONS));
-  return violations.length > 0 ? { violations } : { value, violations };
+  return validateShape(plain, cls);
 }
 
 function normaliseRule(rule: KeyRuleDto): KeyRule {

@@ -7,6 +7,10 @@
 // (team check), compile the resulting set strictly (a set that would be refused per event is
 // refused at write time), then produce the records, plus any side records (the audit), in ONE
 // Kafka transaction, and wait until this instance has read them back (read-your-writes).
+//
+// The same topic holds the keyspace (ownership) records ("keyspace:...") and the CDC source
+// declarations ("source:<change topic>"); each kind has its own write path and its own checks,
+// and all of them share the one write queue and the one transactional producer.
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, Producer } from 'kafkajs';
 import { createLogger, Logger } from '@app/telemetry';
@@ -31,6 +35,15 @@ import {
   TeamHosts,
 } from '../keyspace/keyspaces';
 import type { Mapping } from '../types';
+import { CdcSources } from '../source/cdc-sources';
+import {
+  CdcSourceDeclaration,
+  decodeSourceRecord,
+  isSourceRecordKey,
+  SOURCE_RECORD_PREFIX,
+  sourceRecordKey,
+} from '../source/source-declaration';
+import { planSourceWrite, SourceChange, SourceIntent, sourcesStrandedBy } from '../source/source-plan';
 import { ensureTopic, mappingTopicSpec, registryKafkaClient } from './registry-kafka';
 import type { MappingChangeListener, MappingSource } from './mapping-source';
 import { FollowedRecord, FollowerHealth, TopicFollower } from './topic-follower';
@@ -116,6 +129,21 @@ export interface KeyspaceWriteOptions {
   dryRun?: boolean;
 }
 
+export interface SourceWriteOptions {
+  actor?: string;
+  /** Throw (e.g. RegistryError WRONG_TEAM) to refuse a planned change; nothing is written. */
+  authorize?: (change: SourceChange) => void;
+  sideRecords?: (changes: SourceChange[]) => SideRecord[];
+  dryRun?: boolean;
+}
+
+export interface SourceWriteResult {
+  changes: SourceChange[];
+  /** Record keys whose put carried no change. */
+  unchanged: string[];
+  offsets: WrittenOffset[];
+}
+
 export interface KeyspaceWriteResult {
   changes: KeyspaceChange[];
   unchanged: string[];
@@ -147,6 +175,9 @@ export class MappingStore implements MappingSource {
   private readonly mappings = new Map<string, Mapping>();
   private readonly keyspaceRecords = new Map<string, KeyspaceRecord>();
   private keyspaceView = Keyspaces.NONE;
+  /** CDC source declarations by change topic, and the view invalidators decode with. */
+  private readonly sourceRecords = new Map<string, CdcSourceDeclaration>();
+  private sourceView = CdcSources.NONE;
   private readonly listeners = new Set<MappingChangeListener>();
   private resolver: MappingSetResolver;
   private ready = false;
@@ -181,6 +212,8 @@ export class MappingStore implements MappingSource {
     this.mappings.clear();
     this.keyspaceRecords.clear();
     this.keyspaceView = Keyspaces.NONE;
+    this.sourceRecords.clear();
+    this.sourceView = CdcSources.NONE;
   }
 
   async start(): Promise<void> {
@@ -191,12 +224,14 @@ export class MappingStore implements MappingSource {
     await this.follower.start(this.options.startTimeoutMs ?? 60_000);
     // The initial load compiles once, here, not once per fetched batch.
     this.resolver = this.compileCurrent();
+    this.sourceView = this.currentSources();
     this.ready = true;
     this.logger.info(
       {
         topic: this.topic,
         mappings: this.resolver.mappingCount,
         keyspaces: this.keyspaceView.size,
+        sources: this.sourceRecords.size,
         groupId: this.follower.groupId,
         ms: Date.now() - started,
       },
@@ -220,6 +255,7 @@ export class MappingStore implements MappingSource {
         "mapping refused (outside its owner team's keyspaces, or a loader/purge URL host not allowed): its part of every event it matches is dead-lettered",
       );
     }
+    this.logRefusedSources();
     this.notify([...this.mappings.keys()]);
   }
 
@@ -268,6 +304,29 @@ export class MappingStore implements MappingSource {
   /** Current key prefix and entity type ownership (as read from the topic). */
   keyspaces(): Keyspaces {
     return this.keyspaceView;
+  }
+
+  /** The CDC source declarations in force: per change topic, its declaration or why its records are refused. Read it per chunk. */
+  sources(): CdcSources {
+    return this.sourceView;
+  }
+
+  private currentSources(): CdcSources {
+    return new CdcSources(this.sourceRecords.values(), {
+      keyspaces: this.keyspaceView,
+      keyspacesRequired: this.options.keyspacesRequired,
+    });
+  }
+
+  private logRefusedSources(changed?: string[]): void {
+    for (const { topic, code, message } of this.sourceView.refused()) {
+      if (code === 'KEYSPACES_REQUIRED') continue; // said once at start
+      if (changed && !changed.some((k) => k === sourceRecordKey(topic) || isKeyspaceRecordKey(k))) continue;
+      this.logger.error(
+        { topic: this.topic, source: topic, code, err: message },
+        "source declaration refused (outside its owner team's keyspaces): every row change of its topic is dead-lettered",
+      );
+    }
   }
 
   private compileCurrent(): MappingSetResolver {
@@ -354,18 +413,63 @@ export class MappingStore implements MappingSource {
     for (const change of changes) if (change.after) this.assertMappingAllowed(change.after);
     if (options.dryRun || changes.length === 0) return { changes, unchanged, offsets: [] };
 
-    const side = options.sideRecords?.(changes) ?? [];
+    const records = changes.map((c) => ({ key: c.id, kind: c.kind, after: c.after }));
+    const offsets = await this.commitAndReadBack(records, options.sideRecords?.(changes) ?? [], options.actor, 'mappings');
+    return { changes, unchanged, offsets };
+  }
+
+  /**
+   * Commits one write's records (a null value for a delete) with its side records in one
+   * transaction, then waits until this instance's follower has applied them (read-your-writes).
+   */
+  private async commitAndReadBack(
+    records: { key: string; kind: string; after?: unknown }[],
+    side: SideRecord[],
+    actor: string | undefined,
+    what: 'mappings' | 'keyspaces' | 'sources',
+  ): Promise<WrittenOffset[]> {
     const offsets = await this.commit(
-      changes.map((c) => ({ key: c.id, value: c.after ? JSON.stringify(c.after) : null })),
+      records.map((r) => ({ key: r.key, value: r.after ? JSON.stringify(r.after) : null })),
       side,
     );
-    // Read-your-writes: wait until our own follower has applied the records just committed.
     await this.follower.waitForOffsets(
       offsets.filter((o) => o.topic === this.topic),
       this.options.writeTimeoutMs ?? 10_000,
     );
-    this.logger.info({ topic: this.topic, actor: options.actor, changes: changes.map((c) => `${c.kind} ${c.id}`) }, 'mappings written');
+    this.logger.info({ topic: this.topic, actor, changes: records.map((r) => `${r.kind} ${r.key}`) }, `${what} written`);
+    return offsets;
+  }
+
+  /**
+   * CDC source declarations (one per change topic), committed with their side records (audit)
+   * in one transaction: planSourceWrite checks shape and names, versions, the caller's veto (the
+   * team check), the owner's keyspaces (topic and entity type) and one version scheme per entity type.
+   */
+  writeSources(intents: SourceIntent[], options: SourceWriteOptions = {}): Promise<SourceWriteResult> {
+    const run = this.writeQueue.then(() => this.writeSourcesNow(intents, options));
+    this.writeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeSourcesNow(intents: SourceIntent[], options: SourceWriteOptions): Promise<SourceWriteResult> {
+    if (!this.isReady()) throw new RegistryError('STORE_NOT_READY', `mapping store has not read ${this.topic} to its end yet`);
+    const { changes, unchanged } = planSourceWrite(this.sourceRecords, intents, {
+      keyspaces: this.keyspaceView,
+      actor: options.actor,
+      authorize: options.authorize,
+    });
+    if (options.dryRun || changes.length === 0) return { changes, unchanged, offsets: [] };
+    const offsets = await this.commitAndReadBack(changes, options.sideRecords?.(changes) ?? [], options.actor, 'sources');
     return { changes, unchanged, offsets };
+  }
+
+  /** The stored source declarations (this instance's copy of the topic), by topic. */
+  listSources(): CdcSourceDeclaration[] {
+    return this.sourceView.list();
+  }
+
+  getSource(topic: string): CdcSourceDeclaration | undefined {
+    return this.sourceRecords.get(topic);
   }
 
   /**
@@ -450,23 +554,18 @@ export class MappingStore implements MappingSource {
       if (violations.length > 0 && this.keyspaceView.mappingViolations(mapping).length === 0)
         orphaned.push(`mapping "${mapping.id}" (owner "${mapping.owner}"): ${violations.map((v) => v.message).join('; ')}`);
     }
+    // Source declarations likewise: taking a topic or an entity type from its declaring team
+    // would make the invalidators refuse that table's row changes.
+    orphaned.push(...sourcesStrandedBy(this.keyspaceView, view, this.sourceRecords.values()));
     if (orphaned.length > 0) {
       const more = orphaned.length > 5 ? ` (and ${orphaned.length - 5} more)` : '';
       throw new RegistryError(
         'KEYSPACE_CONFLICT',
-        `this change would leave stored mappings outside their owners' keyspaces: ${orphaned.slice(0, 5).join(' | ')}${more}`,
+        `this change would leave stored mappings or source declarations outside their owners' keyspaces: ${orphaned.slice(0, 5).join(' | ')}${more}`,
       );
     }
     if (options.dryRun || changes.length === 0) return { changes, unchanged, offsets: [] };
-    const offsets = await this.commit(
-      changes.map((c) => ({ key: c.key, value: c.after ? JSON.stringify(c.after) : null })),
-      options.sideRecords?.(changes) ?? [],
-    );
-    await this.follower.waitForOffsets(
-      offsets.filter((o) => o.topic === this.topic),
-      this.options.writeTimeoutMs ?? 10_000,
-    );
-    this.logger.info({ topic: this.topic, actor: options.actor, changes: changes.map((c) => `${c.kind} ${c.key}`) }, 'keyspaces written');
+    const offsets = await this.commitAndReadBack(changes, options.sideRecords?.(changes) ?? [], options.actor, 'keyspaces');
     return { changes, unchanged, offsets };
   }
 
@@ -515,6 +614,7 @@ export class MappingStore implements MappingSource {
   /** Applies one fetched batch from the topic, then swaps in a freshly compiled resolver. */
   private apply(records: FollowedRecord[]): void {
     const changed: string[] = [];
+    let sourcesChanged = false;
     for (const record of records) {
       const id = record.key;
       const where = { topic: this.topic, partition: record.partition, offset: record.offset, id };
@@ -524,6 +624,13 @@ export class MappingStore implements MappingSource {
       }
       if (isKeyspaceRecordKey(id)) {
         if (this.applyKeyspace(id, record.value, where)) changed.push(id);
+        continue;
+      }
+      if (isSourceRecordKey(id)) {
+        if (this.applySource(id, record.value, where)) {
+          changed.push(id);
+          sourcesChanged = true;
+        }
         continue;
       }
       if (record.value === null) {
@@ -543,6 +650,20 @@ export class MappingStore implements MappingSource {
       changed.push(id);
     }
     if (changed.length === 0 || !this.ready) return;
+    const keyspacesChanged = changed.some(isKeyspaceRecordKey);
+    if (sourcesChanged || keyspacesChanged) {
+      this.sourceView = this.currentSources();
+      this.logRefusedSources(changed);
+    }
+    if (changed.every(isSourceRecordKey)) {
+      // Only declarations changed: the compiled resolver stays.
+      this.logger.info(
+        { topic: this.topic, changed, sources: this.sourceRecords.size },
+        'source declarations changed; in effect for the next chunk',
+      );
+      this.notify(changed);
+      return;
+    }
     // Every stored mapping compiled on its own (decode), so lenient mode only relaxes the
     // set-wide fan-out check, which resolve() then enforces per event.
     this.resolver = this.compileCurrent();
@@ -574,6 +695,22 @@ export class MappingStore implements MappingSource {
       this.keyspaceRecords.set(key, record);
     }
     this.keyspaceView = new Keyspaces(this.keyspaceRecords.values());
+    return true;
+  }
+
+  /** True when a declaration changed. A bad record is logged and ignored (the previous one stays in effect). */
+  private applySource(key: string, value: Buffer | null, where: Record<string, unknown>): boolean {
+    const topic = key.slice(SOURCE_RECORD_PREFIX.length);
+    if (value === null) return this.sourceRecords.delete(topic);
+    const source = decodeSourceRecord(key, value);
+    if (isRegistryError(source)) {
+      this.logger.error(
+        { ...where, code: source.code, err: source.message },
+        'invalid source declaration ignored; the previous version stays in effect',
+      );
+      return false;
+    }
+    this.sourceRecords.set(topic, source);
     return true;
   }
 

@@ -4,11 +4,15 @@
 // The file may declare keyspaces (`keyspaces:` next to `mappings:`, keyspaces-yaml.ts); they are
 // enforced exactly as the topic's: a mapping outside its owner's keyspaces is kept but marked,
 // and every event it matches is refused (FOREIGN_KEYSPACE, dead-lettered by the invalidator).
+// Its `sources:` (CDC source declarations) are checked against the same keyspaces: a declaration
+// outside its owner's topic or entity type has its topic's records refused.
 import type { Logger } from '@app/telemetry';
 import { RegistryError } from '../errors';
 import { KeyspaceRecord, Keyspaces } from '../keyspace/keyspaces';
 import { RegistryLimitsInput, registryLimits, RegistryLimits } from '../limits';
 import { MappingSetResolver } from '../resolver/mapping-set-resolver';
+import { CdcSources } from '../source/cdc-sources';
+import type { CdcSourceDeclaration } from '../source/source-declaration';
 import type { Mapping } from '../types';
 import type { UrlAllowLists } from '../mapping/compile-mapping';
 import { loadMappingsDocumentFile, MappingsDocument } from '../yaml/mappings-yaml';
@@ -28,6 +32,7 @@ export interface StaticMappingSourceOptions {
 
 export class StaticMappingSource implements MappingSource {
   private resolver: MappingSetResolver;
+  private sourceView: CdcSources;
   private readonly listeners = new Set<MappingChangeListener>();
 
   private constructor(
@@ -39,6 +44,7 @@ export class StaticMappingSource implements MappingSource {
     private readonly allowedHosts?: UrlAllowLists,
   ) {
     this.resolver = this.compile(document);
+    this.sourceView = this.sourcesOf(document);
     this.logForeign();
   }
 
@@ -57,10 +63,10 @@ export class StaticMappingSource implements MappingSource {
 
   static fromMappings(
     mappings: Mapping[],
-    options: StaticMappingSourceOptions & { keyspaces?: KeyspaceRecord[] } = {},
+    options: StaticMappingSourceOptions & { keyspaces?: KeyspaceRecord[]; sources?: CdcSourceDeclaration[] } = {},
   ): StaticMappingSource {
     return new StaticMappingSource(
-      { mappings, keyspaces: options.keyspaces },
+      { mappings, keyspaces: options.keyspaces, sources: options.sources },
       registryLimits(options.limits),
       undefined,
       options.logger,
@@ -81,6 +87,11 @@ export class StaticMappingSource implements MappingSource {
     return this.resolver;
   }
 
+  /** The file's CDC source declarations (checked against its keyspaces). */
+  sources(): CdcSources {
+    return this.sourceView;
+  }
+
   /** The keyspaces the file declares (none: not enforced). */
   keyspaces(): Keyspaces {
     return this.resolver.keyspaces;
@@ -97,6 +108,7 @@ export class StaticMappingSource implements MappingSource {
     const document = loadMappingsDocumentFile(this.path, this.limits);
     const before = new Map(this.resolver.mappings().map((m) => [m.id, JSON.stringify(m)]));
     this.resolver = this.compile(document);
+    this.sourceView = this.sourcesOf(document);
     const after = new Map(document.mappings.map((m) => [m.id, JSON.stringify(m)]));
     const changed = [...new Set([...before.keys(), ...after.keys()])].filter((id) => before.get(id) !== after.get(id));
     this.logger?.info(
@@ -110,7 +122,7 @@ export class StaticMappingSource implements MappingSource {
 
   private compile(document: MappingsDocument): MappingSetResolver {
     const keyspaces = new Keyspaces(document.keyspaces ?? []);
-    if (this.keyspacesRequired && !keyspaces.enforced && document.mappings.length > 0) {
+    if (this.keyspacesRequired && !keyspaces.enforced && (document.mappings.length > 0 || (document.sources?.length ?? 0) > 0)) {
       throw new RegistryError(
         'KEYSPACES_REQUIRED',
         `${this.path ?? 'mapping list'} declares no keyspace and KEYSPACES_REQUIRED=true: add a "keyspaces:" section (prefixes and entity types per team, as in examples/keyspaces.yaml) or set KEYSPACES_REQUIRED=false`,
@@ -127,7 +139,17 @@ export class StaticMappingSource implements MappingSource {
     });
   }
 
+  private sourcesOf(document: MappingsDocument): CdcSources {
+    return new CdcSources(document.sources ?? [], { keyspaces: this.resolver.keyspaces });
+  }
+
   private logForeign(): void {
+    for (const { topic, code, message } of this.sourceView.refused()) {
+      this.logger?.error(
+        { path: this.path, source: topic, code, err: message },
+        "source declaration outside its owner team's keyspaces: its topic's records are refused",
+      );
+    }
     for (const { id, error } of this.resolver.foreignMappings()) {
       this.logger?.error(
         { path: this.path, id, code: error.code, err: error.message },

@@ -4,6 +4,7 @@
 //   keyspaces:
 //     prefixes:    { "product:": catalog }                        # key prefix -> owner team
 //     entityTypes: { product: catalog }                           # or { team: catalog, grants: [search] }
+//     topics:      { cdc.catalog.public.catalog_products: catalog }  # change topic -> the team whose table it is
 //
 // It turns into the same ownership records the compacted topic holds, checked the same way
 // (names, and no two teams owning overlapping prefixes). Every problem names its field,
@@ -16,6 +17,7 @@ import {
   Keyspaces,
   normaliseKeyspaceRecord,
   PrefixOwnership,
+  TopicOwnership,
 } from '../keyspace/keyspaces';
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -44,11 +46,15 @@ export function keyspaceRecordsOf(section: unknown, root = 'keyspaces'): Keyspac
   const problems: Violation[] = [];
   const invalid = (field: string, message: string) => problems.push({ field, code: 'KEYSPACE_INVALID', message });
   if (!isMap(section)) {
-    invalid(root, 'expected { prefixes: { <prefix>: <team> }, entityTypes: { <type>: <team> | { team, grants } } }');
+    invalid(
+      root,
+      'expected { prefixes: { <prefix>: <team> }, entityTypes: { <type>: <team> | { team, grants } }, topics: { <change topic>: <team> } }',
+    );
     throw RegistryError.fromViolations(problems);
   }
   for (const key of Object.keys(section))
-    if (key !== 'prefixes' && key !== 'entityTypes') invalid(member(root, key), 'unknown field (only "prefixes" and "entityTypes")');
+    if (key !== 'prefixes' && key !== 'entityTypes' && key !== 'topics')
+      invalid(member(root, key), 'unknown field (only "prefixes", "entityTypes" and "topics")');
   const prefixes: PrefixOwnership[] = [];
   const types: EntityTypeOwnership[] = [];
   const fieldOf = new Map<KeyspaceRecord, string>();
@@ -86,6 +92,17 @@ export function keyspaceRecordsOf(section: unknown, root = 'keyspaces'): Keyspac
     if (found.length === 0) types.push(record);
   }
 
+  const topicRoot = `${root}.topics`;
+  const topics: TopicOwnership[] = [];
+  if (section.topics !== undefined && !isMap(section.topics)) invalid(topicRoot, 'expected a map of change topic to team');
+  for (const [topic, team] of Object.entries(isMap(section.topics) ? section.topics : {})) {
+    const field = member(topicRoot, topic);
+    const record: TopicOwnership = { kind: 'topic', topic, team: team as string, version: 1 };
+    const found = violationsOf(record, () => field);
+    problems.push(...found);
+    if (found.length === 0) topics.push(record);
+  }
+
   // Two teams owning overlapping prefixes would let one write the other's keys.
   const seen: PrefixOwnership[] = [];
   for (const p of prefixes) {
@@ -101,5 +118,5 @@ export function keyspaceRecordsOf(section: unknown, root = 'keyspaces'): Keyspac
     seen.push(p);
   }
   if (problems.length > 0) throw RegistryError.fromViolations(problems);
-  return [...prefixes, ...types].map(normaliseKeyspaceRecord);
+  return [...prefixes, ...types, ...topics].map(normaliseKeyspaceRecord);
 }

@@ -1,5 +1,6 @@
-// The GitOps file format: `mappings: [ ... ]`, one entry per mapping (see examples/mappings/); an
-// invalidator's MAPPINGS_FILE may also declare `keyspaces:` (keyspaces-yaml.ts).
+// The GitOps file format: `mappings: [ ... ]`, one entry per mapping (see examples/mappings/), and
+// optionally `sources: [ ... ]`, the team's CDC source declarations (which change topic is which
+// entity type); an invalidator's MAPPINGS_FILE may also declare `keyspaces:` (keyspaces-yaml.ts).
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { RegistryError, Violation } from '../errors';
@@ -8,6 +9,8 @@ import { RegistryLimits, registryLimits } from '../limits';
 import { mappingContent, validateMapping } from '../mapping/validate-mapping';
 import { MappingSetResolver } from '../resolver/mapping-set-resolver';
 import type { Mapping } from '../types';
+import { CdcSourceDeclaration, validateSourceDeclaration } from '../source/source-declaration';
+import { assertOneVersionScheme } from '../source/source-plan';
 import { keyspaceRecordsOf } from './keyspaces-yaml';
 
 /**
@@ -41,9 +44,46 @@ export function validateMappingSet(plain: unknown[], limits: RegistryLimits = re
   return mappings;
 }
 
-/** A mapping file with its optional keyspaces (an invalidator's MAPPINGS_FILE). */
-export interface MappingsDocument {
+/**
+ * Checks a list of source declarations: each one (SOURCE_INVALID naming `sources[i].<field>`),
+ * one declaration per topic, one version scheme per entity type. Version 1 each: a file states
+ * intent, not history.
+ */
+export function validateSourceSet(plain: unknown[], root = 'sources'): CdcSourceDeclaration[] {
+  const violations: Violation[] = [];
+  const sources: CdcSourceDeclaration[] = [];
+  const seen = new Map<string, number>();
+  plain.forEach((item, i) => {
+    const at = `${root}[${i}]`;
+    const result = validateSourceDeclaration(item);
+    violations.push(...result.violations.map((v) => ({ ...v, field: v.field === '(root)' ? at : `${at}.${v.field}` })));
+    if (!result.source) return;
+    const first = seen.get(result.source.topic);
+    if (first !== undefined) {
+      violations.push({
+        field: `${at}.topic`,
+        code: 'SOURCE_CONFLICT',
+        message: `topic "${result.source.topic}" is also declared by ${root}[${first}]: a topic has one source declaration`,
+      });
+      return;
+    }
+    seen.set(result.source.topic, i);
+    sources.push({ ...result.source, version: 1 });
+  });
+  if (violations.length > 0) throw RegistryError.fromViolations(violations);
+  for (const source of sources) assertOneVersionScheme(source, sources);
+  return sources;
+}
+
+/** A team's GitOps file: its mappings and, when the file has a `sources:` section, its source declarations. */
+export interface TeamFile {
   mappings: Mapping[];
+  /** Undefined when the file has no `sources:` section (apply then leaves the team's stored declarations alone). */
+  sources?: CdcSourceDeclaration[];
+}
+
+/** A mapping file with its optional keyspaces and sources (an invalidator's MAPPINGS_FILE). */
+export interface MappingsDocument extends TeamFile {
   /** Undefined when the file has no `keyspaces:` section. */
   keyspaces?: KeyspaceRecord[];
 }
@@ -55,14 +95,17 @@ function parseDocument(text: string, source: string, allowed: readonly string[])
   } catch (error) {
     throw new RegistryError('YAML_INVALID', `${source}: ${error instanceof Error ? error.message : String(error)}`);
   }
+  const { mappings, sources } = (document ?? {}) as { mappings?: unknown; sources?: unknown };
   if (
     document === null ||
     typeof document !== 'object' ||
     Array.isArray(document) ||
-    !Array.isArray((document as { mappings?: unknown }).mappings)
+    !(Array.isArray(mappings) || (mappings === undefined && Array.isArray(sources)))
   ) {
     throw new RegistryError('YAML_INVALID', `${source}: expected a document of the form "mappings: [ ... ]"`, 'mappings');
   }
+  if (sources !== undefined && !Array.isArray(sources))
+    throw new RegistryError('YAML_INVALID', `${source}: "sources" must be a list of source declarations`, 'sources');
   const extra = Object.keys(document).filter((k) => !allowed.includes(k));
   if (extra.length > 0)
     throw new RegistryError(
@@ -73,9 +116,22 @@ function parseDocument(text: string, source: string, allowed: readonly string[])
   return document as Record<string, unknown>;
 }
 
-/** The GitOps file a team applies: `mappings:` only (keyspaces are declared by an admin, not in a team's file). */
+function teamFileOf(document: Record<string, unknown>, limits?: RegistryLimits): TeamFile {
+  const mappings = validateMappingSet((document.mappings as unknown[] | undefined) ?? [], limits);
+  return document.sources === undefined ? { mappings } : { mappings, sources: validateSourceSet(document.sources as unknown[]) };
+}
+
+/**
+ * The GitOps file a team applies: `mappings:` and optionally `sources:` (keyspaces are declared by
+ * an admin, not in a team's file). Throws a RegistryError naming the wrong field.
+ */
+export function parseTeamFile(text: string, limits?: RegistryLimits, source = 'mappings YAML'): TeamFile {
+  return teamFileOf(parseDocument(text, source, ['mappings', 'sources']), limits);
+}
+
+/** The mappings of a team's file (its `sources:`, if any, are checked too). */
 export function parseMappingsYaml(text: string, limits?: RegistryLimits, source = 'mappings YAML'): Mapping[] {
-  return validateMappingSet(parseDocument(text, source, ['mappings']).mappings as unknown[], limits);
+  return parseTeamFile(text, limits, source).mappings;
 }
 
 /**
@@ -83,13 +139,17 @@ export function parseMappingsYaml(text: string, limits?: RegistryLimits, source 
  * Throws a RegistryError whose field names the wrong place (`keyspaces.prefixes["x:"]`, `mappings[2].keys[0].template`).
  */
 export function parseMappingsDocument(text: string, limits?: RegistryLimits, source = 'mappings YAML'): MappingsDocument {
-  const document = parseDocument(text, source, ['keyspaces', 'mappings']);
+  const document = parseDocument(text, source, ['keyspaces', 'mappings', 'sources']);
   const keyspaces = 'keyspaces' in document ? keyspaceRecordsOf(document.keyspaces) : undefined;
-  return { mappings: validateMappingSet(document.mappings as unknown[], limits), keyspaces };
+  return { ...teamFileOf(document, limits), keyspaces };
 }
 
 export function loadMappingsYamlFile(path: string, limits?: RegistryLimits): Mapping[] {
   return parseMappingsYaml(readFileSync(path, 'utf8'), limits, path);
+}
+
+export function loadTeamFile(path: string, limits?: RegistryLimits): TeamFile {
+  return parseTeamFile(readFileSync(path, 'utf8'), limits, path);
 }
 
 export function loadMappingsDocumentFile(path: string, limits?: RegistryLimits): MappingsDocument {
