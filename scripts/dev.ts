@@ -151,14 +151,8 @@ async function main(): Promise<void> {
   // PostgreSQL: the example catalog's products and outbox table.
   const state = await up({ name: STACK, ownerPid: process.pid, cluster: false, postgres: true });
   const a = addresses(state);
-  const [registryPort, invalidatorPort, catalogPort, storefrontPort, lagMonitorPort, cdcInvalidatorPort] = await Promise.all([
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-  ]);
+  const [registryPort, invalidatorPort, catalogPort, storefrontPort, lagMonitorPort, cdcInvalidatorPort, cdcLagMonitorPort] =
+    await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
   const common = { KAFKA_BROKERS: a.kafkaBrokers };
 
   const registry = startService('registry', 'apps/registry/src/main.ts', registryPort, {
@@ -203,6 +197,7 @@ async function main(): Promise<void> {
   // applies catalog_products' row changes as Debezium reads them from the WAL. Both paths carry
   // the row version, so whichever arrives second is a no-op; the dashboard shows each source.
   let cdcInvalidator: Service | undefined;
+  let cdcLagMonitor: Service | undefined;
   try {
     await waitHealthy(catalog, '/health'); // the catalog creates its tables at start
     const cdcTopic = await startCdc(a);
@@ -216,6 +211,14 @@ async function main(): Promise<void> {
       KAFKA_TOPIC: cdcTopic,
       ...PRODUCTS_CDC_SETTINGS,
       ...(varnish ? { PURGE_TARGETS: `varnish:http://127.0.0.1:${varnish.port}` } : {}),
+    });
+    // One lag monitor per consumer group (its metrics carry the group label): the CDC group's lag on Debezium's topic.
+    cdcLagMonitor = startService('lag-monitor-cdc', 'apps/lag-monitor/src/main.ts', cdcLagMonitorPort, {
+      ...common,
+      HTTP_PORT: String(cdcLagMonitorPort),
+      LAG_GROUP_ID: 'cache-invalidator-cdc',
+      LAG_TOPICS: cdcTopic,
+      INVALIDATOR_METRICS_URLS: `${cdcInvalidator.url}/metrics`,
     });
   } catch (error) {
     console.error(`[dev] no change data capture (${(error as Error).message.split('\n')[0]}); the event path alone`);
@@ -239,6 +242,7 @@ async function main(): Promise<void> {
     waitHealthy(catalog, '/health'),
     waitHealthy(storefront, '/health'),
     waitHealthy(lagMonitor, '/health/live'),
+    ...(cdcLagMonitor ? [waitHealthy(cdcLagMonitor, '/health/live')] : []),
   ]);
 
   let last: TrafficSummary | undefined;
@@ -255,6 +259,7 @@ async function main(): Promise<void> {
   Lag JSON / Prometheus                       ${lagMonitor.url}/lag   ${lagMonitor.url}/metrics
   Invalidator health / metrics                ${invalidator.url}/health/ready   ${invalidator.url}/metrics
   CDC invalidator (Debezium, catalog_products) ${cdcInvalidator ? `${cdcInvalidator.url}/health/ready   ${cdcInvalidator.url}/metrics` : 'not running'}
+  CDC group's lag dashboard                   ${cdcLagMonitor ? `${cdcLagMonitor.url}/dashboard` : 'not running'}
   Registry API + OpenAPI                      ${registry.url}/mappings   ${registry.url}/docs   (token: ${DEV_TOKEN})
   Example catalog (write service) + OpenAPI   ${catalog.url}/products   ${catalog.url}/docs
   Example storefront (read service)           ${storefront.url}/products/<id>

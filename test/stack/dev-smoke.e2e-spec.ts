@@ -133,7 +133,8 @@ describe('npm run dev (smoke)', () => {
     let inBrowser: Promise<{ ok: true; title: string; shown: ReadSide } | { ok: false; error: string }> | undefined;
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      const url = /(http:\/\/127\.0\.0\.1:\d+\/dashboard)/.exec(out)?.[1];
+      // the main dashboard's line (services' own logs and the CDC group's lag dashboard name other URLs)
+      const url = /Dashboard \(lag, throughput, DLQ, purges\) +(http:\/\/127\.0\.0\.1:\d+\/dashboard)/.exec(out)?.[1];
       if (url && !inBrowser) {
         // The dev run stops DEV_DURATION_SECONDS after printing the URLs: that is the deadline.
         inBrowser = launching
@@ -145,6 +146,29 @@ describe('npm run dev (smoke)', () => {
       }
     });
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    // The CDC group's own lag monitor: its /lag names the group and a committed offset on Debezium's topic.
+    let cdcLag: Promise<string> | undefined;
+    child.stdout.on('data', () => {
+      const url = /CDC group's lag dashboard +(http:\/\/127\.0\.0\.1:\d+)\/dashboard/.exec(out)?.[1];
+      if (url && !cdcLag) {
+        let last = '';
+        cdcLag = eventually(
+          "the CDC group's lag with a committed offset on catalog_products' change topic",
+          async () => {
+            last = await (await fetch(`${url}/lag`)).text().catch(() => '');
+            return (
+              /"groupId":"cache-invalidator-cdc"/.test(last) &&
+              /"topic":"[a-z_]+\.public\.catalog_products","partition":\d+,"committedOffset":[1-9]/.test(last)
+            );
+          },
+          DEV_DURATION_SECONDS * 1000,
+          500,
+        ).then(
+          () => 'ok',
+          (e: Error) => `${e.message}; /lag said ${last.slice(0, 1500)}`,
+        );
+      }
+    });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect({ code, tail: code === 0 ? '' : out.slice(-3000) }).toEqual({ code: 0, tail: '' });
     const applied = [...out.matchAll(/\[live\] events applied (\d+) {2}keys (\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
@@ -172,6 +196,7 @@ describe('npm run dev (smoke)', () => {
     // Both sources: published events (outbox relay) and the products table through Debezium.
     expect(page.shown.sources.map((r) => r.key).sort()).toEqual(['cdc:product', 'events']);
     expect(out).toMatch(/CDC invalidator \(Debezium, catalog_products\) +http:\/\/127\.0\.0\.1:\d+\/health\/ready/);
+    expect(await cdcLag).toBe('ok');
 
     expect(out).toContain('stopped');
     expect(readState(stack)).toBeUndefined(); // the stack it started is gone
