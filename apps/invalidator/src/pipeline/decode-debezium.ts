@@ -95,8 +95,19 @@ function lookupOf(source: CdcSource): Lookup {
   return found;
 }
 
+/**
+ * How a dead letter names a field of the source: the operator's CDC_* variable, or the field of
+ * the topic's source declaration (the team's to change; the deployment has no CDC_* setting).
+ */
+type FieldName = (field: 'fields' | 'versionColumn') => string;
+const ENV_NAMES: FieldName = (field) => (field === 'fields' ? 'CDC_FIELDS' : 'CDC_VERSION_COLUMN');
+const declarationNames =
+  (topic: string): FieldName =>
+  (field) =>
+    `"${field}" of the source declaration of ${topic}`;
+
 /** The row as the event carries it: renamed fields, decimals as numbers, excluded columns gone. */
-function eventRow(row: Row, source: CdcSource): Row {
+function eventRow(row: Row, source: CdcSource, nameOf: FieldName): Row {
   const out: Row = {};
   const renamedFrom = new Map<string, string>();
   const { renames, numeric, excluded } = lookupOf(source);
@@ -107,7 +118,8 @@ function eventRow(row: Row, source: CdcSource): Row {
     if (Object.prototype.hasOwnProperty.call(out, field))
       throw new Refused(
         'BAD_SCHEMA',
-        `CDC_FIELDS renames ${renamedFrom.get(field) ?? column} onto ${field}, which the row also has as a column`,
+        // Name the renamed one of the two columns, whichever came first in the row.
+        `${nameOf('fields')} renames ${renames.has(column) ? column : renamedFrom.get(field)} onto ${field}, which the row also has as a column`,
       );
     renamedFrom.set(field, column);
     let v = value;
@@ -155,7 +167,7 @@ function identityOf(row: Row, source: CdcSource): Identity | string {
 type Decoded = { skip: CdcSkipReason } | { events: EntityUpdated[] };
 
 /** One record: skipped, events, or a Refused thrown. The source is looked up only for a row change. */
-function decodeRecord(m: InboundMessage, sourceOf: () => CdcSource): Decoded {
+function decodeRecord(m: InboundMessage, sourceOf: () => CdcSource, nameOf: FieldName): Decoded {
   let parsed: unknown;
   try {
     parsed = parseExactJson(m.value!.toString('utf8'));
@@ -209,7 +221,7 @@ function decodeRecord(m: InboundMessage, sourceOf: () => CdcSource): Decoded {
     if (op === 'u' && typeof version === 'number' && typeof previous === 'number' && version <= previous)
       throw new Refused(
         'CDC_VERSION_NOT_INCREASED',
-        `version column ${source.versionColumn} went from ${previous} to ${version}: every change of a row must raise it (a trigger can), or unset CDC_VERSION_COLUMN to version by WAL position`,
+        `version column ${source.versionColumn} went from ${previous} to ${version}: every change of a row must raise it (a trigger can), or unset ${nameOf('versionColumn')} to version by WAL position`,
       );
   } else version = lsn;
   if (typeof version === 'bigint' || (typeof version === 'number' && !Number.isSafeInteger(version)))
@@ -223,8 +235,8 @@ function decodeRecord(m: InboundMessage, sourceOf: () => CdcSource): Decoded {
   const occurredAt = new Date(time ?? Date.now()).toISOString();
   const name = (v: unknown) => (typeof v === 'string' ? v : '');
   const lsnText = typeof lsn === 'number' || typeof lsn === 'bigint' ? lsn.toString() : typeof lsn === 'string' ? lsn.slice(0, 32) : '';
-  const eventBefore = before ? eventRow(before, source) : undefined;
-  const eventAfter = after ? eventRow(after, source) : undefined;
+  const eventBefore = before ? eventRow(before, source, nameOf) : undefined;
+  const eventAfter = after ? eventRow(after, source, nameOf) : undefined;
   const build = (id: Identity, withAfter: boolean): EntityUpdated => ({
     // Same row change, same id: a redelivery after a Connect crash is a duplicate.
     eventId: `cdc:${lsnText}:${createHash('sha256')
@@ -286,7 +298,11 @@ export function decodeDebezium(messages: InboundMessage[], options: CdcDecodeOpt
       continue;
     }
     try {
-      const decoded = decodeRecord(m, () => sourceFor(m.topic));
+      const decoded = decodeRecord(
+        m,
+        () => sourceFor(m.topic),
+        typeof options.source === 'function' ? declarationNames(m.topic) : ENV_NAMES,
+      );
       if ('skip' in decoded) skipped[decoded.skip] = (skipped[decoded.skip] ?? 0) + 1;
       else for (const event of decoded.events) events.push({ event, message: m });
     } catch (error) {

@@ -187,7 +187,10 @@ function program(io: CliIo, setExit: (code: ExitCode) => void): Command {
         let changed = !isEmptyDiff(result.diff);
         // Only a file with a `sources:` section manages its team's declarations (one without leaves them alone).
         if (sources !== undefined) {
-          const applied = await registry.applySources({ sources, prune: options.prune, pruneOwners: options.pruneOwner, dryRun });
+          // The owners the file names (its mappings' too): a team whose file lost its last declaration
+          // names no owner in `sources:`, and the registry would then prune nobody.
+          const owners = options.pruneOwner ?? [...new Set([...mappings, ...sources].map((r) => r.owner))];
+          const applied = await registry.applySources({ sources, prune: options.prune, pruneOwners: owners, dryRun });
           io.out(formatSourceChanges(applied.changes, applied.unchanged.length));
           changed ||= applied.changes.length > 0;
         }

@@ -107,8 +107,28 @@ export function planSourceWrite(
   // The owner must own the topic and the entity type (when keyspaces are enforced): the
   // invalidator refuses a declaration outside them, so the registry never writes one.
   for (const change of changes) if (change.after) context.keyspaces.assertSourceInside(change.after);
-  for (const change of changes) if (change.after) assertOneVersionScheme(change.after, next.values());
+  // Only declarations the invalidators apply count: one they refuse (written past the registry
+  // outside its owner's keyspaces) versions nothing, and must not veto the owner's declarations.
+  const inForce = [...next.values()].filter((s) => context.keyspaces.sourceViolations(s).length === 0);
+  for (const change of changes) if (change.after) assertOneVersionScheme(change.after, inForce);
+  for (const change of changes) if (change.before && change.after) assertNoVersionDrop(change.before, change.after);
   return { changes, unchanged, next };
+}
+
+/**
+ * A live declaration switched from WAL positions to a version column: every key of its entity
+ * type already holds an LSN (millions and more), above any row version, so each later change
+ * would be skipped as older until those versions expire. A column to the LSN only raises them.
+ * A change of entity type, or a delete and a new declaration, is not checked: the registry keeps
+ * no history of the versions a type's keys hold.
+ */
+export function assertNoVersionDrop(before: CdcSourceDeclaration, after: CdcSourceDeclaration): void {
+  if (before.entityType !== after.entityType || cdcVersionScheme(before) !== 'lsn' || cdcVersionScheme(after) !== 'column') return;
+  throw new RegistryError(
+    'SOURCE_CONFLICT',
+    `source "${after.topic}" versions entity type "${after.entityType}" by WAL position; switching it to version column "${after.versionColumn}" would make every change older than the LSN versions its keys hold (they would be skipped until they expire): delete the declaration, bump the namespace of the entity type's keys, then declare it again`,
+    'versionColumn',
+  );
 }
 
 /**
