@@ -15,7 +15,7 @@ import { Client } from 'pg';
 import { addresses, down, StackAddresses, startStackConnect, startStackVarnish, up } from './stack/stack';
 import { registerConnector, tableConnectorConfig } from './stack/connect';
 import { createTopics } from './stack/kafka';
-import { PRODUCTS_CDC_SETTINGS, PRODUCTS_TABLE } from '../examples/catalog/src/store/catalog-schema';
+import { PRODUCTS_CDC_DECLARATION, PRODUCTS_TABLE } from '../examples/catalog/src/store/catalog-schema';
 import type { VarnishInfo } from './stack/varnish';
 import { loadMappingsYamlFile } from '@app/registry-core';
 import { freePort } from './stack/processes';
@@ -91,12 +91,16 @@ async function counters(invalidatorUrl: string): Promise<Record<string, number>>
 /** Debezium's replication slot, publication and topic prefix for the catalog's products table. */
 const CDC_SLOT = 'dev_catalog_products';
 
+/** The catalog team's registry token (REGISTRY_TOKENS below): the team declares its own table. */
+const CATALOG_TOKEN = 'dev-catalog-token';
+
 /**
  * Change data capture of the catalog's products table: REPLICA IDENTITY FULL and a publication
- * (what the table's owner does once), one Kafka Connect worker with Debezium's connector on it.
- * Returns the topic the row changes go to.
+ * (what the table's owner does once), the catalog team's source declaration of the change topic
+ * in the registry, one Kafka Connect worker with Debezium's connector on it. Returns the topic the
+ * row changes go to.
  */
-async function startCdc(a: StackAddresses): Promise<string> {
+async function startCdc(a: StackAddresses, registryUrl: string): Promise<string> {
   const pg = new Client({ connectionString: a.postgresUrl });
   await pg.connect();
   try {
@@ -108,6 +112,13 @@ async function startCdc(a: StackAddresses): Promise<string> {
   }
   const topic = `${CDC_SLOT}.public.${PRODUCTS_TABLE}`;
   await createTopics(a.kafkaBrokers.split(','), [{ topic, numPartitions: 3 }]);
+  // Which table is which entity type: the catalog team says so in the registry (no CDC_* settings on the invalidator).
+  const declared = await fetch(`${registryUrl}/sources/${encodeURIComponent(topic)}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${CATALOG_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(PRODUCTS_CDC_DECLARATION),
+  });
+  if (!declared.ok) throw new Error(`registry refused the catalog's source declaration: ${declared.status} ${await declared.text()}`);
   const connect = await startStackConnect(STACK);
   const config = tableConnectorConfig({
     port: Number(new URL(a.postgresUrl).port),
@@ -158,7 +169,7 @@ async function main(): Promise<void> {
   const registry = startService('registry', 'apps/registry/src/main.ts', registryPort, {
     ...common,
     HTTP_PORT: String(registryPort),
-    REGISTRY_TOKENS: `${DEV_TOKEN}=*,dev-catalog-token=catalog`,
+    REGISTRY_TOKENS: `${DEV_TOKEN}=*,${CATALOG_TOKEN}=catalog`,
     REGISTRY_SEED_FILE: join(ROOT, 'examples/mappings/catalog.yaml'),
     // The sample shop declares no keyspaces: the old bootstrap rule (any team may write any key).
     KEYSPACES_REQUIRED: 'false',
@@ -200,7 +211,7 @@ async function main(): Promise<void> {
   let cdcLagMonitor: Service | undefined;
   try {
     await waitHealthy(catalog, '/health'); // the catalog creates its tables at start
-    const cdcTopic = await startCdc(a);
+    const cdcTopic = await startCdc(a, registry.url);
     cdcInvalidator = startService('invalidator-cdc', 'apps/invalidator/src/main.ts', cdcInvalidatorPort, {
       ...common,
       REDIS_URL: a.redisUrl,
@@ -209,7 +220,8 @@ async function main(): Promise<void> {
       KEYSPACES_REQUIRED: 'false',
       KAFKA_GROUP_ID: 'cache-invalidator-cdc',
       KAFKA_TOPIC: cdcTopic,
-      ...PRODUCTS_CDC_SETTINGS,
+      // the table's declaration comes from the registry, followed live (MAPPINGS_SOURCE=kafka)
+      EVENT_FORMAT: 'debezium',
       ...(varnish ? { PURGE_TARGETS: `varnish:http://127.0.0.1:${varnish.port}` } : {}),
     });
     // One lag monitor per consumer group (its metrics carry the group label): the CDC group's lag on Debezium's topic.

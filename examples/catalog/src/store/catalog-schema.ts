@@ -8,18 +8,31 @@ export const PRODUCTS_TABLE = 'catalog_products';
 export const OUTBOX_TABLE = 'catalog_outbox';
 
 /**
- * The invalidator settings that declare catalog_products as a change-data-capture source
- * (EVENT_FORMAT=debezium): its rows are products, `version` is the row version, and the renames
- * make a row read like the catalog's outbox event (docs/sources.md, "Table CDC").
+ * catalog_products as a change-data-capture source: its rows are products, `version` is the row
+ * version, and the renames make a row read like the catalog's outbox event (docs/sources.md,
+ * "Table CDC"). As the catalog team declares it in the registry (PUT /sources/<change topic>).
  */
+export const PRODUCTS_CDC_DECLARATION = {
+  owner: 'catalog',
+  entityType: 'product',
+  idColumns: ['id'],
+  versionColumn: 'version',
+  tenantColumn: 'tenant',
+  fields: { category_id: 'categoryId', updated_at: 'updatedAt' },
+  numericColumns: ['price'],
+};
+
+/** The same declaration as an invalidator deployment's own settings (EVENT_FORMAT=debezium + CDC_*). */
 export const PRODUCTS_CDC_SETTINGS = {
   EVENT_FORMAT: 'debezium',
-  CDC_ENTITY_TYPE: 'product',
-  CDC_VERSION_COLUMN: 'version',
-  CDC_TENANT_COLUMN: 'tenant',
-  CDC_FIELDS: 'category_id:categoryId,updated_at:updatedAt',
-  CDC_NUMERIC_COLUMNS: 'price',
-} as const;
+  CDC_ENTITY_TYPE: PRODUCTS_CDC_DECLARATION.entityType,
+  CDC_VERSION_COLUMN: PRODUCTS_CDC_DECLARATION.versionColumn,
+  CDC_TENANT_COLUMN: PRODUCTS_CDC_DECLARATION.tenantColumn,
+  CDC_FIELDS: Object.entries(PRODUCTS_CDC_DECLARATION.fields)
+    .map(([column, field]) => `${column}:${field}`)
+    .join(','),
+  CDC_NUMERIC_COLUMNS: PRODUCTS_CDC_DECLARATION.numericColumns.join(','),
+};
 
 /** pg_advisory_xact_lock key of the migration ("cata" in ASCII: any fixed bigint the database's other users do not take). */
 export const MIGRATION_LOCK_KEY = 0x63617461;
