@@ -64,10 +64,12 @@ describe('admin calls retried on a real broker', () => {
       process.kill(node!.pid, 'SIGCONT');
     }
     await expect(poll).resolves.toMatchObject({ committed: 0, end: 3 });
-    // the frozen broker answered the coordinator lookup of fetchOffsets nothing within the request
-    // timeout; kafkajs swallows that timeout and reports "no coordinator found" (non-retriable to it)
+    // the frozen broker answered fetchOffsets nothing within the request timeout. Where the freeze
+    // caught it decides what kafkajs reports: during the coordinator lookup it swallows the timeout
+    // and says "no coordinator found" (non-retriable to it); on the fetch itself, a request timeout.
+    // Both must be retried (CI has seen each).
     expect(retries[0].operation).toBe(`fetchOffsets(group ${group}, topic ${topic})`);
-    expect((retries[0].error as Error).name).toBe('KafkaJSGroupCoordinatorNotFound');
+    expect((retries[0].error as Error).name).toMatch(/^KafkaJS(GroupCoordinatorNotFound|RequestTimeoutError)$/);
     expect(isRetriableKafkaError(retries[0].error)).toBe(true);
   });
 
