@@ -13,6 +13,7 @@ import { createTopics } from '../stack/kafka';
 import { startStackConnect, startStackPostgres } from '../stack/stack';
 import type { InvalidatorProcess } from '../support/invalidator-process';
 import { TICK_MS } from './offer';
+import { INVALIDATOR_FETCH_SETTINGS } from './raw-hop';
 import { percentile } from './proc-stats';
 import { CATEGORIES } from './workload';
 
@@ -213,13 +214,7 @@ export async function cdcLatencyPhase(o: CdcPhaseOptions): Promise<CdcLatencyRow
  * invalidator rows above this is the invalidator's share.
  */
 async function cdcRawHop(o: CdcPhaseOptions, pool: Pool, topic: string): Promise<CdcLatencyRow[]> {
-  const consumer = o.kafka.consumer({
-    groupId: `bench-cdc-raw-${Date.now()}`,
-    maxBytesPerPartition: 1_048_576,
-    maxBytes: 10_485_760,
-    maxWaitTimeInMs: 100,
-    allowAutoTopicCreation: false,
-  });
+  const consumer = o.kafka.consumer({ groupId: `bench-cdc-raw-${Date.now()}`, ...INVALIDATOR_FETCH_SETTINGS });
   // "<id>@<version>" of a probed change -> its resolver
   const waiting = new Map<string, (receivedAt: number) => void>();
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));

@@ -36,15 +36,16 @@ export interface RawHopOptions {
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
+/** The invalidator's fetch settings (libs/kafka batch-consumer defaults), for the raw consumers that are its baselines. */
+export const INVALIDATOR_FETCH_SETTINGS = {
+  maxBytesPerPartition: 1_048_576,
+  maxBytes: 10_485_760,
+  maxWaitTimeInMs: 100,
+  allowAutoTopicCreation: false,
+} as const;
+
 export async function rawHopLatency(o: RawHopOptions): Promise<RawHopRow[]> {
-  // the invalidator's consumer settings (libs/kafka batch-consumer defaults)
-  const consumer = o.kafka.consumer({
-    groupId: `bench-raw-hop-${Date.now()}`,
-    maxBytesPerPartition: 1_048_576,
-    maxBytes: 10_485_760,
-    maxWaitTimeInMs: 100,
-    allowAutoTopicCreation: false,
-  });
+  const consumer = o.kafka.consumer({ groupId: `bench-raw-hop-${Date.now()}`, ...INVALIDATOR_FETCH_SETTINGS });
   // eventId -> send start; `probe` marks the first event of its tick
   const pending = new Map<string, { sendAt: number; probe: boolean }>();
   let probeMs: number[] = [];
