@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Redis, { Cluster } from 'ioredis';
 import { Registry } from 'prom-client';
 import { CacheClient } from '@app/cache-client';
-import { CacheProtocol, companionsOf, decodeEnvelope, encodeEnvelope, invalidateScript, KeyEffect } from '@app/cache-protocol';
+import { CacheProtocol, decodeEnvelope, encodeEnvelope, encodeKeyState, invalidateScript, KeyEffect } from '@app/cache-protocol';
 import { RedisNodeInfo, startRedisCluster, startRedisNode, stopRedisNode } from '../stack/redis';
 
 const args = process.argv.slice(2);
@@ -170,8 +170,15 @@ async function redisTable(redis: Redis, label: string): Promise<{ rows: Row[]; b
     );
   }
   const protocol = new CacheProtocol(redis);
-  // A warm rewrites a cached value and never creates one: seed envelopes (version 1) to rewrite.
-  const cachedValue = encodeEnvelope({ version: 1, writtenAt: Date.now(), freshForMs: 0, namespaceGeneration: 0, payload: value });
+  // A warm rewrites a cached value and never creates one: seed values (version 1, format 4) to rewrite.
+  const seededAt = Date.now();
+  const cachedValue = encodeKeyState({
+    floor: 0,
+    floorUntil: 0,
+    leaseUntil: 0,
+    token: '',
+    entry: { version: 1, writtenAt: seededAt, freshForMs: 0, namespaceGeneration: 0, payload: value, hardUntil: seededAt + 600_000 },
+  });
   for (const inFlight of [1, 4]) {
     await throughput(KEYS, 4, (from, to) => {
       const p = redis.pipeline();
@@ -192,10 +199,10 @@ async function redisTable(redis: Redis, label: string): Promise<{ rows: Row[]; b
   }
   const v = ++version;
   rows.push(
-    await measured(redis, 'invalidate-3, one EVALSHA per key', `${BATCH}/pipeline, 4 in flight`, KEYS, () =>
+    await measured(redis, 'invalidate-1, one EVALSHA per key', `${BATCH}/pipeline, 4 in flight`, KEYS, () =>
       throughput(KEYS, 4, (from, to) => {
         const p = redis.pipeline();
-        for (let i = from; i < to; i += 1) invalidateScript.queue(p, companionsOf(key(i)), v, 60_000, true);
+        for (let i = from; i < to; i += 1) invalidateScript.queue(p, key(i), v, 60_000, true);
         return p.exec();
       }),
     ),

@@ -5,7 +5,8 @@ import { Cluster } from 'ioredis';
 import {
   CacheProtocol,
   clusterSlot,
-  companionsOf,
+  legacyLeaseKey,
+  legacyTombstoneKey,
   KeyEffect,
   namespaceKey,
   tagMembersKey,
@@ -37,8 +38,8 @@ describe('cache protocol on a 3-master Redis Cluster', () => {
       uniqueName('p'),
       key,
       'produit:é',
-      companionsOf(key).tombstone,
-      companionsOf('plain').lease,
+      legacyTombstoneKey(key),
+      legacyLeaseKey('plain'),
       tagStateKey('tag:a'),
       tagMembersKey('tag:a'),
       tagPendingKey('tag:a', 1_764_000_000_000_001),
@@ -113,8 +114,7 @@ describe('cache protocol on a 3-master Redis Cluster', () => {
         // a warm rewrites it
         expect(await p.warm(key, 9, 'v9', 60_000)).toBe('warmed');
         // (b) value and floor evicted: a replayed older warm does not land (single and batch)
-        const companions = companionsOf(key);
-        await c.del(companions.value, companions.tombstone);
+        await c.del(key); // value, floor and lease live in the one key
         expect(await p.warm(key, 7, 'v7 (replayed)', 60_000)).toBe('tombstoned');
         expect(
           await p.applyKeyEffects([{ key, version: 8, action: 'warm', tombstoneTtlMs: 30_000, value: 'v8 (replayed)', ttlMs: 60_000 }]),

@@ -11,16 +11,17 @@
 //  - the stored version never moves backwards;
 //  - applying the same effect twice changes nothing the second time.
 //
-// The interleavings also expire the value (DEL, as expiry or eviction would) and evict
-// any companion key (tombstone, lease, tag epoch record, tag member set), and replay old events
-// (warms included). The model, checked on what a reader is actually SERVED (leaseGet):
+// The interleavings also evict or expire the key (DEL: value, floor and lease go together, as
+// they live in one key), let time pass for each part of the key's state on its own (the value's
+// hard TTL, the floor's TTL, the lease's TTL: their deadlines in the key are moved to the past),
+// evict the tag's epoch record or member set, and replay old events (warms included). The model, checked on what a reader is actually SERVED (leaseGet):
 //  - never a version older than the newest applied invalidation or warm, and never a tagged
 //    value after its tag's invalidation, whatever expired or was evicted in between;
 //  - no exception for a lost floor: a warm replaces a cached value and never creates one, so a
 //    replayed older warm cannot land even once the value and the tombstone are both gone.
 import fc from 'fast-check';
 import type Redis from 'ioredis';
-import { CacheProtocol, companionsOf, EffectOutcome, KeyEffect, Lease, TagEpoch, tagMembersKey, tagStateKey } from '@app/cache-protocol';
+import { CacheProtocol, EffectOutcome, KeyEffect, Lease, TagEpoch, tagMembersKey, tagStateKey } from '@app/cache-protocol';
 import { redis, uniqueName } from '../support/stack-env';
 
 type Mode = 'versioned-tombstone' | 'versioned-delete' | 'aggregate';
@@ -32,10 +33,15 @@ type Step =
   | { t: 'lease'; reader: number }
   | { t: 'load'; reader: number }
   | { t: 'fill'; reader: number }
-  | { t: 'expire' }
-  | { t: 'evict'; what: Companion };
+  | { t: 'expire'; part: Part }
+  | { t: 'evict'; what: Evicted };
 
-type Companion = 'tombstone' | 'lease' | 'tagState' | 'tagMembers';
+/** A part of the key's state whose deadline passes on its own. */
+type Part = 'value' | 'floor' | 'lease';
+type Evicted = 'key' | 'tagState' | 'tagMembers';
+
+// Where each deadline sits in a format-4 key (lua/includes/keyState.lua): 16 digits each.
+const DEADLINE_OFFSET: Record<Part, number> = { floor: 19, lease: 36, value: 95 };
 
 const READERS = 3;
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
@@ -53,12 +59,12 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant('lease' as const), reader: fc.nat(READERS - 1) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('load' as const), reader: fc.nat(READERS - 1) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('fill' as const), reader: fc.nat(READERS - 1) }) },
-  { weight: 2, arbitrary: fc.constant<Step>({ t: 'expire' }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('expire' as const), part: fc.constantFrom<Part>('value', 'floor', 'lease') }) },
   {
     weight: 2,
     arbitrary: fc.record({
       t: fc.constant('evict' as const),
-      what: fc.constantFrom<Companion>('tombstone', 'lease', 'tagState', 'tagMembers'),
+      what: fc.constantFrom<Evicted>('key', 'key', 'tagState', 'tagMembers'),
     }),
   },
 );
@@ -218,14 +224,18 @@ describe('cache protocol properties (random interleavings, real redis-server)', 
           break;
         }
         case 'expire': {
-          await r.del(key); // the value expires or is evicted
+          // time passes for one part: its deadline moves to the past (the key's TTL, the latest
+          // of them, is left as it is: the scripts must judge each part by its own deadline)
+          const raw = await r.getrange(key, 0, DEADLINE_OFFSET.value + 15);
+          const present = step.part === 'value' ? raw.length > 78 : raw.length >= 78;
+          if (raw.startsWith('4|') && present) await r.setrange(key, DEADLINE_OFFSET[step.part], '0000000000000001');
+          if (step.part === 'floor') floorSinceEviction = 0;
           break;
         }
         case 'evict': {
-          const c = companionsOf(key);
-          const victim = { tombstone: c.tombstone, lease: c.lease, tagState: tagStateKey(tag), tagMembers: tagMembersKey(tag) }[step.what];
-          await r.del(victim);
-          if (step.what === 'tombstone') floorSinceEviction = 0;
+          const victim = { key, tagState: tagStateKey(tag), tagMembers: tagMembersKey(tag) }[step.what];
+          await r.del(victim); // the key: value, floor and lease go together
+          if (step.what === 'key') floorSinceEviction = 0;
           break;
         }
         case 'fill': {

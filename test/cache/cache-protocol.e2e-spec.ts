@@ -5,10 +5,12 @@ import type Redis from 'ioredis';
 import {
   applyKeyEffectsScript,
   CacheProtocol,
-  companionsOf,
+  encodeEnvelope,
   invalidateKeysScript,
   KeyEffect,
   Lease,
+  legacyLeaseKey,
+  legacyTombstoneKey,
   tagMembersKey,
   tagStateKey,
 } from '@app/cache-protocol';
@@ -165,8 +167,7 @@ describe('cache protocol scripts (standalone redis-server)', () => {
       const key = uniqueName('item-view');
       expect(await fillFresh(key, 100, 'v100')).toBe('filled');
       expect(await p.warm(key, 109, 'v109', 60_000)).toBe('warmed');
-      const c = companionsOf(key);
-      await r.del(c.value, c.tombstone); // as allkeys-lru eviction would
+      await r.del(key); // as allkeys-lru eviction would: value, floor and lease live in one key
       expect(await p.inspect(key)).toEqual({});
       expect(await p.warm(key, 17, 'v17 (replayed)', 60_000)).toBe('tombstoned');
       expect(
@@ -263,18 +264,24 @@ describe('cache protocol scripts (standalone redis-server)', () => {
     it('reads a value not written by the protocol as a miss, and invalidation deletes it', async () => {
       const key = uniqueName('legacy');
       await r.set(key, 'raw value');
-      expect((await p.leaseGet(key, lease)).kind).toBe('miss');
       expect(await p.invalidate(key, 1, 30_000)).toBe('deleted');
+      await r.set(key, 'raw value');
+      expect((await p.leaseGet(key, lease)).kind).toBe('miss'); // taking the lease replaces it
+      expect((await r.get(key))?.startsWith('4|')).toBe(true);
+      await r.del(key);
       await r.hset(key, 'field', 'x');
-      expect(await p.invalidate(key, 1, 30_000)).toBe('deleted');
-      expect(await r.exists(key)).toBe(0);
+      expect(await p.invalidate(key, 2, 30_000)).toBe('deleted');
+      expect(await p.inspect(key)).toMatchObject({ tombstoneVersion: 2 });
+      expect((await p.inspect(key)).entry).toBeUndefined();
     });
   });
 
   // A warm (or a skipped invalidation) left no floor and no voided lease, so an
   // older fill or warm landed once the newer value expired or was evicted.
   describe('floors: after a warm or invalidation of v nothing older lands, whatever expires', () => {
-    const valueGone = async (key: string) => eventually(`${key} expired`, async () => (await r.exists(key)) === 0, 5_000, 10);
+    // the value's hard TTL passed (the key itself lives on while its floor does)
+    const valueGone = async (key: string) =>
+      eventually(`${key} expired`, async () => (await p.inspect(key)).entry === undefined, 5_000, 10);
 
     it("a slow reader's fill of v8 does not land after a short-lived warm of v9 expired", async () => {
       const key = uniqueName('product');
@@ -314,17 +321,18 @@ describe('cache protocol scripts (standalone redis-server)', () => {
 
     it('a skipped-older warm or invalidation still leaves its floor', async () => {
       const key = uniqueName('product');
-      expect(await fillFresh(key, 9, 'v9')).toBe('filled');
+      expect(await fillFresh(key, 9, 'v9', { ttlMs: 50 })).toBe('filled');
       expect(await p.applyKeyEffects([{ key, version: 9, action: 'warm', tombstoneTtlMs: 60_000, value: 'v9', ttlMs: 60_000 }])).toEqual([
         'skipped-older',
       ]);
-      await r.del(key);
+      await valueGone(key);
       expect(await p.warm(key, 8, 'v8', 60_000)).toBe('skipped-older');
       const other = uniqueName('product');
-      expect(await fillFresh(other, 9, 'v9')).toBe('filled');
+      expect(await fillFresh(other, 9, 'v9', { ttlMs: 50 })).toBe('filled');
       expect(await p.invalidate(other, 9, 60_000)).toBe('skipped-older');
-      await r.del(other);
+      await valueGone(other);
       expect(await p.warm(other, 8, 'v8', 60_000)).toBe('skipped-older');
+      expect(await p.inspect(other)).toMatchObject({ tombstoneVersion: 9 });
     });
 
     it('every warm voids the lease, even one skipped as older', async () => {
@@ -511,22 +519,21 @@ describe('cache protocol scripts (standalone redis-server)', () => {
     expect(() => new CacheProtocol(prefixed)).toThrow(expect.objectContaining({ code: 'KEY_PREFIX_UNSUPPORTED' }));
   });
 
-  it('the batch scripts derive the same companions as companionsOf, hash tags or not', async () => {
-    // one key name per item on the wire: the script must find exactly the tombstone and lease
-    // readers and single-key scripts use, for every shape of hash tag
+  it('keeps the lease and floor of a key in the key itself, whatever the shape of its hash tag', async () => {
     const id = uniqueName('shape');
     const keys = [`${id}`, `{${id}}`, `${id}:{t}:x`, `${id}}{t}`, `${id}:{a}{b}`, `{${id}}x{y}`, `${id}{t}}`];
     for (const key of keys) {
       const got = await p.leaseGet(key, lease);
       if (got.kind !== 'miss') throw new Error(`expected a miss on ${key}`);
-      expect(await r.get(companionsOf(key).lease)).toBe(got.lease.token);
+      expect((await p.inspect(key)).leaseToken).toBe(got.lease.token);
     }
     expect(
       await p.applyKeyEffects(keys.map((key): KeyEffect => ({ key, version: 9, action: 'tombstone', tombstoneTtlMs: 30_000 }))),
     ).toEqual(keys.map(() => 'tombstoned'));
     for (const key of keys) {
-      const c = companionsOf(key);
-      expect([key, await r.get(c.tombstone), await r.exists(c.lease)]).toEqual([key, '9', 0]);
+      const seen = await p.inspect(key);
+      expect([key, seen.tombstoneVersion, seen.leaseToken]).toEqual([key, 9, undefined]);
+      expect(await r.exists(legacyTombstoneKey(key), legacyLeaseKey(key))).toBe(0); // no companion keys any more
     }
   });
 
@@ -540,12 +547,116 @@ describe('cache protocol scripts (standalone redis-server)', () => {
     expect(await p.inspect(key)).toMatchObject({ tombstoneVersion: 5 });
   });
 
-  it('stores the companions of a key where the README says', async () => {
+  it('stores the whole state of a key in the key, in format 4 as docs/protocol-format.md says', async () => {
     const key = uniqueName('layout');
     await p.invalidate(key, 4, 30_000);
-    const c = companionsOf(key);
-    expect(c.tombstone).toBe(`~t{${key}}`);
-    expect(await r.get(`~t{${key}}`)).toBe('4');
-    expect(companionsOf('{tenant-1}cart:9').tombstone).toBe('~t:{tenant-1}cart:9');
+    const raw = (await r.get(key)) ?? '';
+    expect(raw).toMatch(/^4\|0000000000000004\|\d{16}\|0{16}\|\.{24}\|$/);
+    expect(raw).toHaveLength(78);
+    const ttl = await r.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(30_000);
+    expect(await fillFresh(key, 4, 'v4')).toBe('filled');
+    expect(await r.get(key)).toMatch(/^4\|0000000000000004\|\d{16}\|0{16}\|\.{24}\|0000000000000004\|\d{16}\|\d+\|0\|0\|\|\nv4$/);
+    expect(await r.exists(legacyTombstoneKey(key), legacyLeaseKey(key))).toBe(0);
+  });
+});
+
+describe('single-key state: expiry, eviction and values of an earlier format', () => {
+  let r: Redis;
+  let p: CacheProtocol;
+
+  beforeAll(() => {
+    r = redis();
+    p = new CacheProtocol(r);
+  });
+  afterAll(() => r.disconnect());
+
+  const lease = { leaseTtlMs: 5_000 };
+  const missLease = async (key: string): Promise<Lease> => {
+    const got = await p.leaseGet(key, lease);
+    if (got.kind !== 'miss') throw new Error(`expected a miss on ${key}, got ${got.kind}`);
+    return got.lease;
+  };
+
+  it('a value past its hard TTL is not served, and the floor behind it still refuses older fills', async () => {
+    const key = uniqueName('short');
+    await p.invalidate(key, 7, 60_000);
+    expect(await p.fill(await missLease(key), 7, 'v7', { ttlMs: 50 })).toBe('filled');
+    await eventually('the value expired', async () => (await p.inspect(key)).entry === undefined, 5_000, 10);
+    const got = await p.leaseGet(key, lease);
+    expect(got).toMatchObject({ kind: 'miss', tombstoneVersion: 7 });
+    if (got.kind !== 'miss') return;
+    expect(await p.fill(got.lease, 6, 'v6 (a lagging replica)', { ttlMs: 60_000 })).toBe('older-than-tombstone');
+    expect((await r.get(key))?.length).toBe(78); // the dead value was dropped when the lease was taken
+  });
+
+  it('the key evicted while a reader loads: its lease went with it, so the older load never lands', async () => {
+    const key = uniqueName('evicted');
+    const held = await missLease(key);
+    await r.del(key); // allkeys-lru eviction (or expiry) of the one key
+    expect(await p.fill(held, 3, 'v3 (loaded before the eviction)', { ttlMs: 60_000 })).toBe('lease-lost');
+    expect(await p.inspect(key)).toEqual({});
+  });
+
+  it('an unknown lease token shape is refused before Redis (it must fit the 24-byte field of the key)', async () => {
+    for (const token of ['', 'a|b', 'x'.repeat(25), 'dot.ted']) {
+      await expect(p.leaseGet(uniqueName('token'), { ...lease, token })).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+    }
+  });
+
+  describe('during a rollout (values and floors of the earlier three-key layout)', () => {
+    it('serves a fresh earlier-format value, and an invalidation replaces it with a floor', async () => {
+      const key = uniqueName('legacy');
+      await r.set(
+        key,
+        encodeEnvelope({ version: 3, writtenAt: Date.now(), freshForMs: 0, namespaceGeneration: 0, payload: 'v3 old' }),
+        'PX',
+        60_000,
+      );
+      expect(await p.leaseGet(key, lease)).toMatchObject({ kind: 'hit', entry: { version: 3, payload: 'v3 old' } });
+      expect(await p.applyKeyEffects([{ key, version: 4, action: 'tombstone', tombstoneTtlMs: 60_000 }])).toEqual(['deleted']);
+      expect(await p.inspect(key)).toMatchObject({ tombstoneVersion: 4 });
+      expect((await p.inspect(key)).entry).toBeUndefined();
+    });
+
+    it('a warm replaces an older earlier-format value and skips a newer one (dropping it: no rewrite in place)', async () => {
+      const older = uniqueName('legacy-warm');
+      await r.set(
+        older,
+        encodeEnvelope({ version: 3, writtenAt: Date.now(), freshForMs: 0, namespaceGeneration: 0, payload: 'v3' }),
+        'PX',
+        60_000,
+      );
+      expect(await p.warm(older, 5, 'v5', 60_000)).toBe('warmed');
+      expect((await p.inspect(older)).entry).toMatchObject({ version: 5, payload: 'v5' });
+      const newer = uniqueName('legacy-warm');
+      await r.set(
+        newer,
+        encodeEnvelope({ version: 9, writtenAt: Date.now(), freshForMs: 0, namespaceGeneration: 0, payload: 'v9' }),
+        'PX',
+        60_000,
+      );
+      expect(await p.warm(newer, 5, 'v5 (older)', 60_000)).toBe('skipped-older');
+      expect(await p.inspect(newer)).toMatchObject({ tombstoneVersion: 5 });
+      expect((await p.inspect(newer)).entry).toBeUndefined();
+    });
+
+    it('honours a floor an earlier invalidator left in ~t{K} on a miss and at fill, unless legacyFloors is off', async () => {
+      const key = uniqueName('legacy-floor');
+      await r.set(legacyTombstoneKey(key), '8', 'PX', 60_000);
+      const got = await p.leaseGet(key, lease);
+      expect(got).toMatchObject({ kind: 'miss', tombstoneVersion: 8 });
+      if (got.kind !== 'miss') return;
+      expect(await p.fill(got.lease, 7, 'v7 (older than the old floor)', { ttlMs: 60_000 })).toBe('older-than-tombstone');
+      expect(await p.fill(await missLease(key), 8, 'v8', { ttlMs: 60_000 })).toBe('filled');
+      const off = new CacheProtocol(r, { legacyFloors: false });
+      const other = uniqueName('legacy-floor');
+      await r.set(legacyTombstoneKey(other), '8', 'PX', 60_000);
+      const plain = await off.leaseGet(other, lease);
+      expect(plain).toMatchObject({ kind: 'miss', tombstoneVersion: 0 });
+      if (plain.kind !== 'miss') return;
+      expect(await off.fill(plain.lease, 7, 'v7', { ttlMs: 60_000 })).toBe('filled');
+    });
   });
 });

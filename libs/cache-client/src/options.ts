@@ -35,7 +35,7 @@ export interface BusOptions {
 export interface EarlyRefreshOptions {
   /**
    * XFetch's beta: a fresh value is refreshed ahead of expiry with probability rising as expiry
-   * nears, scaled by how long its load took (stored in the envelope, format 3). 1 = the paper's
+   * nears, scaled by how long its load took (stored with the value). 1 = the paper's
    * default; > 1 refreshes earlier. Must be > 0.
    */
   beta: number;

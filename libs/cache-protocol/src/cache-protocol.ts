@@ -4,10 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import type { EffectOutcome, KeyEffect, TagEffect } from './effects';
 import { CacheProtocolError } from './errors';
-import { Envelope, decodeEnvelope, envelopeHeader, TagStamp, tagStampsText } from './envelope';
+import { decodeEnvelope, decodeKeyState, Envelope, storedHeadOf, TagStamp, tagStampsText } from './envelope';
 import { KeyBatchRunner } from './key-batch';
 import { EffectLimits, isTtl, isVersion, keyEffectItem, keyEffectProblem, lifetimeOf, warmFloorTtlMs } from './key-effects';
-import { companionsOf, DEFAULT_MAX_KEY_BYTES, keyProblem, namespaceKey, tagMembersKey, tagStateKey, validateKey } from './key-layout';
+import { DEFAULT_MAX_KEY_BYTES, keyProblem, legacyTombstoneKey, namespaceKey, tagMembersKey, tagStateKey, validateKey } from './key-layout';
 import { NamespaceBump, runNamespaceBumps } from './namespace-bump';
 import { effectOutcomeOf, FillOutcome, Lease, LeaseGetResult, WARM_DEGRADED_OOM } from './outcomes';
 import {
@@ -41,6 +41,13 @@ export interface CacheProtocolOptions {
   defaultWarmTtlMs?: number;
   /** Minimum lifetime of a tag's epoch record. Default 24 hours. */
   tagStateTtlMs?: number;
+  /**
+   * Read side: also honour version floors an earlier version of the invalidator left in its own
+   * key (`~t{K}`), on a miss and at fill (one GET of a key that is usually absent). Keep it on
+   * while a rollout runs and for one tombstone TTL plus the longest warm hard TTL after the last
+   * earlier invalidator stopped (docs/protocol-format.md, "Rollout"). Default true.
+   */
+  legacyFloors?: boolean;
 }
 
 /** A tag and the epoch read before loading (pass to fill). '' = the tag had no state yet. */
@@ -58,7 +65,7 @@ export interface FillOptions {
   tags?: TagEpoch[];
   /** Namespace generation read before the loader ran. Default 0. */
   namespaceGeneration?: number;
-  /** How long the loader took (ms, integer >= 0): stored in the envelope (format 3) for early refresh. Default: not stored (format 1/2). */
+  /** How long the loader took (ms, integer >= 0): stored with the value (its loadMs field) for early refresh. Default: not stored. */
   loadMs?: number;
 }
 
@@ -73,13 +80,17 @@ export interface WarmOptions {
 export interface LeaseGetOptions {
   /** How long the lease blocks other loaders when its holder never fills. */
   leaseTtlMs: number;
-  /** Token to ask with; reuse it when asking again so a lease you hold comes back to you. */
+  /**
+   * Token to ask with (1-24 characters of [A-Za-z0-9_-], else TOKEN_INVALID: it is stored in a fixed 24-byte field);
+   * reuse it when asking again so a lease you hold comes back to you.
+   */
   token?: string;
   /** Values of an older namespace generation read as a miss. Default 0. */
   minNamespaceGeneration?: number;
   /**
-   * Early refresh (XFetch): -beta * ln(random()), drawn per read. A fresh format-3 value whose
-   * remaining freshness is at most loadMs * this factor answers a hit with the refresh lease.
+   * Early refresh (XFetch): -beta * ln(random()), drawn per read. A fresh value that recorded its
+   * load time (fill's loadMs; never an earlier-format value) whose remaining freshness is at most
+   * loadMs * this factor answers a hit with the refresh lease.
    * Default 0 (off).
    */
   earlyRefreshFactor?: number;
@@ -104,7 +115,11 @@ const DEFAULTS = {
   maxValueBytes: 1024 * 1024,
   defaultWarmTtlMs: 3_600_000,
   tagStateTtlMs: 86_400_000,
+  legacyFloors: true,
 } satisfies Required<CacheProtocolOptions>;
+
+/** What a lease token may be: it is stored in a fixed 24-byte field of the key (lua/includes/keyState.lua). */
+const LEASE_TOKEN = /^[A-Za-z0-9_-]{1,24}$/;
 
 // Tokens only need to be unique: a random per-process prefix plus a counter (no syscall per read).
 const TOKEN_PREFIX = randomBytes(9).toString('base64url');
@@ -221,17 +236,17 @@ export class CacheProtocol {
     return { keysInvalidated };
   }
 
-  /** Version-guarded invalidation of one key (invalidate-3.lua). */
+  /** Version-guarded invalidation of one key (invalidate-1.lua). */
   async invalidate(key: string, version: number, tombstoneTtlMs: number, options: { tombstone?: boolean } = {}): Promise<EffectOutcome> {
     validateKey(key, this.settings.maxKeyBytes);
     if (!isVersion(version)) throw new CacheProtocolError('VERSION_INVALID', `version ${String(version)} is not an integer in 0..2^53-1`);
     if (!isTtl(tombstoneTtlMs))
       throw new CacheProtocolError('TTL_INVALID', `tombstoneTtlMs ${String(tombstoneTtlMs)} is not a positive integer`);
-    return invalidateScript.run(this.redis, companionsOf(key), version, tombstoneTtlMs, options.tombstone ?? true);
+    return invalidateScript.run(this.redis, key, version, tombstoneTtlMs, options.tombstone ?? true);
   }
 
   /**
-   * Version-guarded rewrite of one key (warm-3.lua); joins `tags` first. Replaces a cached value,
+   * Version-guarded rewrite of one key (warm-1.lua); joins `tags` first. Replaces a cached value,
    * never creates one: on an uncached key it only raises the floor ('tombstoned'). When Redis is at
    * maxmemory (noeviction) it invalidates instead (a tombstone of `version`) and answers
    * 'warm-degraded-oom'.
@@ -254,7 +269,7 @@ export class CacheProtocol {
     const { hardTtlMs, freshForMs } = lifetimeOf(ttlMs, options.staleWhileRevalidateMs);
     const floorTtlMs = warmFloorTtlMs(hardTtlMs, options.tombstoneTtlMs ?? hardTtlMs);
     const degrade = async (): Promise<EffectOutcome> => {
-      await invalidateScript.run(this.redis, companionsOf(key), version, floorTtlMs, version > 0);
+      await invalidateScript.run(this.redis, key, version, floorTtlMs, version > 0);
       return 'warm-degraded-oom';
     };
     const joined = await this.joinWarmTags([effect]);
@@ -262,7 +277,7 @@ export class CacheProtocol {
     try {
       return await warmScript.run(
         this.redis,
-        companionsOf(key),
+        key,
         version,
         hardTtlMs,
         freshForMs,
@@ -279,24 +294,26 @@ export class CacheProtocol {
 
   // ---- read side -------------------------------------------------------------------------
 
-  /** Hit, stale (maybe with the refresh lease), miss with the lease, or wait (leaseGet-3.lua). */
+  /** Hit, stale (maybe with the refresh lease), miss with the lease, or wait (leaseGet-2.lua). */
   async leaseGet(key: string, options: LeaseGetOptions): Promise<LeaseGetResult> {
     validateKey(key, this.settings.maxKeyBytes);
     if (!isTtl(options.leaseTtlMs))
       throw new CacheProtocolError('TTL_INVALID', `leaseTtlMs ${String(options.leaseTtlMs)} is not a positive integer`);
-    const companions = companionsOf(key);
     const token = options.token ?? newLeaseToken();
+    if (!LEASE_TOKEN.test(token))
+      throw new CacheProtocolError('TOKEN_INVALID', `lease token ${JSON.stringify(token)} is not 1-24 characters of [A-Za-z0-9_-]`);
+    const legacy = this.settings.legacyFloors;
     const minGeneration = options.minNamespaceGeneration ?? 0;
     // Standalone: the script checks a tagged value's epochs itself (one call per read).
     const early = options.earlyRefreshFactor ?? 0;
-    if (!this.cluster) return leaseGetScript.run(this.redis, companions, token, options.leaseTtlMs, minGeneration, true, '', early);
+    if (!this.cluster) return leaseGetScript.run(this.redis, key, token, options.leaseTtlMs, minGeneration, true, '', early, legacy);
     // Cluster: tag states live in other slots, so a tagged value's epochs are read here (one
     // HGET per tag, in parallel, only for tagged hits); when one moved or its state is gone the
     // value is dropped (only if it is still the same envelope) and the read becomes a miss.
-    const got = await leaseGetScript.run(this.redis, companions, token, options.leaseTtlMs, minGeneration, false, '', early);
+    const got = await leaseGetScript.run(this.redis, key, token, options.leaseTtlMs, minGeneration, false, '', early, legacy);
     if ((got.kind !== 'hit' && got.kind !== 'stale') || !got.entry.tags) return got;
     if (await this.tagsCurrent(got.entry.tags)) return got;
-    return leaseGetScript.run(this.redis, companions, token, options.leaseTtlMs, minGeneration, false, envelopeHeader(got.entry), 0);
+    return leaseGetScript.run(this.redis, key, token, options.leaseTtlMs, minGeneration, false, storedHeadOf(got.entry), 0, legacy);
   }
 
   /** Every tag still has the epoch the value recorded (a missing state counts as invalidated). */
@@ -316,7 +333,7 @@ export class CacheProtocol {
   }
 
   /**
-   * Stores what a lease holder loaded (fill-3.lua), after joining its tags (tagJoin-2.lua):
+   * Stores what a lease holder loaded (fill-2.lua), after joining its tags (tagJoin-2.lua):
    * lands only with a live lease, a version not older than the tombstone or stored value, and
    * tags not invalidated since their epochs were read.
    */
@@ -346,7 +363,7 @@ export class CacheProtocol {
       const loadMs = options.loadMs === undefined ? undefined : Math.max(0, Math.round(options.loadMs));
       return await fillScript.run(
         this.redis,
-        companionsOf(lease.key),
+        lease.key,
         lease.token,
         version,
         hardTtlMs,
@@ -355,6 +372,7 @@ export class CacheProtocol {
         stamps,
         value,
         loadMs,
+        this.settings.legacyFloors,
       );
     } catch (error) {
       if (!isOomError(error)) throw error;
@@ -366,7 +384,7 @@ export class CacheProtocol {
 
   /** Gives a lease back early (the loader failed) so waiters need not wait for its TTL. */
   async releaseLease(lease: Lease): Promise<boolean> {
-    return releaseLeaseScript.run(this.redis, companionsOf(lease.key), lease);
+    return releaseLeaseScript.run(this.redis, lease);
   }
 
   // ---- namespaces ------------------------------------------------------------------------
@@ -395,28 +413,41 @@ export class CacheProtocol {
 
   async inspect(key: string): Promise<KeyInspection> {
     validateKey(key, this.settings.maxKeyBytes);
-    const c = companionsOf(key);
-    const [raw, valueTtl, tomb, tombTtl, lease] = await Promise.all([
-      this.redis.get(c.value).catch(() => null),
-      this.redis.pttl(c.value),
-      this.redis.get(c.tombstone),
-      this.redis.pttl(c.tombstone),
-      this.redis.get(c.lease),
+    const [raw, ttl, legacyFloor, legacyFloorTtl, time] = await Promise.all([
+      this.redis.get(key).catch(() => null),
+      this.redis.pttl(key),
+      this.redis.get(legacyTombstoneKey(key)),
+      this.redis.pttl(legacyTombstoneKey(key)),
+      this.redis.time(),
     ]);
+    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
     const out: KeyInspection = {};
     if (raw !== null) {
       try {
-        out.entry = decodeEnvelope(raw);
+        const state = decodeKeyState(raw);
+        if (!state) {
+          out.entry = decodeEnvelope(raw); // an earlier format: a value alone, its TTL the key's
+          out.valueTtlMs = ttl;
+        } else {
+          if (state.entry && (state.entry.hardUntil ?? 0) > now) {
+            out.entry = state.entry;
+            out.valueTtlMs = (state.entry.hardUntil ?? 0) - now;
+          }
+          if (state.floor > 0 && state.floorUntil > now) {
+            out.tombstoneVersion = state.floor;
+            out.tombstoneTtlMs = state.floorUntil - now;
+          }
+          if (state.token !== '' && state.leaseUntil > now) out.leaseToken = state.token;
+        }
       } catch {
         out.foreign = true;
       }
-      out.valueTtlMs = valueTtl;
     }
-    if (tomb !== null) {
-      out.tombstoneVersion = Number(tomb);
-      out.tombstoneTtlMs = tombTtl;
+    // a floor an earlier version left beside the key still counts (the read side honours it)
+    if (legacyFloor !== null && Number(legacyFloor) > (out.tombstoneVersion ?? 0)) {
+      out.tombstoneVersion = Number(legacyFloor);
+      out.tombstoneTtlMs = legacyFloorTtl;
     }
-    if (lease !== null) out.leaseToken = lease;
     return out;
   }
 

@@ -8,7 +8,7 @@ export type CacheProtocolErrorCode =
   | 'KEY_TOO_LONG'
   /** The key has whitespace or control characters. */
   | 'KEY_BAD_CHARACTER'
-  /** The key has `{` or `}` that do not form a Redis Cluster hash tag, so its companions could not share its slot. */
+  /** `{` or `}` that do not form a Redis Cluster hash tag: companions (tag, namespace records, legacy `~t`) could not share the slot. */
   | 'KEY_BAD_HASH_TAG'
   /** The key starts with `~`, reserved for the protocol's own companion keys. */
   | 'KEY_RESERVED_PREFIX'
@@ -22,10 +22,12 @@ export type CacheProtocolErrorCode =
   | 'VALUE_MISSING'
   /** An action other than delete, tombstone, warm. */
   | 'ACTION_INVALID'
-  /** The Redis client was created with `keyPrefix`: companions would land in other slots. */
+  /** The Redis client has `keyPrefix`: companions (legacy `~t` floors, tag and namespace records) would land in other slots. */
   | 'KEY_PREFIX_UNSUPPORTED'
-  /** A stored value is not a format-1 envelope. */
+  /** A stored value is not an envelope of a known format (1-4). */
   | 'ENVELOPE_INVALID'
+  /** A lease token that does not fit the key's 24-byte lease field ([A-Za-z0-9_-], 1-24 characters). */
+  | 'TOKEN_INVALID'
   /** Redis answered something the protocol does not know (a script/library version mismatch). */
   | 'UNEXPECTED_REPLY';
 

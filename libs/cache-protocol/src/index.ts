@@ -5,9 +5,10 @@ export * from './envelope';
 export * from './errors';
 export {
   companionKey,
-  companionsOf,
   DEFAULT_MAX_KEY_BYTES,
   keyProblem,
+  legacyLeaseKey,
+  legacyTombstoneKey,
   namespaceKey,
   RESERVED_PREFIX,
   tagMembersKey,
@@ -15,7 +16,6 @@ export {
   tagStateKey,
   validateKey,
 } from './key-layout';
-export type { KeyCompanions } from './key-layout';
 export { keyEffectProblem, lifetimeOf } from './key-effects';
 export type { FillOutcome, Lease, LeaseGetResult } from './outcomes';
 export * from './scripts';

@@ -1,10 +1,10 @@
 // Runs many per-key items through the batch script: several keys per EVALSHA call, one
 // pipeline per Redis node, all nodes at once, no await per key. Under Redis Cluster a script
-// may only touch one slot, so items are grouped by slot first (the companions of a key share
-// its slot); on a standalone Redis any grouping works, so items are simply chunked in order.
+// may only touch one slot, so items are grouped by slot first (a key's whole state lives in the
+// key itself); on a standalone Redis any grouping works, so items are simply chunked in order.
 // Items of the same key stay in input order (same slot, same call or same pipeline).
 //
-// Each item travels as one key name (the script derives its tombstone and lease) and one packed
+// Each item travels as one key name (its floor and lease live in it) and one packed
 // ARGV (three for a warm): see lua/includes/packedItem.lua.
 //
 // Calls without warm items go to invalidateKeys-1n (allow-oom: invalidations always land, even

@@ -83,8 +83,8 @@ export function warmFloorTtlMs(hardTtlMs: number, tombstoneTtlMs: number): numbe
 
 /**
  * The batch-script item of a checked effect, packed (lua/includes/packedItem.lua): one ARGV per
- * invalidation item instead of three, and one key name (the script derives the companions).
- * `tagEpochs`: a warm's joined tag epochs (envelope format 2).
+ * invalidation item, and one key name (the key holds its own floor and lease).
+ * `tagEpochs`: a warm's joined tag epochs (the value's tag epochs section).
  */
 export function keyEffectItem(effect: KeyEffect, limits: EffectLimits, tagEpochs = ''): KeyBatchItem {
   switch (effect.action) {

@@ -1,8 +1,10 @@
-// Where everything the protocol stores lives. A key K's companions (tombstone, lease) share K's
-// Redis Cluster slot, so one script can touch all of them: K's own hash tag when it has one
-// (`~t:` + K keeps it the first tag), else `{K}` (`~t{K}`). The two forms differ right after
-// the type letter (`:` or `{`), so no two keys ever share a companion. `~` is reserved: no user
-// key may start with it. Tags and namespaces are named like keys and get companions the same way.
+// Where everything the protocol stores lives. A cache key K keeps its value, version floor and
+// lease in K itself (lua/includes/keyState.lua). Tags and namespaces have companion keys that
+// share their Redis Cluster slot: the tag's own hash tag when it has one (`~e:` + T keeps it the
+// first tag), else `{T}` (`~e{T}`). The two forms differ right after the type letter (`:` or
+// `{`), so no two names ever share a companion. `~` is reserved: no user key may start with it.
+// Earlier versions kept K's floor and lease in companions of K (`~t`, `~l`) the same way; the
+// read side still honours a floor left in `~t` during a rollout (legacyTombstoneKey).
 import { CacheProtocolError } from './errors';
 
 export const DEFAULT_MAX_KEY_BYTES = 512;
@@ -18,12 +20,6 @@ function hasBadCharacter(key: string): boolean {
     if (code < 0x20 || code === 0x7f) return true;
   }
   return false;
-}
-
-export interface KeyCompanions {
-  value: string;
-  tombstone: string;
-  lease: string;
 }
 
 function hasHashTag(key: string): boolean {
@@ -69,10 +65,14 @@ export function companionKey(type: string, key: string): string {
   return hasHashTag(key) ? `~${type}:${key}` : `~${type}{${key}}`;
 }
 
-/** The three keys every per-key script takes, in KEYS order. `key` must be valid. */
-export function companionsOf(key: string): KeyCompanions {
-  if (hasHashTag(key)) return { value: key, tombstone: `~t:${key}`, lease: `~l:${key}` };
-  return { value: key, tombstone: `~t{${key}}`, lease: `~l{${key}}` };
+/** Where an earlier version (three keys per cache key) kept K's version floor: same slot as K. */
+export function legacyTombstoneKey(key: string): string {
+  return companionKey('t', key);
+}
+
+/** Where an earlier version kept K's lease (only tests and tools look at it now). */
+export function legacyLeaseKey(key: string): string {
+  return companionKey('l', key);
 }
 
 /** Tag state hash: e = current epoch, c = epochs whose pending sets are scanned through. */

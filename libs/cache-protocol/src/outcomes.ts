@@ -29,7 +29,7 @@ export interface Lease {
 }
 
 export type LeaseGetResult =
-  /** A fresh value. With `lease` (early refresh, format 3 only), the caller refreshes it ahead of expiry. */
+  /** A fresh value. With `lease` (early refresh: a value that recorded its load time), the caller refreshes it ahead of expiry. */
   | { kind: 'hit'; entry: Envelope; lease?: Lease }
   /** A value past its fresh time but within its grace: serve it. With `lease`, the caller refreshes it. */
   | { kind: 'stale'; entry: Envelope; lease?: Lease }

@@ -8,7 +8,7 @@ import type { ChainableCommander, Cluster } from 'ioredis';
 import { effectOutcomeOf, fillOutcomeOf, FillOutcome, Lease, LeaseGetResult, leaseGetResultOf } from './outcomes';
 import type { EffectOutcome } from './effects';
 import { CacheProtocolError } from './errors';
-import { KeyCompanions, namespaceKey, namespaceVersionsKey } from './key-layout';
+import { legacyTombstoneKey, namespaceKey, namespaceVersionsKey } from './key-layout';
 import { LUA_SCRIPTS, LuaScriptName } from './lua/generated';
 
 export type RedisConnection = Redis | Cluster;
@@ -90,10 +90,8 @@ function protocolScript<P extends unknown[], R>(
 
 export const invalidateScript = protocolScript(
   'invalidate',
-  (k: KeyCompanions, version: number, tombstoneTtlMs: number, writeTombstone: boolean) => [
-    k.value,
-    k.tombstone,
-    k.lease,
+  (key: string, version: number, tombstoneTtlMs: number, writeTombstone: boolean) => [
+    key,
     version,
     tombstoneTtlMs,
     writeTombstone ? '1' : '0',
@@ -104,7 +102,7 @@ export const invalidateScript = protocolScript(
 export const warmScript = protocolScript(
   'warm',
   (
-    k: KeyCompanions,
+    key: string,
     version: number,
     hardTtlMs: number,
     freshForMs: number,
@@ -112,38 +110,39 @@ export const warmScript = protocolScript(
     floorTtlMs: number,
     tagEpochs: string,
     payload: string,
-  ) => [k.value, k.tombstone, k.lease, version, hardTtlMs, freshForMs, namespaceGeneration, floorTtlMs, tagEpochs, payload],
+  ) => [key, version, hardTtlMs, freshForMs, namespaceGeneration, floorTtlMs, tagEpochs, payload],
   (reply): EffectOutcome => effectOutcomeOf(reply),
 );
 
 export const leaseGetScript = protocolScript(
   'leaseGet',
   (
-    k: KeyCompanions,
+    key: string,
     token: string,
     leaseTtlMs: number,
     minNamespaceGeneration: number,
     checkTags: boolean,
-    dropHeader: string,
+    dropHead: string,
     earlyRefreshFactor: number,
+    legacyFloors: boolean,
   ) => [
-    k.value,
-    k.tombstone,
-    k.lease,
+    key,
+    legacyTombstoneKey(key),
     token,
     leaseTtlMs,
     minNamespaceGeneration,
     checkTags ? '1' : '0',
-    dropHeader,
+    dropHead,
     earlyRefreshFactor > 0 ? earlyRefreshFactor.toFixed(6) : '0',
+    legacyFloors ? '1' : '0',
   ],
-  (reply, k: KeyCompanions, token: string): LeaseGetResult => leaseGetResultOf(reply, k.value, token),
+  (reply, key: string, token: string): LeaseGetResult => leaseGetResultOf(reply, key, token),
 );
 
 export const fillScript = protocolScript(
   'fill',
   (
-    k: KeyCompanions,
+    key: string,
     token: string,
     version: number,
     hardTtlMs: number,
@@ -151,11 +150,11 @@ export const fillScript = protocolScript(
     namespaceGeneration: number,
     tagEpochs: string,
     payload: string,
-    loadMs?: number,
+    loadMs: number | undefined,
+    legacyFloors: boolean,
   ) => [
-    k.value,
-    k.tombstone,
-    k.lease,
+    key,
+    legacyTombstoneKey(key),
     token,
     version,
     hardTtlMs,
@@ -163,14 +162,15 @@ export const fillScript = protocolScript(
     namespaceGeneration,
     tagEpochs,
     payload,
-    ...(loadMs === undefined ? [] : [loadMs]),
+    loadMs === undefined ? '' : loadMs,
+    legacyFloors ? '1' : '0',
   ],
   (reply): FillOutcome => fillOutcomeOf(reply),
 );
 
 export const releaseLeaseScript = protocolScript(
   'releaseLease',
-  (k: KeyCompanions, lease: Lease) => [k.lease, lease.token],
+  (lease: Lease) => [lease.key, lease.token],
   (reply): boolean => reply === 1,
 );
 
@@ -189,7 +189,7 @@ function batchReply(script: string) {
 }
 
 /**
- * The batch scripts: `keys` one value key per item (the script derives its companions), `argv`
+ * The batch scripts: `keys` one key per item (its whole state lives in it), `argv`
  * the items' packed arguments in order (lua/includes/packedItem.lua). One code per item.
  * invalidateKeys (allow-oom) takes no warm items.
  */

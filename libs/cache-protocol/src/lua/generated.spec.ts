@@ -14,10 +14,10 @@ describe('generated Lua', () => {
     const scripts = parseLuaScripts(__dirname);
     expect(scripts.map((s) => s.file)).toEqual(
       expect.arrayContaining([
-        'invalidate-3.lua',
-        'warm-3.lua',
-        'leaseGet-3.lua',
-        'fill-3.lua',
+        'invalidate-1.lua',
+        'warm-1.lua',
+        'leaseGet-2.lua',
+        'fill-2.lua',
         'applyKeyEffects-1n.lua',
         'invalidateKeys-1n.lua',
         'tagBumps-1n.lua',

@@ -123,7 +123,7 @@ function parse(source: string, kind: TemplateKind): Part[] {
   return parts;
 }
 
-/** Keys and tags starting with "~" are the cache protocol's companions (tombstones, leases, tag state). */
+/** Keys and tags starting with "~" are the cache protocol's companions (tag and namespace records; formerly tombstones, leases). */
 function checkReservedPrefix(source: string, parts: Part[]): void {
   // A placeholder first: the substituted value is checked by the invalidator before apply (dead-lettered if refused).
   if (typeof parts[0] === 'string' && parts[0].startsWith('~')) {

@@ -1,14 +1,15 @@
 --- @include "outcomes"
---- @include "storedVersion"
---- @include "raiseTombstone"
+--- @include "keyState"
 -- Unconditional invalidation of one tag member: its version belongs to another entity than
--- the tag event's, so versions do not compare. Deletes the value, voids the lease and keeps
--- a tombstone at the deleted value's own version so no older warm or fill can land after.
-local function purgeKey(valueKey, tombstoneKey, leaseKey, tombstoneTtl)
-  local stored, storedText = storedVersion(valueKey)
-  redis.call('DEL', leaseKey)
-  if stored == nil then return SKIPPED_OLDER end
-  redis.call('DEL', valueKey)
-  if stored > 0 then raiseTombstone(tombstoneKey, storedText, tombstoneTtl) end
-  return DELETED
+-- the tag event's, so versions do not compare. Drops the value, voids the lease and raises
+-- the floor to the dropped value's own version so no older warm or fill can land after.
+-- Returns DELETED (a value was dropped) or SKIPPED_OLDER (nothing was cached).
+local function purgeKey(key, tombstoneTtl, now)
+  local s = readState(key, now)
+  local stored = s.value or s.kind == 'foreign' or s.kind == 'legacy'
+  local changed = voidLease(s)
+  if stored and s.version > 0 then raiseFloor(s, s.versionText, s.version, now + tonumber(tombstoneTtl)) end
+  if stored or changed or s.payload then writeBare(key, s, now) end
+  if stored then return DELETED end
+  return SKIPPED_OLDER
 end
