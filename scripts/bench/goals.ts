@@ -15,6 +15,10 @@ export interface GoalInputs {
   oursP99Ms?: number;
   /** raw kafkajs consumer: probe p99 publish -> consumed at latencyRate (undefined: not measured) */
   rawHopP99Ms?: number;
+  /** redis-server CPU per event for the key effects through the current scripts (undefined: not measured) */
+  redisMicrosPerEvent?: number;
+  /** the same through the earlier three-key script, same run (the baseline of the Redis CPU goal) */
+  threeKeyRedisMicrosPerEvent?: number;
 }
 
 export interface GoalRow {
@@ -46,11 +50,19 @@ export function evaluateGoals(i: GoalInputs): GoalRow[] {
     i.oursP99Ms !== undefined && i.rawHopP99Ms !== undefined && i.rawHopP99Ms > 0 ? i.oursP99Ms / i.rawHopP99Ms : undefined;
   const latency = row(`p99 publish->applied / raw p99 publish->consumed at ${i.latencyRate}/s`, latencyRatio, 'atMost', 2, ratio);
   if (latency.met !== null) latency.measured = `${ratio(latencyRatio!)} (${i.oursP99Ms!.toFixed(1)} / ${i.rawHopP99Ms!.toFixed(1)} ms)`;
+  const redisRatio =
+    i.redisMicrosPerEvent !== undefined && i.threeKeyRedisMicrosPerEvent !== undefined && i.threeKeyRedisMicrosPerEvent > 0
+      ? i.redisMicrosPerEvent / i.threeKeyRedisMicrosPerEvent
+      : undefined;
+  const redis = row('redis-server CPU per event / earlier three-key layout', redisRatio, 'atMost', 0.5, ratio);
+  if (redis.met !== null)
+    redis.measured = `${ratio(redisRatio!)} (${i.redisMicrosPerEvent!.toFixed(1)} / ${i.threeKeyRedisMicrosPerEvent!.toFixed(1)} µs)`;
   return [
     row('ours / plain pipelined DEL', i.oursEventsPerSec / i.plainDelEventsPerSec, 'atLeast', 0.5, ratio),
     row('invalidator CPU per event', i.cpuMicrosPerEvent, 'atMost', 12, (x) => `${x.toFixed(1)} µs`),
     row('invalidator peak RSS through the backlog', i.peakRssMb, 'atMost', 256, (x) => `${x.toFixed(0)} MB`),
     latency,
     row('ours / naive', i.oursEventsPerSec / i.naiveEventsPerSec, 'atLeast', 10, (x) => `${x.toFixed(1)}x`),
+    redis,
   ];
 }

@@ -24,7 +24,7 @@ import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { createKafka } from '@app/kafka';
 import { stringify } from 'yaml';
 import { CacheProtocol, KeyEffect } from '@app/cache-protocol';
-import { companionsOf } from '@app/cache-protocol/key-layout';
+import { decodeKeyState, STATE_BYTES } from '@app/cache-protocol/envelope';
 import { entityMessageKey, EVENT_HEADERS } from '@app/contracts';
 import { addresses, down, up } from '../stack/stack';
 import { createTopics } from '../stack/kafka';
@@ -35,6 +35,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { spawnInvalidator, InvalidatorProcess } from '../support/invalidator-process';
 import { naiveConsume } from './naive';
 import { percentile, readProcStats } from './proc-stats';
+import { ThreeKeyBaseline } from './three-key';
 import { rawConsume } from './raw-consume';
 import { BENCH_MAPPING, BenchEvent, CATEGORIES, generateEvents, keysOf, tagOf } from './workload';
 import { histogramDelta, parseHistogram, quantileFromBuckets } from './histogram';
@@ -149,6 +150,56 @@ async function preload(redis: Redis, protocol: CacheProtocol, mode: 'protocol' |
   }
 }
 
+interface KeyWork {
+  seconds: number;
+  redisMicrosPerEvent: number;
+}
+
+/**
+ * The same key effects (3 keys per event, no tags) applied through the single-key scripts and
+ * through the earlier three-key batch script (three-key.ts), each on keys cached the way its
+ * layout caches them, on the same redis-server: redis-server CPU per event for both.
+ */
+async function keyEffectsRedisCpu(
+  redis: Redis,
+  protocol: CacheProtocol,
+  redisPid: number,
+  events: BenchEvent[],
+): Promise<{ singleKey: KeyWork; threeKey: KeyWork }> {
+  const itemsOf = (e: BenchEvent) => keysOf(e).map((key) => ({ key, version: e.version, del: key.startsWith('category:') }));
+  const streams: BenchEvent[][] = Array.from({ length: PARTITIONS }, () => []);
+  events.forEach((e) => streams[Number(e.entityId) % PARTITIONS].push(e));
+  const timed = async (apply: (chunk: BenchEvent[]) => Promise<unknown>): Promise<KeyWork> => {
+    const cpuBefore = readProcStats(redisPid).cpuSeconds;
+    const t0 = performance.now();
+    await Promise.all(
+      streams.map(async (stream) => {
+        for (let i = 0; i < stream.length; i += SCRIPT_CHUNK) await apply(stream.slice(i, i + SCRIPT_CHUNK));
+      }),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    return { seconds, redisMicrosPerEvent: ((readProcStats(redisPid).cpuSeconds - cpuBefore) / events.length) * 1e6 };
+  };
+  await preload(redis, protocol, 'protocol');
+  const singleRedis = new Redis(redis.options);
+  const single = new CacheProtocol(singleRedis);
+  const singleKey = await timed((chunk) =>
+    single.applyKeyEffects(
+      chunk
+        .flatMap(itemsOf)
+        .map((i): KeyEffect => ({ key: i.key, version: i.version, action: i.del ? 'delete' : 'tombstone', tombstoneTtlMs: 600_000 })),
+    ),
+  );
+  singleRedis.disconnect();
+  await redis.flushall();
+  const baseline = new ThreeKeyBaseline(redis);
+  await baseline.seed([...new Set(events.flatMap(keysOf))], '{"price":0}');
+  const threeKey = await timed((chunk) =>
+    baseline.apply(chunk.flatMap(itemsOf).map((i) => ({ key: i.key, head: i.del ? `d${i.version}` : `t${i.version}:600000` }))),
+  );
+  return { singleKey, threeKey };
+}
+
 let sharedAdmin: Admin | undefined;
 
 /** Committed vs. end offsets of a group, through one long-lived admin connection. */
@@ -161,12 +212,12 @@ async function committedVsEnd(kafka: Kafka, groupId: string, topic: string): Pro
   return groupProgress(sharedAdmin, groupId, topic);
 }
 
-/** ms from `sendAt` until Redis holds the effect of `version` on `key` (tombstone or value at least as new); -1 after 10 s. */
+/** ms from `sendAt` until Redis holds the effect of `version` on `key` (its floor at least that version); -1 after 10 s. */
 async function probeApplied(redis: Redis, key: string, version: number, sendAt: number): Promise<number> {
-  const c = companionsOf(key);
   while (performance.now() - sendAt < 10_000) {
-    const tomb = await redis.get(c.tombstone);
-    if (tomb !== null && Number(tomb) >= version) return performance.now() - sendAt;
+    const head = await redis.getrange(key, 0, STATE_BYTES - 1);
+    const floor = head.startsWith('4|') ? decodeKeyState(head)?.floor : undefined;
+    if (floor !== undefined && floor >= version) return performance.now() - sendAt;
     await sleep(1);
   }
   return -1;
@@ -456,6 +507,29 @@ async function main(): Promise<void> {
       note: 'no guard, no tags: what correctness costs',
     });
 
+    // ---- Redis CPU per event: the single-key state vs the earlier three-key layout ----
+    log('redis CPU: the same key effects through the single-key scripts, then the earlier three-key script');
+    const keyWork = await keyEffectsRedisCpu(redis, protocol, state.redis!.pid, scriptEvents);
+    result.redisKeyWork = keyWork;
+    rows.push(
+      {
+        contender: 'key effects, single-key scripts',
+        events: scriptEvents.length,
+        seconds: keyWork.singleKey.seconds,
+        eventsPerSec: scriptEvents.length / keyWork.singleKey.seconds,
+        keysPerSec: (scriptEvents.length * 3) / keyWork.singleKey.seconds,
+        note: `redis-server ${keyWork.singleKey.redisMicrosPerEvent.toFixed(1)} µs CPU/event, no tags`,
+      },
+      {
+        contender: 'key effects, earlier three-key script',
+        events: scriptEvents.length,
+        seconds: keyWork.threeKey.seconds,
+        eventsPerSec: scriptEvents.length / keyWork.threeKey.seconds,
+        keysPerSec: (scriptEvents.length * 3) / keyWork.threeKey.seconds,
+        note: `redis-server ${keyWork.threeKey.redisMicrosPerEvent.toFixed(1)} µs CPU/event, no tags (baseline)`,
+      },
+    );
+
     // ---- naive ----
     log(`naive: one message at a time, first ${NAIVE_EVENTS} events`);
     await preload(redis, protocol, 'plain');
@@ -597,6 +671,8 @@ async function main(): Promise<void> {
           latencyRate: GOAL_RATE,
           oursP99Ms: latencyByClient[client]?.find((l) => l.offeredRate === GOAL_RATE)?.['probe p99ms'] as number | undefined,
           rawHopP99Ms: rawAtGoal?.['probe p99ms'],
+          redisMicrosPerEvent: keyWork.singleKey.redisMicrosPerEvent,
+          threeKeyRedisMicrosPerEvent: keyWork.threeKey.redisMicrosPerEvent,
         }),
       ]),
     );
