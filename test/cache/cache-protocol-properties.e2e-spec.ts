@@ -21,7 +21,19 @@
 //    replayed older warm cannot land even once the value and the tombstone are both gone.
 import fc from 'fast-check';
 import type Redis from 'ioredis';
-import { CacheProtocol, EffectOutcome, KeyEffect, Lease, TagEpoch, tagMembersKey, tagStateKey } from '@app/cache-protocol';
+import {
+  CacheProtocol,
+  EffectOutcome,
+  encodeEnvelope,
+  encodeKeyState,
+  invalidateKeysScript,
+  invalidateScript,
+  KeyEffect,
+  Lease,
+  TagEpoch,
+  tagMembersKey,
+  tagStateKey,
+} from '@app/cache-protocol';
 import { redis, uniqueName } from '../support/stack-env';
 
 type Mode = 'versioned-tombstone' | 'versioned-delete' | 'aggregate';
@@ -301,5 +313,58 @@ describe('cache protocol properties (random interleavings, real redis-server)', 
       const states = await Promise.all(keys.map((k) => p.inspect(k)));
       for (const s of states) if (s.entry) expect(seqOf(s.entry.payload)).toBeGreaterThanOrEqual(seq);
     }
+  });
+
+  // The batch scripts write a tombstone in one SET ... GET and repair the state only when it
+  // was not the right one; invalidate-1 reads first (GETRANGE) and writes once. Both must leave
+  // the same state and answer the same outcome from any stored state.
+  it('the one-command tombstone and the read-first invalidation agree from any stored state', async () => {
+    const [sec] = await r.time();
+    const now = Number(sec) * 1000;
+    const HOUR = 3_600_000;
+    const at = fc.constantFrom(0, now - HOUR, now + HOUR, now + 2 * HOUR);
+    const stored = fc.oneof(
+      fc.constant<string | undefined>(undefined),
+      fc.constant('not an envelope'),
+      fc
+        .integer({ min: 0, max: 6 })
+        .map((v) => encodeEnvelope({ version: v, writtenAt: now, freshForMs: 0, namespaceGeneration: 0, payload: `old v${v}` })),
+      fc
+        .record({
+          floor: fc.integer({ min: 0, max: 6 }),
+          floorUntil: at,
+          leaseUntil: at,
+          token: fc.constantFrom('', 'reader-1'),
+          value: fc.option(fc.record({ version: fc.integer({ min: 0, max: 6 }), hardUntil: at }), { nil: undefined }),
+        })
+        .map((st) =>
+          encodeKeyState({
+            floor: st.floor,
+            floorUntil: st.floorUntil,
+            leaseUntil: st.leaseUntil,
+            token: st.token,
+            entry: st.value && { ...st.value, writtenAt: now, freshForMs: 0, namespaceGeneration: 0, payload: `v${st.value.version}` },
+          }),
+        ),
+    );
+    await fc.assert(
+      fc.asyncProperty(stored, fc.integer({ min: 1, max: 6 }), fc.constantFrom(60_000, 3 * HOUR), async (raw, version, ttl) => {
+        const a = uniqueName('agree-batch');
+        const b = uniqueName('agree-single');
+        if (raw !== undefined) await Promise.all([r.set(a, raw, 'PX', 4 * HOUR), r.set(b, raw, 'PX', 4 * HOUR)]);
+        const [batch] = await invalidateKeysScript.run(r, [a], [`t${version}:${ttl}`]);
+        const single = await invalidateScript.run(r, b, version, ttl, true);
+        const [sa, sb] = await Promise.all([p.inspect(a), p.inspect(b)]);
+        const outcomes: Record<number, EffectOutcome> = { 1: 'deleted', 2: 'tombstoned', 4: 'skipped-older' };
+        expect({ outcome: outcomes[batch], entry: sa.entry, floor: sa.tombstoneVersion, lease: sa.leaseToken }).toEqual({
+          outcome: single,
+          entry: sb.entry,
+          floor: sb.tombstoneVersion,
+          lease: sb.leaseToken,
+        });
+        expect(Math.abs((sa.tombstoneTtlMs ?? 0) - (sb.tombstoneTtlMs ?? 0))).toBeLessThan(1_000);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -104,7 +104,7 @@ elseif s.kind == 'legacy' then
   s.value = false
 end
 -- a miss: report the floor, hand out the lease (dropping whatever value is stored)
-local floor = s.floorText
+local floor = s.floor16
 if ARGV[7] == '1' then
   local legacy = redis.call('GET', KEYS[2])
   if legacy and (tonumber(legacy) or 0) > s.floor then floor = legacy end

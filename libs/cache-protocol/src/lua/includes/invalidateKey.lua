@@ -14,7 +14,14 @@
 -- Returns DELETED, TOMBSTONED or SKIPPED_OLDER.
 local function invalidateKey(key, version, tombstoneTtl, writeFloor, now)
   local v = tonumber(version)
-  local s = readState(key, now)
+  local head = redis.pcall('GETRANGE', key, 0, HEAD_LEN - 1)
+  if head == '' then
+    -- nothing stored: a delete has nothing to do, a tombstone writes the floor alone
+    if not writeFloor or v <= 0 then return DELETED end
+    redis.call('SET', key, '4|' .. pad16(version) .. '|' .. until16(now + tonumber(tombstoneTtl)) .. '|' .. NO_LEASE, 'PX', tombstoneTtl)
+    return TOMBSTONED
+  end
+  local s = parseState(head, now)
   local oldUntil = keyUntil(s)
   local stored = s.value or s.kind == 'foreign' or s.kind == 'legacy'
   local keep = s.kind == 'state' and s.value and s.version > 0 and v > 0 and s.version >= v
@@ -27,6 +34,40 @@ local function invalidateKey(key, version, tombstoneTtl, writeFloor, now)
   end
   if stored or changed or s.payload then writeBare(key, s, now) end
   if not writeFloor or v <= 0 or stored then return DELETED end
+  if before < v then return TOMBSTONED end
+  return SKIPPED_OLDER
+end
+
+-- The tombstone of a versioned event (version > 0), the invalidator's most common item, in one
+-- command when events come in order: SET ... GET writes the floor alone (value dropped, lease
+-- voided, floor `version` until now + tombstoneTtl) and answers what was stored; only when
+-- that was not the right state (a value at least as new to keep, a higher or longer-lived
+-- floor) is a second write needed, computed from the previous content exactly as
+-- invalidateKey would. Same outcomes as invalidateKey(key, version, tombstoneTtl, true, now).
+local function tombstoneKey(key, version, tombstoneTtl, now)
+  local v = tonumber(version)
+  local floorUntil = now + tonumber(tombstoneTtl)
+  local floor16 = pad16(version)
+  local previous = redis.pcall('SET', key, '4|' .. floor16 .. '|' .. until16(floorUntil) .. '|' .. NO_LEASE, 'PX', tombstoneTtl, 'GET')
+  if not previous then return TOMBSTONED end
+  if type(previous) ~= 'string' then
+    -- another type (WRONGTYPE, nothing was written): not an envelope, replaced like one
+    redis.call('DEL', key)
+    return invalidateKey(key, version, tombstoneTtl, true, now)
+  end
+  local s = parseState(previous, now)
+  local stored = s.value or s.kind == 'foreign' or s.kind == 'legacy'
+  local keep = s.kind == 'state' and s.value and s.version > 0 and s.version >= v
+  local before = s.floor
+  voidLease(s)
+  raiseFloor(s, version, v, floorUntil)
+  if keep then
+    -- a newer (or equal) value was stored: put it back under the raised floor
+    redis.call('SET', key, stateHeader(s) .. string.sub(previous, STATE_LEN + 1), 'PX', fmt(keyUntil(s) - now))
+    return SKIPPED_OLDER
+  end
+  if s.floor16 ~= floor16 or s.floorUntil ~= floorUntil then writeBare(key, s, now) end
+  if stored then return DELETED end
   if before < v then return TOMBSTONED end
   return SKIPPED_OLDER
 end

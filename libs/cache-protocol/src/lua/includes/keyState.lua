@@ -18,56 +18,93 @@
 --- @include "serverTime"
 local STATE_LEN = 78
 local HEAD_LEN = 112 -- state + "<version>|<hardUntil>|"
-local NO_TOKEN = '........................'
 local MAX_UNTIL = 9000000000000000
-
-local function pad16(text)
-  return string.rep('0', 16 - #text) .. text
+local ZERO16 = '0000000000000000'
+-- ZEROS[n]: n zeros; DOTS[n]: n dots (padding without string.rep or string.format per key: the
+-- batch scripts run this for every key, and Lua-side work costs Redis more than the commands)
+local ZEROS = {}
+local DOTS = {}
+for n = 0, 24 do
+  ZEROS[n] = string.rep('0', n)
+  DOTS[n] = string.rep('.', n)
 end
+local NO_LEASE = ZERO16 .. '|' .. DOTS[24] .. '|'
+local NO_LEASE_STATE = ZERO16 .. '|' .. NO_LEASE
 
+-- A non-negative integer as exact decimal text (Lua's own conversion prints 14 significant
+-- digits, exact below 10^14).
 local function fmt(n)
+  if n < 1e14 then return '' .. n end
   return string.format('%.0f', n)
 end
 
-local function until16(n)
-  if n > MAX_UNTIL then n = MAX_UNTIL end
-  return string.format('%016.0f', n)
+local function pad16(text)
+  return ZEROS[16 - #text] .. text
 end
 
--- Parses the first bytes of K (at least the 112 of the state and value heads when present).
--- kind: 'none' (absent), 'state' (format 4), 'legacy' (formats 1-3), 'foreign' (anything else).
--- floor, token and value are only what is still live at `now`; payload says a value (live or
--- dead) is stored; until is when the key expires as last written (the latest live time).
+local function until16(n)
+  if n < 1e14 then
+    local text = '' .. n
+    return ZEROS[16 - #text] .. text
+  end
+  if n > MAX_UNTIL then n = MAX_UNTIL end
+  return pad16(string.format('%.0f', n))
+end
+
+-- The one state a script works on at a time (its keys are handled one after the other), reused
+-- so a batch of 64 keys does not allocate 64 tables.
+local S = {}
+
+-- Parses the first bytes of K (at least the 112 of the state and value heads when present)
+-- into S. kind: 'none' (absent), 'state' (format 4), 'legacy' (formats 1-3), 'foreign'
+-- (anything else). floor, token and value are only what is still live at `now`; payload says a
+-- value (live or dead) is stored. floor16 / version16 keep the stored 16-digit text.
 local function parseState(head, now)
-  local s = { kind = 'none', floor = 0, floorText = '0', floorUntil = 0, leaseUntil = 0, token = '', value = false, payload = false, version = 0, versionText = '0', hardUntil = 0 }
+  local s = S
+  s.kind = 'none'
+  s.floor = 0
+  s.floor16 = ZERO16
+  s.floorUntil = 0
+  s.leaseUntil = 0
+  s.token = ''
+  s.value = false
+  s.payload = false
+  s.version = 0
+  s.version16 = ZERO16
+  s.hardUntil = 0
   if type(head) ~= 'string' then
     s.kind = 'foreign'
     return s
   end
-  if head == '' then return s end
-  if string.byte(head, 1) == 52 and #head >= STATE_LEN and string.byte(head, STATE_LEN) == 124 then
-    local floor, floorUntil, leaseUntil, token = string.match(head, '^4|(%d+)|(%d+)|(%d+)|([%w_%-%.]+)|')
-    if floor and #token == 24 then
+  local size = #head
+  if size == 0 then return s end
+  if size >= STATE_LEN and string.byte(head, 1) == 52 and string.byte(head, STATE_LEN) == 124 then
+    local floor = tonumber(string.sub(head, 3, 18))
+    local floorUntil = tonumber(string.sub(head, 20, 35))
+    local leaseUntil = tonumber(string.sub(head, 37, 52))
+    if floor and floorUntil and leaseUntil then
       s.kind = 'state'
-      floorUntil = tonumber(floorUntil)
-      if floorUntil > now and tonumber(floor) > 0 then
-        s.floorText = string.match(floor, '^0*(%d-%d)$')
-        s.floor = tonumber(floor)
+      if floorUntil > now and floor > 0 then
+        s.floor = floor
+        s.floor16 = string.sub(head, 3, 18)
         s.floorUntil = floorUntil
       end
-      leaseUntil = tonumber(leaseUntil)
       if leaseUntil > now then
-        s.token = string.match(token, '^[^%.]*')
-        if s.token ~= '' then s.leaseUntil = leaseUntil end
+        local token = string.match(string.sub(head, 54, 77), '^[^%.]*')
+        if token ~= '' then
+          s.token = token
+          s.leaseUntil = leaseUntil
+        end
       end
-      if #head > STATE_LEN then
+      if size > STATE_LEN then
         s.payload = true
-        local version, hardUntil = string.match(head, '^(%d+)|(%d+)|', STATE_LEN + 1)
-        if version and tonumber(hardUntil) > now then
+        local version = tonumber(string.sub(head, 79, 94))
+        local hardUntil = tonumber(string.sub(head, 96, 111))
+        if version and hardUntil and hardUntil > now then
           s.value = true
-          s.versionText = string.match(version, '^0*(%d-%d)$')
-          s.version = tonumber(version)
-          s.hardUntil = tonumber(hardUntil)
+          s.version = version
+          s.version16 = string.sub(head, 79, 94)
+          s.hardUntil = hardUntil
         end
       end
       return s
@@ -79,7 +116,7 @@ local function parseState(head, now)
     s.value = true
     s.payload = true
     s.version = tonumber(v)
-    s.versionText = v
+    s.version16 = pad16(v)
     return s
   end
   s.kind = 'foreign'
@@ -101,21 +138,22 @@ end
 
 local function stateHeader(s)
   local token = s.token
-  local leaseUntil = s.leaseUntil
-  if token == '' then leaseUntil = 0 end
-  local floorUntil = s.floorUntil
-  if s.floor <= 0 then floorUntil = 0 end
-  return '4|' .. pad16(s.floorText) .. '|' .. until16(floorUntil) .. '|' .. until16(leaseUntil) .. '|' .. token .. string.sub(NO_TOKEN, #token + 1) .. '|'
+  if s.floor > 0 then
+    if token == '' then return '4|' .. s.floor16 .. '|' .. until16(s.floorUntil) .. '|' .. NO_LEASE end
+    return '4|' .. s.floor16 .. '|' .. until16(s.floorUntil) .. '|' .. until16(s.leaseUntil) .. '|' .. token .. DOTS[24 - #token] .. '|'
+  end
+  if token == '' then return '4|' .. ZERO16 .. '|' .. NO_LEASE_STATE end
+  return '4|' .. ZERO16 .. '|' .. ZERO16 .. '|' .. until16(s.leaseUntil) .. '|' .. token .. DOTS[24 - #token] .. '|'
 end
 
--- Raises the floor to `v` (text: its exact decimal) for at least until `untilMs`. Never lowers
+-- Raises the floor to `v` (text: its exact decimal, at most 16 digits) for at least until `untilMs`. Never lowers
 -- it and never shortens it: a higher floor also stands for every lower one, so it keeps the
 -- longer life. Returns true when the state changed.
 local function raiseFloor(s, text, v, untilMs)
   if s.floor > v then return false end
   if s.floor < v then
     s.floor = v
-    s.floorText = text
+    s.floor16 = pad16(text)
     if untilMs > s.floorUntil then s.floorUntil = untilMs end
     return true
   end

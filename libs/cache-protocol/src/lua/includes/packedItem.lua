@@ -11,7 +11,10 @@ local function applyInvalidationItem(key, head, now)
   local action = string.sub(head, 1, 1)
   if action == 't' then
     local version, ttl = string.match(head, '^t(%d+):([1-9]%d*)$')
-    if version then return invalidateKey(key, version, ttl, true, now) end
+    if version then
+      if tonumber(version) > 0 then return tombstoneKey(key, version, ttl, now) end
+      return invalidateKey(key, version, ttl, true, now)
+    end
   elseif action == 'd' then
     local version = string.match(head, '^d(%d+)$')
     if version then return invalidateKey(key, version, '1', false, now) end

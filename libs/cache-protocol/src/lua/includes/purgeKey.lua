@@ -8,7 +8,7 @@ local function purgeKey(key, tombstoneTtl, now)
   local s = readState(key, now)
   local stored = s.value or s.kind == 'foreign' or s.kind == 'legacy'
   local changed = voidLease(s)
-  if stored and s.version > 0 then raiseFloor(s, s.versionText, s.version, now + tonumber(tombstoneTtl)) end
+  if stored and s.version > 0 then raiseFloor(s, s.version16, s.version, now + tonumber(tombstoneTtl)) end
   if stored or changed or s.payload then writeBare(key, s, now) end
   if stored then return DELETED end
   return SKIPPED_OLDER

@@ -1,0 +1,114 @@
+// Redis CPU per invalidated key, by stored state, for the current batch script, the earlier
+// three-key script (fixtures/three-key-invalidateKeys.lua) and a bare reference (one GETRANGE and
+// one SET ... PX per key, no logic): what the protocol's Lua and commands cost on top of the
+// minimum a read-then-write needs. Starts its own redis-server on a free port.
+//
+//   npm run bench:key-cost [-- --keys 60000 --rounds 5]
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { encodeEnvelope, encodeKeyState, LUA_SCRIPTS } from '@app/cache-protocol';
+import { freePort } from '../stack/processes';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
+const KEYS = arg('keys', 60_000);
+const ROUNDS = arg('rounds', 5);
+const PER_CALL = 64;
+
+const BARE = `local r = {}
+for i = 1, #KEYS do
+  redis.pcall('GETRANGE', KEYS[i], 0, 111)
+  redis.call('SET', KEYS[i], '4|0000000000000002|0001765084800000|0000000000000000|........................|', 'PX', '600000')
+  r[i] = 1
+end
+return r`;
+
+const SCRIPTS: Record<string, string> = {
+  'single-key (current)': LUA_SCRIPTS.invalidateKeys.lua,
+  'three-key (earlier)': readFileSync(join(__dirname, 'fixtures', 'three-key-invalidateKeys.lua'), 'utf8'),
+  'bare GETRANGE + SET PX': BARE,
+};
+type Scenario = 'absent' | 'floor only' | 'older value';
+
+async function cpuSeconds(r: Redis): Promise<number> {
+  const info = await r.info('cpu');
+  const f = (n: string) => Number(new RegExp(`${n}:([0-9.]+)`).exec(info)?.[1] ?? 0);
+  return f('used_cpu_user') + f('used_cpu_sys');
+}
+
+async function main(): Promise<void> {
+  const port = await freePort();
+  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  const r = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: (n) => (n > 50 ? null : 100) });
+  try {
+    await r.connect();
+    const shas = Object.fromEntries(
+      await Promise.all(Object.entries(SCRIPTS).map(async ([name, lua]) => [name, (await r.script('LOAD', lua)) as string])),
+    ) as Record<string, string>;
+    const keys = Array.from({ length: KEYS }, (_, i) => `product:${i}`);
+    const apply = async (name: string, version: number) => {
+      const p = r.pipeline();
+      for (let i = 0; i < KEYS; i += PER_CALL) {
+        const call = keys.slice(i, i + PER_CALL);
+        p.evalsha(shas[name], call.length, ...call, ...call.map(() => `t${version}:600000`));
+      }
+      const failed = (await p.exec())?.find(([error]) => error);
+      if (failed) throw failed[0] as Error;
+    };
+    const seedValues = async (name: string) => {
+      const now = Date.now();
+      const value = name.startsWith('three')
+        ? encodeEnvelope({ version: 1, writtenAt: now, freshForMs: 0, namespaceGeneration: 0, payload: '{"price":0}' })
+        : encodeKeyState({
+            floor: 0,
+            floorUntil: 0,
+            leaseUntil: 0,
+            token: '',
+            entry: {
+              version: 1,
+              writtenAt: now,
+              freshForMs: 0,
+              namespaceGeneration: 0,
+              payload: '{"price":0}',
+              hardUntil: now + 3_600_000,
+            },
+          });
+      const p = r.pipeline();
+      for (const k of keys) p.set(k, value, 'PX', 3_600_000);
+      await p.exec();
+    };
+    const results: Record<string, number[]> = {};
+    for (const scenario of ['absent', 'floor only', 'older value'] as Scenario[]) {
+      for (let round = 0; round < ROUNDS; round += 1) {
+        for (const name of Object.keys(SCRIPTS)) {
+          await r.flushall();
+          if (scenario === 'floor only') await apply(name, 1);
+          if (scenario === 'older value') await seedValues(name);
+          const before = await cpuSeconds(r);
+          await apply(name, 2);
+          (results[`${scenario}|${name}`] ??= []).push((((await cpuSeconds(r)) - before) * 1e6) / KEYS);
+        }
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    console.log(`redis-server CPU µs per invalidated key (tombstone items, ${PER_CALL} keys/EVALSHA, ${KEYS} keys, median of ${ROUNDS})`);
+    console.table(
+      Object.fromEntries(
+        (['absent', 'floor only', 'older value'] as Scenario[]).map((scenario) => {
+          const row = Object.fromEntries(Object.keys(SCRIPTS).map((name) => [name, median(results[`${scenario}|${name}`]).toFixed(2)]));
+          const ratio = median(results[`${scenario}|single-key (current)`]) / median(results[`${scenario}|three-key (earlier)`]);
+          return [scenario, { ...row, 'single / three': `${ratio.toFixed(2)}x` }];
+        }),
+      ),
+    );
+  } finally {
+    r.disconnect();
+    server.kill();
+  }
+}
+
+void main();
