@@ -4,12 +4,12 @@
 // minimum a read-then-write needs. Starts its own redis-server on a free port.
 //
 //   npm run bench:key-cost [-- --keys 60000 --rounds 5]
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { encodeEnvelope, encodeKeyState, LUA_SCRIPTS } from '@app/cache-protocol';
-import { freePort } from '../stack/processes';
+import { startRedisNode, stopRedisNode } from '../stack/redis';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : fallback);
@@ -39,13 +39,10 @@ async function cpuSeconds(r: Redis): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const port = await freePort();
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  const r = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: (n) => (n > 50 ? null : 100) });
+  const dir = mkdtempSync(join(tmpdir(), 'key-cost-'));
+  const node = await startRedisNode(dir);
+  const r = new Redis(node.port, '127.0.0.1');
   try {
-    await r.connect();
     const shas = Object.fromEntries(
       await Promise.all(Object.entries(SCRIPTS).map(async ([name, lua]) => [name, (await r.script('LOAD', lua)) as string])),
     ) as Record<string, string>;
@@ -107,7 +104,8 @@ async function main(): Promise<void> {
     );
   } finally {
     r.disconnect();
-    server.kill();
+    await stopRedisNode(node);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
