@@ -326,6 +326,8 @@ describe('cache protocol properties (random interleavings, real redis-server)', 
     const stored = fc.oneof(
       fc.constant<string | undefined>(undefined),
       fc.constant('not an envelope'),
+      fc.constant('<a hash>'), // another type than a string
+      fc.constant('1|12345678901234567|1|0|0|a version too long for the 16-digit field'),
       fc
         .integer({ min: 0, max: 6 })
         .map((v) => encodeEnvelope({ version: v, writtenAt: now, freshForMs: 0, namespaceGeneration: 0, payload: `old v${v}` })),
@@ -351,7 +353,8 @@ describe('cache protocol properties (random interleavings, real redis-server)', 
       fc.asyncProperty(stored, fc.integer({ min: 1, max: 6 }), fc.constantFrom(60_000, 3 * HOUR), async (raw, version, ttl) => {
         const a = uniqueName('agree-batch');
         const b = uniqueName('agree-single');
-        if (raw !== undefined) await Promise.all([r.set(a, raw, 'PX', 4 * HOUR), r.set(b, raw, 'PX', 4 * HOUR)]);
+        if (raw === '<a hash>') await Promise.all([r.hset(a, 'f', 'x'), r.hset(b, 'f', 'x')]);
+        else if (raw !== undefined) await Promise.all([r.set(a, raw, 'PX', 4 * HOUR), r.set(b, raw, 'PX', 4 * HOUR)]);
         const [batch] = await invalidateKeysScript.run(r, [a], [`t${version}:${ttl}`]);
         const single = await invalidateScript.run(r, b, version, ttl, true);
         const [sa, sb] = await Promise.all([p.inspect(a), p.inspect(b)]);

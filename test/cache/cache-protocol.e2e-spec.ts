@@ -6,11 +6,13 @@ import {
   applyKeyEffectsScript,
   CacheProtocol,
   encodeEnvelope,
+  fillScript,
   invalidateKeysScript,
   KeyEffect,
   Lease,
   legacyLeaseKey,
   legacyTombstoneKey,
+  releaseLeaseScript,
   tagMembersKey,
   tagStateKey,
 } from '@app/cache-protocol';
@@ -605,15 +607,34 @@ describe('single-key state: expiry, eviction and values of an earlier format', (
     }
   });
 
+  it('a hand-built lease with an empty token fills nothing and releases nothing (a key with no lease has an empty token field)', async () => {
+    const key = uniqueName('no-lease');
+    await p.invalidate(key, 9, 60_000); // a floor, no lease
+    const forged = { key, token: '' };
+    await expect(p.fill(forged, 9, 'v9 without a lease', { ttlMs: 60_000 })).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+    await expect(p.releaseLease(forged)).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+    // and the scripts refuse it too, for a caller that skips the library's check
+    expect(await fillScript.run(r, key, '', 9, 60_000, 0, 0, '', 'v9 without a lease', undefined, false)).toBe('lease-lost');
+    expect(await releaseLeaseScript.run(r, forged)).toBe(false);
+    expect((await p.inspect(key)).entry).toBeUndefined();
+  });
+
+  it('a foreign value whose version is too long for the 16-digit field is replaced, not a stuck key', async () => {
+    const key = uniqueName('long-version');
+    await r.set(key, '1|12345678901234567|1|0|0|x', 'PX', 60_000);
+    expect(await p.applyKeyEffects([{ key, version: 3, action: 'tombstone', tombstoneTtlMs: 60_000 }])).toEqual(['deleted']);
+    await r.set(key, '1|12345678901234567|1|0|0|x', 'PX', 60_000);
+    expect((await p.leaseGet(key, lease)).kind).toBe('miss');
+  });
+
   describe('during a rollout (values and floors of the earlier three-key layout)', () => {
+    /** Caches `payload` at `version` as an earlier version of the library did (format 1, no state in the key). */
+    const setEarlierFormat = (key: string, version: number, payload: string) =>
+      r.set(key, encodeEnvelope({ version, writtenAt: Date.now(), freshForMs: 0, namespaceGeneration: 0, payload }), 'PX', 60_000);
+
     it('serves a fresh earlier-format value, and an invalidation replaces it with a floor', async () => {
       const key = uniqueName('legacy');
-      await r.set(
-        key,
-        encodeEnvelope({ version: 3, writtenAt: Date.now(), freshForMs: 0, namespaceGeneration: 0, payload: 'v3 old' }),
-        'PX',
-        60_000,
-      );
+      await setEarlierFormat(key, 3, 'v3 old');
       expect(await p.leaseGet(key, lease)).toMatchObject({ kind: 'hit', entry: { version: 3, payload: 'v3 old' } });
       expect(await p.applyKeyEffects([{ key, version: 4, action: 'tombstone', tombstoneTtlMs: 60_000 }])).toEqual(['deleted']);
       expect(await p.inspect(key)).toMatchObject({ tombstoneVersion: 4 });
@@ -622,21 +643,11 @@ describe('single-key state: expiry, eviction and values of an earlier format', (
 
     it('a warm replaces an older earlier-format value and skips a newer one (dropping it: no rewrite in place)', async () => {
       const older = uniqueName('legacy-warm');
-      await r.set(
-        older,
-        encodeEnvelope({ version: 3, writtenAt: Date.now(), freshForMs: 0, namespaceGeneration: 0, payload: 'v3' }),
-        'PX',
-        60_000,
-      );
+      await setEarlierFormat(older, 3, 'v3');
       expect(await p.warm(older, 5, 'v5', 60_000)).toBe('warmed');
       expect((await p.inspect(older)).entry).toMatchObject({ version: 5, payload: 'v5' });
       const newer = uniqueName('legacy-warm');
-      await r.set(
-        newer,
-        encodeEnvelope({ version: 9, writtenAt: Date.now(), freshForMs: 0, namespaceGeneration: 0, payload: 'v9' }),
-        'PX',
-        60_000,
-      );
+      await setEarlierFormat(newer, 9, 'v9');
       expect(await p.warm(newer, 5, 'v5 (older)', 60_000)).toBe('skipped-older');
       expect(await p.inspect(newer)).toMatchObject({ tombstoneVersion: 5 });
       expect((await p.inspect(newer)).entry).toBeUndefined();

@@ -121,6 +121,11 @@ const DEFAULTS = {
 /** What a lease token may be: it is stored in a fixed 24-byte field of the key (lua/includes/keyState.lua). */
 const LEASE_TOKEN = /^[A-Za-z0-9_-]{1,24}$/;
 
+function checkToken(token: unknown): void {
+  if (typeof token !== 'string' || !LEASE_TOKEN.test(token))
+    throw new CacheProtocolError('TOKEN_INVALID', `lease token ${JSON.stringify(token)} is not 1-24 characters of [A-Za-z0-9_-]`);
+}
+
 // Tokens only need to be unique: a random per-process prefix plus a counter (no syscall per read).
 const TOKEN_PREFIX = randomBytes(9).toString('base64url');
 let tokenCounter = 0;
@@ -300,8 +305,7 @@ export class CacheProtocol {
     if (!isTtl(options.leaseTtlMs))
       throw new CacheProtocolError('TTL_INVALID', `leaseTtlMs ${String(options.leaseTtlMs)} is not a positive integer`);
     const token = options.token ?? newLeaseToken();
-    if (!LEASE_TOKEN.test(token))
-      throw new CacheProtocolError('TOKEN_INVALID', `lease token ${JSON.stringify(token)} is not 1-24 characters of [A-Za-z0-9_-]`);
+    checkToken(token);
     const legacy = this.settings.legacyFloors;
     const minGeneration = options.minNamespaceGeneration ?? 0;
     // Standalone: the script checks a tagged value's epochs itself (one call per read).
@@ -339,6 +343,7 @@ export class CacheProtocol {
    */
   async fill(lease: Lease, version: number, value: string, options: FillOptions): Promise<FillOutcome> {
     validateKey(lease.key, this.settings.maxKeyBytes);
+    checkToken(lease.token);
     if (!isVersion(version)) throw new CacheProtocolError('VERSION_INVALID', `version ${String(version)} is not an integer in 0..2^53-1`);
     if (!isTtl(options.ttlMs)) throw new CacheProtocolError('TTL_INVALID', `ttlMs ${String(options.ttlMs)} is not a positive integer`);
     this.checkValueSize(lease.key, value);
@@ -384,6 +389,7 @@ export class CacheProtocol {
 
   /** Gives a lease back early (the loader failed) so waiters need not wait for its TTL. */
   async releaseLease(lease: Lease): Promise<boolean> {
+    checkToken(lease.token);
     return releaseLeaseScript.run(this.redis, lease);
   }
 

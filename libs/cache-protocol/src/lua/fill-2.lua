@@ -29,7 +29,8 @@
 --- @include "keyState"
 local now = tonumber(nowMillis())
 local s = readState(KEYS[1], now)
-if s.kind ~= 'state' or s.token ~= ARGV[1] then return 2 end
+-- (a key without a lease stores an empty token: an empty token holds nothing)
+if ARGV[1] == '' or s.kind ~= 'state' or s.token ~= ARGV[1] then return 2 end
 local oldUntil = keyUntil(s)
 voidLease(s)
 local v = tonumber(ARGV[2])

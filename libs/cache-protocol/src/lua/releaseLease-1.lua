@@ -11,7 +11,7 @@
 --- @include "keyState"
 local now = tonumber(nowMillis())
 local s = readState(KEYS[1], now)
-if s.kind ~= 'state' or s.token ~= ARGV[1] then return 0 end
+if ARGV[1] == '' or s.kind ~= 'state' or s.token ~= ARGV[1] then return 0 end
 local oldUntil = keyUntil(s)
 voidLease(s)
 writeState(KEYS[1], s, oldUntil, now)

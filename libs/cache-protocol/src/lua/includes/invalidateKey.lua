@@ -51,9 +51,14 @@ local function tombstoneKey(key, version, tombstoneTtl, now)
   local previous = redis.pcall('SET', key, '4|' .. floor16 .. '|' .. until16(floorUntil) .. '|' .. NO_LEASE, 'PX', tombstoneTtl, 'GET')
   if not previous then return TOMBSTONED end
   if type(previous) ~= 'string' then
-    -- another type (WRONGTYPE, nothing was written): not an envelope, replaced like one
+    -- another type than a string (WRONGTYPE: nothing was written): not an envelope, replaced
+    -- by the floor like one (deleted, as invalidateKey answers); any other error is raised
+    if type(previous) ~= 'table' or not previous.err or string.sub(previous.err, 1, 9) ~= 'WRONGTYPE' then
+      error(type(previous) == 'table' and previous.err or 'unexpected SET reply')
+    end
     redis.call('DEL', key)
-    return invalidateKey(key, version, tombstoneTtl, true, now)
+    redis.call('SET', key, '4|' .. floor16 .. '|' .. until16(floorUntil) .. '|' .. NO_LEASE, 'PX', tombstoneTtl)
+    return DELETED
   end
   local s = parseState(previous, now)
   local stored = s.value or s.kind == 'foreign' or s.kind == 'legacy'

@@ -111,7 +111,8 @@ local function parseState(head, now)
     end
   end
   local v = string.match(head, '^[123]|(%d+)|')
-  if v then
+  -- (a version longer than 16 digits cannot be one the protocol wrote: foreign, replaced like one)
+  if v and #v <= 16 then
     s.kind = 'legacy'
     s.value = true
     s.payload = true
