@@ -79,15 +79,23 @@ async function main(): Promise<void> {
       await p.exec();
     };
     const results: Record<string, number[]> = {};
+    /** Bytes of INFO used_memory per key: what a floor (after the tombstone) and a cached value (the seed) take. */
+    const memory: Record<string, number> = {};
+    const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await r.info('memory'))?.[1] ?? 0);
     for (const scenario of ['absent', 'floor only', 'older value'] as Scenario[]) {
       for (let round = 0; round < ROUNDS; round += 1) {
         for (const name of Object.keys(SCRIPTS)) {
           await r.flushall();
+          const empty = await usedMemory();
           if (scenario === 'floor only') await apply(name, 1);
-          if (scenario === 'older value') await seedValues(name);
+          if (scenario === 'older value') {
+            await seedValues(name);
+            memory[`cached value|${name}`] = ((await usedMemory()) - empty) / KEYS;
+          }
           const before = await cpuSeconds(r);
           await apply(name, 2);
           (results[`${scenario}|${name}`] ??= []).push((((await cpuSeconds(r)) - before) * 1e6) / KEYS);
+          if (scenario === 'absent') memory[`floor after a tombstone|${name}`] = ((await usedMemory()) - empty) / KEYS;
         }
       }
     }
@@ -100,6 +108,17 @@ async function main(): Promise<void> {
           const ratio = median(results[`${scenario}|single-key (current)`]) / median(results[`${scenario}|three-key (earlier)`]);
           return [scenario, { ...row, 'single / three': `${ratio.toFixed(2)}x` }];
         }),
+      ),
+    );
+    console.log('redis-server used_memory per key (bytes, the payload is 11 bytes; last round)');
+    console.table(
+      Object.fromEntries(
+        ['floor after a tombstone', 'cached value'].map((what) => [
+          what,
+          Object.fromEntries(
+            ['single-key (current)', 'three-key (earlier)'].map((name) => [name, Math.round(memory[`${what}|${name}`] ?? NaN)]),
+          ),
+        ]),
       ),
     );
   } finally {
