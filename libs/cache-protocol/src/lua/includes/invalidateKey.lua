@@ -18,12 +18,12 @@ local function invalidateKey(key, version, tombstoneTtl, writeFloor, now)
   if head == '' then
     -- nothing stored: a delete has nothing to do, a tombstone writes the floor alone
     if not writeFloor or v <= 0 then return DELETED end
-    redis.call('SET', key, '4|' .. pad16(version) .. '|' .. until16(now + tonumber(tombstoneTtl)) .. '|' .. NO_LEASE, 'PX', tombstoneTtl)
+    redis.call('SET', key, floorState(pad16(version), now + tonumber(tombstoneTtl)), 'PX', tombstoneTtl)
     return TOMBSTONED
   end
   local s = parseState(head, now)
   local oldUntil = keyUntil(s)
-  local stored = s.value or s.kind == 'foreign' or s.kind == 'legacy'
+  local stored = hasStored(s)
   local keep = s.kind == 'state' and s.value and s.version > 0 and v > 0 and s.version >= v
   local before = s.floor
   local changed = voidLease(s)
@@ -48,7 +48,8 @@ local function tombstoneKey(key, version, tombstoneTtl, now)
   local v = tonumber(version)
   local floorUntil = now + tonumber(tombstoneTtl)
   local floor16 = pad16(version)
-  local previous = redis.pcall('SET', key, '4|' .. floor16 .. '|' .. until16(floorUntil) .. '|' .. NO_LEASE, 'PX', tombstoneTtl, 'GET')
+  local state = floorState(floor16, floorUntil)
+  local previous = redis.pcall('SET', key, state, 'PX', tombstoneTtl, 'GET')
   if not previous then return TOMBSTONED end
   if type(previous) ~= 'string' then
     -- another type than a string (WRONGTYPE: nothing was written): not an envelope, replaced
@@ -57,11 +58,11 @@ local function tombstoneKey(key, version, tombstoneTtl, now)
       error(type(previous) == 'table' and previous.err or 'unexpected SET reply')
     end
     redis.call('DEL', key)
-    redis.call('SET', key, '4|' .. floor16 .. '|' .. until16(floorUntil) .. '|' .. NO_LEASE, 'PX', tombstoneTtl)
+    redis.call('SET', key, state, 'PX', tombstoneTtl)
     return DELETED
   end
   local s = parseState(previous, now)
-  local stored = s.value or s.kind == 'foreign' or s.kind == 'legacy'
+  local stored = hasStored(s)
   local keep = s.kind == 'state' and s.value and s.version > 0 and s.version >= v
   local before = s.floor
   voidLease(s)

@@ -29,7 +29,6 @@ for n = 0, 24 do
   DOTS[n] = string.rep('.', n)
 end
 local NO_LEASE = ZERO16 .. '|' .. DOTS[24] .. '|'
-local NO_LEASE_STATE = ZERO16 .. '|' .. NO_LEASE
 
 -- A non-negative integer as exact decimal text (Lua's own conversion prints 14 significant
 -- digits, exact below 10^14).
@@ -43,12 +42,13 @@ local function pad16(text)
 end
 
 local function until16(n)
-  if n < 1e14 then
-    local text = '' .. n
-    return ZEROS[16 - #text] .. text
-  end
   if n > MAX_UNTIL then n = MAX_UNTIL end
-  return pad16(string.format('%.0f', n))
+  return pad16(fmt(n))
+end
+
+-- The state of a key holding a floor alone (no lease, no value).
+local function floorState(floor16, floorUntil)
+  return '4|' .. floor16 .. '|' .. until16(floorUntil) .. '|' .. NO_LEASE
 end
 
 -- The one state a script works on at a time (its keys are handled one after the other), reused
@@ -128,6 +128,12 @@ local function readState(key, now)
   return parseState(redis.pcall('GETRANGE', key, 0, HEAD_LEN - 1), now)
 end
 
+-- Something is stored that counts as a value: a live format-4 value, one of an earlier format,
+-- or anything foreign (replaced like a value).
+local function hasStored(s)
+  return s.value or s.kind == 'foreign' or s.kind == 'legacy'
+end
+
 -- When the key must live until: the latest of its live value, floor and lease (0: nothing).
 local function keyUntil(s)
   local u = 0
@@ -139,12 +145,10 @@ end
 
 local function stateHeader(s)
   local token = s.token
-  if s.floor > 0 then
-    if token == '' then return '4|' .. s.floor16 .. '|' .. until16(s.floorUntil) .. '|' .. NO_LEASE end
-    return '4|' .. s.floor16 .. '|' .. until16(s.floorUntil) .. '|' .. until16(s.leaseUntil) .. '|' .. token .. DOTS[24 - #token] .. '|'
-  end
-  if token == '' then return '4|' .. ZERO16 .. '|' .. NO_LEASE_STATE end
-  return '4|' .. ZERO16 .. '|' .. ZERO16 .. '|' .. until16(s.leaseUntil) .. '|' .. token .. DOTS[24 - #token] .. '|'
+  local floor16, floorUntil = ZERO16, 0
+  if s.floor > 0 then floor16, floorUntil = s.floor16, s.floorUntil end
+  if token == '' then return floorState(floor16, floorUntil) end
+  return '4|' .. floor16 .. '|' .. until16(floorUntil) .. '|' .. until16(s.leaseUntil) .. '|' .. token .. DOTS[24 - #token] .. '|'
 end
 
 -- Raises the floor to `v` (text: its exact decimal, at most 16 digits) for at least until `untilMs`. Never lowers

@@ -6,7 +6,7 @@
 -- Returns DELETED (a value was dropped) or SKIPPED_OLDER (nothing was cached).
 local function purgeKey(key, tombstoneTtl, now)
   local s = readState(key, now)
-  local stored = s.value or s.kind == 'foreign' or s.kind == 'legacy'
+  local stored = hasStored(s)
   local changed = voidLease(s)
   if stored and s.version > 0 then raiseFloor(s, s.version16, s.version, now + tonumber(tombstoneTtl)) end
   if stored or changed or s.payload then writeBare(key, s, now) end

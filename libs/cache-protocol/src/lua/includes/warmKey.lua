@@ -27,7 +27,7 @@ local function warmKey(key, version, hardTtl, freshFor, namespaceGen, floorTtl, 
     if changed or s.kind == 'legacy' then writeState(key, s, oldUntil, now) end
     return SKIPPED_OLDER
   end
-  if not (s.value or s.kind == 'foreign' or s.kind == 'legacy') then
+  if not hasStored(s) then
     if changed or s.payload then writeBare(key, s, now) end
     if before < v then return TOMBSTONED end
     return SKIPPED_OLDER
