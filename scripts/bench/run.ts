@@ -150,6 +150,33 @@ async function preload(redis: Redis, protocol: CacheProtocol, mode: 'protocol' |
   }
 }
 
+/** The bench workload's key effects of `events` (listings deleted, entity keys tombstoned). */
+function benchKeyEffects(events: BenchEvent[]): KeyEffect[] {
+  return events.flatMap((e) =>
+    keysOf(e).map((key): KeyEffect => ({
+      key,
+      version: e.version,
+      action: key.startsWith('category:') ? 'delete' : 'tombstone',
+      tombstoneTtlMs: 600_000,
+    })),
+  );
+}
+
+/**
+ * As many concurrent streams as the invalidator has partitions (by entity), each applying its
+ * events in chunks of SCRIPT_CHUNK one after the other: the invalidator's shape of Redis work
+ * with Kafka and the pipeline taken away.
+ */
+async function inPartitionStreams(events: BenchEvent[], apply: (chunk: BenchEvent[]) => Promise<unknown>): Promise<void> {
+  const streams: BenchEvent[][] = Array.from({ length: PARTITIONS }, () => []);
+  events.forEach((e) => streams[Number(e.entityId) % PARTITIONS].push(e));
+  await Promise.all(
+    streams.map(async (stream) => {
+      for (let i = 0; i < stream.length; i += SCRIPT_CHUNK) await apply(stream.slice(i, i + SCRIPT_CHUNK));
+    }),
+  );
+}
+
 interface KeyWork {
   seconds: number;
   redisMicrosPerEvent: number;
@@ -166,36 +193,28 @@ async function keyEffectsRedisCpu(
   redisPid: number,
   events: BenchEvent[],
 ): Promise<{ singleKey: KeyWork; threeKey: KeyWork }> {
-  const itemsOf = (e: BenchEvent) => keysOf(e).map((key) => ({ key, version: e.version, del: key.startsWith('category:') }));
-  const streams: BenchEvent[][] = Array.from({ length: PARTITIONS }, () => []);
-  events.forEach((e) => streams[Number(e.entityId) % PARTITIONS].push(e));
   const timed = async (apply: (chunk: BenchEvent[]) => Promise<unknown>): Promise<KeyWork> => {
     const cpuBefore = readProcStats(redisPid).cpuSeconds;
     const t0 = performance.now();
-    await Promise.all(
-      streams.map(async (stream) => {
-        for (let i = 0; i < stream.length; i += SCRIPT_CHUNK) await apply(stream.slice(i, i + SCRIPT_CHUNK));
-      }),
-    );
+    await inPartitionStreams(events, apply);
     const seconds = (performance.now() - t0) / 1000;
     return { seconds, redisMicrosPerEvent: ((readProcStats(redisPid).cpuSeconds - cpuBefore) / events.length) * 1e6 };
   };
   await preload(redis, protocol, 'protocol');
   const singleRedis = new Redis(redis.options);
   const single = new CacheProtocol(singleRedis);
-  const singleKey = await timed((chunk) =>
-    single.applyKeyEffects(
-      chunk
-        .flatMap(itemsOf)
-        .map((i): KeyEffect => ({ key: i.key, version: i.version, action: i.del ? 'delete' : 'tombstone', tombstoneTtlMs: 600_000 })),
-    ),
-  );
+  const singleKey = await timed((chunk) => single.applyKeyEffects(benchKeyEffects(chunk)));
   singleRedis.disconnect();
   await redis.flushall();
   const baseline = new ThreeKeyBaseline(redis);
   await baseline.seed([...new Set(events.flatMap(keysOf))], '{"price":0}');
   const threeKey = await timed((chunk) =>
-    baseline.apply(chunk.flatMap(itemsOf).map((i) => ({ key: i.key, head: i.del ? `d${i.version}` : `t${i.version}:600000` }))),
+    baseline.apply(
+      benchKeyEffects(chunk).map((k) => ({
+        key: k.key,
+        head: k.action === 'delete' ? `d${k.version}` : `t${k.version}:${k.tombstoneTtlMs}`,
+      })),
+    ),
   );
   return { singleKey, threeKey };
 }
@@ -455,31 +474,14 @@ async function main(): Promise<void> {
     log('script: pipelined applyKeyEffects, no Kafka (Redis-side ceiling)');
     await preload(redis, protocol, 'protocol');
     const scriptEvents = [...generateEvents(Math.min(EVENTS, 100_000), ENTITIES, 2)];
-    // As many concurrent streams as the invalidator has partitions, each a sequence of chunks:
-    // the same shape of Redis work with Kafka and the pipeline taken away.
-    const streams: BenchEvent[][] = Array.from({ length: PARTITIONS }, () => []);
-    scriptEvents.forEach((e) => streams[Number(e.entityId) % PARTITIONS].push(e));
     const scriptRedis = new Redis(a.redisUrl, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
     const scriptProtocol = new CacheProtocol(scriptRedis);
     const t0 = performance.now();
-    await Promise.all(
-      streams.map(async (stream) => {
-        for (let i = 0; i < stream.length; i += SCRIPT_CHUNK) {
-          const chunk = stream.slice(i, i + SCRIPT_CHUNK);
-          const effects: KeyEffect[] = chunk.flatMap((e) =>
-            keysOf(e).map((key) => ({
-              key,
-              version: e.version,
-              action: key.startsWith('category:') ? ('delete' as const) : ('tombstone' as const),
-              tombstoneTtlMs: 600_000,
-            })),
-          );
-          await Promise.all([
-            scriptProtocol.applyKeyEffects(effects),
-            scriptProtocol.invalidateTags([...new Set(chunk.map(tagOf))].map((tag) => ({ tag, version: 1, tombstoneTtlMs: 600_000 }))),
-          ]);
-        }
-      }),
+    await inPartitionStreams(scriptEvents, (chunk) =>
+      Promise.all([
+        scriptProtocol.applyKeyEffects(benchKeyEffects(chunk)),
+        scriptProtocol.invalidateTags([...new Set(chunk.map(tagOf))].map((tag) => ({ tag, version: 1, tombstoneTtlMs: 600_000 }))),
+      ]),
     );
     scriptRedis.disconnect();
     const scriptSeconds = (performance.now() - t0) / 1000;
