@@ -64,8 +64,12 @@ export function ensureKafkaJars(cacheDir: string): string {
   return libs;
 }
 
-function clusterId(): string {
-  return randomBytes(16).toString('base64url').slice(0, 22);
+/** A random KRaft cluster id (22 base64url characters), never starting with '-': kafka-storage would read it as an option (Kafka's own Uuid.randomUuid avoids the same). */
+export function clusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url').slice(0, 22);
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function serverProperties(dir: string, brokerPort: number, controllerPort: number): string {
