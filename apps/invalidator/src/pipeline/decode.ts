@@ -15,6 +15,8 @@ export interface DecodedEvent {
   event: EntityUpdated;
   /** Where it came from (and what is dead-lettered if it cannot be resolved). */
   message: InboundMessage;
+  /** Set by dedupe: the event's identity (eventIdentity), built once and remembered after the commit. */
+  identity?: string;
 }
 
 export interface DecodeResult {
@@ -26,9 +28,11 @@ export interface DecodeOptions {
   maxEventBytes: number;
 }
 
+const NULLABLE = ['tenant', 'before', 'after', 'changedFields'] as const;
+
 function stripNulls(e: Record<string, unknown>): EntityUpdated {
   // @IsOptional lets null through; downstream code only has to know `undefined`.
-  for (const k of ['tenant', 'before', 'after', 'changedFields']) if (e[k] === null) delete e[k];
+  for (const k of NULLABLE) if (e[k] === null) delete e[k];
   return e as unknown as EntityUpdated;
 }
 

@@ -62,6 +62,7 @@ export function dedupe(events: DecodedEvent[], recent: RecentEvents): DedupeResu
     const id = eventIdentity(d.event);
     if (inBatch.has(id) || recent.has(id)) continue;
     inBatch.add(id);
+    d.identity = id;
     unique.push(d);
   }
   return { unique, duplicates: events.length - unique.length };
@@ -69,5 +70,5 @@ export function dedupe(events: DecodedEvent[], recent: RecentEvents): DedupeResu
 
 /** Call with the events whose effects are in Redis only (never dead-lettered or unmapped ones). */
 export function rememberApplied(events: DecodedEvent[], recent: RecentEvents): void {
-  for (const d of events) recent.remember(eventIdentity(d.event));
+  for (const d of events) recent.remember(d.identity ?? eventIdentity(d.event));
 }

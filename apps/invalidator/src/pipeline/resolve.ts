@@ -110,16 +110,48 @@ export function namespaceEntity(change: Pick<EntityChange, 'tenant' | 'entityTyp
   return `${change.tenant ?? ''}|${change.entityType}|${change.entityId}`;
 }
 
+/**
+ * The check's view of a resolved key as the effect it would become (see toEffect), written into
+ * one scratch object per call instead of a new effect per key: the check keeps nothing of it.
+ */
+function scratchEffect(scratch: KeyEffect, k: ResolvedKey, version: number, warmAllowed: boolean, tombstoneTtlSeconds: number): KeyEffect {
+  scratch.key = k.key;
+  scratch.version = version;
+  scratch.tombstoneTtlMs = (k.tombstoneTtlSeconds || tombstoneTtlSeconds) * 1000;
+  if (k.action === 'warm' && warmAllowed && k.value !== undefined) {
+    scratch.action = 'warm';
+    scratch.value = k.value;
+    scratch.ttlMs = (k.ttlSeconds ?? 0) * 1000 || undefined;
+  } else {
+    scratch.action = k.action === 'delete' ? 'delete' : 'tombstone';
+    scratch.value = undefined;
+    scratch.ttlMs = undefined;
+  }
+  return scratch;
+}
+
 export function resolveEffects(changes: EntityChange[], resolver: MappingResolver, options: ResolveOptions): EffectPlan {
-  // per key: its effect, and the entity that named it first (a second entity makes it shared)
-  const keys = new Map<string, { effect: KeyEffect; owner: EntityChange }>();
+  // The plan's key effects in first-named order, and where each key sits in it. A key whose
+  // index is below `changeStart` was named by an earlier entity of the chunk (it becomes shared).
+  const keyEffects: KeyEffect[] = [];
+  const keyIndex = new Map<string, number>();
   const tags = new Map<string, TagEffect>();
   const unresolvable: Unresolvable[] = [];
-  const namespaces = new Map<string, PlannedNamespaceBump>();
-  const purges: PlannedPurge[] = [];
-  const loads = new Map<string, LoaderWarm>();
+  let namespaces: Map<string, PlannedNamespaceBump> | undefined;
+  let purges: PlannedPurge[] | undefined;
+  let loads: Map<string, LoaderWarm> | undefined;
   let unmapped = 0;
-  const tombstoneTtlMs = options.defaultTombstoneTtlSeconds * 1000;
+  const defaultTtlSeconds = options.defaultTombstoneTtlSeconds;
+  const tombstoneTtlMs = defaultTtlSeconds * 1000;
+  // One checks object for the whole call: the key check reads the event being resolved from these.
+  let version = 0;
+  let isNewest = false;
+  const checkKeyEffect = options.checkKeyEffect;
+  const scratch: KeyEffect = { key: '', version: 0, action: 'delete', tombstoneTtlMs: 0 };
+  const checks: ResolveChecks = {
+    key: checkKeyEffect ? (k) => checkKeyEffect(scratchEffect(scratch, k, version, isNewest, defaultTtlSeconds)) : undefined,
+    tag: options.checkTag,
+  };
   for (const change of changes) {
     if (!resolver.hasEntityType(change.entityType)) {
       if (options.strictEntityTypes) {
@@ -133,14 +165,10 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
       } else unmapped += change.events.length;
       continue;
     }
+    const changeStart = keyEffects.length;
+    version = change.version;
     for (const decoded of change.events) {
-      const isNewest = decoded.event === change.newest;
-      const checks: ResolveChecks = {
-        key: options.checkKeyEffect
-          ? (k) => options.checkKeyEffect!(toEffect(k, change.version, isNewest, options.defaultTombstoneTtlSeconds))
-          : undefined,
-        tag: options.checkTag,
-      };
+      isNewest = decoded.event === change.newest;
       let resolution: Resolution;
       try {
         resolution = resolver.resolve(decoded.event, checks);
@@ -151,21 +179,20 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
         unresolvable.push({ decoded, code: kept, reason: `${code ?? 'ERROR'}: ${(error as Error).message}` });
         continue;
       }
-      for (const f of resolution.failed ?? []) {
-        const field = f.field ? ` (${f.field})` : '';
-        unresolvable.push({
-          decoded,
-          code: f.code === 'FOREIGN_KEYSPACE' || f.code === 'KEYSPACES_REQUIRED' ? f.code : 'UNRESOLVABLE',
-          reason: `${f.code}: mapping "${f.mappingId}" of team "${f.owner}"${field}: ${f.message}`,
-          mappingId: f.mappingId,
-          team: f.owner,
-        });
+      if (resolution.failed) {
+        for (const f of resolution.failed) {
+          const field = f.field ? ` (${f.field})` : '';
+          unresolvable.push({
+            decoded,
+            code: f.code === 'FOREIGN_KEYSPACE' || f.code === 'KEYSPACES_REQUIRED' ? f.code : 'UNRESOLVABLE',
+            reason: `${f.code}: mapping "${f.mappingId}" of team "${f.owner}"${field}: ${f.message}`,
+            mappingId: f.mappingId,
+            team: f.owner,
+          });
+        }
       }
-      const effects = resolution.keys.map((k) => toEffect(k, change.version, isNewest, options.defaultTombstoneTtlSeconds));
       // A resolver that did not run the checks itself (resolution.checked): the whole event is refused.
-      const problem = resolution.checked
-        ? undefined
-        : (firstProblem(effects, options.checkKeyEffect) ?? firstProblem(resolution.tags, options.checkTag));
+      const problem = resolution.checked ? undefined : uncheckedProblem(resolution, change.version, isNewest, options);
       if (problem) {
         unresolvable.push({
           decoded,
@@ -174,36 +201,43 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
         });
         continue;
       }
-      for (const effect of effects) {
-        const existing = keys.get(effect.key);
-        if (existing === undefined) {
-          keys.set(effect.key, { effect, owner: change });
-        } else if (existing.owner !== change) {
-          existing.effect = sharedKeyEffect(effect.key, effect.tombstoneTtlMs);
-        } else if (SAME_ENTITY_EVENTS_RANK[effect.action] > SAME_ENTITY_EVENTS_RANK[existing.effect.action]) {
+      for (const k of resolution.keys) {
+        const effect = toEffect(k, change.version, isNewest, defaultTtlSeconds);
+        const at = keyIndex.get(effect.key);
+        if (at === undefined) {
+          keyIndex.set(effect.key, keyEffects.length);
+          keyEffects.push(effect);
+        } else if (at < changeStart) {
+          keyEffects[at] = sharedKeyEffect(effect.key, effect.tombstoneTtlMs);
+        } else if (SAME_ENTITY_EVENTS_RANK[effect.action] > SAME_ENTITY_EVENTS_RANK[keyEffects[at].action]) {
           // Same entity, same (newest) version: the newest event's warm beats an older event's tombstone.
-          existing.effect = effect;
+          keyEffects[at] = effect;
         }
       }
-      for (const n of resolution.namespaces ?? []) {
-        const entity = namespaceEntity(change);
-        namespaces.set(`${n.namespace}\u0000${entity}`, {
-          namespace: n.namespace,
-          entity,
-          version: change.version,
-          recordTtlMs: tombstoneTtlMs,
-        });
+      if (resolution.namespaces) {
+        for (const n of resolution.namespaces) {
+          const entity = namespaceEntity(change);
+          (namespaces ??= new Map()).set(`${n.namespace}\u0000${entity}`, {
+            namespace: n.namespace,
+            entity,
+            version: change.version,
+            recordTtlMs: tombstoneTtlMs,
+          });
+        }
       }
-      for (const p of resolution.purges ?? []) purges.push({ decoded, mappingId: p.mappingId, team: p.team, tags: p.tags, urls: p.urls });
+      if (resolution.purges) {
+        for (const p of resolution.purges)
+          (purges ??= []).push({ decoded, mappingId: p.mappingId, team: p.team, tags: p.tags, urls: p.urls });
+      }
       if (isNewest) {
         for (const k of resolution.keys) {
           if (k.action !== 'warm' || k.loaderUrl === undefined) continue;
-          loads.set(k.key, {
+          (loads ??= new Map()).set(k.key, {
             key: k.key,
             loaderUrl: k.loaderUrl,
             version: change.version,
             ttlMs: (k.ttlSeconds ?? 0) * 1000 || undefined,
-            tombstoneTtlMs: (k.tombstoneTtlSeconds || options.defaultTombstoneTtlSeconds) * 1000,
+            tombstoneTtlMs: (k.tombstoneTtlSeconds || defaultTtlSeconds) * 1000,
             mappingId: k.mappingId,
             team: k.team ?? '',
           });
@@ -211,19 +245,27 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
       }
       for (const tag of resolution.tags) {
         const existing = tags.get(tag);
-        if (!existing || existing.version < change.version) tags.set(tag, { tag, version: change.version, tombstoneTtlMs });
+        if (!existing) tags.set(tag, { tag, version: change.version, tombstoneTtlMs });
+        else if (existing.version < change.version) existing.version = change.version;
       }
     }
   }
   // A key shared by two entities in this chunk was downgraded to an unversioned delete: never warm it.
-  const keyEffects: KeyEffect[] = [];
-  for (const [key, { effect }] of keys) {
-    keyEffects.push(effect);
-    if (effect.version === 0) loads.delete(key);
-  }
+  if (loads) for (const effect of keyEffects) if (effect.version === 0) loads.delete(effect.key);
   const plan: EffectPlan = { keys: keyEffects, tags: [...tags.values()], unmapped, unresolvable };
-  if (namespaces.size > 0) plan.namespaces = [...namespaces.values()];
-  if (purges.length > 0) plan.purges = purges;
-  if (loads.size > 0) plan.loads = [...loads.values()];
+  if (namespaces) plan.namespaces = [...namespaces.values()];
+  if (purges) plan.purges = purges;
+  if (loads && loads.size > 0) plan.loads = [...loads.values()];
   return plan;
+}
+
+/** What the cache protocol's checks say of a resolution its resolver did not check itself (undefined: fine). */
+function uncheckedProblem(resolution: Resolution, version: number, isNewest: boolean, options: ResolveOptions): Error | undefined {
+  if (options.checkKeyEffect) {
+    for (const k of resolution.keys) {
+      const problem = options.checkKeyEffect(toEffect(k, version, isNewest, options.defaultTombstoneTtlSeconds));
+      if (problem) return problem;
+    }
+  }
+  return firstProblem(resolution.tags, options.checkTag);
 }

@@ -103,16 +103,29 @@ interface Trace {
 interface MappingPart {
   compiled: CompiledMapping;
   keys: ResolvedKey[];
-  /** Source template per key, tag, namespace and URL (same order as the rendered lists). */
-  keyTemplates: string[];
   tags: string[];
-  tagTemplates: string[];
   namespaces: string[];
-  namespaceTemplates: string[];
   urls: string[];
+  /** explain() only: where each rendered value came from. */
+  trace?: PartTrace;
+}
+
+/** Source template per key, tag, namespace and URL (same order as the rendered lists), and notes per key. */
+interface PartTrace {
+  keyTemplates: string[];
+  tagTemplates: string[];
+  namespaceTemplates: string[];
   urlTemplates: string[];
   notes: [string, string][];
 }
+
+/**
+ * The list of a mapping with no template of that kind: shared, never written to (a rendered
+ * value is only pushed for a template). Saves two to four arrays per mapping per event on the
+ * invalidator's hot path.
+ */
+const NONE: string[] = Object.freeze([]) as unknown as string[];
+const NO_NAMESPACES: ResolvedNamespace[] = Object.freeze([]) as unknown as ResolvedNamespace[];
 
 // Which action a key keeps when two rules of ONE event name it (merge): the higher rank, the
 // safer effect. tombstone > delete > warm: a key one rule drops is never warmed, and a
@@ -380,15 +393,12 @@ export class MappingSetResolver implements MappingResolver {
     const part: MappingPart = {
       compiled,
       keys: [],
-      keyTemplates: [],
-      tags: [],
-      tagTemplates: [],
-      namespaces: [],
-      namespaceTemplates: [],
-      urls: [],
-      urlTemplates: [],
-      notes: [],
+      tags: compiled.tags.length > 0 ? [] : NONE,
+      namespaces: compiled.namespaces.length > 0 ? [] : NONE,
+      urls: compiled.purgeUrls.length > 0 ? [] : NONE,
     };
+    let partTrace: PartTrace | undefined;
+    if (trace) part.trace = partTrace = { keyTemplates: [], tagTemplates: [], namespaceTemplates: [], urlTemplates: [], notes: [] };
     for (let ruleIndex = 0; ruleIndex < compiled.keys.length; ruleIndex++) {
       const rule = compiled.keys[ruleIndex];
       const key = rule.template.render(event);
@@ -410,8 +420,8 @@ export class MappingSetResolver implements MappingResolver {
           if (loaderUrl === undefined) action = 'tombstone';
           else this.checkRenderedUrl(loaderUrl, compiled.mapping.owner, 'loader', `keys[${ruleIndex}].warmFrom.loaderUrl`);
         }
-        if (trace && action === 'tombstone') {
-          part.notes.push([
+        if (partTrace && action === 'tombstone') {
+          partTrace.notes.push([
             key,
             rule.warmFromAfter
               ? 'warm rule, but the event has no `after`: tombstoned instead'
@@ -432,7 +442,7 @@ export class MappingSetResolver implements MappingResolver {
       const problem = checks?.key?.(resolved);
       if (problem) throw new CheckRefusal(problem, `keys`);
       part.keys.push(resolved);
-      part.keyTemplates.push(rule.template.source);
+      partTrace?.keyTemplates.push(rule.template.source);
     }
     for (const template of compiled.tags) {
       const tag = template.render(event);
@@ -443,7 +453,7 @@ export class MappingSetResolver implements MappingResolver {
       const problem = checks?.tag?.(tag);
       if (problem) throw new CheckRefusal(problem, 'tags');
       part.tags.push(tag);
-      part.tagTemplates.push(template.source);
+      partTrace?.tagTemplates.push(template.source);
     }
     for (const template of compiled.namespaces) {
       const namespace = template.render(event);
@@ -452,7 +462,7 @@ export class MappingSetResolver implements MappingResolver {
         continue;
       }
       part.namespaces.push(namespace);
-      part.namespaceTemplates.push(template.source);
+      partTrace?.namespaceTemplates.push(template.source);
     }
     for (let i = 0; i < compiled.purgeUrls.length; i++) {
       const template = compiled.purgeUrls[i];
@@ -463,7 +473,7 @@ export class MappingSetResolver implements MappingResolver {
       }
       this.checkRenderedUrl(url, compiled.mapping.owner, 'purge', `purge.urls[${i}]`);
       part.urls.push(url);
-      part.urlTemplates.push(template.source);
+      partTrace?.urlTemplates.push(template.source);
     }
     return part;
   }
@@ -492,8 +502,9 @@ export class MappingSetResolver implements MappingResolver {
     const list = (event.tenant !== undefined ? group.byTenant.get(event.tenant) : undefined) ?? group.generic;
     const keys: ResolvedKey[] = [];
     const tags: string[] = [];
-    const namespaces: ResolvedNamespace[] = [];
-    const purges: MappingPurge[] = [];
+    // Allocated by the first mapping that has some (most events have none).
+    let namespaces: ResolvedNamespace[] = NO_NAMESPACES;
+    let purges: MappingPurge[] | undefined;
     let failed: FailedMapping[] | undefined;
     const afterJson: { value?: string } = {};
     const capped = group.maxFanout > this.limits.fanoutCap;
@@ -532,15 +543,17 @@ export class MappingSetResolver implements MappingResolver {
           continue;
         }
       }
+      if (part.namespaces.length > 0 && namespaces === NO_NAMESPACES) namespaces = [];
       this.merge(part, keys, tags, namespaces, trace);
-      purgeUrls += new Set(part.urls).size;
+      if (part.urls.length === 0 && !(compiled.purgeTags && part.tags.length > 0)) continue;
+      const urls = [...new Set(part.urls)];
+      purgeUrls += urls.length;
       const purgeTags = compiled.purgeTags ? [...new Set(part.tags)] : [];
-      if (purgeTags.length + part.urls.length > 0)
-        purges.push({ mappingId: compiled.mapping.id, team: compiled.mapping.owner, tags: purgeTags, urls: [...new Set(part.urls)] });
+      (purges ??= []).push({ mappingId: compiled.mapping.id, team: compiled.mapping.owner, tags: purgeTags, urls });
     }
     const resolution: Resolution = { keys, tags };
     if (namespaces.length > 0) resolution.namespaces = namespaces;
-    if (purges.length > 0) {
+    if (purges) {
       resolution.purges = purges;
       const merged = { tags: [] as string[], urls: [] as string[] };
       for (const p of purges) {
@@ -557,7 +570,10 @@ export class MappingSetResolver implements MappingResolver {
   /** Adds one accepted part to the event's resolution (a key named twice keeps the safer action, the longer guard). */
   private merge(part: MappingPart, keys: ResolvedKey[], tags: string[], namespaces: ResolvedNamespace[], trace: Trace | undefined): void {
     const mappingId = part.compiled.mapping.id;
-    part.keys.forEach((resolved, i) => {
+    // part.trace is set exactly when trace is (renderPart).
+    const templates = part.trace;
+    for (let i = 0; i < part.keys.length; i++) {
+      const resolved = part.keys[i];
       const key = resolved.key;
       let existing = -1;
       for (let j = 0; j < keys.length; j++) {
@@ -568,32 +584,34 @@ export class MappingSetResolver implements MappingResolver {
       }
       if (existing < 0) {
         keys.push(resolved);
-        if (trace) trace.templates.set(`k:${key}`, { template: part.keyTemplates[i], mappingId });
+        if (trace && templates) trace.templates.set(`k:${key}`, { template: templates.keyTemplates[i], mappingId });
       } else {
         const kept = keys[existing];
         if (SAFER_ACTION_RANK[resolved.action] > SAFER_ACTION_RANK[kept.action]) {
           keys[existing] = { ...resolved, tombstoneTtlSeconds: Math.max(kept.tombstoneTtlSeconds, resolved.tombstoneTtlSeconds) };
-          if (trace) trace.templates.set(`k:${key}`, { template: part.keyTemplates[i], mappingId });
+          if (trace && templates) trace.templates.set(`k:${key}`, { template: templates.keyTemplates[i], mappingId });
         } else if (resolved.tombstoneTtlSeconds > kept.tombstoneTtlSeconds) {
           keys[existing] = { ...kept, tombstoneTtlSeconds: resolved.tombstoneTtlSeconds };
         }
       }
-    });
-    part.tags.forEach((tag, i) => {
-      if (tags.includes(tag)) return;
+    }
+    for (let i = 0; i < part.tags.length; i++) {
+      const tag = part.tags[i];
+      if (tags.includes(tag)) continue;
       tags.push(tag);
-      if (trace) trace.templates.set(`t:${tag}`, { template: part.tagTemplates[i], mappingId });
-    });
-    part.namespaces.forEach((namespace, i) => {
-      if (namespaces.some((n) => n.namespace === namespace)) return;
+      if (trace && templates) trace.templates.set(`t:${tag}`, { template: templates.tagTemplates[i], mappingId });
+    }
+    for (let i = 0; i < part.namespaces.length; i++) {
+      const namespace = part.namespaces[i];
+      if (namespaces.some((n) => n.namespace === namespace)) continue;
       namespaces.push({ namespace, mappingId });
-      if (trace) trace.templates.set(`n:${namespace}`, { template: part.namespaceTemplates[i], mappingId });
-    });
-    if (trace) {
+      if (trace && templates) trace.templates.set(`n:${namespace}`, { template: templates.namespaceTemplates[i], mappingId });
+    }
+    if (trace && templates) {
       part.urls.forEach((url, i) => {
-        if (!trace.templates.has(`u:${url}`)) trace.templates.set(`u:${url}`, { template: part.urlTemplates[i], mappingId });
+        if (!trace.templates.has(`u:${url}`)) trace.templates.set(`u:${url}`, { template: templates.urlTemplates[i], mappingId });
       });
-      for (const [key, note] of part.notes) trace.notes.set(key, note);
+      for (const [key, note] of templates.notes) trace.notes.set(key, note);
     }
   }
 }
