@@ -42,6 +42,7 @@ import { histogramDelta, parseHistogram, quantileFromBuckets } from './histogram
 import { offerTicks, TICK_MS } from './offer';
 import { rawHopLatency, RawHopRow } from './raw-hop';
 import { evaluateGoals } from './goals';
+import { benchNodeArgs } from './heap';
 import { CdcLatencyRow, cdcLatencyPhase } from './cdc';
 import { INVALIDATOR_METRIC_NAMES, parsePrometheusText, sumOf } from '@app/telemetry';
 
@@ -66,10 +67,10 @@ const CDC_ROWS = Number(process.env.BENCH_CDC_ROWS ?? ENTITIES);
 /** The rate the latency goal is evaluated at. */
 const GOAL_RATE = 5000;
 const PARTITIONS = 6;
-/** BENCH_NODE_ARGS="--max-semi-space-size=64 ...": extra Node flags for the invalidator process. */
-const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const CLIENTS = (process.env.BENCH_CLIENTS ?? 'kafkajs,platformatic').split(',').filter(Boolean);
 const COMPILED = (process.env.BENCH_RUNTIME ?? 'dist') === 'dist';
+/** Node flags of the invalidator process: the shipped heap setting, or BENCH_NODE_ARGS="--max-semi-space-size=64 ..." ("" = V8's defaults). */
+const extraNodeArgs = benchNodeArgs(process.env, COMPILED);
 /** Steps of invalidator_chunk_step_seconds shown in the latency table. */
 const CHUNK_STEPS = ['prepare', 'apply', 'commit'] as const;
 
@@ -448,6 +449,11 @@ async function main(): Promise<void> {
         deduped: counter(oursText, INVALIDATOR_METRIC_NAMES.deduped),
       };
       await child.terminate();
+      // BENCH_INVALIDATOR_OUTPUT=<dir>: the backlog run's stdout and stderr (e.g. with BENCH_NODE_ARGS=--trace-gc: the live heap after each full GC)
+      if (process.env.BENCH_INVALIDATOR_OUTPUT) {
+        mkdirSync(process.env.BENCH_INVALIDATOR_OUTPUT, { recursive: true });
+        writeFileSync(join(process.env.BENCH_INVALIDATOR_OUTPUT, `ours-${client}.log`), child.output());
+      }
       child = undefined;
     }
     result.oursCounters = counters;

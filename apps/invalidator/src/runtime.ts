@@ -77,6 +77,7 @@ export class InvalidatorRuntime {
       fromBeginning: true,
       sessionTimeoutMs: config.SESSION_TIMEOUT_MS,
       maxBytesPerPartition: config.MAX_BYTES_PER_PARTITION,
+      maxBytes: config.FETCH_MAX_BYTES,
       partitionsConsumedConcurrently: config.PARTITIONS_CONSUMED_CONCURRENTLY,
     };
     // One send attempt stays well inside the session timeout: the pipeline heartbeats between attempts.
@@ -165,6 +166,7 @@ export class InvalidatorRuntime {
         strictEntityTypes: config.STRICT_ENTITY_TYPES,
         defaultTombstoneTtlSeconds: config.TOMBSTONE_TTL_SECONDS,
         chunkSize: config.CHUNK_SIZE,
+        chunkMaxBytes: config.CHUNK_MAX_BYTES,
         retry: { initialMs: config.RETRY_INITIAL_MS, maxMs: config.RETRY_MAX_MS },
         // The CDC_* settings win when set; otherwise each record's topic's declaration, read per chunk (hot).
         cdcSource: cdcSourceMode(config) === 'registry' ? (topic) => this.mappings.sources().lookup(topic) : cdcSource(config),

@@ -36,6 +36,23 @@ describe('loadInvalidatorConfig', () => {
     expect(problemsOf({ REDIS_URL: 'redis://x:1' })).toContain('KAFKA_BROKERS');
   });
 
+  it('bounds chunks and fetches by bytes: hostile or inconsistent sizes stop startup naming the variable', () => {
+    const c = loadInvalidatorConfig(base);
+    expect(c.CHUNK_MAX_BYTES).toBeGreaterThanOrEqual(1024);
+    expect(c.FETCH_MAX_BYTES).toBeGreaterThanOrEqual(c.MAX_BYTES_PER_PARTITION);
+    for (const bad of ['0', '-1', '1023', '1.5', '1e12', 'Infinity', 'NaN', '0x100000', '2048abc']) {
+      expect(problemsOf({ ...base, CHUNK_MAX_BYTES: bad })).toContain('CHUNK_MAX_BYTES');
+      expect(problemsOf({ ...base, FETCH_MAX_BYTES: bad })).toContain('FETCH_MAX_BYTES');
+    }
+    // a total smaller than one partition's share makes no sense: refused, not silently clamped
+    expect(problemsOf({ ...base, MAX_BYTES_PER_PARTITION: '4194304', FETCH_MAX_BYTES: '1048576' })).toContain(
+      'FETCH_MAX_BYTES must be >= MAX_BYTES_PER_PARTITION',
+    );
+    expect(problemsOf({ ...base, MAX_BYTES_PER_PARTITION: '1e12' })).toContain('MAX_BYTES_PER_PARTITION');
+    const tight = loadInvalidatorConfig({ ...base, CHUNK_MAX_BYTES: '65536', MAX_BYTES_PER_PARTITION: '65536', FETCH_MAX_BYTES: '65536' });
+    expect([tight.CHUNK_MAX_BYTES, tight.FETCH_MAX_BYTES]).toEqual([65536, 65536]);
+  });
+
   it('chooses the Kafka client with KAFKA_CLIENT (platformatic by default), naming the variable when it is wrong', () => {
     expect(loadInvalidatorConfig(base).KAFKA_CLIENT).toBe('platformatic');
     expect(loadInvalidatorConfig({ ...base, KAFKA_CLIENT: 'platformatic' }).KAFKA_CLIENT).toBe('platformatic');

@@ -182,6 +182,16 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
   @Max(100_000)
   CHUNK_SIZE = 10_000;
 
+  /**
+   * Most bytes (message keys + values) per apply + commit step, whatever CHUNK_SIZE says: the
+   * decoded events and Redis commands of a chunk grow with its bytes, so this bounds the live heap
+   * per partition in flight. A single message larger than this is a chunk of its own.
+   */
+  @IsInt()
+  @Min(1024)
+  @Max(268_435_456)
+  CHUNK_MAX_BYTES = 262_144;
+
   @IsInt()
   @Min(1)
   @Max(64)
@@ -207,7 +217,17 @@ export class InvalidatorConfig extends KafkaSecurityConfig {
 
   @IsInt()
   @Min(1024)
-  MAX_BYTES_PER_PARTITION = 2_097_152;
+  @Max(268_435_456)
+  MAX_BYTES_PER_PARTITION = 524_288;
+
+  /**
+   * Most bytes one fetch response may carry over all its partitions (Kafka's fetch.max.bytes):
+   * with MAX_BYTES_PER_PARTITION it bounds the raw records held between fetch and commit.
+   */
+  @IsInt()
+  @Min(1024)
+  @Max(268_435_456)
+  FETCH_MAX_BYTES = 3_145_728;
 
   @IsInt()
   @Min(6_000)
@@ -528,6 +548,8 @@ export function loadInvalidatorConfig(env: NodeJS.ProcessEnv = process.env): Inv
       }
     }
     if (config.RETRY_MAX_MS < config.RETRY_INITIAL_MS) problems.push('RETRY_MAX_MS must be >= RETRY_INITIAL_MS');
+    if (config.FETCH_MAX_BYTES < config.MAX_BYTES_PER_PARTITION)
+      problems.push('FETCH_MAX_BYTES must be >= MAX_BYTES_PER_PARTITION (one fetch holds at least one partition)');
     if (config.MAPPINGS_STALL_LIVE_MS < config.MAPPINGS_STALL_READY_MS)
       problems.push('MAPPINGS_STALL_LIVE_MS must be >= MAPPINGS_STALL_READY_MS');
     if (config.LOADER_MAX_PENDING_PER_TEAM > 0 && config.LOADER_MAX_PENDING_PER_TEAM >= config.LOADER_MAX_PENDING) {

@@ -85,7 +85,14 @@ function setup(resolver: { current: MappingResolver }, sinks: OtherSinks = {}) {
     { send: async (records) => void dlq.push(...records), maxBatchBytes: () => 1_048_588 },
     new RecentEvents(1000),
     new InvalidatorMetrics(new Registry()),
-    { maxEventBytes: 4096, strictEntityTypes: true, defaultTombstoneTtlSeconds: 60, chunkSize: 100, retry: { initialMs: 1, maxMs: 2 } },
+    {
+      maxEventBytes: 4096,
+      strictEntityTypes: true,
+      defaultTombstoneTtlSeconds: 60,
+      chunkSize: 100,
+      chunkMaxBytes: 1_048_576,
+      retry: { initialMs: 1, maxMs: 2 },
+    },
     pino({ level: 'silent' }),
     sinks,
   );

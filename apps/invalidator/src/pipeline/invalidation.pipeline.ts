@@ -41,8 +41,14 @@ export interface PipelineOptions {
   maxEventBytes: number;
   strictEntityTypes: boolean;
   defaultTombstoneTtlSeconds: number;
-  /** Messages handled per apply+commit step; bounds the work between heartbeats. */
+  /** Most messages handled per apply+commit step; bounds the work between heartbeats. */
   chunkSize: number;
+  /**
+   * Most bytes (keys + values) of the messages of one chunk; at least one message per chunk. The
+   * decoded events, the plan and the Redis commands of a chunk in flight grow with its bytes, so
+   * this, not the count, bounds the live heap when events are large.
+   */
+  chunkMaxBytes: number;
   retry: BackoffPolicy;
   /**
    * Set when the topic carries Debezium row changes (EVENT_FORMAT=debezium): one source for every
@@ -52,6 +58,24 @@ export interface PipelineOptions {
 }
 
 export type { DeadLetterSink };
+
+/**
+ * Where the chunk that starts at `start` ends (exclusive): at most `maxCount` messages and at
+ * most `maxBytes` bytes of keys and values, but always at least one message (a message larger
+ * than `maxBytes` is a chunk of its own).
+ */
+export function chunkEnd(messages: readonly InboundMessage[], start: number, maxCount: number, maxBytes: number): number {
+  const last = Math.min(messages.length, start + Math.max(1, maxCount));
+  let bytes = 0;
+  let end = start;
+  while (end < last) {
+    const m = messages[end];
+    bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0);
+    if (bytes > maxBytes && end > start) break;
+    end += 1;
+  }
+  return end;
+}
 
 export class InvalidationPipeline {
   private readonly record: ChunkMetrics;
@@ -70,11 +94,13 @@ export class InvalidationPipeline {
   }
 
   async process(batch: InboundBatch, control: BatchControl): Promise<void> {
-    for (let start = 0; start < batch.messages.length; start += this.options.chunkSize) {
+    const { messages } = batch;
+    for (let start = 0; start < messages.length;) {
       if (!control.isActive()) return;
-      const chunk = batch.messages.slice(start, start + this.options.chunkSize);
-      const done = await this.processChunk(batch.topic, chunk, control);
+      const end = chunkEnd(messages, start, this.options.chunkSize, this.options.chunkMaxBytes);
+      const done = await this.processChunk(batch.topic, messages.slice(start, end), control);
       if (!done) return;
+      start = end;
       await control.heartbeat();
     }
   }

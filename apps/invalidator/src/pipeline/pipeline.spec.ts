@@ -14,7 +14,7 @@ import { deadLetterBudget, recordBytes, REFERENCE_HEAD_BYTES } from './dead-lett
 import type { DeadLetterSink } from './dead-letter';
 import { decode } from './decode';
 import { dedupe, RecentEvents } from './dedupe';
-import { InvalidationPipeline } from './invalidation.pipeline';
+import { chunkEnd, InvalidationPipeline } from './invalidation.pipeline';
 import { PlanApplier } from '@app/cache-protocol';
 import type { NamespaceBump, NamespaceBumpResult } from '@app/cache-protocol';
 import { resolveEffects } from './resolve';
@@ -138,7 +138,7 @@ function dlqSink(letters: Letter[], failuresLeft = 0): DeadLetterSink & { attemp
   return sink;
 }
 
-function pipeline(sink: FakeSink, deadLetters: Letter[], options: { strict?: boolean; chunkSize?: number } = {}) {
+function pipeline(sink: FakeSink, deadLetters: Letter[], options: { strict?: boolean; chunkSize?: number; chunkMaxBytes?: number } = {}) {
   return new InvalidationPipeline(
     () => productResolver,
     new PlanApplier(sink),
@@ -150,6 +150,7 @@ function pipeline(sink: FakeSink, deadLetters: Letter[], options: { strict?: boo
       strictEntityTypes: options.strict ?? false,
       defaultTombstoneTtlSeconds: 60,
       chunkSize: options.chunkSize ?? 100,
+      chunkMaxBytes: options.chunkMaxBytes ?? 1_048_576,
       retry: { initialMs: 1, maxMs: 2 },
     },
     silent,
@@ -306,6 +307,43 @@ describe('InvalidationPipeline', () => {
     await pipeline(sink, [], { chunkSize: 2 }).process({ topic: 't', partition: 0, highWatermark: '5', messages }, control);
     expect(control.committed).toEqual(['1', '3', '4']);
   });
+
+  it('ends a chunk at CHUNK_MAX_BYTES too, so large events make small chunks; an event larger than that is a chunk of its own', async () => {
+    const sink = new FakeSink();
+    const control = new FakeControl();
+    const small = (i: number) => message(i, event({ entityId: String(i) }));
+    const big = (i: number) => message(i, event({ entityId: String(i), after: { blob: 'x'.repeat(1500) } }));
+    const messages = [small(0), small(1), big(2), small(3), small(4), small(5)];
+    const size = (m: InboundMessage) => (m.value?.length ?? 0) + (m.key?.length ?? 0);
+    // room for about two small events: [0, 1], [2] alone (over the limit by itself), [3, 4], [5]
+    const limit = size(messages[0]) + size(messages[1]) + 10;
+    expect(size(messages[2])).toBeGreaterThan(limit);
+    await pipeline(sink, [], { chunkSize: 100, chunkMaxBytes: limit }).process(
+      { topic: 't', partition: 0, highWatermark: '6', messages },
+      control,
+    );
+    expect(control.committed).toEqual(['1', '2', '4', '5']);
+    // nothing lost: every event's key was applied
+    expect(
+      sink.applied
+        .flat()
+        .map((e) => e.key)
+        .filter((k) => k.startsWith('product:'))
+        .sort(),
+    ).toEqual(['product:0', 'product:1', 'product:2', 'product:3', 'product:4', 'product:5']);
+  });
+});
+
+describe('chunkEnd', () => {
+  const m = (bytes: number, key = 0) => ({ value: Buffer.alloc(bytes), key: key ? Buffer.alloc(key) : null }) as InboundMessage;
+  it('counts keys and values, stops before the message that would go over, never returns an empty chunk', () => {
+    const list = [m(40, 10), m(50), m(200), m(1)];
+    expect(chunkEnd(list, 0, 100, 100)).toBe(2); // 50 + 50 fits, + 200 does not
+    expect(chunkEnd(list, 2, 100, 100)).toBe(3); // 200 alone: over the limit, still one message
+    expect(chunkEnd(list, 3, 100, 100)).toBe(4);
+    expect(chunkEnd(list, 0, 1, 1_000)).toBe(1); // the count limit
+    expect(chunkEnd(list, 0, 100, 1_000)).toBe(4);
+  });
 });
 
 describe('RecentEvents', () => {
@@ -349,7 +387,14 @@ describe('resolveEffects across entities', () => {
       dlqSink(dlq),
       new RecentEvents(10),
       new InvalidatorMetrics(new Registry()),
-      { maxEventBytes: 2048, strictEntityTypes: false, defaultTombstoneTtlSeconds: 60, chunkSize: 10, retry: { initialMs: 1, maxMs: 2 } },
+      {
+        maxEventBytes: 2048,
+        strictEntityTypes: false,
+        defaultTombstoneTtlSeconds: 60,
+        chunkSize: 10,
+        chunkMaxBytes: 1_048_576,
+        retry: { initialMs: 1, maxMs: 2 },
+      },
       silent,
     );
     await p.process({ topic: 't', partition: 0, highWatermark: '1', messages: [message(0, event())] }, control);
@@ -383,7 +428,14 @@ describe('metrics of a committed chunk', () => {
       dlqSink(dlq),
       new RecentEvents(10),
       new InvalidatorMetrics(registry),
-      { maxEventBytes: 2048, strictEntityTypes: false, defaultTombstoneTtlSeconds: 60, chunkSize: 10, retry: { initialMs: 1, maxMs: 2 } },
+      {
+        maxEventBytes: 2048,
+        strictEntityTypes: false,
+        defaultTombstoneTtlSeconds: 60,
+        chunkSize: 10,
+        chunkMaxBytes: 1_048_576,
+        retry: { initialMs: 1, maxMs: 2 },
+      },
       silent,
     );
     await p.process(
@@ -403,6 +455,7 @@ describe('dead letters never halt a partition', () => {
     strictEntityTypes: false,
     defaultTombstoneTtlSeconds: 60,
     chunkSize: 100,
+    chunkMaxBytes: 1_048_576,
     retry: { initialMs: 1, maxMs: 2 },
   };
   const withSink = (sink: FakeSink, dlq: DeadLetterSink, registry = new Registry()) =>
@@ -546,7 +599,14 @@ describe('purge failures: one letter per failed part, refused items with their o
       dlqSink(letters),
       new RecentEvents(10),
       new InvalidatorMetrics(new Registry()),
-      { maxEventBytes: 2048, strictEntityTypes: false, defaultTombstoneTtlSeconds: 60, chunkSize: 100, retry: { initialMs: 1, maxMs: 2 } },
+      {
+        maxEventBytes: 2048,
+        strictEntityTypes: false,
+        defaultTombstoneTtlSeconds: 60,
+        chunkSize: 100,
+        chunkMaxBytes: 1_048_576,
+        retry: { initialMs: 1, maxMs: 2 },
+      },
       silent,
       { purge: purge as never },
     );
