@@ -48,7 +48,10 @@ export interface PlanEffects {
   applyKeyEffects(effects: KeyEffect[]): Promise<EffectOutcome[]>;
   invalidateTags(tags: TagEffect[]): Promise<{ keysInvalidated: number }>;
   bumpNamespaces(bumps: readonly NamespaceBump[]): Promise<NamespaceBumpResult[]>;
-  /** Why a key effect would be refused without touching Redis (never retriable). */
+  /**
+   * Why a key effect would be refused without touching Redis (never retriable). The caller may
+   * reuse one object for every call (the invalidator's resolve step does): read it, never keep it.
+   */
   checkKeyEffect(effect: KeyEffect): Error | undefined;
   checkTag(tag: string): Error | undefined;
 }

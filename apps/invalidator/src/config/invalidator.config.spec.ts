@@ -49,6 +49,9 @@ describe('loadInvalidatorConfig', () => {
       'FETCH_MAX_BYTES must be >= MAX_BYTES_PER_PARTITION',
     );
     expect(problemsOf({ ...base, MAX_BYTES_PER_PARTITION: '1e12' })).toContain('MAX_BYTES_PER_PARTITION');
+    // FETCH_MAX_BYTES unset follows a larger MAX_BYTES_PER_PARTITION (a setting from before it existed keeps working)
+    expect(loadInvalidatorConfig({ ...base, MAX_BYTES_PER_PARTITION: '4194304' }).FETCH_MAX_BYTES).toBe(4194304);
+    expect(loadInvalidatorConfig({ ...base, MAX_BYTES_PER_PARTITION: '4194304', FETCH_MAX_BYTES: '' }).FETCH_MAX_BYTES).toBe(4194304);
     const tight = loadInvalidatorConfig({ ...base, CHUNK_MAX_BYTES: '65536', MAX_BYTES_PER_PARTITION: '65536', FETCH_MAX_BYTES: '65536' });
     expect([tight.CHUNK_MAX_BYTES, tight.FETCH_MAX_BYTES]).toEqual([65536, 65536]);
   });

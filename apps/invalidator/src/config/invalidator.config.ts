@@ -548,8 +548,11 @@ export function loadInvalidatorConfig(env: NodeJS.ProcessEnv = process.env): Inv
       }
     }
     if (config.RETRY_MAX_MS < config.RETRY_INITIAL_MS) problems.push('RETRY_MAX_MS must be >= RETRY_INITIAL_MS');
-    if (config.FETCH_MAX_BYTES < config.MAX_BYTES_PER_PARTITION)
-      problems.push('FETCH_MAX_BYTES must be >= MAX_BYTES_PER_PARTITION (one fetch holds at least one partition)');
+    if (config.FETCH_MAX_BYTES < config.MAX_BYTES_PER_PARTITION) {
+      // Unset: it follows a larger MAX_BYTES_PER_PARTITION (a setting that worked before FETCH_MAX_BYTES existed still works).
+      if (env.FETCH_MAX_BYTES === undefined || env.FETCH_MAX_BYTES === '') config.FETCH_MAX_BYTES = config.MAX_BYTES_PER_PARTITION;
+      else problems.push('FETCH_MAX_BYTES must be >= MAX_BYTES_PER_PARTITION (one fetch holds at least one partition)');
+    }
     if (config.MAPPINGS_STALL_LIVE_MS < config.MAPPINGS_STALL_READY_MS)
       problems.push('MAPPINGS_STALL_LIVE_MS must be >= MAPPINGS_STALL_READY_MS');
     if (config.LOADER_MAX_PENDING_PER_TEAM > 0 && config.LOADER_MAX_PENDING_PER_TEAM >= config.LOADER_MAX_PENDING) {

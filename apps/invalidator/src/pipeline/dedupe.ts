@@ -25,9 +25,10 @@ export class RecentEvents {
   }
 
   remember(id: string): void {
-    if (this.young.has(id)) return;
+    // add() of a present id changes nothing: one hash lookup, not two
+    const before = this.young.size;
     this.young.add(id);
-    if (this.young.size >= this.generationSize) {
+    if (this.young.size !== before && this.young.size >= this.generationSize) {
       this.old = this.young;
       this.young = new Set();
     }

@@ -6,6 +6,8 @@ import type { EntityUpdated } from '@app/contracts';
 import type { InboundMessage } from '@app/kafka';
 import { Keyspaces, Mapping, MappingSetResolver } from '@app/registry-core';
 import { resolveEffects } from './resolve';
+import { coalesce } from './coalesce';
+import type { KeyEffect } from '@app/cache-protocol/effects';
 import type { EntityChange } from './coalesce';
 
 const keyspaces = new Keyspaces([
@@ -163,5 +165,54 @@ describe('namespace bumps: the entity includes its tenant', () => {
       defaultTombstoneTtlSeconds: 60,
     });
     expect(plan.namespaces!.map((n) => n.entity)).toEqual(['acme|product|1', 'globex|product|1', '|product|2']);
+  });
+});
+
+describe('the key check', () => {
+  const mapping: Mapping = {
+    id: 'catalog.product',
+    entityType: 'product',
+    owner: 'catalog',
+    version: 1,
+    keys: [
+      { template: 'product:{entityId}', action: 'warm', ttlSeconds: 30 },
+      { template: 'product:{entityId}:page', action: 'delete', tombstoneTtlSeconds: 5 },
+    ],
+    tags: [],
+  };
+  const decoded = (entityId: string, version: number, after?: Record<string, unknown>) => ({
+    event: {
+      eventId: `e${entityId}-${version}`,
+      occurredAt: '2026-01-01T00:00:00Z',
+      entityType: 'product',
+      entityId,
+      version,
+      after,
+    } as EntityUpdated,
+    message: { partition: 0, offset: String(version), headers: {} } as unknown as InboundMessage,
+  });
+
+  it('sees each key as the effect it becomes at the moment of the call (the object is reused: a check that keeps it must copy it)', () => {
+    const seen: KeyEffect[] = [];
+    const events = [decoded('1', 3, { a: 1 }), decoded('1', 2, { a: 0 }), decoded('2', 7)];
+    const plan = resolveEffects([...coalesce(events)], MappingSetResolver.compile([mapping]), {
+      strictEntityTypes: true,
+      defaultTombstoneTtlSeconds: 60,
+      checkKeyEffect: (e) => void seen.push({ ...e }),
+    });
+    const shape = (e: KeyEffect) => [e.key, e.version, e.action, e.tombstoneTtlMs, e.value, e.ttlMs];
+    expect(seen.map(shape)).toEqual([
+      // entity 1, newest event (v3): the warm keeps its value; then the delete has none
+      ['product:1', 3, 'warm', 86_400_000, '{"a":1}', 30_000],
+      ['product:1:page', 3, 'delete', 5_000, undefined, undefined],
+      // entity 1, older event (v2): carries the entity's newest version and may not warm
+      ['product:1', 3, 'tombstone', 86_400_000, undefined, undefined],
+      ['product:1:page', 3, 'delete', 5_000, undefined, undefined],
+      // entity 2 has no `after`: its warm rule tombstones
+      ['product:2', 7, 'tombstone', 86_400_000, undefined, undefined],
+      ['product:2:page', 7, 'delete', 5_000, undefined, undefined],
+    ]);
+    // the plan's effects are objects of their own, not the checked one
+    expect(plan.keys.map(shape)).toEqual([seen[0], seen[1], seen[4], seen[5]].map(shape));
   });
 });

@@ -56,7 +56,10 @@ export interface EffectPlan {
 export interface ResolveOptions {
   strictEntityTypes: boolean;
   defaultTombstoneTtlSeconds: number;
-  /** The cache protocol's own key rules (length, reserved prefix...): a key it would refuse dead-letters its event. */
+  /**
+   * The cache protocol's own key rules (length, reserved prefix...): a key it would refuse
+   * dead-letters its event. Called with one object rewritten for every key: read it, never keep it.
+   */
   checkKeyEffect?: (effect: KeyEffect) => Error | undefined;
   /** The same for tags. */
   checkTag?: (tag: string) => Error | undefined;
