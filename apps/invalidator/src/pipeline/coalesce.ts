@@ -19,7 +19,8 @@ export function coalesce(events: DecodedEvent[]): EntityChange[] {
   const byEntity = new Map<string, EntityChange>();
   for (const decoded of events) {
     const { event } = decoded;
-    const id = `${event.tenant ?? ''}|${event.entityType}|${event.entityId}`;
+    // join(): one flat string to hash, not a rope (see eventIdentity in dedupe.ts)
+    const id = [event.tenant ?? '', event.entityType, event.entityId].join('|');
     const change = byEntity.get(id);
     if (!change) {
       byEntity.set(id, {
