@@ -138,6 +138,16 @@ function dlqSink(letters: Letter[], failuresLeft = 0): DeadLetterSink & { attemp
   return sink;
 }
 
+/** The pipeline's options in these tests (each test overrides what it is about). */
+const OPTIONS = {
+  maxEventBytes: 2048,
+  strictEntityTypes: false,
+  defaultTombstoneTtlSeconds: 60,
+  chunkSize: 100,
+  chunkMaxBytes: 1_048_576,
+  retry: { initialMs: 1, maxMs: 2 },
+};
+
 function pipeline(sink: FakeSink, deadLetters: Letter[], options: { strict?: boolean; chunkSize?: number; chunkMaxBytes?: number } = {}) {
   return new InvalidationPipeline(
     () => productResolver,
@@ -146,12 +156,10 @@ function pipeline(sink: FakeSink, deadLetters: Letter[], options: { strict?: boo
     new RecentEvents(1000),
     new InvalidatorMetrics(new Registry()),
     {
-      maxEventBytes: 2048,
+      ...OPTIONS,
       strictEntityTypes: options.strict ?? false,
-      defaultTombstoneTtlSeconds: 60,
-      chunkSize: options.chunkSize ?? 100,
-      chunkMaxBytes: options.chunkMaxBytes ?? 1_048_576,
-      retry: { initialMs: 1, maxMs: 2 },
+      chunkSize: options.chunkSize ?? OPTIONS.chunkSize,
+      chunkMaxBytes: options.chunkMaxBytes ?? OPTIONS.chunkMaxBytes,
     },
     silent,
   );
@@ -387,14 +395,7 @@ describe('resolveEffects across entities', () => {
       dlqSink(dlq),
       new RecentEvents(10),
       new InvalidatorMetrics(new Registry()),
-      {
-        maxEventBytes: 2048,
-        strictEntityTypes: false,
-        defaultTombstoneTtlSeconds: 60,
-        chunkSize: 10,
-        chunkMaxBytes: 1_048_576,
-        retry: { initialMs: 1, maxMs: 2 },
-      },
+      { ...OPTIONS, chunkSize: 10 },
       silent,
     );
     await p.process({ topic: 't', partition: 0, highWatermark: '1', messages: [message(0, event())] }, control);
@@ -428,14 +429,7 @@ describe('metrics of a committed chunk', () => {
       dlqSink(dlq),
       new RecentEvents(10),
       new InvalidatorMetrics(registry),
-      {
-        maxEventBytes: 2048,
-        strictEntityTypes: false,
-        defaultTombstoneTtlSeconds: 60,
-        chunkSize: 10,
-        chunkMaxBytes: 1_048_576,
-        retry: { initialMs: 1, maxMs: 2 },
-      },
+      { ...OPTIONS, chunkSize: 10 },
       silent,
     );
     await p.process(
@@ -450,14 +444,7 @@ describe('metrics of a committed chunk', () => {
 });
 
 describe('dead letters never halt a partition', () => {
-  const options = {
-    maxEventBytes: 2048,
-    strictEntityTypes: false,
-    defaultTombstoneTtlSeconds: 60,
-    chunkSize: 100,
-    chunkMaxBytes: 1_048_576,
-    retry: { initialMs: 1, maxMs: 2 },
-  };
+  const options = OPTIONS;
   const withSink = (sink: FakeSink, dlq: DeadLetterSink, registry = new Registry()) =>
     new InvalidationPipeline(
       () => productResolver,
@@ -599,14 +586,7 @@ describe('purge failures: one letter per failed part, refused items with their o
       dlqSink(letters),
       new RecentEvents(10),
       new InvalidatorMetrics(new Registry()),
-      {
-        maxEventBytes: 2048,
-        strictEntityTypes: false,
-        defaultTombstoneTtlSeconds: 60,
-        chunkSize: 100,
-        chunkMaxBytes: 1_048_576,
-        retry: { initialMs: 1, maxMs: 2 },
-      },
+      OPTIONS,
       silent,
       { purge: purge as never },
     );
