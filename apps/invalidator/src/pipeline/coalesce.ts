@@ -15,12 +15,23 @@ export interface EntityChange {
   events: DecodedEvent[];
 }
 
+/**
+ * An entity: tenant, type and id. What coalesce groups events by, and what a namespace bump
+ * compares versions of, so one tenant's product 1 at v5 never makes another tenant's product 1
+ * at v3 look like an older replay. Always contains "|" (which no tenant, entity type or id may
+ * hold), so namespace records of the former format ("product:1") never match a new identity:
+ * they only linger until their TTL. join(): one flat string to hash, not a rope (see
+ * eventIdentity in dedupe.ts).
+ */
+export function entityIdentity(e: Pick<EntityUpdated, 'tenant' | 'entityType' | 'entityId'>): string {
+  return [e.tenant ?? '', e.entityType, e.entityId].join('|');
+}
+
 export function coalesce(events: DecodedEvent[]): EntityChange[] {
   const byEntity = new Map<string, EntityChange>();
   for (const decoded of events) {
     const { event } = decoded;
-    // join(): one flat string to hash, not a rope (see eventIdentity in dedupe.ts)
-    const id = [event.tenant ?? '', event.entityType, event.entityId].join('|');
+    const id = entityIdentity(event);
     const change = byEntity.get(id);
     if (!change) {
       byEntity.set(id, {

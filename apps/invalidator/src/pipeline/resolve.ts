@@ -8,7 +8,7 @@ import type { KeyEffect, TagEffect } from '@app/cache-protocol/effects';
 import type { MappingResolver, Resolution, ResolveChecks, ResolvedKey } from '@app/registry-core/types';
 import type { LoaderWarm } from '../sinks/loader-warm';
 import { DecodedEvent } from './decode';
-import { EntityChange } from './coalesce';
+import { EntityChange, entityIdentity } from './coalesce';
 
 export interface Unresolvable {
   decoded: DecodedEvent;
@@ -23,7 +23,7 @@ export interface Unresolvable {
 /** A namespace generation to bump once per (entity, version) (libs/cache-protocol namespace-bump). */
 export interface PlannedNamespaceBump {
   namespace: string;
-  /** namespaceEntity(): the entity with its tenant. */
+  /** entityIdentity(): the entity with its tenant. */
   entity: string;
   version: number;
   recordTtlMs: number;
@@ -75,13 +75,32 @@ export interface ResolveOptions {
  */
 const SAME_ENTITY_EVENTS_RANK = { delete: 0, tombstone: 1, warm: 2 } as const;
 
-function toEffect(k: ResolvedKey, version: number, warmAllowed: boolean, tombstoneTtlSeconds: number): KeyEffect {
-  const tombstoneTtlMs = (k.tombstoneTtlSeconds || tombstoneTtlSeconds) * 1000;
+/**
+ * Writes into `into` what resolved key `k` of an event does to its key, carrying `version`
+ * (the entity's newest in the chunk). Returns `into`: a new object for the plan (toEffect), or
+ * the one scratch object the cache protocol's check reads (resolveEffects).
+ */
+function writeEffect(into: KeyEffect, k: ResolvedKey, version: number, warmAllowed: boolean, tombstoneTtlSeconds: number): KeyEffect {
+  into.key = k.key;
+  into.version = version;
+  into.tombstoneTtlMs = (k.tombstoneTtlSeconds || tombstoneTtlSeconds) * 1000;
   if (k.action === 'warm' && warmAllowed && k.value !== undefined) {
-    return { key: k.key, version, action: 'warm', tombstoneTtlMs, value: k.value, ttlMs: (k.ttlSeconds ?? 0) * 1000 || undefined };
+    into.action = 'warm';
+    into.value = k.value;
+    into.ttlMs = (k.ttlSeconds ?? 0) * 1000 || undefined;
+  } else {
+    // A warm key of an older event (or a loader warm the service cannot run) still must go away.
+    into.action = k.action === 'delete' ? 'delete' : 'tombstone';
+    into.value = undefined;
+    into.ttlMs = undefined;
   }
-  // A warm key of an older event (or a loader warm the service cannot run) still must go away.
-  return { key: k.key, version, action: k.action === 'delete' ? 'delete' : 'tombstone', tombstoneTtlMs };
+  return into;
+}
+
+const blankEffect = (): KeyEffect => ({ key: '', version: 0, action: 'delete', tombstoneTtlMs: 0, value: undefined, ttlMs: undefined });
+
+function toEffect(k: ResolvedKey, version: number, warmAllowed: boolean, tombstoneTtlSeconds: number): KeyEffect {
+  return writeEffect(blankEffect(), k, version, warmAllowed, tombstoneTtlSeconds);
 }
 
 /**
@@ -103,36 +122,6 @@ function firstProblem<T>(items: T[], check: ((item: T) => Error | undefined) | u
   return undefined;
 }
 
-/**
- * The entity whose versions a namespace bump compares: tenant, type and id, so one tenant's
- * product 1 at v5 never makes another tenant's product 1 at v3 look like an older replay.
- * Always contains "|" (which no tenant, entity type or id may hold), so records of the former
- * format ("product:1") never match a new identity: they only linger until their TTL.
- */
-export function namespaceEntity(change: Pick<EntityChange, 'tenant' | 'entityType' | 'entityId'>): string {
-  return `${change.tenant ?? ''}|${change.entityType}|${change.entityId}`;
-}
-
-/**
- * The check's view of a resolved key as the effect it would become (see toEffect), written into
- * one scratch object per call instead of a new effect per key: the check keeps nothing of it.
- */
-function scratchEffect(scratch: KeyEffect, k: ResolvedKey, version: number, warmAllowed: boolean, tombstoneTtlSeconds: number): KeyEffect {
-  scratch.key = k.key;
-  scratch.version = version;
-  scratch.tombstoneTtlMs = (k.tombstoneTtlSeconds || tombstoneTtlSeconds) * 1000;
-  if (k.action === 'warm' && warmAllowed && k.value !== undefined) {
-    scratch.action = 'warm';
-    scratch.value = k.value;
-    scratch.ttlMs = (k.ttlSeconds ?? 0) * 1000 || undefined;
-  } else {
-    scratch.action = k.action === 'delete' ? 'delete' : 'tombstone';
-    scratch.value = undefined;
-    scratch.ttlMs = undefined;
-  }
-  return scratch;
-}
-
 export function resolveEffects(changes: EntityChange[], resolver: MappingResolver, options: ResolveOptions): EffectPlan {
   // The plan's key effects in first-named order, and where each key sits in it. A key whose
   // index is below `changeStart` was named by an earlier entity of the chunk (it becomes shared).
@@ -150,9 +139,10 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
   let version = 0;
   let isNewest = false;
   const checkKeyEffect = options.checkKeyEffect;
-  const scratch: KeyEffect = { key: '', version: 0, action: 'delete', tombstoneTtlMs: 0 };
+  // The check reads one scratch effect, rewritten for every key (it keeps nothing of it).
+  const scratch = blankEffect();
   const checks: ResolveChecks = {
-    key: checkKeyEffect ? (k) => checkKeyEffect(scratchEffect(scratch, k, version, isNewest, defaultTtlSeconds)) : undefined,
+    key: checkKeyEffect ? (k) => checkKeyEffect(writeEffect(scratch, k, version, isNewest, defaultTtlSeconds)) : undefined,
     tag: options.checkTag,
   };
   for (const change of changes) {
@@ -219,7 +209,7 @@ export function resolveEffects(changes: EntityChange[], resolver: MappingResolve
       }
       if (resolution.namespaces) {
         for (const n of resolution.namespaces) {
-          const entity = namespaceEntity(change);
+          const entity = entityIdentity(change);
           (namespaces ??= new Map()).set(`${n.namespace}\u0000${entity}`, {
             namespace: n.namespace,
             entity,
