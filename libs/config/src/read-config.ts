@@ -24,7 +24,8 @@ function coerce(raw: unknown, sample: unknown): unknown {
   return raw;
 }
 
-const isSet = (value: unknown): boolean => value !== undefined && value !== '';
+/** Whether an environment value counts as set: empty strings mean "unset" (the default applies). */
+export const isSet = (value: unknown): boolean => value !== undefined && value !== '';
 
 /** Deprecation warnings of each config readConfig returned (old variable names it read). */
 const WARNINGS = new WeakMap<object, readonly string[]>();

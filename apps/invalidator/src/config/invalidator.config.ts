@@ -2,7 +2,14 @@
 // startup with a message naming the variable (docs/operations.md, "Configuration").
 import 'reflect-metadata';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { ConfigError, KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT, KafkaSecurityConfig, kafkaSecurityProblems, readConfig } from '@app/config';
+import {
+  ConfigError,
+  isSet,
+  KAFKA_SECURITY_KEYS_WITHOUT_DEFAULT,
+  KafkaSecurityConfig,
+  kafkaSecurityProblems,
+  readConfig,
+} from '@app/config';
 import { DEFAULT_TOPICS } from '@app/contracts';
 import { KAFKA_CLIENT_NAMES, KafkaClientName } from '@app/kafka';
 import { busSigner } from '@app/cache-protocol/bus';
@@ -550,7 +557,7 @@ export function loadInvalidatorConfig(env: NodeJS.ProcessEnv = process.env): Inv
     if (config.RETRY_MAX_MS < config.RETRY_INITIAL_MS) problems.push('RETRY_MAX_MS must be >= RETRY_INITIAL_MS');
     if (config.FETCH_MAX_BYTES < config.MAX_BYTES_PER_PARTITION) {
       // Unset: it follows a larger MAX_BYTES_PER_PARTITION (a setting that worked before FETCH_MAX_BYTES existed still works).
-      if (env.FETCH_MAX_BYTES === undefined || env.FETCH_MAX_BYTES === '') config.FETCH_MAX_BYTES = config.MAX_BYTES_PER_PARTITION;
+      if (!isSet(env.FETCH_MAX_BYTES)) config.FETCH_MAX_BYTES = config.MAX_BYTES_PER_PARTITION;
       else problems.push('FETCH_MAX_BYTES must be >= MAX_BYTES_PER_PARTITION (one fetch holds at least one partition)');
     }
     if (config.MAPPINGS_STALL_LIVE_MS < config.MAPPINGS_STALL_READY_MS)
